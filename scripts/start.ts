@@ -1,0 +1,47 @@
+/**
+ * `npm start`: builds the site when the build is missing or older than its sources, then serves
+ * it on http://localhost:4321 (PORT and HOST override). Runs on the pinned Node 24.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const entry = path.join(root, 'dist/server/entry.mjs');
+const sources = ['src', 'public', 'astro.config.ts', 'package.json', 'package-lock.json'];
+
+function newestMtime(target: string): number {
+  if (!existsSync(target)) return 0;
+  const stat = statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, name)));
+  return newest;
+}
+
+const builtAt = existsSync(entry) ? statSync(entry).mtimeMs : 0;
+const sourcesAt = Math.max(...sources.map((s) => newestMtime(path.join(root, s))));
+if (builtAt < sourcesAt) {
+  console.log(builtAt ? 'irlab: sources changed since the last build; rebuilding...' : 'irlab: building the site (first start)...');
+  const started = Date.now();
+  const build = spawnSync(process.execPath, [path.join(root, 'node_modules/astro/bin/astro.mjs'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) {
+    console.error('irlab: the build failed (see above); nothing was started.');
+    process.exit(build.status ?? 1);
+  }
+  console.log(`irlab: built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+const port = process.env.PORT ?? '4321';
+const host = process.env.HOST ?? 'localhost';
+const server = spawn(process.execPath, [entry], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, PORT: port, HOST: host },
+});
+console.log(`irlab: serving on http://${host}:${port} (Ctrl+C to stop)`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.kill(signal));
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

@@ -1,0 +1,86 @@
+/**
+ * `npm test`: everything CI runs, in order, with progress and timings, ending in one line that
+ * counts every test: `irlab: N passed, M failed`. Installs what a fresh machine lacks first.
+ * Stages after a failure still run where they can, so one run shows every problem.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const results = path.join(root, '.irlab/test-results');
+const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
+
+interface Stage {
+  name: string;
+  command: string[];
+  /** Stages that must have passed for this one to mean anything. */
+  needs?: string[];
+}
+
+const stages: Stage[] = [
+  { name: 'chromium', command: ['bash', 'scripts/ensure-chromium.sh'] },
+  { name: 'validate', command: [process.execPath, 'bin/irlab.mjs', 'validate'] },
+  { name: 'typecheck', command: ['npm', 'run', '--silent', 'check'] },
+  { name: 'lint', command: [bin('eslint'), '--max-warnings', '0', '.'] },
+  { name: 'build', command: [bin('astro'), 'build'], needs: ['validate'] },
+  {
+    name: 'unit',
+    command: [bin('vitest'), 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'unit.json')}`],
+  },
+  { name: 'e2e', command: [bin('playwright'), 'test'], needs: ['chromium', 'build'] },
+];
+
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+const outcome = new Map<string, 'passed' | 'failed' | 'skipped'>();
+
+for (const stage of stages) {
+  const blocked = stage.needs?.filter((need) => outcome.get(need) !== 'passed') ?? [];
+  if (blocked.length) {
+    console.log(`\n━━ ${stage.name}: skipped (needs ${blocked.join(', ')})`);
+    outcome.set(stage.name, 'skipped');
+    continue;
+  }
+  console.log(`\n━━ ${stage.name}: ${stage.command.map((c) => path.basename(c)).join(' ')}`);
+  const started = Date.now();
+  const [command, ...args] = stage.command as [string, ...string[]];
+  const run = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : '1' } });
+  const ok = run.status === 0;
+  outcome.set(stage.name, ok ? 'passed' : 'failed');
+  console.log(`━━ ${stage.name}: ${ok ? 'ok' : `FAILED (exit ${run.status ?? run.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  const full = path.join(results, file);
+  return existsSync(full) ? (JSON.parse(readFileSync(full, 'utf8')) as Record<string, unknown>) : undefined;
+}
+
+// Count tests from the runners' own JSON reports; a stage that produced none counts as one failure.
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const unit = readJson('unit.json') as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number } | undefined;
+if (unit) {
+  passed += unit.numPassedTests;
+  failed += unit.numFailedTests;
+  skipped += unit.numPendingTests + unit.numTodoTests;
+} else if (outcome.get('unit') !== 'skipped') failed += 1;
+const e2e = readJson('e2e.json') as { stats: { expected: number; unexpected: number; flaky: number; skipped: number } } | undefined;
+if (e2e) {
+  passed += e2e.stats.expected;
+  failed += e2e.stats.unexpected + e2e.stats.flaky;
+  skipped += e2e.stats.skipped;
+} else if (outcome.get('e2e') === 'failed') failed += 1;
+// Checks that are not test runners (typecheck, lint, build...) count as one test each.
+for (const [name, result] of outcome) {
+  if (name === 'unit' || name === 'e2e') continue;
+  if (result === 'passed') passed += 1;
+  else if (result === 'failed') failed += 1;
+  else skipped += 1;
+}
+if (outcome.get('e2e') === 'skipped') skipped += 1;
+
+console.log('\nstages: ' + [...outcome].map(([name, result]) => `${name} ${result}`).join(' · '));
+console.log(`irlab: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit([...outcome.values()].some((r) => r !== 'passed') ? 1 : 0);

@@ -1,0 +1,18 @@
+/**
+ * Validates all authored content of a project tree at once. Lessons today; labs, scenarios and
+ * quizzes join here as their schemas land, so `irlab validate` and the build see one report.
+ */
+import { validateLessons } from './lessons.ts';
+import type { ContentProblem } from './friendly-errors.ts';
+
+export interface ValidationReport {
+  problems: ContentProblem[];
+  /** How many files of each kind were read. */
+  counts: Record<string, number>;
+}
+
+export async function validateContent(root: string): Promise<ValidationReport> {
+  const lessons = await validateLessons(root);
+  const lessonFiles = new Set([...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
+  return { problems: lessons.problems, counts: { lessons: lessonFiles.size } };
+}

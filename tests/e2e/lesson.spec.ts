@@ -1,0 +1,134 @@
+import { expect, test } from '@playwright/test';
+import { parse } from 'yaml';
+
+const LESSON = '/lessons/l18-audit-logging-incident-response';
+
+// The seed lesson's example policy, restored: the page must teach exactly this policy.
+const SEED_POLICY = {
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived'],
+  rules: [
+    { level: 'Request', resources: [{ group: '', resources: ['secrets'] }] },
+    {
+      level: 'RequestResponse',
+      resources: [{ group: 'rbac.authorization.k8s.io', resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'] }],
+    },
+    { level: 'Request', resources: [{ group: '', resources: ['pods/exec', 'pods/portforward', 'pods/attach'] }] },
+    { level: 'Metadata', resources: [{ group: '', resources: ['nodes', 'namespaces'] }] },
+    { level: 'Metadata' },
+  ],
+};
+
+const SIGNALS: Array<[signal: string, attack: string[]]> = [
+  ['Secret enumeration', ['T1552.007', 'T1613']],
+  ['RBAC escalation', ['T1098.006']],
+  ['Pod exec abuse', ['T1609']],
+  ['Token theft', ['T1528']],
+  ['Namespace escape', ['T1610']],
+];
+
+test('the home page lists lesson L18 and leads to it', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('incident response');
+  await page.getByRole('link', { name: /Audit Logging and Incident Response in Kubernetes/ }).click();
+  await expect(page).toHaveURL(new RegExp(`${LESSON}/?$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit Logging and Incident Response in Kubernetes');
+});
+
+test('every table-of-contents entry scrolls to its section', async ({ page }) => {
+  await page.goto(LESSON);
+  const toc = page.getByRole('navigation', { name: 'On this page' });
+  const links = toc.getByRole('link');
+  const texts = await links.allInnerTexts();
+  for (const section of [
+    'Audit logs: the forensic trail',
+    'Audit levels and stages',
+    'Writing an audit policy',
+    'Shipping audit logs off the cluster',
+    'The incident response playbook',
+    'Detection signals',
+    'Key takeaways',
+    'Hands-on lab',
+    'Quiz',
+  ]) {
+    expect(texts.map((t) => t.trim())).toContain(section);
+  }
+  const count = await links.count();
+  expect(count).toBeGreaterThan(15);
+  for (let i = 0; i < count; i++) {
+    const link = links.nth(i);
+    const href = (await link.getAttribute('href')) ?? '';
+    expect(href).toMatch(/^#[a-z0-9-]+$/);
+    await link.click();
+    await expect(page).toHaveURL(new RegExp(`${href}$`));
+    // Attribute selector: slugs such as `1-contain` are not valid CSS ids.
+    await expect(page.locator(`[id="${href.slice(1)}"]`)).toBeInViewport();
+  }
+  // Once hydrated, the TOC marks the section in view.
+  await expect(toc.locator('a[aria-current="location"]')).toHaveCount(1);
+});
+
+test('the page teaches every detection signal with its ATT&CK ids', async ({ page }) => {
+  await page.goto(LESSON);
+  const section = page.locator('.prose');
+  const table = section.locator('table', { hasText: 'Namespace escape' }).first();
+  for (const [signal, ids] of SIGNALS) {
+    const row = table.locator('tr', { hasText: signal });
+    await expect(row).toHaveCount(1);
+    for (const id of ids) await expect(row).toContainText(id);
+  }
+  await expect(table).toContainText('clusterrolebindings');
+  await expect(table).toContainText('kube-system');
+  await expect(table).toContainText('pods/exec');
+});
+
+test('the example audit policy is on the page, whole and valid', async ({ page }) => {
+  await page.goto(LESSON);
+  const blocks = page.locator('.prose pre', { hasText: 'kind: Policy' });
+  const texts = await blocks.allInnerTexts();
+  const policies = texts.map((t) => parse(t) as unknown);
+  expect(policies).toContainEqual(SEED_POLICY);
+});
+
+test('the playbook shows the seed commands', async ({ page }) => {
+  await page.goto(LESSON);
+  const prose = page.locator('.prose');
+  for (const command of [
+    'kubectl label pod compromised-pod quarantine=true -n production',
+    'kubectl get pod compromised-pod -n production -o yaml > pod-evidence.yaml',
+    'kubectl logs compromised-pod -n production --all-containers > pod-logs.txt',
+    'kubectl describe pod compromised-pod -n production > pod-describe.txt',
+    'kubectl cp production/compromised-pod:/tmp ./evidence/tmp/',
+    'user.username == "system:serviceaccount:production:web-app"',
+  ]) {
+    await expect(prose).toContainText(command);
+  }
+});
+
+test('a code block copies its exact text', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto(LESSON);
+  const block = page.locator('.code-block', { hasText: 'kubectl label pod compromised-pod' }).first();
+  const code = (await block.locator('pre').innerText()).replace(/\n$/, '');
+  const button = block.getByRole('button', { name: /Copy/ });
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await expect(button).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+});
+
+test('keyboard users can skip to the content', async ({ page }) => {
+  await page.goto(LESSON);
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/#main$/);
+});
+
+test('an unknown lesson is a 404 with a way back', async ({ page }) => {
+  const response = await page.goto('/lessons/no-such-lesson');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('link', { name: 'lesson list' })).toBeVisible();
+});
