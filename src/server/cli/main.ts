@@ -5,14 +5,20 @@
 import path from 'node:path';
 import { validateContent } from '../content/validate.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
+import { runClusterCommand } from '../cluster/cli.ts';
+import { runScenarioCommand } from '../scenarios/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
 const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
-  irlab validate [DIR]    check every lesson under DIR (default: current directory); exit 1 on any problem
-  irlab help              this text
+  irlab validate [DIR]                       check every lesson and scenario under DIR (default: .); exit 1 on any problem
+  irlab engine build                         build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache
+  irlab cluster create|list|delete|audit|audit-policy|health ...
+                                             short-lived real clusters (irlab cluster help)
+  irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
+  irlab help                                 this text
 `;
 
 const validate: Command = async (args) => {
@@ -30,6 +36,9 @@ const validate: Command = async (args) => {
 
 const commands: Record<string, Command> = {
   validate,
+  cluster: (args) => runClusterCommand(['cluster', ...args]),
+  engine: (args) => runClusterCommand(['engine', ...args]),
+  scenario: (args) => runScenarioCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;

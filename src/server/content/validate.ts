@@ -3,6 +3,7 @@
  * quizzes join here as their schemas land, so `irlab validate` and the build see one report.
  */
 import { validateLessons } from './lessons.ts';
+import { validateScenarios } from '../scenarios/load.ts';
 import type { ContentProblem } from './friendly-errors.ts';
 
 export interface ValidationReport {
@@ -14,5 +15,10 @@ export interface ValidationReport {
 export async function validateContent(root: string): Promise<ValidationReport> {
   const lessons = await validateLessons(root);
   const lessonFiles = new Set([...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
-  return { problems: lessons.problems, counts: { lessons: lessonFiles.size } };
+  const scenarios = await validateScenarios(root);
+  const scenarioFiles = new Set([...scenarios.scenarios.map((s) => s.file), ...scenarios.problems.map((p) => p.file)]);
+  return {
+    problems: [...lessons.problems, ...scenarios.problems],
+    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size },
+  };
 }
