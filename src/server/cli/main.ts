@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { validateContent } from '../content/validate.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
+import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -12,6 +13,7 @@ const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
   irlab validate [DIR]    check every lesson under DIR (default: current directory); exit 1 on any problem
+${QUERY_USAGE}
   irlab help              this text
 `;
 
@@ -30,6 +32,8 @@ const validate: Command = async (args) => {
 
 const commands: Record<string, Command> = {
   validate,
+  query: (args) => queryCommand(args),
+  detect: (args) => detectCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;
