@@ -25,6 +25,7 @@ export interface MalformedLine {
 }
 
 export interface ScanReport {
+  /** Non-blank lines seen (up to where the scan stopped). */
   lines: number;
   bytes: number;
   /** Lines handed to JSON.parse. */
@@ -57,6 +58,8 @@ function isSpace(byte: number | undefined) {
 
 class Scanner {
   readonly report: ScanReport = { lines: 0, bytes: 0, parsed: 0, malformed: 0, malformedLines: [], stoppedEarly: false };
+  /** Physical line number in the input, blank lines included (what an editor shows). */
+  private lineNo = 0;
   private readonly consumers: LineConsumer[];
   private readonly active: boolean[];
   private readonly literals: Buffer[];
@@ -109,16 +112,14 @@ class Scanner {
     while (start < end && !this.done) {
       let stop = region.indexOf(NEWLINE, start);
       if (stop < 0) stop = end;
-      const lineNo = ++this.report.lines;
+      const lineNo = ++this.lineNo;
       let s = start;
       let e = stop;
       while (s < e && isSpace(region[s])) s++;
       while (e > s && isSpace(region[e - 1])) e--;
       start = stop + 1;
-      if (s === e) {
-        this.report.lines--; // blank lines (e.g. a trailing newline) are not log lines
-        continue;
-      }
+      if (s === e) continue; // blank lines are not log lines
+      this.report.lines++;
       let any = false;
       if (this.usePrefilter) {
         const holds = (literal: number) => {
