@@ -8,9 +8,8 @@
  * line numbers. Lines the pre-filter rules out are only checked for shape (a JSON object starts
  * with "{" and ends with "}"), which catches truncated and interleaved writes without parsing.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { hidesSafeCharacter, type Clause } from '../../lib/query/prefilter.ts';
+import { open } from 'node:fs/promises';
+import type { Clause } from '../../lib/query/prefilter.ts';
 
 export interface LineConsumer {
   /** The pre-filter: a line is parsed for this consumer only if it holds one literal of every clause. */
@@ -52,6 +51,34 @@ const CLOSE = 0x7d;
 const ESCAPE_SLASH = Buffer.from('\\/');
 const ESCAPE_U00 = Buffer.from('\\u00');
 
+/** Characters the pre-filter's literals are made of (see SAFE in src/lib/query/prefilter.ts). */
+const SAFE_BYTES = (() => {
+  const table = new Uint8Array(128);
+  for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 :._@=,+%~#$!;?()[]{}'^`|/-") table[c.charCodeAt(0)] = 1;
+  return table;
+})();
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/**
+ * Whether a `\u00XX` escape from `first` on (before `end`) writes a safe character: then the
+ * line may hide a literal and must be parsed. Conservative on purpose (an escaped backslash
+ * followed by "u00.." also counts): parsing too much is slow, skipping too much is wrong.
+ */
+function hidesInBytes(buf: Buffer, first: number, end: number): boolean {
+  for (let at = first; at >= 0 && at < end; at = buf.indexOf(ESCAPE_U00, at + 4)) {
+    const hi = hexValue(buf[at + 4]);
+    const lo = hexValue(buf[at + 5]);
+    if (hi >= 0 && lo >= 0 && SAFE_BYTES[hi * 16 + lo] === 1 && hi * 16 + lo < 128) return true;
+  }
+  return false;
+}
+
 function isSpace(byte: number | undefined) {
   return byte === 0x20 || byte === 0x09 || byte === 0x0d;
 }
@@ -77,8 +104,9 @@ class Scanner {
     this.maxReported = options.maxMalformedReported ?? 20;
     const index = new Map<string, number>();
     this.literals = [];
+    const selectiveFirst = (clauses: readonly Clause[]) => [...clauses].sort((a, b) => Math.min(...b.map((l) => l.length)) / b.length - Math.min(...a.map((l) => l.length)) / a.length);
     this.plan = consumers.map((c) =>
-      c.clauses.map((clause) =>
+      selectiveFirst(c.clauses).map((clause) =>
         clause.map((literal) => {
           let i = index.get(literal);
           if (i === undefined) {
@@ -122,25 +150,43 @@ class Scanner {
       this.report.lines++;
       let any = false;
       if (this.usePrefilter) {
-        const holds = (literal: number) => {
-          if (nextHit[literal]! < s && nextHit[literal] !== Infinity) {
-            const found = region.indexOf(this.literals[literal]!, s);
-            nextHit[literal] = found < 0 ? Infinity : found;
-          }
-          return nextHit[literal]! < e;
-        };
-        let hidden: boolean | undefined;
-        const escapes = () => {
-          if (hidden === undefined) {
-            if (nextSlash < s && nextSlash !== Infinity) nextSlash = ((f) => (f < 0 ? Infinity : f))(region.indexOf(ESCAPE_SLASH, s));
-            if (nextU00 < s && nextU00 !== Infinity) nextU00 = ((f) => (f < 0 ? Infinity : f))(region.indexOf(ESCAPE_U00, s));
-            hidden = (nextSlash < e || nextU00 < e) && hidesSafeCharacter(region.toString('utf8', s, e));
-          }
-          return hidden;
-        };
+        // Flat loops, no closures: this runs once per line of a file of millions.
+        let hidden = -1;
         for (let c = 0; c < this.consumers.length; c++) {
-          wanted[c] = this.active[c]! && this.plan[c]!.every((clause) => clause.some(holds) || escapes());
-          any ||= wanted[c]!;
+          let ok = this.active[c]!;
+          const clauses = this.plan[c]!;
+          for (let k = 0; ok && k < clauses.length; k++) {
+            const clause = clauses[k]!;
+            let found = false;
+            for (let a = 0; a < clause.length; a++) {
+              const literal = clause[a]!;
+              if (k > 0) {
+                // Later clauses run only on lines that passed the first: search just this line,
+                // rather than the chunk up to the literal's next (perhaps distant) occurrence.
+                if (nextHit[literal]! >= s && nextHit[literal]! < e) found = true;
+                else if (region.subarray(s, e).indexOf(this.literals[literal]!) >= 0) found = true;
+                if (found) break;
+                continue;
+              }
+              if (nextHit[literal]! < s) {
+                const at = region.indexOf(this.literals[literal]!, s);
+                nextHit[literal] = at < 0 ? Infinity : at;
+              }
+              if (nextHit[literal]! < e) {
+                found = true;
+                break;
+              }
+            }
+            if (found) continue;
+            if (hidden < 0) {
+              if (nextSlash < s) nextSlash = ((at) => (at < 0 ? Infinity : at))(region.indexOf(ESCAPE_SLASH, s));
+              if (nextU00 < s) nextU00 = ((at) => (at < 0 ? Infinity : at))(region.indexOf(ESCAPE_U00, s));
+              hidden = nextSlash < e || (nextU00 < e && hidesInBytes(region, nextU00, e)) ? 1 : 0;
+            }
+            ok = hidden === 1;
+          }
+          wanted[c] = ok;
+          any ||= ok;
         }
       } else {
         for (let c = 0; c < this.consumers.length; c++) any ||= wanted[c] = this.active[c]!;
@@ -197,12 +243,41 @@ export async function scanChunks(chunks: AsyncIterable<Uint8Array>, consumers: L
   return scanner.report;
 }
 
-export async function scanFile(file: string, consumers: LineConsumer[], options: ScanOptions = {}): Promise<ScanReport> {
-  const { size } = await stat(file);
-  const stream = createReadStream(file, { highWaterMark: 4 << 20 });
+/** Scans a file, reading into one reused buffer (no per-chunk allocation or copying). */
+export async function scanFile(file: string, consumers: LineConsumer[], options: ScanOptions & { chunkSize?: number } = {}): Promise<ScanReport> {
+  const handle = await open(file);
   try {
-    return await scanChunks(stream, consumers, options, size);
+    const { size } = await handle.stat();
+    const scanner = new Scanner(consumers, options);
+    let buf = Buffer.allocUnsafe(options.chunkSize ?? 4 << 20);
+    let filled = 0;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      if (filled === buf.length) {
+        // A line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      scanner.report.bytes += bytesRead;
+      const last = buf.lastIndexOf(NEWLINE, filled - 1);
+      if (last < 0) continue;
+      scanner.processLines(buf, last + 1);
+      buf.copy(buf, 0, last + 1, filled);
+      filled -= last + 1;
+      options.onProgress?.(scanner.report.bytes, size);
+      if (scanner.done) {
+        scanner.report.stoppedEarly = true;
+        return scanner.report;
+      }
+    }
+    if (filled) scanner.processLines(buf, filled);
+    if (scanner.done && consumers.length) scanner.report.stoppedEarly = true;
+    return scanner.report;
   } finally {
-    stream.destroy();
+    await handle.close();
   }
 }
