@@ -3,11 +3,14 @@ import { parse, parseAllDocuments } from 'yaml';
 import { DETECTIONS, detectionById, type DetectionRule } from './detections.ts';
 import { ExportError, toFalcoRule, toSigmaRule } from './export.ts';
 
+// Parsed YAML is free-form; the assertions read it loosely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, any>;
 const rule = (id: string) => detectionById(id)!;
 
 describe('Sigma export', () => {
   it('writes a kubernetes/audit rule with ATT&CK tags and a condition over named selections', () => {
-    const sigma = parse(toSigmaRule(rule('kube-system-pod'))) as Record<string, any>;
+    const sigma = parse(toSigmaRule(rule('kube-system-pod'))) as Doc;
     expect(sigma.logsource).toEqual({ product: 'kubernetes', service: 'audit' });
     expect(sigma.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(sigma.tags).toEqual(['attack.execution', 'attack.t1610']);
@@ -26,12 +29,12 @@ describe('Sigma export', () => {
   });
 
   it('keeps OR groups in parentheses', () => {
-    const sigma = parse(toSigmaRule(rule('rbac-escalation'))) as Record<string, any>;
+    const sigma = parse(toSigmaRule(rule('rbac-escalation'))) as Doc;
     expect(sigma.detection.condition).toBe('selection_1 and selection_2 and (selection_3 or (selection_4 and selection_5)) and not selection_6 and not selection_7 and not selection_8');
   });
 
   it('turns a threshold into a value_count correlation rule that names the base rule', () => {
-    const [base, correlation] = parseAllDocuments(toSigmaRule(rule('secret-enumeration'))).map((d) => d.toJS() as Record<string, any>);
+    const [base, correlation] = parseAllDocuments(toSigmaRule(rule('secret-enumeration'))).map((d) => d.toJS() as Doc);
     expect(base!.name).toBe('secret-enumeration');
     expect(correlation!.correlation).toEqual({
       type: 'value_count',
@@ -45,7 +48,7 @@ describe('Sigma export', () => {
 
   it('escapes Sigma wildcard characters that are literal in the query', () => {
     const custom: DetectionRule = { ...rule('pod-exec-production'), id: 'x', query: 'userAgent == "what?\\*" AND objectRef.name == "a*"' };
-    const sigma = parse(toSigmaRule(custom)) as Record<string, any>;
+    const sigma = parse(toSigmaRule(custom)) as Doc;
     expect(sigma.detection.selection_1).toEqual({ userAgent: 'what\\?\\*' });
     expect(sigma.detection.selection_2).toEqual({ 'objectRef.name': 'a*' });
   });
@@ -59,7 +62,7 @@ describe('Sigma export', () => {
 describe('Falco export', () => {
   it('writes a k8s_audit rule over ka.* fields for every detection', () => {
     for (const detection of DETECTIONS) {
-      const [falco] = parse(toFalcoRule(detection)) as Record<string, any>[];
+      const [falco] = parse(toFalcoRule(detection)) as Doc[];
       expect(Object.keys(falco!)).toEqual(['rule', 'desc', 'condition', 'output', 'priority', 'source', 'tags']);
       expect(falco!.source).toBe('k8s_audit');
       expect(falco!.condition).toMatch(/^ka\.stage in \("ResponseStarted", "ResponseComplete"\) and /);
@@ -69,24 +72,24 @@ describe('Falco export', () => {
   });
 
   it('maps operators and wildcards to Falco operators', () => {
-    const [falco] = parse(toFalcoRule(rule('pod-exec-production'))) as Record<string, any>[];
+    const [falco] = parse(toFalcoRule(rule('pod-exec-production'))) as Doc[];
     expect(falco!.condition).toBe(
       'ka.stage in ("ResponseStarted", "ResponseComplete") and ka.verb in ("create", "get") and ka.target.resource = "pods" and ka.target.subresource in ("exec", "attach") and ka.target.namespace startswith "production"',
     );
-    const [pod] = parse(toFalcoRule(rule('kube-system-pod'))) as Record<string, any>[];
+    const [pod] = parse(toFalcoRule(rule('kube-system-pod'))) as Doc[];
     expect(pod!.condition).toContain('not ka.target.subresource exists');
     expect(pod!.condition).toContain('not (ka.user.name startswith "system:node:")');
     expect(pod!.priority).toBe('CRITICAL');
   });
 
   it('says in the description which threshold Falco cannot apply', () => {
-    const [falco] = parse(toFalcoRule(rule('secret-enumeration'))) as Record<string, any>[];
+    const [falco] = parse(toFalcoRule(rule('secret-enumeration'))) as Doc[];
     expect(falco!.desc).toContain('>= 3 distinct objectRef.namespace within 10m');
   });
 
   it('reaches other fields through a JSON pointer, and list fields with intersects', () => {
     const custom: DetectionRule = { ...rule('pod-exec-production'), query: 'user.groups == "system:masters" AND requestObject.spec."host/PID" == true' };
-    const [falco] = parse(toFalcoRule(custom)) as Record<string, any>[];
+    const [falco] = parse(toFalcoRule(custom)) as Doc[];
     expect(falco!.condition).toContain('ka.user.groups intersects ("system:masters") and jevt.value[/requestObject/spec/host~1PID] = true');
   });
 });

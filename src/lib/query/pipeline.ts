@@ -161,7 +161,7 @@ export function createRun(query: Query, options: RunOptions = {}): QueryRun {
     }
   }
   const first = rest[0];
-  const agg = first && first.type !== 'sort' ? aggregator(first, resolveNested, windowed) : undefined;
+  const agg = first && (first.type === 'count' || first.type === 'dc') ? aggregator(first, resolveNested, windowed) : undefined;
   const buffered: unknown[] = [];
   const keep = options.keepEvents ?? Infinity;
   let passed = 0;

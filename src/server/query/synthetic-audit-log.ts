@@ -35,7 +35,6 @@ const NODES = ['worker-1', 'worker-2', 'worker-3', 'control-plane'];
 const RESOURCES_WATCHED = ['pods', 'services', 'endpoints', 'configmaps', 'deployments', 'replicasets', 'nodes', 'leases', 'serviceaccounts', 'namespaces'];
 const CONTROLLERS = ['replicaset-controller', 'deployment-controller', 'endpointslice-controller', 'namespace-controller', 'daemon-set-controller', 'job-controller', 'generic-garbage-collector', 'resourcequota-controller'];
 const GROUPS: Record<string, string> = { deployments: 'apps', replicasets: 'apps', leases: 'coordination.k8s.io', endpointslices: 'discovery.k8s.io', clusterrolebindings: 'rbac.authorization.k8s.io', rolebindings: 'rbac.authorization.k8s.io' };
-const ATTACKER = 'system:serviceaccount:production:web-app';
 const POD_IP = '10.244.2.17';
 const OUTSIDE_IP = '203.0.113.50';
 
