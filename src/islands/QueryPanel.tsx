@@ -1,4 +1,5 @@
 import { useEffect, useId } from 'react';
+import { caretLines } from '../lib/query/errors.ts';
 import { formatPath } from '../lib/query/fields.ts';
 import { useQueryStore } from '../stores/query-store.ts';
 import { FieldSidebar } from './query/FieldSidebar.tsx';
@@ -35,6 +36,7 @@ export default function QueryPanel({ source, initialQuery = '' }: Props) {
     const condition = head.trim() ? `${head.trim()}\nAND ${path} == ${literal}` : `${path} == ${literal}`;
     setQuery([condition, ...stages.map((s) => s.trim())].join(' | '));
   };
+  const caret = problem?.column !== undefined ? caretLines(query, problem.column, problem.length) : undefined;
   const flaggedNames = answer?.flagged.map((f) => f.username) ?? [];
   const highlighted = [...new Set([...mine, ...flaggedNames])];
   const output = answer?.output;
@@ -75,11 +77,9 @@ export default function QueryPanel({ source, initialQuery = '' }: Props) {
 
       {problem && (
         <div id={`${ids}-error`} className="qp-error" role="alert">
-          {problem.column !== undefined && (
-            <pre aria-hidden="true">{`${query}\n${' '.repeat(Math.max(0, problem.column - 1 - query.lastIndexOf('\n', problem.column - 2) - 1))}${'^'.repeat(problem.length ?? 1)}`}</pre>
-          )}
+          {caret && <pre aria-hidden="true">{`${caret.line}\n${caret.caret}`}</pre>}
           <p>
-            {problem.column !== undefined && <>Column {problem.column}: </>}
+            {caret && <>{caret.where[0]!.toUpperCase() + caret.where.slice(1)}: </>}
             {problem.message}
           </p>
           {problem.hint && <p>Fix: {problem.hint}</p>}
@@ -106,6 +106,9 @@ export default function QueryPanel({ source, initialQuery = '' }: Props) {
                 {answer.flagged.map((f) => (
                   <span key={f.username}>
                     <code>{f.username}</code> ({f.rules.join(', ')}){' '}
+                    <button type="button" className="qp-mark" aria-pressed={mine.includes(f.username)} onClick={() => toggleMark(source, f.username)} aria-label={`mark ${f.username} as suspicious`}>
+                      {mine.includes(f.username) ? 'marked' : 'mark'}
+                    </button>{' '}
                   </span>
                 ))}
               </p>

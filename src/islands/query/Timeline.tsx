@@ -36,7 +36,7 @@ export function Timeline({ buckets, highlighted }: Props) {
             <g key={b.minute}>
               <title>{`${hhmm(b.minute)} UTC: ${b.count} events${b.highlighted ? `, ${b.highlighted} highlighted` : ''}`}</title>
               <rect x={i * bar} y={height - h} width={Math.max(bar - 1, 1)} height={h} fill="var(--qp-bar)" />
-              {hh > 0 && <rect x={i * bar} y={height - hh} width={Math.max(bar - 1, 1)} height={Math.max(hh, 2)} fill="url(#qp-stripes)" />}
+              {hh > 0 && <rect x={i * bar} y={height - Math.max(hh, 6)} width={Math.max(bar - 1, 1)} height={Math.max(hh, 6)} fill="url(#qp-stripes)" />}
             </g>
           );
         })}

@@ -16,23 +16,26 @@ export class QueryError extends Error {
   }
 }
 
+/** The line of the query a column falls on, a caret line under the mistake, and where it is. */
+export function caretLines(query: string, column: number, length = 1): { line: string; caret: string; where: string } {
+  const lines = query.split('\n');
+  let offset = 0;
+  let index = 0;
+  while (index < lines.length - 1 && offset + lines[index]!.length + 1 < column) {
+    offset += lines[index]!.length + 1;
+    index++;
+  }
+  const line = lines[index] ?? '';
+  const col = column - offset;
+  return {
+    line,
+    caret: `${' '.repeat(Math.max(0, col - 1))}${'^'.repeat(Math.min(length, Math.max(1, line.length - col + 1)))}`,
+    where: lines.length > 1 ? `line ${index + 1}, column ${col}` : `column ${col}`,
+  };
+}
+
 /** The query, a caret line under the mistake, the message and the hint. */
 export function formatQueryError(query: string, error: QueryError): string {
-  // Multi-line queries: show the line the column falls on.
-  let offset = 0;
-  const lines = query.split('\n');
-  let lineIndex = 0;
-  while (lineIndex < lines.length - 1 && offset + lines[lineIndex]!.length + 1 < error.column) {
-    offset += lines[lineIndex]!.length + 1;
-    lineIndex++;
-  }
-  const line = lines[lineIndex] ?? '';
-  const col = error.column - offset;
-  const where = lines.length > 1 ? `line ${lineIndex + 1}, column ${col}` : `column ${col}`;
-  return [
-    `  ${line}`,
-    `  ${' '.repeat(Math.max(0, col - 1))}${'^'.repeat(Math.min(error.length, Math.max(1, line.length - col + 1)))}`,
-    `${where}: ${error.message}`,
-    ...(error.hint ? [`fix: ${error.hint}`] : []),
-  ].join('\n');
+  const { line, caret, where } = caretLines(query, error.column, error.length);
+  return [`  ${line}`, `  ${caret}`, `${where}: ${error.message}`, ...(error.hint ? [`fix: ${error.hint}`] : [])].join('\n');
 }
