@@ -1,6 +1,7 @@
 import { useEffect, useId } from 'react';
 import { caretLines } from '../lib/query/errors.ts';
 import { formatPath } from '../lib/query/fields.ts';
+import { addCondition } from '../lib/query/edit.ts';
 import { useQueryStore } from '../stores/query-store.ts';
 import { FieldSidebar } from './query/FieldSidebar.tsx';
 import { ResultsTable } from './query/ResultsTable.tsx';
@@ -32,9 +33,7 @@ export default function QueryPanel({ source, initialQuery = '' }: Props) {
   const addFilter = (field: string, value: string | number) => {
     const path = formatPath(field.split('.'));
     const literal = typeof value === 'number' ? String(value) : JSON.stringify(value).replaceAll('*', '\\*');
-    const [head = '', ...stages] = query.split('|');
-    const condition = head.trim() ? `${head.trim()}\nAND ${path} == ${literal}` : `${path} == ${literal}`;
-    setQuery([condition, ...stages.map((s) => s.trim())].join(' | '));
+    setQuery(addCondition(query, `${path} == ${literal}`));
   };
   const caret = problem?.column !== undefined ? caretLines(query, problem.column, problem.length) : undefined;
   const flaggedNames = answer?.flagged.map((f) => f.username) ?? [];

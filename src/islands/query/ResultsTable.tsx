@@ -51,7 +51,7 @@ export function ResultsTable({ output, open, onOpen }: Props) {
         </thead>
         <tbody>
           {events.map((e, i) => (
-            <tr key={`${e.auditID}-${i}`} aria-selected={open === i}>
+            <tr key={`${e.auditID}-${i}`} className={open === i ? 'qp-open' : undefined}>
               <td>
                 <button type="button" className="qp-link" onClick={() => onOpen(open === i ? undefined : i)} aria-expanded={open === i} aria-controls="qp-json">
                   {text(e.requestReceivedTimestamp).replace('T', ' ').replace('Z', '')}

@@ -22,8 +22,6 @@ export interface RunOptions {
 }
 
 export interface QueryRun {
-  /** True when events come out as they are pushed (no sort or aggregation), through onEvent. */
-  readonly streaming: boolean;
   /** Feed one event; false means the query needs no more (a head was reached). */
   push(event: unknown): boolean;
   finish(): QueryOutput;
@@ -167,7 +165,6 @@ export function createRun(query: Query, options: RunOptions = {}): QueryRun {
   let passed = 0;
 
   return {
-    streaming: !first,
     push(event) {
       if (passed >= limit) return false;
       if (!filter(event)) return true;

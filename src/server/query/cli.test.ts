@@ -111,3 +111,15 @@ describe('through the binary', () => {
     expect(JSON.parse(stdout)).toEqual({ count: 2010 });
   });
 });
+
+describe('output formats', () => {
+  it('quotes CSV cells with commas, quotes and line breaks', async () => {
+    const { csvCell } = await import('./format.ts');
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    expect(csvCell(undefined)).toBe('');
+    expect(csvCell(['x', 'y'])).toBe('"[""x"",""y""]"');
+  });
+});

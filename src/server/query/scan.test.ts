@@ -78,3 +78,24 @@ describe('file source', () => {
     await expect(FileAuditLogSource.open(path.join(dir, 'nope.log'))).rejects.toThrow(/no audit log at .*nope\.log/);
   });
 });
+
+describe('reading in chunks', () => {
+  it('gives the same answer whatever the read size, lines cut anywhere', async () => {
+    const lines = Array.from({ length: 300 }, (_, i) => good(i, i % 7 ? 'get' : 'list'));
+    const file = path.join(dir, 'chunks.log');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const { scanFile } = await import('./scan.ts');
+    const { parseQuery } = await import('../../lib/query/parser.ts');
+    const { createRun } = await import('../../lib/query/pipeline.ts');
+    const { requiredLiterals } = await import('../../lib/query/prefilter.ts');
+    const answer = async (chunkSize?: number) => {
+      const q = parseQuery('verb == "list" | count by objectRef.namespace | sort objectRef.namespace');
+      const run = createRun(q);
+      const report = await scanFile(file, [{ clauses: requiredLiterals(q), push: (e) => run.push(e) }], { chunkSize });
+      return { output: run.finish(), lines: report.lines, malformed: report.malformed };
+    };
+    const reference = await answer();
+    expect(reference.lines).toBe(300);
+    for (const size of [17, 64, 100, 1000]) expect(await answer(size)).toEqual(reference);
+  });
+});
