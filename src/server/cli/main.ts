@@ -7,6 +7,7 @@ import { validateContent } from '../content/validate.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { runClusterCommand } from '../cluster/cli.ts';
 import { runScenarioCommand } from '../scenarios/cli.ts';
+import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -18,6 +19,7 @@ Usage:
   irlab cluster create|list|delete|audit|audit-policy|health ...
                                              short-lived real clusters (irlab cluster help)
   irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
+${QUERY_USAGE}
   irlab help                                 this text
 `;
 
@@ -39,6 +41,8 @@ const commands: Record<string, Command> = {
   cluster: (args) => runClusterCommand(['cluster', ...args]),
   engine: (args) => runClusterCommand(['engine', ...args]),
   scenario: (args) => runScenarioCommand(args),
+  query: (args) => queryCommand(args),
+  detect: (args) => detectCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;

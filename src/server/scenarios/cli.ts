@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { allProviders } from '../cluster/select-provider.ts';
-import type { ClusterInfo, ClusterProvider } from '../cluster/types.ts';
+import { findCluster } from '../cluster/find-cluster.ts';
+import { formatClusterError, type ClusterProvider } from '../cluster/types.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { listScenarioDirs, loadScenario, validateScenarios } from './load.ts';
 import { seedScenario } from './seed.ts';
@@ -22,16 +23,6 @@ const USAGE = `usage:
   irlab scenario validate [DIR]                 (default: every scenario under scenarios/)
   irlab scenario seed SLUG --cluster N [--seed S]
 `;
-
-export async function findCluster(providers: ClusterProvider[], name: string): Promise<ClusterInfo> {
-  for (const provider of providers) {
-    const available = await provider.available().catch(() => ({ ok: false }));
-    if (!available.ok) continue;
-    const found = (await provider.list()).find((c) => c.name === name);
-    if (found) return found;
-  }
-  throw new Error(`no cluster named "${name}"; "irlab cluster list" shows them, "irlab cluster create" makes one`);
-}
 
 export async function runScenarioCommand(argv: string[], partial: Partial<ScenarioCliIo> = {}): Promise<number> {
   const io: ScenarioCliIo = {
@@ -98,7 +89,7 @@ export async function runScenarioCommand(argv: string[], partial: Partial<Scenar
         return command === undefined || command === 'help' ? 0 : 2;
     }
   } catch (error) {
-    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`error: ${formatClusterError(error)}\n`);
     return 1;
   }
 }
