@@ -11,7 +11,7 @@ type Command = (args: string[]) => Promise<number>;
 const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
-  irlab validate [DIR]    check every lesson under DIR (default: current directory); exit 1 on any problem
+  irlab validate [DIR]    check every lesson and quiz under DIR (default: current directory); exit 1 on any problem
   irlab help              this text
 `;
 

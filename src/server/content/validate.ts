@@ -1,8 +1,9 @@
 /**
- * Validates all authored content of a project tree at once. Lessons today; labs, scenarios and
- * quizzes join here as their schemas land, so `irlab validate` and the build see one report.
+ * Validates all authored content of a project tree at once: lessons and quizzes today; labs and
+ * scenarios join here as their schemas land, so `irlab validate` and the build see one report.
  */
 import { validateLessons } from './lessons.ts';
+import { validateQuizzes } from './quizzes.ts';
 import type { ContentProblem } from './friendly-errors.ts';
 
 export interface ValidationReport {
@@ -14,5 +15,9 @@ export interface ValidationReport {
 export async function validateContent(root: string): Promise<ValidationReport> {
   const lessons = await validateLessons(root);
   const lessonFiles = new Set([...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
-  return { problems: lessons.problems, counts: { lessons: lessonFiles.size } };
+  const quizzes = await validateQuizzes(root, lessons.lessons);
+  return {
+    problems: [...lessons.problems, ...quizzes.problems],
+    counts: { lessons: lessonFiles.size, quizzes: quizzes.files.size },
+  };
 }

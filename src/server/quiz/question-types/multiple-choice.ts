@@ -1,0 +1,13 @@
+import { multipleChoiceSchema } from '../../../schemas/quiz.ts';
+import type { QuestionType } from '../question-type.ts';
+import { choiceView, gradeMultiple, multipleAnswerSchema } from './choice.ts';
+
+/** Several right options, partial credit; checkboxes. */
+export const multipleChoice: QuestionType<'multiple'> = {
+  type: 'multiple',
+  schema: multipleChoiceSchema,
+  answerSchema: (q) => multipleAnswerSchema(q),
+  ids: (q) => q.options.map((o) => o.id),
+  view: (q, context) => ({ type: 'multiple', options: choiceView(q, context) }),
+  grade: (q, answer) => gradeMultiple(q, q.correct, answer),
+};
