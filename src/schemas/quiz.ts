@@ -105,8 +105,25 @@ export const shortTextSchema = z.strictObject({
 });
 
 /**
+ * A JSON object with some required fields, kept exactly as written (key order included) so that
+ * the event a learner reads looks like what the API server writes; zod objects would reorder keys.
+ */
+function objectWith(fields: Record<string, z.ZodType>) {
+  return z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    for (const [key, schema] of Object.entries(fields)) {
+      const result = schema.safeParse(value[key]);
+      if (result.success) continue;
+      for (const issue of result.error.issues) {
+        ctx.addIssue({ ...issue, path: [key, ...issue.path], input: value[key] } as Parameters<typeof ctx.addIssue>[0]);
+      }
+    }
+  });
+}
+
+/**
  * The audit.k8s.io/v1 Event fields a question may show. Top level is strict so that a typo
- * (`sourceIP`) is caught; nested objects keep every field the API server writes.
+ * (`sourceIP`) is caught, and its fields are declared in the order the API server writes them;
+ * nested objects keep every field and its order.
  */
 export const auditEventSchema = z.strictObject({
   kind: z.literal('Event'),
@@ -116,12 +133,12 @@ export const auditEventSchema = z.strictObject({
   stage: z.enum(['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic']),
   requestURI: z.string().startsWith('/'),
   verb: z.string().min(1),
-  user: z.looseObject({ username: z.string().min(1), groups: z.array(z.string()).optional() }),
-  impersonatedUser: z.looseObject({ username: z.string().min(1) }).optional(),
+  user: objectWith({ username: z.string().min(1), groups: z.array(z.string()).optional() }),
+  impersonatedUser: objectWith({ username: z.string().min(1) }).optional(),
   sourceIPs: z.array(z.string()).min(1),
   userAgent: z.string().optional(),
-  objectRef: z.looseObject({ resource: z.string().optional(), namespace: z.string().optional(), name: z.string().optional() }).optional(),
-  responseStatus: z.looseObject({ code: z.number().int() }).optional(),
+  objectRef: objectWith({ resource: z.string().optional(), namespace: z.string().optional(), name: z.string().optional() }).optional(),
+  responseStatus: objectWith({ code: z.number().int() }).optional(),
   requestObject: z.unknown().optional(),
   responseObject: z.unknown().optional(),
   requestReceivedTimestamp: z.string().min(1),
@@ -143,10 +160,18 @@ export const auditEventQuestionSchema = z.strictObject({
 
 type Issue = { path: PropertyKey[]; message: string; hint: string };
 
-function duplicates(ids: readonly string[], what: string, at: (index: number) => PropertyKey[]): Issue[] {
+// The cross-field rules below also run on files with other errors (so that every problem is
+// reported at once), so they read the data defensively: anything may be missing or mistyped.
+type Loose = Record<string, unknown>;
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const idOf = (value: unknown): string | undefined => (value && typeof value === 'object' && typeof (value as Loose).id === 'string' ? ((value as Loose).id as string) : undefined);
+const idsOf = (value: unknown): Array<string | undefined> => asList(value).map(idOf);
+
+function duplicates(ids: ReadonlyArray<string | undefined>, what: string, at: (index: number) => PropertyKey[]): Issue[] {
   const seen = new Map<string, number>();
   const issues: Issue[] = [];
   ids.forEach((id, index) => {
+    if (id === undefined) return;
     const first = seen.get(id);
     if (first === undefined) seen.set(id, index);
     else issues.push({ path: at(index), message: `duplicate ${what} id "${id}" (also at index ${first})`, hint: `give every ${what} its own id` });
@@ -154,42 +179,46 @@ function duplicates(ids: readonly string[], what: string, at: (index: number) =>
   return issues;
 }
 
-function unknownRefs(refs: Array<[string, PropertyKey[]]>, known: readonly string[], what: string): Issue[] {
+function unknownRefs(refs: Array<[unknown, PropertyKey[]]>, known: ReadonlyArray<string | undefined>, what: string): Issue[] {
+  const names = known.filter((k): k is string => k !== undefined);
   return refs
-    .filter(([ref]) => !known.includes(ref))
-    .map(([ref, path]) => ({ path, message: `"${ref}" is not the id of any ${what}`, hint: `use one of ${known.map((k) => `"${k}"`).join(', ')}` }));
+    .filter((ref): ref is [string, PropertyKey[]] => typeof ref[0] === 'string' && !names.includes(ref[0]))
+    .map(([ref, path]) => ({ path, message: `"${ref}" is not the id of any ${what}`, hint: `use one of ${names.map((k) => `"${k}"`).join(', ')}` }));
 }
 
 /** Rules that a schema of types cannot express: ids unique, answer keys pointing at real options. */
-export function questionReferenceIssues(question: Question): Issue[] {
+export function questionReferenceIssues(input: unknown): Issue[] {
+  if (!input || typeof input !== 'object') return [];
+  const question = input as Loose;
   const issues: Issue[] = [];
-  const choiceRefs = (correct: string | string[]): Array<[string, PropertyKey[]]> =>
-    Array.isArray(correct) ? correct.map((ref, i) => [ref, ['correct', i]]) : [[correct, ['correct']]];
+  const correct = question.correct;
+  const choiceRefs = (): Array<[unknown, PropertyKey[]]> => (Array.isArray(correct) ? correct.map((ref, i) => [ref, ['correct', i]]) : [[correct, ['correct']]]);
   switch (question.type) {
     case 'single':
     case 'multiple':
     case 'audit-event': {
-      const ids = question.options.map((o) => o.id);
+      const ids = idsOf(question.options);
       issues.push(...duplicates(ids, 'option', (i) => ['options', i, 'id']));
-      issues.push(...unknownRefs(choiceRefs(question.correct), ids, 'option'));
-      if (Array.isArray(question.correct)) issues.push(...duplicates(question.correct, 'correct option', (i) => ['correct', i]));
-      if (question.type !== 'single' && Array.isArray(question.correct) && question.correct.length === question.options.length) {
+      issues.push(...unknownRefs(choiceRefs(), ids, 'option'));
+      if (Array.isArray(correct)) issues.push(...duplicates(correct.map((c) => (typeof c === 'string' ? c : undefined)), 'correct option', (i) => ['correct', i]));
+      if (question.type !== 'single' && Array.isArray(correct) && ids.length > 0 && correct.length >= ids.length) {
         issues.push({ path: ['correct'], message: 'every option is correct, so the question tests nothing', hint: 'add a wrong option (a distractor)' });
       }
       break;
     }
     case 'ordering':
-      issues.push(...duplicates(question.items.map((o) => o.id), 'item', (i) => ['items', i, 'id']));
+      issues.push(...duplicates(idsOf(question.items), 'item', (i) => ['items', i, 'id']));
       break;
     case 'matching': {
-      const ids = question.choices.map((c) => c.id);
-      issues.push(...duplicates(question.pairs.map((p) => p.id), 'pair', (i) => ['pairs', i, 'id']));
+      const ids = idsOf(question.choices);
+      issues.push(...duplicates(idsOf(question.pairs), 'pair', (i) => ['pairs', i, 'id']));
       issues.push(...duplicates(ids, 'choice', (i) => ['choices', i, 'id']));
-      issues.push(...unknownRefs(question.pairs.map((p, i) => [p.match, ['pairs', i, 'match']]), ids, 'choice'));
+      issues.push(...unknownRefs(asList(question.pairs).map((p, i) => [p && typeof p === 'object' ? (p as Loose).match : undefined, ['pairs', i, 'match']]), ids, 'choice'));
       break;
     }
     case 'text':
-      question.patterns.forEach((pattern, i) => {
+      asList(question.patterns).forEach((pattern, i) => {
+        if (typeof pattern !== 'string') return;
         try {
           new RegExp(pattern, 'u');
         } catch (error) {
@@ -201,11 +230,13 @@ export function questionReferenceIssues(question: Question): Issue[] {
   return issues;
 }
 
+const always = { when: () => true };
+
 export const questionSchema = z
   .discriminatedUnion('type', [singleChoiceSchema, multipleChoiceSchema, orderingSchema, matchingSchema, shortTextSchema, auditEventQuestionSchema])
   .superRefine((question, ctx) => {
     for (const issue of questionReferenceIssues(question)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, params: { hint: issue.hint } });
-  });
+  }, always);
 
 /** A pool of interchangeable questions: each attempt draws `draw` of the questions that name it. */
 export const poolSchema = z.strictObject({
@@ -235,21 +266,29 @@ export const quizSchema = z
     /** The questions, in the order asked (unless `shuffleQuestions`). */
     questions: z.array(questionSchema).min(1),
   })
-  .superRefine((quiz, ctx) => {
+  .superRefine((input, ctx) => {
+    const quiz = input as unknown as Loose;
     const add = (issue: Issue) => ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, params: { hint: issue.hint } });
-    duplicates(quiz.questions.map((q) => q.id), 'question', (i) => ['questions', i, 'id']).forEach(add);
-    duplicates(quiz.pools.map((p) => p.id), 'pool', (i) => ['pools', i, 'id']).forEach(add);
-    const poolIds = quiz.pools.map((p) => p.id);
-    quiz.questions.forEach((q, i) => {
-      if (q.pool && !poolIds.includes(q.pool)) {
-        add({ path: ['questions', i, 'pool'], message: `pool "${q.pool}" is not declared`, hint: poolIds.length ? `use one of ${poolIds.map((p) => `"${p}"`).join(', ')} or declare it under pools` : `declare it under pools: [{ id: ${q.pool}, draw: 1 }]` });
+    const questions = asList(quiz.questions);
+    const pools = asList(quiz.pools);
+    duplicates(idsOf(questions), 'question', (i) => ['questions', i, 'id']).forEach(add);
+    duplicates(idsOf(pools), 'pool', (i) => ['pools', i, 'id']).forEach(add);
+    const poolIds = idsOf(pools).filter((p): p is string => p !== undefined);
+    const poolOf = (q: unknown) => (q && typeof q === 'object' && typeof (q as Loose).pool === 'string' ? ((q as Loose).pool as string) : undefined);
+    questions.forEach((q, i) => {
+      const pool = poolOf(q);
+      if (pool && !poolIds.includes(pool)) {
+        add({ path: ['questions', i, 'pool'], message: `pool "${pool}" is not declared`, hint: poolIds.length ? `use one of ${poolIds.map((p) => `"${p}"`).join(', ')} or declare it under pools` : `declare it under pools: [{ id: ${pool}, draw: 1 }]` });
       }
     });
-    quiz.pools.forEach((pool, i) => {
-      const size = quiz.questions.filter((q) => q.pool === pool.id).length;
-      if (pool.draw > size) add({ path: ['pools', i, 'draw'], message: `draws ${pool.draw} but the pool has ${size} question${size === 1 ? '' : 's'}`, hint: `lower draw to at most ${size} or add questions with pool: ${pool.id}` });
+    pools.forEach((pool, i) => {
+      const draw = pool && typeof pool === 'object' ? (pool as Loose).draw : undefined;
+      const id = idOf(pool);
+      if (typeof draw !== 'number' || id === undefined) return;
+      const size = questions.filter((q) => poolOf(q) === id).length;
+      if (draw > size) add({ path: ['pools', i, 'draw'], message: `draws ${draw} but the pool has ${size} question${size === 1 ? '' : 's'}`, hint: `lower draw to at most ${size} or add questions with pool: ${id}` });
     });
-  });
+  }, always);
 
 export type Quiz = z.infer<typeof quizSchema>;
 export type Question = z.infer<typeof singleChoiceSchema> | z.infer<typeof multipleChoiceSchema> | z.infer<typeof orderingSchema> | z.infer<typeof matchingSchema> | z.infer<typeof shortTextSchema> | z.infer<typeof auditEventQuestionSchema>;

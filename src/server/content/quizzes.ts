@@ -103,7 +103,8 @@ export async function quizReferenceProblems(
       });
     });
   }
-  const quizSlugs = quizzes.map((q) => q.slug);
+  // A quiz file that exists but has errors of its own is reported there, not again here.
+  const quizSlugs = (await listQuizFiles(root)).map((file) => path.basename(file).replace(QUIZ_FILE, ''));
   for (const lesson of lessons) {
     const named = lesson.data.quiz;
     if (!named || quizSlugs.includes(named)) continue;

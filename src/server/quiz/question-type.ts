@@ -1,8 +1,9 @@
 /**
  * One interface for every kind of question. A question type knows its authored schema, what a
  * learner's answer looks like, what the learner may see before answering (never the key), and how
- * to grade an answer with partial credit. The engine handles everything else: seeding, option
- * tokens, storage, totals.
+ * to grade an answer with partial credit, all in authored ids. The engine handles everything
+ * else: seeding, replacing the ids in \`options\`, \`items\`, \`pairs\` and \`choices\` with opaque
+ * per-attempt tokens, storage, totals.
  */
 import type { z } from 'zod';
 import type { Question, QuestionOf } from '../../schemas/quiz.ts';
@@ -39,8 +40,6 @@ export interface QuestionType<T extends Question['type']> {
   schema: z.ZodType;
   /** Shape of a learner's answer to this question. */
   answerSchema(question: QuestionOf<T>): z.ZodType<AnswerValue>;
-  /** Authored ids that the engine must replace with opaque tokens in views and answers. */
-  ids(question: QuestionOf<T>): string[];
   /** The public part of the question, in authored ids, options in this attempt's order. Holds no key. */
   view(question: QuestionOf<T>, context: ViewContext): ViewFields<T>;
   /** Grade an answer given in authored ids. */

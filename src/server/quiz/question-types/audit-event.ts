@@ -10,7 +10,6 @@ export const auditEventQuestion: QuestionType<'audit-event'> = {
   type: 'audit-event',
   schema: auditEventQuestionSchema,
   answerSchema: (q) => (Array.isArray(q.correct) ? multipleAnswerSchema(q) : singleAnswerSchema()),
-  ids: (q) => q.options.map((o) => o.id),
   view: (q, context) => ({
     type: 'audit-event',
     event: JSON.stringify(q.event, null, 2),

@@ -8,7 +8,6 @@ export const matching: QuestionType<'matching'> = {
   type: 'matching',
   schema: matchingSchema,
   answerSchema: () => z.record(z.string(), z.string()),
-  ids: (q) => [...q.pairs.map((p) => p.id), ...q.choices.map((c) => c.id)],
   view: (q, context) => ({
     type: 'matching',
     pairs: shuffle(

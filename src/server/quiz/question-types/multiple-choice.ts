@@ -7,7 +7,6 @@ export const multipleChoice: QuestionType<'multiple'> = {
   type: 'multiple',
   schema: multipleChoiceSchema,
   answerSchema: (q) => multipleAnswerSchema(q),
-  ids: (q) => q.options.map((o) => o.id),
   view: (q, context) => ({ type: 'multiple', options: choiceView(q, context) }),
   grade: (q, answer) => gradeMultiple(q, q.correct, answer),
 };

@@ -15,7 +15,6 @@ export const ordering: QuestionType<'ordering'> = {
       .array(z.string())
       .length(q.items.length, `list all ${q.items.length} items, each once`)
       .refine((order) => new Set(order).size === order.length, 'an item appears twice'),
-  ids: (q) => q.items.map((i) => i.id),
   view: (q, context) => {
     const items = q.items.map((i) => ({ id: i.id, text: i.text }));
     let shown = shuffle(items, context.random);

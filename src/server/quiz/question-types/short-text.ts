@@ -23,7 +23,6 @@ export const shortText: QuestionType<'text'> = {
   type: 'text',
   schema: shortTextSchema,
   answerSchema: () => z.string().max(2000, 'keep the answer under 2000 characters'),
-  ids: () => [],
   view: (q) => ({ type: 'text', multiline: q.multiline, ...(q.placeholder ? { placeholder: q.placeholder } : {}) }),
   grade: (q, answer) => {
     const text = typeof answer === 'string' ? answer : '';

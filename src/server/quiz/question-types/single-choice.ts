@@ -7,7 +7,6 @@ export const singleChoice: QuestionType<'single'> = {
   type: 'single',
   schema: singleChoiceSchema,
   answerSchema: () => singleAnswerSchema(),
-  ids: (q) => q.options.map((o) => o.id),
   view: (q, context) => ({ type: 'single', options: choiceView(q, context) }),
   grade: (q, answer) => gradeSingle(q, q.correct, answer),
 };
