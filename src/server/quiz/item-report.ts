@@ -61,15 +61,18 @@ export function quizReport(store: Store, quiz: CatalogQuiz): QuizReport {
     [...byAttempt.values()].map((scores) => ({ scores })),
     questions.map((q) => ({ id: q.id, points: q.points })),
   );
+  const picks = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    if (r.answer === null) continue;
+    const counts = picks.get(r.question_id) ?? new Map<string, number>();
+    const value = JSON.parse(r.answer) as unknown;
+    for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string') counts.set(id, (counts.get(id) ?? 0) + 1);
+    picks.set(r.question_id, counts);
+  }
   const items = questions.map((q, i): ItemReport => {
     const correct = correctIds(q);
     const options = 'options' in q
-      ? q.options.map((o) => ({
-          id: o.id,
-          text: o.text,
-          correct: correct.includes(o.id),
-          picks: rows.filter((r) => r.question_id === q.id && r.answer !== null && ([] as unknown[]).concat(JSON.parse(r.answer)).includes(o.id)).length,
-        }))
+      ? q.options.map((o) => ({ id: o.id, text: o.text, correct: correct.includes(o.id), picks: picks.get(q.id)?.get(o.id) ?? 0 }))
       : [];
     return { ...stats[i]!, prompt: q.prompt, type: q.type, points: q.points, pool: q.pool, options };
   });
