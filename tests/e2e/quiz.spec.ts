@@ -245,3 +245,20 @@ test('item statistics are for instructors only', async ({ page, playwright, base
   expect(item.facility).toBeGreaterThan(0);
   expect(item.facility).toBeLessThan(1);
 });
+
+test('a learner is an httpOnly cookie session with an optional display name', async ({ page, context }) => {
+  await page.goto(QUIZ);
+  expect(await (await page.request.get('/api/me')).json()).toEqual({});
+  await startQuiz(page);
+  const cookie = (await context.cookies()).find((c) => c.name === 'irlab_session');
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+  expect(await page.evaluate(() => document.cookie)).not.toContain('irlab_session');
+  const me = await (await page.request.get('/api/me')).json();
+  expect(me.id).toMatch(/^lrn_/);
+  const origin = new URL(page.url()).origin;
+  const named = await page.request.put('/api/me', { data: { displayName: 'Ada' }, headers: { origin } });
+  expect(await named.json()).toEqual({ id: me.id, displayName: 'Ada' });
+  const bad = await page.request.put('/api/me', { data: { displayName: 'x'.repeat(61) }, headers: { origin } });
+  expect(bad.status()).toBe(400);
+  expect((await bad.json()).problems[0]).toMatchObject({ path: 'displayName', message: 'allows at most 60 characters, has 61' });
+});
