@@ -4,8 +4,9 @@ import { quizSchema } from '../../src/schemas/quiz.ts';
 import { openStore } from '../../src/server/store/database.ts';
 import { allMigrations } from '../../src/server/store/migrations.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
-import { quizEngine, QuizError } from '../../src/server/quiz/engine.ts';
+import { quizEngine, type QuizError } from '../../src/server/quiz/engine.ts';
 import type { CatalogQuiz } from '../../src/server/quiz/catalog.ts';
+import type { QuestionView } from '../../src/lib/quiz-view.ts';
 
 // The island's store talking to the real engine (SQLite in memory) through a transport that
 // routes the four quiz endpoints in-process, as the Astro endpoints do over HTTP.
@@ -59,12 +60,15 @@ describe('quiz store with deferred feedback', () => {
     expect(store.getState().quiz?.attempt).toBeUndefined();
     await store.getState().start();
     const attempt = store.getState().quiz!.attempt!;
-    const [one, order] = attempt.questions;
+    const [one, order] = attempt.questions as [QuestionView, QuestionView];
     // An ordering question starts answered with the order shown.
-    expect(store.getState().drafts[order!.id]).toEqual(order!.type === 'ordering' && order.items.map((i) => i.id));
-    const contain = one!.type === 'single' ? one.options.find((o) => o.text === 'Contain')!.id : '';
+    expect(store.getState().drafts[order.id]).toEqual(order.type === 'ordering' && order.items.map((i) => i.id));
+    const contain = one.type === 'single' ? one.options.find((o) => o.text === 'Contain')!.id : '';
     store.getState().setDraft('one', contain);
     store.getState().setDraft('typed', '  Quarantine ');
+    // Every item one place off: no credit.
+    const byText = (text: string) => (order.type === 'ordering' ? order.items.find((i) => i.text === text)!.id : '');
+    store.getState().setDraft('order', ['Investigate', 'Contain', 'Preserve'].map(byText));
     expect(calls.filter((c) => c.includes('/answers'))).toEqual([]);
     await store.getState().submit();
     // One save per answered question, then the submit.
@@ -73,7 +77,7 @@ describe('quiz store with deferred feedback', () => {
     expect(done.submitted).toBe(true);
     expect(done.results.one).toMatchObject({ correct: true });
     expect(done.results.typed).toMatchObject({ correct: true });
-    expect(done.results.order!.score).toBeLessThan(1);
+    expect(done.results.order).toMatchObject({ score: 0, feedback: '0 of 3 items are in the right position: no credit.' });
     expect(store.getState().announcement).toMatch(/^Quiz submitted\. Score: 2 of 3 points, 66.7%\. Not passed yet\.$/);
   });
 
