@@ -9,8 +9,11 @@ import { QuizError, quizEngine, type QuizEngine } from './engine.ts';
 
 let engine: Promise<QuizEngine> | undefined;
 export function getEngine(): Promise<QuizEngine> {
-  engine ??= getCatalog().then((catalog) => quizEngine({ store: getStore(), catalog }));
-  engine.catch(() => (engine = undefined));
+  if (!engine) {
+    engine = getCatalog().then((catalog) => quizEngine({ store: getStore(), catalog }));
+    // A failed start (e.g. an invalid quiz file) is retried on the next request, not cached.
+    engine.catch(() => (engine = undefined));
+  }
   return engine;
 }
 

@@ -10,7 +10,7 @@ const answerBody = z.strictObject({
   /** The question's id as the attempt view gives it. */
   questionId: z.string().min(1),
   /** Option token, list of tokens, token map or text, depending on the question type. */
-  answer: z.union([z.string(), z.array(z.string()), z.record(z.string(), z.string())], { error: 'an answer is a string (one option or typed text), a list of option ids, or an object mapping items to choices' }),
+  answer: z.union([z.string().max(2000), z.array(z.string().max(100)).max(20), z.record(z.string().max(100), z.string().max(100))], { error: 'an answer is a string (one option or typed text), a list of option ids, or an object mapping items to choices' }),
 });
 
 /** Saves an answer; with immediate feedback the response holds its grade and explanation. */
