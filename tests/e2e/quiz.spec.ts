@@ -10,6 +10,7 @@ const QUIZ = '/quizzes/l18';
 // The quiz file is the test's oracle; the browser never sees it.
 interface AuthoredQuestion {
   id: string;
+  section: string;
   type: string;
   explanation: string;
   options?: Array<{ id: string; text: string }>;
@@ -261,4 +262,11 @@ test('a learner is an httpOnly cookie session with an optional display name', as
   const bad = await page.request.put('/api/me', { data: { displayName: 'x'.repeat(61) }, headers: { origin } });
   expect(bad.status()).toBe(400);
   expect((await bad.json()).problems[0]).toMatchObject({ path: 'displayName', message: 'allows at most 60 characters, has 61' });
+});
+
+test('every explanation links to a heading that exists on the lesson page', async ({ page }) => {
+  await page.goto(LESSON);
+  const sections = [...new Set(l18.questions.map((q) => q.section))];
+  expect(sections.length).toBeGreaterThan(20);
+  for (const section of sections) await expect(page.locator(`.prose :is(h2, h3)[id="${section}"]`), section).toHaveCount(1);
 });
