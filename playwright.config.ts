@@ -15,6 +15,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   timeout: 30_000,
+  globalTeardown: './tests/e2e/teardown.ts',
   reporter: [['list'], ['json', { outputFile: '.irlab/test-results/e2e.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
