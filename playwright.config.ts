@@ -1,7 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { E2E_INSTRUCTOR_TOKEN } from './tests/e2e/env.ts';
 
 // End-to-end tests drive Debian's Chromium against the built server (never a downloaded browser).
 const port = Number(process.env.E2E_PORT ?? 4391);
+// Each run gets an empty database; set here once so that workers (which reload this file) inherit it.
+process.env.IRLAB_E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'irlab-e2e-'));
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -9,6 +15,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   timeout: 30_000,
+  globalTeardown: './tests/e2e/teardown.ts',
   reporter: [['list'], ['json', { outputFile: '.irlab/test-results/e2e.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
@@ -22,7 +29,7 @@ export default defineConfig({
   webServer: {
     command: 'node dist/server/entry.mjs',
     url: `http://127.0.0.1:${port}/`,
-    env: { PORT: String(port), HOST: '127.0.0.1' },
+    env: { PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: process.env.IRLAB_E2E_DATA_DIR, IRLAB_INSTRUCTOR_TOKEN: E2E_INSTRUCTOR_TOKEN },
     reuseExistingServer: false,
     timeout: 30_000,
   },

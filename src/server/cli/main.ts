@@ -14,7 +14,7 @@ type Command = (args: string[]) => Promise<number>;
 const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
-  irlab validate [DIR]                       check every lesson and scenario under DIR (default: .); exit 1 on any problem
+  irlab validate [DIR]                       check every lesson, scenario and quiz under DIR (default: .); exit 1 on any problem
   irlab engine build                         build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache
   irlab cluster create|list|delete|audit|audit-policy|health ...
                                              short-lived real clusters (irlab cluster help)

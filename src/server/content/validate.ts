@@ -1,9 +1,10 @@
 /**
- * Validates all authored content of a project tree at once. Lessons today; labs, scenarios and
- * quizzes join here as their schemas land, so `irlab validate` and the build see one report.
+ * Validates all authored content of a project tree at once: lessons and quizzes today; labs and
+ * scenarios join here as their schemas land, so `irlab validate` and the build see one report.
  */
 import { validateLessons } from './lessons.ts';
 import { validateScenarios } from '../scenarios/load.ts';
+import { validateQuizzes } from './quizzes.ts';
 import type { ContentProblem } from './friendly-errors.ts';
 
 export interface ValidationReport {
@@ -17,8 +18,9 @@ export async function validateContent(root: string): Promise<ValidationReport> {
   const lessonFiles = new Set([...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
   const scenarios = await validateScenarios(root);
   const scenarioFiles = new Set([...scenarios.scenarios.map((s) => s.file), ...scenarios.problems.map((p) => p.file)]);
+  const quizzes = await validateQuizzes(root, lessons.lessons);
   return {
-    problems: [...lessons.problems, ...scenarios.problems],
-    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size },
+    problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems],
+    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size },
   };
 }
