@@ -4,6 +4,7 @@
  */
 import { validateLessons } from './lessons.ts';
 import { validateScenarios } from '../scenarios/load.ts';
+import { validateLabs } from '../lab/labs.ts';
 import { validateQuizzes } from './quizzes.ts';
 import type { ContentProblem } from './friendly-errors.ts';
 
@@ -19,8 +20,13 @@ export async function validateContent(root: string): Promise<ValidationReport> {
   const scenarios = await validateScenarios(root);
   const scenarioFiles = new Set([...scenarios.scenarios.map((s) => s.file), ...scenarios.problems.map((p) => p.file)]);
   const quizzes = await validateQuizzes(root, lessons.lessons);
+  const labs = await validateLabs(root, {
+    lessons: lessons.lessons.map((l) => l.slug),
+    scenarios: scenarios.scenarios.map((s) => s.slug),
+  });
+  const labFiles = new Set([...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
   return {
-    problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems],
-    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size },
+    problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems, ...labs.problems],
+    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size, labs: labFiles.size },
   };
 }

@@ -51,6 +51,9 @@ export interface AnswerKey {
   benignUsernames: string[];
   files: RenderedFile[];
   logLines: number;
+  /** Every secret the compromised pod's service account could read when the incident happened,
+   * with a fingerprint of its data: rotation means the data (or the object) changed since. */
+  reachableSecrets: Array<{ namespace: string; name: string; uid: string; sha256: string }>;
 }
 
 export function answerKeyDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -86,6 +89,7 @@ export function buildAnswerKey(input: {
   logLines: number;
   /** Username behind each stolen token secret (`namespace/name`). */
   tokenOwners: Record<string, string>;
+  reachableSecrets: AnswerKey['reachableSecrets'];
   now: Date;
 }): AnswerKey {
   const malicious = input.outcomes.filter((o) => o.step.malicious);
@@ -158,5 +162,6 @@ export function buildAnswerKey(input: {
     benignUsernames: unique(input.outcomes.filter((o) => !o.step.malicious).map((o) => o.username)),
     files: input.files,
     logLines: input.logLines,
+    reachableSecrets: input.reachableSecrets,
   };
 }

@@ -13,7 +13,7 @@ import { resolveParams, seededRandom, type ParamValue } from './params.ts';
 import { podDir, writeContainerLog, writePodTree } from './pod-evidence.ts';
 import { fill } from './template.ts';
 import { resolveIdentities, runTimeline, type StepOutcome } from './timeline.ts';
-import { applyWorld, listRunningPods, matches, waitForSettled } from './world.ts';
+import { applyWorld, listRunningPods, matches, reachableSecrets, waitForSettled } from './world.ts';
 
 export interface SeedOptions {
   /** The learner's seed: the same seed gives the same incident. */
@@ -141,6 +141,10 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     seededRandom(`${options.seed}\u0000logs`),
   );
 
+  const saUser = `system:serviceaccount:${compromised.namespace}:${compromised.serviceAccount}`;
+  const reachable = await phase('note the reachable secrets', () =>
+    reachableSecrets(kubeConfig, saUser, ['system:serviceaccounts', `system:serviceaccounts:${compromised.namespace}`, 'system:authenticated']),
+  );
   const malicious = outcomes.filter((o) => o.step.malicious);
   const events = await phase('read back the audit log', () => auditEventsFor(cluster.auditLogPath, offset, malicious));
   const tokenOwners = Object.fromEntries(
@@ -159,6 +163,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     files,
     logLines: logLines.length,
     tokenOwners,
+    reachableSecrets: reachable,
     now: now(),
   });
   const answerKeyFile = await writeAnswerKey(keys, answerKey);

@@ -2,6 +2,7 @@
  * Builds a scenario's world as the cluster admin (server-side apply, in dependency order) and
  * waits until it has settled: workloads running with pod IPs, legacy token secrets filled in.
  */
+import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { callApi, resourcePath, type Caller } from './kube-request.ts';
 
@@ -112,4 +113,31 @@ export async function waitForSettled(
     }
     await sleep(intervalMs);
   }
+}
+
+/** Secrets that `username` may get, with a fingerprint of their data, as RBAC answers now. */
+export async function reachableSecrets(kubeConfig: KubeConfig, username: string, groups: string[]) {
+  const response = await callApi(admin(kubeConfig), { method: 'GET', path: resourcePath('v1', 'Secret') });
+  const items = (response.body as { items?: Array<{ metadata: { name: string; namespace: string; uid: string }; data?: Record<string, string> }> } | undefined)?.items ?? [];
+  const reachable = [];
+  for (const secret of items) {
+    const review = await callApi(admin(kubeConfig), {
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: username, groups, resourceAttributes: { verb: 'get', resource: 'secrets', namespace: secret.metadata.namespace, name: secret.metadata.name } },
+      },
+    });
+    if ((review.body as { status?: { allowed?: boolean } } | undefined)?.status?.allowed) {
+      reachable.push({ namespace: secret.metadata.namespace, name: secret.metadata.name, uid: secret.metadata.uid, sha256: secretFingerprint(secret.data) });
+    }
+  }
+  return reachable;
+}
+
+export function secretFingerprint(data: Record<string, string> | undefined): string {
+  const sorted = Object.entries(data ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
