@@ -24,3 +24,39 @@ export function fillSolution(text: string, key: AnswerKey): string {
     return Array.isArray(value) ? value.join(', ') : String(value);
   });
 }
+
+export interface SolutionRun {
+  command: string;
+  exitCode: number;
+  output: string;
+}
+
+/**
+ * Runs a step's reference solution the way a learner would type it: bash in the workspace, with
+ * KUBECONFIG pointing at the lab cluster and the engine's kubectl first on PATH.
+ */
+export async function runSolution(
+  commands: readonly string[],
+  key: AnswerKey,
+  env: { workspace: string; kubeconfig: string; binDir: string; timeoutMs?: number },
+): Promise<SolutionRun[]> {
+  const { spawn } = await import('node:child_process');
+  const runs: SolutionRun[] = [];
+  for (const template of commands) {
+    const command = fillSolution(template, key);
+    const result = await new Promise<SolutionRun>((resolve) => {
+      const child = spawn('bash', ['-c', command], {
+        cwd: env.workspace,
+        env: { PATH: `${env.binDir}:/usr/local/bin:/usr/bin:/bin`, HOME: env.workspace, KUBECONFIG: env.kubeconfig, LANG: 'C.UTF-8' },
+        timeout: env.timeoutMs ?? 60_000,
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('close', (code) => resolve({ command, exitCode: code ?? 1, output }));
+    });
+    runs.push(result);
+    if (result.exitCode !== 0) break;
+  }
+  return runs;
+}
