@@ -7,6 +7,8 @@ import { validateContent } from '../content/validate.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { runClusterCommand } from '../cluster/cli.ts';
 import { runScenarioCommand } from '../scenarios/cli.ts';
+import { testCommand } from '../lab/cli.ts';
+import { writeJsonSchemas } from '../content/json-schemas.ts';
 import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
@@ -19,7 +21,9 @@ Usage:
   irlab cluster create|list|delete|audit|audit-policy|health ...
                                              short-lived real clusters (irlab cluster help)
   irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
+  irlab test <lab> [--step N] | --all        prove a lab on a fresh cluster: checks fail untouched, pass after the reference solution
 ${QUERY_USAGE}
+  irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab and quiz files (default: schemas/)
   irlab help                                 this text
 `;
 
@@ -41,6 +45,12 @@ const commands: Record<string, Command> = {
   cluster: (args) => runClusterCommand(['cluster', ...args]),
   engine: (args) => runClusterCommand(['engine', ...args]),
   scenario: (args) => runScenarioCommand(args),
+  test: (args) => testCommand(args),
+  schema: async (args) => {
+    const files = await writeJsonSchemas(path.resolve(args[0] ?? 'schemas'));
+    for (const file of files) console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    return 0;
+  },
   query: (args) => queryCommand(args),
   detect: (args) => detectCommand(args),
   help: async () => {
