@@ -8,6 +8,7 @@ import { formatProblems } from '../content/friendly-errors.ts';
 import { runClusterCommand } from '../cluster/cli.ts';
 import { runScenarioCommand } from '../scenarios/cli.ts';
 import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
+import { POLICY_USAGE, policyCommand } from '../audit-policy/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -20,6 +21,7 @@ Usage:
                                              short-lived real clusters (irlab cluster help)
   irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
 ${QUERY_USAGE}
+${POLICY_USAGE}
   irlab help                                 this text
 `;
 
@@ -43,6 +45,7 @@ const commands: Record<string, Command> = {
   scenario: (args) => runScenarioCommand(args),
   query: (args) => queryCommand(args),
   detect: (args) => detectCommand(args),
+  policy: (args) => policyCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;
