@@ -118,8 +118,15 @@ function gradeCriterion(c: CriterionSpec, rows: GradedRow[], options: GradeOptio
     const above = needs === 'RequestResponse' ? 'RequestResponse' : `${minimum} or above`;
     return { id: c.id, passed: true, message: `all ${rows.length} ${c.what} ${verb(options)} ${above} (${levels.join('; ')})`, ...extra };
   }
-  const shown = failing.slice(0, 3).map((r) => `${r.request.describe} (as ${r.outcome.user}) ${outcomeText(r.outcome, options)}`);
-  const more = failing.length > shown.length ? ` (and ${failing.length - shown.length} more)` : '';
+  const shown = groupByOutcome(failing)
+    .slice(0, 3)
+    .map((group) => {
+      const names = group.map((r) => r.request.describe);
+      const list = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : joinAnd(names);
+      return `${list} (as ${group[0]!.outcome.user}) ${outcomeText(group[0]!.outcome, options, group.length > 1)}`;
+    });
+  const groups = groupByOutcome(failing).length;
+  const more = groups > shown.length ? `; and ${groups - shown.length} more group${groups - shown.length === 1 ? '' : 's'}` : '';
   const first = failing[0]!.outcome;
   const where = typeof first.rule === 'number' && options.describeRule
     ? `put ${c.fixAbove ?? c.fix} above rules[${first.rule}]`
@@ -180,12 +187,29 @@ function byRule(outcome: RowOutcome, options: GradeOptions, short = false): stri
   return ` by ${short ? `rules[${outcome.rule}]` : options.describeRule(outcome.rule)}`;
 }
 
-function outcomeText(outcome: RowOutcome, options: GradeOptions): string {
+function outcomeText(outcome: RowOutcome, options: GradeOptions, plural: boolean): string {
   const live = options.mode === 'live';
+  const [is, was, it] = plural ? ['are', 'were', 'them'] : ['is', 'was', 'it'];
   if (outcome.level === 'None') {
-    if (outcome.rule === null) return live ? 'left no audit event (level None: no rule matches it)' : 'is not logged at all: no rule matches it, so its level is None';
-    if (outcome.rule !== undefined && options.describeRule) return `is dropped (level None) by ${options.describeRule(outcome.rule)}`;
-    return live ? 'left no audit event (level None)' : 'is not logged (level None)';
+    if (outcome.rule === null) return live ? `left no audit event (level None: no rule matches ${it})` : `${is} not logged at all: no rule matches ${it}, so the level is None`;
+    if (outcome.rule !== undefined && options.describeRule) {
+      return live ? `left no audit event: level None, from ${options.describeRule(outcome.rule)}` : `${is} dropped (level None) by ${options.describeRule(outcome.rule)}`;
+    }
+    return live ? 'left no audit event (level None)' : `${is} not logged (level None)`;
   }
-  return `${live ? 'was recorded at' : 'is logged at'} ${outcome.level}${byRule(outcome, options)}`;
+  return `${live ? `${was} recorded at` : `${is} logged at`} ${outcome.level}${byRule(outcome, options)}`;
+}
+
+/** Rows with the same level, rule and identity, in table order. */
+function groupByOutcome(rows: readonly GradedRow[]): GradedRow[][] {
+  const groups = new Map<string, GradedRow[]>();
+  for (const r of rows) {
+    const key = `${r.outcome.level}|${r.outcome.rule}|${r.outcome.user}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()];
+}
+
+function joinAnd(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }

@@ -37,7 +37,7 @@ export interface LiveCheckOptions {
   /** Defaults to all canonical requests (the differential test passes its own). */
   requests?: readonly CanonicalRequest[];
   clock?: Clock;
-  /** Time allowed, after the last response, for the API server to append the last events. */
+  /** Quiet time after which the probes' events count as all written (default 150 ms). */
   settleMs?: number;
   /** Parallel probes. */
   concurrency?: number;
@@ -78,9 +78,7 @@ export async function liveCheckAuditPolicy(options: LiveCheckOptions): Promise<L
     return { request, status: response.status, auditId: response.auditId };
   });
   const probesMs = clock.now() - probesStarted;
-  // The API server writes ResponseComplete just after the response goes out.
-  await clock.sleep(options.settleMs ?? 250);
-  const byAuditId = await recordedEvents(options, from, new Set(sent.flatMap((s) => (s.auditId ? [s.auditId] : []))));
+  const byAuditId = await settledEvents(options, clock, from, new Set(sent.flatMap((s) => (s.auditId ? [s.auditId] : []))));
 
   const loaded = options.policyText === undefined ? undefined : loadPolicy(options.policyText);
   const policy = loaded?.policy;
@@ -160,6 +158,30 @@ function toApiRequest(request: CanonicalRequest): ApiRequest {
     ...(request.body === undefined ? {} : { body: request.body }),
     ...(request.contentType ? { contentType: request.contentType } : {}),
   };
+}
+
+/**
+ * The API server writes a request's ResponseComplete event after its handler returns, which for a
+ * large response (discovery) can be after the client has read it all. There is no event to wait
+ * for at level None, so read until the probes' events stop changing.
+ */
+async function settledEvents(options: LiveCheckOptions, clock: Clock, from: number, ids: ReadonlySet<string>): Promise<Map<string, AuditEvent[]>> {
+  const settleMs = options.settleMs ?? 150;
+  const deadline = clock.now() + 3_000;
+  await clock.sleep(settleMs);
+  let events = await recordedEvents(options, from, ids);
+  for (;;) {
+    await clock.sleep(settleMs);
+    const again = await recordedEvents(options, from, ids);
+    if (count(again) === count(events) || clock.now() > deadline) return again;
+    events = again;
+  }
+}
+
+function count(events: ReadonlyMap<string, AuditEvent[]>): number {
+  let n = 0;
+  for (const list of events.values()) n += list.length;
+  return n;
 }
 
 async function recordedEvents(options: LiveCheckOptions, from: number, ids: ReadonlySet<string>): Promise<Map<string, AuditEvent[]>> {
