@@ -243,6 +243,6 @@ describe('irlab policy live', () => {
         'left no audit event: level None, from rules[0] (line 4: level: None, verbs: ["watch"]); create a secret in production',
     );
     expect(text).toMatch(/^FAIL request-received-omitted: \d+ of \d+ requests were recorded with a RequestReceived event/m);
-    expect(text).toMatch(/^ok   nodes-namespaces-at-metadata: all 7 node and namespace requests were recorded at Metadata or above/m);
+    expect(text).toMatch(/^ok {3}nodes-namespaces-at-metadata: all 7 node and namespace requests were recorded at Metadata or above/m);
   }, 60_000);
 });
