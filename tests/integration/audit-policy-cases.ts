@@ -167,8 +167,10 @@ rules:
 `,
   },
   {
-    name: 'accepted with warnings: unknown and duplicate fields, literal stars, impossible resources',
-    text: `${head()}  - level: None
+    name: 'accepted with warnings: unknown and duplicate fields, literal stars, impossible resources, a timestamp',
+    text: `${head()}  - level: RequestResponse
+    users: [2001-12-14]
+  - level: None
     level: RequestResponse
     Verbs: ["get"]
     resources: [{ group: "", resources: ["Secrets", "*/*", "pods/exec/extra", "pod"] }]

@@ -196,6 +196,19 @@ class Decoder {
   string(value: unknown, path: Path): string {
     if (value === undefined || value === null) return '';
     if (typeof value === 'string') return value;
+    if (value instanceof Date) {
+      // YAML 1.1 reads 2024-01-31 as a timestamp; the API server's YAML-to-JSON step turns it back
+      // into an RFC 3339 string (in UTC), so it is accepted, as that string.
+      const text = value.toISOString().replace(/\.0+Z$/, 'Z').replace(/(\.\d*?)0+Z$/, '$1Z');
+      this.problems.push({
+        severity: 'warning',
+        path: formatPolicyPath(path),
+        ...this.locate(path),
+        message: `YAML reads this as a timestamp; the API server sees the string "${text}"`,
+        hint: 'quote it if you meant the text as written',
+      });
+      return text;
+    }
     this.typeError(path, 'a string', value);
     return '';
   }

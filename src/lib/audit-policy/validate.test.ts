@@ -85,6 +85,12 @@ describe('decoding as the API server does', () => {
     expect(loaded.policy?.rules[0]).toMatchObject({ users: [''], verbs: [] });
   });
 
+  it('reads a YAML 1.1 timestamp as the string the API server makes of it, with a warning', () => {
+    const loaded = loadPolicy(`${head}  - level: Metadata\n    users: [2001-12-14]\n`);
+    expect(loaded.policy?.rules[0]?.users).toEqual(['2001-12-14T00:00:00Z']);
+    expect(loaded.warnings[0]?.message).toMatch(/timestamp/);
+  });
+
   it('reads only the first YAML document, with a warning', () => {
     const loaded = loadPolicy(`${head}  - level: Metadata\n---\nkind: Other\n`);
     expect(loaded.policy?.rules).toHaveLength(1);
