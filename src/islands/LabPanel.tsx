@@ -57,6 +57,11 @@ function Step({ step, index, running }: { step: StepView; index: number; running
         >
           {checking ? 'Checking…' : `Check step ${index + 1}`}
         </button>
+        {step.canApplyPolicy && (
+          <button type="button" disabled={!running || Boolean(busy)} onClick={() => act('apply-policy', {}, `apply:${step.id}`)}>
+            {busy === `apply:${step.id}` ? 'Restarting the API server…' : 'Apply audit-policy.yaml'}
+          </button>
+        )}
         <span className="muted">Score {percent(step.score)}</span>
       </div>
       <div aria-live="polite" className="step-result">

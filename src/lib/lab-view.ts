@@ -23,6 +23,8 @@ export interface StepView {
   title: string;
   /** The step's instructions as HTML rendered on the server from the lab file's Markdown. */
   bodyHtml: string;
+  /** The step grades the audit policy: the panel offers to apply audit-policy.yaml. */
+  canApplyPolicy: boolean;
   hints: HintView[];
   questions: QuestionView[];
   /** The learner's last answers to this step's questions. */

@@ -13,7 +13,7 @@ interface LabState {
   /** Answers being typed, before they are sent with a check. */
   drafts: Record<string, string>;
   load: (slug: string) => Promise<void>;
-  act: (action: 'start' | 'reset' | 'check' | 'hint', body?: Record<string, unknown>, busy?: string) => Promise<void>;
+  act: (action: 'start' | 'reset' | 'check' | 'hint' | 'apply-policy', body?: Record<string, unknown>, busy?: string) => Promise<void>;
   setDraft: (question: string, value: string) => void;
 }
 

@@ -41,6 +41,7 @@ async function solve(stepId: string) {
     workspace: workspaceUnder(work)(learner),
     kubeconfig: cluster.kubeconfigPath,
     binDir: binDir(readEngineVersions()),
+    applyPolicy: async () => void (await service().applyPolicy(learner, 'l18')),
   });
   const failed = runs.find((r) => r.exitCode !== 0);
   expect(failed, failed ? `${failed.command}\n${failed.output}` : '').toBeUndefined();
@@ -100,6 +101,13 @@ describe('the L18 lab', () => {
     expect(view.result?.criteria.filter((c) => !c.passed)).toEqual([]);
     expect(view.answers).toEqual(answers);
   });
+
+  it('grades the audit policy statically and live, once applied', async () => {
+    await solve('audit-policy');
+    const view = await service().check(learner, 'l18', 'audit-policy', {});
+    expect(view.result?.criteria.filter((c) => !c.passed)).toEqual([]);
+    expect(view.result?.criteria.map((c) => c.id)).toEqual(expect.arrayContaining(['applied', 'live', 'static-policy-accepted']));
+  }, 60_000);
 
   it('passes eradication after the reference solution', async () => {
     await solve('eradicate');

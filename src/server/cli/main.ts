@@ -15,6 +15,7 @@ import { validateLessons } from '../content/lessons.ts';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
+import { POLICY_USAGE, policyCommand } from '../audit-policy/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -31,6 +32,7 @@ ${QUERY_USAGE}
   irlab new scenario|lab|quiz <slug> [--scenario S] [--lesson L]
                                              scaffold a working example to edit
   irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab and quiz files (default: schemas/)
+${POLICY_USAGE}
   irlab help                                 this text
 `;
 
@@ -88,6 +90,7 @@ const commands: Record<string, Command> = {
   },
   query: (args) => queryCommand(args),
   detect: (args) => detectCommand(args),
+  policy: (args) => policyCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;

@@ -78,7 +78,12 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
       if (options.skipStep === index + 1) {
         row({ step: step.id, phase: 'solution', ok: true, detail: 'skipped on purpose (--skip-step)' });
       } else {
-        const runs = await runSolution(step.solution, key, { workspace: workspaceOf(), kubeconfig: cluster.kubeconfigPath, binDir: binDir(readEngineVersions()) });
+        const runs = await runSolution(step.solution, key, {
+          workspace: workspaceOf(),
+          kubeconfig: cluster.kubeconfigPath,
+          binDir: binDir(readEngineVersions()),
+          applyPolicy: async () => void (await service.applyPolicy(learner, lab.slug)),
+        });
         const broken = runs.find((r) => r.exitCode !== 0);
         row({ step: step.id, phase: 'solution', ok: !broken, detail: broken ? `\`${broken.command.split('\n')[0]}\` exited ${broken.exitCode}: ${broken.output.trim().split('\n').slice(-2).join(' ')}` : `${runs.length} command(s) ran` });
       }

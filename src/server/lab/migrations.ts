@@ -43,4 +43,10 @@ export const labMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    module: 'labs',
+    version: 2,
+    name: 'the audit policy the learner applied to the run\'s API server',
+    sql: `ALTER TABLE lab_runs ADD COLUMN applied_policy_sha256 TEXT;`,
+  },
 ];

@@ -4,7 +4,7 @@
  * restarts; answer keys stay on the server; checks run with a time limit.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckResult } from '../../lib/check-result.ts';
 import { resultOf } from '../../lib/check-result.ts';
@@ -12,7 +12,11 @@ import type { LabView, StepView } from '../../lib/lab-view.ts';
 import type { LabStep } from '../../schemas/lab.ts';
 import { readAuditLog } from '../cluster/audit-log.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
-import type { AuditEvent, ClusterInfo, ClusterProvider } from '../cluster/types.ts';
+import { AuditPolicyRejectedError, type AuditEvent, type ClusterInfo, type ClusterProvider } from '../cluster/types.ts';
+import { loadPolicy } from '../../lib/audit-policy/validate.ts';
+import { refusalMessage } from '../../lib/audit-policy/check.ts';
+import { POLICY_FILE } from './checks/audit-policy.ts';
+import { readWorkspaceFile, sha256 } from './workspace-files.ts';
 import type { Store } from '../store/database.ts';
 import { answerKeyDir, readAnswerKey } from '../scenarios/answer-key.ts';
 import { loadScenario } from '../scenarios/load.ts';
@@ -48,6 +52,7 @@ interface RunRow {
   provider: string;
   seed: string;
   started_at: string;
+  applied_policy_sha256: string | null;
 }
 
 export class LabError extends Error {
@@ -91,7 +96,7 @@ export function labService(options: LabServiceOptions) {
       onProgress('seeding the incident into your cluster');
       await seedScenario(cluster, loaded, { seed, answerKeys: keys });
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
-      const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: now().toISOString() };
+      const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: now().toISOString(), applied_policy_sha256: null };
       store
         .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at);
@@ -123,6 +128,7 @@ export function labService(options: LabServiceOptions) {
       id: step.id,
       title: step.title,
       bodyHtml: await options.renderMarkdown(step.body),
+      canApplyPolicy: step.checks.includes('audit-policy'),
       hints: step.hints.map((hint, index) => ({ index, cost: hint.cost, ...(taken.has(index) ? { text: hint.text } : {}) })),
       questions: step.questions.map((q) => ({ id: q.id, prompt: q.prompt, ...(q.placeholder ? { placeholder: q.placeholder } : {}) })),
       answers,
@@ -192,6 +198,7 @@ export function labService(options: LabServiceOptions) {
         workspace: options.workspaceOf(learnerId),
         answerKey: await readAnswerKey(keys, cluster.name),
         answers: given,
+        ...(run.applied_policy_sha256 ? { appliedPolicySha256: run.applied_policy_sha256 } : {}),
         questions: step.questions.map((q) => q.id),
         auditEvents: () => auditEvents(cluster),
       };
@@ -225,6 +232,31 @@ export function labService(options: LabServiceOptions) {
       if (!run) throw new LabError('start the lab first', 409);
       store.prepare('INSERT OR IGNORE INTO lab_hints (run_id, step, hint, taken_at) VALUES (?, ?, ?, ?)').run(run.id, step.id, index, now().toISOString());
       return stepView(run, step);
+    },
+
+    /**
+     * Restarts the run's API server with the learner's audit-policy.yaml. A policy the API
+     * server refuses is reported with its own message, and the old policy stays in force.
+     */
+    async applyPolicy(learnerId: string, slug: string): Promise<LabView> {
+      const run = activeRun(learnerId, slug);
+      if (!run) throw new LabError('start the lab first', 409);
+      const cluster = await clusterOf(run);
+      const file = await readWorkspaceFile(options.workspaceOf(learnerId), POLICY_FILE);
+      if (!file.ok) throw new LabError(`${POLICY_FILE}: ${file.reason}; write your policy in your workspace first`, 422);
+      const loaded = loadPolicy(file.content.toString('utf8'));
+      if (!loaded.policy) throw new LabError(`the API server would refuse this policy: ${refusalMessage(loaded.errors)}`, 422);
+      const copy = path.join(path.dirname(keys), 'applied-policies', `${run.id}.yaml`);
+      await mkdir(path.dirname(copy), { recursive: true, mode: 0o700 });
+      await writeFile(copy, file.content, { mode: 0o600 });
+      try {
+        await options.clusters.provider.setAuditPolicy(cluster.name, copy);
+      } catch (error) {
+        if (error instanceof AuditPolicyRejectedError) throw new LabError(`kube-apiserver refused the policy and kept the old one: ${error.apiServerMessage}`, 422);
+        throw error;
+      }
+      store.prepare('UPDATE lab_runs SET applied_policy_sha256 = ? WHERE id = ?').run(sha256(file.content), run.id);
+      return view(learnerId, slug);
     },
 
     /** Ends the run and deletes its cluster; the next start seeds a fresh one. */

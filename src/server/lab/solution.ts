@@ -25,6 +25,9 @@ export function fillSolution(text: string, key: AnswerKey): string {
   });
 }
 
+/** A solution line that stands for the lab panel's "Apply audit-policy.yaml" button. */
+export const APPLY_POLICY_COMMAND = 'irlab-apply-audit-policy';
+
 export interface SolutionRun {
   command: string;
   exitCode: number;
@@ -38,12 +41,28 @@ export interface SolutionRun {
 export async function runSolution(
   commands: readonly string[],
   key: AnswerKey,
-  env: { workspace: string; kubeconfig: string; binDir: string; timeoutMs?: number },
+  env: {
+    workspace: string;
+    kubeconfig: string;
+    binDir: string;
+    timeoutMs?: number;
+    /** `irlab-apply-audit-policy`: what the lab panel's Apply button does, for solutions. */
+    applyPolicy?: () => Promise<void>;
+  },
 ): Promise<SolutionRun[]> {
   const { spawn } = await import('node:child_process');
   const runs: SolutionRun[] = [];
   for (const template of commands) {
     const command = fillSolution(template, key);
+    if (command.trim() === APPLY_POLICY_COMMAND) {
+      const applied = await (env.applyPolicy ?? (() => Promise.reject(new Error('no lab service to apply the policy with'))))().then(
+        () => ({ command, exitCode: 0, output: 'applied' }),
+        (error: unknown) => ({ command, exitCode: 1, output: error instanceof Error ? error.message : String(error) }),
+      );
+      runs.push(applied);
+      if (applied.exitCode !== 0) break;
+      continue;
+    }
     const result = await new Promise<SolutionRun>((resolve) => {
       const child = spawn('bash', ['-c', command], {
         cwd: env.workspace,

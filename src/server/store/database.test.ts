@@ -25,6 +25,7 @@ describe('store', () => {
       { module: 'learners', version: 1 },
       { module: 'quiz', version: 1 },
       { module: 'labs', version: 1 },
+      { module: 'labs', version: 2 },
     ]);
     db.close();
   });

@@ -5,7 +5,7 @@ import { LabError } from '../../../../server/lab/service.ts';
 
 export const prerender = false;
 
-/** start · check {step, answers} · hint {step, index} · reset */
+/** start · check {step, answers} · hint {step, index} · apply-policy · reset */
 export const POST: APIRoute = ({ params, cookies, url, request }) =>
   labRespond(async (service) => {
     const learner = currentLearner(cookies, url, { create: true })!;
@@ -18,9 +18,11 @@ export const POST: APIRoute = ({ params, cookies, url, request }) =>
         return service.check(learner.id, slug, String(body.step ?? ''), (body.answers ?? {}) as Record<string, string>);
       case 'hint':
         return service.hint(learner.id, slug, String(body.step ?? ''), Number(body.index));
+      case 'apply-policy':
+        return service.applyPolicy(learner.id, slug);
       case 'reset':
         return service.reset(learner.id, slug);
       default:
-        throw new LabError(`unknown action "${params.action}": use start, check, hint or reset`, 404);
+        throw new LabError(`unknown action "${params.action}": use start, check, hint, apply-policy or reset`, 404);
     }
   });
