@@ -19,7 +19,7 @@ interface Stage {
 }
 
 const stages: Stage[] = [
-  { name: 'chromium', command: ['bash', 'scripts/ensure-chromium.sh'] },
+  { name: 'system', command: ['bash', 'scripts/ensure-system-packages.sh'] },
   { name: 'validate', command: [process.execPath, 'bin/irlab.mjs', 'validate'] },
   { name: 'typecheck', command: ['npm', 'run', '--silent', 'check'] },
   { name: 'lint', command: [bin('eslint'), '--max-warnings', '0', '.'] },
@@ -28,7 +28,7 @@ const stages: Stage[] = [
     name: 'unit',
     command: [bin('vitest'), 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'unit.json')}`],
   },
-  { name: 'e2e', command: [bin('playwright'), 'test'], needs: ['chromium', 'build'] },
+  { name: 'e2e', command: [bin('playwright'), 'test'], needs: ['system', 'build'] },
 ];
 
 rmSync(results, { recursive: true, force: true });

@@ -1,0 +1,88 @@
+/**
+ * The irlab server: one Node HTTP server that puts irlab's own routes (the terminal's endpoint and
+ * WebSocket) in front of Astro's built handler. Astro's Node adapter has no WebSocket hook, so
+ * the adapter's standalone *handler* (pages, endpoints and static files) is mounted here with
+ * autostart disabled, and `upgrade` requests are ours.
+ *
+ * Run: `node src/server/http/serve.ts` after `astro build` (scripts/start.ts does both).
+ * Env: PORT (4321), HOST (localhost), IRLAB_DATA_DIR (.irlab/data), IRLAB_TERMINAL_KUBECONFIG
+ * (a cluster every terminal gets, until the cluster engine hands out one per learner).
+ */
+import { existsSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { noCluster, sharedKubeconfig } from '../terminal/cluster-source.ts';
+import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
+import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
+import { TerminalManager } from '../terminal/session-manager.ts';
+import { createTerminalRoutes } from './terminal-routes.ts';
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const entry = path.join(root, 'dist/server/entry.mjs');
+if (!existsSync(entry)) {
+  console.error(`irlab: ${path.relative(process.cwd(), entry)} is missing; build first with \`npm run build\` (npm start builds for you).`);
+  process.exit(1);
+}
+
+// The adapter starts its own server on import unless told not to.
+process.env.ASTRO_NODE_AUTOSTART = 'disabled';
+const { handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: NodeHandler };
+
+const dataDir = path.resolve(process.env.IRLAB_DATA_DIR ?? path.join(root, '.irlab/data'));
+let host: SandboxHost | null = null;
+try {
+  host = prepareSandboxHost(dataDir);
+} catch (error) {
+  if (!(error instanceof SandboxUnavailableError)) throw error;
+  // The site still serves; the terminal answers every request with this message and its fix.
+  console.error(`irlab: the terminal is unavailable: ${error.message}`);
+}
+const kubeconfig = process.env.IRLAB_TERMINAL_KUBECONFIG;
+const manager = host
+  ? new TerminalManager({
+      dataDir,
+      host,
+      spawnPty: spawnNodePty,
+      leaseCluster: kubeconfig ? sharedKubeconfig(path.resolve(kubeconfig)) : noCluster,
+      graceMs: Number(process.env.IRLAB_TERMINAL_GRACE_SECONDS ?? 600) * 1000,
+      ttlMs: Number(process.env.IRLAB_TERMINAL_TTL_SECONDS ?? 4 * 3600) * 1000,
+    })
+  : null;
+manager?.startReaper(15_000);
+const terminal = manager ? createTerminalRoutes(manager) : null;
+
+const server = http.createServer((req, res) => {
+  if (terminal?.handle(req, res)) return;
+  if (!terminal && req.url?.startsWith('/api/terminal/')) {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'The terminal is unavailable on this server: bubblewrap or its sandbox user is missing. Run `bash scripts/ensure-system-packages.sh` as root and restart.' }));
+    return;
+  }
+  astro(req, res);
+});
+server.on('upgrade', (req, socket, head) => {
+  if (!terminal?.upgrade(req, socket, head)) socket.destroy();
+});
+
+const port = Number(process.env.PORT ?? 4321);
+const hostname = process.env.HOST ?? 'localhost';
+server.listen(port, hostname, () => {
+  const where = kubeconfig ? `cluster from ${kubeconfig}` : 'no cluster attached (set IRLAB_TERMINAL_KUBECONFIG)';
+  console.log(`irlab: listening on http://${hostname}:${port} · terminal ${host ? `sandboxed (${host.identity.mode}, uid ${host.identity.uid}), ${where}` : 'unavailable'} · data in ${dataDir}`);
+});
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
+  terminal?.close();
+  await manager?.shutdown();
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));
