@@ -117,7 +117,8 @@ export class OutputSplitter {
     let offset = 0;
     while (offset < bytes.length) {
       const rest = bytes.subarray(offset);
-      let cut = lastSafeBoundary(rest, this.limits.maxChunk);
+      // A sequence longer than maxChunk (a long OSC title or hyperlink) makes one bigger chunk.
+      let cut = lastSafeBoundary(rest, this.limits.maxChunk) || lastSafeBoundary(rest, this.limits.maxHold);
       if (cut === 0) {
         // No safe point within one chunk: either the tail is still arriving (hold it), or it is
         // a runaway sequence (release it, up to maxChunk at a time).
