@@ -1,7 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { E2E_INSTRUCTOR_TOKEN } from './tests/e2e/env.ts';
 
 // End-to-end tests drive Debian's Chromium against the built server (never a downloaded browser).
 const port = Number(process.env.E2E_PORT ?? 4391);
+// Each run gets an empty database; set here once so that workers (which reload this file) inherit it.
+process.env.IRLAB_E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'irlab-e2e-'));
 /** Settings the server under test takes from the environment that runs the tests. */
 const passThrough = (names: string[]) => Object.fromEntries(names.filter((n) => process.env[n]).map((n) => [n, process.env[n] as string]));
 
@@ -11,6 +17,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   timeout: 30_000,
+  globalTeardown: './tests/e2e/teardown.ts',
   reporter: [['list'], ['json', { outputFile: '.irlab/test-results/e2e.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
@@ -24,8 +31,16 @@ export default defineConfig({
   webServer: {
     command: 'node src/server/http/serve.ts',
     url: `http://127.0.0.1:${port}/`,
-    env: { PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: `.irlab/e2e-data-${port}`, ...passThrough(['IRLAB_TERMINAL_KUBECONFIG']) },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      IRLAB_DATA_DIR: process.env.IRLAB_E2E_DATA_DIR,
+      IRLAB_INSTRUCTOR_TOKEN: E2E_INSTRUCTOR_TOKEN,
+      ...passThrough(['IRLAB_TERMINAL_KUBECONFIG', 'IRLAB_TERMINAL_CLUSTER']),
+    },
     reuseExistingServer: false,
+    // SIGTERM lets the server end terminal sessions and delete their clusters before it exits.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
     timeout: 30_000,
   },
 });

@@ -20,7 +20,20 @@ try {
   await page.screenshot({ path: 'docs/screenshots/lesson-detections.png' });
   await page.goto(`${base}/`);
   await page.screenshot({ path: 'docs/screenshots/home.png', fullPage: true });
-  console.log('wrote docs/screenshots/{lesson,lesson-detections,home}.png');
+  // The quiz after two checked answers: one right, one wrong (a fresh learner each run).
+  const quiz = await browser.newPage({ viewport: { width: 1280, height: 1100 }, reducedMotion: 'reduce' });
+  await quiz.goto(`${base}/quizzes/l18`);
+  await quiz.getByRole('button', { name: /Start the quiz|Try again/ }).click();
+  const first = quiz.locator('[data-question="first-step"]');
+  await first.getByLabel(/^Contain it/).check();
+  await first.getByRole('button', { name: /Check answer/ }).click();
+  const second = quiz.locator('[data-question="rbac-escalation-signal"]');
+  await second.getByLabel(/^Many get secrets/).check();
+  await second.getByRole('button', { name: /Check answer/ }).click();
+  await second.locator('.quiz-feedback').waitFor();
+  await quiz.locator('.quiz-title').scrollIntoViewIfNeeded();
+  await quiz.screenshot({ path: 'docs/screenshots/quiz.png' });
+  console.log('wrote docs/screenshots/{lesson,lesson-detections,home,quiz}.png');
 } finally {
   await browser.close();
 }

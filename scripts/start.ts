@@ -41,6 +41,14 @@ if (builtAt < sourcesAt) {
   console.log(`irlab: built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+// The instructor token: generated and printed on first start, then kept in the data directory.
+const { ensureInstructorToken } = await import('../src/server/instructors/token.ts');
+const { dataDir } = await import('../src/server/store/database.ts');
+const instructor = ensureInstructorToken({ dir: dataDir(process.env, root) });
+if (instructor.source !== 'generated') {
+  console.log(`irlab: instructor pages at /instructor/quizzes/<quiz>; token ${instructor.source === 'env' ? 'from IRLAB_INSTRUCTOR_TOKEN' : `in ${instructor.file}`}`);
+}
+
 const port = process.env.PORT ?? '4321';
 const host = process.env.HOST ?? 'localhost';
 const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {

@@ -107,7 +107,7 @@ export default function Terminal({ label = 'Terminal' }: Props) {
     let sessionId = '';
     let disposed = false;
     const fresh = generation > 0;
-    setStatus('connecting', 'Starting your shell…');
+    setStatus('connecting', 'Starting your shell and your cluster (a few seconds)…');
 
     (async () => {
       const response = await fetch('/api/terminal/session', {
@@ -262,7 +262,11 @@ export default function Terminal({ label = 'Terminal' }: Props) {
           {detail}
         </span>
         <span className="terminal-meta">
-          {cluster ? <span>cluster {cluster} · </span> : null}
+          {cluster ? (
+            <span>
+              cluster <span data-testid="terminal-cluster">{cluster}</span> ·{' '}
+            </span>
+          ) : null}
           <span data-testid="terminal-size">
             {size.cols}×{size.rows}
           </span>

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 /** Opens /terminal and waits until the shell's prompt is on screen. */
 export async function openTerminal(page: Page): Promise<void> {
   await page.goto('/terminal');
-  await expect(page.getByTestId('terminal-status')).toContainText('Connected', { timeout: 20_000 });
+  // A session starts with a fresh cluster of its own: a few seconds on a busy machine.
+  await expect(page.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
   await expect(screen(page)).toContainText('learner@irlab', { timeout: 20_000 });
 }
 

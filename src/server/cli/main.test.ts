@@ -30,9 +30,45 @@ describe('irlab validate', () => {
     }
   });
 
+  it('reports a broken quiz with file, line, path, reason and fix', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'irlab-cli-'));
+    try {
+      await mkdir(path.join(root, 'quizzes'), { recursive: true });
+      await writeFile(
+        path.join(root, 'quizzes/broken.yaml'),
+        [
+          'title: A broken quiz',
+          'lesson: nowhere',
+          'questions:',
+          '  - id: q1',
+          '    type: single',
+          '    section: intro',
+          '    prompt: Which option is right here?',
+          '    options: [{ id: a, text: A }, { id: b, text: B }]',
+          '    correct: c',
+          '    explanation: The key names an option that does not exist.',
+          '  - id: q1',
+          '    type: text',
+          '    section: intro',
+          '    prompt: Type anything at all here.',
+          '    accept: [x]',
+          '    explanation: A second question with the same id as the first.',
+          '',
+        ].join('\n'),
+      );
+      const failure = (await run(process.execPath, [bin, 'validate', root]).catch((e: unknown) => e)) as { code: number; stderr: string };
+      expect(failure.code).toBe(1);
+      expect(failure.stderr).toContain('quizzes/broken.yaml');
+      expect(failure.stderr).toMatch(/9:14\s+questions\[0\]\.correct: "c" is not the id of any option\n\s+fix: use one of "a", "b"/);
+      expect(failure.stderr).toMatch(/11:9\s+questions\[1\]\.id: duplicate question id "q1"/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('exits 0 on the project itself', async () => {
     const { stdout } = await run(process.execPath, [bin, 'validate']);
-    expect(stdout).toMatch(/checked 1 lessons: all valid/);
+    expect(stdout).toMatch(/checked 1 lessons, 1 scenarios, 1 quizzes, 1 labs: all valid/);
   });
 
   it('explains an unknown command', async () => {

@@ -5,14 +5,22 @@
 import path from 'node:path';
 import { validateContent } from '../content/validate.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
+import { runClusterCommand } from '../cluster/cli.ts';
+import { runScenarioCommand } from '../scenarios/cli.ts';
+import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
 const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
-  irlab validate [DIR]    check every lesson under DIR (default: current directory); exit 1 on any problem
-  irlab help              this text
+  irlab validate [DIR]                       check every lesson, scenario and quiz under DIR (default: .); exit 1 on any problem
+  irlab engine build                         build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache
+  irlab cluster create|list|delete|audit|audit-policy|health ...
+                                             short-lived real clusters (irlab cluster help)
+  irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
+${QUERY_USAGE}
+  irlab help                                 this text
 `;
 
 const validate: Command = async (args) => {
@@ -30,6 +38,11 @@ const validate: Command = async (args) => {
 
 const commands: Record<string, Command> = {
   validate,
+  cluster: (args) => runClusterCommand(['cluster', ...args]),
+  engine: (args) => runClusterCommand(['engine', ...args]),
+  scenario: (args) => runScenarioCommand(args),
+  query: (args) => queryCommand(args),
+  detect: (args) => detectCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;

@@ -124,19 +124,31 @@ function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
   let current: unknown = schema;
   for (const segment of path) {
     current = unwrap(current);
-    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;
-    if (def?.type === 'object' && typeof segment === 'string') current = def.shape?.[segment];
+    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; options?: unknown[] } }).def;
+    if (def?.type === 'union' && typeof segment === 'string') {
+      // Members of a union (question types) share field names; follow the first that has it.
+      const member = def.options?.map(unwrap).find((o) => (o as { def?: { shape?: Record<string, unknown> } }).def?.shape?.[segment]);
+      current = (member as { def?: { shape?: Record<string, unknown> } } | undefined)?.def?.shape?.[segment];
+    } else if (def?.type === 'object' && typeof segment === 'string') current = def.shape?.[segment];
     else if (def?.type === 'array' && typeof segment === 'number') current = def.element;
     else return [];
   }
-  const def = (unwrap(current) as { def?: { type?: string; shape?: Record<string, unknown> } }).def;
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  return objectKeys(unwrap(current));
+}
+
+/** Keys of an object schema; for a union (e.g. question types), the keys of every member. */
+function objectKeys(schema: unknown): string[] {
+  const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; options?: unknown[] } } | undefined)?.def;
+  if (def?.type === 'object' && def.shape) return Object.keys(def.shape);
+  if (def?.type === 'union' && def.options) return [...new Set(def.options.flatMap((option) => objectKeys(unwrap(option))))];
+  return [];
 }
 
 function unwrap(schema: unknown): unknown {
   let current = schema as { def?: { type?: string; innerType?: unknown } } | undefined;
-  while (current?.def && ['optional', 'default', 'nullable', 'prefault'].includes(current.def.type ?? '')) {
-    current = current.def.innerType as typeof current;
+  while (current?.def && ['optional', 'default', 'nullable', 'prefault', 'pipe'].includes(current.def.type ?? '')) {
+    const def = current.def as { innerType?: unknown; in?: unknown };
+    current = (def.innerType ?? def.in) as typeof current;
   }
   return current;
 }
@@ -199,6 +211,16 @@ export function problemsFromZod(
       message = sizeMessage(issue);
     } else if (issue.code === 'invalid_format') {
       message = `${issue.message}: ${describeValue(issue.input)}`;
+    } else if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string') {
+      // A discriminated union (e.g. question `type`) with a value none of its members accept.
+      const options = ((issue as { options?: unknown[] }).options ?? []).map((v) => JSON.stringify(v));
+      const input = issue.input as Record<string, unknown> | undefined;
+      message = `${describeValue(input?.[issue.discriminator])} is not a known ${issue.discriminator}`;
+      if (options.length) hint = `use one of ${options.join(' | ')}`;
+    } else if (issue.code === 'custom') {
+      // Cross-field rules written in the schemas carry their own fix in `params.hint`.
+      const custom = (issue as { params?: { hint?: unknown } }).params?.hint;
+      if (typeof custom === 'string') hint = custom;
     }
     problems.push({ file, ...locate(located, path), path: where, message, ...(hint ? { hint } : {}) });
   }

@@ -1,8 +1,11 @@
 /**
- * Validates all authored content of a project tree at once. Lessons today; labs, scenarios and
- * quizzes join here as their schemas land, so `irlab validate` and the build see one report.
+ * Validates all authored content of a project tree at once: lessons and quizzes today; labs and
+ * scenarios join here as their schemas land, so `irlab validate` and the build see one report.
  */
 import { validateLessons } from './lessons.ts';
+import { validateScenarios } from '../scenarios/load.ts';
+import { validateLabs } from '../lab/labs.ts';
+import { validateQuizzes } from './quizzes.ts';
 import type { ContentProblem } from './friendly-errors.ts';
 
 export interface ValidationReport {
@@ -14,5 +17,16 @@ export interface ValidationReport {
 export async function validateContent(root: string): Promise<ValidationReport> {
   const lessons = await validateLessons(root);
   const lessonFiles = new Set([...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
-  return { problems: lessons.problems, counts: { lessons: lessonFiles.size } };
+  const scenarios = await validateScenarios(root);
+  const scenarioFiles = new Set([...scenarios.scenarios.map((s) => s.file), ...scenarios.problems.map((p) => p.file)]);
+  const quizzes = await validateQuizzes(root, lessons.lessons);
+  const labs = await validateLabs(root, {
+    lessons: lessons.lessons.map((l) => l.slug),
+    scenarios: scenarios.scenarios.map((s) => s.slug),
+  });
+  const labFiles = new Set([...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
+  return {
+    problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems, ...labs.problems],
+    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size, labs: labFiles.size },
+  };
 }

@@ -5,18 +5,24 @@
  * autostart disabled, and `upgrade` requests are ours.
  *
  * Run: `node src/server/http/serve.ts` after `astro build` (scripts/start.ts does both).
- * Env: PORT (4321), HOST (localhost), IRLAB_DATA_DIR (.irlab/data), IRLAB_TERMINAL_KUBECONFIG
- * (a cluster every terminal gets, until the cluster engine hands out one per learner).
+ * Env: PORT (4321), HOST (localhost), IRLAB_DATA_DIR (.irlab/data),
+ * IRLAB_TERMINAL_CLUSTER (`engine`, the default: a cluster of its own per terminal session from
+ * the cluster engine; `none`: a shell without a cluster), IRLAB_TERMINAL_KUBECONFIG (instead,
+ * every terminal gets a copy of this kubeconfig), IRLAB_TERMINAL_GRACE_SECONDS (600),
+ * IRLAB_TERMINAL_TTL_SECONDS (14400).
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { noCluster, sharedKubeconfig } from '../terminal/cluster-source.ts';
+import { selectProvider } from '../cluster/select-provider.ts';
+import { learnerService, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
+import { dataDir as storeDataDir, getStore } from '../store/index.ts';
+import { engineClusters, noCluster, sharedKubeconfig, type LeaseCluster } from '../terminal/cluster-source.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
-import { createTerminalRoutes } from './terminal-routes.ts';
+import { createTerminalRoutes, readCookie, type Identify } from './terminal-routes.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
@@ -31,7 +37,7 @@ if (!existsSync(entry)) {
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
 const { handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: NodeHandler };
 
-const dataDir = path.resolve(process.env.IRLAB_DATA_DIR ?? path.join(root, '.irlab/data'));
+const dataDir = storeDataDir();
 let host: SandboxHost | null = null;
 try {
   host = prepareSandboxHost(dataDir);
@@ -41,18 +47,46 @@ try {
   console.error(`irlab: the terminal is unavailable: ${error.message}`);
 }
 const kubeconfig = process.env.IRLAB_TERMINAL_KUBECONFIG;
+let clusters = 'no cluster attached';
+async function chooseClusters(): Promise<LeaseCluster> {
+  if (kubeconfig) {
+    clusters = `cluster from ${kubeconfig}`;
+    return sharedKubeconfig(path.resolve(kubeconfig));
+  }
+  if ((process.env.IRLAB_TERMINAL_CLUSTER ?? 'engine') === 'none') return noCluster;
+  const { provider, reason } = await selectProvider();
+  const available = await provider.available();
+  if (!available.ok) {
+    console.error(`irlab: terminals get no cluster: ${available.problems.join('; ')}`);
+    return noCluster;
+  }
+  clusters = `a cluster per session (${reason})`;
+  return engineClusters(provider, (line) => console.log(`irlab terminal: ${line}`));
+}
+const leaseCluster = host ? await chooseClusters() : noCluster;
+
+// The learner is the one the learner session cookie names (shared with quizzes and labs).
+const learners = learnerService({ store: getStore() });
+const identify = ((req, options) => {
+  const found = learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
+  if (found) return { id: found.id };
+  if (!options.create) return undefined;
+  const { learner, token } = learners.create();
+  return { id: learner.id, setCookie: `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_MAX_AGE_SECONDS}` };
+}) as Identify;
+
 const manager = host
   ? new TerminalManager({
       dataDir,
       host,
       spawnPty: spawnNodePty,
-      leaseCluster: kubeconfig ? sharedKubeconfig(path.resolve(kubeconfig)) : noCluster,
+      leaseCluster,
       graceMs: Number(process.env.IRLAB_TERMINAL_GRACE_SECONDS ?? 600) * 1000,
       ttlMs: Number(process.env.IRLAB_TERMINAL_TTL_SECONDS ?? 4 * 3600) * 1000,
     })
   : null;
 manager?.startReaper(15_000);
-const terminal = manager ? createTerminalRoutes(manager) : null;
+const terminal = manager ? createTerminalRoutes(manager, identify) : null;
 
 const server = http.createServer((req, res) => {
   if (terminal?.handle(req, res)) return;
@@ -70,8 +104,7 @@ server.on('upgrade', (req, socket, head) => {
 const port = Number(process.env.PORT ?? 4321);
 const hostname = process.env.HOST ?? 'localhost';
 server.listen(port, hostname, () => {
-  const where = kubeconfig ? `cluster from ${kubeconfig}` : 'no cluster attached (set IRLAB_TERMINAL_KUBECONFIG)';
-  console.log(`irlab: listening on http://${hostname}:${port} · terminal ${host ? `sandboxed (${host.identity.mode}, uid ${host.identity.uid}), ${where}` : 'unavailable'} · data in ${dataDir}`);
+  console.log(`irlab: listening on http://${hostname}:${port} · terminal ${host ? `sandboxed (${host.identity.mode}, uid ${host.identity.uid}), ${clusters}` : 'unavailable'} · data in ${dataDir}`);
 });
 
 let stopping = false;

@@ -4,11 +4,11 @@
  *   GET  /api/health            → process memory and terminal counts (operators, the e2e test)
  *   GET  /ws/terminal/<id>      → WebSocket upgrade; protocol in docs/protocol.md
  *
- * The browser is identified by an HttpOnly cookie (a random learner id, set on first visit);
- * a session's WebSocket is only accepted from the browser that owns it, and only from our own
- * origin (a cross-site page cannot open a learner's shell with their cookie).
+ * The learner is whoever the learner session cookie says (src/server/learners; created on the
+ * first POST when the browser has none). A session's WebSocket is only accepted from the learner
+ * who owns it, and only from our own origin (a cross-site page cannot open a learner's shell
+ * with their cookie).
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -17,7 +17,6 @@ import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
 import type { TerminalConnection } from '../terminal/session.ts';
 
-export const LEARNER_COOKIE = 'irlab_learner';
 const HELLO_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 20_000;
 
@@ -27,6 +26,12 @@ export interface TerminalRoutes {
   /** Handles a WebSocket upgrade if it is ours; false: not ours. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): void;
+}
+
+/** Who is asking: the learner id, plus a Set-Cookie header when one was just created. */
+export interface Identify {
+  (req: IncomingMessage, options: { create: true }): { id: string; setCookie?: string };
+  (req: IncomingMessage, options: { create: false }): { id: string; setCookie?: string } | undefined;
 }
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -64,20 +69,12 @@ async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<stri
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-export function createTerminalRoutes(manager: TerminalManager, options: { secureCookies?: boolean } = {}): TerminalRoutes {
+export function createTerminalRoutes(manager: TerminalManager, identify: Identify): TerminalRoutes {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
-
-  function learnerOf(req: IncomingMessage): { id: string; setCookie?: string } {
-    const existing = readCookie(req.headers.cookie, LEARNER_COOKIE);
-    if (existing && /^[A-Za-z0-9_-]{22}$/.test(existing)) return { id: existing };
-    const id = randomBytes(16).toString('base64url');
-    const secure = options.secureCookies ? '; Secure' : '';
-    return { id, setCookie: `${LEARNER_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000${secure}` };
-  }
 
   async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
-    const learner = learnerOf(req);
+    const learner = identify(req, { create: true });
     const headers: Record<string, string> = learner.setCookie ? { 'set-cookie': learner.setCookie } : {};
     let body: Record<string, unknown>;
     try {
@@ -186,10 +183,10 @@ export function createTerminalRoutes(manager: TerminalManager, options: { secure
       const match = /^\/ws\/terminal\/([^/]+)$/.exec(url.pathname);
       if (!match) return false;
       const sessionId = decodeURIComponent(match[1]!);
-      const learner = readCookie(req.headers.cookie, LEARNER_COOKIE);
+      const learner = identify(req, { create: false });
       const session = manager.get(sessionId);
-      if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req)) refuse(socket, 403, 'Forbidden');
-      else if (session && session.owner !== learner) refuse(socket, 403, 'Forbidden');
+      if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req) || !learner) refuse(socket, 403, 'Forbidden');
+      else if (session && session.owner !== learner.id) refuse(socket, 403, 'Forbidden');
       else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, sessionId));
       return true;
     },

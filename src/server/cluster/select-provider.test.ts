@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+
+import { missingEngineMessage, probeContainerEngines } from './container-engine.ts';
+import type { Runner, RunResult } from './runtime.ts';
+import { parseProviderChoice, selectProvider } from './select-provider.ts';
+import { ClusterError } from './types.ts';
+import { EmbeddedProvider } from './embedded-provider.ts';
+import { KindProvider } from './kind-provider.ts';
+
+/** A runner that answers from a table; records what was asked. */
+function scriptedRunner(answers: Record<string, RunResult>): Runner & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    async run(command, args) {
+      const key = [command, ...args].join(' ');
+      calls.push(key);
+      return answers[command] ?? { code: 127, stdout: '', stderr: `spawn ${command} ENOENT` };
+    },
+  };
+}
+
+const noDaemon: RunResult = {
+  code: 1,
+  stdout: '',
+  stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+};
+const dockerUp: RunResult = { code: 0, stdout: '28.1.1\n', stderr: '' };
+
+// Real providers pointed at paths that hold nothing: selection must not touch them.
+const nowhere = { binDir: '/nonexistent/irlab-bin', env: {} };
+const make = {
+  embedded: () => new EmbeddedProvider({ ...nowhere, workDir: '/nonexistent/irlab-kwok' }),
+  kind: () => new KindProvider({ ...nowhere, stateDir: '/nonexistent/irlab-kind' }),
+};
+
+describe('selectProvider', () => {
+  it('uses embedded when no engine answers (docker client without daemon)', async () => {
+    const runner = scriptedRunner({ docker: noDaemon });
+    const s = await selectProvider({ runner, env: {}, make });
+    expect(s.provider.name).toBe('embedded');
+    expect(s.reason).toMatch(/no Docker\/Podman engine/);
+    expect(runner.calls).toContain('docker info --format {{.ServerVersion}}');
+  });
+
+  it('uses kind when docker answers and kind is built', async () => {
+    const s = await selectProvider({ runner: scriptedRunner({ docker: dockerUp }), env: {}, make, kindBuilt: async () => true });
+    expect(s.provider.name).toBe('kind');
+    expect(s.reason).toBe('kind (docker engine answered)');
+  });
+
+  it('uses kind when only podman answers', async () => {
+    const runner = scriptedRunner({ podman: { code: 0, stdout: '5.4.0', stderr: '' } });
+    const s = await selectProvider({ runner, env: {}, make, kindBuilt: async () => true });
+    expect(s.reason).toBe('kind (podman engine answered)');
+  });
+
+  it('falls back to embedded when an engine answers but kind is not built', async () => {
+    const s = await selectProvider({ runner: scriptedRunner({ docker: dockerUp }), env: {}, make, kindBuilt: async () => false });
+    expect(s.provider.name).toBe('embedded');
+    expect(s.reason).toMatch(/kind is not built/);
+  });
+
+  it('honours --provider over the machine, without probing', async () => {
+    const runner = scriptedRunner({ docker: dockerUp });
+    const s = await selectProvider({ requested: 'embedded', runner, env: {}, make });
+    expect(s.provider.name).toBe('embedded');
+    expect(s.reason).toBe('embedded (chosen by --provider)');
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('honours an explicit kind even with no engine (create then fails fast)', async () => {
+    const s = await selectProvider({ requested: 'kind', runner: scriptedRunner({ docker: noDaemon }), env: {}, make });
+    expect(s.provider.name).toBe('kind');
+  });
+
+  it('reads IRLAB_PROVIDER when no flag is given; the flag wins over it', async () => {
+    const runner = scriptedRunner({});
+    expect((await selectProvider({ runner, env: { IRLAB_PROVIDER: 'kind' }, make })).reason).toBe('kind (chosen by IRLAB_PROVIDER)');
+    const both = await selectProvider({ requested: 'embedded', runner, env: { IRLAB_PROVIDER: 'kind' }, make });
+    expect(both.provider.name).toBe('embedded');
+  });
+
+  it('treats --provider auto like no flag', async () => {
+    const s = await selectProvider({ requested: 'auto', runner: scriptedRunner({}), env: {}, make });
+    expect(s.provider.name).toBe('embedded');
+  });
+
+  it('rejects unknown providers with the valid choices', () => {
+    expect(() => parseProviderChoice('minikube')).toThrow(ClusterError);
+    expect(() => parseProviderChoice('minikube')).toThrow(/unknown provider "minikube"/);
+  });
+});
+
+describe('container engine probe', () => {
+  it('tells a missing CLI, a silent daemon and a timeout apart', async () => {
+    const runner = scriptedRunner({ docker: noDaemon, podman: { code: 124, stdout: '', stderr: 'timed out' } });
+    const probes = await probeContainerEngines(runner, 5_000);
+    expect(probes).toEqual([
+      { engine: 'docker', ok: false, detail: noDaemon.stderr },
+      { engine: 'podman', ok: false, detail: '`podman info` did not answer within 5000 ms' },
+    ]);
+    const onlyDocker = await probeContainerEngines(scriptedRunner({ docker: noDaemon }));
+    expect(onlyDocker[1]).toEqual({ engine: 'podman', ok: false, detail: 'podman CLI not installed' });
+  });
+
+  it('says what is missing and how to get it', async () => {
+    const message = missingEngineMessage(await probeContainerEngines(scriptedRunner({ docker: noDaemon })));
+    expect(message).toContain('needs a running Docker or Podman engine');
+    expect(message).toContain('Is the docker daemon running?');
+    expect(message).toContain('https://docs.docker.com/engine/install/');
+    expect(message).toContain('--provider embedded');
+  });
+});
+
+describe('kind provider without an engine', () => {
+  it('fails at its first step, saying what is missing', async () => {
+    const kind = new KindProvider({ ...nowhere, stateDir: '/nonexistent/irlab-kind', runner: scriptedRunner({ docker: noDaemon }) });
+    const steps: string[] = [];
+    const err = await kind.create({ name: 'lab-x', onStep: (s) => steps.push(s) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect(steps).toEqual(['check container engine']);
+    expect((err as Error).message).toMatch(/^step "check container engine" failed: the kind provider needs a running Docker or Podman engine/);
+  });
+});

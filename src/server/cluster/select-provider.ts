@@ -1,0 +1,69 @@
+// Which provider a new cluster gets. An explicit choice (--provider or
+// IRLAB_PROVIDER) always wins, even when it cannot work here: the provider's
+// create then fails fast and says what is missing, instead of silently
+// running something else. Without a choice, kind is used when a container
+// engine answers and kind is built; otherwise the embedded provider, which
+// needs nothing but the engine cache.
+
+import { firstWorkingEngine, probeContainerEngines } from './container-engine.ts';
+import { EmbeddedProvider } from './embedded-provider.ts';
+import { KindProvider } from './kind-provider.ts';
+import { nodeRunner, type Runner } from './runtime.ts';
+import { ClusterError, PROVIDER_NAMES, type ClusterProvider, type ProviderName } from './types.ts';
+
+export type ProviderChoice = ProviderName | 'auto';
+
+export interface SelectOptions {
+  /** --provider; 'auto' or undefined means decide from the machine. */
+  requested?: string;
+  env?: NodeJS.ProcessEnv;
+  runner?: Runner;
+  /** Builds the providers; tests pass their own (e.g. pointing at temp dirs). */
+  make?: Partial<Record<ProviderName, () => ClusterProvider>>;
+  /** Whether the kind binary is built; default asks the kind provider. */
+  kindBuilt?: () => Promise<boolean>;
+}
+
+export interface Selection {
+  provider: ClusterProvider;
+  /** One line for the CLI: why this provider. */
+  reason: string;
+}
+
+export function parseProviderChoice(value: string | undefined): ProviderChoice {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if ((PROVIDER_NAMES as readonly string[]).includes(value)) return value as ProviderName;
+  throw new ClusterError(`unknown provider ${JSON.stringify(value)}`, `Use one of: auto, ${PROVIDER_NAMES.join(', ')}.`);
+}
+
+export async function selectProvider(options: SelectOptions = {}): Promise<Selection> {
+  const env = options.env ?? process.env;
+  const runner = options.runner ?? nodeRunner;
+  const make = (name: ProviderName): ClusterProvider => {
+    const custom = options.make?.[name];
+    if (custom) return custom();
+    return name === 'kind' ? new KindProvider({ env, runner }) : new EmbeddedProvider({ env, runner });
+  };
+
+  const fromFlag = options.requested !== undefined && options.requested !== '' && options.requested !== 'auto';
+  const choice = parseProviderChoice(fromFlag ? options.requested : env['IRLAB_PROVIDER']);
+  if (choice !== 'auto') {
+    return { provider: make(choice), reason: `${choice} (chosen by ${fromFlag ? '--provider' : 'IRLAB_PROVIDER'})` };
+  }
+
+  const engine = firstWorkingEngine(await probeContainerEngines(runner, 3_000));
+  if (!engine) {
+    return { provider: make('embedded'), reason: 'embedded (no Docker/Podman engine answered)' };
+  }
+  const kindProvider = make('kind');
+  const kindBuilt = options.kindBuilt ?? (async () => (await kindProvider.available()).ok);
+  if (!(await kindBuilt())) {
+    return { provider: make('embedded'), reason: `embedded (${engine} answers, but kind is not built: run \`irlab engine build\`)` };
+  }
+  return { provider: kindProvider, reason: `kind (${engine} engine answered)` };
+}
+
+/** Every provider, for commands that act on an existing cluster by name. */
+export function allProviders(options: { env?: NodeJS.ProcessEnv; runner?: Runner } = {}): ClusterProvider[] {
+  return [new EmbeddedProvider(options), new KindProvider(options)];
+}

@@ -1,0 +1,144 @@
+// The contract every lab cluster backend fulfils. A lab talks to a real
+// kube-apiserver whichever provider made it; providers differ only in how the
+// control plane is run (local processes vs. kind node containers).
+
+export type ProviderName = 'embedded' | 'kind';
+
+export const PROVIDER_NAMES: readonly ProviderName[] = ['embedded', 'kind'];
+
+export interface ClusterInfo {
+  name: string;
+  provider: ProviderName;
+  /** Admin kubeconfig for this cluster; hand it to @kubernetes/client-node. */
+  kubeconfigPath: string;
+  /** JSON-lines audit.k8s.io/v1 Event log written by the API server. */
+  auditLogPath: string;
+  /** Directory holding everything the cluster owns; gone after delete. */
+  dir: string;
+}
+
+export interface CreateClusterOptions {
+  /** DNS-label style; a random `lab-xxxxxx` name is used when omitted. */
+  name?: string;
+  /** audit.k8s.io/v1 Policy file; a Metadata-level default when omitted. */
+  auditPolicyPath?: string;
+  /**
+   * Worker nodes (embedded: kwok-simulated, no kubelet; default 1) so that
+   * Deployments schedule and become available. 0 for a bare control plane.
+   */
+  nodes?: number;
+  /** Overall budget for create; steps fail with a hint once it is spent. */
+  timeoutMs?: number;
+  /** Progress callback, one call per step ("start control plane", ...). */
+  onStep?: (step: string) => void;
+}
+
+export interface ComponentHealth {
+  name: string;
+  pid: number | null;
+  running: boolean;
+}
+
+export interface ClusterHealth {
+  name: string;
+  /** True when GET /readyz on the API server answered ok. */
+  apiServerReady: boolean;
+  components: ComponentHealth[];
+  /** Why the API server is not ready, when it is not. */
+  detail?: string;
+}
+
+export interface AuditLogOptions {
+  /** Keep reading as the API server appends, until `signal` aborts. */
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** Start at this byte offset instead of the beginning of the file. */
+  fromOffset?: number;
+}
+
+/** The fields of audit.k8s.io/v1 Event that labs grade on; the rest is kept as-is. */
+export interface AuditEvent {
+  kind: 'Event';
+  apiVersion: 'audit.k8s.io/v1';
+  level: 'None' | 'Metadata' | 'Request' | 'RequestResponse';
+  auditID: string;
+  stage: 'RequestReceived' | 'ResponseStarted' | 'ResponseComplete' | 'Panic';
+  requestURI: string;
+  verb: string;
+  user: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  impersonatedUser?: { username?: string; groups?: string[] };
+  sourceIPs?: string[];
+  userAgent?: string;
+  objectRef?: {
+    resource?: string;
+    namespace?: string;
+    name?: string;
+    apiGroup?: string;
+    apiVersion?: string;
+    subresource?: string;
+  };
+  responseStatus?: { code?: number; status?: string; reason?: string; message?: string };
+  requestObject?: unknown;
+  responseObject?: unknown;
+  requestReceivedTimestamp?: string;
+  stageTimestamp?: string;
+  annotations?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+export interface ClusterProvider {
+  readonly name: ProviderName;
+  /**
+   * Whether this machine can run the provider at all. Cheap, side-effect free;
+   * `problems` says what is missing and how to get it.
+   */
+  available(): Promise<{ ok: boolean; problems: string[] }>;
+  /** Creates and waits until the API server is ready; cleans up on failure. */
+  create(options?: CreateClusterOptions): Promise<ClusterInfo>;
+  /** Stops every process/container and removes every file of the cluster. */
+  delete(name: string): Promise<void>;
+  list(): Promise<ClusterInfo[]>;
+  /** Path of the admin kubeconfig; throws ClusterError if the cluster is unknown. */
+  kubeconfig(name: string): Promise<string>;
+  /** Parsed audit events in file order; with `follow`, waits for new ones. */
+  auditLog(name: string, options?: AuditLogOptions): AsyncIterable<AuditEvent>;
+  /**
+   * Validates the policy, restarts the API server with it and waits for ready.
+   * If the API server refuses the policy, the previous policy is restored, the
+   * API server is brought back on it, and AuditPolicyRejectedError carries the
+   * API server's own message.
+   */
+  setAuditPolicy(name: string, policyPath: string): Promise<void>;
+  health(name: string): Promise<ClusterHealth>;
+}
+
+/** An error a person can act on: what failed, and what to do about it. */
+export class ClusterError extends Error {
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClusterError';
+    this.hint = hint;
+  }
+}
+
+/** The API server would not start with a new audit policy; the old one is back in force. */
+export class AuditPolicyRejectedError extends ClusterError {
+  /** The API server's own error output, verbatim. */
+  readonly apiServerMessage: string;
+  constructor(apiServerMessage: string) {
+    super(
+      `kube-apiserver rejected the audit policy: ${apiServerMessage}`,
+      'Fix the policy file and try again; the cluster is still running with its previous policy.',
+    );
+    this.name = 'AuditPolicyRejectedError';
+    this.apiServerMessage = apiServerMessage;
+  }
+}
+
+export function formatClusterError(err: unknown): string {
+  if (err instanceof ClusterError) {
+    return err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

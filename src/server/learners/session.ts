@@ -1,0 +1,24 @@
+/**
+ * The learner behind an HTTP request: read from the httpOnly session cookie, or created on the
+ * spot (with a new cookie) when the request is allowed to create one.
+ */
+import type { AstroCookies } from 'astro';
+import { getStore } from '../store/index.ts';
+import { learnerService, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type Learner, type LearnerService } from './learners.ts';
+
+let service: LearnerService | undefined;
+export const learners = (): LearnerService => (service ??= learnerService({ store: getStore() }));
+
+export function currentLearner(cookies: AstroCookies, url: URL, options: { create: boolean }): Learner | undefined {
+  const found = learners().fromSession(cookies.get(SESSION_COOKIE)?.value);
+  if (found || !options.create) return found;
+  const { learner, token } = learners().create();
+  cookies.set(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: SESSION_MAX_AGE_SECONDS,
+    secure: url.protocol === 'https:',
+  });
+  return learner;
+}

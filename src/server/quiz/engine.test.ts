@@ -1,0 +1,199 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { quizSchema, type Question } from '../../schemas/quiz.ts';
+import type { AnswerValue, AttemptView, QuestionView } from '../../lib/quiz-view.ts';
+import { openStore, type Store } from '../store/database.ts';
+import { allMigrations } from '../store/migrations.ts';
+import { learnerService } from '../learners/learners.ts';
+import { loadCatalog, type CatalogQuiz, type QuizCatalog } from './catalog.ts';
+import { quizEngine, QuizError } from './engine.ts';
+import { quizReport } from './item-report.ts';
+
+const explanation = 'Because the lesson says so, in its own section.';
+const fixture = quizSchema.parse({
+  title: 'Deferred pooled quiz',
+  lesson: 'l18-audit-logging-incident-response',
+  feedback: 'deferred',
+  attempts: 2,
+  pools: [{ id: 'events', draw: 1 }],
+  questions: [
+    { id: 'one', type: 'single', section: '1-contain', prompt: 'Which is the first step?', explanation, options: [{ id: 'contain', text: 'Contain' }, { id: 'delete', text: 'Delete' }, { id: 'wait', text: 'Wait' }], correct: 'contain' },
+    { id: 'many', type: 'multiple', section: '4-eradicate', prompt: 'Which are eradication steps?', explanation, options: [{ id: 'rotate', text: 'Rotate' }, { id: 'revoke', text: 'Revoke' }, { id: 'restart', text: 'Restart' }], correct: ['rotate', 'revoke'] },
+    { id: 'p1', pool: 'events', type: 'text', section: '1-contain', prompt: 'Type the word contain.', explanation, accept: ['contain'] },
+    { id: 'p2', pool: 'events', type: 'text', section: '1-contain', prompt: 'Type the word isolate.', explanation, accept: ['isolate'] },
+  ],
+});
+
+function setup(catalogQuizzes: CatalogQuiz[]) {
+  const store: Store = openStore(':memory:', allMigrations);
+  let n = 0;
+  const catalog: QuizCatalog = { get: (slug) => catalogQuizzes.find((q) => q.slug === slug), all: () => catalogQuizzes };
+  const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)) });
+  const learners = learnerService({ store });
+  return { store, engine, learners };
+}
+
+const optionToken = (question: QuestionView, text: string) => {
+  const list = 'options' in question ? question.options : [];
+  return list.find((o) => o.text === text)!.id;
+};
+
+describe('quiz engine: deferred feedback, pools, attempts limit', () => {
+  const quiz: CatalogQuiz = { slug: 'fixture', file: 'quizzes/fixture.yaml', hash: 'h', data: fixture, lesson: undefined };
+
+  it('hides answers until submit, then grades everything with partial credit', () => {
+    const { engine, learners } = setup([quiz]);
+    const { learner } = learners.create();
+    const state = engine.start(learner.id, 'fixture');
+    const attempt = state.attempt!;
+    expect(attempt.questions.map((q) => q.id).filter((id) => id.startsWith('p'))).toHaveLength(1);
+    expect(attempt.questions).toHaveLength(3);
+    const [one, many] = attempt.questions as [QuestionView, QuestionView];
+    expect(engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).toEqual({ saved: true });
+    // Deferred answers can be changed until submit.
+    expect(engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Delete'))).toEqual({ saved: true });
+    engine.answer(learner.id, 'fixture', attempt.id, 'many', [optionToken(many, 'Rotate')]);
+    const before = engine.state(learner.id, 'fixture');
+    expect(before.attempt!.results).toEqual({});
+    expect(JSON.stringify(before)).not.toMatch(/explanation|solution|"correct"/);
+
+    const after = engine.submit(learner.id, 'fixture', attempt.id).attempt!;
+    expect(after.submitted).toBe(true);
+    expect(after.results.one).toMatchObject({ correct: false, score: 0, explanation, section: { href: '/lessons/l18-audit-logging-incident-response#1-contain' } });
+    expect(after.results.many).toMatchObject({ correct: false, score: 0.5, earned: 0.5 });
+    const pooled = after.questions[2]!.id;
+    expect(after.results[pooled]).toMatchObject({ score: 0, feedback: 'Not answered.', answer: undefined });
+    expect(after.score).toEqual({ earned: 0.5, max: 3, percent: 16.7, passed: false });
+    expect(() => engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).toThrow(/already submitted/);
+  });
+
+  it('reshuffles and redraws per attempt, reproducibly within one, and enforces the attempts limit', () => {
+    const { engine, learners } = setup([quiz]);
+    const { learner } = learners.create();
+    const orders: string[] = [];
+    const pools = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const attempt = engine.start(learner.id, 'fixture').attempt!;
+      // Starting again while one is open resumes it, with the same order and the same tokens.
+      expect(engine.start(learner.id, 'fixture').attempt!.questions).toEqual(attempt.questions);
+      expect(engine.state(learner.id, 'fixture').attempt!.questions).toEqual(attempt.questions);
+      orders.push(JSON.stringify(attempt.questions.map((q) => ('options' in q ? q.options : []))));
+      pools.add(attempt.questions[2]!.id);
+      engine.submit(learner.id, 'fixture', attempt.id);
+    }
+    expect(orders[0]).not.toBe(orders[1]);
+    const error = (() => {
+      try {
+        engine.start(learner.id, 'fixture');
+      } catch (e) {
+        return e as QuizError;
+      }
+    })();
+    expect(error).toBeInstanceOf(QuizError);
+    expect(error?.status).toBe(403);
+    expect(error?.message).toBe('you have used all 2 attempts at this quiz');
+    expect(engine.state(learner.id, 'fixture').attemptsUsed).toBe(2);
+  });
+
+  it('refuses answers in the wrong shape, with unknown tokens, or to someone else\'s attempt', () => {
+    const { engine, learners } = setup([quiz]);
+    const alice = learners.create().learner;
+    const bob = learners.create().learner;
+    const attempt = engine.start(alice.id, 'fixture').attempt!;
+    expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'many', 'not-a-list')).toThrow(QuizError);
+    try {
+      engine.answer(alice.id, 'fixture', attempt.id, 'many', 'x');
+    } catch (e) {
+      expect((e as QuizError).problems?.[0]).toMatchObject({ file: 'answer', message: expect.stringContaining('expected array') });
+    }
+    expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'one', 'contain')).toThrow(/"contain" is not an option/);
+    expect(() => engine.answer(bob.id, 'fixture', attempt.id, 'one', 'x')).toThrow(/no attempt/);
+    expect(() => engine.submit(bob.id, 'fixture', attempt.id)).toThrow(/no attempt/);
+    expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'nope', 'x')).toThrow(/not part of this attempt/);
+    expect(() => engine.state(alice.id, 'missing')).toThrow(/no quiz "missing"/);
+  });
+});
+
+describe('quiz engine on the L18 quiz: immediate feedback', () => {
+  let l18: CatalogQuiz;
+  beforeAll(async () => {
+    l18 = (await loadCatalog(process.cwd())).get('l18')!;
+  });
+
+  /** The right answer for a question, in the attempt's tokens, worked out from the quiz file. */
+  function rightAnswer(question: Question, view: QuestionView): AnswerValue {
+    const token = (text: string, list: Array<{ id: string; text: string }>) => list.find((o) => o.text === text)!.id;
+    switch (question.type) {
+      case 'single':
+      case 'multiple':
+      case 'audit-event': {
+        const keys = ([] as string[]).concat(question.correct).map((id) => token(question.options.find((o) => o.id === id)!.text, (view as { options: Array<{ id: string; text: string }> }).options));
+        return Array.isArray(question.correct) ? keys : keys[0]!;
+      }
+      case 'ordering':
+        return question.items.map((item) => token(item.text, (view as { items: Array<{ id: string; text: string }> }).items));
+      case 'matching': {
+        const v = view as { pairs: Array<{ id: string; text: string }>; choices: Array<{ id: string; text: string }> };
+        return Object.fromEntries(question.pairs.map((p) => [token(p.text, v.pairs), token(question.choices.find((c) => c.id === p.match)!.text, v.choices)]));
+      }
+      case 'text':
+        return question.accept[0]!;
+    }
+  }
+
+  it('never sends a key before grading, grades each check once, and scores 100% for right answers', () => {
+    const { engine, learners, store } = setup([l18]);
+    const { learner } = learners.create();
+    const attempt: AttemptView = engine.start(learner.id, 'l18').attempt!;
+    expect(attempt.questions.length).toBe(l18.data.questions.length - 2);
+    const sent = JSON.stringify(attempt);
+    expect(sent).not.toMatch(/"(correct|accept|patterns|match|explanation|solution|feedback|section)"/);
+    for (const q of l18.data.questions) {
+      expect(sent).not.toContain(q.explanation.slice(0, 40));
+      for (const list of ['options', 'items', 'pairs', 'choices'] as const) if (list in q) for (const o of (q as unknown as Record<string, Array<{ id: string }>>)[list]!) expect(sent).not.toContain(`"${o.id}"`);
+    }
+    for (const view of attempt.questions) {
+      const question = l18.data.questions.find((q) => q.id === view.id)!;
+      if (question.type === 'text') expect(JSON.stringify(view)).not.toContain(question.accept[0]);
+      // No token is shared between a question's lists: a shared one would reveal a match.
+      const tokens = [...('options' in view ? view.options : []), ...('items' in view ? view.items : []), ...('pairs' in view ? view.pairs : []), ...('choices' in view ? view.choices : [])].map((o) => o.id);
+      expect(new Set(tokens).size).toBe(tokens.length);
+      if (question.type === 'audit-event') expect(view.type === 'audit-event' && view.event).toBe(JSON.stringify(question.event, null, 2));
+    }
+    for (const view of attempt.questions) {
+      const question = l18.data.questions.find((q) => q.id === view.id)!;
+      const { result } = engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view));
+      expect(result).toMatchObject({ correct: true, score: 1, explanation: question.explanation });
+      expect(result!.section.href).toBe(`/lessons/l18-audit-logging-incident-response#${question.section}`);
+      expect(() => engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view))).toThrow(/already checked/);
+    }
+    const done = engine.submit(learner.id, 'l18', attempt.id);
+    expect(done.attempt!.score).toMatchObject({ percent: 100, passed: true });
+    expect(done.bestPercent).toBe(100);
+    const report = quizReport(store, l18);
+    expect(report).toMatchObject({ learners: 1, attempts: 1, meanPercent: 100 });
+  });
+
+  it('feeds the item report from first attempts across learners', () => {
+    const { engine, learners, store } = setup([l18]);
+    // Five learners: learner i answers the first i+1 asked questions right and the rest wrong or not at all.
+    for (let i = 0; i < 5; i++) {
+      const { learner } = learners.create();
+      const attempt = engine.start(learner.id, 'l18').attempt!;
+      attempt.questions.slice(0, 10 * (i + 1)).forEach((view) => {
+        const question = l18.data.questions.find((q) => q.id === view.id)!;
+        engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view));
+      });
+      engine.submit(learner.id, 'l18', attempt.id);
+      // A second attempt does not count in the statistics.
+      engine.submit(learner.id, 'l18', engine.start(learner.id, 'l18').attempt!.id);
+    }
+    const report = quizReport(store, l18);
+    expect(report).toMatchObject({ learners: 5, attempts: 10 });
+    const first = report.items.find((i) => i.id === 'first-step')!;
+    expect(first).toMatchObject({ n: 5, facility: 1 });
+    expect(first.flags.some((f) => f.startsWith('too easy'))).toBe(true);
+    expect(first.options.find((o) => o.correct)).toMatchObject({ picks: 5 });
+    const late = report.items.find((i) => i.id === 'eradicate-steps')!;
+    expect(late.discrimination).toBeGreaterThan(0.5);
+  });
+});

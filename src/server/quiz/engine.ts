@@ -1,0 +1,226 @@
+/**
+ * The quiz engine: attempts, answers, grading and totals, stored in SQLite. Grading happens here
+ * and only here; what leaves this module for a browser is built from `src/lib/quiz-view.ts` types.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Question } from '../../schemas/quiz.ts';
+import type { AnswerValue, AttemptView, QuestionResult, QuizState } from '../../lib/quiz-view.ts';
+import { problemsFromZod, type ContentProblem } from '../content/friendly-errors.ts';
+import type { Store } from '../store/database.ts';
+import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
+import { AnswerError, decodeAnswer, drawQuestions, encodeAnswer, encodeSolution, viewQuestion } from './present.ts';
+import { questionTypeOf } from './question-types/index.ts';
+
+export class QuizError extends Error {
+  readonly status: number;
+  readonly hint: string | undefined;
+  readonly problems: ContentProblem[] | undefined;
+  constructor(status: number, message: string, hint?: string, problems?: ContentProblem[]) {
+    super(message);
+    this.status = status;
+    this.hint = hint;
+    this.problems = problems;
+  }
+}
+
+export interface QuizEngineDeps {
+  store: Store;
+  catalog: QuizCatalog;
+  clock?: () => Date;
+  /** Seeds and attempt ids; random bytes by default, fixed in tests that need a known order. */
+  newId?: (kind: 'attempt' | 'seed') => string;
+}
+
+interface AttemptRow {
+  id: string;
+  learner_id: string;
+  quiz: string;
+  seed: string;
+  question_ids: string;
+  started_at: string;
+  submitted_at: string | null;
+  earned: number | null;
+  max: number | null;
+}
+interface AnswerRow {
+  question_id: string;
+  answer: string | null;
+  score: number | null;
+}
+
+function emptyAnswer(question: Question): AnswerValue {
+  if (question.type === 'multiple' || question.type === 'ordering') return [];
+  if (question.type === 'audit-event' && Array.isArray(question.correct)) return [];
+  if (question.type === 'matching') return {};
+  return '';
+}
+
+export function quizEngine({ store, catalog, clock = () => new Date(), newId = (kind) => `${kind === 'attempt' ? 'att_' : ''}${randomBytes(12).toString('base64url')}` }: QuizEngineDeps) {
+  const quizOf = (slug: string): CatalogQuiz => {
+    const quiz = catalog.get(slug);
+    if (!quiz) throw new QuizError(404, `no quiz "${slug}"`, 'check the address; quizzes live at /quizzes/<slug>');
+    return quiz;
+  };
+
+  const questionsOf = (quiz: CatalogQuiz, row: AttemptRow): Question[] =>
+    (JSON.parse(row.question_ids) as string[]).map((id) => quiz.data.questions.find((q) => q.id === id)).filter((q): q is Question => q !== undefined);
+
+  const sectionOf = (quiz: CatalogQuiz, anchor: string) => {
+    const heading = quiz.lesson?.headings.find((h) => h.slug === anchor);
+    return { href: `/lessons/${quiz.data.lesson}#${anchor}`, title: heading?.text ?? anchor };
+  };
+
+  function result(quiz: CatalogQuiz, question: Question, seed: string, answer: AnswerValue | undefined): QuestionResult {
+    const grade = questionTypeOf(question).grade(question, answer ?? emptyAnswer(question));
+    return {
+      questionId: question.id,
+      correct: grade.correct,
+      score: grade.score,
+      points: question.points,
+      earned: grade.score * question.points,
+      feedback: answer === undefined ? 'Not answered.' : grade.feedback,
+      explanation: question.explanation,
+      section: sectionOf(quiz, question.section),
+      solution: encodeSolution(question, seed, grade.solution),
+      answer: answer === undefined ? undefined : encodeAnswer(question, seed, answer),
+    };
+  }
+
+  const answersOf = (attemptId: string) => store.prepare('SELECT question_id, answer, score FROM quiz_answers WHERE attempt_id = ?').all(attemptId) as unknown as AnswerRow[];
+  const parseAnswer = (row: AnswerRow | undefined) => (row?.answer == null ? undefined : (JSON.parse(row.answer) as AnswerValue));
+
+  function attemptView(quiz: CatalogQuiz, row: AttemptRow): AttemptView {
+    const questions = questionsOf(quiz, row);
+    const rows = new Map(answersOf(row.id).map((a) => [a.question_id, a]));
+    const answers: Record<string, AnswerValue> = {};
+    const results: Record<string, QuestionResult> = {};
+    const submitted = row.submitted_at !== null;
+    for (const q of questions) {
+      const saved = rows.get(q.id);
+      const answer = parseAnswer(saved);
+      if (answer !== undefined) answers[q.id] = encodeAnswer(q, row.seed, answer);
+      if (submitted || (saved && saved.score !== null)) results[q.id] = result(quiz, q, row.seed, answer);
+    }
+    const number = (store.prepare('SELECT COUNT(*) AS n FROM quiz_attempts WHERE quiz = ? AND learner_id = ? AND started_at <= ?').get(row.quiz, row.learner_id, row.started_at) as { n: number }).n;
+    const view: AttemptView = {
+      id: row.id,
+      number,
+      questions: questions.map((q, i) => viewQuestion(q, row.seed, i + 1)),
+      answers,
+      results,
+      submitted,
+    };
+    if (submitted && row.max) {
+      const percent = Math.round((1000 * (row.earned ?? 0)) / row.max) / 10;
+      view.score = { earned: row.earned ?? 0, max: row.max, percent, passed: percent >= quiz.data.passPercent };
+    }
+    return view;
+  }
+
+  const attemptsOf = (slug: string, learnerId: string) =>
+    store.prepare('SELECT * FROM quiz_attempts WHERE quiz = ? AND learner_id = ? ORDER BY started_at, rowid').all(slug, learnerId) as unknown as AttemptRow[];
+
+  function ownAttempt(slug: string, learnerId: string, attemptId: string): AttemptRow {
+    const row = store.prepare('SELECT * FROM quiz_attempts WHERE id = ? AND quiz = ? AND learner_id = ?').get(attemptId, slug, learnerId) as AttemptRow | undefined;
+    if (!row) throw new QuizError(404, `no attempt "${attemptId}" of quiz ${slug} for you`, 'reload the quiz to see your current attempt');
+    return row;
+  }
+
+  function state(learnerId: string, slug: string): QuizState {
+    const quiz = quizOf(slug);
+    const rows = attemptsOf(slug, learnerId);
+    const submitted = rows.filter((r) => r.submitted_at !== null);
+    const current = rows.find((r) => r.submitted_at === null) ?? submitted.at(-1);
+    const percents = submitted.filter((r) => r.max).map((r) => (100 * (r.earned ?? 0)) / r.max!);
+    return {
+      slug,
+      title: quiz.data.title,
+      ...(quiz.data.description ? { description: quiz.data.description } : {}),
+      feedback: quiz.data.feedback,
+      passPercent: quiz.data.passPercent,
+      questionCount: drawQuestions(quiz.data, 'count').length,
+      ...(quiz.lesson ? { lesson: { href: `/lessons/${quiz.lesson.slug}`, title: quiz.lesson.title } } : {}),
+      attemptsUsed: submitted.length,
+      ...(quiz.data.attempts ? { attemptsAllowed: quiz.data.attempts } : {}),
+      ...(current ? { attempt: attemptView(quiz, current) } : {}),
+      ...(percents.length ? { bestPercent: Math.round(10 * Math.max(...percents)) / 10 } : {}),
+    };
+  }
+
+  function start(learnerId: string, slug: string): QuizState {
+    const quiz = quizOf(slug);
+    const rows = attemptsOf(slug, learnerId);
+    if (!rows.some((r) => r.submitted_at === null)) {
+      const used = rows.length;
+      if (quiz.data.attempts !== undefined && used >= quiz.data.attempts) {
+        throw new QuizError(403, `you have used all ${quiz.data.attempts} attempts at this quiz`, 'review your last attempt and the lesson; an instructor can raise the limit in the quiz file');
+      }
+      const seed = newId('seed');
+      const questions = drawQuestions(quiz.data, seed).map((q) => q.id);
+      store
+        .prepare('INSERT INTO quiz_attempts (id, learner_id, quiz, quiz_hash, seed, question_ids, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(newId('attempt'), learnerId, slug, quiz.hash, seed, JSON.stringify(questions), clock().toISOString());
+    }
+    return state(learnerId, slug);
+  }
+
+  /** Saves an answer; with immediate feedback also grades it (once: a checked answer is final). */
+  function answer(learnerId: string, slug: string, attemptId: string, questionId: string, value: unknown): { saved: true; result?: QuestionResult } {
+    const quiz = quizOf(slug);
+    const row = ownAttempt(slug, learnerId, attemptId);
+    if (row.submitted_at) throw new QuizError(409, 'this attempt is already submitted', 'start a new attempt to answer again');
+    const question = questionsOf(quiz, row).find((q) => q.id === questionId);
+    if (!question) throw new QuizError(404, `question "${questionId}" is not part of this attempt`);
+    const immediate = quiz.data.feedback === 'immediate';
+    const existing = store.prepare('SELECT score FROM quiz_answers WHERE attempt_id = ? AND question_id = ?').get(attemptId, questionId) as { score: number | null } | undefined;
+    if (immediate && existing && existing.score !== null) throw new QuizError(409, 'this question is already checked', 'a checked answer is final; start a new attempt to try again');
+    const schema = questionTypeOf(question).answerSchema(question as never);
+    const parsed = schema.safeParse(value, { reportInput: true });
+    if (!parsed.success) throw new QuizError(400, 'the answer is not in the expected form', undefined, problemsFromZod('answer', schema, parsed.error.issues));
+    let authored: AnswerValue;
+    try {
+      authored = decodeAnswer(question, row.seed, parsed.data);
+    } catch (error) {
+      if (error instanceof AnswerError) throw new QuizError(400, error.message, error.hint);
+      throw error;
+    }
+    const score = immediate ? questionTypeOf(question).grade(question, authored).score : null;
+    store
+      .prepare('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, score = excluded.score, answered_at = excluded.answered_at')
+      .run(attemptId, questionId, JSON.stringify(authored), score, clock().toISOString());
+    return immediate ? { saved: true, result: result(quiz, question, row.seed, authored) } : { saved: true };
+  }
+
+  /** Grades every question of the attempt (unanswered ones score 0) and records the total. */
+  function submit(learnerId: string, slug: string, attemptId: string): QuizState {
+    const quiz = quizOf(slug);
+    const row = ownAttempt(slug, learnerId, attemptId);
+    if (row.submitted_at) return state(learnerId, slug);
+    const questions = questionsOf(quiz, row);
+    const saved = new Map(answersOf(row.id).map((a) => [a.question_id, a]));
+    const now = clock().toISOString();
+    let earned = 0;
+    let max = 0;
+    store.exec('BEGIN IMMEDIATE');
+    try {
+      const upsert = store.prepare('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET score = excluded.score');
+      for (const q of questions) {
+        const answer = parseAnswer(saved.get(q.id));
+        const score = answer === undefined ? 0 : questionTypeOf(q).grade(q, answer).score;
+        earned += score * q.points;
+        max += q.points;
+        upsert.run(row.id, q.id, answer === undefined ? null : JSON.stringify(answer), score, now);
+      }
+      store.prepare('UPDATE quiz_attempts SET submitted_at = ?, earned = ?, max = ? WHERE id = ?').run(now, earned, max, row.id);
+      store.exec('COMMIT');
+    } catch (error) {
+      store.exec('ROLLBACK');
+      throw error;
+    }
+    return state(learnerId, slug);
+  }
+
+  return { state, start, answer, submit, quizOf };
+}
+
+export type QuizEngine = ReturnType<typeof quizEngine>;

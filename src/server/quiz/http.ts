@@ -1,0 +1,57 @@
+/** Shared plumbing for the quiz endpoints: one engine per process, JSON in and out, errors as ApiError. */
+import type { APIContext } from 'astro';
+import type { z } from 'zod';
+import type { ApiError } from '../../lib/quiz-view.ts';
+import { problemsFromZod } from '../content/friendly-errors.ts';
+import { getStore } from '../store/index.ts';
+import { getCatalog } from './catalog.ts';
+import { QuizError, quizEngine, type QuizEngine } from './engine.ts';
+
+let engine: Promise<QuizEngine> | undefined;
+export function getEngine(): Promise<QuizEngine> {
+  if (!engine) {
+    engine = getCatalog().then((catalog) => quizEngine({ store: getStore(), catalog }));
+    // A failed start (e.g. an invalid quiz file) is retried on the next request, not cached.
+    engine.catch(() => (engine = undefined));
+  }
+  return engine;
+}
+
+export function json(data: unknown, status = 200): Response {
+  return new Response(JSON.stringify(data), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+function errorBody(error: QuizError): ApiError {
+  return {
+    error: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.problems ? { problems: error.problems.map((p) => ({ path: p.path, message: p.message, ...(p.hint ? { hint: p.hint } : {}) })) } : {}),
+  };
+}
+
+/** Runs an endpoint body; a QuizError becomes its status with a readable body, anything else a 500. */
+export async function respond(run: () => Promise<unknown> | unknown): Promise<Response> {
+  try {
+    return json(await run());
+  } catch (error) {
+    if (error instanceof QuizError) return json(errorBody(error), error.status);
+    console.error('irlab: quiz endpoint failed:', error);
+    return json({ error: 'the server could not handle this request', hint: 'try again; if it keeps failing, the server log has the details' } satisfies ApiError, 500);
+  }
+}
+
+/** The request's JSON body, validated with the friendly-error helper. */
+export async function readBody<T>(context: APIContext, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = await context.request.json();
+  } catch {
+    throw new QuizError(400, 'the request body is not JSON', 'send Content-Type: application/json with a JSON object');
+  }
+  const parsed = schema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new QuizError(400, 'the request body is invalid', undefined, problemsFromZod('request body', schema, parsed.error.issues));
+  return parsed.data;
+}

@@ -1,0 +1,75 @@
+/**
+ * Writes the compromised pod's own filesystem and container log from the scenario's templates:
+ * what `kubectl cp pod:/tmp` and `kubectl logs` will show the learner. The tree lives in the
+ * cluster's directory (never in a learner's workspace); the pod runtime serves it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { fillString } from './template.ts';
+import type { ParamValue } from './params.ts';
+
+/** Where a pod's tree and logs live inside a cluster's directory. */
+export function podDir(clusterDir: string, namespace: string, pod: string) {
+  const root = path.join(clusterDir, 'pods', namespace, pod);
+  return { root, rootfs: path.join(root, 'rootfs'), logs: path.join(root, 'logs') };
+}
+
+async function* walk(dir: string, prefix = ''): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const relative = path.join(prefix, entry.name);
+    if (entry.isDirectory()) yield* walk(path.join(dir, entry.name), relative);
+    else if (entry.isFile()) yield relative;
+  }
+}
+
+export interface RenderedFile {
+  /** Absolute path inside the pod, e.g. `/tmp/ci.token`. */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export async function writePodTree(
+  templateDir: string,
+  rootfs: string,
+  values: Record<string, ParamValue>,
+): Promise<RenderedFile[]> {
+  const files: RenderedFile[] = [];
+  for await (const relative of walk(templateDir)) {
+    const source = path.join(templateDir, relative);
+    const content = String(fillString(await readFile(source, 'utf8'), values));
+    const target = path.join(rootfs, relative);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, content);
+    if (relative.endsWith('.sh')) await chmod(target, 0o755);
+    files.push({ path: `/${relative.split(path.sep).join('/')}`, sha256: createHash('sha256').update(content).digest('hex'), bytes: Buffer.byteLength(content) });
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The container log in the CRI format the kubelet writes (`<RFC3339Nano> stdout F <line>`), the
+ * lines spaced out over the minutes before `end` so they read like a real incident.
+ */
+export async function writeContainerLog(
+  templateFile: string,
+  logFile: string,
+  values: Record<string, ParamValue>,
+  end: Date,
+  random: () => number,
+): Promise<string[]> {
+  const lines = String(fillString(await readFile(templateFile, 'utf8'), values))
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  const gaps = lines.map(() => 2_000 + Math.floor(random() * 40_000));
+  let at = end.getTime() - gaps.reduce((sum, gap) => sum + gap, 0);
+  const cri = lines.map((line, index) => {
+    at += gaps[index]!;
+    const stamp = new Date(at).toISOString().replace('Z', `${String(Math.floor(random() * 1e6)).padStart(6, '0')}Z`);
+    return `${stamp} ${line.startsWith('WARN') ? 'stderr' : 'stdout'} F ${line}`;
+  });
+  await mkdir(path.dirname(logFile), { recursive: true });
+  await writeFile(logFile, `${cri.join('\n')}\n`);
+  return lines;
+}

@@ -1,0 +1,171 @@
+/**
+ * Seeds a scenario into a running cluster, as ordered steps with progress: build the world, wait
+ * for it to settle, get every identity's credentials, run the timeline, write the compromised
+ * pod's files and log, then read the audit log back and write the answer key.
+ */
+import path from 'node:path';
+import type { ClusterInfo, AuditEvent } from '../cluster/types.ts';
+import { auditLogEnd, readAuditLog } from '../cluster/audit-log.ts';
+import { loadKubeConfig } from '../cluster/kube.ts';
+import { answerKeyDir, buildAnswerKey, readAnswerKey, writeAnswerKey, type AnswerKey } from './answer-key.ts';
+import type { LoadedScenario } from './load.ts';
+import { resolveParams, seededRandom, type ParamValue } from './params.ts';
+import { podDir, writeContainerLog, writePodTree } from './pod-evidence.ts';
+import { fill } from './template.ts';
+import { resolveIdentities, runTimeline, type StepOutcome } from './timeline.ts';
+import { applyWorld, listRunningPods, matches, reachableSecrets, waitForSettled } from './world.ts';
+
+export interface SeedOptions {
+  /** The learner's seed: the same seed gives the same incident. */
+  seed: string;
+  /** Where answer keys go; default `$IRLAB_DATA_DIR/answer-keys`. */
+  answerKeys?: string;
+  onProgress?: (message: string) => void;
+  now?: () => Date;
+}
+
+export interface SeedResult {
+  answerKey: AnswerKey;
+  answerKeyFile: string;
+  durationMs: number;
+  /** Milliseconds per phase, for the benchmark and the CLI's report. */
+  phases: Record<string, number>;
+  outcomes: StepOutcome[];
+}
+
+/** Does this audit event record this step? For responses without an Audit-Id header
+ * (streaming endpoints proxied to the node) the request's identity, address and target decide. */
+function records(event: AuditEvent, outcome: StepOutcome): boolean {
+  if (outcome.auditId) return event.auditID === outcome.auditId;
+  const { request } = outcome;
+  const verb = request.verb === 'exec' ? 'create' : request.verb;
+  return (
+    event.user.username === outcome.username &&
+    event.sourceIPs?.[0] === outcome.sourceIP &&
+    event.verb === verb &&
+    (event.objectRef?.namespace ?? '') === (request.namespace ?? '') &&
+    (event.objectRef?.name ?? '') === (request.name ?? '') &&
+    (request.verb !== 'exec' || event.objectRef?.subresource === 'exec')
+  );
+}
+
+/** Waits until the audit log holds an event for every step, and returns them by step. */
+async function auditEventsFor(logPath: string, fromOffset: number, outcomes: StepOutcome[], timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events: AuditEvent[] = [];
+    for await (const event of readAuditLog(logPath, { fromOffset })) {
+      if (event.stage === 'ResponseComplete' || event.stage === 'Panic') events.push(event);
+    }
+    const found = new Map<StepOutcome, AuditEvent>();
+    for (const outcome of outcomes) {
+      const event = events.find((e) => records(e, outcome));
+      if (event) found.set(outcome, event);
+    }
+    if (found.size === outcomes.length) return found;
+    if (Date.now() > deadline) {
+      const missing = outcomes.filter((o) => !found.has(o));
+      throw new Error(
+        `the audit log lacks ${missing.length} of the timeline's events (first: timeline[${missing[0]!.index}]); ` +
+          'does the audit policy log these requests at None?',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario, options: SeedOptions): Promise<SeedResult> {
+  const { scenario, slug, dir } = loaded;
+  const now = options.now ?? (() => new Date());
+  const progress = options.onProgress ?? (() => {});
+  const started = Date.now();
+  const phases: Record<string, number> = {};
+  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const at = Date.now();
+    progress(`${name}...`);
+    try {
+      return await work();
+    } catch (error) {
+      throw new Error(`seeding ${slug} failed at "${name}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      phases[name] = Date.now() - at;
+    }
+  };
+
+  const keys = options.answerKeys ?? answerKeyDir();
+  const already = await readAnswerKey(keys, cluster.name).catch(() => undefined);
+  if (already) {
+    throw new Error(
+      `cluster ${cluster.name} already holds scenario ${already.scenario} (seeded ${already.seededAt}); ` +
+        'a scenario is seeded once into a fresh cluster: create a new cluster (or reset the lab) and seed that',
+    );
+  }
+  const kubeConfig = loadKubeConfig(cluster.kubeconfigPath);
+  const params = resolveParams(options.seed, scenario.params);
+  const world = fill(scenario.world, params);
+
+  const count = await phase('build the world', () => applyWorld(kubeConfig, world));
+  progress(`  ${count} objects applied`);
+  await phase('wait for the world to settle', () => waitForSettled(kubeConfig, world));
+
+  const pods = await listRunningPods(kubeConfig);
+  const target = scenario.compromisedPod;
+  const compromised = pods.find((pod) => matches(pod, target.namespace, target.selector));
+  if (!compromised) throw new Error(`no running pod in ${target.namespace} matches ${JSON.stringify(target.selector)}`);
+  const values: Record<string, ParamValue> = { ...params, compromisedPod: compromised.name, compromisedPodIp: compromised.ip };
+  for (const [name, lookup] of Object.entries(scenario.targets)) {
+    const pod = pods.find((p) => matches(p, lookup.namespace, lookup.selector));
+    if (!pod) throw new Error(`target ${name}: no running pod in ${lookup.namespace} matches ${JSON.stringify(lookup.selector)}`);
+    values[name] = pod.name;
+  }
+
+  const identities = await phase('get credentials', () => resolveIdentities(kubeConfig, scenario.identities, pods));
+  const stolen = Object.entries(scenario.identities).find(([, identity]) => identity.secretToken);
+  values.stolenToken = stolen ? (identities[stolen[0]]?.token ?? '') : '';
+
+  const offset = await auditLogEnd(cluster.auditLogPath);
+  const timelineStart = now();
+  const outcomes = await phase('run the timeline', () =>
+    runTimeline(scenario, values, identities, pods, (o) =>
+      progress(`  ${o.step.malicious ? '!' : ' '} ${o.username} ${o.request.verb} ${o.request.kind} ${o.request.namespace ?? ''}${o.request.name ? `/${o.request.name}` : ''} from ${o.sourceIP} → ${o.status}`),
+    ),
+  );
+
+  const { rootfs, logs } = podDir(cluster.dir, compromised.namespace, compromised.name);
+  const files = await phase('write the pod evidence', () => writePodTree(path.join(dir, target.files), rootfs, values));
+  const logLines = await writeContainerLog(
+    path.join(dir, target.logs),
+    path.join(logs, `${compromised.containers[0] ?? 'main'}.log`),
+    values,
+    timelineStart,
+    seededRandom(`${options.seed}\u0000logs`),
+  );
+
+  const saUser = `system:serviceaccount:${compromised.namespace}:${compromised.serviceAccount}`;
+  const reachable = await phase('note the reachable secrets', () =>
+    reachableSecrets(kubeConfig, saUser, ['system:serviceaccounts', `system:serviceaccounts:${compromised.namespace}`, 'system:authenticated']),
+  );
+  const malicious = outcomes.filter((o) => o.step.malicious);
+  const events = await phase('read back the audit log', () => auditEventsFor(cluster.auditLogPath, offset, malicious));
+  const tokenOwners = Object.fromEntries(
+    Object.entries(scenario.identities)
+      .filter(([, identity]) => identity.secretToken)
+      .map(([name, identity]) => [identity.secretToken!, identities[name]?.username ?? '']),
+  );
+  const answerKey = buildAnswerKey({
+    scenario: slug,
+    seed: options.seed,
+    cluster: cluster.name,
+    params,
+    compromisedPod: { ...compromised, knownGoodImage: target.knownGoodImage },
+    outcomes,
+    events,
+    files,
+    logLines: logLines.length,
+    tokenOwners,
+    reachableSecrets: reachable,
+    now: now(),
+  });
+  const answerKeyFile = await writeAnswerKey(keys, answerKey);
+  return { answerKey, answerKeyFile, durationMs: Date.now() - started, phases, outcomes };
+}

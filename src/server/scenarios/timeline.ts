@@ -1,0 +1,149 @@
+/**
+ * Runs a scenario's timeline: every step is one request, made with the identity's own
+ * credentials from the address the scenario gives it, so the real API server authenticates,
+ * authorizes and audits it exactly as it would the attacker's or a colleague's.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Scenario, ScenarioStep } from '../../schemas/scenario.ts';
+import { callApi, resourcePath, tokenKubeConfig, type ApiRequest, type ApiResponse, type Caller } from './kube-request.ts';
+import { fill } from './template.ts';
+import type { ParamValue } from './params.ts';
+import { admin, type PodSummary } from './world.ts';
+
+export interface IdentityCredentials {
+  /** The username the API server will log, e.g. `system:serviceaccount:production:web-app`. */
+  username: string;
+  kubeConfig: KubeConfig;
+  /** The bearer token, when the identity uses one (evidence files may contain it). */
+  token?: string;
+}
+
+/** Resolves every identity to working credentials: bound tokens for service accounts, the
+ * secret's token for stolen credentials, the admin kubeconfig for the admin. */
+export async function resolveIdentities(
+  adminConfig: KubeConfig,
+  identities: Scenario['identities'],
+  pods: PodSummary[],
+): Promise<Record<string, IdentityCredentials>> {
+  const resolved: Record<string, IdentityCredentials> = {};
+  for (const [name, identity] of Object.entries(identities)) {
+    if (identity.admin) {
+      resolved[name] = { username: adminConfig.getCurrentUser()?.name ?? 'admin', kubeConfig: adminConfig };
+      continue;
+    }
+    const [namespace = '', account = ''] = (identity.serviceAccount ?? identity.secretToken ?? '').split('/');
+    if (identity.serviceAccount) {
+      // Bind the token to a pod running as this account, as the kubelet would, so the audit
+      // log's user.extra names the pod (authentication.kubernetes.io/pod-name).
+      const pod = pods.find((p) => p.namespace === namespace && p.serviceAccount === account);
+      const response = await callApi(admin(adminConfig), {
+        method: 'POST',
+        path: resourcePath('v1', 'ServiceAccount', namespace, account, 'token'),
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: {
+            expirationSeconds: 3600 * 4,
+            ...(pod ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid } } : {}),
+          },
+        },
+      });
+      const token = (response.body as { status?: { token?: string } } | undefined)?.status?.token;
+      if (!token) throw new Error(`could not get a token for service account ${namespace}/${account} (HTTP ${response.status})`);
+      const username = `system:serviceaccount:${namespace}:${account}`;
+      resolved[name] = { username, token, kubeConfig: tokenKubeConfig(adminConfig, username, token) };
+    } else {
+      const response = await callApi(admin(adminConfig), { method: 'GET', path: resourcePath('v1', 'Secret', namespace, account) });
+      const secret = response.body as { data?: { token?: string }; metadata?: { annotations?: Record<string, string> } } | undefined;
+      const token = secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString('utf8') : undefined;
+      const owner = secret?.metadata?.annotations?.['kubernetes.io/service-account.name'];
+      if (!token || !owner) throw new Error(`secret ${namespace}/${account} holds no service-account token`);
+      const username = `system:serviceaccount:${namespace}:${owner}`;
+      resolved[name] = { username, token, kubeConfig: tokenKubeConfig(adminConfig, username, token) };
+    }
+  }
+  return resolved;
+}
+
+export interface StepOutcome {
+  /** Index of the step in the scenario file (steps with forEach share it). */
+  index: number;
+  step: ScenarioStep;
+  /** The step as made, placeholders filled. */
+  request: ScenarioStep['request'];
+  username: string;
+  sourceIP: string;
+  status: number;
+  auditId: string | undefined;
+  allowed: boolean;
+}
+
+/** Expands forEach and fills placeholders: the concrete requests, in order. */
+export function expandTimeline(timeline: ScenarioStep[], values: Record<string, ParamValue>) {
+  return timeline.flatMap((step, index) => {
+    const items = step.forEach ? [values[step.forEach]].flat() : [undefined];
+    return items.map((item) => {
+      const scope = item === undefined ? values : { ...values, item };
+      return { index, step, from: step.from === 'pod' ? String(values.compromisedPodIp) : String(fill(step.from, scope)), request: fill(step.request, scope) };
+    });
+  });
+}
+
+export function toApiRequest(request: ScenarioStep['request'], container?: string): ApiRequest {
+  const { verb, apiVersion, kind, namespace, name, body } = request;
+  const path = resourcePath(apiVersion, kind, namespace, name);
+  switch (verb) {
+    case 'get':
+    case 'list':
+      return { method: 'GET', path };
+    case 'delete':
+      return { method: 'DELETE', path };
+    case 'create':
+      return { method: 'POST', path, body: { apiVersion, kind, ...body, metadata: { namespace, ...(body?.metadata as object) } } };
+    case 'patch':
+      return { method: 'PATCH', path, body, contentType: 'application/merge-patch+json' };
+    case 'exec':
+      // A POST with an upgrade to SPDY, as kubectl before 1.30 and most attack tooling do: the
+      // audit log records `create` on pods/exec (WebSocket clients would show up as `get`).
+      return {
+        method: 'POST',
+        path: resourcePath(apiVersion, kind, namespace, name, 'exec'),
+        query: [
+          ...(request.command ?? []).map((part): [string, string] => ['command', part]),
+          ...(container ? [['container', container] as [string, string]] : []),
+          ['stdout', 'true'],
+          ['stderr', 'true'],
+        ],
+        headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' },
+      };
+  }
+}
+
+export async function runTimeline(
+  scenario: Scenario,
+  values: Record<string, ParamValue>,
+  identities: Record<string, IdentityCredentials>,
+  pods: PodSummary[],
+  onStep?: (outcome: StepOutcome) => void,
+): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = [];
+  for (const { index, step, from, request } of expandTimeline(scenario.timeline, values)) {
+    const identity = identities[step.as];
+    if (!identity) throw new Error(`timeline[${index}]: no identity ${step.as}`);
+    const caller: Caller = { kubeConfig: identity.kubeConfig, forwardedFor: from, userAgent: step.userAgent };
+    const container = pods.find((p) => p.namespace === request.namespace && p.name === request.name)?.containers[0];
+    const response: ApiResponse = await callApi(caller, toApiRequest(request, container));
+    const allowed = response.status !== 401 && response.status !== 403;
+    const outcome: StepOutcome = { index, step, request, username: identity.username, sourceIP: from, status: response.status, auditId: response.auditId, allowed };
+    if ((step.expect === 'allowed' && (!allowed || response.status >= 400)) || (step.expect === 'denied' && allowed)) {
+      const message = (response.body as { message?: string } | undefined)?.message ?? '';
+      throw new Error(
+        `timeline[${index}] (${step.as} ${request.verb} ${request.kind} ${request.namespace ?? ''}/${request.name ?? ''}) ` +
+          `was expected to be ${step.expect} but the API server answered ${response.status} ${message}`.trim(),
+      );
+    }
+    outcomes.push(outcome);
+    onStep?.(outcome);
+  }
+  return outcomes;
+}

@@ -1,0 +1,9 @@
+/**
+ * Every module's migrations, in the order they must run (a module whose tables reference
+ * another's comes after it). Later modules (labs, drills) append their lists here.
+ */
+import type { Migration } from './database.ts';
+import { learnerMigrations } from '../learners/migrations.ts';
+import { quizMigrations } from '../quiz/migrations.ts';
+
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations];

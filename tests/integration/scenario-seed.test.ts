@@ -1,0 +1,139 @@
+// The compromised-web-app scenario on REAL embedded clusters: two learners, two seeds, two
+// audit logs written by the real kube-apiserver, each telling the whole story with its own IOCs.
+import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
+import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
+import type { AuditEvent, ClusterInfo } from '../../src/server/cluster/types.ts';
+import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { loadScenario } from '../../src/server/scenarios/load.ts';
+import { podDir } from '../../src/server/scenarios/pod-evidence.ts';
+import { seedScenario, type SeedResult } from '../../src/server/scenarios/seed.ts';
+
+interface Seeded {
+  cluster: ClusterInfo;
+  result: SeedResult;
+  key: AnswerKey;
+  events: AuditEvent[];
+}
+
+let work: string;
+let provider: EmbeddedProvider;
+const seeded: Seeded[] = [];
+const SEEDS = ['alpha', 'bravo'];
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'irlab-scenario-it-'));
+  provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
+  const { loaded, problems } = await loadScenario(process.cwd(), 'scenarios/compromised-web-app');
+  if (!loaded) throw new Error(JSON.stringify(problems));
+  for (const seed of SEEDS) {
+    const cluster = await provider.create({ name: `sc-${seed}-${randomBytes(2).toString('hex')}` });
+    const result = await seedScenario(cluster, loaded, { seed, answerKeys: path.join(work, 'keys') });
+    const events: AuditEvent[] = [];
+    for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete') events.push(event);
+    seeded.push({ cluster, result, key: result.answerKey, events });
+  }
+}, 240_000);
+
+afterAll(async () => {
+  for (const { cluster } of seeded) await provider.delete(cluster.name).catch(() => {});
+  await rm(work, { recursive: true, force: true });
+}, 120_000);
+
+const byAttacker = (s: Seeded) => s.events.filter((e) => s.key.attacker.sourceIPs.includes(e.sourceIPs?.[0] ?? ''));
+
+describe.each(SEEDS.map((seed, i) => [seed, i] as const))('seed %s', (_seed, i) => {
+  const s = () => seeded[i]!;
+
+  it('shows secret enumeration across namespaces by the compromised service account', () => {
+    const reads = byAttacker(s()).filter(
+      (e) => e.objectRef?.resource === 'secrets' && ['list', 'get'].includes(e.verb) && e.user.username === 'system:serviceaccount:production:web-app',
+    );
+    expect(new Set(reads.map((e) => e.objectRef?.namespace)).size).toBeGreaterThanOrEqual(4);
+    expect(reads.every((e) => e.sourceIPs?.[0] === s().key.compromisedPod.ip)).toBe(true);
+    // The token was bound to the compromised pod, so the audit log names it.
+    expect(reads[0]?.user.extra?.['authentication.kubernetes.io/pod-name']).toEqual([s().key.compromisedPod.name]);
+  });
+
+  it('shows token theft: the legacy token secret read, then used from outside', () => {
+    const theft = byAttacker(s()).find((e) => e.verb === 'get' && e.objectRef?.resource === 'secrets' && e.objectRef.name === 'deployer-token');
+    expect(theft?.responseStatus?.code).toBe(200);
+    const outside = s().key.params.outsideIp as string;
+    const used = s().events.filter((e) => e.user.username === 'system:serviceaccount:ci:deployer' && e.sourceIPs?.[0] === outside);
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.every((e) => e.requestReceivedTimestamp! > theft!.requestReceivedTimestamp!)).toBe(true);
+  });
+
+  it('shows RBAC escalation: a ClusterRoleBinding to cluster-admin created with the stolen token', () => {
+    const binding = byAttacker(s()).find((e) => e.verb === 'create' && e.objectRef?.resource === 'clusterrolebindings');
+    expect(binding?.responseStatus?.code).toBe(201);
+    expect(binding?.user.username).toBe('system:serviceaccount:ci:deployer');
+    expect(s().key.bindingsCreated).toEqual([{ name: s().key.params.bindingName, role: 'cluster-admin', subjects: ['system:serviceaccount:production:web-app'] }]);
+  });
+
+  it('shows pod exec abuse in production and a pod created in kube-system by a non-admin', () => {
+    const exec = byAttacker(s()).find((e) => e.objectRef?.subresource === 'exec');
+    expect(exec).toMatchObject({ verb: 'create', objectRef: { resource: 'pods', namespace: 'production' } });
+    expect(new URL(`https://x${exec!.requestURI}`).searchParams.getAll('command')).toEqual(['sh', '-c', s().key.params.execCommand]);
+    const escape = byAttacker(s()).find((e) => e.verb === 'create' && e.objectRef?.resource === 'pods' && e.objectRef.namespace === 'kube-system');
+    expect(escape?.responseStatus?.code).toBe(201);
+    expect(escape?.user.username).toBe('system:serviceaccount:production:web-app');
+  });
+
+  it('has an answer key that matches the audit log', () => {
+    const { key, events } = s();
+    const ids = new Map(events.map((e) => [e.auditID, e]));
+    for (const step of key.steps) {
+      const event = ids.get(step.auditId);
+      expect(event, `step ${step.index}`).toBeDefined();
+      expect(event).toMatchObject({ verb: step.verb, user: { username: step.username }, objectRef: { resource: step.resource } });
+    }
+    const first = byAttacker(s()).map((e) => e.requestReceivedTimestamp!).sort()[0];
+    expect(key.firstMaliciousAt).toBe(first);
+    expect(new Set(key.steps.map((step) => step.signal))).toEqual(new Set(['secret-enumeration', 'token-theft', 'rbac-escalation', 'pod-exec', 'namespace-escape']));
+  });
+
+  it('has benign actors in the same log, from their own addresses', () => {
+    const users = new Set(s().events.filter((e) => !s().key.attacker.sourceIPs.includes(e.sourceIPs?.[0] ?? '')).map((e) => e.user.username));
+    for (const benign of ['system:serviceaccount:monitoring:prometheus', 'system:serviceaccount:payments:payments-api', 'system:serviceaccount:ci:deployer']) {
+      expect(users).toContain(benign);
+    }
+    expect(s().key.benignUsernames).toContain('system:serviceaccount:monitoring:prometheus');
+  });
+
+  it('leaves the compromised pod its files and log, hashed in the answer key', async () => {
+    const { key, cluster } = s();
+    const { rootfs, logs } = podDir(cluster.dir, key.compromisedPod.namespace, key.compromisedPod.name);
+    for (const file of key.files) {
+      const content = await readFile(path.join(rootfs, file.path));
+      expect(createHash('sha256').update(content).digest('hex'), file.path).toBe(file.sha256);
+    }
+    expect((await readFile(path.join(rootfs, 'tmp/ci.token'), 'utf8')).trim().split('.')).toHaveLength(3);
+    expect((await readFile(path.join(rootfs, 'etc/hostname'), 'utf8')).trim()).toBe(key.compromisedPod.name);
+    const log = await readFile(path.join(logs, `${key.compromisedPod.containers[0]}.log`), 'utf8');
+    expect(log.trim().split('\n')).toHaveLength(key.logLines);
+    expect(log).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z (stdout|stderr) F /);
+    expect(log).toContain(String(key.params.outsideIp));
+    expect(key.compromisedPod.images).toEqual(['registry.shop.internal/web-app:2.14.1']);
+    expect(key.compromisedPod.knownGoodImage).not.toBe(key.compromisedPod.images[0]);
+  });
+});
+
+describe('two learners', () => {
+  it('get different indicators of compromise', () => {
+    const [a, b] = seeded.map((s) => s.key);
+    const iocs = (k: AnswerKey) => [k.params.outsideIp, k.podsCreated[0]?.name, k.params.bindingName].join(' ');
+    expect(iocs(a!)).not.toBe(iocs(b!));
+    expect(a!.params.outsideIp).not.toBe(b!.params.outsideIp);
+  });
+
+  it('cannot seed a cluster twice', async () => {
+    const { loaded } = await loadScenario(process.cwd(), 'scenarios/compromised-web-app');
+    await expect(seedScenario(seeded[0]!.cluster, loaded!, { seed: 'again', answerKeys: path.join(work, 'keys') })).rejects.toThrow(/already holds scenario/);
+  });
+});
