@@ -22,6 +22,7 @@ export interface SandboxHost {
   identity: SandboxIdentity;
   etcDir: string;
   seccompPath: string | null;
+  network: 'isolated' | 'host';
 }
 
 export class SandboxUnavailableError extends Error {
@@ -66,6 +67,9 @@ export function prepareSandboxHost(dataDir: string, env: NodeJS.ProcessEnv = pro
   const identity = resolveIdentity();
   if (identity.mode === 'setpriv' && !existsSync(setprivPath)) throw new SandboxUnavailableError('setpriv (util-linux) is missing; install it with `apt-get install -y util-linux`.');
   const kubectlPath = firstExisting([env.IRLAB_KUBECTL, ENGINE_KUBECTL, '/usr/bin/kubectl']);
+  // Isolation needs socat inside the sandbox; IRLAB_TERMINAL_NETWORK=host opts out on purpose.
+  const network = env.IRLAB_TERMINAL_NETWORK === 'host' ? 'host' : 'isolated';
+  if (network === 'isolated' && !existsSync('/usr/bin/socat')) throw new SandboxUnavailableError(`socat (/usr/bin/socat), the terminal's only way to its cluster, is not installed; ${FIX}.`);
 
   const dir = path.join(dataDir, 'sandbox');
   const etcDir = path.join(dir, 'etc');
@@ -77,11 +81,11 @@ export function prepareSandboxHost(dataDir: string, env: NodeJS.ProcessEnv = pro
     seccompPath = path.join(dir, 'seccomp.bpf');
     writeFileSync(seccompPath, filter, { mode: 0o600 });
   }
-  return { bwrapPath, setprivPath, kubectlPath, identity, etcDir, seccompPath };
+  return { bwrapPath, setprivPath, kubectlPath, identity, etcDir, seccompPath, network };
 }
 
 /** The SandboxSpec for one workspace on this host. */
-export function specFor(host: SandboxHost, workspaceDir: string, hasKubeconfig: boolean): SandboxSpec {
+export function specFor(host: SandboxHost, workspaceDir: string, hasKubeconfig: boolean, apiRelay: SandboxSpec['apiRelay'] = null): SandboxSpec {
   return {
     workspaceDir,
     kubectlPath: host.kubectlPath,
@@ -92,5 +96,7 @@ export function specFor(host: SandboxHost, workspaceDir: string, hasKubeconfig: 
     bwrapPath: host.bwrapPath,
     setprivPath: host.setprivPath,
     tmpBytes: 256 * 1024 * 1024,
+    network: host.network,
+    apiRelay,
   };
 }

@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOutputFrame } from '../../lib/terminal-protocol.ts';
+import { apiServerOf, startApiRelay } from './api-relay.ts';
 import { parseAsciicast } from './asciicast.ts';
 import { spawnNodePty } from './node-pty-spawn.ts';
 import { prepareSandboxHost } from './sandbox-host.ts';
@@ -63,7 +65,6 @@ describe('the terminal sandbox (bubblewrap)', { timeout: 30_000 }, () => {
 
   afterAll(async () => {
     await manager.shutdown();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('runs as an unprivileged user in its own workspace', async () => {
@@ -131,5 +132,41 @@ describe('the terminal sandbox (bubblewrap)', { timeout: 30_000 }, () => {
     expect(cast.events.some(([, kind, data]) => kind === 'r' && data === '200x50')).toBe(true);
     const times = cast.events.map(([t]) => t);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the terminal network', () => {
+  it("reaches nothing on the host's loopback: not irlab, not another learner's etcd or API server", { timeout: 30_000 }, async () => {
+    const listener = net.createServer((socket) => socket.end('hello from the host\n'));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    const host = prepareSandboxHost(dataDir);
+    const own = new TerminalManager({ dataDir, host, spawnPty: spawnNodePty, leaseCluster: async () => null });
+    try {
+      const carol = await own.open('carol');
+      const out = await sh(carol, `cat < /dev/tcp/127.0.0.1/${port}`);
+      expect(out).not.toContain('hello from the host');
+      expect(out).toMatch(/Connection refused|Network is unreachable/);
+    } finally {
+      await own.shutdown();
+      listener.close();
+    }
+  });
+
+  it('the API relay carries bytes both ways to its one target', async () => {
+    const echo = net.createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const target = { host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port };
+    const relay = await startApiRelay(path.join(root, 'relay.sock'), target, null);
+    const client = net.connect(relay.socketPath);
+    client.write('ping');
+    const reply = await new Promise<string>((resolve) => client.once('data', (data) => resolve(data.toString())));
+    expect(reply).toBe('ping');
+    client.destroy();
+    relay.close();
+    echo.close();
+    expect(apiServerOf('clusters: [{name: c, cluster: {server: "https://127.0.0.1:39443"}}]')).toEqual({ host: '127.0.0.1', port: 39443 });
   });
 });

@@ -64,7 +64,17 @@ export interface SandboxSpec {
   setprivPath: string;
   /** Size cap of the private /tmp, bytes. */
   tmpBytes: number;
+  /**
+   * `isolated`: a network namespace of its own whose only way out is the API relay (socat inside,
+   * api-relay.ts outside); `host`: the host's network, loopback included (see docs/terminal.md).
+   */
+  network: 'isolated' | 'host';
+  /** With `isolated`: the relay's Unix socket on the host, and the API server port to listen on. */
+  apiRelay: { socketPath: string; port: number; host: string } | null;
 }
+
+/** Where the API relay's socket appears inside the sandbox. */
+export const SANDBOX_API_SOCKET = '/run/irlab/apiserver.sock';
 
 export interface SandboxCommand {
   file: string;
@@ -104,6 +114,7 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
+    ...(spec.network === 'isolated' ? ['--unshare-net'] : []),
     '--hostname',
     SANDBOX_HOSTNAME,
     '--clearenv',
@@ -139,11 +150,19 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
   for (const name of ['passwd', 'group', 'bash.bashrc']) bwrap.push('--ro-bind', `${spec.etcDir}/${name}`, `/etc/${name}`);
   bwrap.push('--perms', '0755', '--dir', '/opt', '--perms', '0755', '--dir', '/opt/irlab', '--perms', '0755', '--dir', SANDBOX_BIN);
   if (spec.kubectlPath) bwrap.push('--ro-bind', spec.kubectlPath, `${SANDBOX_BIN}/kubectl`);
+  if (spec.network === 'isolated' && spec.apiRelay) {
+    bwrap.push('--perms', '0755', '--dir', '/run', '--perms', '0755', '--dir', '/run/irlab', '--bind', spec.apiRelay.socketPath, SANDBOX_API_SOCKET);
+  }
   bwrap.push('--bind', spec.workspaceDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME);
   for (const [key, value] of Object.entries(env)) bwrap.push('--setenv', key, value);
   if (spec.seccompPath) bwrap.push('--seccomp', '3');
 
-  const shell = ['/bin/bash', '--rcfile', '/etc/bash.bashrc', '-i'];
+  let shell = ['/bin/bash', '--rcfile', '/etc/bash.bashrc', '-i'];
+  if (spec.network === 'isolated' && spec.apiRelay) {
+    // socat runs as the learner inside the sandbox; killing it only cuts their own kubectl off.
+    const listen = `TCP-LISTEN:${spec.apiRelay.port},bind=${spec.apiRelay.host},reuseaddr,fork`;
+    shell = ['/bin/sh', '-c', `/usr/bin/socat ${listen} UNIX-CONNECT:${SANDBOX_API_SOCKET} 2>/dev/null & exec ${shell.join(' ')}`];
+  }
   if (spec.identity.mode === 'setpriv') {
     bwrap.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--');
     bwrap.push(

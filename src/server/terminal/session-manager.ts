@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clampCols, clampRows } from '../../lib/terminal-protocol.ts';
+import { apiServerOf, startApiRelay, type ApiRelay } from './api-relay.ts';
 import { AsciicastRecorder } from './asciicast.ts';
 import { flattenKubeconfig } from './kubeconfig.ts';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './output-log.ts';
@@ -56,7 +57,7 @@ export class TerminalManager {
       newId: () => randomBytes(16).toString('base64url'),
       ...options,
     };
-    for (const dir of ['workspaces', 'recordings']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
+    for (const dir of ['workspaces', 'recordings', 'sockets']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
   }
 
   get size(): number {
@@ -92,20 +93,35 @@ export class TerminalManager {
     const { host, now } = this.options;
     const workspace = this.workspaceDir(owner);
     mkdirSync(path.join(workspace, '.kube'), { recursive: true, mode: 0o700 });
-    const lease = await this.options.leaseCluster(owner);
+    const leased = await this.options.leaseCluster(owner);
+    let relay: ApiRelay | null = null;
+    const lease = leased && { ...leased, release: async () => (relay?.close(), leased.release()) };
     try {
+      const id = this.options.newId();
       const kubeconfigFile = path.join(workspace, '.kube', 'config');
-      if (lease) writeFileSync(kubeconfigFile, await flattenKubeconfig(lease.kubeconfigPath), { mode: 0o600 });
+      let apiRelay = null;
+      if (lease) {
+        const kubeconfig = await flattenKubeconfig(lease.kubeconfigPath);
+        writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+        if (host.network === 'isolated') {
+          const target = apiServerOf(kubeconfig);
+          if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(target.host)) {
+            throw new Error(`the cluster's API server ${target.host}:${target.port} is not on loopback, which an isolated terminal cannot reach; set IRLAB_TERMINAL_NETWORK=host to share the host's network`);
+          }
+          const owner = host.identity.mode === 'setpriv' ? host.identity : null;
+          relay = await startApiRelay(path.join(this.options.dataDir, 'sockets', `${id}.sock`), target, owner);
+          apiRelay = { socketPath: relay.socketPath, port: target.port, host: target.host === 'localhost' ? '127.0.0.1' : target.host };
+        }
+      }
       if (host.identity.mode === 'setpriv') {
         for (const target of [workspace, path.join(workspace, '.kube'), ...(lease ? [kubeconfigFile] : [])]) {
           chownSync(target, host.identity.uid, host.identity.gid);
         }
       }
       chmodSync(workspace, 0o700);
-      const id = this.options.newId();
       const cols = clampCols(size.cols);
       const rows = clampRows(size.rows);
-      const command = buildSandboxCommand(specFor(host, workspace, lease !== null));
+      const command = buildSandboxCommand(specFor(host, workspace, lease !== null, apiRelay));
       const pty = this.options.spawnPty(command, { cols, rows });
       const recorder = new AsciicastRecorder({
         path: this.recordingPath(id),
