@@ -10,6 +10,7 @@ import {
   MAX_INPUT_CHARS,
   PROTOCOL_VERSION,
   decodeOutputFrame,
+  newClientId,
   type ServerMessage,
 } from './terminal-protocol.ts';
 
@@ -72,6 +73,7 @@ export class TerminalClient {
   private attempts = 0;
   private retryTimer: unknown = null;
   private stopped = false;
+  private readonly clientId = newClientId();
 
   constructor(options: TerminalClientOptions) {
     this.o = {
@@ -100,7 +102,7 @@ export class TerminalClient {
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       const { cols, rows } = this.o.size();
-      socket.send(JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, lastOutputSeq: this.received, cols, rows }));
+      socket.send(JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, clientId: this.clientId, lastOutputSeq: this.received, cols, rows }));
     };
     socket.onmessage = (event) => {
       if (socket !== this.socket) return;

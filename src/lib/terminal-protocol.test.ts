@@ -9,8 +9,9 @@ describe('terminal protocol', () => {
   });
 
   it('accepts the four client messages and clamps sizes', () => {
-    expect(parseClientMessage('{"t":"hello","v":1,"lastOutputSeq":3,"cols":99999,"rows":0.5}')).toMatchObject({ error: expect.any(String) });
-    expect(parseClientMessage('{"t":"hello","v":1,"lastOutputSeq":3,"cols":99999,"rows":40}')).toEqual({ t: 'hello', v: 1, lastOutputSeq: 3, cols: MAX_COLS, rows: 40 });
+    expect(parseClientMessage('{"t":"hello","v":1,"clientId":"abcdefgh","lastOutputSeq":3,"cols":99999,"rows":0.5}')).toMatchObject({ error: expect.any(String) });
+    expect(parseClientMessage('{"t":"hello","v":1,"lastOutputSeq":3,"cols":80,"rows":40}')).toHaveProperty('error');
+    expect(parseClientMessage('{"t":"hello","v":1,"clientId":"abcdefgh","lastOutputSeq":3,"cols":99999,"rows":40}')).toEqual({ t: 'hello', v: 1, clientId: 'abcdefgh', lastOutputSeq: 3, cols: MAX_COLS, rows: 40 });
     expect(parseClientMessage('{"t":"input","seq":1,"data":"ls\\r"}')).toEqual({ t: 'input', seq: 1, data: 'ls\r' });
     expect(parseClientMessage('{"t":"resize","cols":120,"rows":30}')).toEqual({ t: 'resize', cols: 120, rows: 30 });
     expect(parseClientMessage('{"t":"ack","seq":7}')).toEqual({ t: 'ack', seq: 7 });

@@ -29,6 +29,11 @@ export type ClientMessage =
       t: 'hello';
       /** Protocol version the client speaks. */
       v: number;
+      /**
+       * Random id of this terminal instance (one per page load). Input numbering is per client: a
+       * second tab or a reloaded page starts again at 1 without its keys being taken for repeats.
+       */
+      clientId: string;
       /** Sequence number of the last output chunk this client has written to its screen (0: none). */
       lastOutputSeq: number;
       cols: number;
@@ -66,7 +71,7 @@ export type ServerMessage =
       t: 'hello';
       v: number;
       sessionId: string;
-      /** Last input seq the server applied; the client resends anything after it. */
+      /** Last input seq the server applied from this clientId; the client resends anything after it. */
       lastInputSeq: number;
       /** True when output between the client's lastOutputSeq and the replay was dropped. */
       truncated: boolean;
@@ -117,9 +122,10 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
   switch (m.t) {
     case 'hello':
       if (!isInt(m.v, 0, 1_000)) return { error: 'hello.v must be an integer' };
+      if (typeof m.clientId !== 'string' || !CLIENT_ID_PATTERN.test(m.clientId)) return { error: 'hello.clientId must be 8-64 url-safe characters' };
       if (!isInt(m.lastOutputSeq, 0, 0xffffffff)) return { error: 'hello.lastOutputSeq must be an integer ≥ 0' };
       if (!isInt(m.cols, 1, 100_000) || !isInt(m.rows, 1, 100_000)) return { error: 'hello.cols/rows must be positive integers' };
-      return { t: 'hello', v: m.v, lastOutputSeq: m.lastOutputSeq, cols: clampCols(m.cols), rows: clampRows(m.rows) };
+      return { t: 'hello', v: m.v, clientId: m.clientId, lastOutputSeq: m.lastOutputSeq, cols: clampCols(m.cols), rows: clampRows(m.rows) };
     case 'input':
       if (!isInt(m.seq, 1, Number.MAX_SAFE_INTEGER)) return { error: 'input.seq must be an integer ≥ 1' };
       if (typeof m.data !== 'string' || m.data.length > MAX_INPUT_CHARS) return { error: `input.data must be a string of at most ${MAX_INPUT_CHARS} characters` };
@@ -145,6 +151,14 @@ export function clampRows(rows: number): number {
 /** The WebSocket path of a session; the server routes on it. */
 export function terminalSocketPath(sessionId: string): string {
   return `/ws/terminal/${encodeURIComponent(sessionId)}`;
+}
+
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** A new client id (Web Crypto: the same in browsers and Node 24). */
+export function newClientId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b & 63]).join('');
 }
 
 /** Session ids are 22 url-safe characters (128 random bits). */

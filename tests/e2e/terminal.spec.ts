@@ -33,8 +33,11 @@ test('the terminal runs a shell, and tput cols follows the window size', async (
 
 test('offline and back: the terminal resumes with no output lost or doubled, and typed input runs once', async ({ page, context }) => {
   await openTerminal(page);
-  await run(page, 'for i in $(seq 1 300); do echo line-$i; sleep 0.01; done; echo "LOOP-$((6*7))"');
-  await expect(screen(page)).toContainText('line-40', { timeout: 20_000 });
+  test.setTimeout(120_000);
+  // About 6 s of output (more on a busy machine): the tab goes offline in the middle of it.
+  await run(page, 'for i in $(seq 1 200); do echo line-$i; sleep 0.03; done; echo "LOOP-$((6*7))"');
+  await expect(screen(page)).toContainText(/line-\d+/, { timeout: 20_000 });
+  await expect(screen(page)).not.toContainText('LOOP-42');
 
   await context.setOffline(true);
   const status = page.getByTestId('terminal-status');
@@ -44,14 +47,15 @@ test('offline and back: the terminal resumes with no output lost or doubled, and
   await page.waitForTimeout(1_500); // the loop keeps printing on the server meanwhile
   await context.setOffline(false);
   await expect(status).toContainText('Connected', { timeout: 15_000 });
-  await expect(screen(page)).toContainText('typed-2-offline', { timeout: 20_000 });
+  await expect(screen(page)).toContainText('typed-2-offline', { timeout: 60_000 });
 
   const text = await transcript(page);
   const lines = text.split('\n');
   // Keys typed offline are echoed by the shell's tty wherever the loop's output happens to be, so
   // count every line-N in order rather than whole lines.
   const numbered = [...text.matchAll(/line-(\d+)/g)].map((m) => m[0]);
-  expect(numbered).toEqual(Array.from({ length: 300 }, (_, i) => `line-${i + 1}`));
+  if (process.env.E2E_DEBUG) console.log(text);
+  expect(numbered).toEqual(Array.from({ length: 200 }, (_, i) => `line-${i + 1}`));
   expect(lines.filter((line) => line === 'LOOP-42')).toHaveLength(1);
   expect(lines.filter((line) => line === 'typed-2-offline')).toHaveLength(1);
 });
@@ -96,6 +100,8 @@ test('two tabs on one session: the newer takes over and the older says so', asyn
   const second = await context.newPage();
   await openTerminal(second);
   await expect(screen(second)).toContainText('first-6'); // the same shell, replayed
+  await run(second, 'echo "second-$((2*4))"'); // and it takes keys, though its count starts at 1 again
+  await expect(screen(second)).toContainText('second-8');
   await expect(page.getByTestId('terminal-status')).toContainText('opened in another tab');
   const takeBack = page.getByRole('button', { name: 'Use the session here' });
   await expect(takeBack).toBeVisible();
@@ -103,6 +109,16 @@ test('two tabs on one session: the newer takes over and the older says so', asyn
   await takeBack.click();
   await expect(page.getByTestId('terminal-status')).toContainText('Connected');
   await expect(second.getByTestId('terminal-status')).toContainText('opened in another tab');
+  await run(page, 'echo "back-$((3*4))"');
+  await expect(screen(page)).toContainText('back-12');
+  await expect(screen(page)).toContainText('second-8');
+
+  // A reload is a new page on the same session: the screen comes back and typing works.
+  await page.reload();
+  await expect(page.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
+  await expect(screen(page)).toContainText('back-12');
+  await run(page, 'echo "reloaded-$((5*5))"');
+  await expect(screen(page)).toContainText('reloaded-25');
 });
 
 test('keyboard only: reach the terminal, type, leave it with Shift+Tab; screen reader mode toggles; no axe violations', async ({ page }) => {

@@ -29,7 +29,7 @@ async function sh(session: TerminalSession, command: string): Promise<string> {
     sendBinary: (frame) => (output += new TextDecoder().decode(decodeOutputFrame(frame)!.data)),
     close: () => {},
   };
-  session.attach(connection, { t: 'hello', v: 1, lastOutputSeq: Number.MAX_SAFE_INTEGER, cols: 200, rows: 50 });
+  session.attach(connection, { t: 'hello', v: 1, clientId: 'sandbox-test', lastOutputSeq: Number.MAX_SAFE_INTEGER, cols: 200, rows: 50 });
   const seq = (inputSeq.get(session.id) ?? 0) + 1;
   inputSeq.set(session.id, seq);
   // The markers are split in the command so the echoed command line never contains them.

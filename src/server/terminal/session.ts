@@ -67,7 +67,9 @@ export class TerminalSession {
   private readonly splitter = new OutputSplitter();
   private readonly now: () => number;
   private connection: TerminalConnection | null = null;
-  private lastInputSeq = 0;
+  /** Last input seq applied, per client (page load); the attached client's is the one that counts. */
+  private readonly inputSeqs = new Map<string, number>();
+  private clientId = '';
   private paused = false;
   private cols: number;
   private rows: number;
@@ -124,12 +126,17 @@ export class TerminalSession {
     }
     this.connection = connection;
     this.detachedSince = null;
+    this.clientId = hello.clientId;
+    const applied = this.lastInputSeqOf(hello.clientId);
+    this.inputSeqs.delete(hello.clientId); // re-insert as the newest, then keep the map small
+    this.inputSeqs.set(hello.clientId, applied);
+    while (this.inputSeqs.size > 16) this.inputSeqs.delete(this.inputSeqs.keys().next().value!);
     const { chunks, truncated } = this.log.resume(hello.lastOutputSeq);
     connection.sendText({
       t: 'hello',
       v: PROTOCOL_VERSION,
       sessionId: this.id,
-      lastInputSeq: this.lastInputSeq,
+      lastInputSeq: this.lastInputSeqOf(hello.clientId),
       truncated,
       cluster: this.lease?.name ?? null,
       expiresAt: this.expiresAt,
@@ -161,8 +168,8 @@ export class TerminalSession {
         return;
       case 'input':
         // Resent after a reconnect: apply each input exactly once, in order.
-        if (message.seq <= this.lastInputSeq || this.exit) return;
-        this.lastInputSeq = message.seq;
+        if (message.seq <= this.lastInputSeqOf(this.clientId) || this.exit) return;
+        this.inputSeqs.set(this.clientId, message.seq);
         this.pty.write(message.data);
         this.recorder?.input(message.data);
         return;
@@ -200,6 +207,10 @@ export class TerminalSession {
     }
     await this.recorder?.close();
     await this.lease?.release();
+  }
+
+  private lastInputSeqOf(clientId: string): number {
+    return this.inputSeqs.get(clientId) ?? 0;
   }
 
   private resize(cols: number, rows: number): void {
