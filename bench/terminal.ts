@@ -143,10 +143,6 @@ if (process.env.BENCH_BROWSER !== '0') {
   await page.keyboard.type('clear; cat big.txt; echo "BROWSER-$((40+2))"');
   const started = performance.now();
   await page.keyboard.press('Enter');
-  if (process.env.BENCH_DEBUG) {
-    await sleep(8000);
-    console.log('DEBUG', await page.getByTestId('terminal-status').innerText(), '|', (await page.locator('.xterm-rows').innerText()).slice(-600), JSON.stringify(await health()));
-  }
   await page.locator('.xterm-rows', { hasText: 'BROWSER-42' }).waitFor({ timeout: 300_000 });
   const seconds = (performance.now() - started) / 1000;
   browserLine = `${((lines * 100) / 1e6 / seconds).toFixed(1)} MB/s (${((lines * 100) / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s)`;
