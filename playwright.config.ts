@@ -8,6 +8,8 @@ import { E2E_INSTRUCTOR_TOKEN } from './tests/e2e/env.ts';
 const port = Number(process.env.E2E_PORT ?? 4391);
 // Each run gets an empty database; set here once so that workers (which reload this file) inherit it.
 process.env.IRLAB_E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'irlab-e2e-'));
+/** Settings the server under test takes from the environment that runs the tests. */
+const passThrough = (names: string[]) => Object.fromEntries(names.filter((n) => process.env[n]).map((n) => [n, process.env[n] as string]));
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -27,10 +29,18 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: 'node dist/server/entry.mjs',
+    command: 'node src/server/http/serve.ts',
     url: `http://127.0.0.1:${port}/`,
-    env: { PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: process.env.IRLAB_E2E_DATA_DIR, IRLAB_INSTRUCTOR_TOKEN: E2E_INSTRUCTOR_TOKEN },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      IRLAB_DATA_DIR: process.env.IRLAB_E2E_DATA_DIR,
+      IRLAB_INSTRUCTOR_TOKEN: E2E_INSTRUCTOR_TOKEN,
+      ...passThrough(['IRLAB_TERMINAL_KUBECONFIG', 'IRLAB_TERMINAL_CLUSTER']),
+    },
     reuseExistingServer: false,
+    // SIGTERM lets the server end terminal sessions and delete their clusters before it exits.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
     timeout: 30_000,
   },
 });

@@ -1,6 +1,8 @@
 /**
- * `npm start`: builds the site when the build is missing or older than its sources, then serves
- * it on http://localhost:4321 (PORT and HOST override). Runs on the pinned Node 24.
+ * `npm start`: makes sure the terminal's sandbox is installed (bubblewrap, the sandbox user),
+ * builds the site when the build is missing or older than its sources, then serves it with
+ * irlab's server (src/server/http/serve.ts: Astro plus the terminal's WebSocket) on
+ * http://localhost:4321 (PORT and HOST override). Runs on the pinned Node 24.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -18,6 +20,10 @@ function newestMtime(target: string): number {
   for (const name of readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, name)));
   return newest;
 }
+
+// The site serves without it, but the terminal needs bubblewrap; install it when we can.
+const system = spawnSync('bash', [path.join(root, 'scripts/ensure-system-packages.sh'), '--runtime'], { cwd: root, stdio: 'inherit' });
+if (system.status !== 0) console.warn('irlab: continuing without the terminal sandbox (see above); the site itself works.');
 
 const builtAt = existsSync(entry) ? statSync(entry).mtimeMs : 0;
 const sourcesAt = Math.max(...sources.map((s) => newestMtime(path.join(root, s))));
@@ -45,7 +51,7 @@ if (instructor.source !== 'generated') {
 
 const port = process.env.PORT ?? '4321';
 const host = process.env.HOST ?? 'localhost';
-const server = spawn(process.execPath, [entry], {
+const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, PORT: port, HOST: host },

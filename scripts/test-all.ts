@@ -19,7 +19,7 @@ interface Stage {
 }
 
 const stages: Stage[] = [
-  { name: 'chromium', command: ['bash', 'scripts/ensure-chromium.sh'] },
+  { name: 'system', command: ['bash', 'scripts/ensure-system-packages.sh'] },
   // Builds the pinned cluster binaries from their Go modules on a fresh machine (~11 min on
   // 2 cores); a no-op taking under a second once the cache holds them.
   { name: 'engine', command: ['bash', 'engine/build.sh'] },
@@ -36,7 +36,7 @@ const stages: Stage[] = [
     command: [bin('vitest'), 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'integration.json')}`],
     needs: ['engine'],
   },
-  { name: 'e2e', command: [bin('playwright'), 'test'], needs: ['chromium', 'build'] },
+  { name: 'e2e', command: [bin('playwright'), 'test'], needs: ['system', 'build'] },
 ];
 
 rmSync(results, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { StepView } from '../lib/lab-view.ts';
 import { useLabStore } from '../stores/lab-store.ts';
+import QueryPanel from './QueryPanel.tsx';
+import Terminal from './Terminal.tsx';
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
@@ -144,11 +146,27 @@ export default function LabPanel({ slug }: { slug: string }) {
           </p>
         )}
       </header>
-      <ol className="lab-steps">
-        {lab.steps.map((step, index) => (
-          <Step key={step.id} step={step} index={index} running={running} />
-        ))}
-      </ol>
+      <div className="lab-layout">
+        <ol className="lab-steps">
+          {lab.steps.map((step, index) => (
+            <Step key={step.id} step={step} index={index} running={running} />
+          ))}
+        </ol>
+        <div className="lab-workbench">
+          {running ? (
+            <>
+              {/* Keyed by cluster: after a reset the shell reconnects to the new cluster. */}
+              <Terminal key={lab.run!.cluster} label={`Shell for ${lab.title}`} />
+              <details className="lab-query">
+                <summary>Query your cluster's audit log</summary>
+                <QueryPanel key={`q-${lab.run!.cluster}`} source="lab" initialQuery={'user.username == "system:serviceaccount:*" AND objectRef.resource == "secrets" | count by user.username'} />
+              </details>
+            </>
+          ) : (
+            <p className="muted">Your terminal appears here once the lab has started.</p>
+          )}
+        </div>
+      </div>
     </section>
   );
 }

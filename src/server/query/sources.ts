@@ -6,7 +6,7 @@
 import { FileAuditLogSource } from './source.ts';
 import { registry, type SourceRegistry } from './http.ts';
 
-export function serverSources(env: NodeJS.ProcessEnv = process.env): SourceRegistry {
+export function serverSources(env: NodeJS.ProcessEnv = process.env, extra: FileAuditLogSource[] = []): SourceRegistry {
   const file = env.IRLAB_AUDIT_LOG;
-  return registry(file ? [new FileAuditLogSource(file, 'file')] : []);
+  return registry([...(file ? [new FileAuditLogSource(file, 'file')] : []), ...extra]);
 }

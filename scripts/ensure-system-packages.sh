@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what irlab needs from Debian and cannot get from npm, idempotently (a second run only
+# prints versions):
+#   - bubblewrap: the sandbox of the browser terminal's shell (/usr/bin/bwrap);
+#   - socat: runs inside that sandbox as the shell's only way to its cluster's API server;
+#   - the irlab-sandbox system user the shell runs as when irlab runs as root;
+#   - chromium: the browser Playwright drives for the end-to-end tests (never a downloaded one).
+# Usage: ensure-system-packages.sh [--runtime]   (--runtime: skip chromium; npm start uses it)
+set -euo pipefail
+
+runtime_only=false
+[ "${1:-}" = "--runtime" ] && runtime_only=true
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  as_root=(false)
+fi
+
+missing=()
+[ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
+[ -x /usr/bin/socat ] || missing+=(socat)
+[ -x /usr/bin/setpriv ] || missing+=(util-linux)
+if [ "$runtime_only" = false ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium fonts-dejavu-core); fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "${as_root[0]:-}" = false ]; then
+    echo "system packages: missing ${missing[*]} and this user cannot install packages." >&2
+    echo "Install them once as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "system packages: installing Debian's ${missing[*]} (chromium takes a minute or two)..."
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -q
+  "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The terminal's shell never runs as root: when irlab runs as root it drops to this user.
+# (Run as a normal user, irlab uses that user inside an unprivileged user namespace instead.)
+if [ "$(id -u)" -eq 0 ] && ! getent passwd irlab-sandbox >/dev/null; then
+  echo "system packages: creating the irlab-sandbox system user for the terminal sandbox"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin irlab-sandbox
+fi
+
+echo "bubblewrap: $(/usr/bin/bwrap --version) · $(/usr/bin/socat -V | sed -n 2p | cut -d' ' -f1-3)"
+if getent passwd irlab-sandbox >/dev/null; then echo "sandbox user: $(id irlab-sandbox)"; fi
+if [ "$runtime_only" = false ]; then echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"; fi

@@ -1,0 +1,280 @@
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { SerializeAddon } from '@xterm/addon-serialize';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { Terminal as XTerm } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { TerminalClient, type SocketLike } from '../lib/terminal-client.ts';
+import { useTerminalStore } from '../stores/terminal-store.ts';
+
+interface Props {
+  /** Accessible name of the terminal region, e.g. "Shell for lab L18". */
+  label?: string;
+}
+
+interface SessionInfo {
+  sessionId: string;
+  socketPath: string;
+  cluster: string | null;
+}
+
+/** Screen contents saved across a reload of this tab, so the shell reappears as it was. */
+interface Snapshot {
+  sessionId: string;
+  seq: number;
+  screen: string;
+}
+const SNAPSHOT_KEY = 'irlab-terminal-snapshot';
+
+function readSnapshot(sessionId: string): Snapshot | null {
+  try {
+    const snapshot = JSON.parse(sessionStorage.getItem(SNAPSHOT_KEY) ?? 'null') as Snapshot | null;
+    return snapshot?.sessionId === sessionId ? snapshot : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Plain text of the whole scrollback, wrapped lines joined back. */
+function transcript(term: XTerm): string {
+  const buffer = term.buffer.active;
+  const lines: string[] = [];
+  for (let i = 0; i < buffer.length; i++) {
+    const line = buffer.getLine(i);
+    if (!line) continue;
+    const text = line.translateToString(true);
+    if (line.isWrapped && lines.length) lines[lines.length - 1] += text;
+    else lines.push(text);
+  }
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The learner's shell in the browser: xterm.js over one WebSocket to a sandboxed PTY on the
+ * server (protocol: src/lib/terminal-protocol.ts). Reconnects by itself, says what it is doing
+ * in a live region, and leaves the keyboard trap with Shift+Tab.
+ */
+export default function Terminal({ label = 'Terminal' }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const termRef = useRef<XTerm | null>(null);
+  const clientRef = useRef<TerminalClient | null>(null);
+  const searchRef = useRef<SearchAddon | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const [searchOpen, setSearchOpen] = useState(false);
+  const [query, setQuery] = useState('');
+  const [searchResult, setSearchResult] = useState('');
+  const { screenReader, fontSize, status, detail, size, cluster } = useTerminalStore();
+  const { setScreenReader, setFontSize, setStatus, setSize, setCluster } = useTerminalStore();
+
+  useEffect(() => {
+    if (!host.current) return;
+    const store = useTerminalStore.getState();
+    const term = new XTerm({
+      fontSize: store.fontSize,
+      screenReaderMode: store.screenReader,
+      scrollback: 10_000,
+      cursorBlink: true,
+      fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, monospace",
+      theme: { background: '#1c2128', foreground: '#d6dde3', cursor: '#f0b429' },
+    });
+    const fit = new FitAddon();
+    const search = new SearchAddon();
+    const serialize = new SerializeAddon();
+    term.loadAddon(fit);
+    term.loadAddon(search);
+    term.loadAddon(serialize);
+    term.loadAddon(new WebLinksAddon());
+    term.open(host.current);
+    term.textarea?.setAttribute('aria-label', `${label}: shell input. Shift+Tab leaves the terminal.`);
+    termRef.current = term;
+    searchRef.current = search;
+    fit.fit();
+    setSize(term.cols, term.rows);
+
+    // Shift+Tab is not used by bash; let the browser move focus so keyboard users are not trapped.
+    term.attachCustomKeyEventHandler((event) => {
+      if (event.key === 'Tab' && event.shiftKey) return false;
+      if (event.type === 'keydown' && event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 'f') {
+        setSearchOpen(true);
+        return false;
+      }
+      return true;
+    });
+
+    let client: TerminalClient | null = null;
+    let sessionId = '';
+    let disposed = false;
+    const fresh = generation > 0;
+    setStatus('connecting', 'Starting your shell and your cluster (a few seconds)…');
+
+    (async () => {
+      const response = await fetch('/api/terminal/session', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cols: term.cols, rows: term.rows, fresh }),
+      });
+      const body = (await response.json()) as SessionInfo & { error?: string };
+      if (disposed) return;
+      if (!response.ok || body.error) return setStatus('failed', body.error ?? `The server answered ${response.status}.`);
+      sessionId = body.sessionId;
+      setCluster(body.cluster);
+      const snapshot = fresh ? null : readSnapshot(sessionId);
+      if (snapshot) term.write(snapshot.screen);
+      const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      client = new TerminalClient({
+        url: `${scheme}//${location.host}${body.socketPath}`,
+        createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+        write: (data, done) => term.write(data, done),
+        size: () => ({ cols: term.cols, rows: term.rows }),
+        onStatus: (s, d) => setStatus(s, d),
+        onHello: (hello) => {
+          setCluster(hello.cluster);
+          if (hello.truncated && client && client.lastWrittenSeq > 0) term.write('\r\n\x1b[2m[irlab: some earlier output is no longer available]\x1b[0m\r\n');
+        },
+        resumeFrom: snapshot?.seq ?? 0,
+      });
+      clientRef.current = client;
+      client.connect();
+    })().catch((error: unknown) => !disposed && setStatus('failed', `Could not reach the irlab server: ${(error as Error).message}. Reload to try again.`));
+
+    const input = term.onData((data) => client?.sendInput(data));
+    const binary = term.onBinary((data) => client?.sendInput(data));
+    const resized = term.onResize(({ cols, rows }) => {
+      setSize(cols, rows);
+      client?.resize(cols, rows);
+    });
+    const observer = new ResizeObserver(() => fit.fit());
+    observer.observe(host.current);
+    const goOffline = () => client?.offline();
+    const goOnline = () => client?.online();
+    const save = () => {
+      if (!client || !sessionId) return;
+      const snapshot: Snapshot = { sessionId, seq: client.lastWrittenSeq, screen: serialize.serialize({ scrollback: 2_000 }) };
+      try {
+        sessionStorage.setItem(SNAPSHOT_KEY, JSON.stringify(snapshot));
+      } catch {
+        // storage full or disabled: a reload then replays from the server instead
+      }
+    };
+    window.addEventListener('offline', goOffline);
+    window.addEventListener('online', goOnline);
+    window.addEventListener('pagehide', save);
+
+    return () => {
+      disposed = true;
+      window.removeEventListener('offline', goOffline);
+      window.removeEventListener('online', goOnline);
+      window.removeEventListener('pagehide', save);
+      observer.disconnect();
+      input.dispose();
+      binary.dispose();
+      resized.dispose();
+      client?.dispose();
+      clientRef.current = null;
+      term.dispose();
+      termRef.current = null;
+    };
+    // generation restarts everything for "New session"; the rest are stable store setters.
+  }, [generation, label, setCluster, setSize, setStatus]);
+
+  useEffect(() => {
+    if (termRef.current) termRef.current.options.screenReaderMode = screenReader;
+  }, [screenReader]);
+  useEffect(() => {
+    if (termRef.current) termRef.current.options.fontSize = fontSize;
+  }, [fontSize]);
+
+  const find = useCallback(
+    (direction: 'next' | 'previous') => {
+      const search = searchRef.current;
+      if (!search || !query) return;
+      const found = direction === 'next' ? search.findNext(query) : search.findPrevious(query);
+      setSearchResult(found ? `Found “${query}”.` : `No match for “${query}”.`);
+    },
+    [query],
+  );
+
+  const saveTranscript = () => {
+    const term = termRef.current;
+    if (!term) return;
+    const url = URL.createObjectURL(new Blob([transcript(term)], { type: 'text/plain' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `irlab-terminal-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+
+  return (
+    <section className="terminal" aria-label={label} data-status={status}>
+      <div className="terminal-toolbar" role="toolbar" aria-label={`${label} controls`}>
+        <button type="button" aria-pressed={screenReader} onClick={() => setScreenReader(!screenReader)}>
+          Screen reader mode
+        </button>
+        <button type="button" aria-expanded={searchOpen} aria-controls="terminal-search" onClick={() => setSearchOpen(!searchOpen)}>
+          Find
+        </button>
+        <button type="button" onClick={saveTranscript}>
+          Save transcript
+        </button>
+        <button type="button" aria-label="Smaller text" onClick={() => setFontSize(fontSize - 1)}>
+          A−
+        </button>
+        <button type="button" aria-label="Larger text" onClick={() => setFontSize(fontSize + 1)}>
+          A+
+        </button>
+        {status === 'taken-over' && (
+          <button type="button" className="primary" onClick={() => clientRef.current?.takeBack()}>
+            Use the session here
+          </button>
+        )}
+        {(status === 'exited' || status === 'ended' || status === 'failed') && (
+          <button type="button" className="primary" onClick={() => setGeneration((g) => g + 1)}>
+            Start a new session
+          </button>
+        )}
+      </div>
+      {searchOpen && (
+        <form
+          id="terminal-search"
+          className="terminal-search"
+          role="search"
+          onSubmit={(event) => {
+            event.preventDefault();
+            find('next');
+          }}
+        >
+          <label>
+            Find in output <input type="search" value={query} autoFocus onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && (setSearchOpen(false), termRef.current?.focus())} />
+          </label>
+          <button type="submit">Next</button>
+          <button type="button" onClick={() => find('previous')}>
+            Previous
+          </button>
+          <span aria-live="polite">{searchResult}</span>
+        </form>
+      )}
+      <div className="terminal-screen" ref={host} onClick={() => termRef.current?.focus()} />
+      <p className="terminal-status">
+        <span role="status" aria-live="polite" data-testid="terminal-status">
+          {detail}
+        </span>
+        <span className="terminal-meta">
+          {cluster ? (
+            <span>
+              cluster <span data-testid="terminal-cluster">{cluster}</span> ·{' '}
+            </span>
+          ) : null}
+          <span data-testid="terminal-size">
+            {size.cols}×{size.rows}
+          </span>
+        </span>
+      </p>
+      <p className="terminal-help muted">
+        Shift+Tab leaves the terminal · Ctrl+Shift+F finds in output · your files stay in your workspace
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * The irlab server: one Node HTTP server that puts irlab's own routes (the terminal's endpoint and
+ * WebSocket) in front of Astro's built handler. Astro's Node adapter has no WebSocket hook, so
+ * the adapter's standalone *handler* (pages, endpoints and static files) is mounted here with
+ * autostart disabled, and `upgrade` requests are ours.
+ *
+ * Run: `node src/server/http/serve.ts` after `astro build` (scripts/start.ts does both).
+ * Env: PORT (4321), HOST (localhost), IRLAB_DATA_DIR (.irlab/data),
+ * IRLAB_TERMINAL_CLUSTER (`engine`, the default: a cluster of its own per terminal session from
+ * the cluster engine; `none`: a shell without a cluster), IRLAB_TERMINAL_KUBECONFIG (instead,
+ * every terminal gets a copy of this kubeconfig), IRLAB_TERMINAL_GRACE_SECONDS (600),
+ * IRLAB_TERMINAL_TTL_SECONDS (14400).
+ */
+import { existsSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { selectProvider } from '../cluster/select-provider.ts';
+import { learnerService, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
+import { dataDir as storeDataDir, getStore } from '../store/index.ts';
+import { engineClusters, noCluster, sharedKubeconfig, type LeaseCluster } from '../terminal/cluster-source.ts';
+import { getLabService } from '../lab/instance.ts';
+import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
+import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
+import { TerminalManager } from '../terminal/session-manager.ts';
+import { createTerminalRoutes, readCookie, type Identify } from './terminal-routes.ts';
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const entry = path.join(root, 'dist/server/entry.mjs');
+if (!existsSync(entry)) {
+  console.error(`irlab: ${path.relative(process.cwd(), entry)} is missing; build first with \`npm run build\` (npm start builds for you).`);
+  process.exit(1);
+}
+
+// The adapter starts its own server on import unless told not to.
+process.env.ASTRO_NODE_AUTOSTART = 'disabled';
+const { handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: NodeHandler };
+
+const dataDir = storeDataDir();
+let host: SandboxHost | null = null;
+try {
+  host = prepareSandboxHost(dataDir);
+} catch (error) {
+  if (!(error instanceof SandboxUnavailableError)) throw error;
+  // The site still serves; the terminal answers every request with this message and its fix.
+  console.error(`irlab: the terminal is unavailable: ${error.message}`);
+}
+const kubeconfig = process.env.IRLAB_TERMINAL_KUBECONFIG;
+let clusters = 'no cluster attached';
+async function chooseClusters(): Promise<LeaseCluster> {
+  if (kubeconfig) {
+    clusters = `cluster from ${kubeconfig}`;
+    return sharedKubeconfig(path.resolve(kubeconfig));
+  }
+  if ((process.env.IRLAB_TERMINAL_CLUSTER ?? 'engine') === 'none') return noCluster;
+  const { provider, reason } = await selectProvider();
+  const available = await provider.available();
+  if (!available.ok) {
+    console.error(`irlab: terminals get no cluster: ${available.problems.join('; ')}`);
+    return noCluster;
+  }
+  clusters = `a cluster per session (${reason})`;
+  return engineClusters(provider, (line) => console.log(`irlab terminal: ${line}`));
+}
+const fallbackLease = host ? await chooseClusters() : noCluster;
+
+// A learner with a running lab gets a shell on that lab's cluster (the lab owns and deletes it);
+// anyone else gets what chooseClusters decided.
+const labs = getLabService();
+const leaseCluster: LeaseCluster = async (owner) => {
+  const lab = await labs.clusterFor(owner);
+  if (lab) return { name: lab.name, kubeconfigPath: lab.kubeconfigPath, release: async () => {} };
+  return fallbackLease(owner);
+};
+const wantedCluster = async (owner: string) => (await labs.clusterFor(owner))?.name;
+
+// The learner is the one the learner session cookie names (shared with quizzes and labs).
+const learners = learnerService({ store: getStore() });
+const identify = ((req, options) => {
+  const found = learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
+  if (found) return { id: found.id };
+  if (!options.create) return undefined;
+  const { learner, token } = learners.create();
+  return { id: learner.id, setCookie: `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_MAX_AGE_SECONDS}` };
+}) as Identify;
+
+const manager = host
+  ? new TerminalManager({
+      dataDir,
+      host,
+      spawnPty: spawnNodePty,
+      leaseCluster,
+      wantedCluster,
+      graceMs: Number(process.env.IRLAB_TERMINAL_GRACE_SECONDS ?? 600) * 1000,
+      ttlMs: Number(process.env.IRLAB_TERMINAL_TTL_SECONDS ?? 4 * 3600) * 1000,
+    })
+  : null;
+manager?.startReaper(15_000);
+const terminal = manager ? createTerminalRoutes(manager, identify) : null;
+
+const server = http.createServer((req, res) => {
+  if (terminal?.handle(req, res)) return;
+  if (!terminal && req.url?.startsWith('/api/terminal/')) {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'The terminal is unavailable on this server: bubblewrap or its sandbox user is missing. Run `bash scripts/ensure-system-packages.sh` as root and restart.' }));
+    return;
+  }
+  astro(req, res);
+});
+server.on('upgrade', (req, socket, head) => {
+  if (!terminal?.upgrade(req, socket, head)) socket.destroy();
+});
+
+const port = Number(process.env.PORT ?? 4321);
+const hostname = process.env.HOST ?? 'localhost';
+server.listen(port, hostname, () => {
+  console.log(`irlab: listening on http://${hostname}:${port} · terminal ${host ? `sandboxed (${host.identity.mode}, uid ${host.identity.uid}), ${clusters}` : 'unavailable'} · data in ${dataDir}`);
+});
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
+  terminal?.close();
+  await manager?.shutdown();
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));

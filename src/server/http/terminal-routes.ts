@@ -1,0 +1,198 @@
+/**
+ * The terminal's HTTP endpoint and WebSocket, mounted in front of Astro by serve.ts:
+ *   POST /api/terminal/session  → the learner's session (created if needed) for this browser
+ *   GET  /api/health            → process memory and terminal counts (operators, the e2e test)
+ *   GET  /ws/terminal/<id>      → WebSocket upgrade; protocol in docs/protocol.md
+ *
+ * The learner is whoever the learner session cookie says (src/server/learners; created on the
+ * first POST when the browser has none). A session's WebSocket is only accepted from the learner
+ * who owns it, and only from our own origin (a cross-site page cannot open a learner's shell
+ * with their cookie).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE_PROTOCOL, CLOSE_SESSION_GONE, SESSION_ID_PATTERN, parseClientMessage, terminalSocketPath } from '../../lib/terminal-protocol.ts';
+import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
+import type { TerminalManager } from '../terminal/session-manager.ts';
+import type { TerminalConnection } from '../terminal/session.ts';
+
+const HELLO_TIMEOUT_MS = 10_000;
+const PING_INTERVAL_MS = 20_000;
+
+export interface TerminalRoutes {
+  /** Handles the request if it is ours; false: let Astro have it. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Handles a WebSocket upgrade if it is ours; false: not ours. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  close(): void;
+}
+
+/** Who is asking: the learner id, plus a Set-Cookie header when one was just created. */
+export interface Identify {
+  (req: IncomingMessage, options: { create: true }): { id: string; setCookie?: string };
+  (req: IncomingMessage, options: { create: false }): { id: string; setCookie?: string } | undefined;
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/** Same-origin check: a browser always sends Origin on WebSocket and cross-site POSTs. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser (curl, the bench): nothing to forge
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<string, unknown>> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > limit) throw new Error('request body too large');
+  }
+  if (!body.trim()) return {};
+  const value: unknown = JSON.parse(body);
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+export function createTerminalRoutes(manager: TerminalManager, identify: Identify): TerminalRoutes {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+
+  async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
+    const learner = identify(req, { create: true });
+    const headers: Record<string, string> = learner.setCookie ? { 'set-cookie': learner.setCookie } : {};
+    let body: Record<string, unknown>;
+    try {
+      body = await readJson(req);
+    } catch (error) {
+      return json(res, 400, { error: `The request body must be JSON: ${(error as Error).message}.` }, headers);
+    }
+    try {
+      if (body.fresh === true) {
+        for (const old of manager.list().filter((s) => s.owner === learner.id)) await manager.close(old.id, 'Replaced by a new session.');
+      }
+      const cols = typeof body.cols === 'number' ? body.cols : 80;
+      const rows = typeof body.rows === 'number' ? body.rows : 24;
+      const session = await manager.open(learner.id, { cols, rows });
+      json(res, 200, { sessionId: session.id, socketPath: terminalSocketPath(session.id), cluster: session.lease?.name ?? null, expiresAt: session.expiresAt }, headers);
+    } catch (error) {
+      const message = error instanceof SandboxUnavailableError ? error.message : `The terminal could not start: ${(error as Error).message}`;
+      console.error(`irlab terminal: ${message}`);
+      json(res, 503, { error: message }, headers);
+    }
+  }
+
+  function health(res: ServerResponse): void {
+    const memory = process.memoryUsage();
+    const sessions = manager.list();
+    json(res, 200, {
+      ok: true,
+      uptimeSeconds: Math.round(process.uptime()),
+      memory: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
+      terminal: {
+        sessions: sessions.length,
+        attached: sessions.filter((s) => s.attached).length,
+        retainedOutputBytes: sessions.reduce((sum, s) => sum + s.retainedBytes, 0),
+        peakRetainedOutputBytes: sessions.reduce((max, s) => Math.max(max, s.peakRetainedBytes), 0),
+      },
+    });
+  }
+
+  function refuse(socket: Duplex, status: number, reason: string): void {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  function serve(ws: WebSocket, sessionId: string): void {
+    const connection: TerminalConnection = {
+      sendText: (message) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(message)),
+      sendBinary: (frame) => ws.readyState === ws.OPEN && ws.send(frame, { binary: true }),
+      close: (code, reason) => ws.close(code, reason),
+    };
+    const session = manager.get(sessionId);
+    if (!session) {
+      connection.sendText({ t: 'error', code: 'session-gone', message: 'This terminal session has ended. Start a new one.' });
+      ws.close(CLOSE_SESSION_GONE, 'session gone');
+      return;
+    }
+    let alive = true;
+    let greeted = false;
+    const helloTimer = setTimeout(() => !greeted && ws.close(CLOSE_PROTOCOL, 'no hello'), HELLO_TIMEOUT_MS);
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_INTERVAL_MS);
+    ws.on('pong', () => (alive = true));
+    ws.on('message', (data, isBinary) => {
+      alive = true;
+      if (isBinary) return connection.sendText({ t: 'error', code: 'bad-message', message: 'The client sends text frames only.' });
+      const text = data.toString();
+      if (!greeted) {
+        const hello = parseClientMessage(text);
+        if ('error' in hello || hello.t !== 'hello') {
+          connection.sendText({ t: 'error', code: 'bad-message', message: 'The first message must be hello.' });
+          return ws.close(CLOSE_PROTOCOL, 'expected hello');
+        }
+        greeted = true;
+        clearTimeout(helloTimer);
+        return session.attach(connection, hello);
+      }
+      session.receive(connection, text);
+    });
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      clearInterval(ping);
+      session.detach(connection);
+    });
+  }
+
+  return {
+    handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://irlab');
+      if (url.pathname === '/api/terminal/session') {
+        if (req.method !== 'POST') {
+          json(res, 405, { error: 'Use POST.' }, { allow: 'POST' });
+          return true;
+        }
+        void openSession(req, res);
+        return true;
+      }
+      if (url.pathname === '/api/health' && req.method === 'GET') {
+        health(res);
+        return true;
+      }
+      return false;
+    },
+    upgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://irlab');
+      const match = /^\/ws\/terminal\/([^/]+)$/.exec(url.pathname);
+      if (!match) return false;
+      const sessionId = decodeURIComponent(match[1]!);
+      const learner = identify(req, { create: false });
+      const session = manager.get(sessionId);
+      if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req) || !learner) refuse(socket, 403, 'Forbidden');
+      else if (session && session.owner !== learner.id) refuse(socket, 403, 'Forbidden');
+      else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, sessionId));
+      return true;
+    },
+    close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Where a new terminal session's cluster comes from. The terminal never creates clusters itself:
+ * whoever starts the session (the /terminal page today, a lab or a drill later) passes a
+ * `leaseCluster(owner)` function. This file holds the ones the server can pick at start.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { ClusterProvider } from '../cluster/types.ts';
+import type { ClusterLease } from './session.ts';
+
+export type LeaseCluster = (owner: string) => Promise<ClusterLease | null>;
+
+/** No cluster: a shell with kubectl but no KUBECONFIG (the page says so). */
+export const noCluster: LeaseCluster = async () => null;
+
+/**
+ * Every session gets (a flattened copy of) one existing kubeconfig: an operator's own cluster,
+ * or a cluster the engine created for this server. The cluster is not deleted on release.
+ */
+export function sharedKubeconfig(kubeconfigPath: string, name = 'shared'): LeaseCluster {
+  if (!existsSync(kubeconfigPath)) throw new Error(`IRLAB_TERMINAL_KUBECONFIG=${kubeconfigPath} does not exist; point it at a kubeconfig file or unset it.`);
+  return async () => ({ name, kubeconfigPath, release: async () => {} });
+}
+
+/**
+ * Each session gets a fresh cluster of its own from the cluster engine, deleted when the session
+ * ends (a warm pool, issue 4, will make this instant; today it takes a few seconds).
+ */
+export function engineClusters(provider: ClusterProvider, log: (line: string) => void = () => {}): LeaseCluster {
+  return async (owner) => {
+    const started = Date.now();
+    const info = await provider.create({ name: `term-${randomBytes(3).toString('hex')}` });
+    log(`cluster ${info.name} (${provider.name}) for learner ${owner} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return {
+      name: info.name,
+      kubeconfigPath: info.kubeconfigPath,
+      release: async () => {
+        await provider.delete(info.name);
+        log(`cluster ${info.name} deleted`);
+      },
+    };
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * All terminal sessions of this server: creates one per learner (reusing a live one), finds them
+ * for the WebSocket, and reaps them. A session whose browser went away lives on for `graceMs`
+ * (a reload or a flaky network must not kill the shell); every session ends after `ttlMs`.
+ *
+ * The caller decides where clusters come from: `leaseCluster(owner)` returns the learner's
+ * cluster (or null for a shell without one). The manager copies its kubeconfig into the
+ * workspace and releases the lease when the session ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { clampCols, clampRows } from '../../lib/terminal-protocol.ts';
+import { apiServerOf, startApiRelay, type ApiRelay } from './api-relay.ts';
+import { AsciicastRecorder } from './asciicast.ts';
+import { flattenKubeconfig } from './kubeconfig.ts';
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './output-log.ts';
+import { buildSandboxCommand, SANDBOX_HOSTNAME, type SandboxCommand } from './sandbox.ts';
+import { specFor, type SandboxHost } from './sandbox-host.ts';
+import { TerminalSession, type ClusterLease, type PtyProcess } from './session.ts';
+
+export type SpawnPty = (command: SandboxCommand, size: { cols: number; rows: number }) => PtyProcess;
+
+export interface TerminalManagerOptions {
+  /** irlab's data dir; workspaces/ and recordings/ live under it. */
+  dataDir: string;
+  host: SandboxHost;
+  spawnPty: SpawnPty;
+  leaseCluster: (owner: string) => Promise<ClusterLease | null>;
+  now?: () => number;
+  /** How long a session without a browser survives. */
+  graceMs?: number;
+  /** How long any session lives. */
+  ttlMs?: number;
+  flow?: FlowLimits;
+  /** Cap of one recording file. */
+  maxRecordingBytes?: number;
+  newId?: () => string;
+  /**
+   * The cluster this learner's shell should use now, if the caller knows (a lab run). A live
+   * session on another cluster (the lab was reset) is ended and a new one started.
+   */
+  wantedCluster?: (owner: string) => Promise<string | undefined>;
+}
+
+/** Learner ids become directory names: keep them boring. */
+export const OWNER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class TerminalManager {
+  private readonly sessions = new Map<string, TerminalSession>();
+  private readonly starting = new Map<string, Promise<TerminalSession>>();
+  private readonly options: Required<Omit<TerminalManagerOptions, 'wantedCluster'>> & Pick<TerminalManagerOptions, 'wantedCluster'>;
+  private reaper: NodeJS.Timeout | null = null;
+
+  constructor(options: TerminalManagerOptions) {
+    this.options = {
+      now: Date.now,
+      graceMs: 10 * 60_000,
+      ttlMs: 4 * 60 * 60_000,
+      flow: DEFAULT_FLOW_LIMITS,
+      maxRecordingBytes: 32 * 1024 * 1024,
+      newId: () => randomBytes(16).toString('base64url'),
+      ...options,
+    };
+    for (const dir of ['workspaces', 'recordings', 'sockets']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+  list(): TerminalSession[] {
+    return [...this.sessions.values()];
+  }
+  get(id: string): TerminalSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  workspaceDir(owner: string): string {
+    return path.join(this.options.dataDir, 'workspaces', owner);
+  }
+  recordingPath(sessionId: string): string {
+    return path.join(this.options.dataDir, 'recordings', `${sessionId}.cast`);
+  }
+
+  /** The learner's live session, or a new one. Concurrent calls for one learner share one start. */
+  async open(owner: string, size = { cols: 80, rows: 24 }): Promise<TerminalSession> {
+    if (!OWNER_PATTERN.test(owner)) throw new Error(`learner id ${JSON.stringify(owner)} must match ${OWNER_PATTERN}`);
+    const live = this.list().find((s) => s.owner === owner && !s.exit && this.options.now() < s.expiresAt);
+    const wanted = await this.options.wantedCluster?.(owner);
+    if (live && wanted && live.lease?.name !== wanted) {
+      await this.close(live.id, 'Your lab was reset: this shell belonged to the old cluster. A new one is starting.');
+    } else if (live) return live;
+    const pending = this.starting.get(owner);
+    if (pending) return pending;
+    const start = this.create(owner, size).finally(() => this.starting.delete(owner));
+    this.starting.set(owner, start);
+    return start;
+  }
+
+  private async create(owner: string, size: { cols: number; rows: number }): Promise<TerminalSession> {
+    const { host, now } = this.options;
+    const workspace = this.workspaceDir(owner);
+    mkdirSync(path.join(workspace, '.kube'), { recursive: true, mode: 0o700 });
+    const leased = await this.options.leaseCluster(owner);
+    let relay: ApiRelay | null = null;
+    const lease = leased && { ...leased, release: async () => (relay?.close(), leased.release()) };
+    try {
+      const id = this.options.newId();
+      const kubeconfigFile = path.join(workspace, '.kube', 'config');
+      let apiRelay = null;
+      if (lease) {
+        const kubeconfig = await flattenKubeconfig(lease.kubeconfigPath);
+        writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+        if (host.network === 'isolated') {
+          const target = apiServerOf(kubeconfig);
+          if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(target.host)) {
+            throw new Error(`the cluster's API server ${target.host}:${target.port} is not on loopback, which an isolated terminal cannot reach; set IRLAB_TERMINAL_NETWORK=host to share the host's network`);
+          }
+          const owner = host.identity.mode === 'setpriv' ? host.identity : null;
+          relay = await startApiRelay(path.join(this.options.dataDir, 'sockets', `${id}.sock`), target, owner);
+          apiRelay = { socketPath: relay.socketPath, port: target.port, host: target.host === 'localhost' ? '127.0.0.1' : target.host };
+        }
+      }
+      if (host.identity.mode === 'setpriv') {
+        for (const target of [workspace, path.join(workspace, '.kube'), ...(lease ? [kubeconfigFile] : [])]) {
+          chownSync(target, host.identity.uid, host.identity.gid);
+        }
+      }
+      chmodSync(workspace, 0o700);
+      const cols = clampCols(size.cols);
+      const rows = clampRows(size.rows);
+      const command = buildSandboxCommand(specFor(host, workspace, lease !== null, apiRelay));
+      const pty = this.options.spawnPty(command, { cols, rows });
+      const recorder = new AsciicastRecorder({
+        path: this.recordingPath(id),
+        now,
+        maxBytes: this.options.maxRecordingBytes,
+        header: {
+          version: 2,
+          width: cols,
+          height: rows,
+          timestamp: Math.floor(now() / 1000),
+          title: `irlab terminal ${id} (learner ${owner}${lease ? `, cluster ${lease.name}` : ''})`,
+          env: { TERM: 'xterm-256color', SHELL: '/bin/bash', HOSTNAME: SANDBOX_HOSTNAME },
+        },
+      });
+      const session = new TerminalSession({ id, owner, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows });
+      this.sessions.set(id, session);
+      return session;
+    } catch (error) {
+      await lease?.release();
+      throw error;
+    }
+  }
+
+  /** Ends sessions past their TTL, detached past the grace period, or whose shell exited and whose tab is gone. */
+  async reap(): Promise<string[]> {
+    const now = this.options.now();
+    const ended: string[] = [];
+    for (const session of this.list()) {
+      let reason: string | null = null;
+      if (now >= session.expiresAt) reason = 'This terminal session reached its time limit and was closed.';
+      else if (session.detachedSince !== null && now - session.detachedSince >= this.options.graceMs) reason = 'This terminal session was closed after its tab stayed away too long.';
+      else if (session.exit && !session.attached) reason = 'The shell exited.';
+      if (!reason) continue;
+      this.sessions.delete(session.id);
+      ended.push(session.id);
+      await session.end(reason);
+    }
+    return ended;
+  }
+
+  /** Ends one session now (the shell exited and the learner asked for a new one, or a test). */
+  async close(id: string, reason = 'This terminal session was closed.'): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    await session.end(reason);
+  }
+
+  startReaper(intervalMs = 30_000): void {
+    this.reaper ??= setInterval(() => void this.reap(), intervalMs);
+    this.reaper.unref();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.reaper) clearInterval(this.reaper);
+    this.reaper = null;
+    await Promise.all(this.list().map((s) => this.close(s.id, 'The irlab server is shutting down.')));
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { decodeOutputFrame, type ServerMessage } from '../../lib/terminal-protocol.ts';
+import { spawnNodePty } from './node-pty-spawn.ts';
+import { TerminalSession, type TerminalConnection } from './session.ts';
+
+// A real PTY running `cat` (no sandbox needed): what the session applies, replays and announces.
+function connection() {
+  const texts: ServerMessage[] = [];
+  let output = '';
+  const closed: number[] = [];
+  const conn: TerminalConnection = {
+    sendText: (m) => texts.push(m),
+    sendBinary: (f) => (output += new TextDecoder().decode(decodeOutputFrame(f)!.data)),
+    close: (code) => closed.push(code),
+  };
+  return { conn, texts, closed, output: () => output };
+}
+const until = async (test: () => boolean) => {
+  for (let i = 0; i < 250 && !test(); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(test()).toBe(true);
+};
+
+describe('terminal session', () => {
+  it('applies input exactly once per client across reconnects, and hands over to a newer tab', async () => {
+    const pty = spawnNodePty({ file: '/bin/cat', args: [], env: { PATH: '/usr/bin:/bin' } }, { cols: 80, rows: 24 });
+    const session = new TerminalSession({ id: 's'.repeat(22), owner: 'ada', pty, lease: null, recorder: null, flow: { highWater: 65536, lowWater: 16384, replayBytes: 131072 }, now: Date.now, expiresAt: Date.now() + 60_000, cols: 80, rows: 24 });
+    const hello = (clientId: string, lastOutputSeq = 0) => ({ t: 'hello' as const, v: 1, clientId, lastOutputSeq, cols: 80, rows: 24 });
+    const input = (seq: number, data: string) => JSON.stringify({ t: 'input', seq, data });
+
+    const first = connection();
+    session.attach(first.conn, hello('tab-one-aaaa'));
+    session.receive(first.conn, input(1, 'one\r'));
+    session.receive(first.conn, input(2, 'two\r'));
+    await until(() => first.output().includes('two\r\ntwo'));
+
+    // The same tab reconnects and resends what it could not confirm: nothing runs twice.
+    const again = connection();
+    session.attach(again.conn, hello('tab-one-aaaa', 1_000));
+    expect(again.texts[0]).toMatchObject({ t: 'hello', lastInputSeq: 2 });
+    session.receive(again.conn, input(2, 'two\r'));
+    session.receive(again.conn, input(3, 'three\r'));
+    await until(() => again.output().includes('three\r\nthree'));
+    expect(again.output()).not.toContain('two');
+    expect(first.closed).toEqual([4001]); // the older connection was told it was taken over
+
+    // A second tab counts its keys from 1 again, and is not mistaken for a repeat.
+    const other = connection();
+    session.attach(other.conn, hello('tab-two-bbbb'));
+    expect(other.texts[0]).toMatchObject({ t: 'hello', lastInputSeq: 0 });
+    expect(other.output()).toContain('three'); // replayed screen
+    session.receive(other.conn, input(1, 'four\r'));
+    await until(() => other.output().includes('four\r\nfour'));
+    expect(again.texts.at(-1)).toMatchObject({ t: 'error', code: 'taken-over' });
+    session.receive(again.conn, input(4, 'ignored\r')); // a taken-over tab cannot type
+    await new Promise((r) => setTimeout(r, 100));
+    expect(other.output()).not.toContain('ignored');
+    await session.end('test over');
+    // A real PTY on a loaded 2-core machine: give it room; the assertions stay the same.
+  }, 30_000);
+});
