@@ -63,6 +63,24 @@ export function rssBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+export interface ProcessMemory {
+  /** Resident set size: every page mapped, shared binary text included. */
+  rss: number;
+  /** Proportional set size: shared pages divided among the processes sharing them. */
+  pss: number;
+  /** Pages only this process maps. Binary text counts here while no other cluster runs. */
+  private: number;
+  /** Anonymous pages (heap, stacks): never shared between clusters, so what one more costs. */
+  anonymous: number;
+}
+
+/** Memory of a process in bytes from /proc/<pid>/smaps_rollup (zeros once it is gone). */
+export function processMemory(pid: number): ProcessMemory {
+  const text = readProc(pid, 'smaps_rollup');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kb('Rss'), pss: kb('Pss'), private: kb('Private_Clean') + kb('Private_Dirty'), anonymous: kb('Anonymous') };
+}
+
 /** CPU time (user + system) a process has used, in clock ticks (100 per second on Linux). */
 export function cpuTicks(pid: number): number {
   const stat = readProc(pid, 'stat');
