@@ -13,8 +13,10 @@ import { promisify } from 'node:util';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
 import { PodRuntime } from '../../src/server/cluster/pod-runtime.ts';
+import { waitUntil } from '../../src/server/cluster/runtime.ts';
 import type { ClusterInfo } from '../../src/server/cluster/types.ts';
 import { podDir, writeContainerLog } from '../../src/server/scenarios/pod-evidence.ts';
 
@@ -191,6 +193,24 @@ describe('from inside a pod', () => {
       expect(result, cmd).toMatch(/not found|no such file|executable file not found|exit status/i);
       expect(result, cmd).not.toMatch(/Python 3|go version|Client Version|bubblewrap/);
     }
+  });
+});
+
+describe('the audit log', () => {
+  it('names each controller by its own service account, as on a real cluster', async () => {
+    const lab = labs[1]!;
+    await kubectl(lab, ['create', 'deployment', 'shop', '--image=registry.shop.internal/shop:1.0']);
+    const creators = new Set<string>();
+    await waitUntil(
+      async () => {
+        for await (const e of readAuditLog(lab.cluster.auditLogPath)) {
+          if (e.verb === 'create' && ['pods', 'replicasets'].includes(e.objectRef?.resource ?? '')) creators.add(e.user.username ?? '');
+        }
+        return creators.has('system:serviceaccount:kube-system:replicaset-controller');
+      },
+      { timeoutMs: 20_000, what: 'the replicaset controller to create a pod' },
+    );
+    expect(creators).toContain('system:serviceaccount:kube-system:deployment-controller');
   });
 });
 

@@ -28,17 +28,20 @@ export function podPaths(clusterDir: string, namespace: string, pod: string) {
   };
 }
 
-let applets: Promise<string[]> | undefined;
+const applets = new Map<string, Promise<string[]>>();
 
 /** busybox's applets as install paths (`bin/sh`, `usr/bin/tar`, ...). */
 export function busyboxApplets(busybox = BUSYBOX): Promise<string[]> {
-  applets ??= promisify(execFile)(busybox, ['--list-full']).then(({ stdout }) =>
+  const cached = applets.get(busybox);
+  if (cached) return cached;
+  const listed = promisify(execFile)(busybox, ['--list-full']).then(({ stdout }) =>
     stdout
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line && !line.includes('..') && line !== 'bin/busybox' && line !== 'linuxrc'),
   );
-  return applets;
+  applets.set(busybox, listed);
+  return listed;
 }
 
 /** mkdir -p inside `root` that refuses to pass through a symlink. */
