@@ -1,9 +1,15 @@
-// Cold create-to-ready time of embedded clusters.
-//   node bench/engine.ts [--runs 10] [--json]
-// Each run creates a brand-new cluster (fresh etcd data dir, fresh PKI, new
-// random ports) in a throwaway KWOK_WORKDIR, waits for /readyz, then deletes
-// it; only create is timed. Binaries come from the engine cache
-// (`irlab engine build` first). Runs are sequential: they share 2 cores.
+// The embedded engine's figures (docs/engine.md has the method and results).
+//   node bench/engine.ts [--runs 10] [--cycles 100] [--exec-every 10] [--idle-seconds 30] [--no-pool] [--json]
+// 1. Cold create to ready: each run creates a brand-new cluster (fresh etcd
+//    data dir, fresh PKI, new random ports) in a throwaway KWOK_WORKDIR, waits
+//    for /readyz, then deletes it; only create is timed.
+// 2. Warm pool (bench/engine-pool.ts): claim latency, refill time, the idle
+//    footprint (RSS, PSS, anonymous memory, idle CPU) and how many idle
+//    clusters fit here, scenario seeding on a claimed cluster.
+// 3. `--cycles` create/delete cycles, then what they left behind.
+// Binaries come from the engine cache (`irlab engine build` first). Runs are
+// sequential: they share 2 cores. IRLAB_ENGINE_TUNING=none measures kwokctl's
+// stock component flags for comparison.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -11,6 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { EmbeddedProvider, randomClusterName } from '../src/server/cluster/embedded-provider.ts';
+import { engineTuning } from '../src/server/cluster/kwokctl-config.ts';
+import { benchLeaks, benchPool, type LeakFigures, type PoolFigures } from './engine-pool.ts';
 import { formatClusterError } from '../src/server/cluster/types.ts';
 
 const TARGET_MS = 15_000;
@@ -24,8 +32,18 @@ function percentile(sorted: readonly number[], p: number): number {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '10' },
+      cycles: { type: 'string', default: '100' },
+      'exec-every': { type: 'string', default: '10' },
+      'idle-seconds': { type: 'string', default: '30' },
+      'no-pool': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
   const runs = Number.parseInt(values.runs ?? '10', 10);
+  const cycles = Number.parseInt(values.cycles ?? '100', 10);
   const workDir = await mkdtemp(join(tmpdir(), 'irlab-bench-'));
   const provider = new EmbeddedProvider({ workDir });
   const available = await provider.available();
@@ -37,6 +55,8 @@ async function main(): Promise<number> {
   const create: number[] = [];
   const remove: number[] = [];
   const stepTimes = new Map<string, number[]>();
+  let pool: PoolFigures | undefined;
+  let leaks: LeakFigures | undefined;
   try {
     for (let i = 1; i <= runs; i++) {
       const name = `bench-${randomClusterName().slice(4)}`;
@@ -65,6 +85,8 @@ async function main(): Promise<number> {
       remove.push(t2 - t1);
       process.stderr.write(`run ${i}/${runs}: create ${seconds(t1 - t0)} (${runSteps.join(', ')}), delete ${seconds(t2 - t1)}\n`);
     }
+    if (!values['no-pool']) pool = await benchPool(join(workDir, 'pool'), join(workDir, 'pool-state'), Number(values['idle-seconds']));
+    if (cycles > 0) leaks = await benchLeaks(workDir, cycles, Number(values['exec-every']));
   } catch (err) {
     process.stderr.write(`benchmark failed: ${formatClusterError(err)}\n`);
     return 1;
@@ -74,6 +96,7 @@ async function main(): Promise<number> {
 
   const sorted = [...create].sort((a, b) => a - b);
   const summary = {
+    tuning: engineTuning(),
     runs,
     cpus: cpus().length,
     createP50Ms: Math.round(percentile(sorted, 50)),
@@ -85,6 +108,8 @@ async function main(): Promise<number> {
     stepP50Ms: Object.fromEntries(
       [...stepTimes].map(([step, times]) => [step, Math.round(percentile([...times].sort((a, b) => a - b), 50))]),
     ),
+    pool,
+    leaks,
   };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -96,7 +121,21 @@ async function main(): Promise<number> {
         `  delete p50 ${seconds(summary.deleteP50Ms)}\n` +
         `  step p50: ${Object.entries(summary.stepP50Ms)
           .map(([step, ms]) => `${step} ${seconds(ms)}`)
-          .join(', ')}\n`,
+          .join(', ')}\n` +
+        (pool
+          ? `warm pool (tuning: ${summary.tuning}):\n` +
+            `  claim ${pool.claimMs.map((ms) => `${ms.toFixed(1)} ms`).join(', ')} (warm: ${pool.claimWarm.join(', ')}), refill of 2 ${seconds(pool.refillMs)}\n` +
+            `  idle cluster: ${pool.footprint.processes} processes, RSS ${pool.footprint.rssMiB} MiB, PSS ${pool.footprint.pssMiB} MiB, ` +
+            `anonymous ${pool.footprint.anonMiB} MiB, CPU ${pool.footprint.idleCpuPercent} % of a core over ${pool.footprint.idleSeconds} s\n` +
+            `  idle clusters that fit here: ${pool.fit.fits} (memory ${pool.fit.byMemory}, cpu ${pool.fit.byCpu}; ${pool.fit.how})\n` +
+            `  seeding compromised-web-app on a claimed cluster: ${seconds(pool.seedMs)} (${Object.entries(pool.seedPhasesMs)
+              .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
+              .join(', ')})\n`
+          : '') +
+        (leaks
+          ? `create/delete cycles: ${leaks.cycles} (exec into a pod every ${leaks.execEvery}), cycle p50 ${seconds(leaks.cycleP50Ms)}; left behind: ` +
+            `${leaks.processesLeft} processes, ${leaks.portsLeft} listening ports, ${leaks.clusterDirsLeft} cluster dirs, ${leaks.tmpEntriesLeft} temp entries\n`
+          : ''),
     );
   }
   return summary.createP95Ms <= TARGET_MS ? 0 : 2;

@@ -132,6 +132,33 @@ else
   log "skip kind: already $KIND_VERSION"
 fi
 
+# --- pod sandbox: bubblewrap, busybox-static, irlab-pod-sandbox ----------------
+# Pods on embedded clusters run `kubectl exec` inside their own tree
+# (engine/podsandbox/main.go explains how). bubblewrap builds the sandboxes;
+# busybox-static is every pod's userland.
+need_pkgs=()
+command -v bwrap >/dev/null || need_pkgs+=(bubblewrap)
+[[ -x /bin/busybox ]] && /bin/busybox --list 2>/dev/null | grep -qx tar || need_pkgs+=(busybox-static)
+if ((${#need_pkgs[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing ${need_pkgs[*]} (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null ||
+      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null; } ||
+      die "apt-get install ${need_pkgs[*]} failed"
+  else
+    die "missing ${need_pkgs[*]}: install them (Debian: sudo apt-get install ${need_pkgs[*]}) and re-run."
+  fi
+fi
+# Versioned by a hash of its sources: any edit rebuilds it (about a second).
+SANDBOX_HASH=$(cat "$HERE"/podsandbox/go.mod "$HERE"/podsandbox/*.go | sha256sum | cut -c1-16)
+if ! has_version "$BIN/irlab-pod-sandbox" "irlab-pod-sandbox $SANDBOX_HASH" --version; then
+  log "building irlab-pod-sandbox $SANDBOX_HASH"
+  (cd "$HERE/podsandbox" && "${NICE[@]}" go build -trimpath -ldflags "-s -w -X main.version=$SANDBOX_HASH" -o "$BIN/.irlab-pod-sandbox.tmp" .)
+  mv -f "$BIN/.irlab-pod-sandbox.tmp" "$BIN/irlab-pod-sandbox"
+else
+  log "skip irlab-pod-sandbox: already $SANDBOX_HASH"
+fi
+
 # --- verify --------------------------------------------------------------------
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
   verify "$BIN/$c" "Kubernetes $K8S_VERSION" --version
@@ -141,5 +168,6 @@ verify "$BIN/etcd" "etcd Version: ${ETCD_VERSION#v}" --version
 verify "$BIN/kwok" "${KWOK_VERSION#v}" --version
 verify "$BIN/kwokctl" "${KWOK_VERSION#v}" --version
 verify "$BIN/kind" "${KIND_VERSION#v}" --version
+verify "$BIN/irlab-pod-sandbox" "irlab-pod-sandbox $SANDBOX_HASH" --version
 
 log "done: $(du -sh "$BIN" | cut -f1) in $BIN"

@@ -80,7 +80,8 @@ export function createClusterArgs(
     `--kube-apiserver-binary=${bin('kube-apiserver')}`,
     `--kube-controller-manager-binary=${bin('kube-controller-manager')}`,
     `--kube-scheduler-binary=${bin('kube-scheduler')}`,
-    `--kwok-controller-binary=${bin('kwok')}`,
+    // kwok-controller runs inside the pod sandbox supervisor (engine/podsandbox).
+    `--kwok-controller-binary=${bin('irlab-pod-sandbox')}`,
     `--etcd-binary=${bin('etcd')}`,
     '--quiet-pull=true',
     `--timeout=${Math.ceil(timeoutMs / 1000)}s`,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { isPortConflict } from './embedded-create.ts';
-import { kwokctlConfigYaml, pickClusterPorts, pickFreePorts } from './ports.ts';
+import { kwokctlConfigYaml } from './kwokctl-config.ts';
+import { pickClusterPorts, pickFreePorts } from './ports.ts';
 
 describe('port selection', () => {
   it('skips a port another process listens on, and never repeats one', async () => {
@@ -31,7 +32,7 @@ describe('port selection', () => {
     expect(new Set(Object.values(ports)).size).toBe(6);
     const config = parse(kwokctlConfigYaml(ports)) as { kind: string; options: Record<string, unknown> };
     expect(config.kind).toBe('KwokctlConfiguration');
-    expect(config.options).toEqual({ bindAddress: '127.0.0.1', ...ports });
+    expect(config.options).toEqual({ bindAddress: '127.0.0.1', ...ports, enableCRDs: ['Exec', 'Logs'] });
   });
 
   it('recognises the errors of a lost port race', () => {

@@ -65,9 +65,9 @@ function listen(port: number): Promise<Server | null> {
 /**
  * KwokctlConfiguration passed with --config. bindAddress: kwokctl defaults to
  * 0.0.0.0 and has no flag for it; 127.0.0.1 keeps every component (etcd
- * included) on loopback.
+ * included) on loopback. The rest of the configuration (CRDs, component
+ * tuning) is in kwokctl-config.ts.
  */
-export function kwokctlConfigYaml(ports: ClusterPorts): string {
-  const lines = Object.entries(ports).map(([key, value]) => `  ${key}: ${value}`);
-  return ['apiVersion: config.kwok.x-k8s.io/v1alpha1', 'kind: KwokctlConfiguration', 'options:', '  bindAddress: 127.0.0.1', ...lines, ''].join('\n');
+export function portOptions(ports: ClusterPorts): Record<string, string | number> {
+  return { bindAddress: '127.0.0.1', ...ports };
 }

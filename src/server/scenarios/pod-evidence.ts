@@ -6,13 +6,17 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import { podPaths } from '../cluster/pod-tree.ts';
 import { fillString } from './template.ts';
 import type { ParamValue } from './params.ts';
 
-/** Where a pod's tree and logs live inside a cluster's directory. */
+/**
+ * Where a pod's tree (`rootfs`, `/` inside the pod) and its container logs (`logs/<container>.log`)
+ * live inside a cluster's directory: the layout the pod runtime serves (cluster/pod-tree.ts).
+ */
 export function podDir(clusterDir: string, namespace: string, pod: string) {
-  const root = path.join(clusterDir, 'pods', namespace, pod);
-  return { root, rootfs: path.join(root, 'rootfs'), logs: path.join(root, 'logs') };
+  const { rootfs, logs } = podPaths(clusterDir, namespace, pod);
+  return { rootfs, logs };
 }
 
 async function* walk(dir: string, prefix = ''): AsyncGenerator<string> {

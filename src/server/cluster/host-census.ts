@@ -1,0 +1,126 @@
+// What an embedded cluster holds on this machine, read from /proc: its
+// processes (anything whose command line names the cluster's directory, plus
+// a kwokctl still creating it), their memory, and the loopback ports that are
+// listening. Used to reap orphans after a crash, and by the benchmark and
+// tests to count what a cluster leaves behind.
+
+import { readdirSync, readFileSync } from 'node:fs';
+
+import { processState } from './runtime.ts';
+
+export interface HostProcess {
+  pid: number;
+  /** argv joined by spaces. */
+  command: string;
+}
+
+function readProc(pid: number, file: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+/**
+ * Live processes that belong to a cluster: their argv names `clusterDir`
+ * (components, the pod sandbox supervisor, bubblewrap, pod commands), or
+ * they are a kwokctl run for that cluster name in that work dir.
+ */
+export function clusterProcesses(clusterDir: string, name: string, workDir: string): HostProcess[] {
+  const found: HostProcess[] = [];
+  for (const pid of allPids()) {
+    const argv = readProc(pid, 'cmdline').split('\0');
+    const command = argv.join(' ').trim();
+    if (!command || processState(pid) !== 'running') continue;
+    const ownsDir = argv.some((arg) => arg.includes(`${clusterDir}/`) || arg.endsWith(clusterDir));
+    const kwokctlRun =
+      argv.some((arg) => arg === `--name=${name}`) && readProc(pid, 'environ').split('\0').includes(`KWOK_WORKDIR=${workDir}`);
+    if (ownsDir || kwokctlRun) found.push({ pid, command });
+  }
+  return found;
+}
+
+/** Live processes whose argv or environment names `dir` anywhere (for leak counts). */
+export function processesUnder(dir: string): HostProcess[] {
+  return allPids()
+    .filter((pid) => processState(pid) === 'running')
+    .map((pid) => ({ pid, command: readProc(pid, 'cmdline').split('\0').join(' ').trim(), environ: readProc(pid, 'environ') }))
+    .filter((p) => p.command.includes(dir) || p.environ.includes(dir))
+    .map(({ pid, command }) => ({ pid, command }));
+}
+
+/** Resident set size of a process in bytes (0 once it is gone). */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+export interface ProcessMemory {
+  /** Resident set size: every page mapped, shared binary text included. */
+  rss: number;
+  /** Proportional set size: shared pages divided among the processes sharing them. */
+  pss: number;
+  /** Pages only this process maps. Binary text counts here while no other cluster runs. */
+  private: number;
+  /** Anonymous pages (heap, stacks): never shared between clusters, so what one more costs. */
+  anonymous: number;
+}
+
+/** Memory of a process in bytes from /proc/<pid>/smaps_rollup (zeros once it is gone). */
+export function processMemory(pid: number): ProcessMemory {
+  const text = readProc(pid, 'smaps_rollup');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kb('Rss'), pss: kb('Pss'), private: kb('Private_Clean') + kb('Private_Dirty'), anonymous: kb('Anonymous') };
+}
+
+/** CPU time (user + system) a process has used, in clock ticks (100 per second on Linux). */
+export function cpuTicks(pid: number): number {
+  const stat = readProc(pid, 'stat');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+}
+
+/** The process start time (clock ticks since boot), to tell a pid from a reused one. */
+export function processStartTicks(pid: number): number | null {
+  const stat = readProc(pid, 'stat');
+  if (!stat) return null;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[19] ?? 0);
+}
+
+/** TCP ports in LISTEN state on this machine (IPv4 and IPv6). */
+export function listeningPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A') ports.add(Number.parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+/** The TCP ports a cluster's components listen on, from kwokctl's saved configuration. */
+export function clusterPorts(clusterDir: string): number[] {
+  let text = '';
+  try {
+    text = readFileSync(`${clusterDir}/kwok.yaml`, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...new Set([...text.matchAll(/(?:port|Port): (\d+)\s*$/gm)].map((m) => Number(m[1])))].sort();
+}

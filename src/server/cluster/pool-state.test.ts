@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { OwnerFile, reapDeadOwners } from './pool-state.ts';
+import { processState } from './runtime.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'irlab-pool-state-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('owner files', () => {
+  it('list what a live owner holds, and vanish on close', async () => {
+    const owner = new OwnerFile(join(dir, 'state'), join(dir, 'work'));
+    await owner.add('pool-aaaaaa');
+    await owner.add('pool-bbbbbb');
+    await owner.remove('pool-aaaaaa');
+    expect(await reapDeadOwners(join(dir, 'state'))).toEqual({ owners: 0, clusters: [], processes: 0 });
+    await owner.close();
+    expect(await readdir(join(dir, 'state'))).toEqual([]);
+  });
+
+  it("reap a dead owner's clusters: their processes and directories", async () => {
+    const workDir = join(dir, 'work');
+    const clusterDir = join(workDir, 'clusters', 'pool-cccccc');
+    await mkdir(clusterDir, { recursive: true });
+    await writeFile(join(clusterDir, 'kwok.yaml'), 'kind: KwokctlConfiguration\n');
+    // A "component" whose command line names the cluster dir, as the real ones do.
+    const component = spawn('sh', ['-c', 'while :; do sleep 1; done', join(clusterDir, 'bin', 'etcd')], { stdio: 'ignore' });
+    const dead = spawn('true');
+    await new Promise((r) => dead.once('exit', r));
+    await mkdir(join(dir, 'state'));
+    await writeFile(
+      join(dir, 'state', `owner-${dead.pid}.json`),
+      JSON.stringify({ pid: dead.pid, startTicks: 1, workDir, clusters: ['pool-cccccc'] }),
+    );
+    const report = await reapDeadOwners(join(dir, 'state'));
+    expect(report).toMatchObject({ owners: 1, clusters: ['pool-cccccc'] });
+    expect(report.processes).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(processState(component.pid!)).not.toBe('running');
+    expect(await readdir(join(workDir, 'clusters'))).toEqual([]);
+    expect(await readdir(join(dir, 'state'))).toEqual([]);
+  });
+});

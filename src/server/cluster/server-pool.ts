@@ -1,0 +1,62 @@
+// The server process's warm pool, configured from the environment:
+//   IRLAB_WARM_POOL_SIZE               ready clusters to keep (default 1; 0 = create on claim)
+//   IRLAB_WARM_POOL_IDLE_TTL_SECONDS   replace a cluster unclaimed this long (default 1800)
+// Its owner file lives in `${IRLAB_DATA_DIR:-.irlab/data}/cluster-pool`, so the
+// next start after a crash reaps what this process left. SIGINT and SIGTERM
+// shut the pool down (every cluster it owns is deleted) before the process exits.
+
+import { join } from 'node:path';
+
+import { dataDir } from '../store/database.ts';
+import { EmbeddedProvider } from './embedded-provider.ts';
+import { ClusterError } from './types.ts';
+import { WarmPool, type PoolEvent } from './warm-pool.ts';
+
+export interface PoolConfig {
+  size: number;
+  idleTtlMs: number;
+  stateDir: string;
+}
+
+function whole(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ClusterError(`${key}=${JSON.stringify(raw)} is not a whole number from ${min} to ${max}`, `Set ${key} to, for example, ${fallback}, or unset it.`);
+  }
+  return value;
+}
+
+export function poolConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): PoolConfig {
+  return {
+    size: whole(env, 'IRLAB_WARM_POOL_SIZE', 1, 0, 50),
+    idleTtlMs: whole(env, 'IRLAB_WARM_POOL_IDLE_TTL_SECONDS', 1800, 10, 7 * 24 * 3600) * 1000,
+    stateDir: join(dataDir(env, cwd), 'cluster-pool'),
+  };
+}
+
+let shared: Promise<WarmPool> | undefined;
+
+/** The process's pool, started on first use. */
+export function serverPool(env: NodeJS.ProcessEnv = process.env, log: (event: PoolEvent) => void = logPoolEvent): Promise<WarmPool> {
+  shared ??= (async () => {
+    const config = poolConfigFromEnv(env);
+    const pool = await WarmPool.start({ provider: new EmbeddedProvider({ env }), ...config, onEvent: log });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        void pool.shutdown().finally(() => process.kill(process.pid, signal));
+      });
+    }
+    return pool;
+  })();
+  return shared;
+}
+
+function logPoolEvent(event: PoolEvent): void {
+  if (event.type === 'reaped') {
+    console.error(`irlab: reaped ${event.report.clusters.length} cluster(s) left by a crashed server (${event.report.processes} processes)`);
+  } else if (event.type === 'error') {
+    console.error(`irlab: ${event.message}`);
+  }
+}
