@@ -36,6 +36,8 @@ const stages: Stage[] = [
     command: [bin('vitest'), 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'integration.json')}`],
     needs: ['engine'],
   },
+  // Every lab proven on a fresh cluster: checks fail untouched, pass after the reference solution.
+  { name: 'labs', command: [process.execPath, 'bin/irlab.mjs', 'test', '--all'], needs: ['engine', 'validate'] },
   { name: 'e2e', command: [bin('playwright'), 'test'], needs: ['system', 'build'] },
 ];
 

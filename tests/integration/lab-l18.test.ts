@@ -10,6 +10,7 @@ import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts'
 import { validateLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
 import { runSolution } from '../../src/server/lab/solution.ts';
+import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-source.ts';
 import { readAnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
@@ -19,13 +20,15 @@ let provider: EmbeddedProvider;
 let store: Store;
 let lab: LoadedLab;
 let learner: string;
+let source: ClusterSource | undefined;
+const sourceOf = (p: EmbeddedProvider) => (source ??= freshClusters(p));
 
 function service(): LabService {
   return labService({
     store,
     root: process.cwd(),
     labs: async () => [lab],
-    clusters: { provider, acquire: () => provider.create() },
+    clusters: sourceOf(provider),
     workspaceOf: workspaceUnder(work),
     answerKeys: path.join(work, 'keys'),
     renderMarkdown: async (markdown) => markdown,
@@ -60,7 +63,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const cluster of await provider.list()) await provider.delete(cluster.name).catch(() => {});
+  for (const cluster of await provider.list()) await source!.release(cluster.name);
   store?.close();
   await rm(work, { recursive: true, force: true });
 }, 60_000);

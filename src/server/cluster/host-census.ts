@@ -100,7 +100,7 @@ export function processStartTicks(pid: number): number | null {
 export function listeningPorts(): Set<number> {
   const ports = new Set<number>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
@@ -116,7 +116,7 @@ export function listeningPorts(): Set<number> {
 
 /** The TCP ports a cluster's components listen on, from kwokctl's saved configuration. */
 export function clusterPorts(clusterDir: string): number[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(`${clusterDir}/kwok.yaml`, 'utf8');
   } catch {

@@ -5,7 +5,7 @@
  */
 import { marked } from 'marked';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
-import type { ClusterInfo } from '../cluster/types.ts';
+import { pooledClusters } from './cluster-source.ts';
 import { validateLessons } from '../content/lessons.ts';
 import { dataDir, getStore } from '../store/index.ts';
 import { validateScenarios } from '../scenarios/load.ts';
@@ -27,11 +27,7 @@ async function loadLabs(root: string): Promise<LoadedLab[]> {
 }
 
 export function defaultClusterSource(): ClusterSource {
-  const provider = new EmbeddedProvider();
-  return {
-    provider,
-    acquire: (onProgress): Promise<ClusterInfo> => provider.create({ onStep: (step) => onProgress(step) }),
-  };
+  return pooledClusters(new EmbeddedProvider());
 }
 
 export function getLabService(clusters: ClusterSource = defaultClusterSource()): LabService {

@@ -14,6 +14,7 @@ import { readAnswerKey } from '../scenarios/answer-key.ts';
 import { allMigrations, openStore } from '../store/index.ts';
 import type { LoadedLab } from './labs.ts';
 import { labService } from './service.ts';
+import { freshClusters } from './cluster-source.ts';
 import { fillSolution, runSolution } from './solution.ts';
 
 export interface LabTestRow {
@@ -47,7 +48,7 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
     store,
     root: options.root,
     labs: async () => [lab],
-    clusters: { provider: options.provider, acquire: () => options.provider.create() },
+    clusters: freshClusters(options.provider),
     workspaceOf,
     answerKeys: path.join(work, 'keys'),
     renderMarkdown: async (markdown) => markdown,

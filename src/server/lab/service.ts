@@ -12,7 +12,7 @@ import type { LabView, StepView } from '../../lib/lab-view.ts';
 import type { LabStep } from '../../schemas/lab.ts';
 import { readAuditLog } from '../cluster/audit-log.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
-import { AuditPolicyRejectedError, type AuditEvent, type ClusterInfo, type ClusterProvider } from '../cluster/types.ts';
+import { AuditPolicyRejectedError, type AuditEvent, type ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
 import { POLICY_FILE } from './checks/audit-policy.ts';
@@ -24,12 +24,9 @@ import { seedScenario } from '../scenarios/seed.ts';
 import type { LabContext } from './check.ts';
 import { CHECKS } from './checks/registry.ts';
 import type { LoadedLab } from './labs.ts';
+import type { ClusterSource } from './cluster-source.ts';
 
-export interface ClusterSource {
-  provider: ClusterProvider;
-  /** A ready cluster for a new run: claimed from a warm pool, or created. */
-  acquire(onProgress: (message: string) => void): Promise<ClusterInfo>;
-}
+export type { ClusterSource } from './cluster-source.ts';
 
 export interface LabServiceOptions {
   store: Store;
@@ -102,7 +99,7 @@ export function labService(options: LabServiceOptions) {
         .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at);
       return run;
     } catch (error) {
-      await options.clusters.provider.delete(cluster.name).catch(() => {});
+      await options.clusters.release(cluster.name);
       throw error;
     }
   }
@@ -264,7 +261,7 @@ export function labService(options: LabServiceOptions) {
       const run = activeRun(learnerId, slug);
       if (run) {
         store.prepare('UPDATE lab_runs SET ended_at = ? WHERE id = ?').run(now().toISOString(), run.id);
-        await options.clusters.provider.delete(run.cluster).catch(() => {});
+        await options.clusters.release(run.cluster);
       }
       return view(learnerId, slug);
     },

@@ -1,0 +1,60 @@
+/**
+ * Where a lab run's cluster comes from. Every source starts the cluster's pod runtime, so that
+ * `kubectl exec`, `cp` and `logs` act on the pods' own trees (the evidence step needs them).
+ */
+import type { ClaimedCluster } from '../cluster/warm-pool.ts';
+import { PodRuntime } from '../cluster/pod-runtime.ts';
+import { serverPool } from '../cluster/server-pool.ts';
+import type { ClusterInfo, ClusterProvider } from '../cluster/types.ts';
+
+export interface ClusterSource {
+  provider: ClusterProvider;
+  /** A ready cluster for a new run, its pod runtime running. */
+  acquire(onProgress: (message: string) => void): Promise<ClusterInfo>;
+  /** Stops the cluster's pod runtime and deletes the cluster. */
+  release(name: string): Promise<void>;
+}
+
+/** A fresh cluster per run (tests, `irlab test`): create, then start its pod runtime. */
+export function freshClusters(provider: ClusterProvider): ClusterSource {
+  const runtimes = new Map<string, PodRuntime>();
+  return {
+    provider,
+    async acquire(onProgress) {
+      const cluster = await provider.create({ onStep: onProgress });
+      try {
+        runtimes.set(cluster.name, await PodRuntime.start(cluster));
+      } catch (error) {
+        await provider.delete(cluster.name).catch(() => {});
+        throw error;
+      }
+      return cluster;
+    },
+    async release(name) {
+      await runtimes.get(name)?.stop().catch(() => {});
+      runtimes.delete(name);
+      await provider.delete(name).catch(() => {});
+    },
+  };
+}
+
+/** The server's warm pool: a ready cluster at once when one is waiting. */
+export function pooledClusters(provider: ClusterProvider): ClusterSource {
+  const claimed = new Map<string, ClaimedCluster>();
+  return {
+    provider,
+    async acquire(onProgress) {
+      const pool = await serverPool();
+      const claim = await pool.claim();
+      onProgress(claim.warm ? 'claimed a ready cluster from the warm pool' : 'created a cluster (the pool was empty)');
+      claimed.set(claim.cluster.name, claim);
+      return claim.cluster;
+    },
+    async release(name) {
+      const claim = claimed.get(name);
+      claimed.delete(name);
+      if (claim) await claim.release().catch(() => {});
+      else await provider.delete(name).catch(() => {});
+    },
+  };
+}
