@@ -24,6 +24,10 @@ rules:
     expect(checkAuditPolicy(policy).ok).toBe(true);
   });
 
+  it('accepts duplicate keys, as kube-apiserver does (the last one wins)', () => {
+    expect(checkAuditPolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Verbose\n    level: Metadata\n')).toEqual({ ok: true, errors: [] });
+  });
+
   it('names each problem it finds', () => {
     const check = checkAuditPolicy('apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n  - level: Verbose\n  - resources: []\n');
     expect(check.ok).toBe(false);

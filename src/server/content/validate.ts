@@ -24,6 +24,13 @@ export async function validateContent(root: string): Promise<ValidationReport> {
     lessons: lessons.lessons.map((l) => l.slug),
     scenarios: scenarios.scenarios.map((s) => s.slug),
   });
+  // A lesson that names a lab must name one that exists.
+  const labSlugs = new Set(labs.labs.map((l) => l.slug));
+  for (const lesson of lessons.lessons) {
+    if (lesson.data.lab && !labSlugs.has(lesson.data.lab) && !labs.problems.some((p) => p.file.includes(`/${lesson.data.lab}/`))) {
+      labs.problems.push({ file: lesson.file, path: 'lab', message: `no lab "${lesson.data.lab}" under labs/`, hint: 'create labs/<slug>/lab.yaml or fix the name' });
+    }
+  }
   const labFiles = new Set([...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
   return {
     problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems, ...labs.problems],

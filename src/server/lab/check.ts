@@ -18,6 +18,8 @@ export interface LabContext {
   answerKey: AnswerKey;
   /** The learner's answers to this step's questions, by question id. */
   answers: Record<string, string>;
+  /** SHA-256 of the audit policy the learner last applied to this run's API server, if any. */
+  appliedPolicySha256?: string;
   /** Ids of the questions this step asks. */
   questions: string[];
   /** Every audit event so far (ResponseComplete stage), read fresh for each check run. */

@@ -24,3 +24,58 @@ export function fillSolution(text: string, key: AnswerKey): string {
     return Array.isArray(value) ? value.join(', ') : String(value);
   });
 }
+
+/** A solution line that stands for the lab panel's "Apply audit-policy.yaml" button. */
+export const APPLY_POLICY_COMMAND = 'irlab-apply-audit-policy';
+
+export interface SolutionRun {
+  command: string;
+  exitCode: number;
+  output: string;
+}
+
+/**
+ * Runs a step's reference solution the way a learner would type it: bash in the workspace, with
+ * KUBECONFIG pointing at the lab cluster and the engine's kubectl first on PATH.
+ */
+export async function runSolution(
+  commands: readonly string[],
+  key: AnswerKey,
+  env: {
+    workspace: string;
+    kubeconfig: string;
+    binDir: string;
+    timeoutMs?: number;
+    /** `irlab-apply-audit-policy`: what the lab panel's Apply button does, for solutions. */
+    applyPolicy?: () => Promise<void>;
+  },
+): Promise<SolutionRun[]> {
+  const { spawn } = await import('node:child_process');
+  const runs: SolutionRun[] = [];
+  for (const template of commands) {
+    const command = fillSolution(template, key);
+    if (command.trim() === APPLY_POLICY_COMMAND) {
+      const applied = await (env.applyPolicy ?? (() => Promise.reject(new Error('no lab service to apply the policy with'))))().then(
+        () => ({ command, exitCode: 0, output: 'applied' }),
+        (error: unknown) => ({ command, exitCode: 1, output: error instanceof Error ? error.message : String(error) }),
+      );
+      runs.push(applied);
+      if (applied.exitCode !== 0) break;
+      continue;
+    }
+    const result = await new Promise<SolutionRun>((resolve) => {
+      const child = spawn('bash', ['-c', command], {
+        cwd: env.workspace,
+        env: { PATH: `${env.binDir}:/usr/local/bin:/usr/bin:/bin`, HOME: env.workspace, KUBECONFIG: env.kubeconfig, LANG: 'C.UTF-8' },
+        timeout: env.timeoutMs ?? 60_000,
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('close', (code) => resolve({ command, exitCode: code ?? 1, output }));
+    });
+    runs.push(result);
+    if (result.exitCode !== 0) break;
+  }
+  return runs;
+}

@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KINDS } from './kinds.ts';
 
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   query?: Array<[string, string]>;
   body?: unknown;

@@ -55,7 +55,7 @@ describe('scenario validation', () => {
       text.replace('title: Compromised web-app pod', 'titel: Compromised web-app pod').replace('outsideIp: { ip: 203.0.113.0/24 }', 'outsideIp: { ip: 203.0.113.0/24, pick: [a] }'),
     );
     const { problems } = await loadScenario(project, path.relative(project, dir));
-    expect(problems.find((p) => p.path === 'titel')).toMatchObject({ message: 'unknown field "titel"', hint: 'did you mean "title"?', line: 5 });
+    expect(problems.find((p) => p.path === 'titel')).toMatchObject({ message: 'unknown field "titel"', hint: 'did you mean "title"?', line: 6 });
     expect(problems.find((p) => p.path === 'title')?.message).toContain('missing required field');
     expect(problems.find((p) => p.path === 'params.outsideIp')?.message).toBe('give only one of pick, ip');
   });

@@ -128,7 +128,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   const outcomes = await phase('run the timeline', () =>
     runTimeline(scenario, values, identities, pods, (o) =>
       progress(`  ${o.step.malicious ? '!' : ' '} ${o.username} ${o.request.verb} ${o.request.kind} ${o.request.namespace ?? ''}${o.request.name ? `/${o.request.name}` : ''} from ${o.sourceIP} → ${o.status}`),
-    ),
+    kubeConfig),
   );
 
   const { rootfs, logs } = podDir(cluster.dir, compromised.namespace, compromised.name);

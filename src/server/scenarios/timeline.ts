@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Scenario, ScenarioStep } from '../../schemas/scenario.ts';
+import { KINDS } from './kinds.ts';
 import { callApi, resourcePath, tokenKubeConfig, type ApiRequest, type ApiResponse, type Caller } from './kube-request.ts';
 import { fill } from './template.ts';
 import type { ParamValue } from './params.ts';
@@ -119,17 +120,55 @@ export function toApiRequest(request: ScenarioStep['request'], container?: strin
   }
 }
 
+/**
+ * RBAC changes reach the authorizer through an informer, a few milliseconds after the write. A
+ * step that relies on a binding made by the step before waits, asking SubjectAccessReview as the
+ * seeder, until the API server agrees, so the attacker's trail holds no accidental 403s.
+ */
+async function waitUntilAuthorized(adminConfig: KubeConfig, username: string, groups: string[], request: ScenarioStep['request'], timeoutMs = 5_000) {
+  const kind = KINDS[request.kind];
+  if (!kind) return;
+  const group = request.apiVersion.includes('/') ? request.apiVersion.split('/')[0] : '';
+  const verb = request.verb === 'exec' ? 'create' : request.verb;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const review = await callApi(admin(adminConfig), {
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: username,
+          groups,
+          resourceAttributes: { verb, group, resource: kind.resource, namespace: request.namespace ?? '', name: request.name ?? '', ...(request.verb === 'exec' ? { subresource: 'exec' } : {}) },
+        },
+      },
+    });
+    if ((review.body as { status?: { allowed?: boolean } } | undefined)?.status?.allowed) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function groupsOf(username: string): string[] {
+  const sa = /^system:serviceaccount:([^:]+):/.exec(username);
+  return sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`, 'system:authenticated'] : ['system:authenticated'];
+}
+
 export async function runTimeline(
   scenario: Scenario,
   values: Record<string, ParamValue>,
   identities: Record<string, IdentityCredentials>,
   pods: PodSummary[],
   onStep?: (outcome: StepOutcome) => void,
+  adminConfig?: KubeConfig,
 ): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
+  let rbacChanged = false;
   for (const { index, step, from, request } of expandTimeline(scenario.timeline, values)) {
     const identity = identities[step.as];
     if (!identity) throw new Error(`timeline[${index}]: no identity ${step.as}`);
+    if (rbacChanged && step.expect === 'allowed' && adminConfig) await waitUntilAuthorized(adminConfig, identity.username, groupsOf(identity.username), request);
     const caller: Caller = { kubeConfig: identity.kubeConfig, forwardedFor: from, userAgent: step.userAgent };
     const container = pods.find((p) => p.namespace === request.namespace && p.name === request.name)?.containers[0];
     const response: ApiResponse = await callApi(caller, toApiRequest(request, container));
@@ -143,6 +182,7 @@ export async function runTimeline(
       );
     }
     outcomes.push(outcome);
+    rbacChanged ||= request.apiVersion.startsWith('rbac.authorization.k8s.io/') && ['create', 'patch', 'delete'].includes(request.verb);
     onStep?.(outcome);
   }
   return outcomes;

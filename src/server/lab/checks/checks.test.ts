@@ -28,21 +28,21 @@ const key = {
 describe('quarantine', () => {
   const deny = { metadata: { name: 'quarantine' }, spec: { podSelector: { matchLabels: { quarantine: 'true' } }, policyTypes: ['Ingress', 'Egress'] } };
   it('passes the lesson containment', () => {
-    expect(judgeQuarantine({ pod: { name: 'p', labels: { quarantine: 'true' } }, policies: [deny] }, 'p', 'production').every((c) => c.passed)).toBe(true);
+    expect(judgeQuarantine({ pod: { name: 'p', labels: { quarantine: 'true' } }, policies: [deny] }).every((c) => c.passed)).toBe(true);
   });
   it('explains a policy that selects a different label', () => {
     const wrong = { metadata: { name: 'quarantine' }, spec: { podSelector: { matchLabels: { isolated: 'true' } }, policyTypes: ['Ingress', 'Egress'] } };
-    const isolated = judgeQuarantine({ pod: { name: 'p', labels: { quarantine: 'true' } }, policies: [wrong] }, 'p', 'production').find((c) => c.id === 'isolated');
+    const isolated = judgeQuarantine({ pod: { name: 'p', labels: { quarantine: 'true' } }, policies: [wrong] }).find((c) => c.id === 'isolated');
     expect(isolated?.passed).toBe(false);
     expect(isolated?.message).toContain('"quarantine" does not apply: it selects pods with isolated=true');
   });
   it('explains a policy that still allows DNS egress', () => {
     const dns = { ...deny, spec: { ...deny.spec, egress: [{ ports: [{ protocol: 'UDP', port: 53 }] }] } };
-    const isolated = judgeQuarantine({ pod: { name: 'p', labels: { quarantine: 'true' } }, policies: [dns] }, 'p', 'production').find((c) => c.id === 'isolated');
+    const isolated = judgeQuarantine({ pod: { name: 'p', labels: { quarantine: 'true' } }, policies: [dns] }).find((c) => c.id === 'isolated');
     expect(isolated?.message).toContain('still allows egress to anything on UDP 53 (policy quarantine)');
   });
   it('fails a deleted pod: containment is not deletion', () => {
-    const criteria = judgeQuarantine({ policies: [deny] }, 'p', 'production');
+    const criteria = judgeQuarantine({ policies: [deny] });
     expect(criteria.find((c) => c.id === 'pod-kept')?.message).toContain('keeps the pod for evidence');
   });
 });

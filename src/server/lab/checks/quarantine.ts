@@ -12,9 +12,10 @@ export interface QuarantineFacts {
   policies: NetworkPolicy[];
 }
 
-export function judgeQuarantine(facts: QuarantineFacts, podName: string, namespace: string): CriterionResult[] {
+// Messages never name the pod: finding which pod is compromised is part of the exercise.
+export function judgeQuarantine(facts: QuarantineFacts): CriterionResult[] {
   if (!facts.pod) {
-    const message = `pod ${namespace}/${podName} is gone: containment keeps the pod for evidence; isolate it instead of deleting it`;
+    const message = 'the compromised pod is gone: containment keeps the pod for evidence; isolate it instead of deleting it';
     return [
       { id: 'pod-kept', passed: false, message },
       { id: 'labelled', passed: false, message: 'the pod no longer exists, so it cannot be labelled' },
@@ -24,21 +25,18 @@ export function judgeQuarantine(facts: QuarantineFacts, podName: string, namespa
   const label = facts.pod.labels.quarantine;
   const isolation = isolationOf(facts.pod, facts.policies);
   const explain = () => {
-    const parts: string[] = [];
-    if (isolation.selecting.length === 0) {
-      parts.push('no NetworkPolicy in the namespace selects the pod');
-      for (const other of isolation.notSelecting) parts.push(`"${other.name}" does not apply: ${other.why}`);
-    } else {
-      parts.push(`selected by ${isolation.selecting.map((n) => `"${n}"`).join(', ')}, but it still allows ${isolation.allowed.join('; ')}`);
-    }
+    const parts = isolation.selecting.length
+      ? [`selected by ${isolation.selecting.map((n) => `"${n}"`).join(', ')}, but it still allows ${isolation.allowed.join('; ')}`]
+      : ['no NetworkPolicy in the namespace selects the pod'];
+    for (const other of isolation.notSelecting) parts.push(`"${other.name}" does not apply: ${other.why}`);
     return parts.join('. ');
   };
   return [
-    { id: 'pod-kept', passed: true, message: `pod ${namespace}/${podName} still exists for the investigation` },
+    { id: 'pod-kept', passed: true, message: 'the compromised pod still exists for the investigation' },
     {
       id: 'labelled',
       passed: label === 'true',
-      message: label === 'true' ? 'the pod is labelled quarantine=true' : `the pod has ${label === undefined ? 'no quarantine label' : `quarantine=${label}`}; label it quarantine=true`,
+      message: label === 'true' ? 'the compromised pod is labelled quarantine=true' : `the compromised pod has ${label === undefined ? 'no quarantine label' : `quarantine=${label}`}; label it quarantine=true`,
     },
     {
       id: 'isolated',
@@ -64,11 +62,7 @@ export const quarantineCheck: Check = {
     });
     const policies = await networking.listNamespacedNetworkPolicy({ namespace });
     return resultOf(
-      judgeQuarantine(
-        { ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[] },
-        name,
-        namespace,
-      ),
+      judgeQuarantine({ ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[] }),
     );
   },
 };

@@ -1,10 +1,11 @@
 /** Every check a lab may name, by name. Labs are validated against this list. */
 import type { Check } from '../check.ts';
+import { auditPolicyCheck } from './audit-policy.ts';
 import { eradicationCheck } from './eradication.ts';
 import { evidenceCheck } from './evidence.ts';
 import { investigationCheck } from './investigation.ts';
 import { quarantineCheck } from './quarantine.ts';
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [quarantineCheck, evidenceCheck, investigationCheck, eradicationCheck].map((check) => [check.name, check]),
+  [auditPolicyCheck, quarantineCheck, evidenceCheck, investigationCheck, eradicationCheck].map((check) => [check.name, check]),
 );

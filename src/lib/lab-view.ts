@@ -1,0 +1,54 @@
+/**
+ * What the browser receives about a lab: the steps as the learner reads them, their own
+ * progress, and never a solution, an answer key or a hint they have not taken.
+ */
+import type { CheckResult } from './check-result.ts';
+
+export interface HintView {
+  index: number;
+  /** Share of the step's points the hint costs. */
+  cost: number;
+  /** Present only once the learner has taken the hint. */
+  text?: string;
+}
+
+export interface QuestionView {
+  id: string;
+  prompt: string;
+  placeholder?: string;
+}
+
+export interface StepView {
+  id: string;
+  title: string;
+  /** The step's instructions as HTML rendered on the server from the lab file's Markdown. */
+  bodyHtml: string;
+  /** The step grades the audit policy: the panel offers to apply audit-policy.yaml. */
+  canApplyPolicy: boolean;
+  hints: HintView[];
+  questions: QuestionView[];
+  /** The learner's last answers to this step's questions. */
+  answers: Record<string, string>;
+  /** The latest check, if any. */
+  result?: CheckResult & { checkedAt: string };
+  /** Points earned so far: best check score less the cost of hints taken, 0 to 1. */
+  score: number;
+  /** Whether a check of this step has ever passed. */
+  passed: boolean;
+}
+
+export interface RunView {
+  cluster: string;
+  provider: string;
+  startedAt: string;
+}
+
+export interface LabView {
+  slug: string;
+  title: string;
+  summary: string;
+  steps: StepView[];
+  run?: RunView;
+  /** Mean of the steps' scores, 0 to 1. */
+  score: number;
+}

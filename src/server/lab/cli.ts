@@ -1,0 +1,53 @@
+// `irlab test <lab> [--step N] [--skip-step N]` and `irlab test --all`: prove labs on fresh
+// clusters; a table on stdout, exit 1 on any surprise.
+import { parseArgs } from 'node:util';
+import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
+import type { ClusterProvider } from '../cluster/types.ts';
+import { formatProblems } from '../content/friendly-errors.ts';
+import { validateLessons } from '../content/lessons.ts';
+import { validateScenarios } from '../scenarios/load.ts';
+import { formatRows, testLab } from './lab-test.ts';
+import { validateLabs } from './labs.ts';
+
+export async function testCommand(
+  argv: string[],
+  io: { out: (t: string) => void; err: (t: string) => void; root?: string; provider?: ClusterProvider } = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  },
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { all: { type: 'boolean', default: false }, step: { type: 'string' }, 'skip-step': { type: 'string' } },
+    allowPositionals: true,
+  });
+  const root = io.root ?? process.cwd();
+  const lessons = await validateLessons(root);
+  const scenarios = await validateScenarios(root);
+  const { labs, problems } = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  if (problems.length) {
+    io.err(`${formatProblems(problems)}\n`);
+    return 1;
+  }
+  const chosen = values.all ? labs : labs.filter((l) => positionals.includes(l.slug));
+  if (!chosen.length) {
+    io.err(`usage: irlab test <lab> [--step N] [--skip-step N] | irlab test --all\nlabs: ${labs.map((l) => l.slug).join(', ') || 'none'}\n`);
+    return 2;
+  }
+  const provider = io.provider ?? new EmbeddedProvider();
+  let failed = 0;
+  for (const lab of chosen) {
+    io.out(`lab ${lab.slug}: seeding a fresh cluster...\n`);
+    const rows = await testLab(lab, {
+      root,
+      provider,
+      ...(values.step ? { untilStep: Number(values.step) } : {}),
+      ...(values['skip-step'] ? { skipStep: Number(values['skip-step']) } : {}),
+      onRow: (row) => io.out(`${formatRows([row])}\n`),
+    });
+    const bad = rows.filter((r) => !r.ok);
+    failed += bad.length;
+    io.out(bad.length ? `lab ${lab.slug}: ${bad.length} surprise(s); first: ${bad[0]!.step} ${bad[0]!.phase}\n` : `lab ${lab.slug}: proven (${rows.length} checks)\n`);
+  }
+  return failed ? 1 : 0;
+}

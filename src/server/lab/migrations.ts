@@ -1,0 +1,52 @@
+import type { Migration } from '../store/database.ts';
+
+/** Lab runs (one cluster each), check results, hints taken and answers given. */
+export const labMigrations: readonly Migration[] = [
+  {
+    module: 'labs',
+    version: 1,
+    name: 'lab runs, results, hints and answers',
+    sql: `
+      CREATE TABLE lab_runs (
+        id TEXT PRIMARY KEY,
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        lab TEXT NOT NULL,
+        cluster TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+      CREATE INDEX lab_runs_learner ON lab_runs (learner_id, lab, ended_at);
+      CREATE TABLE lab_results (
+        run_id TEXT NOT NULL REFERENCES lab_runs(id),
+        step TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        score REAL NOT NULL,
+        criteria TEXT NOT NULL
+      );
+      CREATE INDEX lab_results_run ON lab_results (run_id, step, checked_at);
+      CREATE TABLE lab_hints (
+        run_id TEXT NOT NULL REFERENCES lab_runs(id),
+        step TEXT NOT NULL,
+        hint INTEGER NOT NULL,
+        taken_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, step, hint)
+      );
+      CREATE TABLE lab_answers (
+        run_id TEXT NOT NULL REFERENCES lab_runs(id),
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, question)
+      );
+    `,
+  },
+  {
+    module: 'labs',
+    version: 2,
+    name: 'the audit policy the learner applied to the run\'s API server',
+    sql: `ALTER TABLE lab_runs ADD COLUMN applied_policy_sha256 TEXT;`,
+  },
+];

@@ -1,0 +1,286 @@
+/**
+ * Labs as a learner lives them: start (a cluster of one's own, seeded with one's own incident),
+ * check a step, take a hint, answer questions, reset. Progress is in SQLite and survives
+ * restarts; answer keys stay on the server; checks run with a time limit.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CheckResult } from '../../lib/check-result.ts';
+import { resultOf } from '../../lib/check-result.ts';
+import type { LabView, StepView } from '../../lib/lab-view.ts';
+import type { LabStep } from '../../schemas/lab.ts';
+import { readAuditLog } from '../cluster/audit-log.ts';
+import { loadKubeConfig } from '../cluster/kube.ts';
+import { AuditPolicyRejectedError, type AuditEvent, type ClusterInfo, type ClusterProvider } from '../cluster/types.ts';
+import { loadPolicy } from '../../lib/audit-policy/validate.ts';
+import { refusalMessage } from '../../lib/audit-policy/check.ts';
+import { POLICY_FILE } from './checks/audit-policy.ts';
+import { readWorkspaceFile, sha256 } from './workspace-files.ts';
+import type { Store } from '../store/database.ts';
+import { answerKeyDir, readAnswerKey } from '../scenarios/answer-key.ts';
+import { loadScenario } from '../scenarios/load.ts';
+import { seedScenario } from '../scenarios/seed.ts';
+import type { LabContext } from './check.ts';
+import { CHECKS } from './checks/registry.ts';
+import type { LoadedLab } from './labs.ts';
+
+export interface ClusterSource {
+  provider: ClusterProvider;
+  /** A ready cluster for a new run: claimed from a warm pool, or created. */
+  acquire(onProgress: (message: string) => void): Promise<ClusterInfo>;
+}
+
+export interface LabServiceOptions {
+  store: Store;
+  root: string;
+  labs: () => Promise<LoadedLab[]>;
+  clusters: ClusterSource;
+  /** The learner's workspace: their shell's home, where evidence files land. */
+  workspaceOf: (learnerId: string) => string;
+  answerKeys?: string;
+  renderMarkdown: (markdown: string) => Promise<string>;
+  now?: () => Date;
+  checkTimeoutMs?: number;
+}
+
+interface RunRow {
+  id: string;
+  learner_id: string;
+  lab: string;
+  cluster: string;
+  provider: string;
+  seed: string;
+  started_at: string;
+  applied_policy_sha256: string | null;
+}
+
+export class LabError extends Error {
+  readonly status: number;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function labService(options: LabServiceOptions) {
+  const { store } = options;
+  const now = options.now ?? (() => new Date());
+  const keys = options.answerKeys ?? answerKeyDir();
+  const starting = new Map<string, Promise<RunRow>>();
+
+  async function labOf(slug: string): Promise<LoadedLab> {
+    const lab = (await options.labs()).find((l) => l.slug === slug);
+    if (!lab) throw new LabError(`no lab "${slug}"`, 404);
+    return lab;
+  }
+
+  function activeRun(learnerId: string, slug: string): RunRow | undefined {
+    return store
+      .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
+      .get(learnerId, slug) as RunRow | undefined;
+  }
+
+  async function clusterOf(run: RunRow): Promise<ClusterInfo> {
+    const found = (await options.clusters.provider.list()).find((c) => c.name === run.cluster);
+    if (!found) throw new LabError(`your lab cluster ${run.cluster} is gone (expired or the server was reset); press Reset to get a new one`, 410);
+    return found;
+  }
+
+  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+    const { loaded, problems } = await loadScenario(options.root, `scenarios/${lab.lab.scenario}`);
+    if (!loaded) throw new LabError(`the lab's scenario is invalid: ${problems[0]?.message ?? 'unknown problem'}`, 500);
+    const cluster = await options.clusters.acquire(onProgress);
+    try {
+      const seed = randomBytes(8).toString('hex');
+      onProgress('seeding the incident into your cluster');
+      await seedScenario(cluster, loaded, { seed, answerKeys: keys });
+      await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
+      const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: now().toISOString(), applied_policy_sha256: null };
+      store
+        .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at);
+      return run;
+    } catch (error) {
+      await options.clusters.provider.delete(cluster.name).catch(() => {});
+      throw error;
+    }
+  }
+
+  async function stepView(run: RunRow | undefined, step: LabStep): Promise<StepView> {
+    const taken = new Set(
+      run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [],
+    );
+    const results = run
+      ? (store.prepare('SELECT * FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at').all(run.id, step.id) as Array<{ checked_at: string; passed: number; score: number; criteria: string }>)
+      : [];
+    const last = results.at(-1);
+    const answers = run
+      ? Object.fromEntries(
+          (store.prepare('SELECT question, answer FROM lab_answers WHERE run_id = ?').all(run.id) as Array<{ question: string; answer: string }>)
+            .filter((r) => step.questions.some((q) => q.id === r.question))
+            .map((r) => [r.question, r.answer]),
+        )
+      : {};
+    const best = Math.max(0, ...results.map((r) => r.score));
+    const cost = step.hints.reduce((sum, hint, index) => sum + (taken.has(index) ? hint.cost : 0), 0);
+    return {
+      id: step.id,
+      title: step.title,
+      bodyHtml: await options.renderMarkdown(step.body),
+      canApplyPolicy: step.checks.includes('audit-policy'),
+      hints: step.hints.map((hint, index) => ({ index, cost: hint.cost, ...(taken.has(index) ? { text: hint.text } : {}) })),
+      questions: step.questions.map((q) => ({ id: q.id, prompt: q.prompt, ...(q.placeholder ? { placeholder: q.placeholder } : {}) })),
+      answers,
+      ...(last ? { result: { ...resultOf(JSON.parse(last.criteria) as CheckResult['criteria']), checkedAt: last.checked_at } } : {}),
+      score: Math.max(0, best - cost),
+      passed: results.some((r) => r.passed === 1),
+    };
+  }
+
+  async function view(learnerId: string, slug: string): Promise<LabView> {
+    const lab = await labOf(slug);
+    const run = activeRun(learnerId, slug);
+    const steps = await Promise.all(lab.lab.steps.map((step) => stepView(run, step)));
+    return {
+      slug,
+      title: lab.lab.title,
+      summary: lab.lab.summary,
+      steps,
+      ...(run ? { run: { cluster: run.cluster, provider: run.provider, startedAt: run.started_at } } : {}),
+      score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length,
+    };
+  }
+
+  async function auditEvents(cluster: ClusterInfo): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete') events.push(event);
+    return events;
+  }
+
+  return {
+    view,
+    activeRun,
+    /** The learner's running lab, or a new one (concurrent starts share one). */
+    async start(learnerId: string, slug: string, onProgress: (m: string) => void = () => {}): Promise<LabView> {
+      const lab = await labOf(slug);
+      if (!activeRun(learnerId, slug)) {
+        const key = `${learnerId}/${slug}`;
+        let pending = starting.get(key);
+        if (!pending) {
+          pending = createRun(learnerId, lab, onProgress).finally(() => starting.delete(key));
+          starting.set(key, pending);
+        }
+        await pending;
+      }
+      return view(learnerId, slug);
+    },
+
+    async check(learnerId: string, slug: string, stepId: string, answers: Record<string, string>): Promise<StepView> {
+      const lab = await labOf(slug);
+      const step = lab.lab.steps.find((s) => s.id === stepId);
+      if (!step) throw new LabError(`no step "${stepId}" in lab ${slug}`, 404);
+      const run = activeRun(learnerId, slug);
+      if (!run) throw new LabError('start the lab first', 409);
+      const cluster = await clusterOf(run);
+      const at = now().toISOString();
+      const upsert = store.prepare('INSERT INTO lab_answers (run_id, question, answer, answered_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, question) DO UPDATE SET answer = excluded.answer, answered_at = excluded.answered_at');
+      const given: Record<string, string> = {};
+      for (const question of step.questions) {
+        const answer = String(answers[question.id] ?? '').slice(0, 2000);
+        given[question.id] = answer;
+        upsert.run(run.id, question.id, answer, at);
+      }
+      const context: LabContext = {
+        cluster,
+        provider: options.clusters.provider,
+        kubeConfig: loadKubeConfig(cluster.kubeconfigPath),
+        workspace: options.workspaceOf(learnerId),
+        answerKey: await readAnswerKey(keys, cluster.name),
+        answers: given,
+        ...(run.applied_policy_sha256 ? { appliedPolicySha256: run.applied_policy_sha256 } : {}),
+        questions: step.questions.map((q) => q.id),
+        auditEvents: () => auditEvents(cluster),
+      };
+      const limit = options.checkTimeoutMs ?? 20_000;
+      const criteria = [];
+      for (const name of step.checks) {
+        const check = CHECKS.get(name);
+        if (!check) throw new LabError(`lab ${slug} names an unknown check ${name}`, 500);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new LabError(`the ${name} check took longer than ${limit / 1000} s; try again`, 504)), limit);
+        });
+        try {
+          criteria.push(...(await Promise.race([check.run(context), timeout])).criteria);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      const result = resultOf(criteria);
+      store
+        .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria));
+      return stepView(run, step);
+    },
+
+    async hint(learnerId: string, slug: string, stepId: string, index: number): Promise<StepView> {
+      const lab = await labOf(slug);
+      const step = lab.lab.steps.find((s) => s.id === stepId);
+      if (!step || !Number.isInteger(index) || !step.hints[index]) throw new LabError(`no hint ${index} in step ${stepId}`, 404);
+      const run = activeRun(learnerId, slug);
+      if (!run) throw new LabError('start the lab first', 409);
+      store.prepare('INSERT OR IGNORE INTO lab_hints (run_id, step, hint, taken_at) VALUES (?, ?, ?, ?)').run(run.id, step.id, index, now().toISOString());
+      return stepView(run, step);
+    },
+
+    /**
+     * Restarts the run's API server with the learner's audit-policy.yaml. A policy the API
+     * server refuses is reported with its own message, and the old policy stays in force.
+     */
+    async applyPolicy(learnerId: string, slug: string): Promise<LabView> {
+      const run = activeRun(learnerId, slug);
+      if (!run) throw new LabError('start the lab first', 409);
+      const cluster = await clusterOf(run);
+      const file = await readWorkspaceFile(options.workspaceOf(learnerId), POLICY_FILE);
+      if (!file.ok) throw new LabError(`${POLICY_FILE}: ${file.reason}; write your policy in your workspace first`, 422);
+      const loaded = loadPolicy(file.content.toString('utf8'));
+      if (!loaded.policy) throw new LabError(`the API server would refuse this policy: ${refusalMessage(loaded.errors)}`, 422);
+      const copy = path.join(path.dirname(keys), 'applied-policies', `${run.id}.yaml`);
+      await mkdir(path.dirname(copy), { recursive: true, mode: 0o700 });
+      await writeFile(copy, file.content, { mode: 0o600 });
+      try {
+        await options.clusters.provider.setAuditPolicy(cluster.name, copy);
+      } catch (error) {
+        if (error instanceof AuditPolicyRejectedError) throw new LabError(`kube-apiserver refused the policy and kept the old one: ${error.apiServerMessage}`, 422);
+        throw error;
+      }
+      store.prepare('UPDATE lab_runs SET applied_policy_sha256 = ? WHERE id = ?').run(sha256(file.content), run.id);
+      return view(learnerId, slug);
+    },
+
+    /** Ends the run and deletes its cluster; the next start seeds a fresh one. */
+    async reset(learnerId: string, slug: string): Promise<LabView> {
+      const run = activeRun(learnerId, slug);
+      if (run) {
+        store.prepare('UPDATE lab_runs SET ended_at = ? WHERE id = ?').run(now().toISOString(), run.id);
+        await options.clusters.provider.delete(run.cluster).catch(() => {});
+      }
+      return view(learnerId, slug);
+    },
+
+    /** Where the terminal's shell for this learner should point, if they have a running lab. */
+    async clusterFor(learnerId: string): Promise<ClusterInfo | undefined> {
+      const run = store
+        .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
+        .get(learnerId) as RunRow | undefined;
+      return run ? clusterOf(run).catch(() => undefined) : undefined;
+    },
+  };
+}
+
+export type LabService = ReturnType<typeof labService>;
+
+export function workspaceUnder(dataDir: string) {
+  return (learnerId: string) => path.join(dataDir, 'workspaces', learnerId);
+}

@@ -1,0 +1,138 @@
+// The L18 lab on a REAL embedded cluster through the lab service: start seeds the learner's own
+// incident, checks fail on the untouched world, the reference solution makes them pass, progress
+// survives a new service instance (a server restart), and reset gives a fresh cluster.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
+import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
+import { validateLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
+import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
+import { runSolution } from '../../src/server/lab/solution.ts';
+import { readAnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { learnerService } from '../../src/server/learners/learners.ts';
+import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
+
+let work: string;
+let provider: EmbeddedProvider;
+let store: Store;
+let lab: LoadedLab;
+let learner: string;
+
+function service(): LabService {
+  return labService({
+    store,
+    root: process.cwd(),
+    labs: async () => [lab],
+    clusters: { provider, acquire: () => provider.create() },
+    workspaceOf: workspaceUnder(work),
+    answerKeys: path.join(work, 'keys'),
+    renderMarkdown: async (markdown) => markdown,
+  });
+}
+
+async function solve(stepId: string) {
+  const run = service().activeRun(learner, 'l18')!;
+  const cluster = (await provider.list()).find((c) => c.name === run.cluster)!;
+  const key = await readAnswerKey(path.join(work, 'keys'), cluster.name);
+  const step = lab.lab.steps.find((s) => s.id === stepId)!;
+  const runs = await runSolution(step.solution, key, {
+    workspace: workspaceUnder(work)(learner),
+    kubeconfig: cluster.kubeconfigPath,
+    binDir: binDir(readEngineVersions()),
+    applyPolicy: async () => void (await service().applyPolicy(learner, 'l18')),
+  });
+  const failed = runs.find((r) => r.exitCode !== 0);
+  expect(failed, failed ? `${failed.command}\n${failed.output}` : '').toBeUndefined();
+  return key;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'irlab-lab-it-'));
+  provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
+  store = openStore(path.join(work, 'irlab.db'), allMigrations);
+  learner = learnerService({ store }).create().learner.id;
+  const { labs, problems } = await validateLabs(process.cwd(), { lessons: ['l18-audit-logging-incident-response'], scenarios: ['compromised-web-app'] });
+  expect(problems).toEqual([]);
+  lab = labs.find((l) => l.slug === 'l18')!;
+  await service().start(learner, 'l18');
+}, 180_000);
+
+afterAll(async () => {
+  for (const cluster of await provider.list()) await provider.delete(cluster.name).catch(() => {});
+  store?.close();
+  await rm(work, { recursive: true, force: true });
+}, 60_000);
+
+describe('the L18 lab', () => {
+  it('starts with every check failing on the untouched world', async () => {
+    for (const step of lab.lab.steps) {
+      const view = await service().check(learner, 'l18', step.id, {});
+      expect(view.passed, `${step.id}: ${JSON.stringify(view.result?.criteria)}`).toBe(false);
+    }
+  });
+
+  it('passes containment after the reference solution, and explains a wrong policy first', async () => {
+    const run = service().activeRun(learner, 'l18')!;
+    const cluster = (await provider.list()).find((c) => c.name === run.cluster)!;
+    const key = await readAnswerKey(path.join(work, 'keys'), cluster.name);
+    await runSolution(
+      [
+        `kubectl label pod ${key.compromisedPod.name} -n production quarantine=true`,
+        `kubectl apply -f - <<'YAML'\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: quarantine, namespace: production}\nspec:\n  podSelector: {matchLabels: {quarantined: "true"}}\n  policyTypes: ["Ingress", "Egress"]\nYAML`,
+      ],
+      key,
+      { workspace: workspaceUnder(work)(learner), kubeconfig: cluster.kubeconfigPath, binDir: binDir(readEngineVersions()) },
+    );
+    const wrong = await service().check(learner, 'l18', 'contain', {});
+    expect(wrong.result?.criteria.find((c) => c.id === 'isolated')?.message).toContain('"quarantine" does not apply: it selects pods with quarantined=true');
+    await solve('contain');
+    const right = await service().check(learner, 'l18', 'contain', {});
+    expect(right.result?.criteria.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('grades the investigation against this learner\'s own answer key', async () => {
+    const key = await solve('investigate');
+    const step = lab.lab.steps.find((s) => s.id === 'investigate')!;
+    const { fillSolution } = await import('../../src/server/lab/solution.ts');
+    const answers = Object.fromEntries(Object.entries(step.solutionAnswers).map(([id, text]) => [id, fillSolution(text, key)]));
+    const view = await service().check(learner, 'l18', 'investigate', answers);
+    expect(view.result?.criteria.filter((c) => !c.passed)).toEqual([]);
+    expect(view.answers).toEqual(answers);
+  });
+
+  it('grades the audit policy statically and live, once applied', async () => {
+    await solve('audit-policy');
+    const view = await service().check(learner, 'l18', 'audit-policy', {});
+    expect(view.result?.criteria.filter((c) => !c.passed)).toEqual([]);
+    expect(view.result?.criteria.map((c) => c.id)).toEqual(expect.arrayContaining(['applied', 'live', 'static-policy-accepted']));
+  }, 60_000);
+
+  it('passes eradication after the reference solution', async () => {
+    await solve('eradicate');
+    const view = await service().check(learner, 'l18', 'eradicate', {});
+    expect(view.result?.criteria.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('keeps progress across a restart and charges for hints', async () => {
+    const fresh = service();
+    await fresh.hint(learner, 'l18', 'contain', 0);
+    const view = await fresh.view(learner, 'l18');
+    const contain = view.steps.find((s) => s.id === 'contain')!;
+    expect(contain.passed).toBe(true);
+    expect(contain.score).toBeCloseTo(0.9);
+    expect(contain.hints[0]?.text).toBeTruthy();
+    expect(contain.hints[1]?.text).toBeUndefined();
+    expect(JSON.stringify(view)).not.toContain('solution');
+  });
+
+  it('reset deletes the cluster; the next start seeds a fresh one', async () => {
+    const before = service().activeRun(learner, 'l18')!.cluster;
+    await service().reset(learner, 'l18');
+    expect((await provider.list()).map((c) => c.name)).not.toContain(before);
+    const view = await service().start(learner, 'l18');
+    expect(view.run?.cluster).not.toBe(before);
+    expect(view.steps.every((s) => !s.result)).toBe(true);
+  }, 120_000);
+});
