@@ -16,11 +16,11 @@ function connection() {
   return { conn, texts, closed, output: () => output };
 }
 const until = async (test: () => boolean) => {
-  for (let i = 0; i < 250 && !test(); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1000 && !test(); i++) await new Promise((r) => setTimeout(r, 20));
   expect(test()).toBe(true);
 };
 
-describe('terminal session', () => {
+describe('terminal session', { timeout: 60_000 }, () => {
   it('applies input exactly once per client across reconnects, and hands over to a newer tab', async () => {
     const pty = spawnNodePty({ file: '/bin/cat', args: [], env: { PATH: '/usr/bin:/bin' } }, { cols: 80, rows: 24 });
     const session = new TerminalSession({ id: 's'.repeat(22), owner: 'ada', pty, lease: null, recorder: null, flow: { highWater: 65536, lowWater: 16384, replayBytes: 131072 }, now: Date.now, expiresAt: Date.now() + 60_000, cols: 80, rows: 24 });
