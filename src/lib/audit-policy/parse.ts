@@ -7,6 +7,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { AuditLevel, AuditPolicy, AuditStage, GroupResources, PolicyProblem, PolicyRule } from './types.ts';
+import { editDistance } from '../edit-distance.ts';
 
 type Path = readonly PropertyKey[];
 
@@ -258,19 +259,6 @@ function describe(value: unknown): string {
   return `a ${typeof value} (${String(value)})`;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
 
 /** Position of the node at `path`, or of its nearest existing ancestor. */
 function locateNode(doc: Document, lines: LineCounter, path: Path, keyOnly = false): { line?: number; column?: number } {

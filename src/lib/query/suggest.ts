@@ -1,18 +1,8 @@
 /** "Did you mean" for the query language: nearest words by edit distance. */
+import { editDistance } from '../edit-distance.ts';
 
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
+export { editDistance };
+
 
 /** Up to `max` candidates close enough to `word` to be a typo of it, closest first. */
 export function nearestWords(word: string, candidates: readonly string[], max = 3): string[] {

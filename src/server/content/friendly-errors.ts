@@ -5,6 +5,9 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { editDistance } from '../../lib/edit-distance.ts';
+
+export { editDistance };
 
 export interface ContentProblem {
   /** File the problem is in, relative to the project root. */
@@ -86,20 +89,6 @@ export function locate(located: LocatedYaml | undefined, path: readonly Property
   return { line: pos.line + located.lineOffset, column: pos.col };
 }
 
-/** Edit distance, for "did you mean" suggestions on unknown keys and names. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
 
 export function nearest(word: string, candidates: readonly string[], max = 3): string[] {
   return candidates

@@ -4,30 +4,11 @@
  * the same world: a learner's reset reproduces their incident, another seed gives other IOCs.
  */
 import type { ScenarioParam } from '../../schemas/scenario.ts';
+import { seededRandom, shuffle } from '../../lib/seeded-random.ts';
 
 export type ParamValue = string | string[];
 
-/** A 32-bit hash of a string (FNV-1a), to seed the generator. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: small, fast, good enough for choosing names (not for secrets). */
-export function seededRandom(seed: string): () => number {
-  let state = hash(seed);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function pickIndex(random: () => number, length: number): number {
   return Math.floor(random() * length);
@@ -50,12 +31,7 @@ export function resolveParam(seed: string, name: string, param: ScenarioParam): 
   const random = seededRandom(`${seed}\u0000${name}`);
   if (param.pick) return param.pick[pickIndex(random, param.pick.length)]!;
   if (param.sample) {
-    const pool = [...param.sample];
-    for (let i = pool.length - 1; i > 0; i--) {
-      const j = pickIndex(random, i + 1);
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-    }
-    return pool.slice(0, param.count ?? pool.length);
+    return shuffle(param.sample, random).slice(0, param.count ?? param.sample.length);
   }
   if (param.ip) return ipInCidr(random, param.ip);
   if (param.token !== undefined) {
