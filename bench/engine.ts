@@ -134,7 +134,8 @@ async function main(): Promise<number> {
           : '') +
         (leaks
           ? `create/delete cycles: ${leaks.cycles} (exec into a pod every ${leaks.execEvery}), cycle p50 ${seconds(leaks.cycleP50Ms)}; left behind: ` +
-            `${leaks.processesLeft} processes, ${leaks.portsLeft} listening ports, ${leaks.clusterDirsLeft} cluster dirs, ${leaks.tmpEntriesLeft} temp entries\n`
+            `${leaks.processesLeft} processes, ${leaks.portsLeft} listening ports, ${leaks.clusterDirsLeft} cluster dirs, ${leaks.tmpEntriesLeft} temp entries ` +
+            `(${leaks.portsReusedByOthers} of the cycles' ports listen again, held by other users' processes)\n`
           : ''),
     );
   }
