@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { EmbeddedProvider } from '../src/server/cluster/embedded-provider.ts';
-import { clusterPorts, clusterProcesses, cpuTicks, portsStillHeld, processesUnder, processMemory } from '../src/server/cluster/host-census.ts';
+import { clusterPorts, clusterProcesses, cpuTicks, listeningPortOwners, portsStillHeld, processesUnder, processMemory } from '../src/server/cluster/host-census.ts';
 import { PodRuntime } from '../src/server/cluster/pod-runtime.ts';
 import type { ClusterInfo } from '../src/server/cluster/types.ts';
 import { WarmPool } from '../src/server/cluster/warm-pool.ts';
@@ -183,7 +183,8 @@ export async function benchLeaks(root: string, cycles: number, execEvery: number
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
   }
-  const { held, reusedByOthers } = portsStillHeld(ports, workDir);
+  const { held, reusedByOthers } = await portsStillHeld(ports, workDir);
+  for (const port of held) log(`port ${port} still listening: held by ${JSON.stringify(listeningPortOwners().get(port) ?? [])}`);
   const sorted = times.sort((a, b) => a - b);
   return {
     cycles,

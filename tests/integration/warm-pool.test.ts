@@ -47,7 +47,7 @@ async function clusterDirs(workDir: string): Promise<string[]> {
 async function expectNothingLeft(workDir: string, ports: number[]) {
   expect(processesUnder(workDir).map((p) => p.command)).toEqual([]);
   expect(await clusterDirs(workDir)).toEqual([]);
-  expect(portsStillHeld(ports, workDir).held).toEqual([]);
+  expect((await portsStillHeld(ports, workDir)).held).toEqual([]);
 }
 
 describe('warm pool', () => {

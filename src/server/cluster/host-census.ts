@@ -142,14 +142,28 @@ export function listeningPortOwners(): Map<number, number[]> {
 /**
  * Of `ports` (which a cluster under `dir` used), those still listening and
  * held by a process of `dir` or by no visible process. A port that another
- * user's process has since bound (this machine is shared) is not ours.
+ * user's process has since bound (this machine is shared) is not ours. A
+ * holder can exit between reading the socket table and reading its fds, so a
+ * port without a visible holder counts only if it still has none after
+ * `recheckMs`.
  */
-export function portsStillHeld(ports: Iterable<number>, dir: string): { held: number[]; reusedByOthers: number[] } {
-  const owners = listeningPortOwners();
-  const ours = new Set(processesUnder(dir).map((p) => p.pid));
-  const listening = [...new Set(ports)].filter((port) => owners.has(port));
-  const held = listening.filter((port) => owners.get(port)!.length === 0 || owners.get(port)!.some((pid) => ours.has(pid)));
-  return { held, reusedByOthers: listening.filter((port) => !held.includes(port)) };
+export async function portsStillHeld(
+  ports: Iterable<number>,
+  dir: string,
+  recheckMs = 1_000,
+): Promise<{ held: number[]; reusedByOthers: number[] }> {
+  const scan = () => {
+    const owners = listeningPortOwners();
+    const ours = new Set(processesUnder(dir).map((p) => p.pid));
+    const listening = [...new Set(ports)].filter((port) => owners.has(port));
+    const held = listening.filter((port) => owners.get(port)!.length === 0 || owners.get(port)!.some((pid) => ours.has(pid)));
+    return { held, reusedByOthers: listening.filter((port) => !held.includes(port)) };
+  };
+  const first = scan();
+  if (!first.held.length) return first;
+  await new Promise((resolve) => setTimeout(resolve, recheckMs));
+  const second = scan();
+  return { held: second.held.filter((port) => first.held.includes(port)), reusedByOthers: second.reusedByOthers };
 }
 
 /** TCP ports in LISTEN state on this machine. */
