@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { EmbeddedProvider } from '../src/server/cluster/embedded-provider.ts';
-import { clusterPorts, clusterProcesses, cpuTicks, listeningPorts, processesUnder, processMemory } from '../src/server/cluster/host-census.ts';
+import { clusterPorts, clusterProcesses, cpuTicks, listeningPortOwners, portsStillHeld, processesUnder, processMemory } from '../src/server/cluster/host-census.ts';
 import { PodRuntime } from '../src/server/cluster/pod-runtime.ts';
 import type { ClusterInfo } from '../src/server/cluster/types.ts';
 import { WarmPool } from '../src/server/cluster/warm-pool.ts';
@@ -138,7 +138,10 @@ export interface LeakFigures {
   cycles: number;
   execEvery: number;
   processesLeft: number;
+  /** Ports a cycle's cluster used that still listen, held by a process of ours or by none visible. */
   portsLeft: number;
+  /** Ports a cycle's cluster used that listen again, held by someone else's process (a shared machine). */
+  portsReusedByOthers: number;
   clusterDirsLeft: number;
   tmpEntriesLeft: number;
   cycleP50Ms: number;
@@ -180,13 +183,15 @@ export async function benchLeaks(root: string, cycles: number, execEvery: number
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
   }
-  const listening = listeningPorts();
+  const { held, reusedByOthers } = await portsStillHeld(ports, workDir);
+  for (const port of held) log(`port ${port} still listening: held by ${JSON.stringify(listeningPortOwners().get(port) ?? [])}`);
   const sorted = times.sort((a, b) => a - b);
   return {
     cycles,
     execEvery,
     processesLeft: processesUnder(workDir).length,
-    portsLeft: [...ports].filter((p) => listening.has(p)).length,
+    portsLeft: held.length,
+    portsReusedByOthers: reusedByOthers.length,
     clusterDirsLeft: (await readdir(join(workDir, 'clusters')).catch(() => [])).length,
     tmpEntriesLeft: (await readdir(tmp)).length,
     cycleP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),

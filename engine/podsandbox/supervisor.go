@@ -112,7 +112,9 @@ func supervise(args []string) int {
 // The host network is shared: kwok must reach its API server on loopback.
 func kwokSandboxArgs(l clusterLayout, kwokArgs []string) []string {
 	a := []string{
-		"--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+		// kwok needs no capability (its ports are above 1024); without them even
+		// code that did run here could not mount, ptrace or open files by handle.
+		"--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
 		"--tmpfs", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
 		"--ro-bind", l.kwokBin, sandboxKwok,
 		"--ro-bind", l.podLogs, l.podLogs,

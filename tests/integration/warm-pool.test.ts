@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { clusterPorts, listeningPorts, processesUnder } from '../../src/server/cluster/host-census.ts';
+import { clusterPorts, portsStillHeld, processesUnder } from '../../src/server/cluster/host-census.ts';
 import { apiServerReady, loadKubeConfig } from '../../src/server/cluster/kube.ts';
 import { pathExists, waitUntil } from '../../src/server/cluster/runtime.ts';
 import type { ClusterInfo, CreateClusterOptions } from '../../src/server/cluster/types.ts';
@@ -43,12 +43,11 @@ async function clusterDirs(workDir: string): Promise<string[]> {
   return readdir(join(workDir, 'clusters')).catch(() => []);
 }
 
-/** Nothing of `workDir` left: no process names it, no cluster dir, none of `ports` listening. */
+/** Nothing of `workDir` left: no process names it, no cluster dir, none of `ports` held by us (or by no one visible). */
 async function expectNothingLeft(workDir: string, ports: number[]) {
   expect(processesUnder(workDir).map((p) => p.command)).toEqual([]);
   expect(await clusterDirs(workDir)).toEqual([]);
-  const listening = listeningPorts();
-  expect(ports.filter((p) => listening.has(p))).toEqual([]);
+  expect((await portsStillHeld(ports, workDir)).held).toEqual([]);
 }
 
 describe('warm pool', () => {

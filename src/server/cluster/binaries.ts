@@ -23,6 +23,8 @@ export const EMBEDDED_BINARIES = [
   'kubectl',
   'kwok',
   'kwokctl',
+  // Runs kwok-controller and every pod exec in bubblewrap sandboxes (engine/podsandbox).
+  'irlab-pod-sandbox',
 ] as const;
 
 export function engineDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 import { swapAuditPolicy } from './apiserver-restart.ts';
 import { readAuditLog } from './audit-log.ts';
@@ -62,9 +62,11 @@ export class EmbeddedProvider implements ClusterProvider {
   private readonly signalProcess: (pid: number, signal: NodeJS.Signals) => void;
   private readonly kwokctl: Kwokctl;
   private readonly swaps = new Map<string, Promise<void>>();
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(options: EmbeddedProviderOptions = {}) {
     const env = options.env ?? process.env;
+    this.env = env;
     this.runner = options.runner ?? nodeRunner;
     this.clock = options.clock ?? systemClock;
     this.binDir = options.binDir ?? binDir(readEngineVersions(env), env);
@@ -74,12 +76,18 @@ export class EmbeddedProvider implements ClusterProvider {
   }
 
   async available(): Promise<{ ok: boolean; problems: string[] }> {
+    const problems: string[] = [];
     const missing = missingBinaries(this.binDir, EMBEDDED_BINARIES);
-    if (!missing.length) return { ok: true, problems: [] };
-    return {
-      ok: false,
-      problems: [`missing in ${this.binDir}: ${missing.join(', ')}; run \`irlab engine build\` to build them`],
-    };
+    if (missing.length) problems.push(`missing in ${this.binDir}: ${missing.join(', ')}; run \`irlab engine build\` to build them`);
+    // Pods' exec sandboxes (engine/podsandbox) and every pod's userland.
+    const path = (this.env['PATH'] ?? '').split(delimiter).filter(Boolean);
+    if (!path.some((dir) => missingBinaries(dir, ['bwrap']).length === 0)) {
+      problems.push('bubblewrap (bwrap) is not installed; `irlab engine build` installs it (Debian: apt-get install bubblewrap)');
+    }
+    if (missingBinaries('/bin', ['busybox']).length) {
+      problems.push('/bin/busybox is missing; `irlab engine build` installs it (Debian: apt-get install busybox-static)');
+    }
+    return { ok: problems.length === 0, problems };
   }
 
   async create(options: CreateClusterOptions = {}): Promise<ClusterInfo> {

@@ -4,7 +4,7 @@
 // listening. Used to reap orphans after a crash, and by the benchmark and
 // tests to count what a cluster leaves behind.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 import { processState } from './runtime.ts';
 
@@ -17,6 +17,15 @@ export interface HostProcess {
 function readProc(pid: number, file: string): string {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A file's text, or '' when it cannot be read. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
   } catch {
     return '';
   }
@@ -96,31 +105,74 @@ export function processStartTicks(pid: number): number | null {
   return Number(fields[19] ?? 0);
 }
 
-/** TCP ports in LISTEN state on this machine (IPv4 and IPv6). */
-export function listeningPorts(): Set<number> {
-  const ports = new Set<number>();
+/**
+ * TCP ports in LISTEN state on this machine (IPv4 and IPv6), each with the
+ * pids holding the listening socket (empty when no visible process holds it).
+ */
+export function listeningPortOwners(): Map<number, number[]> {
+  const byInode = new Map<string, number>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
+    for (const line of readText(file).split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && cols[9]) byInode.set(cols[9], Number.parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  const owners = new Map<number, number[]>([...byInode.values()].map((port) => [port, []]));
+  for (const pid of allPids()) {
+    let fds: string[];
     try {
-      text = readFileSync(file, 'utf8');
+      fds = readdirSync(`/proc/${pid}/fd`);
     } catch {
       continue;
     }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A') ports.add(Number.parseInt(cols[1]!.split(':')[1]!, 16));
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const port = byInode.get(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
+      if (port !== undefined && !owners.get(port)!.includes(pid)) owners.get(port)!.push(pid);
     }
   }
-  return ports;
+  return owners;
+}
+
+/**
+ * Of `ports` (which a cluster under `dir` used), those still listening and
+ * held by a process of `dir` or by no visible process. A port that another
+ * user's process has since bound (this machine is shared) is not ours. A
+ * holder can exit between reading the socket table and reading its fds, so a
+ * port without a visible holder counts only if it still has none after
+ * `recheckMs`.
+ */
+export async function portsStillHeld(
+  ports: Iterable<number>,
+  dir: string,
+  recheckMs = 1_000,
+): Promise<{ held: number[]; reusedByOthers: number[] }> {
+  const scan = () => {
+    const owners = listeningPortOwners();
+    const ours = new Set(processesUnder(dir).map((p) => p.pid));
+    const listening = [...new Set(ports)].filter((port) => owners.has(port));
+    const held = listening.filter((port) => owners.get(port)!.length === 0 || owners.get(port)!.some((pid) => ours.has(pid)));
+    return { held, reusedByOthers: listening.filter((port) => !held.includes(port)) };
+  };
+  const first = scan();
+  if (!first.held.length) return first;
+  await new Promise((resolve) => setTimeout(resolve, recheckMs));
+  const second = scan();
+  return { held: second.held.filter((port) => first.held.includes(port)), reusedByOthers: second.reusedByOthers };
+}
+
+/** TCP ports in LISTEN state on this machine. */
+export function listeningPorts(): Set<number> {
+  return new Set(listeningPortOwners().keys());
 }
 
 /** The TCP ports a cluster's components listen on, from kwokctl's saved configuration. */
 export function clusterPorts(clusterDir: string): number[] {
-  let text: string;
-  try {
-    text = readFileSync(`${clusterDir}/kwok.yaml`, 'utf8');
-  } catch {
-    return [];
-  }
+  const text = readText(`${clusterDir}/kwok.yaml`);
   return [...new Set([...text.matchAll(/(?:port|Port): (\d+)\s*$/gm)].map((m) => Number(m[1])))].sort();
 }

@@ -10,8 +10,8 @@
 // pool). Exec and Logs carry an ownerReference to their pod, so the garbage
 // collector removes them with it; the runtime removes the tree.
 
-import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 import {
   ApiException,
@@ -26,7 +26,6 @@ import {
 
 import { loadKubeConfig } from './kube.ts';
 import { mkdirInside, podPaths, writeDefaultTree, BUSYBOX } from './pod-tree.ts';
-import { pathExists } from './runtime.ts';
 import type { ClusterInfo } from './types.ts';
 
 const GROUP = 'kwok.x-k8s.io';
@@ -78,6 +77,8 @@ export class PodRuntime {
   /** Pods prepared (by uid) → the promise of their preparation. */
   private readonly prepared = new Map<string, Promise<void>>();
   private rewatch: NodeJS.Timeout | undefined;
+  /** Work on one pod name at a time: a recreated pod's tree must not race its predecessor's removal. */
+  private readonly byName = new Map<string, Promise<unknown>>();
 
   private constructor(cluster: ClusterInfo, options: PodRuntimeOptions) {
     this.cluster = cluster;
@@ -98,7 +99,7 @@ export class PodRuntime {
     const informer = makeInformer(this.kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
     informer.on('add', (pod) => this.track(pod));
     informer.on('update', (pod) => this.track(pod));
-    informer.on('delete', (pod) => void this.forget(pod));
+    informer.on('delete', (pod) => void this.serial(pod, () => this.forget(pod)).catch(() => undefined));
     informer.on('error', () => {
       if (this.stopped) return;
       this.rewatch = setTimeout(() => void informer.start().catch(() => undefined), this.options.rewatchMs ?? 1_000);
@@ -110,7 +111,7 @@ export class PodRuntime {
   private track(pod: V1Pod): void {
     const uid = pod.metadata?.uid;
     if (!uid || this.stopped || this.prepared.has(uid) || pod.metadata?.deletionTimestamp) return;
-    const work = this.prepare(pod).catch((err: unknown) => {
+    const work = this.serial(pod, () => this.prepare(pod)).catch((err: unknown) => {
       this.prepared.delete(uid);
       const error = new Error(`pod runtime ${this.cluster.name}: ${pod.metadata?.namespace}/${pod.metadata?.name}: ${(err as Error).message}`);
       (this.options.onError ?? ((e: Error) => console.error(e.message)))(error);
@@ -118,13 +119,26 @@ export class PodRuntime {
     this.prepared.set(uid, work);
   }
 
+  private serial<T>(pod: V1Pod, work: () => Promise<T>): Promise<T> {
+    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    const next = (this.byName.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.byName.set(key, next);
+    void next.finally(() => this.byName.get(key) === next && this.byName.delete(key)).catch(() => undefined);
+    return next;
+  }
+
   private async prepare(pod: V1Pod): Promise<void> {
     const name = pod.metadata?.name ?? '';
     const namespace = pod.metadata?.namespace ?? '';
+    const uid = pod.metadata?.uid ?? '';
     const paths = podPaths(this.cluster.dir, namespace, name);
-    if (!(await pathExists(paths.prepared))) {
+    const preparedFor = await readFile(paths.prepared, 'utf8').catch(() => undefined);
+    if (preparedFor !== uid) {
+      // A tree left by an earlier pod of the same name (recreated faster than its
+      // delete was handled) is not this pod's: start from scratch.
+      if (preparedFor !== undefined) await rm(dirname(paths.rootfs), { recursive: true, force: true });
       await writeDefaultTree(paths.rootfs, { name, namespace, ip: pod.status?.podIP }, this.options.busybox ?? BUSYBOX);
-      await (await open(paths.prepared, 'w')).close();
+      await writeFile(paths.prepared, uid);
     }
     const logsDir = await mkdirInside(this.cluster.dir, join('pod-logs', namespace, name));
     for (const c of pod.spec?.containers ?? []) await (await open(join(logsDir, `${c.name}.log`), 'a')).close();
@@ -147,11 +161,10 @@ export class PodRuntime {
 
   private async forget(pod: V1Pod): Promise<void> {
     const { uid = '', name = '', namespace = '' } = pod.metadata ?? {};
-    await this.prepared.get(uid)?.catch(() => undefined);
     this.prepared.delete(uid);
-    // A pod of the same name may already be back (a bare pod recreated): keep its tree.
-    const again = this.informer?.list(namespace).some((p) => p.metadata?.name === name && p.metadata.uid !== uid);
-    if (again || this.stopped) return;
+    // Only this pod's own tree: a pod of the same name may already be back with its own.
+    const preparedFor = await readFile(podPaths(this.cluster.dir, namespace, name).prepared, 'utf8').catch(() => undefined);
+    if (this.stopped || (preparedFor !== undefined && preparedFor !== uid)) return;
     await rm(join(this.cluster.dir, 'pods', namespace, name), { recursive: true, force: true });
     await rm(join(this.cluster.dir, 'pod-logs', namespace, name), { recursive: true, force: true });
   }

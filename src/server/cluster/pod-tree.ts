@@ -21,7 +21,7 @@ export function podPaths(clusterDir: string, namespace: string, pod: string) {
   return {
     /** Host directory that is `/` inside the pod. */
     rootfs: join(clusterDir, 'pods', namespace, pod, 'rootfs'),
-    /** Marker outside the tree (learners cannot touch it): the default tree was written. */
+    /** Outside the tree (learners cannot touch it): the uid of the pod whose default tree was written. */
     prepared: join(clusterDir, 'pods', namespace, pod, 'prepared'),
     /** Container logs in CRI format, `<container>.log`; kwok-controller reads them for `kubectl logs`. */
     logs: join(clusterDir, 'pod-logs', namespace, pod),
