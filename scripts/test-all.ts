@@ -66,7 +66,10 @@ function readJson(file: string): Record<string, unknown> | undefined {
   return existsSync(full) ? (JSON.parse(readFileSync(full, 'utf8')) as Record<string, unknown>) : undefined;
 }
 
-// Count tests from the runners' own JSON reports; a stage that produced none counts as one failure.
+// Count tests from the runners' own JSON reports. A runner can exit non-zero with a report that
+// counts no failed test (an unhandled error, a web server that never started): that stage, like
+// one that produced no report, counts as one failure, so the closing line never reads "0 failed"
+// over a red run.
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -76,6 +79,7 @@ for (const stage of ['unit', 'integration']) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
+    if (outcome.get(stage) === 'failed' && report.numFailedTests === 0) failed += 1;
   } else if (outcome.get(stage) === 'failed') failed += 1;
   else if (outcome.get(stage) === 'skipped') skipped += 1;
 }
@@ -84,6 +88,7 @@ if (e2e) {
   passed += e2e.stats.expected;
   failed += e2e.stats.unexpected + e2e.stats.flaky;
   skipped += e2e.stats.skipped;
+  if (outcome.get('e2e') === 'failed' && e2e.stats.unexpected + e2e.stats.flaky === 0) failed += 1;
 } else if (outcome.get('e2e') === 'failed') failed += 1;
 // Checks that are not test runners (typecheck, lint, build...) count as one test each.
 for (const [name, result] of outcome) {
