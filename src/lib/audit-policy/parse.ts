@@ -5,9 +5,10 @@
  * (reported here as warnings) while a value of the wrong JSON type refuses the whole file. Every
  * problem is collected, with its path and line, where the API server stops at the first.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { AuditLevel, AuditPolicy, AuditStage, GroupResources, PolicyProblem, PolicyRule } from './types.ts';
 import { editDistance } from '../edit-distance.ts';
+import { yamlPosition } from '../yaml-position.ts';
 
 type Path = readonly PropertyKey[];
 
@@ -82,7 +83,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
       hint: 'keep the policy in one document (remove the extra "---")',
     });
   }
-  const locate: Locator = doc ? (path, keyOnly) => locateNode(doc, lines, path, keyOnly) : noLocation;
+  const locate: Locator = doc ? (path, keyOnly) => yamlPosition(doc, lines, path, keyOnly) : noLocation;
   if (syntax.length > 0) return { problems, locate };
   const value: unknown = doc ? doc.toJS({ maxAliasCount: 1000 }) : null;
   const decoded = decodePolicy(value, locate);
@@ -257,32 +258,4 @@ function describe(value: unknown): string {
   if (value instanceof Date) return 'a date';
   if (typeof value === 'object') return 'a mapping';
   return `a ${typeof value} (${String(value)})`;
-}
-
-
-/** Position of the node at `path`, or of its nearest existing ancestor. */
-function locateNode(doc: Document, lines: LineCounter, path: Path, keyOnly = false): { line?: number; column?: number } {
-  let node: unknown = doc.contents;
-  let range = (node as { range?: number[] } | null)?.range;
-  for (const segment of path) {
-    let next: unknown;
-    let keyRange: number[] | undefined;
-    if (isMap(node)) {
-      // The last of duplicated keys is the one in force.
-      const pair = node.items.findLast((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment);
-      if (pair) {
-        next = pair.value;
-        keyRange = (pair.key as { range?: number[] }).range;
-      }
-    } else if (isSeq(node) && typeof segment === 'number') {
-      next = node.items[segment];
-    }
-    if (next === undefined && keyRange === undefined) break;
-    node = next;
-    const nodeRange = (next as { range?: number[] } | null)?.range;
-    range = keyOnly || !nodeRange ? (keyRange ?? nodeRange) : nodeRange;
-  }
-  if (!range) return {};
-  const pos = lines.linePos(range[0] ?? 0);
-  return { line: pos.line, column: pos.col };
 }

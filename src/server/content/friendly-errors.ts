@@ -3,9 +3,10 @@
  * messages a person can act on: every problem at once, each with file, line, path, what is
  * wrong and how to fix it. Starlight-style: never stop at the first error.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { editDistance } from '../../lib/edit-distance.ts';
+import { yamlPosition } from '../../lib/yaml-position.ts';
 
 export { editDistance };
 
@@ -62,31 +63,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Position of the node at `path`, or of its nearest existing ancestor. */
-export function locate(located: LocatedYaml | undefined, path: readonly PropertyKey[], keyOnly = false) {
+/** Position of the node at `path` in a located file, or of its nearest existing ancestor. */
+export function locate(located: LocatedYaml | undefined, path: readonly PropertyKey[], keyOnly = false): { line?: number; column?: number } {
   if (!located) return {};
-  let node: unknown = located.doc.contents;
-  let range: readonly number[] | null | undefined = (node as { range?: number[] } | null)?.range;
-  for (const segment of path) {
-    let next: unknown;
-    let keyRange: readonly number[] | null | undefined;
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === segment);
-      if (pair) {
-        next = pair.value;
-        keyRange = (pair.key as { range?: number[] }).range;
-      }
-    } else if (isSeq(node) && typeof segment === 'number') {
-      next = node.items[segment];
-    }
-    if (next === undefined && keyRange === undefined) break;
-    node = next;
-    const nodeRange = (next as { range?: number[] } | null)?.range;
-    range = keyOnly || !nodeRange ? (keyRange ?? nodeRange) : nodeRange;
-  }
-  if (!range) return {};
-  const pos = located.lines.linePos(range[0] ?? 0);
-  return { line: pos.line + located.lineOffset, column: pos.col };
+  const { line, column } = yamlPosition(located.doc, located.lines, path, keyOnly);
+  return line === undefined ? {} : { line: line + located.lineOffset, column };
 }
 
 
