@@ -14,7 +14,7 @@ import { binDir, cacheRoot, EMBEDDED_BINARIES, missingBinaries, readEngineVersio
 import { createEmbeddedCluster, isPortConflict } from './embedded-create.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
 import { clusterPaths, deleteClusterArgs, Kwokctl, readPids, type ClusterPaths } from './kwokctl.ts';
-import { nodeRunner, pathExists as exists, processState, systemClock, waitUntil, type Clock, type Runner } from './runtime.ts';
+import { nodeRunner, pathExists as exists, processState, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
 import {
   ClusterError,
   type AuditEvent,
@@ -25,12 +25,7 @@ import {
   type CreateClusterOptions,
 } from './types.ts';
 
-export interface EmbeddedProviderOptions {
-  runner?: Runner;
-  clock?: Clock;
-  env?: NodeJS.ProcessEnv;
-  /** Directory with the engine binaries; default <cache>/bin/<k8s-version>. */
-  binDir?: string;
+export interface EmbeddedProviderOptions extends ProviderRuntimeOptions {
   /** KWOK_WORKDIR; default <cache>/kwok. Clusters live in <workDir>/clusters/<name>. */
   workDir?: string;
   signalProcess?: (pid: number, signal: NodeJS.Signals) => void;

@@ -14,7 +14,7 @@ import { checkClusterName, randomClusterName } from './embedded-provider.ts';
 import { kindClusterConfigYaml } from './kind-config.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
 import { lastLines } from './kwokctl.ts';
-import { nodeRunner, pathExists as exists, systemClock, waitUntil, type Clock, type Runner } from './runtime.ts';
+import { nodeRunner, pathExists as exists, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
 import { runSteps } from './steps.ts';
 import {
   AuditPolicyRejectedError,
@@ -27,11 +27,7 @@ import {
   type CreateClusterOptions,
 } from './types.ts';
 
-export interface KindProviderOptions {
-  runner?: Runner;
-  clock?: Clock;
-  env?: NodeJS.ProcessEnv;
-  binDir?: string;
+export interface KindProviderOptions extends ProviderRuntimeOptions {
   /** Where cluster dirs (config, policy, logs, kubeconfig) go; default <cache>/kind. */
   stateDir?: string;
   nodeImage?: string;

@@ -142,6 +142,15 @@ export async function waitUntil(
   }
 }
 
+/** What every provider is handed so tests can swap the outside world: commands, time, env, binaries. */
+export interface ProviderRuntimeOptions {
+  runner?: Runner;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  /** Directory with the engine binaries; default <cache>/bin/<k8s-version>. */
+  binDir?: string;
+}
+
 export type ProcessState = 'running' | 'zombie' | 'gone';
 
 /**
