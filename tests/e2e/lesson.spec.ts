@@ -132,3 +132,14 @@ test('an unknown lesson is a 404 with a way back', async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('link', { name: 'lesson list' })).toBeVisible();
 });
+
+test('the lesson page leads to every other lab and quiz written for it', async ({ page }) => {
+  await page.goto(LESSON);
+  const lab = page.getByRole('link', { name: 'Revoke a leaked CI token' });
+  await expect(lab).toHaveAttribute('href', '/labs/leaked-ci-token');
+  await page.getByRole('link', { name: 'Leaked CI token: a stolen service-account token used from outside' }).click();
+  await expect(page).toHaveURL(/\/quizzes\/leaked-ci-token$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Quiz' })).toBeVisible();
+  await page.getByRole('button', { name: 'Start the quiz' }).click();
+  await expect(page.locator('[data-question]')).toHaveCount(5);
+});

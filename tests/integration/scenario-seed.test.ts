@@ -76,6 +76,14 @@ describe.each(SEEDS.map((seed, i) => [seed, i] as const))('seed %s', (_seed, i) 
     expect(s().key.bindingsCreated).toEqual([{ name: s().key.params.bindingName, role: 'cluster-admin', subjects: ['system:serviceaccount:production:web-app'] }]);
   });
 
+  it('keeps the stolen legacy token in the answer key, the very token the attacker used', async () => {
+    const [credential, ...others] = s().key.tokenCredentials ?? [];
+    expect(others).toEqual([]);
+    expect(credential).toMatchObject({ secret: 'ci/deployer-token', username: 'system:serviceaccount:ci:deployer' });
+    const planted = await readFile(path.join(podDir(s().cluster.dir, s().key.compromisedPod.namespace, s().key.compromisedPod.name).rootfs, 'tmp/ci.token'), 'utf8');
+    expect(planted.trim()).toBe(credential!.token);
+  });
+
   it('shows pod exec abuse in production and a pod created in kube-system by a non-admin', () => {
     const exec = byAttacker(s()).find((e) => e.objectRef?.subresource === 'exec');
     expect(exec).toMatchObject({ verb: 'create', objectRef: { resource: 'pods', namespace: 'production' } });

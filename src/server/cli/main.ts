@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
 import { POLICY_USAGE, policyCommand } from '../audit-policy/cli.ts';
+import { DEV_USAGE, devCommand } from './dev.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -27,10 +28,12 @@ Usage:
   irlab cluster create|list|delete|audit|audit-policy|health ...
                                              short-lived real clusters (irlab cluster help)
   irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
-  irlab test <lab> [--step N] | --all        prove a lab on a fresh cluster: checks fail untouched, pass after the reference solution
+  irlab test <lab> [--step N] [--skip-step N] | --all
+                                             prove a lab on a fresh cluster: checks fail untouched, pass after the reference solution
 ${QUERY_USAGE}
   irlab new scenario|lab|quiz <slug> [--scenario S] [--lesson L]
                                              scaffold a working example to edit
+${DEV_USAGE}
   irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab and quiz files (default: schemas/)
 ${POLICY_USAGE}
   irlab help                                 this text
@@ -88,6 +91,7 @@ const commands: Record<string, Command> = {
     for (const file of files) console.log(`wrote ${path.relative(process.cwd(), file)}`);
     return 0;
   },
+  dev: (args) => devCommand(args),
   query: (args) => queryCommand(args),
   detect: (args) => detectCommand(args),
   policy: (args) => policyCommand(args),

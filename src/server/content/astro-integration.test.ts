@@ -3,23 +3,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { contentValidation } from './astro-integration.ts';
+import { contentValidation, watchedDirOf } from './astro-integration.ts';
 
 type SetupHook = (options: unknown) => Promise<void>;
 
 // The hook Astro runs before every build and dev start: bad content must stop it with every
 // problem listed.
 describe('content validation integration', () => {
-  async function runSetup(files: Record<string, string>) {
+  async function runSetup(files: Record<string, string>, extra: Record<string, unknown> = {}) {
     const root = await mkdtemp(path.join(tmpdir(), 'irlab-astro-'));
     const dir = path.join(root, 'src/content/lessons');
     await mkdir(dir, { recursive: true });
     for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
     const infos: string[] = [];
+    const errors: string[] = [];
     const hook = contentValidation().hooks['astro:config:setup'] as unknown as SetupHook;
     try {
-      await hook({ config: { root: pathToFileURL(`${root}/`) }, logger: { info: (m: string) => infos.push(m) } });
-      return { infos };
+      await hook({ config: { root: pathToFileURL(`${root}/`) }, logger: { info: (m: string) => infos.push(m), error: (m: string) => errors.push(m) }, ...extra });
+      return { infos, errors };
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -41,5 +42,23 @@ describe('content validation integration', () => {
   it('lets valid content through', async () => {
     const { infos } = await runSetup({});
     expect(infos).toEqual(['content ok: 0 lessons, 0 scenarios, 0 quizzes, 0 labs']);
+  });
+
+  it('under astro dev, prints every problem instead of stopping, and adds the reload plugin', async () => {
+    const plugins: unknown[] = [];
+    const { errors } = await runSetup(
+      { 'one.mdx': '---\ncode: L1\ntitle: Broken one\nsummary: too short\n---\n' },
+      { command: 'dev', updateConfig: (config: { vite: { plugins: unknown[] } }) => plugins.push(...config.vite.plugins) },
+    );
+    expect(errors.join('\n')).toMatch(/content is invalid \(\d+ problems?\):[\s\S]*src\/content\/lessons\/one.mdx/);
+    expect(plugins).toMatchObject([{ name: 'irlab:content-reload', apply: 'serve' }]);
+  });
+
+  it('watches labs, scenarios and quizzes at the top of the project only', () => {
+    expect(watchedDirOf('/p', '/p/labs/x/lab.yaml')).toBe('labs');
+    expect(watchedDirOf('/p', '/p/scenarios/x/pod-files/tmp/a')).toBe('scenarios');
+    expect(watchedDirOf('/p', '/p/quizzes/q.yaml')).toBe('quizzes');
+    expect(watchedDirOf('/p', '/p/src/labs/x.ts')).toBeUndefined();
+    expect(watchedDirOf('/p', '/other/labs/x/lab.yaml')).toBeUndefined();
   });
 });

@@ -34,6 +34,24 @@ export async function testCommand(
     io.err(`usage: irlab test <lab> [--step N] [--skip-step N] | irlab test --all\nlabs: ${labs.map((l) => l.slug).join(', ') || 'none'}\n`);
     return 2;
   }
+  // A step number outside the lab would silently test nothing (a skipped step that never comes).
+  const most = Math.min(...chosen.map((l) => l.lab.steps.length));
+  const stepFlags: { step?: number; 'skip-step'?: number } = {};
+  for (const flag of ['step', 'skip-step'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > most) {
+      io.err(`irlab test: --${flag} ${text}: give a step number from 1 to ${most}\n`);
+      return 2;
+    }
+    stepFlags[flag] = n;
+  }
+  const { step: untilStep, 'skip-step': skipStep } = stepFlags;
+  if (untilStep !== undefined && skipStep !== undefined && skipStep > untilStep) {
+    io.err(`irlab test: --skip-step ${skipStep} comes after --step ${untilStep}, so nothing would be skipped\n`);
+    return 2;
+  }
   const provider = io.provider ?? new EmbeddedProvider();
   let failed = 0;
   for (const lab of chosen) {
@@ -41,8 +59,8 @@ export async function testCommand(
     const rows = await testLab(lab, {
       root,
       provider,
-      ...(values.step ? { untilStep: Number(values.step) } : {}),
-      ...(values['skip-step'] ? { skipStep: Number(values['skip-step']) } : {}),
+      ...(untilStep !== undefined ? { untilStep } : {}),
+      ...(skipStep !== undefined ? { skipStep } : {}),
       onRow: (row) => io.out(`${formatRows([row])}\n`),
     });
     const bad = rows.filter((r) => !r.ok);

@@ -34,7 +34,8 @@ export function getLabService(clusters: ClusterSource = defaultClusterSource()):
   service ??= labService({
     store: getStore(),
     root: contentRoot(),
-    labs: () => (labs ??= loadLabs(contentRoot())),
+    // `irlab dev` sets IRLAB_CONTENT_LIVE so that a saved lab.yaml is served on the next request.
+    labs: () => (process.env.IRLAB_CONTENT_LIVE === '1' ? loadLabs(contentRoot()) : (labs ??= loadLabs(contentRoot()))),
     clusters,
     workspaceOf: workspaceUnder(dataDir()),
     renderMarkdown: async (markdown) => marked.parse(markdown, { async: true }),

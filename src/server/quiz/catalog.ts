@@ -31,8 +31,10 @@ export async function loadCatalog(root: string): Promise<QuizCatalog> {
 
 let runtime: Promise<QuizCatalog> | undefined;
 
-/** The running server's catalog: content under `IRLAB_ROOT` (default: the working directory), read once. */
+/** The running server's catalog: content under `IRLAB_ROOT` (default: the working directory), read once (per request under `irlab dev`). */
 export function getCatalog(): Promise<QuizCatalog> {
+  // `irlab dev` sets IRLAB_CONTENT_LIVE: a saved quiz is served on the next request.
+  if (process.env.IRLAB_CONTENT_LIVE === '1') return loadCatalog(process.env.IRLAB_ROOT || process.cwd());
   runtime ??= loadCatalog(process.env.IRLAB_ROOT || process.cwd()).catch((error: unknown) => {
     runtime = undefined;
     throw error;

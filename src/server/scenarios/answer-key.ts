@@ -42,6 +42,10 @@ export interface AnswerKey {
   secretsRead: string[];
   namespacesEnumerated: string[];
   stolenTokens: Array<{ secret: string; username: string }>;
+  /** Every legacy token (`secretToken` identity) the attacker used, with the token itself, so a
+   * check can ask the API server (TokenReview) whether it still authenticates. Keys written
+   * before this field existed lack it. */
+  tokenCredentials?: Array<{ secret: string; username: string; token: string }>;
   bindingsCreated: Array<{ name: string; role: string; subjects: string[] }>;
   execs: Array<{ namespace: string; pod: string; command: string[] }>;
   podsCreated: Array<{ namespace: string; name: string; images: string[] }>;
@@ -89,6 +93,8 @@ export function buildAnswerKey(input: {
   logLines: number;
   /** Username behind each stolen token secret (`namespace/name`). */
   tokenOwners: Record<string, string>;
+  /** The `secretToken` credentials the attacker's steps used. */
+  tokenCredentials?: NonNullable<AnswerKey['tokenCredentials']>;
   reachableSecrets: AnswerKey['reachableSecrets'];
   now: Date;
 }): AnswerKey {
@@ -138,6 +144,7 @@ export function buildAnswerKey(input: {
         const secret = `${o.request.namespace}/${o.request.name}`;
         return { secret, username: input.tokenOwners[secret] ?? '' };
       }),
+    tokenCredentials: input.tokenCredentials ?? [],
     bindingsCreated: malicious
       .filter((o) => ok(o) && o.request.verb === 'create' && o.request.kind.endsWith('RoleBinding'))
       .map((o) => {

@@ -152,6 +152,10 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
       .filter(([, identity]) => identity.secretToken)
       .map(([name, identity]) => [identity.secretToken!, identities[name]?.username ?? '']),
   );
+  const usedByAttacker = new Set(malicious.map((o) => o.step.as));
+  const tokenCredentials = Object.entries(scenario.identities)
+    .filter(([name, identity]) => identity.secretToken && usedByAttacker.has(name) && identities[name]?.token)
+    .map(([name, identity]) => ({ secret: identity.secretToken!, username: identities[name]!.username, token: identities[name]!.token! }));
   const answerKey = buildAnswerKey({
     scenario: slug,
     seed: options.seed,
@@ -163,6 +167,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     files,
     logLines: logLines.length,
     tokenOwners,
+    tokenCredentials,
     reachableSecrets: reachable,
     now: now(),
   });

@@ -27,7 +27,7 @@ const judges: Record<string, Judge> = {
   identity: (answer, key) => {
     const expected = `system:serviceaccount:${key.compromisedPod.namespace}:${key.compromisedPod.serviceAccount}`;
     const passed = normalizeIdentity(answer) === expected;
-    return { id: 'identity', passed, message: passed ? 'right: the compromised pod\'s service account' : 'not the identity the attack started from: filter the audit log by the compromised pod\'s source IP and read user.username' };
+    return { id: 'identity', passed, message: passed ? 'right: the service account the attack ran as' : 'not the identity the attack started from: find the attacker\'s first requests (their source IP, user agent) and read user.username' };
   },
   secrets: (answer, key) => {
     const expected = key.secretsRead.filter((s) => !s.endsWith('/*'));
@@ -66,7 +66,7 @@ const judges: Record<string, Judge> = {
     const missing = expected.filter((ip) => !given.has(ip));
     const extra = [...given].filter((ip) => !expected.includes(ip));
     const passed = missing.length === 0 && extra.length === 0;
-    return { id: 'source-ips', passed, message: passed ? 'right: the pod\'s address and the outside address' : `${missing.length} attacker address(es) missing, ${extra.length} address(es) not the attacker's (the first entry of sourceIPs is the client)` };
+    return { id: 'source-ips', passed, message: passed ? 'right: every address the attacker\'s requests came from' : `${missing.length} attacker address(es) missing, ${extra.length} address(es) not the attacker's (the first entry of sourceIPs is the client)` };
   },
   'first-request': (answer, key) => {
     const given = Date.parse(answer.trim());

@@ -5,7 +5,8 @@ import { eradicationCheck } from './eradication.ts';
 import { evidenceCheck } from './evidence.ts';
 import { investigationCheck } from './investigation.ts';
 import { quarantineCheck } from './quarantine.ts';
+import { tokenRevocationCheck } from './token-revocation.ts';
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [auditPolicyCheck, quarantineCheck, evidenceCheck, investigationCheck, eradicationCheck].map((check) => [check.name, check]),
+  [auditPolicyCheck, quarantineCheck, evidenceCheck, investigationCheck, eradicationCheck, tokenRevocationCheck].map((check) => [check.name, check]),
 );

@@ -1,0 +1,31 @@
+/**
+ * Every lab and quiz written for a lesson, for the lesson page: an instructor's new lab or quiz
+ * shows up there as soon as its file names the lesson, with no page to edit. Read through the
+ * validators, so the page lists only what `irlab validate` accepts.
+ */
+import { validateLabs } from '../lab/labs.ts';
+import { validateScenarios } from '../scenarios/load.ts';
+import { validateLessons } from './lessons.ts';
+import { validateQuizzes } from './quizzes.ts';
+
+export interface LessonActivity {
+  slug: string;
+  title: string;
+  summary: string;
+  href: string;
+}
+
+export async function lessonActivities(lesson: string, root = process.env.IRLAB_ROOT || process.cwd()): Promise<{ labs: LessonActivity[]; quizzes: LessonActivity[] }> {
+  const lessons = await validateLessons(root);
+  const scenarios = await validateScenarios(root);
+  const { labs } = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  const { quizzes } = await validateQuizzes(root, lessons.lessons);
+  return {
+    labs: labs
+      .filter((l) => l.lab.lesson === lesson)
+      .map((l) => ({ slug: l.slug, title: l.lab.title, summary: l.lab.summary, href: `/labs/${l.slug}` })),
+    quizzes: quizzes
+      .filter((q) => q.data.lesson === lesson)
+      .map((q) => ({ slug: q.slug, title: q.data.title, summary: q.data.description ?? '', href: `/quizzes/${q.slug}` })),
+  };
+}
