@@ -280,3 +280,11 @@ export interface DrillReport {
   toImprove: string[];
   generatedAt: string;
 }
+
+/** NIST SP 800-61 (rev. 2) phases by the ids drill.yaml uses, as ScoreRow.phase and reports show them. */
+export const NIST_PHASE_LABELS: Record<string, string> = {
+  preparation: 'Preparation',
+  'detection-analysis': 'Detection & Analysis',
+  'containment-eradication-recovery': 'Containment, Eradication & Recovery',
+  'post-incident': 'Post-Incident Activity',
+};
