@@ -52,6 +52,8 @@ export interface DrillServiceOptions {
   runtime: DrillRuntime;
   now?: () => number;
   terminals?: DrillTerminals;
+  /** Drills not ended at once (each holds a cluster); default 10. */
+  maxLive?: number;
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -231,6 +233,7 @@ export function drillService(options: DrillServiceOptions) {
 
     async create(input: { scenario: string; title?: string; durationMinutes: number; roles: string[] }): Promise<{ drill: DrillView; facilitatorToken: string }> {
       const loaded = await loadedOf(input.scenario);
+      if (repo.liveDrills().length >= (options.maxLive ?? 10)) throw new DrillError(`this server runs at most ${options.maxLive ?? 10} drills at once: end one first`, 429);
       if (!Number.isFinite(input.durationMinutes) || input.durationMinutes < 1 || input.durationMinutes > 480) throw new DrillError('durationMinutes must be a number from 1 to 480');
       const roles = [...new Set(input.roles.map((r) => String(r).trim()).filter(Boolean))];
       if (roles.length === 0 || roles.length > 12 || roles.some((r) => r.length > 40)) throw new DrillError('give 1 to 12 roles of at most 40 characters each');
