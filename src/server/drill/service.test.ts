@@ -81,7 +81,7 @@ describe('drill service', () => {
 
     const facilitator = await s.view(id, fac);
     expect(facilitator.facilitator).toBe(true);
-    expect(facilitator.upcomingInjects?.map((i) => i.id)).toEqual(['brief', 'soc-alert', 'escalate', 'management', 'persistence', 'legal', 'wrap-up']);
+    expect(facilitator.upcomingInjects?.map((i) => i.id)).toEqual(['brief', 'soc-alert', 'escalate', 'management', 'persistence', 'payments-again', 'legal', 'wrap-up']);
     expect(facilitator.upcomingInjects?.find((i) => i.id === 'escalate')).toMatchObject({ conditional: true, attack: true, atMs: minutes(3) });
 
     const participant = JSON.stringify(await s.view(id, alice));
@@ -135,7 +135,7 @@ describe('drill service', () => {
     expect(view.clock.elapsedMs).toBe(minutes(3));
     expect(view.log.map((e) => e.kind)).toContain('attack');
     expect(script.attacks).toEqual([['get Secret', 'create ClusterRoleBinding']]);
-    expect(view.upcomingInjects?.map((i) => i.id)).toEqual(['management', 'persistence', 'legal', 'wrap-up']);
+    expect(view.upcomingInjects?.map((i) => i.id)).toEqual(['management', 'persistence', 'payments-again', 'legal', 'wrap-up']);
   });
 
   it('skips a conditional attack when its step passes at fire time, and fires a scripted inject early on request', async () => {
