@@ -108,6 +108,11 @@ describe('drill service', () => {
     const seqs = (await s.view(id, fac)).log.map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     await expect(s.join('NOPE00', 'lrn_x', 'Eve', 'Containment')).rejects.toMatchObject({ status: 404 });
+    // Watching a terminal read-only: only someone in the same drill.
+    expect(s.canWatch(bob.learnerId, `drill:${id}`)).toBe(true);
+    expect(s.canWatch(bob.learnerId, 'drill:drl_other')).toBe(false);
+    expect(s.canWatch('lrn_outsider', `drill:${id}`)).toBe(false);
+    expect(s.canWatch(bob.learnerId, null)).toBe(false);
   });
 
   it('fires injects on the drill clock: pause stops it, fast-forward jumps it, a live attack runs while contain fails', async () => {
