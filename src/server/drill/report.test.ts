@@ -46,6 +46,7 @@ const input: ReportInput = {
   audit: [
     { at: at(-300), actor: 'system:serviceaccount:production:web-app', role: 'attacker', verb: 'list', resource: 'secrets', namespace: 'production', name: null, status: 200, sourceIP: '10.244.0.7', technique: 'T1613', auditId: 'seed-1' },
     { at: at(131), actor: 'system:serviceaccount:production:web-app', role: 'attacker', verb: 'create', resource: 'clusterrolebindings', namespace: null, name: 'x-ha', status: 201, sourceIP: '10.244.0.7', technique: 'T1098.006', auditId: 'a-1' },
+    { at: at(151), actor: 'Alice', role: 'Incident commander', verb: 'create', resource: 'selfsubjectreviews', namespace: null, name: null, status: 201, sourceIP: '127.0.0.1', technique: null, auditId: 'r-0' },
     { at: at(191), actor: 'Alice', role: 'Incident commander', verb: 'patch', resource: 'pods', namespace: 'production', name: 'web-1', status: 200, sourceIP: '127.0.0.1', technique: null, auditId: 'r-1' },
   ],
   techniques: [{ id: 'T1613', name: 'Container and Resource Discovery' }, { id: 'T1098.006', name: 'Account Manipulation: Additional Container Cluster Roles' }],
@@ -73,7 +74,8 @@ describe('drill report', () => {
     expect(report.timeline.filter((e) => e.kind === 'audit' && e.title.includes('clusterrolebindings'))).toEqual([]); // shown once, from the inject
     expect(report.timeline.find((e) => e.kind === 'command' && e.title.startsWith('kubectl get'))?.phase).toBe('Detection & Analysis');
     expect(report.timeline.find((e) => e.kind === 'command' && e.title.includes('label'))?.phase).toBe('Containment, Eradication & Recovery');
-    expect(report.timeline.find((e) => e.kind === 'audit' && e.actor === 'Alice')?.phase).toBe('Containment, Eradication & Recovery');
+    expect(report.timeline.find((e) => e.kind === 'audit' && e.actor === 'Alice' && e.title.startsWith('patch'))?.phase).toBe('Containment, Eradication & Recovery');
+    expect(report.timeline.find((e) => e.kind === 'audit' && e.actor === 'Alice' && e.title.includes('selfsubjectreviews'))?.phase).toBe('Detection & Analysis'); // kubectl auth whoami reads
     expect(report.timeline.find((e) => e.kind === 'check')?.phase).toBe('Containment, Eradication & Recovery');
   });
 
