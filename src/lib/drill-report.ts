@@ -176,7 +176,7 @@ export function buildReport(input: ReportInput): DrillReport {
   for (const entry of input.log.filter((e) => e.kind === 'attack-skipped')) wentWell.push(`The attacker's scripted move was stopped at ${formatDrillTime(entry.tMs)}: ${entry.body}`);
   if (metrics.attacksLanded > 0) {
     const used = [...new Set(attacks.filter((e) => /allowed/.test(e.body)).map((e) => e.technique?.id).filter(Boolean))];
-    toImprove.push(`The attacker acted ${metrics.attacksLanded} time(s) during the drill before being stopped${used.length ? ` (${used.join(', ')})` : ''}.`);
+    toImprove.push(`The attacker's scripted actions landed ${metrics.attacksLanded} time(s) during the drill${used.length ? ` (${used.join(', ')})` : ''}.`);
   }
   for (const e of input.expectations) (e.met ? wentWell : toImprove).push(`${e.met ? 'Met' : 'Not met'}: ${e.text}`);
   if (metrics.timeToDetectMs === null) toImprove.push('Nobody wrote in the log or typed a command during the drill.');

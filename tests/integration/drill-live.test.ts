@@ -106,6 +106,11 @@ describe('a drill on a real cluster', () => {
 
     await service.post(drillId, alice, 'decision', 'Pod quarantined with a deny-all NetworkPolicy');
     await service.score();
+    // The checks' messages come from the answer key: while the drill runs nobody receives them.
+    const seen = JSON.stringify(await service.view(drillId, alice)) + JSON.stringify(await service.view(drillId, fac));
+    for (const fact of [key.compromisedPod.name, key.bindingsCreated[0]!.name, key.podsCreated[0]!.name, ...key.secretsRead.filter((s) => !s.endsWith('/*'))]) {
+      expect(seen, fact).not.toContain(fact);
+    }
     const view = await service.view(drillId, fac);
     const contain = view.scoreboard.find((r) => r.step === 'contain')!;
     expect(contain.criteria.filter((c) => !c.passed)).toEqual([]);
