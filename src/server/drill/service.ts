@@ -440,7 +440,11 @@ export function drillService(options: DrillServiceOptions) {
           continue;
         }
         let changed = false;
+        const scores = repo.scores(drill.id);
         for (const row of loaded.drill.scoreboard) {
+          // A step's first green is what the scoreboard measures: once green, it is not re-run
+          // (each run reads the cluster and its audit log; ten drills share two cores).
+          if (scores.get(row.step)?.passedAt) continue;
           const result = await options.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id)).catch((error: unknown) => ({
             passed: false, score: 0, criteria: [{ id: 'check-failed', passed: false, message: `the check could not run: ${error instanceof Error ? error.message : String(error)}` }],
           }));
