@@ -9,7 +9,8 @@
  * IRLAB_TERMINAL_CLUSTER (`engine`, the default: a cluster of its own per terminal session from
  * the cluster engine; `none`: a shell without a cluster), IRLAB_TERMINAL_KUBECONFIG (instead,
  * every terminal gets a copy of this kubeconfig), IRLAB_TERMINAL_GRACE_SECONDS (600),
- * IRLAB_TERMINAL_TTL_SECONDS (14400).
+ * IRLAB_TERMINAL_TTL_SECONDS (14400), IRLAB_DRILL_SCORE_SECONDS (10: how often a drill's
+ * scoreboard checks run), IRLAB_DRILL_MAX_LIVE (10: drills not ended at once).
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
