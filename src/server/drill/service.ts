@@ -232,6 +232,7 @@ export function drillService(options: DrillServiceOptions) {
       switch (action) {
         case 'start':
           if (drill.state !== 'lobby') throw new DrillError(`the drill is ${drill.state}; start works in the lobby`, 409);
+          if (drill.clusterStatus === 'preparing') throw new DrillError(`the drill cluster is still being prepared (${drill.clusterMessage}); start once it is ready`, 409);
           repo.setState(id, 'running', running(drill.clock, at), { startedAt: iso() });
           clockEntry('Drill started', 'start');
           break;
