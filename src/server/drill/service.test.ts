@@ -204,6 +204,23 @@ describe('drill service', () => {
     expect((await second.view(id, fac)).log.filter((e) => e.kind === 'inject').length).toBe(titles.length);
   });
 
+  it('reports preparation progress and refuses to start before the cluster is ready', async () => {
+    let finish: (name: string) => void = () => {};
+    script.runtime.prepare = async (_d, _seed, progress) => {
+      progress('seeding: run the timeline...');
+      return new Promise<string>((resolve) => (finish = resolve));
+    };
+    const s = service();
+    const { drill, facilitatorToken } = await s.create({ scenario: 'compromised-web-app', durationMinutes: 10, roles: ['Scribe'] });
+    const fac = { facilitatorToken };
+    expect((await s.view(drill.id, fac)).cluster).toEqual({ status: 'preparing', message: 'seeding: run the timeline...' });
+    await expect(s.control(drill.id, fac, 'start')).rejects.toMatchObject({ status: 409 });
+    finish('drill-cluster-2');
+    await s.prepared(drill.id);
+    expect((await s.view(drill.id, fac)).cluster.status).toBe('ready');
+    expect((await s.control(drill.id, fac, 'start')).state).toBe('running');
+  });
+
   it('marks expectations, ends the drill and builds the report once', async () => {
     const s = service();
     const { id, fac, alice } = await created(s);
