@@ -68,8 +68,8 @@ describe('irlab validate', () => {
 
   it('exits 0 on the project itself', async () => {
     const { stdout } = await run(process.execPath, [bin, 'validate']);
-    expect(stdout).toMatch(/checked \d+ lessons, \d+ scenarios, \d+ quizzes, \d+ labs: all valid/);
-    expect(stdout).not.toMatch(/ 0 (lessons|scenarios|quizzes|labs)/);
+    expect(stdout).toMatch(/checked \d+ lessons, \d+ scenarios, \d+ quizzes, \d+ labs, \d+ drills: all valid/);
+    expect(stdout).not.toMatch(/ 0 (lessons|scenarios|quizzes|labs|drills)/);
   });
 
   it('explains an unknown command', async () => {

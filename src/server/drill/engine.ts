@@ -1,0 +1,140 @@
+/**
+ * The parts of a drill that run by themselves: the inject scheduler (each inject at most once, in
+ * order, its `unless` condition evaluated with the lab checks at fire time, attack steps made as
+ * the attacker) and the scoreboard (the lab steps' checks against the drill cluster; first greens
+ * logged). Driven by the service's injected clock, so units test them without waiting.
+ */
+import type { LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
+import type { DrillInject } from '../../schemas/drill.ts';
+import { offsetMs } from '../../schemas/drill.ts';
+import type { ParamValue } from '../scenarios/params.ts';
+import { fill } from '../scenarios/template.ts';
+import { elapsedAt } from './clock.ts';
+import type { LoadedDrill } from './load.ts';
+import type { DrillRepository, DrillRow, StoredEntry } from './repository.ts';
+import type { DrillRuntime } from './runtime.ts';
+import type { DrillEvent, DrillTerminals } from './service.ts';
+
+export interface EngineContext {
+  repo: DrillRepository;
+  runtime: DrillRuntime;
+  now: () => number;
+  append: (drill: DrillRow, entry: { kind: LogEntryKind; title: string; body: string; author?: LogEntry['author']; detail?: Record<string, unknown> }) => StoredEntry;
+  emit: (id: string, event: DrillEvent) => void;
+  loadedOf: (scenario: string) => Promise<LoadedDrill>;
+  drillOf: (id: string) => DrillRow;
+  terminals: () => DrillTerminals | undefined;
+}
+
+export const terminalOwner = (drillId: string, participantId: string) => `d_${drillId}_${participantId}`;
+
+export function drillEngine(ctx: EngineContext) {
+  const { repo, now, append, emit, loadedOf, drillOf } = ctx;
+  const iso = () => new Date(now()).toISOString();
+  const busy = new Map<string, Promise<void>>();
+
+  /** Runs one inject (scripted or by id), at most once, honouring its condition. */
+  async function fire(id: string, inject: DrillInject, reason: 'scheduled' | 'facilitator'): Promise<void> {
+    if (!repo.claimInject(id, inject.id, iso())) return;
+    const drill = drillOf(id);
+    const loaded = await loadedOf(drill.scenario);
+    let outcome: 'fired' | 'skipped' | 'failed' = 'fired';
+    try {
+      const ready = drill.clusterStatus === 'ready' && drill.clusterName !== null;
+      if (inject.unless) {
+        const step = loaded.lab.lab.steps.find((s) => s.id === inject.unless!.step);
+        const passed = ready
+          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id)).then((r) => r.passed, () => false)
+          : false;
+        if (passed) {
+          outcome = 'skipped';
+          if (inject.attack?.length) {
+            append(drill, { kind: 'attack-skipped', title: 'The attacker\'s next move was stopped', body: `${step?.title ?? inject.unless.step}: done in time.`, detail: { inject: inject.id, step: inject.unless.step, reason } });
+          }
+          return;
+        }
+      }
+      let values: Record<string, ParamValue> = {};
+      if (ready) values = await ctx.runtime.values(drill.clusterName!, loaded).catch(() => ({}));
+      const text = (value: string) => {
+        try {
+          return String(fill(value, values));
+        } catch {
+          return value;
+        }
+      };
+      append(drill, { kind: 'inject', title: text(inject.title), body: text(inject.body), detail: { inject: inject.id, reason } });
+      if (inject.attack?.length) {
+        if (!ready) throw new Error(`the drill cluster is not available (${drill.clusterMessage || drill.clusterStatus})`);
+        const outcomes = await ctx.runtime.attack(drill.clusterName!, loaded, inject.attack);
+        const landed = outcomes.filter((o) => o.status > 0 && o.status < 400).length;
+        append(drillOf(id), { kind: 'attack', title: 'Attacker activity on the cluster', body: 'Something happened on the cluster: the audit log has the details.', detail: { inject: inject.id, outcomes, landed } });
+      }
+    } catch (error) {
+      outcome = 'failed';
+      append(drillOf(id), { kind: 'system', title: 'A scripted inject could not run', body: error instanceof Error ? error.message : String(error), detail: { inject: inject.id } });
+    } finally {
+      repo.finishInject(id, inject.id, outcome, iso());
+      emit(id, { type: 'state' });
+    }
+  }
+
+  function workspaces(drill: DrillRow): string[] {
+    const terminals = ctx.terminals();
+    if (!terminals) return [];
+    return repo.participants(drill.id).map((p) => terminals.workspaceDir(terminalOwner(drill.id, p.id)));
+  }
+
+  /** One drill's due injects, in order; serialized per drill so a tick and a fast-forward never race. */
+  function fireDue(id: string): Promise<void> {
+    const previous = busy.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const drill = repo.drill(id);
+      if (!drill || drill.state !== 'running') return;
+      const loaded = await loadedOf(drill.scenario);
+      const elapsed = elapsedAt(drill.clock, now());
+      const statuses = repo.injectStatuses(id);
+      for (const inject of loaded.drill.injects) {
+        if (statuses.get(inject.id) === 'pending' && offsetMs(inject.at) <= elapsed) await fire(id, inject, 'scheduled');
+        if (repo.drill(id)?.state !== 'running') return;
+      }
+    });
+    const settled = next.catch((error: unknown) => console.error(`irlab drill ${id}: scheduler failed:`, error));
+    busy.set(id, settled);
+    return settled;
+  }
+
+  /** Evaluates every live drill's scoreboard once; a first green is logged as a `check` entry. */
+  async function score(): Promise<void> {
+    for (const drill of repo.liveDrills()) {
+      if (drill.clusterStatus !== 'ready' || !drill.clusterName || drill.state === 'lobby') continue;
+      const loaded = await loadedOf(drill.scenario).catch(() => undefined);
+      if (!loaded) continue;
+      if (!(await ctx.runtime.exists(drill.clusterName).catch(() => true))) {
+        repo.setCluster(drill.id, 'failed', 'the drill cluster is gone (deleted after a server restart); the log, clock and message injects go on without it');
+        emit(drill.id, { type: 'state' });
+        continue;
+      }
+      let changed = false;
+      const scores = repo.scores(drill.id);
+      for (const row of loaded.drill.scoreboard) {
+        // A step's first green is what the scoreboard measures: once green, it is not re-run
+        // (each run reads the cluster and its audit log; ten drills share two cores).
+        if (scores.get(row.step)?.passedAt) continue;
+        const result = await ctx.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id)).catch((error: unknown) => ({
+          passed: false, score: 0, criteria: [{ id: 'check-failed', passed: false, message: `the check could not run: ${error instanceof Error ? error.message : String(error)}` }],
+        }));
+        const current = drillOf(drill.id);
+        const first = repo.recordScore(drill.id, row.step, iso(), elapsedAt(current.clock, now()), result.criteria, result.passed);
+        changed = true;
+        if (first) {
+          const title = loaded.lab.lab.steps.find((s) => s.id === row.step)?.title ?? row.step;
+          append(current, { kind: 'check', title: `${title}: done`, body: `The ${row.step} checks all pass on the drill cluster.`, detail: { step: row.step, phase: row.phase } });
+        }
+      }
+      if (changed) emit(drill.id, { type: 'state' });
+    }
+  }
+
+  return { fire, fireDue, score, workspaces };
+}
