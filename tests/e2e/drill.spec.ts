@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +43,12 @@ function answerKeySecrets(): string[] {
   return secrets.filter((s) => s && s.length >= 8);
 }
 
+/** axe's WCAG 2.2 AA and best-practice rules over the whole page. */
+async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
+
 async function join(context: BrowserContext, joinLink: string, name: string, role: string): Promise<{ page: Page; traffic: string[] }> {
   const page = await context.newPage();
   const traffic = recordTraffic(page);
@@ -84,6 +91,7 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   const token = decodeURIComponent(/#token=(.+)$/.exec(facilitatorLink)![1]!);
   expect(joinLink).toContain(code);
   expect(joinLink).not.toContain(token);
+  await expectAccessible(lobby);
 
   const facilitator = await facilitatorContext.newPage();
   await facilitator.goto(facilitatorLink);
@@ -108,6 +116,8 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
     await expect(ownTerminal(page).locator('.xterm-rows')).toContainText('$', { timeout: 30_000 });
   }
   await expect(b.page.getByTestId('drill-log')).toContainText('Incident declared', { timeout: 30_000 });
+  await expectAccessible(b.page);
+  await expectAccessible(facilitator);
 
   // Fast-forward past T+3m: the pod is not contained, so the escalation fires and the attacker acts.
   await facilitator.getByLabel('Fast-forward the clock by').fill('3');
@@ -167,6 +177,13 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   await expect(timeline.locator('tr[data-kind="check"]').first()).toBeVisible();
   await expect(b.page.getByTestId('report-metrics')).toContainText('Time to contain');
   await expect(b.page.getByRole('button', { name: 'Print or save as PDF' })).toBeVisible();
+  await expectAccessible(b.page);
+  // Printed, the report is the document alone: no site header, footer or buttons.
+  await b.page.emulateMedia({ media: 'print' });
+  await expect(b.page.locator('.site-header')).toBeHidden();
+  await expect(b.page.getByRole('button', { name: 'Print or save as PDF' })).toBeHidden();
+  await expect(timeline).toBeVisible();
+  await b.page.emulateMedia({ media: 'screen' });
   const drillId = /\/drills\/([^/]+)\/report$/.exec(new URL(b.page.url()).pathname)![1]!;
   const markdown = await b.page.request.get(`/api/drills/${drillId}/report.md`);
   expect(markdown.ok()).toBe(true);
