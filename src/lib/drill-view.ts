@@ -110,6 +110,16 @@ export interface UpcomingInjectView {
   attack?: boolean;
 }
 
+export interface DrillQuestionView {
+  id: string;
+  /** The lab step the question belongs to. */
+  step: string;
+  prompt: string;
+  placeholder?: string;
+  /** The team's latest answer ('' when none). */
+  answer: string;
+}
+
 export interface DrillView {
   id: string;
   /** Join code participants type (short, upper-case). */
@@ -130,6 +140,11 @@ export interface DrillView {
   log: LogEntry[];
   scoreboard: ScoreRow[];
   expectations: ExpectationView[];
+  /**
+   * The investigation questions of the scoreboard's lab steps and the team's latest answer to
+   * each (`POST /api/drills/:id/answers`); the investigation step is graded on these.
+   */
+  questions: DrillQuestionView[];
   /** Facilitator only: scripted injects not yet fired or skipped, in time order. */
   upcomingInjects?: UpcomingInjectView[];
   /** ISO times of the state changes, null until they happen. */
@@ -181,6 +196,11 @@ export type DrillControlRequest =
   | { action: 'fast-forward'; minutes: number };
 
 export type ManualInjectRequest = { title: string; body: string } | { injectId: string };
+
+/** `POST /api/drills/:id/answers` (participants): answers by question id; the latest wins. */
+export interface DrillAnswersRequest {
+  answers: Record<string, string>;
+}
 
 export interface MarkExpectationRequest {
   met: boolean;
@@ -280,3 +300,11 @@ export interface DrillReport {
   toImprove: string[];
   generatedAt: string;
 }
+
+/** NIST SP 800-61 (rev. 2) phases by the ids drill.yaml uses, as ScoreRow.phase and reports show them. */
+export const NIST_PHASE_LABELS: Record<string, string> = {
+  preparation: 'Preparation',
+  'detection-analysis': 'Detection & Analysis',
+  'containment-eradication-recovery': 'Containment, Eradication & Recovery',
+  'post-incident': 'Post-Incident Activity',
+};

@@ -31,7 +31,7 @@ Usage:
 ${QUERY_USAGE}
   irlab new scenario|lab|quiz <slug> [--scenario S] [--lesson L]
                                              scaffold a working example to edit
-  irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab and quiz files (default: schemas/)
+  irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab, quiz and drill files (default: schemas/)
 ${POLICY_USAGE}
   irlab help                                 this text
 `;

@@ -36,11 +36,14 @@ export function poolConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = pr
   };
 }
 
-let shared: Promise<WarmPool> | undefined;
+// One pool per process, even though serve.ts and Astro's bundled endpoints each load their own
+// copy of this module: the pool lives on globalThis, not in a module variable.
+const POOL = Symbol.for('irlab.serverPool');
+const slot = globalThis as { [POOL]?: Promise<WarmPool> };
 
 /** The process's pool, started on first use. */
 export function serverPool(env: NodeJS.ProcessEnv = process.env, log: (event: PoolEvent) => void = logPoolEvent): Promise<WarmPool> {
-  shared ??= (async () => {
+  slot[POOL] ??= (async () => {
     const config = poolConfigFromEnv(env);
     const pool = await WarmPool.start({ provider: new EmbeddedProvider({ env }), ...config, onEvent: log });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -50,7 +53,7 @@ export function serverPool(env: NodeJS.ProcessEnv = process.env, log: (event: Po
     }
     return pool;
   })();
-  return shared;
+  return slot[POOL];
 }
 
 function logPoolEvent(event: PoolEvent): void {

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { drillSchema } from '../../schemas/drill.ts';
 import { labSchema } from '../../schemas/lab.ts';
 import { lessonSchema } from '../../schemas/lesson.ts';
 import { quizSchema } from '../../schemas/quiz.ts';
@@ -16,6 +17,7 @@ export const JSON_SCHEMAS: Record<string, z.ZodType> = {
   scenario: scenarioSchema,
   lab: labSchema,
   quiz: quizSchema,
+  drill: drillSchema,
 };
 
 export async function writeJsonSchemas(dir: string): Promise<string[]> {

@@ -1,11 +1,12 @@
 /**
- * Validates all authored content of a project tree at once: lessons and quizzes today; labs and
- * scenarios join here as their schemas land, so `irlab validate` and the build see one report.
+ * Validates all authored content of a project tree at once: lessons, quizzes, scenarios, labs and
+ * drills, so `irlab validate` and the build see one report.
  */
 import { validateLessons } from './lessons.ts';
 import { validateScenarios } from '../scenarios/load.ts';
 import { validateLabs } from '../lab/labs.ts';
 import { validateQuizzes } from './quizzes.ts';
+import { validateDrills } from '../drill/load.ts';
 import type { ContentProblem } from './friendly-errors.ts';
 
 export interface ValidationReport {
@@ -32,8 +33,10 @@ export async function validateContent(root: string): Promise<ValidationReport> {
     }
   }
   const labFiles = new Set([...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
+  const drills = await validateDrills(root, { scenarios: scenarios.scenarios, labs: labs.labs });
+  const drillFiles = new Set([...drills.drills.map((d) => d.file), ...drills.problems.map((p) => p.file)]);
   return {
-    problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems, ...labs.problems],
-    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size, labs: labFiles.size },
+    problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems, ...labs.problems, ...drills.problems],
+    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size, labs: labFiles.size, drills: drillFiles.size },
   };
 }

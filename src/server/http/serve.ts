@@ -1,6 +1,6 @@
 /**
- * The irlab server: one Node HTTP server that puts irlab's own routes (the terminal's endpoint and
- * WebSocket) in front of Astro's built handler. Astro's Node adapter has no WebSocket hook, so
+ * The irlab server: one Node HTTP server that puts irlab's own routes (the terminal's and the
+ * drills' endpoints and WebSockets) in front of Astro's built handler. Astro's Node adapter has no WebSocket hook, so
  * the adapter's standalone *handler* (pages, endpoints and static files) is mounted here with
  * autostart disabled, and `upgrade` requests are ours.
  *
@@ -24,6 +24,8 @@ import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
 import { createTerminalRoutes, readCookie, type Identify } from './terminal-routes.ts';
+import { getDrillService } from '../drill/instance.ts';
+import { createDrillRoutes } from './drill-routes.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
@@ -98,10 +100,29 @@ const manager = host
     })
   : null;
 manager?.startReaper(15_000);
-const terminal = manager ? createTerminalRoutes(manager, identify) : null;
+
+// Drills: one service for the process (its scheduler starts here and re-arms live drills from
+// the database); each participant's terminal is a session of this manager on the drill cluster.
+const drills = getDrillService();
+if (manager) {
+  drills.setTerminals({
+    open: async (owner, lease, principal, group) => {
+      const session = await manager.open(owner, { cols: 80, rows: 24 }, { lease, principal, group });
+      return { id: session.id, createdAt: session.createdAt };
+    },
+    closeGroup: async (group) => {
+      for (const session of manager.list().filter((s) => s.group === group)) await manager.close(session.id, 'The drill ended.');
+    },
+    recordingPath: (id) => manager.recordingPath(id),
+    workspaceDir: (owner) => manager.workspaceDir(owner),
+  });
+}
+const drillRoutes = createDrillRoutes(drills, identify);
+const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group)) : null;
 
 const server = http.createServer((req, res) => {
   if (terminal?.handle(req, res)) return;
+  if (drillRoutes.handle(req, res)) return;
   if (!terminal && req.url?.startsWith('/api/terminal/')) {
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'The terminal is unavailable on this server: bubblewrap or its sandbox user is missing. Run `bash scripts/ensure-system-packages.sh` as root and restart.' }));
@@ -110,6 +131,7 @@ const server = http.createServer((req, res) => {
   astro(req, res);
 });
 server.on('upgrade', (req, socket, head) => {
+  if (drillRoutes.upgrade(req, socket, head)) return;
   if (!terminal?.upgrade(req, socket, head)) socket.destroy();
 });
 
@@ -125,6 +147,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
   terminal?.close();
+  drillRoutes.close();
   await manager?.shutdown();
   server.close();
   server.closeAllConnections();

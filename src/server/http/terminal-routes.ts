@@ -3,6 +3,8 @@
  *   POST /api/terminal/session  → the learner's session (created if needed) for this browser
  *   GET  /api/health            → process memory and terminal counts (operators, the e2e test)
  *   GET  /ws/terminal/<id>      → WebSocket upgrade; protocol in docs/protocol.md
+ *   GET  /ws/terminal/<id>?watch=1 → read-only: replay and live output, input ignored; only for
+ *                                 learners `canWatch` allows (drills: the same drill)
  *
  * The learner is whoever the learner session cookie says (src/server/learners; created on the
  * first POST when the browser has none). A session's WebSocket is only accepted from the learner
@@ -15,7 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_PROTOCOL, CLOSE_SESSION_GONE, SESSION_ID_PATTERN, parseClientMessage, terminalSocketPath } from '../../lib/terminal-protocol.ts';
 import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
-import type { TerminalConnection } from '../terminal/session.ts';
+import type { TerminalConnection, TerminalSession } from '../terminal/session.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 20_000;
@@ -69,7 +71,10 @@ async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<stri
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-export function createTerminalRoutes(manager: TerminalManager, identify: Identify): TerminalRoutes {
+/** May this learner watch this session read-only? (drills: both in the same drill) */
+export type CanWatch = (learnerId: string, session: TerminalSession) => boolean;
+
+export function createTerminalRoutes(manager: TerminalManager, identify: Identify, canWatch: CanWatch = () => false): TerminalRoutes {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
 
   async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -117,7 +122,7 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 
-  function serve(ws: WebSocket, sessionId: string): void {
+  function serve(ws: WebSocket, sessionId: string, watch = false): void {
     const connection: TerminalConnection = {
       sendText: (message) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(message)),
       sendBinary: (frame) => ws.readyState === ws.OPEN && ws.send(frame, { binary: true }),
@@ -150,14 +155,15 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
         }
         greeted = true;
         clearTimeout(helloTimer);
-        return session.attach(connection, hello);
+        return watch ? session.watch(connection, hello) : session.attach(connection, hello);
       }
-      session.receive(connection, text);
+      if (!watch) session.receive(connection, text); // a watcher's input, resizes and acks are ignored
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
       clearInterval(ping);
-      session.detach(connection);
+      if (watch) session.unwatch(connection);
+      else session.detach(connection);
     });
   }
 
@@ -183,11 +189,13 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
       const match = /^\/ws\/terminal\/([^/]+)$/.exec(url.pathname);
       if (!match) return false;
       const sessionId = decodeURIComponent(match[1]!);
+      const watch = url.searchParams.get('watch') === '1';
       const learner = identify(req, { create: false });
       const session = manager.get(sessionId);
       if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req) || !learner) refuse(socket, 403, 'Forbidden');
-      else if (session && session.owner !== learner.id) refuse(socket, 403, 'Forbidden');
-      else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, sessionId));
+      else if (watch && (!session || !canWatch(learner.id, session))) refuse(socket, 403, 'Forbidden');
+      else if (!watch && session && session.principal !== learner.id) refuse(socket, 403, 'Forbidden');
+      else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, sessionId, watch));
       return true;
     },
     close() {

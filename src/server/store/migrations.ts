@@ -6,5 +6,6 @@ import type { Migration } from './database.ts';
 import { learnerMigrations } from '../learners/migrations.ts';
 import { quizMigrations } from '../quiz/migrations.ts';
 import { labMigrations } from '../lab/migrations.ts';
+import { drillMigrations } from '../drill/migrations.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations];

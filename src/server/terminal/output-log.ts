@@ -104,6 +104,15 @@ export class OutputLog {
     return { chunks, truncated };
   }
 
+  /** What a read-only watcher needs after `lastSeq`, without touching the owner's flow control. */
+  peek(lastSeq: number): { chunks: OutputChunk[]; truncated: boolean } {
+    const claimed = Math.min(Math.max(0, lastSeq), this.lastSeq);
+    const chunks: OutputChunk[] = [];
+    for (let i = this.head; i < this.chunks.length; i++) if (this.chunks[i]!.seq > claimed) chunks.push(this.chunks[i]!);
+    const oldest = this.head < this.chunks.length ? this.chunks[this.head]!.seq : this.nextSeq;
+    return { chunks, truncated: claimed + 1 < oldest };
+  }
+
   private evict(): void {
     while (this.head < this.chunks.length && this.retained > this.limits.replayBytes) {
       const oldest = this.chunks[this.head]!;

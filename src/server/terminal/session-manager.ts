@@ -43,6 +43,16 @@ export interface TerminalManagerOptions {
   wantedCluster?: (owner: string) => Promise<string | undefined>;
 }
 
+/** A session started for someone else than the default (a drill participant). */
+export interface OpenOptions {
+  /** The cluster for this session instead of `leaseCluster(owner)` (the drill's cluster). */
+  lease?: () => Promise<ClusterLease | null>;
+  /** The learner allowed to attach; default the owner. */
+  principal?: string;
+  /** Sessions of one group may watch each other read-only (`drill:<id>`). */
+  group?: string;
+}
+
 /** Learner ids become directory names: keep them boring. */
 export const OWNER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -83,25 +93,25 @@ export class TerminalManager {
   }
 
   /** The learner's live session, or a new one. Concurrent calls for one learner share one start. */
-  async open(owner: string, size = { cols: 80, rows: 24 }): Promise<TerminalSession> {
+  async open(owner: string, size = { cols: 80, rows: 24 }, extra: OpenOptions = {}): Promise<TerminalSession> {
     if (!OWNER_PATTERN.test(owner)) throw new Error(`learner id ${JSON.stringify(owner)} must match ${OWNER_PATTERN}`);
     const live = this.list().find((s) => s.owner === owner && !s.exit && this.options.now() < s.expiresAt);
-    const wanted = await this.options.wantedCluster?.(owner);
+    const wanted = extra.lease ? undefined : await this.options.wantedCluster?.(owner);
     if (live && wanted && live.lease?.name !== wanted) {
       await this.close(live.id, 'Your lab was reset: this shell belonged to the old cluster. A new one is starting.');
     } else if (live) return live;
     const pending = this.starting.get(owner);
     if (pending) return pending;
-    const start = this.create(owner, size).finally(() => this.starting.delete(owner));
+    const start = this.create(owner, size, extra).finally(() => this.starting.delete(owner));
     this.starting.set(owner, start);
     return start;
   }
 
-  private async create(owner: string, size: { cols: number; rows: number }): Promise<TerminalSession> {
+  private async create(owner: string, size: { cols: number; rows: number }, extra: OpenOptions): Promise<TerminalSession> {
     const { host, now } = this.options;
     const workspace = this.workspaceDir(owner);
     mkdirSync(path.join(workspace, '.kube'), { recursive: true, mode: 0o700 });
-    const leased = await this.options.leaseCluster(owner);
+    const leased = await (extra.lease ? extra.lease() : this.options.leaseCluster(owner));
     let relay: ApiRelay | null = null;
     const lease = leased && { ...leased, release: async () => (relay?.close(), leased.release()) };
     try {
@@ -144,7 +154,7 @@ export class TerminalManager {
           env: { TERM: 'xterm-256color', SHELL: '/bin/bash', HOSTNAME: SANDBOX_HOSTNAME },
         },
       });
-      const session = new TerminalSession({ id, owner, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows });
+      const session = new TerminalSession({ id, owner, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows });
       this.sessions.set(id, session);
       return session;
     } catch (error) {

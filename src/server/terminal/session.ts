@@ -45,6 +45,10 @@ export interface ClusterLease {
 export interface SessionInit {
   id: string;
   owner: string;
+  /** The learner allowed to attach (default: the owner). Drill sessions are keyed per participant. */
+  principal?: string;
+  /** Sessions of one group (a drill) may watch each other read-only. */
+  group?: string | null;
   pty: PtyProcess;
   lease: ClusterLease | null;
   recorder: AsciicastRecorder | null;
@@ -58,6 +62,8 @@ export interface SessionInit {
 export class TerminalSession {
   readonly id: string;
   readonly owner: string;
+  readonly principal: string;
+  readonly group: string | null;
   readonly lease: ClusterLease | null;
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -67,6 +73,8 @@ export class TerminalSession {
   private readonly splitter = new OutputSplitter();
   private readonly now: () => number;
   private connection: TerminalConnection | null = null;
+  /** Read-only viewers (drill teammates): output only, never input, no say in flow control. */
+  private readonly watchers = new Set<TerminalConnection>();
   /** Last input seq applied, per client (page load); the attached client's is the one that counts. */
   private readonly inputSeqs = new Map<string, number>();
   private clientId = '';
@@ -82,6 +90,8 @@ export class TerminalSession {
   constructor(init: SessionInit) {
     this.id = init.id;
     this.owner = init.owner;
+    this.principal = init.principal ?? init.owner;
+    this.group = init.group ?? null;
     this.lease = init.lease;
     this.pty = init.pty;
     this.recorder = init.recorder;
@@ -147,6 +157,28 @@ export class TerminalSession {
     this.applyFlowControl();
   }
 
+  /** A read-only viewer: hello, the retained output after its last seq, then live output. */
+  watch(connection: TerminalConnection, hello: Extract<ClientMessage, { t: 'hello' }>): void {
+    if (hello.v !== PROTOCOL_VERSION) {
+      connection.sendText({ t: 'error', code: 'version', message: `This page speaks terminal protocol ${hello.v}; the server speaks ${PROTOCOL_VERSION}. Reload the page.` });
+      connection.close(CLOSE_PROTOCOL, 'protocol version');
+      return;
+    }
+    const { chunks, truncated } = this.log.peek(hello.lastOutputSeq);
+    connection.sendText({ t: 'hello', v: PROTOCOL_VERSION, sessionId: this.id, lastInputSeq: 0, truncated, cluster: this.lease?.name ?? null, expiresAt: this.expiresAt });
+    for (const chunk of chunks) connection.sendBinary(encodeOutputFrame(chunk.seq, chunk.data));
+    if (this.exit) connection.sendText({ t: 'exit', code: this.exit.code, signal: this.exit.signal });
+    this.watchers.add(connection);
+  }
+
+  unwatch(connection: TerminalConnection): void {
+    this.watchers.delete(connection);
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
   /** The connection closed (network, tab closed). The session lives on for the grace period. */
   detach(connection: TerminalConnection): void {
     if (this.connection !== connection) return;
@@ -185,6 +217,11 @@ export class TerminalSession {
 
   /** Ends the shell (its process group gets SIGHUP, then SIGKILL) and the connection. */
   async end(reason: string): Promise<void> {
+    for (const watcher of this.watchers) {
+      watcher.sendText({ t: 'error', code: 'session-gone', message: reason });
+      watcher.close(4004, 'session ended');
+    }
+    this.watchers.clear();
     if (this.connection) {
       this.connection.sendText({ t: 'error', code: 'session-gone', message: reason });
       this.connection.close(4004, 'session ended');
@@ -229,7 +266,9 @@ export class TerminalSession {
     const chunk = this.log.append(piece);
     this.peakRetainedBytes = Math.max(this.peakRetainedBytes, this.log.retainedBytes);
     this.recorder?.output(piece);
-    this.connection?.sendBinary(encodeOutputFrame(chunk.seq, chunk.data));
+    const frame = encodeOutputFrame(chunk.seq, chunk.data);
+    this.connection?.sendBinary(frame);
+    for (const watcher of this.watchers) watcher.sendBinary(frame);
     this.applyFlowControl();
   }
 
@@ -250,5 +289,6 @@ export class TerminalSession {
     if (rest) this.emit(rest);
     this.exit = { code, signal };
     this.connection?.sendText({ t: 'exit', code, signal });
+    for (const watcher of this.watchers) watcher.sendText({ t: 'exit', code, signal });
   }
 }

@@ -1,0 +1,12 @@
+import type { APIRoute } from 'astro';
+import { callerOf, drillRespond } from '../../../../server/drill/http.ts';
+
+export const prerender = false;
+
+/** The after-action report (DrillReport JSON), once the drill has ended; participants and facilitator. */
+export const GET: APIRoute = ({ params, request, cookies, url }) =>
+  drillRespond(async (service) => {
+    const id = params.id ?? '';
+    service.authorize(id, callerOf(request, cookies, url));
+    return service.report(id);
+  });

@@ -1,0 +1,7 @@
+import type { APIRoute } from 'astro';
+import { drillRespond } from '../../../server/drill/http.ts';
+
+export const prerender = false;
+
+/** The scenarios that ship a drill.yaml: [{slug, title, summary, defaultDurationMinutes, roles}]. */
+export const GET: APIRoute = () => drillRespond((service) => service.scenarios());

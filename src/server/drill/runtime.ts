@@ -1,0 +1,210 @@
+/**
+ * What a drill does to its cluster: claim one and seed the scenario, evaluate a lab step's checks,
+ * run live attacker actions, hand each participant a kubeconfig that names them, read the audit
+ * log. Everything goes through the same code as labs and seeding (ClusterSource, seedScenario,
+ * the lab checks, timeline.ts's requests with the identity's own credentials), so an attack
+ * inject is a real request that the real API server authenticates, authorizes and audits.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { resultOf, type CheckResult } from '../../lib/check-result.ts';
+import type { ScenarioStep } from '../../schemas/scenario.ts';
+import { readAuditLog } from '../cluster/audit-log.ts';
+import { loadKubeConfig } from '../cluster/kube.ts';
+import type { AuditEvent, ClusterInfo } from '../cluster/types.ts';
+import type { LabContext } from '../lab/check.ts';
+import { CHECKS } from '../lab/checks/registry.ts';
+import type { ClusterSource } from '../lab/cluster-source.ts';
+import { readAnswerKey, type AnswerKey } from '../scenarios/answer-key.ts';
+import { callApi, type ApiResponse } from '../scenarios/kube-request.ts';
+import type { ParamValue } from '../scenarios/params.ts';
+import { seedScenario } from '../scenarios/seed.ts';
+import { expandTimeline, resolveIdentities, toApiRequest } from '../scenarios/timeline.ts';
+import { listRunningPods, matches } from '../scenarios/world.ts';
+import { flattenKubeconfig } from '../terminal/kubeconfig.ts';
+import type { LoadedDrill } from './load.ts';
+
+/** Checks that read a workspace: in a drill, any participant's workspace may prove them. */
+const WORKSPACE_CHECKS = new Set(['evidence', 'audit-policy']);
+
+export interface AttackOutcome {
+  technique: string | null;
+  note: string | null;
+  username: string;
+  sourceIP: string;
+  userAgent: string;
+  verb: string;
+  kind: string;
+  namespace: string | null;
+  name: string | null;
+  /** HTTP status; 0 when the request could not be made (e.g. the stolen credential is gone). */
+  status: number;
+  auditId: string | null;
+  error: string | null;
+}
+
+export interface DrillRuntime {
+  /** Claims a cluster and seeds the scenario; returns the cluster's name. */
+  prepare(drill: LoadedDrill, seed: string, onProgress: (message: string) => void): Promise<string>;
+  /** Is the cluster still there (after a restart the pool may have deleted it)? */
+  exists(clusterName: string): Promise<boolean>;
+  /** The scenario's placeholder values for this cluster's incident (params, compromised pod, targets). */
+  values(clusterName: string, drill: LoadedDrill): Promise<Record<string, ParamValue>>;
+  /** Runs one lab step's checks; `workspaces` are the participants' (best one wins for workspace checks). */
+  evaluate(clusterName: string, drill: LoadedDrill, stepId: string, workspaces: string[], answers: Record<string, string>): Promise<CheckResult>;
+  /** Runs attack steps as their identities; never throws for a refused or failed request. */
+  attack(clusterName: string, drill: LoadedDrill, steps: ScenarioStep[]): Promise<AttackOutcome[]>;
+  /** A kubeconfig file for one participant whose calls the audit log attributes to `drill:<name>`. */
+  participantKubeconfig(clusterName: string, drillId: string, participant: { id: string; name: string }): Promise<string>;
+  auditEvents(clusterName: string): Promise<AuditEvent[]>;
+  answerKey(clusterName: string): Promise<AnswerKey>;
+  release(clusterName: string): Promise<void>;
+}
+
+export interface LiveRuntimeOptions {
+  clusters: ClusterSource;
+  answerKeys: string;
+  /** Where per-participant kubeconfigs go (under the data dir, never in a workspace). */
+  stateDir: string;
+  /** An empty directory used as the workspace when nobody has one yet. */
+  emptyWorkspace: string;
+  checkTimeoutMs?: number;
+}
+
+/** The impersonated user a participant's kubectl calls are recorded as. */
+export const responderUsername = (name: string) => `drill:${name}`;
+
+export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
+  const { clusters } = options;
+  const limit = options.checkTimeoutMs ?? 20_000;
+
+  async function clusterOf(name: string): Promise<ClusterInfo> {
+    const found = (await clusters.provider.list()).find((c) => c.name === name);
+    if (!found) throw new Error(`the drill's cluster ${name} is gone (the server restarted or the cluster was deleted)`);
+    return found;
+  }
+
+  async function values(name: string, drill: LoadedDrill): Promise<Record<string, ParamValue>> {
+    const cluster = await clusterOf(name);
+    const key = await readAnswerKey(options.answerKeys, name);
+    const values: Record<string, ParamValue> = { ...key.params, compromisedPod: key.compromisedPod.name, compromisedPodIp: key.compromisedPod.ip };
+    const pods = await listRunningPods(loadKubeConfig(cluster.kubeconfigPath));
+    for (const [target, lookup] of Object.entries(drill.scenario.scenario.targets)) {
+      const pod = pods.find((p) => matches(p, lookup.namespace, lookup.selector));
+      values[target] = pod?.name ?? `${target}-gone`;
+    }
+    return values;
+  }
+
+  async function withTimeout<T>(name: string, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the ${name} check took longer than ${limit / 1000} s`)), limit)));
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async prepare(drill, seed, onProgress) {
+      const cluster = await clusters.acquire(onProgress);
+      try {
+        onProgress('seeding the incident');
+        await seedScenario(cluster, drill.scenario, { seed, answerKeys: options.answerKeys, onProgress: (m) => onProgress(`seeding: ${m.trim()}`) });
+        return cluster.name;
+      } catch (error) {
+        await clusters.release(cluster.name);
+        throw error;
+      }
+    },
+
+    async exists(name) {
+      return (await clusters.provider.list()).some((c) => c.name === name);
+    },
+
+    values,
+
+    async evaluate(name, drill, stepId, workspaces, answers) {
+      const step = drill.lab.lab.steps.find((s) => s.id === stepId);
+      if (!step) throw new Error(`lab ${drill.lab.slug} has no step ${stepId}`);
+      const cluster = await clusterOf(name);
+      const answerKey = await readAnswerKey(options.answerKeys, name);
+      const kubeConfig = loadKubeConfig(cluster.kubeconfigPath);
+      const auditEvents = async () => {
+        const events: AuditEvent[] = [];
+        for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete') events.push(event);
+        return events;
+      };
+      const criteria = [];
+      for (const checkName of step.checks) {
+        const check = CHECKS.get(checkName);
+        if (!check) throw new Error(`lab ${drill.lab.slug} names an unknown check ${checkName}`);
+        const places = WORKSPACE_CHECKS.has(checkName) && workspaces.length ? workspaces : [workspaces[0] ?? options.emptyWorkspace];
+        let best: CheckResult | undefined;
+        for (const workspace of places) {
+          const context: LabContext = {
+            cluster, provider: clusters.provider, kubeConfig, workspace, answerKey, answers,
+            questions: step.questions.map((q) => q.id), auditEvents,
+          };
+          const result = await withTimeout(checkName, check.run(context));
+          if (!best || result.score > best.score) best = result;
+          if (result.passed) break;
+        }
+        criteria.push(...(best?.criteria ?? []));
+      }
+      return resultOf(criteria);
+    },
+
+    async attack(name, drill, steps) {
+      const cluster = await clusterOf(name);
+      const admin = loadKubeConfig(cluster.kubeconfigPath);
+      const scope = await values(name, drill);
+      const pods = await listRunningPods(admin);
+      const outcomes: AttackOutcome[] = [];
+      for (const { step, from, request } of expandTimeline(steps, scope)) {
+        const base = {
+          technique: step.technique ?? null, note: step.note ?? null, sourceIP: from, userAgent: step.userAgent,
+          verb: request.verb, kind: request.kind, namespace: request.namespace ?? null, name: request.name ?? null,
+        };
+        const identity = drill.scenario.scenario.identities[step.as];
+        try {
+          if (!identity) throw new Error(`no identity ${step.as}`);
+          // Credentials are resolved now, not at seeding: a rotated or deleted token stops the attacker.
+          const resolved = (await resolveIdentities(admin, { [step.as]: identity }, pods))[step.as]!;
+          const container = pods.find((p) => p.namespace === request.namespace && p.name === request.name)?.containers[0];
+          const response: ApiResponse = await callApi({ kubeConfig: resolved.kubeConfig, forwardedFor: from, userAgent: step.userAgent }, toApiRequest(request, container));
+          outcomes.push({ ...base, username: resolved.username, status: response.status, auditId: response.auditId ?? null, error: null });
+        } catch (error) {
+          outcomes.push({ ...base, username: step.as, status: 0, auditId: null, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return outcomes;
+    },
+
+    async participantKubeconfig(name, drillId, participant) {
+      const cluster = await clusterOf(name);
+      const config = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { users?: Array<{ user?: Record<string, unknown> }> };
+      // Impersonation: the admin credential acts as `drill:<name>` with full rights, so every call
+      // is the participant's in the audit log (impersonatedUser) and the report can say who did what.
+      for (const user of config.users ?? []) user.user = { ...user.user, as: responderUsername(participant.name), 'as-groups': ['system:masters'] };
+      const dir = path.join(options.stateDir, drillId);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const file = path.join(dir, `kubeconfig-${participant.id}`);
+      await writeFile(file, stringify(config), { mode: 0o600 });
+      return file;
+    },
+
+    async auditEvents(name) {
+      const cluster = await clusterOf(name);
+      const events: AuditEvent[] = [];
+      for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete' || event.stage === 'Panic') events.push(event);
+      return events;
+    },
+
+    answerKey: (name) => readAnswerKey(options.answerKeys, name),
+
+    release: (name) => clusters.release(name),
+  };
+}

@@ -1,0 +1,479 @@
+/**
+ * Drills as a team lives them: create (facilitator token, cluster from the pool, seeded in the
+ * background), join, the shared log, the clock (start, pause, resume, fast-forward, end),
+ * scripted and manual injects, the scoreboard and expectations, per-participant terminals, and
+ * the after-action report when it ends. Everything is in SQLite; the clock is derived from
+ * persisted fields and each inject leaves `pending` at most once, so after a restart `resume()`
+ * re-arms the scheduler from the database and nothing fires twice.
+ */
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { DrillReport, DrillView, LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
+import type { DrillInject } from '../../schemas/drill.ts';
+import { offsetMs } from '../../schemas/drill.ts';
+import type { ParamValue } from '../scenarios/params.ts';
+import { fill } from '../scenarios/template.ts';
+import type { Store } from '../store/database.ts';
+import { elapsedAt, fastForwarded, running, stopped } from './clock.ts';
+import type { LoadedDrill } from './load.ts';
+import { buildDrillReport } from './report-data.ts';
+import { drillRepository, type DrillRow, type ParticipantRow, type StoredEntry } from './repository.ts';
+import type { DrillRuntime } from './runtime.ts';
+import { buildView, entryView, participantView, type Viewer } from './views.ts';
+
+export class DrillError extends Error {
+  readonly status: number;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.name = 'DrillError';
+    this.status = status;
+  }
+}
+
+export interface Caller {
+  learnerId?: string;
+  /** The bearer token, when the request carried one. */
+  facilitatorToken?: string;
+}
+
+export type DrillEvent = { type: 'entry'; entry: LogEntry } | { type: 'state' };
+
+/** What the service needs from the terminal manager (set once the server has one). */
+export interface DrillTerminals {
+  open(owner: string, lease: () => Promise<{ name: string; kubeconfigPath: string; release(): Promise<void> }>, principal: string, group: string): Promise<{ id: string; createdAt: number }>;
+  /** Ends every session of the group, flushing their recordings. */
+  closeGroup(group: string): Promise<void>;
+  recordingPath(sessionId: string): string;
+  workspaceDir(owner: string): string;
+}
+
+export interface DrillServiceOptions {
+  store: Store;
+  drills: () => Promise<LoadedDrill[]>;
+  runtime: DrillRuntime;
+  now?: () => number;
+  terminals?: DrillTerminals;
+  /** Drills not ended at once (each holds a cluster); default 10. */
+  maxLive?: number;
+}
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
+export const groupOf = (drillId: string) => `drill:${drillId}`;
+export const terminalOwner = (drillId: string, participantId: string) => `d_${drillId}_${participantId}`;
+
+export function drillService(options: DrillServiceOptions) {
+  const repo = drillRepository(options.store);
+  const now = options.now ?? Date.now;
+  const iso = () => new Date(now()).toISOString();
+  const listeners = new Map<string, Set<(event: DrillEvent) => void>>();
+  const preparing = new Map<string, Promise<void>>();
+  const busy = new Map<string, Promise<void>>();
+  let terminals = options.terminals;
+
+  async function loadedOf(scenario: string): Promise<LoadedDrill> {
+    const loaded = (await options.drills()).find((d) => d.slug === scenario);
+    if (!loaded) throw new DrillError(`no drill for scenario "${scenario}": it needs a scenarios/${scenario}/drill.yaml`, 404);
+    return loaded;
+  }
+
+  function drillOf(id: string): DrillRow {
+    const drill = repo.drill(id);
+    if (!drill) throw new DrillError(`no drill ${id}`, 404);
+    return drill;
+  }
+
+  function emit(id: string, event: DrillEvent): void {
+    for (const listener of listeners.get(id) ?? []) listener(event);
+  }
+
+  function append(drill: DrillRow, entry: { kind: LogEntryKind; title: string; body: string; author?: LogEntry['author']; detail?: Record<string, unknown> }): StoredEntry {
+    const stored = repo.append(drill.id, { at: iso(), tMs: elapsedAt(drill.clock, now()), kind: entry.kind, author: entry.author ?? null, title: entry.title, body: entry.body, detail: entry.detail ?? null });
+    emit(drill.id, { type: 'entry', entry: entryView(stored) });
+    return stored;
+  }
+
+  /** Facilitator (bearer token, compared as SHA-256 in constant time) or participant (cookie); else 403. */
+  function authorize(drill: DrillRow, caller: Caller): Viewer {
+    if (caller.facilitatorToken) {
+      const given = Buffer.from(sha256(caller.facilitatorToken), 'hex');
+      const stored = Buffer.from(drill.facilitatorSha256, 'hex');
+      if (given.length === stored.length && timingSafeEqual(given, stored)) return { facilitator: true, participant: null };
+      throw new DrillError('the facilitator token does not match this drill', 403);
+    }
+    const participant = caller.learnerId ? repo.participantOfLearner(drill.id, caller.learnerId) : undefined;
+    if (participant) return { facilitator: false, participant };
+    throw new DrillError('you are not in this drill: join it with its code first', 403);
+  }
+
+  function facilitatorOnly(drill: DrillRow, caller: Caller): void {
+    if (!authorize(drill, caller).facilitator) throw new DrillError('only the facilitator can do this (send the facilitator token as a Bearer token)', 403);
+  }
+
+  async function view(id: string, caller: Caller): Promise<DrillView> {
+    const drill = drillOf(id);
+    const viewer = authorize(drill, caller);
+    const loaded = await loadedOf(drill.scenario).catch(() => undefined);
+    return buildView(repo, drill, loaded, viewer, now());
+  }
+
+  async function prepare(id: string, loaded: LoadedDrill): Promise<void> {
+    const progress = (message: string) => {
+      repo.setCluster(id, 'preparing', message);
+      emit(id, { type: 'state' });
+    };
+    try {
+      const name = await options.runtime.prepare(loaded, drillOf(id).seed, progress);
+      repo.setCluster(id, 'ready', 'the incident is seeded and the cluster is ready', name);
+      append(drillOf(id), { kind: 'system', title: 'Cluster ready', body: 'The drill cluster is ready: open your terminal.' });
+    } catch (error) {
+      repo.setCluster(id, 'failed', `preparing the cluster failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    emit(id, { type: 'state' });
+  }
+
+  /** Runs one inject (scripted or by id), at most once, honouring its condition. */
+  async function fire(id: string, inject: DrillInject, reason: 'scheduled' | 'facilitator'): Promise<void> {
+    if (!repo.claimInject(id, inject.id, iso())) return;
+    const drill = drillOf(id);
+    const loaded = await loadedOf(drill.scenario);
+    let outcome: 'fired' | 'skipped' | 'failed' = 'fired';
+    try {
+      const ready = drill.clusterStatus === 'ready' && drill.clusterName !== null;
+      if (inject.unless) {
+        const step = loaded.lab.lab.steps.find((s) => s.id === inject.unless!.step);
+        const passed = ready
+          ? await options.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id)).then((r) => r.passed, () => false)
+          : false;
+        if (passed) {
+          outcome = 'skipped';
+          if (inject.attack?.length) {
+            append(drill, { kind: 'attack-skipped', title: 'The attacker\'s next move was stopped', body: `${step?.title ?? inject.unless.step}: done in time.`, detail: { inject: inject.id, step: inject.unless.step, reason } });
+          }
+          return;
+        }
+      }
+      let values: Record<string, ParamValue> = {};
+      if (ready) values = await options.runtime.values(drill.clusterName!, loaded).catch(() => ({}));
+      const text = (value: string) => {
+        try {
+          return String(fill(value, values));
+        } catch {
+          return value;
+        }
+      };
+      append(drill, { kind: 'inject', title: text(inject.title), body: text(inject.body), detail: { inject: inject.id, reason } });
+      if (inject.attack?.length) {
+        if (!ready) throw new Error(`the drill cluster is not available (${drill.clusterMessage || drill.clusterStatus})`);
+        const outcomes = await options.runtime.attack(drill.clusterName!, loaded, inject.attack);
+        const landed = outcomes.filter((o) => o.status > 0 && o.status < 400).length;
+        append(drillOf(id), { kind: 'attack', title: 'Attacker activity on the cluster', body: 'Something happened on the cluster: the audit log has the details.', detail: { inject: inject.id, outcomes, landed } });
+      }
+    } catch (error) {
+      outcome = 'failed';
+      append(drillOf(id), { kind: 'system', title: 'A scripted inject could not run', body: error instanceof Error ? error.message : String(error), detail: { inject: inject.id } });
+    } finally {
+      repo.finishInject(id, inject.id, outcome, iso());
+      emit(id, { type: 'state' });
+    }
+  }
+
+  function workspaces(drill: DrillRow): string[] {
+    if (!terminals) return [];
+    return repo.participants(drill.id).map((p) => terminals!.workspaceDir(terminalOwner(drill.id, p.id)));
+  }
+
+  /** One drill's due injects, in order; serialized per drill so a tick and a fast-forward never race. */
+  function fireDue(id: string): Promise<void> {
+    const previous = busy.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const drill = repo.drill(id);
+      if (!drill || drill.state !== 'running') return;
+      const loaded = await loadedOf(drill.scenario);
+      const elapsed = elapsedAt(drill.clock, now());
+      const statuses = repo.injectStatuses(id);
+      for (const inject of loaded.drill.injects) {
+        if (statuses.get(inject.id) === 'pending' && offsetMs(inject.at) <= elapsed) await fire(id, inject, 'scheduled');
+        if (repo.drill(id)?.state !== 'running') return;
+      }
+    });
+    const settled = next.catch((error: unknown) => console.error(`irlab drill ${id}: scheduler failed:`, error));
+    busy.set(id, settled);
+    return settled;
+  }
+
+  async function end(drill: DrillRow): Promise<void> {
+    repo.setState(drill.id, 'ended', stopped(drill.clock, now()), { endedAt: iso(), ...(drill.startedAt ? {} : { startedAt: iso() }) });
+    append(drillOf(drill.id), { kind: 'system', title: 'Drill ended', body: 'The facilitator ended the drill. The after-action report is being prepared.', detail: { control: 'end' } });
+    emit(drill.id, { type: 'state' });
+    await terminals?.closeGroup(groupOf(drill.id)).catch(() => {});
+    await report(drill.id).catch((error: unknown) => console.error(`irlab drill ${drill.id}: report failed:`, error));
+    const ended = drillOf(drill.id);
+    if (ended.clusterName && ended.clusterStatus === 'ready') {
+      await options.runtime.release(ended.clusterName).catch(() => {});
+      repo.setCluster(drill.id, 'failed', 'the drill ended and its cluster was deleted');
+    }
+    emit(drill.id, { type: 'state' });
+  }
+
+  async function report(id: string): Promise<DrillReport> {
+    const drill = drillOf(id);
+    if (drill.state !== 'ended') throw new DrillError('the report is built when the drill ends', 409);
+    if (drill.report) return JSON.parse(drill.report) as DrillReport;
+    const loaded = await loadedOf(drill.scenario);
+    const built = await buildDrillReport({ drill, loaded, repo, runtime: options.runtime, terminals, now: now() });
+    repo.setReport(id, JSON.stringify(built));
+    return built;
+  }
+
+  return {
+    async scenarios() {
+      return (await options.drills()).map((d) => ({ slug: d.slug, title: d.drill.title, summary: d.drill.summary, defaultDurationMinutes: d.drill.defaultDurationMinutes, roles: d.drill.roles }));
+    },
+
+    async create(input: { scenario: string; title?: string; durationMinutes: number; roles: string[] }): Promise<{ drill: DrillView; facilitatorToken: string }> {
+      const loaded = await loadedOf(input.scenario);
+      if (repo.liveDrills().length >= (options.maxLive ?? 10)) throw new DrillError(`this server runs at most ${options.maxLive ?? 10} drills at once: end one first`, 429);
+      if (!Number.isFinite(input.durationMinutes) || input.durationMinutes < 1 || input.durationMinutes > 480) throw new DrillError('durationMinutes must be a number from 1 to 480');
+      const roles = [...new Set(input.roles.map((r) => String(r).trim()).filter(Boolean))];
+      if (roles.length === 0 || roles.length > 12 || roles.some((r) => r.length > 40)) throw new DrillError('give 1 to 12 roles of at most 40 characters each');
+      const token = randomBytes(32).toString('base64url');
+      const newCode = () => Array.from({ length: 6 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+      let code = newCode();
+      while (repo.drillByCode(code)) code = newCode();
+      const id = `drl_${randomBytes(9).toString('base64url')}`;
+      repo.insertDrill({
+        id, code, title: (input.title ?? '').trim().slice(0, 120) || loaded.drill.title, scenario: loaded.slug, roles,
+        durationMs: Math.round(input.durationMinutes * 60_000), facilitatorSha256: sha256(token), state: 'lobby', createdAt: iso(),
+        startedAt: null, endedAt: null, clock: { elapsedMs: 0, runningSince: null }, seed: randomBytes(8).toString('hex'),
+        clusterName: null, clusterStatus: 'preparing', clusterMessage: 'claiming a cluster',
+      });
+      repo.ensureInjects(id, loaded.drill.injects.map((i) => i.id), iso());
+      append(drillOf(id), { kind: 'system', title: 'Drill created', body: `Scenario: ${loaded.scenario.scenario.title}. Join code ${code}.` });
+      const pending = prepare(id, loaded).finally(() => preparing.delete(id));
+      preparing.set(id, pending);
+      return { drill: await view(id, { facilitatorToken: token }), facilitatorToken: token };
+    },
+
+    /** Resolves when the drill's cluster is ready or failed (tests, the CLI). */
+    prepared: (id: string) => preparing.get(id) ?? Promise.resolve(),
+
+    async join(code: string, learnerId: string, name: string, role: string): Promise<{ drill: DrillView; participant: ReturnType<typeof participantView> }> {
+      const drill = repo.drillByCode(String(code).trim().toUpperCase());
+      if (!drill) throw new DrillError('no drill has this code: check it with your facilitator', 404);
+      if (drill.state === 'ended') throw new DrillError('this drill has ended', 409);
+      const existing = repo.participantOfLearner(drill.id, learnerId);
+      if (!existing) {
+        const clean = String(name).trim();
+        if (!NAME_PATTERN.test(clean)) throw new DrillError('a name is 1 to 32 letters, digits, spaces, ".", "_" or "-", starting with a letter or digit');
+        if (!drill.roles.includes(role)) throw new DrillError(`pick one of the drill's roles: ${drill.roles.join(', ')}`);
+        if (repo.participants(drill.id).some((p) => p.name.toLowerCase() === clean.toLowerCase())) throw new DrillError(`someone in this drill is already called "${clean}": pick another name`, 409);
+        const participant: ParticipantRow = { id: `prt_${randomBytes(9).toString('base64url')}`, drillId: drill.id, learnerId, name: clean, role, joinedAt: iso(), terminalSessionId: null };
+        repo.insertParticipant(participant);
+        append(drill, { kind: 'system', title: `${clean} joined`, body: `${clean} joined as ${role}.` });
+        emit(drill.id, { type: 'state' });
+      }
+      const participant = repo.participantOfLearner(drill.id, learnerId)!;
+      return { drill: await view(drill.id, { learnerId }), participant: participantView(participant) };
+    },
+
+    view,
+    authorize: (id: string, caller: Caller) => authorize(drillOf(id), caller),
+
+    async post(id: string, caller: Caller, kind: 'note' | 'decision', text: string): Promise<LogEntry> {
+      const drill = drillOf(id);
+      const viewer = authorize(drill, caller);
+      if (kind !== 'note' && kind !== 'decision') throw new DrillError('kind is "note" or "decision"');
+      const body = String(text ?? '').trim();
+      if (!body || body.length > 4000) throw new DrillError('write 1 to 4000 characters');
+      if (drill.state === 'ended') throw new DrillError('the drill has ended', 409);
+      // The author comes from who is calling, never from the request body.
+      const author = viewer.participant
+        ? { participantId: viewer.participant.id, name: viewer.participant.name, role: viewer.participant.role }
+        : { participantId: null, name: 'Facilitator', role: 'facilitator' };
+      const title = body.split('\n')[0]!.slice(0, 120);
+      return entryView(append(drill, { kind, title, body, author }));
+    },
+
+    async control(id: string, caller: Caller, action: string, minutes?: number): Promise<DrillView> {
+      const drill = drillOf(id);
+      facilitatorOnly(drill, caller);
+      const at = now();
+      const clockEntry = (title: string, control: string) => append(drillOf(id), { kind: 'system', title, body: title, detail: { control } });
+      switch (action) {
+        case 'start':
+          if (drill.state !== 'lobby') throw new DrillError(`the drill is ${drill.state}; start works in the lobby`, 409);
+          repo.setState(id, 'running', running(drill.clock, at), { startedAt: iso() });
+          clockEntry('Drill started', 'start');
+          break;
+        case 'pause':
+          if (drill.state !== 'running') throw new DrillError(`the drill is ${drill.state}; only a running drill pauses`, 409);
+          repo.setState(id, 'paused', stopped(drill.clock, at));
+          clockEntry('Drill paused', 'pause');
+          break;
+        case 'resume':
+          if (drill.state !== 'paused') throw new DrillError(`the drill is ${drill.state}; only a paused drill resumes`, 409);
+          repo.setState(id, 'running', running(drill.clock, at));
+          clockEntry('Drill resumed', 'resume');
+          break;
+        case 'fast-forward': {
+          const by = Number(minutes);
+          if (!(by > 0 && by <= 240)) throw new DrillError('fast-forward needs minutes from 0 to 240');
+          if (drill.state !== 'running' && drill.state !== 'paused') throw new DrillError(`the drill is ${drill.state}; fast-forward works while it runs or is paused`, 409);
+          repo.setState(id, drill.state, fastForwarded(drill.clock, at, by * 60_000));
+          clockEntry(`Clock fast-forwarded by ${by} min`, 'fast-forward');
+          break;
+        }
+        case 'end':
+          if (drill.state === 'ended') throw new DrillError('the drill has already ended', 409);
+          await end(drill);
+          return view(id, caller);
+        default:
+          throw new DrillError(`unknown action "${action}": use start, pause, resume, fast-forward or end`);
+      }
+      emit(id, { type: 'state' });
+      await fireDue(id);
+      return view(id, caller);
+    },
+
+    async inject(id: string, caller: Caller, input: { injectId?: string; title?: string; body?: string }): Promise<LogEntry | null> {
+      const drill = drillOf(id);
+      facilitatorOnly(drill, caller);
+      if (drill.state === 'ended') throw new DrillError('the drill has ended', 409);
+      if (input.injectId !== undefined) {
+        const inject = (await loadedOf(drill.scenario)).drill.injects.find((i) => i.id === input.injectId);
+        if (!inject) throw new DrillError(`no scripted inject "${input.injectId}"`, 404);
+        if (repo.injectStatuses(id).get(inject.id) !== 'pending') throw new DrillError(`inject "${inject.id}" has already fired or been skipped`, 409);
+        const before = repo.log(id).at(-1)?.seq ?? 0;
+        await fire(id, inject, 'facilitator');
+        return repo.log(id, before).map(entryView)[0] ?? null;
+      }
+      const title = String(input.title ?? '').trim();
+      const body = String(input.body ?? '').trim();
+      if (!title || title.length > 120 || body.length > 4000) throw new DrillError('a manual inject needs a title (1 to 120 characters) and a body of at most 4000');
+      return entryView(append(drill, { kind: 'inject', title, body, author: { participantId: null, name: 'Facilitator', role: 'facilitator' }, detail: { manual: true } }));
+    },
+
+    async markExpectation(id: string, caller: Caller, expectationId: string, met: boolean): Promise<DrillView> {
+      const drill = drillOf(id);
+      facilitatorOnly(drill, caller);
+      const expectation = (await loadedOf(drill.scenario)).drill.expectations.find((e) => e.id === expectationId);
+      if (!expectation) throw new DrillError(`no expectation "${expectationId}"`, 404);
+      if (typeof met !== 'boolean') throw new DrillError('met is true or false');
+      repo.markExpectation(id, expectationId, met, iso());
+      append(drill, { kind: 'expectation', title: `${met ? 'Met' : 'Not met'}: ${expectation.text}`, body: expectation.text, author: { participantId: null, name: 'Facilitator', role: 'facilitator' }, detail: { expectation: expectationId, met } });
+      emit(id, { type: 'state' });
+      return view(id, caller);
+    },
+
+    async answer(id: string, caller: Caller, answers: Record<string, unknown>): Promise<DrillView> {
+      const drill = drillOf(id);
+      const viewer = authorize(drill, caller);
+      if (!viewer.participant) throw new DrillError('answers come from participants', 403);
+      const loaded = await loadedOf(drill.scenario);
+      const known = new Set(loaded.lab.lab.steps.flatMap((s) => s.questions.map((q) => q.id)));
+      for (const [question, answer] of Object.entries(answers ?? {})) {
+        if (!known.has(question as never)) throw new DrillError(`no question "${question}"`);
+        repo.setAnswer(id, question, String(answer).slice(0, 2000), viewer.participant.id, iso());
+      }
+      emit(id, { type: 'state' });
+      return view(id, caller);
+    },
+
+    /** The caller's terminal on the drill cluster, as `drill:<name>`. */
+    async terminal(id: string, caller: Caller): Promise<{ sessionId: string }> {
+      const drill = drillOf(id);
+      const viewer = authorize(drill, caller);
+      if (!viewer.participant || !caller.learnerId) throw new DrillError('terminals are for participants: join the drill first', 403);
+      if (!terminals) throw new DrillError('terminals are unavailable on this server', 503);
+      if (drill.clusterStatus !== 'ready' || !drill.clusterName) throw new DrillError(`the drill cluster is not ready: ${drill.clusterMessage}`, 409);
+      if (drill.state === 'ended') throw new DrillError('the drill has ended', 409);
+      const participant = viewer.participant;
+      const cluster = drill.clusterName;
+      const session = await terminals.open(
+        terminalOwner(id, participant.id),
+        async () => ({ name: cluster, kubeconfigPath: await options.runtime.participantKubeconfig(cluster, id, participant), release: async () => {} }),
+        caller.learnerId,
+        groupOf(id),
+      );
+      if (participant.terminalSessionId !== session.id) {
+        repo.setTerminal(id, participant.id, session.id, session.createdAt);
+        emit(id, { type: 'state' });
+      }
+      return { sessionId: session.id };
+    },
+
+    /** A watcher may see a session of a drill they are in. */
+    canWatch(learnerId: string, group: string | null): boolean {
+      const match = /^drill:(.+)$/.exec(group ?? '');
+      return Boolean(match && repo.participantOfLearner(match[1]!, learnerId));
+    },
+
+    entriesAfter: (id: string, afterSeq: number) => repo.log(id, afterSeq).map(entryView),
+
+    subscribe(id: string, listener: (event: DrillEvent) => void): () => void {
+      let set = listeners.get(id);
+      if (!set) listeners.set(id, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(id);
+      };
+    },
+
+    report,
+
+    /** Fires what is due in every running drill (the server calls this every second). */
+    async tick(): Promise<void> {
+      for (const drill of repo.liveDrills()) if (drill.state === 'running') await fireDue(drill.id);
+    },
+
+    /** Evaluates every live drill's scoreboard once; a first green is logged as a `check` entry. */
+    async score(): Promise<void> {
+      for (const drill of repo.liveDrills()) {
+        if (drill.clusterStatus !== 'ready' || !drill.clusterName || drill.state === 'lobby') continue;
+        const loaded = await loadedOf(drill.scenario).catch(() => undefined);
+        if (!loaded) continue;
+        let changed = false;
+        for (const row of loaded.drill.scoreboard) {
+          const result = await options.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id)).catch((error: unknown) => ({
+            passed: false, score: 0, criteria: [{ id: 'check-failed', passed: false, message: `the check could not run: ${error instanceof Error ? error.message : String(error)}` }],
+          }));
+          const current = drillOf(drill.id);
+          const first = repo.recordScore(drill.id, row.step, iso(), elapsedAt(current.clock, now()), result.criteria, result.passed);
+          changed = true;
+          if (first) {
+            const title = loaded.lab.lab.steps.find((s) => s.id === row.step)?.title ?? row.step;
+            append(current, { kind: 'check', title: `${title}: done`, body: `The ${row.step} checks all pass on the drill cluster.`, detail: { step: row.step, phase: row.phase } });
+          }
+        }
+        if (changed) emit(drill.id, { type: 'state' });
+      }
+    },
+
+    /**
+     * After a restart: injects a crash left half-fired are marked failed (never retried), drills
+     * whose preparation was cut short or whose cluster is gone say so, then due injects fire.
+     */
+    async resume(): Promise<void> {
+      for (const drill of repo.liveDrills()) {
+        for (const injectId of repo.interruptedInjects(drill.id)) {
+          repo.finishInject(drill.id, injectId, 'failed', iso());
+          append(drill, { kind: 'system', title: 'A scripted inject was interrupted', body: 'The server restarted while an inject was firing; it is not repeated.', detail: { inject: injectId } });
+        }
+        if (drill.clusterStatus === 'preparing' && !preparing.has(drill.id)) {
+          repo.setCluster(drill.id, 'failed', 'the server restarted while the cluster was being prepared: create a new drill');
+        } else if (drill.clusterStatus === 'ready' && drill.clusterName && !(await options.runtime.exists(drill.clusterName))) {
+          repo.setCluster(drill.id, 'failed', 'the drill cluster did not survive the server restart; the log, clock and injects go on without it');
+        }
+      }
+      await this.tick();
+    },
+
+    setTerminals(value: DrillTerminals): void {
+      terminals = value;
+    },
+  };
+}
+
+export type DrillService = ReturnType<typeof drillService>;

@@ -1,0 +1,182 @@
+/**
+ * The drill routes Astro cannot serve, mounted in front of it by serve.ts:
+ *   POST /api/drills/<id>/terminal → {sessionId}: the participant's own terminal on the drill
+ *                                    cluster (spoken over /ws/terminal/<id>, docs/protocol.md)
+ *   GET  /ws/drills/<id>           → the drill's live feed (docs/drills.md)
+ *
+ * WebSocket: a participant is known by the learner session cookie; the facilitator sends
+ * `{type:'auth', token}` as the first frame (never a token in the URL). Then `{type:'hello',
+ * afterSeq}` → `{type:'snapshot', drill}` (its log is the full log), then `{type:'entry'}` for
+ * every entry after the client's seq (missed ones first), and `{type:'state', drill}` on changes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { DrillClientMessage, DrillServerMessage } from '../../lib/drill-view.ts';
+import type { Caller, DrillService } from '../drill/service.ts';
+import type { Identify } from './terminal-routes.ts';
+
+const FIRST_FRAME_TIMEOUT_MS = 10_000;
+const PING_INTERVAL_MS = 20_000;
+/** Coalesce bursts of state changes (a scoreboard pass touches several rows) into one view. */
+const STATE_DEBOUNCE_MS = 150;
+/** Close connections that stopped reading rather than buffer without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+export interface DrillRoutes {
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  close(): void;
+}
+
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+const statusOf = (error: unknown) => (error instanceof Error && error.name === 'DrillError' ? ((error as { status?: number }).status ?? 400) : 500);
+
+function parse(text: string): DrillClientMessage | undefined {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if (value.type === 'auth' && typeof value.token === 'string' && value.token.length < 200) return { type: 'auth', token: value.token };
+    if (value.type === 'hello') return { type: 'hello', afterSeq: Number.isInteger(value.afterSeq) && (value.afterSeq as number) >= 0 ? (value.afterSeq as number) : 0 };
+  } catch {
+    // not JSON: refused below
+  }
+  return undefined;
+}
+
+export function createDrillRoutes(drills: DrillService, identify: Identify): DrillRoutes {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024, perMessageDeflate: false });
+
+  async function openTerminal(req: IncomingMessage, res: ServerResponse, drillId: string): Promise<void> {
+    if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
+    const learner = identify(req, { create: false });
+    try {
+      json(res, 200, await drills.terminal(drillId, learner ? { learnerId: learner.id } : {}));
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 500) console.error('irlab drill terminal:', error);
+      json(res, status, { error: status === 500 ? `The terminal could not start: ${(error as Error).message}` : (error as Error).message });
+    }
+  }
+
+  function serve(ws: WebSocket, drillId: string, learnerId: string | undefined): void {
+    const send = (message: DrillServerMessage) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.terminate();
+      ws.send(JSON.stringify(message));
+    };
+    const fail = (error: string, code = 4400) => {
+      send({ type: 'error', error });
+      ws.close(code, error.slice(0, 100));
+    };
+    let caller: Caller | null = null;
+    let lastSent = -1; // -1 until the snapshot went out; entries before it wait in `queued`
+    const queued: DrillServerMessage[] = [];
+    let stateTimer: NodeJS.Timeout | null = null;
+    let unsubscribe: (() => void) | null = null;
+    let alive = true;
+    const firstFrame = setTimeout(() => !caller && fail('send hello (or auth, then hello) first', 4408), FIRST_FRAME_TIMEOUT_MS);
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_INTERVAL_MS);
+    ws.on('pong', () => (alive = true));
+
+    const pushState = () => {
+      stateTimer = null;
+      if (!caller) return;
+      drills.view(drillId, caller).then((drill) => send({ type: 'state', drill }), (error: unknown) => fail((error as Error).message, 4403));
+    };
+
+    let facilitatorToken: string | undefined;
+    ws.on('message', (data, isBinary) => {
+      alive = true;
+      const message = isBinary ? undefined : parse(data.toString());
+      if (!message) return fail('messages are JSON: {type:"auth",token} or {type:"hello",afterSeq}');
+      if (caller) return; // one hello per connection; reconnect to resume
+      if (message.type === 'auth') {
+        facilitatorToken = message.token;
+        return;
+      }
+      const candidate: Caller = facilitatorToken ? { facilitatorToken } : learnerId ? { learnerId } : {};
+      try {
+        drills.authorize(drillId, candidate);
+      } catch (error) {
+        return fail((error as Error).message, statusOf(error) === 404 ? 4404 : 4403);
+      }
+      caller = candidate;
+      clearTimeout(firstFrame);
+      unsubscribe = drills.subscribe(drillId, (event) => {
+        if (event.type === 'entry') {
+          if (lastSent < 0) queued.push({ type: 'entry', entry: event.entry });
+          else if (event.entry.seq > lastSent) {
+            lastSent = event.entry.seq;
+            send({ type: 'entry', entry: event.entry });
+          }
+        } else stateTimer ??= setTimeout(pushState, STATE_DEBOUNCE_MS);
+      });
+      drills.view(drillId, caller).then(
+        (drill) => {
+          send({ type: 'snapshot', drill });
+          // The snapshot holds the full log; entries the client missed also come one by one, in order.
+          for (const entry of drill.log) if (entry.seq > message.afterSeq) send({ type: 'entry', entry });
+          lastSent = drill.log.at(-1)?.seq ?? 0;
+          for (const pending of queued.splice(0)) {
+            if (pending.type === 'entry' && pending.entry.seq > lastSent) {
+              lastSent = pending.entry.seq;
+              send(pending);
+            }
+          }
+        },
+        (error: unknown) => fail((error as Error).message, 4403),
+      );
+    });
+    ws.on('close', () => {
+      clearTimeout(firstFrame);
+      clearInterval(ping);
+      if (stateTimer) clearTimeout(stateTimer);
+      unsubscribe?.();
+    });
+  }
+
+  return {
+    handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://irlab');
+      const match = /^\/api\/drills\/([A-Za-z0-9_-]{1,64})\/terminal$/.exec(url.pathname);
+      if (!match) return false;
+      if (req.method !== 'POST') json(res, 405, { error: 'Use POST.' });
+      else void openTerminal(req, res, match[1]!);
+      return true;
+    },
+    upgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://irlab');
+      const match = /^\/ws\/drills\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
+      if (!match) return false;
+      if (!sameOrigin(req)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return true;
+      }
+      const learner = identify(req, { create: false });
+      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, match[1]!, learner?.id));
+      return true;
+    },
+    close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}
