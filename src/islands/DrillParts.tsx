@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { clockNow, formatClock, type DrillConnection } from '../lib/drill-socket.ts';
-import type { DrillState, DrillView, ExpectationView, ParticipantView, ScoreRow } from '../lib/drill-view.ts';
+import type { DrillQuestionView, DrillState, DrillView, ExpectationView, ParticipantView, ScoreRow } from '../lib/drill-view.ts';
 import '../styles/drills.css';
 
 const stateWords: Record<DrillState, string> = {
@@ -166,5 +166,56 @@ export function Participants({
         </ul>
       )}
     </section>
+  );
+}
+
+/**
+ * The investigation questions the team answers together (the scoreboard grades the step on the
+ * latest answers). A field someone is editing is not overwritten by a teammate's save.
+ */
+export function Findings({ questions, onSave, busy, disabled }: { questions: DrillQuestionView[]; onSave: (answers: Record<string, string>) => Promise<boolean>; busy: boolean; disabled?: boolean }) {
+  const id = useId();
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
+  const [saved, setSaved] = useState('');
+  if (questions.length === 0) return null;
+  const value = (q: DrillQuestionView) => drafts[q.id] ?? q.answer;
+  return (
+    <form
+      className="drill-card drill-findings"
+      aria-labelledby={`${id}-title`}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const answers = Object.fromEntries(questions.map((q) => [q.id, value(q)]));
+        if (await onSave(answers)) {
+          setDrafts({});
+          setSaved('Saved for the team; the scoreboard checks them on its next pass.');
+        }
+      }}
+    >
+      <h2 id={`${id}-title`}>Team findings</h2>
+      {questions.map((q) => (
+        <div key={q.id} className="drill-finding">
+          <label htmlFor={`${id}-${q.id}`}>{q.prompt}</label>
+          <input
+            id={`${id}-${q.id}`}
+            value={value(q)}
+            placeholder={q.placeholder}
+            autoComplete="off"
+            spellCheck={false}
+            disabled={disabled}
+            onChange={(e) => {
+              setSaved('');
+              setDrafts({ ...drafts, [q.id]: e.target.value });
+            }}
+          />
+        </div>
+      ))}
+      <button type="submit" disabled={disabled || busy}>
+        {busy ? 'Saving…' : 'Save findings'}
+      </button>
+      <p role="status" className="muted">
+        {saved}
+      </p>
+    </form>
   );
 }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ParticipantView } from '../lib/drill-view.ts';
 import { drillTerminalSession, useDrillStore } from '../stores/drill-store.ts';
 import { DrillLog, LogComposer } from './DrillLog.tsx';
-import { ClusterStatus, ConnectionBadge, DrillClock, Expectations, Participants, Scoreboard } from './DrillParts.tsx';
+import { ClusterStatus, ConnectionBadge, DrillClock, Expectations, Findings, Participants, Scoreboard } from './DrillParts.tsx';
 import Terminal, { SessionError, type SessionSource } from './Terminal.tsx';
 
 /** Someone else's shell, read-only: the server replays it, then streams it as they type. */
@@ -17,7 +17,7 @@ function WatchedTerminal({ participant }: { participant: ParticipantView }) {
  * the shared log with a composer, the scoreboard, and everyone else's terminals to watch.
  */
 export default function DrillRoom({ drillId }: { drillId: string }) {
-  const { drill, log, receivedAt, connection, connectionDetail, loadedSeq, busy, error, connect, postLog } = useDrillStore();
+  const { drill, log, receivedAt, connection, connectionDetail, loadedSeq, busy, error, connect, postLog, answer } = useDrillStore();
   const [watching, setWatching] = useState<ParticipantView | null>(null);
   useEffect(() => connect(drillId, null), [drillId, connect]);
 
@@ -106,6 +106,7 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
             <LogComposer onPost={postLog} busy={busy === 'log'} disabled={ended} />
           </section>
           <Scoreboard rows={drill.scoreboard} />
+          <Findings questions={drill.questions ?? []} onSave={answer} busy={busy === 'answers'} disabled={drill.state !== 'running' && drill.state !== 'paused'} />
           <Participants participants={drill.participants} you={drill.you.id} watching={watched?.id ?? null} onWatch={setWatching} />
           <Expectations items={drill.expectations} />
         </div>

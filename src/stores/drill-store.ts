@@ -38,6 +38,8 @@ interface DrillStoreState {
   control: (request: DrillControlRequest) => Promise<void>;
   inject: (request: ManualInjectRequest) => Promise<boolean>;
   markExpectation: (id: string, met: boolean) => Promise<void>;
+  /** The team's answers to the investigation questions (the latest wins; the step is graded on them). */
+  answer: (answers: Record<string, string>) => Promise<boolean>;
   clearError: () => void;
 }
 
@@ -173,6 +175,16 @@ export const useDrillStore = create<DrillStoreState>()((set, get) => {
       await act(`expectation:${id}`, async () => {
         await drillApi<unknown>(`${base()}/expectations/${encodeURIComponent(id)}`, { method: 'POST', body: JSON.stringify({ met }) }, get().token);
       }).catch(() => {});
+    },
+    answer: async (answers) => {
+      try {
+        await act('answers', async () => {
+          applyView(await drillApi<DrillView>(`${base()}/answers`, { method: 'POST', body: JSON.stringify({ answers }) }, get().token), false);
+        });
+        return true;
+      } catch {
+        return false;
+      }
     },
     clearError: () => set({ error: null }),
   };
