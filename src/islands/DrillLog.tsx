@@ -41,14 +41,14 @@ function Entry({ entry, live }: { entry: LogEntry; live: boolean }) {
  * reader is at the bottom (scrolling up to read stops the jumping).
  */
 export function DrillLog({ log, loadedSeq }: { log: LogEntry[]; loadedSeq: number }) {
-  const list = useRef<HTMLOListElement>(null);
+  const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   useEffect(() => {
     const el = list.current;
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
   }, [log.length]);
   return (
-    <ol
+    <div
       className="drill-log"
       ref={list}
       role="log"
@@ -60,11 +60,16 @@ export function DrillLog({ log, loadedSeq }: { log: LogEntry[]; loadedSeq: numbe
         pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
       }}
     >
-      {log.length === 0 && <li className="muted drill-entry">Nothing logged yet.</li>}
-      {log.map((entry) => (
-        <Entry key={entry.seq} entry={entry} live={loadedSeq >= 0 && entry.seq > loadedSeq} />
-      ))}
-    </ol>
+      {log.length === 0 ? (
+        <p className="muted drill-entry">Nothing logged yet.</p>
+      ) : (
+        <ol className="drill-log-entries">
+          {log.map((entry) => (
+            <Entry key={entry.seq} entry={entry} live={loadedSeq >= 0 && entry.seq > loadedSeq} />
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }
 

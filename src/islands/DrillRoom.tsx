@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ParticipantView } from '../lib/drill-view.ts';
 import { drillTerminalSession, useDrillStore } from '../stores/drill-store.ts';
 import { DrillLog, LogComposer } from './DrillLog.tsx';
@@ -9,7 +9,17 @@ import Terminal, { SessionError, type SessionSource } from './Terminal.tsx';
 function WatchedTerminal({ participant }: { participant: ParticipantView }) {
   const sessionId = participant.terminalSessionId ?? '';
   const session = useCallback<SessionSource>(async () => ({ sessionId, socketPath: `/ws/terminal/${encodeURIComponent(sessionId)}?watch=1`, cluster: null }), [sessionId]);
-  return <Terminal key={sessionId} readOnly session={session} label={`${participant.name}'s terminal (read-only)`} />;
+  const section = useRef<HTMLElement>(null);
+  // Bring it into view when watching starts (xterm also skips drawing while it is off screen).
+  useEffect(() => section.current?.scrollIntoView({ block: 'nearest' }), [sessionId]);
+  return (
+    <section className="drill-watch" aria-label={`Watching ${participant.name}`} ref={section}>
+      <h2>
+        Watching {participant.name} <span className="muted">({participant.role})</span>
+      </h2>
+      <Terminal key={sessionId} readOnly session={session} label={`${participant.name}'s terminal (read-only)`} />
+    </section>
+  );
 }
 
 /**
@@ -90,14 +100,7 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
               {ended ? 'The drill has ended; terminals are closed.' : 'Your terminal opens here once the drill cluster is ready.'}
             </p>
           )}
-          {watched?.terminalSessionId && (
-            <section className="drill-watch" aria-label={`Watching ${watched.name}`}>
-              <h2>
-                Watching {watched.name} <span className="muted">({watched.role})</span>
-              </h2>
-              <WatchedTerminal participant={watched} />
-            </section>
-          )}
+          {watched?.terminalSessionId && <WatchedTerminal participant={watched} />}
         </div>
         <div className="drill-side">
           <section className="drill-card" aria-labelledby="drill-log-title">

@@ -137,6 +137,7 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   await typeInto(a.page, terminalA, 'kubectl label pods -n production -l app=web-app quarantine=true tier-');
   await typeInto(a.page, terminalA, policy);
   await expect(terminalA.locator('.xterm-rows')).toContainText('networkpolicy.networking.k8s.io/quarantine', { timeout: 30_000 });
+  await watched.scrollIntoViewIfNeeded(); // xterm draws only what is on screen
   await expect(watched.locator('.xterm-rows')).toContainText('networkpolicy.networking.k8s.io/quarantine', { timeout: 30_000 });
 
   // The scoreboard's containment check turns green on its own; B sees it in the log, live.
