@@ -13,7 +13,8 @@
  *    delivers it).
  * 3. The server process: CPU from /proc/<pid>/stat (utime+stime over the window, % of one core),
  *    RSS sampled each second from /proc/<pid>/status (steady = median in the window, peak =
- *    VmHWM), and the same CPU figure for the whole process tree (shells, sandboxes, clusters).
+ *    VmHWM); the same CPU figure for its descendants (shells, sandboxes) and, apart, for the drill
+ *    clusters' processes (found by the cluster names the terminals report in their hello).
  * Env: BENCH_DRILLS (10), BENCH_PARTICIPANTS (5), BENCH_SECONDS (120), BENCH_PORT (4395),
  * BENCH_COMMAND_EVERY_MS (4000), BENCH_NOTE_EVERY_MS (10000).
  */
@@ -71,11 +72,16 @@ for (let i = 0; ; i++) {
 }
 
 // --- /proc readings -------------------------------------------------------------------------
-function cpuTicks(pid: number): number {
+/**
+ * CPU ticks of a process; with `children`, plus those of its children that exited and were
+ * waited for (so a shell counts the kubectl runs it started; summed over live processes only,
+ * nothing is counted twice).
+ */
+function cpuTicks(pid: number, children = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0); // utime, stime, cutime, cstime
   } catch {
     return 0;
   }
@@ -85,7 +91,23 @@ function memory(pid: number): { rss: number; hwm: number } {
   const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
-/** The server and every process under it (shells, sandboxes, the clusters' processes). */
+/** Processes whose command line names one of these clusters (etcd, kube-apiserver, kwok...). */
+function clusterPids(names: Set<string>): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if ([...names].some((cluster) => argv.includes(cluster))) pids.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+const clusterNames = new Set<string>();
+
+/** The server and every process under it (shells, sandboxes). */
 function tree(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
@@ -150,7 +172,11 @@ async function joinDrill(drill: DrillView, index: number): Promise<Participant> 
   let listeners: Array<() => void> = [];
   const decoder = new TextDecoder();
   terminal.on('message', (data, binary) => {
-    if (!binary) return;
+    if (!binary) {
+      const hello = JSON.parse(String(data)) as { t: string; cluster?: string | null };
+      if (hello.t === 'hello' && hello.cluster) clusterNames.add(hello.cluster);
+      return;
+    }
     const frame = decodeOutputFrame(new Uint8Array(data as Buffer));
     if (!frame) return;
     output = (output + decoder.decode(frame.data)).slice(-8192);
@@ -232,14 +258,16 @@ async function noter(p: Participant, index: number) {
 }
 
 const pid = server.pid!;
-const cpu0 = { server: cpuTicks(pid), tree: tree(pid).reduce((sum, p) => sum + cpuTicks(p), 0), at: performance.now() };
+const clusterProcesses = clusterPids(clusterNames);
+const ticks = (pids: number[]) => pids.reduce((sum, p) => sum + cpuTicks(p, true), 0);
+const cpu0 = { server: cpuTicks(pid), tree: ticks(tree(pid)), clusters: ticks(clusterProcesses), at: performance.now() };
 const rssSamples: number[] = [];
 const sampler = setInterval(() => rssSamples.push(memory(pid).rss), 1000);
 await Promise.all(participants.flatMap((p, i) => [typist(p, i), noter(p, i)]));
 clearInterval(sampler);
 const windowS = (performance.now() - cpu0.at) / 1000;
 const treePids = tree(pid);
-const cpu1 = { server: cpuTicks(pid), tree: treePids.reduce((sum, p) => sum + cpuTicks(p), 0) };
+const cpu1 = { server: cpuTicks(pid), tree: ticks(treePids), clusters: ticks(clusterProcesses) };
 await sleep(2_000); // the last notes' deliveries
 
 const messageLatencies: number[] = [];
@@ -258,7 +286,9 @@ console.log(`\nirlab drill load (${os.cpus().length} cores, load ${os.loadavg().
 console.log(`${drills} drills × ${perDrill} participants, ${windowS.toFixed(0)} s window, a command every ${commandEveryMs / 1000} s and a note every ${noteEveryMs / 1000} s per participant`);
 console.log(`cluster preparation (create → ready, claim + seed): p50 ${(percentile(prepared, 50) / 1000).toFixed(1)} s · max ${(Math.max(...prepared) / 1000).toFixed(1)} s; server start → all ${drills} ready: ${allReadyS.toFixed(1)} s`);
 console.log(`server process CPU: ${(((cpu1.server - cpu0.server) / TICKS / windowS) * 100).toFixed(1)} % of one core`);
-console.log(`whole tree CPU (server + ${treePids.length - 1} processes: shells, sandboxes, clusters): ${(((cpu1.tree - cpu0.tree) / TICKS / windowS) * 100).toFixed(1)} % of one core`);
+const percent = (t: number) => `${((t / TICKS / windowS) * 100).toFixed(1)} % of one core`;
+console.log(`server + its ${treePids.length - 1} descendants (shells, sandboxes, the commands they ran): ${percent(cpu1.tree - cpu0.tree)}`);
+console.log(`the ${clusterNames.size} drill clusters' ${clusterProcesses.length} processes (etcd, kube-apiserver, kwok, exec brokers): ${percent(cpu1.clusters - cpu0.clusters)}`);
 console.log(`server RSS: steady (median) ${mib(percentile(rssSamples, 50))} · peak (VmHWM) ${mib(mem.hwm)}`);
 console.log(`drill log, post → received by the other participants: ${messageLatencies.length} deliveries, p50 ${ms(percentile(messageLatencies, 50))} · p95 ${ms(percentile(messageLatencies, 95))} · max ${ms(Math.max(...messageLatencies))} · missing ${missing}`);
 console.log(`terminal keystroke → echo: ${echoLatencies.length} keys, p50 ${ms(percentile(echoLatencies, 50))} · p95 ${ms(percentile(echoLatencies, 95))}`);
