@@ -144,21 +144,24 @@ export default function DrillFacilitator({ drillId }: { drillId: string }) {
   useEffect(() => setToken(facilitatorToken(drillId)), [drillId]);
   useEffect(() => (token ? connect(drillId, token) : undefined), [drillId, token, connect]);
 
+  const saveToken = (t: string) => {
+    try {
+      sessionStorage.setItem(`irlab-drill-facilitator:${drillId}`, t);
+    } catch {
+      // storage disabled: the token lives as long as this page
+    }
+    setToken(t);
+  };
   if (token === undefined) return null;
-  if (!token)
+  if (!token) return <TokenForm onToken={saveToken} />;
+  if (!drill)
     return (
-      <TokenForm
-        onToken={(t) => {
-          try {
-            sessionStorage.setItem(`irlab-drill-facilitator:${drillId}`, t);
-          } catch {
-            // storage disabled: the token lives as long as this page
-          }
-          setToken(t);
-        }}
-      />
+      <>
+        <ConnectionBadge status={connection} detail={connectionDetail} />
+        {/* A refused token (mistyped, or another drill's): ask again rather than leave a dead page. */}
+        {connection === 'failed' && <TokenForm onToken={saveToken} />}
+      </>
     );
-  if (!drill) return <ConnectionBadge status={connection} detail={connectionDetail} />;
   const joinLink = `${location.origin}/drills/join?code=${encodeURIComponent(drill.code)}&roles=${encodeURIComponent(drill.roles.join(','))}`;
   return (
     <section className="drill-page" aria-labelledby="drill-title">

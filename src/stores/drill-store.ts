@@ -156,9 +156,7 @@ export const useDrillStore = create<DrillStoreState>()((set, get) => {
     },
     control: async (request) => {
       await act(`control:${request.action}`, async () => {
-        const drill = await drillApi<DrillView | { drill: DrillView }>(`${base()}/control`, { method: 'POST', body: JSON.stringify(request) }, get().token);
-        const view = 'drill' in drill ? drill.drill : drill;
-        if (view && 'state' in view) applyView(view, false);
+        applyView(await drillApi<DrillView>(`${base()}/control`, { method: 'POST', body: JSON.stringify(request) }, get().token), false);
       }).catch(() => {});
     },
     inject: async (request) => {
