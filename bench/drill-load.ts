@@ -262,10 +262,13 @@ const clusterProcesses = clusterPids(clusterNames);
 const ticks = (pids: number[]) => pids.reduce((sum, p) => sum + cpuTicks(p, true), 0);
 const cpu0 = { server: cpuTicks(pid), tree: ticks(tree(pid)), clusters: ticks(clusterProcesses), at: performance.now() };
 const rssSamples: number[] = [];
+const benchCpu0 = process.cpuUsage();
+const load0 = os.loadavg()[0]!;
 const sampler = setInterval(() => rssSamples.push(memory(pid).rss), 1000);
 await Promise.all(participants.flatMap((p, i) => [typist(p, i), noter(p, i)]));
 clearInterval(sampler);
 const windowS = (performance.now() - cpu0.at) / 1000;
+const benchCpu = process.cpuUsage(benchCpu0);
 const treePids = tree(pid);
 const cpu1 = { server: cpuTicks(pid), tree: ticks(treePids), clusters: ticks(clusterProcesses) };
 await sleep(2_000); // the last notes' deliveries
@@ -283,12 +286,13 @@ const mem = memory(pid);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
 console.log(`\nirlab drill load (${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version})`);
-console.log(`${drills} drills × ${perDrill} participants, ${windowS.toFixed(0)} s window, a command every ${commandEveryMs / 1000} s and a note every ${noteEveryMs / 1000} s per participant`);
+console.log(`${drills} drills × ${perDrill} participants, ${windowS.toFixed(0)} s window (load ${load0.toFixed(1)} at its start), a command every ${commandEveryMs / 1000} s and a note every ${noteEveryMs / 1000} s per participant`);
 console.log(`cluster preparation (create → ready, claim + seed): p50 ${(percentile(prepared, 50) / 1000).toFixed(1)} s · max ${(Math.max(...prepared) / 1000).toFixed(1)} s; server start → all ${drills} ready: ${allReadyS.toFixed(1)} s`);
 console.log(`server process CPU: ${(((cpu1.server - cpu0.server) / TICKS / windowS) * 100).toFixed(1)} % of one core`);
 const percent = (t: number) => `${((t / TICKS / windowS) * 100).toFixed(1)} % of one core`;
 console.log(`server + its ${treePids.length - 1} descendants (shells, sandboxes, the commands they ran): ${percent(cpu1.tree - cpu0.tree)}`);
 console.log(`the ${clusterNames.size} drill clusters' ${clusterProcesses.length} processes (etcd, kube-apiserver, kwok, exec brokers): ${percent(cpu1.clusters - cpu0.clusters)}`);
+console.log(`this benchmark's own client process: ${(((benchCpu.user + benchCpu.system) / 1e6 / windowS) * 100).toFixed(1)} % of one core`);
 console.log(`server RSS: steady (median) ${mib(percentile(rssSamples, 50))} · peak (VmHWM) ${mib(mem.hwm)}`);
 console.log(`drill log, post → received by the other participants: ${messageLatencies.length} deliveries, p50 ${ms(percentile(messageLatencies, 50))} · p95 ${ms(percentile(messageLatencies, 95))} · max ${ms(Math.max(...messageLatencies))} · missing ${missing}`);
 console.log(`terminal keystroke → echo: ${echoLatencies.length} keys, p50 ${ms(percentile(echoLatencies, 50))} · p95 ${ms(percentile(echoLatencies, 95))}`);
