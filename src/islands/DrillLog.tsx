@@ -16,6 +16,27 @@ const kindWords: Record<LogEntryKind, string> = {
 /** Injects and attacks are what the team must react to: they stand out. */
 const highlighted = new Set<LogEntryKind>(['inject', 'attack']);
 
+/**
+ * Bodies are Markdown source written by authors and participants. Only **bold** and `code` are
+ * rendered, as React elements (never as HTML), which is all injects use; the rest stays text.
+ */
+export function InlineMarkdown({ text }: { text: string }) {
+  const parts = text.split(/(\*\*[^*\n]+\*\*|`[^`\n]+`)/);
+  return (
+    <>
+      {parts.map((part, i) =>
+        part.startsWith('**') && part.endsWith('**') && part.length > 4 ? (
+          <strong key={i}>{part.slice(2, -2)}</strong>
+        ) : part.startsWith('`') && part.endsWith('`') && part.length > 2 ? (
+          <code key={i}>{part.slice(1, -1)}</code>
+        ) : (
+          part
+        ),
+      )}
+    </>
+  );
+}
+
 function Entry({ entry, live }: { entry: LogEntry; live: boolean }) {
   return (
     <li className={`drill-entry drill-entry-${entry.kind}${highlighted.has(entry.kind) ? ' drill-entry-highlight' : ''}`} data-kind={entry.kind} data-seq={entry.seq} data-live={live || undefined}>
@@ -31,7 +52,11 @@ function Entry({ entry, live }: { entry: LogEntry; live: boolean }) {
         )}
       </div>
       {entry.title && <p className="drill-entry-title">{entry.title}</p>}
-      {entry.body && <p className="drill-entry-body">{entry.body}</p>}
+      {entry.body && entry.body.trim() !== entry.title.trim() && (
+        <p className="drill-entry-body">
+          <InlineMarkdown text={entry.body.trim()} />
+        </p>
+      )}
     </li>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { formatClock } from '../lib/drill-socket.ts';
 import type { DrillReport as Report, ReportEntryKind } from '../lib/drill-view.ts';
 import { drillApi, facilitatorToken } from '../stores/drill-store.ts';
+import { InlineMarkdown } from './DrillLog.tsx';
 import '../styles/drills.css';
 
 const kindWords: Record<ReportEntryKind, string> = {
@@ -95,7 +96,13 @@ export default function DrillReport({ drillId }: { drillId: string }) {
           {drill.attackerIdentities.length > 0 && (
             <>
               {' '}
-              · <strong>Attacker:</strong> {drill.attackerIdentities.map((a) => <code key={a}>{a}</code>)}
+              · <strong>Attacker:</strong>{' '}
+              {drill.attackerIdentities.map((a, i) => (
+                <span key={a}>
+                  {i > 0 && ', '}
+                  <code>{a}</code>
+                </span>
+              ))}
             </>
           )}
         </p>
@@ -171,7 +178,11 @@ export default function DrillReport({ drillId }: { drillId: string }) {
                 <td>{entry.actor ?? '—'}{entry.role ? <span className="muted"> ({entry.role})</span> : null}</td>
                 <td>
                   <span className="drill-entry-title">{entry.title}</span>
-                  {entry.body && <span className="drill-entry-body">{entry.body}</span>}
+                  {entry.body && entry.body.trim() !== entry.title.trim() && (
+                    <span className="drill-entry-body">
+                      <InlineMarkdown text={entry.body.trim()} />
+                    </span>
+                  )}
                 </td>
                 <td>
                   {entry.technique && <span className="drill-tag drill-tag-attack">{entry.technique.id} {entry.technique.name}</span>}
