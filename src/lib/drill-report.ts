@@ -81,8 +81,9 @@ export function phaseOfCommand(text: string): string {
     : 'detection-analysis';
 }
 
-export function phaseOfVerb(verb: string): string {
-  return ['get', 'list', 'watch'].includes(verb) ? 'detection-analysis' : 'containment-eradication-recovery';
+/** NIST phase of a responder's API request: reads (and access reviews) are analysis, writes are containment/eradication. */
+export function phaseOfRequest(verb: string, resource: string): string {
+  return ['get', 'list', 'watch'].includes(verb) || /reviews$/.test(resource) ? 'detection-analysis' : 'containment-eradication-recovery';
 }
 
 export function formatDrillTime(ms: number): string {
@@ -98,9 +99,12 @@ export function buildReport(input: ReportInput): DrillReport {
   const label = (phase: string | null) => (phase ? (NIST_PHASE_LABELS[phase] ?? phase) : null);
   const timeline: ReportEntry[] = [];
 
+  // Entries written in the lobby carry drill time 0; in the report they sit before T+0.
+  const started = input.log.find((e) => e.detail?.control === 'start')?.at;
   for (const entry of input.log) {
     const detail = entry.detail ?? {};
-    const base = { at: entry.at, tMs: entry.tMs, kind: entry.kind, title: entry.title, body: entry.body, technique: null, phase: null } as ReportEntry;
+    const tMs = started && Date.parse(entry.at) < Date.parse(started) ? clock(entry.at) : entry.tMs;
+    const base = { at: entry.at, tMs, kind: entry.kind, title: entry.title, body: entry.body, technique: null, phase: null } as ReportEntry;
     if (entry.kind === 'attack') {
       // One timeline line per request the attacker made, with its technique and outcome.
       const outcomes = (detail.outcomes ?? []) as Array<{ technique: string | null; username: string; verb: string; kind: string; namespace: string | null; name: string | null; status: number; error: string | null; sourceIP: string; note: string | null }>;
@@ -131,7 +135,7 @@ export function buildReport(input: ReportInput): DrillReport {
     timeline.push({
       at: event.at, tMs: clock(event.at), kind: 'audit', actor: event.actor, role: event.role, title: `${event.verb} ${target}`,
       body: `${event.sourceIP ? `from ${event.sourceIP}, ` : ''}HTTP ${event.status ?? '?'}`,
-      technique: attacker ? technique(event.technique) : null, phase: attacker ? null : label(phaseOfVerb(event.verb)),
+      technique: attacker ? technique(event.technique) : null, phase: attacker ? null : label(phaseOfRequest(event.verb, event.resource)),
     });
   }
   timeline.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.tMs - b.tMs);
@@ -172,7 +176,7 @@ export function buildReport(input: ReportInput): DrillReport {
   for (const entry of input.log.filter((e) => e.kind === 'attack-skipped')) wentWell.push(`The attacker's scripted move was stopped at ${formatDrillTime(entry.tMs)}: ${entry.body}`);
   if (metrics.attacksLanded > 0) {
     const used = [...new Set(attacks.filter((e) => /allowed/.test(e.body)).map((e) => e.technique?.id).filter(Boolean))];
-    toImprove.push(`The attacker acted ${metrics.attacksLanded} time(s) during the drill before being stopped${used.length ? ` (${used.join(', ')})` : ''}.`);
+    toImprove.push(`The attacker's scripted actions landed ${metrics.attacksLanded} time(s) during the drill${used.length ? ` (${used.join(', ')})` : ''}.`);
   }
   for (const e of input.expectations) (e.met ? wentWell : toImprove).push(`${e.met ? 'Met' : 'Not met'}: ${e.text}`);
   if (metrics.timeToDetectMs === null) toImprove.push('Nobody wrote in the log or typed a command during the drill.');

@@ -87,7 +87,11 @@ export interface ScoreRow {
   passedAt: string | null;
   /** Drill clock at first green. */
   tMs: number | null;
-  /** The latest evaluation, per criterion; empty before the first evaluation. */
+  /**
+   * The latest evaluation, per criterion; empty before the first evaluation. While the drill
+   * runs, `message` is '' (the checks' messages are built from the answer key); after it ends,
+   * and in the report, they say what was missing.
+   */
   criteria: ScoreCriterionView[];
 }
 

@@ -68,7 +68,7 @@ describe('irlab validate', () => {
 
   it('exits 0 on the project itself', async () => {
     const { stdout } = await run(process.execPath, [bin, 'validate']);
-    expect(stdout).toMatch(/checked 1 lessons, 1 scenarios, 1 quizzes, 1 labs: all valid/);
+    expect(stdout).toMatch(/checked 1 lessons, 1 scenarios, 1 quizzes, 1 labs, 1 drills: all valid/);
   });
 
   it('explains an unknown command', async () => {

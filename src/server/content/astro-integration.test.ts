@@ -40,6 +40,6 @@ describe('content validation integration', () => {
 
   it('lets valid content through', async () => {
     const { infos } = await runSetup({});
-    expect(infos).toEqual(['content ok: 0 lessons, 0 scenarios, 0 quizzes, 0 labs']);
+    expect(infos).toEqual(['content ok: 0 lessons, 0 scenarios, 0 quizzes, 0 labs, 0 drills']);
   });
 });

@@ -70,7 +70,7 @@ describe('quiz validation', () => {
   it('accepts a well-formed quiz and counts it', async () => {
     const report = await validateContent(await project({ 'src/content/lessons/l1-lesson.mdx': lesson('small'), 'quizzes/small.yaml': goodQuiz }));
     expect(report.problems).toEqual([]);
-    expect(report.counts).toEqual({ lessons: 1, scenarios: 0, quizzes: 1, labs: 0 });
+    expect(report.counts).toEqual({ lessons: 1, scenarios: 0, quizzes: 1, labs: 0, drills: 0 });
   });
 
   it('rejects a correct option id that does not exist, with file, line, path and fix', async () => {

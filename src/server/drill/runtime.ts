@@ -5,6 +5,7 @@
  * the lab checks, timeline.ts's requests with the identity's own credentials), so an attack
  * inject is a real request that the real API server authenticates, authorizes and audits.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -137,11 +138,13 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
         for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete') events.push(event);
         return events;
       };
+      // A participant who never opened a terminal has no workspace yet.
+      const present = workspaces.filter((dir) => existsSync(dir));
       const criteria = [];
       for (const checkName of step.checks) {
         const check = CHECKS.get(checkName);
         if (!check) throw new Error(`lab ${drill.lab.slug} names an unknown check ${checkName}`);
-        const places = WORKSPACE_CHECKS.has(checkName) && workspaces.length ? workspaces : [workspaces[0] ?? options.emptyWorkspace];
+        const places = WORKSPACE_CHECKS.has(checkName) && present.length ? present : [present[0] ?? options.emptyWorkspace];
         let best: CheckResult | undefined;
         for (const workspace of places) {
           const context: LabContext = {

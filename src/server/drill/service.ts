@@ -434,6 +434,11 @@ export function drillService(options: DrillServiceOptions) {
         if (drill.clusterStatus !== 'ready' || !drill.clusterName || drill.state === 'lobby') continue;
         const loaded = await loadedOf(drill.scenario).catch(() => undefined);
         if (!loaded) continue;
+        if (!(await options.runtime.exists(drill.clusterName).catch(() => true))) {
+          repo.setCluster(drill.id, 'failed', 'the drill cluster is gone (deleted after a server restart); the log, clock and message injects go on without it');
+          emit(drill.id, { type: 'state' });
+          continue;
+        }
         let changed = false;
         for (const row of loaded.drill.scoreboard) {
           const result = await options.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id)).catch((error: unknown) => ({

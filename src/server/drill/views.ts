@@ -1,7 +1,8 @@
 /**
  * DrillView per caller. Participants and the facilitator see the same log; only the facilitator
  * sees upcoming injects, and then only their ids, titles and times (never bodies, conditions or
- * attack steps). Nothing here reads the answer key.
+ * attack steps). Nothing here reads the answer key, and the checks' messages (which do) are
+ * withheld until the drill has ended.
  */
 import { NIST_PHASE_LABELS, type DrillView, type LogEntry, type ParticipantView } from '../../lib/drill-view.ts';
 import { offsetMs } from '../../schemas/drill.ts';
@@ -50,7 +51,9 @@ export function buildView(repo: DrillRepository, drill: DrillRow, loaded: Loaded
         phase: NIST_PHASE_LABELS[row.phase] ?? row.phase,
         passedAt: score?.passedAt ?? null,
         tMs: score?.tMs ?? null,
-        criteria: (score?.criteria ?? []).map((c) => ({ id: c.id, passed: c.passed, message: c.message })),
+        // The checks' messages come from the answer key (they name the compromised pod, the
+        // attacker's binding...): nobody sees them before the drill ends, only pass or fail.
+        criteria: (score?.criteria ?? []).map((c) => ({ id: c.id, passed: c.passed, message: drill.state === 'ended' ? c.message : '' })),
       };
     }),
     expectations: (loaded?.drill.expectations ?? []).map((e) => ({ id: e.id, text: e.text, met: marks.get(e.id)?.met ?? false, at: marks.get(e.id)?.at ?? null })),

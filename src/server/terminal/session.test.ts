@@ -60,4 +60,27 @@ describe('terminal session', { timeout: 60_000 }, () => {
     await session.end('test over');
     // A real PTY on a loaded 2-core machine: give it room; the assertions stay the same.
   }, 30_000);
+
+  it('lets a watcher see the replay and live output, never type, and never hold up the owner', async () => {
+    const pty = spawnNodePty({ file: '/bin/cat', args: [], env: { PATH: '/usr/bin:/bin' } }, { cols: 80, rows: 24 });
+    const session = new TerminalSession({ id: 'w'.repeat(22), owner: 'd_x_p1', principal: 'lrn_ada', group: 'drill:x', pty, lease: null, recorder: null, flow: { highWater: 65536, lowWater: 16384, replayBytes: 131072 }, now: Date.now, expiresAt: Date.now() + 60_000, cols: 80, rows: 24 });
+    const hello = (clientId: string) => ({ t: 'hello' as const, v: 1, clientId, lastOutputSeq: 0, cols: 80, rows: 24 });
+    const owner = connection();
+    session.attach(owner.conn, hello('owner-aaaa'));
+    session.receive(owner.conn, JSON.stringify({ t: 'input', seq: 1, data: 'before\r' }));
+    await until(() => twice(owner.output(), 'before'));
+
+    const watcher = connection();
+    session.watch(watcher.conn, hello('watcher-bbbb'));
+    expect(watcher.texts[0]).toMatchObject({ t: 'hello', lastInputSeq: 0 });
+    expect(watcher.output()).toContain('before'); // replay
+    session.receive(watcher.conn, JSON.stringify({ t: 'input', seq: 2, data: 'from-watcher\r' })); // ignored: not the attached connection
+    session.receive(owner.conn, JSON.stringify({ t: 'input', seq: 2, data: 'after\r' }));
+    await until(() => twice(watcher.output(), 'after'));
+    expect(owner.output()).not.toContain('from-watcher');
+    expect(owner.closed).toEqual([]); // watching is not a takeover
+    expect(session.principal).toBe('lrn_ada');
+    await session.end('test over');
+    expect(watcher.closed).toEqual([4004]);
+  }, 30_000);
 });

@@ -1,0 +1,222 @@
+// The drill service's own logic with an injected clock: scheduling, conditions, pause,
+// fast-forward, restart re-arming, authorization and what each caller may see. The cluster side
+// is a scripted DrillRuntime that answers "did this step pass?" from a table and records the
+// attack steps it was asked to run; the real runtime on a real cluster is proven in
+// tests/integration/drill-live.test.ts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../lib/check-result.ts';
+import { learnerService } from '../learners/learners.ts';
+import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { loadDrills } from './instance.ts';
+import type { LoadedDrill } from './load.ts';
+import type { AttackOutcome, DrillRuntime } from './runtime.ts';
+import { drillService, sha256, type DrillService } from './service.ts';
+
+let work: string;
+let drills: LoadedDrill[];
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'irlab-drill-unit-'));
+  drills = await loadDrills(process.cwd());
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+/** Answers step conditions from `passing` and records the attacks it was asked to make. */
+function scriptedRuntime() {
+  const passing = new Set<string>();
+  const attacks: string[][] = [];
+  const runtime: DrillRuntime = {
+    prepare: async () => 'drill-cluster-1',
+    exists: async () => true,
+    values: async () => ({ compromisedPodIp: '10.244.0.7' }),
+    evaluate: async (_c, _d, step): Promise<CheckResult> => ({ passed: passing.has(step), score: passing.has(step) ? 1 : 0, criteria: [{ id: step, passed: passing.has(step), message: `${step} ${passing.has(step) ? 'ok' : 'not yet'}` }] }),
+    attack: async (_c, _d, steps) => {
+      attacks.push(steps.map((s) => `${s.request.verb} ${s.request.kind}`));
+      return steps.map((s): AttackOutcome => ({ technique: s.technique ?? null, note: null, username: 'system:serviceaccount:production:web-app', sourceIP: '10.244.0.7', userAgent: 'curl', verb: s.request.verb, kind: s.request.kind, namespace: s.request.namespace ?? null, name: s.request.name ?? null, status: 200, auditId: null, error: null }));
+    },
+    participantKubeconfig: async () => '/dev/null',
+    auditEvents: async () => [],
+    answerKey: async () => Promise.reject(new Error('no answer key in this test')),
+    release: async () => {},
+  };
+  return { runtime, passing, attacks };
+}
+
+let store: Store;
+let clock: number;
+let script: ReturnType<typeof scriptedRuntime>;
+const service = (): DrillService => drillService({ store, drills: async () => drills, runtime: script.runtime, now: () => clock });
+
+beforeEach(() => {
+  store = openStore(path.join(work, `drills-${Math.random().toString(36).slice(2)}.db`), allMigrations);
+  clock = Date.parse('2026-11-27T20:00:00Z');
+  script = scriptedRuntime();
+});
+
+async function created(s = service()) {
+  const { drill, facilitatorToken } = await s.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Incident commander', 'Containment'] });
+  await s.prepared(drill.id);
+  const learners = learnerService({ store });
+  const alice = learners.create().learner.id;
+  const bob = learners.create().learner.id;
+  await s.join(drill.code, alice, 'Alice', 'Incident commander');
+  await s.join(drill.code, bob, 'Bob', 'Containment');
+  return { id: drill.id, code: drill.code, fac: { facilitatorToken }, alice: { learnerId: alice }, bob: { learnerId: bob } };
+}
+
+const injectEntries = (s: DrillService, id: string, fac: { facilitatorToken: string }) =>
+  s.view(id, fac).then((v) => v.log.filter((e) => e.kind === 'inject').map((e) => e.title));
+const minutes = (n: number) => n * 60_000;
+
+describe('drill service', () => {
+  it('stores only the hash of the facilitator token and keeps answer keys and upcoming injects from participants', async () => {
+    const s = service();
+    const { id, fac, alice } = await created(s);
+    const row = store.prepare('SELECT * FROM drills WHERE id = ?').get(id) as Record<string, unknown>;
+    expect(JSON.stringify(row)).not.toContain(fac.facilitatorToken);
+    expect(row.facilitator_sha256).toBe(sha256(fac.facilitatorToken));
+
+    const facilitator = await s.view(id, fac);
+    expect(facilitator.facilitator).toBe(true);
+    expect(facilitator.upcomingInjects?.map((i) => i.id)).toEqual(['brief', 'soc-alert', 'escalate', 'management', 'persistence', 'payments-again', 'legal', 'wrap-up']);
+    expect(facilitator.upcomingInjects?.find((i) => i.id === 'escalate')).toMatchObject({ conditional: true, attack: true, atMs: minutes(3) });
+
+    const participant = JSON.stringify(await s.view(id, alice));
+    expect(participant).not.toContain('upcomingInjects');
+    expect(participant).not.toContain(fac.facilitatorToken);
+    for (const secret of ['-ha', 'cluster-admin', 'web-app-session-key', 'unless', 'solution', 'privileged', 'nsenter', 'A node engineer', 'SIEM']) expect(participant).not.toContain(secret);
+    expect(JSON.stringify(facilitator)).not.toContain('web-app-session-key');
+
+    await expect(s.view(id, {})).rejects.toMatchObject({ status: 403 });
+    await expect(s.view(id, { facilitatorToken: 'x'.repeat(43) })).rejects.toMatchObject({ status: 403 });
+    await expect(s.control(id, alice, 'start')).rejects.toMatchObject({ status: 403 });
+    await expect(s.markExpectation(id, alice, 'ic-named', true)).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('writes entries as the caller, with strictly increasing seq', async () => {
+    const s = service();
+    const { id, alice, bob, fac } = await created(s);
+    const a = await s.post(id, alice, 'decision', 'Alice is IC');
+    const b = await s.post(id, bob, 'note', 'Looking at pods');
+    const f = await s.post(id, fac, 'note', 'Facilitator note');
+    expect(a.author).toMatchObject({ name: 'Alice', role: 'Incident commander' });
+    expect(b.author).toMatchObject({ name: 'Bob', role: 'Containment' });
+    expect(f.author).toMatchObject({ participantId: null, role: 'facilitator' });
+    const seqs = (await s.view(id, fac)).log.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    await expect(s.join('NOPE00', 'lrn_x', 'Eve', 'Containment')).rejects.toMatchObject({ status: 404 });
+    // Watching a terminal read-only: only someone in the same drill.
+    expect(s.canWatch(bob.learnerId, `drill:${id}`)).toBe(true);
+    expect(s.canWatch(bob.learnerId, 'drill:drl_other')).toBe(false);
+    expect(s.canWatch('lrn_outsider', `drill:${id}`)).toBe(false);
+    expect(s.canWatch(bob.learnerId, null)).toBe(false);
+  });
+
+  it('fires injects on the drill clock: pause stops it, fast-forward jumps it, a live attack runs while contain fails', async () => {
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.tick();
+    expect(await injectEntries(s, id, fac)).toEqual([]); // lobby: the clock has not started
+    await s.control(id, fac, 'start');
+    expect(await injectEntries(s, id, fac)).toEqual(['Incident declared']);
+    clock += minutes(1);
+    await s.tick();
+    const alert = (await s.view(id, fac)).log.find((e) => e.title.startsWith('SOC alert'))!;
+    expect(alert.body).toContain('10.244.0.7'); // placeholders filled from the drill's own incident
+    expect(alert.tMs).toBe(minutes(1));
+
+    await s.control(id, fac, 'pause');
+    clock += minutes(30);
+    await s.tick();
+    expect((await s.view(id, fac)).clock).toMatchObject({ elapsedMs: minutes(1), running: false });
+    expect(await injectEntries(s, id, fac)).toHaveLength(2);
+
+    await s.control(id, fac, 'resume');
+    await s.control(id, fac, 'fast-forward', 2);
+    const view = await s.view(id, fac);
+    expect(view.clock.elapsedMs).toBe(minutes(3));
+    expect(view.log.map((e) => e.kind)).toContain('attack');
+    expect(script.attacks).toEqual([['get Secret', 'create ClusterRoleBinding']]);
+    expect(view.upcomingInjects?.map((i) => i.id)).toEqual(['management', 'persistence', 'payments-again', 'legal', 'wrap-up']);
+  });
+
+  it('skips a conditional attack when its step passes at fire time, and fires a scripted inject early on request', async () => {
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.control(id, fac, 'start');
+    script.passing.add('contain');
+    await s.inject(id, fac, { injectId: 'escalate' });
+    const log = (await s.view(id, fac)).log;
+    expect(log.filter((e) => e.kind === 'attack-skipped')).toHaveLength(1);
+    expect(log.some((e) => e.kind === 'attack')).toBe(false);
+    expect(script.attacks).toEqual([]);
+    await expect(s.inject(id, fac, { injectId: 'escalate' })).rejects.toMatchObject({ status: 409 });
+    const manual = await s.inject(id, fac, { title: 'Phone call', body: 'The CEO is on line 2' });
+    expect(manual).toMatchObject({ kind: 'inject', title: 'Phone call' });
+  });
+
+  it('records first greens once and logs them as check entries', async () => {
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.control(id, fac, 'start');
+    clock += minutes(2);
+    await s.score();
+    script.passing.add('contain');
+    clock += minutes(1);
+    await s.score();
+    clock += minutes(1);
+    await s.score();
+    const view = await s.view(id, fac);
+    expect(view.scoreboard.find((r) => r.step === 'contain')).toMatchObject({ tMs: minutes(3), phase: 'Containment, Eradication & Recovery' });
+    expect(view.scoreboard.find((r) => r.step === 'eradicate')?.passedAt).toBeNull();
+    expect(view.log.filter((e) => e.kind === 'check').map((e) => e.tMs)).toEqual([minutes(3)]);
+  });
+
+  it('survives a restart: the log and clock come back from the database and no inject fires twice', async () => {
+    const first = service();
+    const { id, fac, alice } = await created(first);
+    await first.control(id, fac, 'start');
+    clock += minutes(1);
+    await first.tick();
+    await first.post(id, alice, 'note', 'before the restart');
+    // A crash in the middle of firing `management` leaves it `firing`: it must never run again.
+    store.prepare("UPDATE drill_injects SET status = 'firing' WHERE drill_id = ? AND inject_id = 'management'").run(id);
+    const before = (await first.view(id, fac)).log;
+
+    clock += minutes(4); // the server was down for a while; the drill clock kept running
+    const second = service();
+    await second.resume();
+    await second.tick();
+    const after = await second.view(id, fac);
+    expect(after.log.slice(0, before.length)).toEqual(before);
+    expect(after.clock.elapsedMs).toBe(minutes(5));
+    const titles = after.log.filter((e) => e.kind === 'inject').map((e) => e.title);
+    expect(titles.filter((t) => t === 'Incident declared')).toHaveLength(1);
+    expect(titles.some((t) => t.startsWith('Management'))).toBe(false);
+    expect(after.log.some((e) => e.title === 'A scripted inject was interrupted')).toBe(true);
+    expect(script.attacks).toHaveLength(1); // escalate at 3m fired exactly once, after the restart
+
+    await second.tick();
+    await service().tick();
+    expect((await second.view(id, fac)).log.filter((e) => e.kind === 'inject').length).toBe(titles.length);
+  });
+
+  it('marks expectations, ends the drill and builds the report once', async () => {
+    const s = service();
+    const { id, fac, alice } = await created(s);
+    await s.control(id, fac, 'start');
+    await s.markExpectation(id, fac, 'ic-named', true);
+    await expect(s.report(id)).rejects.toMatchObject({ status: 409 });
+    clock += minutes(2);
+    await s.control(id, fac, 'end');
+    const report = await s.report(id);
+    expect(report.expectations.find((e) => e.id === 'ic-named')?.met).toBe(true);
+    expect(report.drill.elapsedMs).toBe(minutes(2));
+    expect((await s.view(id, alice)).state).toBe('ended');
+    await expect(s.post(id, alice, 'note', 'too late')).rejects.toMatchObject({ status: 409 });
+    expect(await s.report(id)).toEqual(report);
+  });
+});
