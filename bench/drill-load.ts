@@ -131,7 +131,18 @@ async function api<T>(url: string, init: RequestInit & { cookie?: string; token?
   const headers: Record<string, string> = { 'content-type': 'application/json', origin: base };
   if (init.cookie) headers.cookie = init.cookie;
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const response = await fetch(`${base}${url}`, { ...init, headers });
+  // A reused keep-alive connection the server closed meanwhile fails before any answer: a read is
+  // safe to send again (writes are not retried; a failed note is counted instead).
+  let response: Response;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch(`${base}${url}`, { ...init, headers });
+      break;
+    } catch (error) {
+      if ((init.method ?? 'GET') !== 'GET' || attempt >= 3) throw error;
+      await sleep(200);
+    }
+  }
   const body = (await response.json().catch(() => ({}))) as T & { error?: string };
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${body.error ?? ''}`);
   return { body, cookie: response.headers.get('set-cookie')?.split(';')[0] ?? null };
@@ -226,6 +237,7 @@ for (const c of created) {
 await Promise.all(participants.map((p) => p.waitFor(() => /\$ $/.test(p.output()), 60_000)));
 
 const echoLatencies: number[] = [];
+const failedPosts: string[] = [];
 const notes: Array<{ marker: string; drillId: string; author: string; postedAt: number }> = [];
 const commands = ['kubectl get pods -A', 'kubectl get events -n production', 'kubectl auth can-i --list', 'kubectl get networkpolicy -A'];
 const deadline = performance.now() + seconds * 1000;
@@ -252,7 +264,12 @@ async function noter(p: Participant, index: number) {
   while (performance.now() < deadline) {
     const marker = `BENCH-NOTE-${p.name}-${n++}`;
     notes.push({ marker, drillId: p.drillId, author: p.name, postedAt: performance.now() });
-    await api(`/api/drills/${p.drillId}/log`, { method: 'POST', body: JSON.stringify({ kind: 'note', text: `${marker} still looking` }), cookie: p.cookie });
+    try {
+      await api(`/api/drills/${p.drillId}/log`, { method: 'POST', body: JSON.stringify({ kind: 'note', text: `${marker} still looking` }), cookie: p.cookie });
+    } catch (error) {
+      failedPosts.push(`${marker}: ${(error as Error).message}`);
+      notes.pop();
+    }
     await sleep(noteEveryMs);
   }
 }
@@ -295,6 +312,7 @@ console.log(`the ${clusterNames.size} drill clusters' ${clusterProcesses.length}
 console.log(`this benchmark's own client process: ${(((benchCpu.user + benchCpu.system) / 1e6 / windowS) * 100).toFixed(1)} % of one core`);
 console.log(`server RSS: steady (median) ${mib(percentile(rssSamples, 50))} · peak (VmHWM) ${mib(mem.hwm)}`);
 console.log(`drill log, post → received by the other participants: ${messageLatencies.length} deliveries, p50 ${ms(percentile(messageLatencies, 50))} · p95 ${ms(percentile(messageLatencies, 95))} · max ${ms(Math.max(...messageLatencies))} · missing ${missing}`);
+if (failedPosts.length) console.log(`notes that failed to post: ${failedPosts.length} (first: ${failedPosts[0]})`);
 console.log(`terminal keystroke → echo: ${echoLatencies.length} keys, p50 ${ms(percentile(echoLatencies, 50))} · p95 ${ms(percentile(echoLatencies, 95))}`);
 
 for (const c of created) await api(`/api/drills/${c.drill.id}/control`, { method: 'POST', body: JSON.stringify({ action: 'end' }), token: c.facilitatorToken }).catch(() => {});

@@ -129,6 +129,16 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   await expect(b.page.getByTestId('drill-log').locator('[data-kind="attack"]').first()).toBeVisible({ timeout: 60_000 });
   await expect(facilitator.getByTestId('drill-upcoming')).not.toContainText('SOC: the same account is still active');
 
+  // The facilitator pauses and resumes the clock, and sends a manual inject everyone sees at once.
+  await facilitator.getByRole('button', { name: 'Pause' }).click();
+  await expect(a.page.getByTestId('drill-state')).toHaveText('Paused', { timeout: 15_000 });
+  await facilitator.getByRole('button', { name: 'Resume' }).click();
+  await expect(a.page.getByTestId('drill-state')).toHaveText('Running', { timeout: 15_000 });
+  await facilitator.getByLabel('Title').fill('Press office: a journalist is asking');
+  await facilitator.getByLabel('Message to the team').fill('Say nothing until the incident commander approves a statement.');
+  await facilitator.getByRole('button', { name: 'Send inject' }).click();
+  await expect(b.page.getByTestId('drill-log').locator('.drill-entry-highlight', { hasText: 'Press office: a journalist is asking' })).toBeVisible({ timeout: 15_000 });
+
   // B watches A's terminal (read-only) while A contains the pod with real kubectl.
   await b.page.getByRole('button', { name: `Watch ${NAME_A}'s terminal` }).click({ timeout: 30_000 });
   const watched = b.page.locator('.terminal[data-readonly]');
@@ -153,7 +163,7 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   await expect(facilitator.getByTestId('drill-log')).toContainText(NOTE_B, { timeout: 15_000 });
 
   // Nothing a participant received so far holds the token, an answer key or an unfired inject.
-  const secrets = [token, ...answerKeySecrets(), ...UNFIRED, 'firstMaliciousAt', 'secretsRead', 'reachableSecrets', '"unless"'];
+  const secrets = [token, ...answerKeySecrets(), ...UNFIRED, 'firstMaliciousAt', 'secretsRead', 'reachableSecrets', '"unless"', 'upcomingInjects'];
   for (const { traffic } of [a, b]) {
     expect(traffic.length).toBeGreaterThan(5);
     const all = traffic.join('\n');
