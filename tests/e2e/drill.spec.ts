@@ -13,8 +13,14 @@ const NAME_A = 'Ada Containment';
 const NAME_B = 'Bo Investigator';
 const NOTE_B = 'Confirmed: web-app pod quarantined, NetworkPolicy denies all traffic';
 const policy = `echo '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"quarantine","namespace":"production"},"spec":{"podSelector":{"matchLabels":{"quarantine":"true"}},"policyTypes":["Ingress","Egress"]}}' | kubectl apply -f -`;
-// Bodies of injects scheduled after the point where the drill ends: never sent to participants.
-const UNFIRED = ['Legal needs to know by the end of the drill', 'Wrap up: note what is still open', 'A node engineer noticed an unfamiliar privileged pod'];
+// Scripted injects (title → a phrase of the body): a participant must never receive the body of
+// one that has not fired (the clock runs in real time too, so which have fired is read at the end).
+const SCRIPTED: Record<string, string> = {
+  'Management asks for a status update': 'The head of engineering wants three sentences',
+  'Node team: an unknown privileged pod?': 'A node engineer noticed an unfamiliar privileged pod',
+  'Legal: were payment credentials exposed?': 'Legal needs to know by the end of the drill',
+  'Three minutes left': 'Wrap up: note what is still open',
+};
 
 /** Everything a participant's browser receives over HTTP and the drill WebSocket, as text. */
 function recordTraffic(page: Page): string[] {
@@ -72,7 +78,7 @@ async function typeInto(page: Page, terminal: Locator, command: string) {
 }
 
 test('a drill: create, join, a conditional inject fires, one contains the pod, the other sees it live, the report merges it all', async ({ browser }) => {
-  test.setTimeout(480_000);
+  test.setTimeout(600_000); // a cluster of its own, seeded, on a machine that may be busy
   const facilitatorContext = await browser.newContext();
   const contextA = await browser.newContext();
   const contextB = await browser.newContext();
@@ -162,8 +168,13 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   await expect(a.page.getByTestId('drill-log').locator('[data-kind="note"]', { hasText: NOTE_B })).toContainText(NAME_B, { timeout: 15_000 });
   await expect(facilitator.getByTestId('drill-log')).toContainText(NOTE_B, { timeout: 15_000 });
 
-  // Nothing a participant received so far holds the token, an answer key or an unfired inject.
-  const secrets = [token, ...answerKeySecrets(), ...UNFIRED, 'firstMaliciousAt', 'secretsRead', 'reachableSecrets', '"unless"', 'upcomingInjects'];
+  // Nothing a participant received so far holds the token, an answer key or an unfired inject
+  // (paused, so nothing fires between reading the facilitator's upcoming list and the check).
+  await facilitator.getByRole('button', { name: 'Pause' }).click();
+  await expect(facilitator.getByTestId('drill-state')).toHaveText('Paused');
+  const upcoming = (await facilitator.getByTestId('drill-upcoming').textContent().catch(() => '')) ?? '';
+  const unfired = Object.entries(SCRIPTED).filter(([title]) => upcoming.includes(title)).map(([, body]) => body);
+  const secrets = [token, ...answerKeySecrets(), ...unfired, 'firstMaliciousAt', 'secretsRead', 'reachableSecrets', '"unless"', 'upcomingInjects'];
   for (const { traffic } of [a, b]) {
     expect(traffic.length).toBeGreaterThan(5);
     const all = traffic.join('\n');
