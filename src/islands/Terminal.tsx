@@ -137,7 +137,7 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
     let client: TerminalClient | null = null;
     let sessionId = '';
     let disposed = false;
-    let hello: string | null = null;
+    let attachedCluster: string | null = null;
     const fresh = generation > 0;
     setStatus('connecting', readOnly ? 'Connecting to their shell (read-only)…' : 'Starting your shell and your cluster (a few seconds)…');
 
@@ -161,9 +161,9 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
         createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
         write: (data, done) => term.write(data, done),
         size: () => ({ cols: term.cols, rows: term.rows }),
-        onStatus: (s, d) => setStatus(s, readOnly && s === 'connected' ? `Watching (read-only)${hello ? `; cluster ${hello}` : ''}.` : d),
+        onStatus: (s, d) => setStatus(s, readOnly && s === 'connected' ? `Watching (read-only)${attachedCluster ? `; cluster ${attachedCluster}` : ''}.` : d),
         onHello: (message) => {
-          hello = message.cluster;
+          attachedCluster = message.cluster;
           setCluster(message.cluster);
           if (message.truncated && client && client.lastWrittenSeq > 0) term.write('\r\n\x1b[2m[irlab: some earlier output is no longer available]\x1b[0m\r\n');
         },
