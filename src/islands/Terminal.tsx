@@ -4,20 +4,44 @@ import { SerializeAddon } from '@xterm/addon-serialize';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { TerminalClient, type SocketLike } from '../lib/terminal-client.ts';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { TerminalClient, type ConnectionStatus, type SocketLike } from '../lib/terminal-client.ts';
 import { useTerminalStore } from '../stores/terminal-store.ts';
+
+/** The session a terminal attaches to: what `POST /api/terminal/session` answers. */
+export interface SessionInfo {
+  sessionId: string;
+  /** WebSocket path, e.g. `/ws/terminal/<id>` (a watcher's ends in `?watch=1`). */
+  socketPath: string;
+  cluster: string | null;
+}
+
+/** Finds or starts the session for this terminal; `fresh` asks for a new one ("Start a new session"). */
+export type SessionSource = (size: { cols: number; rows: number }, fresh: boolean) => Promise<SessionInfo>;
 
 interface Props {
   /** Accessible name of the terminal region, e.g. "Shell for lab L18". */
   label?: string;
+  /** Where the session comes from; by default the learner's own (`POST /api/terminal/session`). */
+  session?: SessionSource;
+  /** Watch someone else's shell: keystrokes and resizes are never sent, and nothing is saved. */
+  readOnly?: boolean;
 }
 
-interface SessionInfo {
-  sessionId: string;
-  socketPath: string;
-  cluster: string | null;
-}
+/** The learner's own session (the /terminal page and labs). */
+const ownSession: SessionSource = async ({ cols, rows }, fresh) => {
+  const response = await fetch('/api/terminal/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cols, rows, fresh }),
+  });
+  const body = (await response.json().catch(() => ({}))) as SessionInfo & { error?: string };
+  if (!response.ok || body.error) throw new SessionError(body.error ?? `The server answered ${response.status}.`);
+  return body;
+};
+
+/** A refusal the server explained in words: shown as is, not as "could not reach". */
+export class SessionError extends Error {}
 
 /** Screen contents saved across a reload of this tab, so the shell reappears as it was. */
 interface Snapshot {
@@ -56,7 +80,7 @@ function transcript(term: XTerm): string {
  * server (protocol: src/lib/terminal-protocol.ts). Reconnects by itself, says what it is doing
  * in a live region, and leaves the keyboard trap with Shift+Tab.
  */
-export default function Terminal({ label = 'Terminal' }: Props) {
+export default function Terminal({ label = 'Terminal', session = ownSession, readOnly = false }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
   const clientRef = useRef<TerminalClient | null>(null);
@@ -65,8 +89,14 @@ export default function Terminal({ label = 'Terminal' }: Props) {
   const [searchOpen, setSearchOpen] = useState(false);
   const [query, setQuery] = useState('');
   const [searchResult, setSearchResult] = useState('');
-  const { screenReader, fontSize, status, detail, size, cluster } = useTerminalStore();
-  const { setScreenReader, setFontSize, setStatus, setSize, setCluster } = useTerminalStore();
+  const searchId = useId();
+  // Preferences are shared by every terminal; the connection is this one's (a drill page shows two).
+  const { screenReader, fontSize, setScreenReader, setFontSize } = useTerminalStore();
+  const [{ status, detail }, setConnection] = useState<{ status: ConnectionStatus; detail: string }>({ status: 'connecting', detail: 'Starting your shell…' });
+  const [size, setSizeState] = useState({ cols: 80, rows: 24 });
+  const [cluster, setCluster] = useState<string | null>(null);
+  const setStatus = useCallback((s: ConnectionStatus, d: string) => setConnection({ status: s, detail: d }), []);
+  const setSize = useCallback((cols: number, rows: number) => setSizeState({ cols, rows }), []);
 
   useEffect(() => {
     if (!host.current) return;
@@ -87,7 +117,8 @@ export default function Terminal({ label = 'Terminal' }: Props) {
     term.loadAddon(serialize);
     term.loadAddon(new WebLinksAddon());
     term.open(host.current);
-    term.textarea?.setAttribute('aria-label', `${label}: shell input. Shift+Tab leaves the terminal.`);
+    term.textarea?.setAttribute('aria-label', readOnly ? `${label}: read-only. Shift+Tab leaves the terminal.` : `${label}: shell input. Shift+Tab leaves the terminal.`);
+    if (readOnly) term.textarea?.setAttribute('aria-readonly', 'true');
     termRef.current = term;
     searchRef.current = search;
     fit.fit();
@@ -106,21 +137,23 @@ export default function Terminal({ label = 'Terminal' }: Props) {
     let client: TerminalClient | null = null;
     let sessionId = '';
     let disposed = false;
+    let attachedCluster: string | null = null;
     const fresh = generation > 0;
-    setStatus('connecting', 'Starting your shell and your cluster (a few seconds)…');
+    setStatus('connecting', readOnly ? 'Connecting to their shell (read-only)…' : 'Starting your shell and your cluster (a few seconds)…');
 
     (async () => {
-      const response = await fetch('/api/terminal/session', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ cols: term.cols, rows: term.rows, fresh }),
-      });
-      const body = (await response.json()) as SessionInfo & { error?: string };
+      let body: SessionInfo;
+      try {
+        body = await session({ cols: term.cols, rows: term.rows }, fresh);
+      } catch (error) {
+        if (!disposed && error instanceof SessionError) setStatus('failed', error.message);
+        else if (!disposed) throw error;
+        return;
+      }
       if (disposed) return;
-      if (!response.ok || body.error) return setStatus('failed', body.error ?? `The server answered ${response.status}.`);
       sessionId = body.sessionId;
       setCluster(body.cluster);
-      const snapshot = fresh ? null : readSnapshot(sessionId);
+      const snapshot = fresh || readOnly ? null : readSnapshot(sessionId);
       if (snapshot) term.write(snapshot.screen);
       const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
       client = new TerminalClient({
@@ -128,10 +161,11 @@ export default function Terminal({ label = 'Terminal' }: Props) {
         createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
         write: (data, done) => term.write(data, done),
         size: () => ({ cols: term.cols, rows: term.rows }),
-        onStatus: (s, d) => setStatus(s, d),
-        onHello: (hello) => {
-          setCluster(hello.cluster);
-          if (hello.truncated && client && client.lastWrittenSeq > 0) term.write('\r\n\x1b[2m[irlab: some earlier output is no longer available]\x1b[0m\r\n');
+        onStatus: (s, d) => setStatus(s, readOnly && s === 'connected' ? `Watching (read-only)${attachedCluster ? `; cluster ${attachedCluster}` : ''}.` : d),
+        onHello: (message) => {
+          attachedCluster = message.cluster;
+          setCluster(message.cluster);
+          if (message.truncated && client && client.lastWrittenSeq > 0) term.write('\r\n\x1b[2m[irlab: some earlier output is no longer available]\x1b[0m\r\n');
         },
         resumeFrom: snapshot?.seq ?? 0,
       });
@@ -139,18 +173,19 @@ export default function Terminal({ label = 'Terminal' }: Props) {
       client.connect();
     })().catch((error: unknown) => !disposed && setStatus('failed', `Could not reach the irlab server: ${(error as Error).message}. Reload to try again.`));
 
-    const input = term.onData((data) => client?.sendInput(data));
-    const binary = term.onBinary((data) => client?.sendInput(data));
+    // A watcher's keys never leave the page (the server ignores them too) and it never resizes their PTY.
+    const input = term.onData((data) => !readOnly && client?.sendInput(data));
+    const binary = term.onBinary((data) => !readOnly && client?.sendInput(data));
     const resized = term.onResize(({ cols, rows }) => {
       setSize(cols, rows);
-      client?.resize(cols, rows);
+      if (!readOnly) client?.resize(cols, rows);
     });
     const observer = new ResizeObserver(() => fit.fit());
     observer.observe(host.current);
     const goOffline = () => client?.offline();
     const goOnline = () => client?.online();
     const save = () => {
-      if (!client || !sessionId) return;
+      if (!client || !sessionId || readOnly) return;
       const snapshot: Snapshot = { sessionId, seq: client.lastWrittenSeq, screen: serialize.serialize({ scrollback: 2_000 }) };
       try {
         sessionStorage.setItem(SNAPSHOT_KEY, JSON.stringify(snapshot));
@@ -176,8 +211,8 @@ export default function Terminal({ label = 'Terminal' }: Props) {
       term.dispose();
       termRef.current = null;
     };
-    // generation restarts everything for "New session"; the rest are stable store setters.
-  }, [generation, label, setCluster, setSize, setStatus]);
+    // generation restarts everything for "New session"; the setters are stable.
+  }, [generation, label, session, readOnly, setSize, setStatus]);
 
   useEffect(() => {
     if (termRef.current) termRef.current.options.screenReaderMode = screenReader;
@@ -208,12 +243,12 @@ export default function Terminal({ label = 'Terminal' }: Props) {
   };
 
   return (
-    <section className="terminal" aria-label={label} data-status={status}>
+    <section className="terminal" aria-label={label} data-status={status} data-readonly={readOnly || undefined}>
       <div className="terminal-toolbar" role="toolbar" aria-label={`${label} controls`}>
         <button type="button" aria-pressed={screenReader} onClick={() => setScreenReader(!screenReader)}>
           Screen reader mode
         </button>
-        <button type="button" aria-expanded={searchOpen} aria-controls="terminal-search" onClick={() => setSearchOpen(!searchOpen)}>
+        <button type="button" aria-expanded={searchOpen} aria-controls={searchId} onClick={() => setSearchOpen(!searchOpen)}>
           Find
         </button>
         <button type="button" onClick={saveTranscript}>
@@ -225,12 +260,12 @@ export default function Terminal({ label = 'Terminal' }: Props) {
         <button type="button" aria-label="Larger text" onClick={() => setFontSize(fontSize + 1)}>
           A+
         </button>
-        {status === 'taken-over' && (
+        {!readOnly && status === 'taken-over' && (
           <button type="button" className="primary" onClick={() => clientRef.current?.takeBack()}>
             Use the session here
           </button>
         )}
-        {(status === 'exited' || status === 'ended' || status === 'failed') && (
+        {!readOnly && (status === 'exited' || status === 'ended' || status === 'failed') && (
           <button type="button" className="primary" onClick={() => setGeneration((g) => g + 1)}>
             Start a new session
           </button>
@@ -238,7 +273,7 @@ export default function Terminal({ label = 'Terminal' }: Props) {
       </div>
       {searchOpen && (
         <form
-          id="terminal-search"
+          id={searchId}
           className="terminal-search"
           role="search"
           onSubmit={(event) => {
@@ -273,7 +308,9 @@ export default function Terminal({ label = 'Terminal' }: Props) {
         </span>
       </p>
       <p className="terminal-help muted">
-        Shift+Tab leaves the terminal · Ctrl+Shift+F finds in output · your files stay in your workspace
+        {readOnly
+          ? 'Read-only: you see their shell as they type; your keys are not sent · Shift+Tab leaves the terminal'
+          : 'Shift+Tab leaves the terminal · Ctrl+Shift+F finds in output · your files stay in your workspace'}
       </p>
     </section>
   );
