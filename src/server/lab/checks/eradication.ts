@@ -92,7 +92,8 @@ export const eradicationCheck: Check = {
 
     // The reads are independent: issued together, the check costs a few round trips, not twenty.
     const [secretList, allowed, bindings, pods, deployments, policyList] = await Promise.all([
-      Promise.all(key.reachableSecrets.map((s) => core.readNamespacedSecret({ name: s.name, namespace: s.namespace }).catch(notFound))),
+      // One list for every secret: each request is a TLS handshake (client-node makes a new agent per request).
+      core.listSecretForAllNamespaces(),
       Promise.all(
         probes.map((probe) =>
           authz.createSubjectAccessReview({
@@ -107,8 +108,9 @@ export const eradicationCheck: Check = {
     ]);
 
     const secrets = new Map<string, { uid: string; sha256: string } | undefined>();
-    key.reachableSecrets.forEach((s, i) => {
-      const now = secretList[i];
+    const byRef = new Map(secretList.items.map((item) => [`${item.metadata?.namespace}/${item.metadata?.name}`, item]));
+    key.reachableSecrets.forEach((s) => {
+      const now = byRef.get(`${s.namespace}/${s.name}`);
       secrets.set(`${s.namespace}/${s.name}`, now ? { uid: now.metadata?.uid ?? '', sha256: secretFingerprint(now.data) } : undefined);
     });
     const stillAllowed = probes
