@@ -155,6 +155,10 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   );
   expect(Number(/^(\d+)\s*$/m.exec(rotated)?.[1])).toBeGreaterThan(secrets.length);
   await shell(page, 'kubectl set image deployment/web-app -n production web=registry.shop.internal/web-app:2.14.2 && kubectl rollout status deployment/web-app -n production --timeout=90s', 120_000);
+  // On a loaded machine the old ReplicaSet's pods can outlive the rollout's status by a moment:
+  // wait, as a careful responder would, until no web-app pod runs the compromised image.
+  const images = 'kubectl get pods -n production -l app=web-app -o jsonpath="{.items[*].spec.containers[*].image}"';
+  expect(await shell(page, `for i in $(seq 90); do ${images} | grep -q 2.14.1 || break; sleep 1; done; ${images}`, 120_000)).not.toContain('2.14.1');
   await run(page, EGRESS_POLICY);
   await expect(screen(page)).toContainText('networkpolicy.networking.k8s.io/web-app-egress created', { timeout: 30_000 });
   await checkStep(page, 'eradicate', 5);
@@ -163,4 +167,13 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   await page.reload();
   for (const id of ['audit-policy', 'contain', 'evidence', 'investigate', 'eradicate']) await expect(page.locator(`#step-${id}`).getByText('✓ done')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByRole('status').first()).toContainText('Score: 100%');
+
+  // "My progress": the run, every step done, its score; from the database, not the page's state.
+  await page.getByRole('link', { name: 'My progress' }).click();
+  const progress = page.locator('.progress-run').first();
+  await expect(progress).toContainText('Respond to a compromised web-app pod');
+  await expect(progress).toContainText('running · score 100%');
+  await expect(progress.locator('tbody tr')).toHaveCount(5);
+  await expect(progress.locator('tbody tr', { hasText: '✓ done' })).toHaveCount(5);
+  await expect(page.getByText('No quiz attempts yet.')).toBeVisible();
 });
