@@ -156,9 +156,10 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   expect(Number(/^(\d+)\s*$/m.exec(rotated)?.[1])).toBeGreaterThan(secrets.length);
   await shell(page, 'kubectl set image deployment/web-app -n production web=registry.shop.internal/web-app:2.14.2 && kubectl rollout status deployment/web-app -n production --timeout=90s', 120_000);
   // On a loaded machine the old ReplicaSet's pods can outlive the rollout's status by a moment:
-  // wait, as a careful responder would, until no web-app pod runs the compromised image.
-  const images = 'kubectl get pods -n production -l app=web-app -o jsonpath="{.items[*].spec.containers[*].image}"';
-  expect(await shell(page, `for i in $(seq 90); do ${images} | grep -q 2.14.1 || break; sleep 1; done; ${images}`, 120_000)).not.toContain('2.14.1');
+  // wait, as a careful responder would, until no web-app pod (not already terminating) runs the
+  // compromised image.
+  const images = `kubectl get pods -n production -l app=web-app -o json | jq -r '.items[] | select(.metadata.deletionTimestamp == null) | .spec.containers[].image'`;
+  expect(await shell(page, `for i in $(seq 60); do ${images} | grep -q 2.14.1 || break; sleep 1; done; ${images} | sort -u`, 240_000)).not.toContain('2.14.1');
   await run(page, EGRESS_POLICY);
   await expect(screen(page)).toContainText('networkpolicy.networking.k8s.io/web-app-egress created', { timeout: 30_000 });
   await checkStep(page, 'eradicate', 5);
