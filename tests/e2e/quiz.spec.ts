@@ -132,6 +132,14 @@ test('take the L18 quiz: feedback per question, a score, and a reshuffled retry'
   const seedOptions = authored('first-step').options!.map((o) => shown(o.text));
   expect(secondOptions.filter((t) => seedOptions.includes(t)).sort()).toEqual(firstOptions.filter((t) => seedOptions.includes(t)).sort());
   await expect(question(page, 'first-step').getByRole('radio')).toHaveCount(5);
+
+  // "My progress" lists both attempts from the server's database: the open one and the scored one.
+  await page.getByRole('link', { name: 'My progress' }).click();
+  const attempts = page.getByRole('region', { name: 'Quiz attempts' }).locator('tbody tr');
+  await expect(attempts).toHaveCount(2);
+  await expect(attempts.nth(0)).toContainText('in progress');
+  await expect(attempts.nth(1)).toContainText(`2.67 of ${total} (${Math.round((2.67 / total) * 100)}%)`);
+  await expect(page.getByText('No lab runs yet.')).toBeVisible();
 });
 
 /** Keyboard-only: Tab, Space, Enter, arrows and typing; no clicks anywhere. */

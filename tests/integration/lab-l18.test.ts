@@ -128,6 +128,9 @@ describe('the L18 lab', () => {
     expect(contain.hints[0]?.text).toBeTruthy();
     expect(contain.hints[1]?.text).toBeUndefined();
     expect(JSON.stringify(view)).not.toContain('solution');
+    const [run] = await fresh.progress(learner);
+    expect(run?.endedAt).toBeUndefined();
+    expect(run?.steps.find((s) => s.id === 'contain')).toMatchObject({ state: 'done', score: expect.closeTo(0.9) as unknown as number });
   });
 
   it('reset deletes the cluster; the next start seeds a fresh one', async () => {
@@ -137,5 +140,10 @@ describe('the L18 lab', () => {
     const view = await service().start(learner, 'l18');
     expect(view.run?.cluster).not.toBe(before);
     expect(view.steps.every((s) => !s.result)).toBe(true);
+    // The progress page keeps the ended run, newest first.
+    const runs = await service().progress(learner);
+    expect(runs.map((r) => Boolean(r.endedAt))).toEqual([false, true]);
+    expect(runs[0]!.steps.every((s) => s.state === 'not checked')).toBe(true);
+    expect(runs[1]!.steps.filter((s) => s.state === 'done').length).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -61,5 +61,10 @@ function logPoolEvent(event: PoolEvent): void {
     console.error(`irlab: reaped ${event.report.clusters.length} cluster(s) left by a crashed server (${event.report.processes} processes)`);
   } else if (event.type === 'error') {
     console.error(`irlab: ${event.message}`);
+  } else if (event.type === 'created') {
+    // One line per cluster: operators see the pool refill, bench:lab waits for it.
+    console.log(`irlab: warm pool: ${event.name} ready in ${(event.ms / 1000).toFixed(1)} s`);
+  } else if (event.type === 'claimed') {
+    console.log(`irlab: warm pool: ${event.name} claimed ${event.warm ? 'warm' : 'cold (the pool was empty)'}`);
   }
 }

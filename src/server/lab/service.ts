@@ -52,6 +52,18 @@ interface RunRow {
   applied_policy_sha256: string | null;
 }
 
+/** One lab run as the progress page lists it. */
+export interface LabRunSummary {
+  lab: string;
+  title: string;
+  startedAt: string;
+  /** Absent while the run (and its cluster) is still going. */
+  endedAt: string | undefined;
+  steps: Array<{ id: string; title: string; state: 'done' | 'not yet' | 'not checked'; score: number }>;
+  /** Mean of the step scores, 0 to 1. */
+  score: number;
+}
+
 export class LabError extends Error {
   readonly status: number;
   constructor(message: string, status = 400) {
@@ -104,13 +116,21 @@ export function labService(options: LabServiceOptions) {
     }
   }
 
-  async function stepView(run: RunRow | undefined, step: LabStep): Promise<StepView> {
+  /** A step's standing in a run: its checks, the hints taken, and the score they leave. */
+  function standing(run: RunRow | undefined, step: LabStep) {
     const taken = new Set(
       run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [],
     );
     const results = run
       ? (store.prepare('SELECT * FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at').all(run.id, step.id) as Array<{ checked_at: string; passed: number; score: number; criteria: string }>)
       : [];
+    const best = Math.max(0, ...results.map((r) => r.score));
+    const cost = step.hints.reduce((sum, hint, index) => sum + (taken.has(index) ? hint.cost : 0), 0);
+    return { taken, results, score: Math.max(0, best - cost), passed: results.some((r) => r.passed === 1) };
+  }
+
+  async function stepView(run: RunRow | undefined, step: LabStep): Promise<StepView> {
+    const { taken, results, score, passed } = standing(run, step);
     const last = results.at(-1);
     const answers = run
       ? Object.fromEntries(
@@ -119,8 +139,6 @@ export function labService(options: LabServiceOptions) {
             .map((r) => [r.question, r.answer]),
         )
       : {};
-    const best = Math.max(0, ...results.map((r) => r.score));
-    const cost = step.hints.reduce((sum, hint, index) => sum + (taken.has(index) ? hint.cost : 0), 0);
     return {
       id: step.id,
       title: step.title,
@@ -130,8 +148,8 @@ export function labService(options: LabServiceOptions) {
       questions: step.questions.map((q) => ({ id: q.id, prompt: q.prompt, ...(q.placeholder ? { placeholder: q.placeholder } : {}) })),
       answers,
       ...(last ? { result: { ...resultOf(JSON.parse(last.criteria) as CheckResult['criteria']), checkedAt: last.checked_at } } : {}),
-      score: Math.max(0, best - cost),
-      passed: results.some((r) => r.passed === 1),
+      score,
+      passed,
     };
   }
 
@@ -264,6 +282,21 @@ export function labService(options: LabServiceOptions) {
         await options.clusters.release(run.cluster);
       }
       return view(learnerId, slug);
+    },
+
+    /** Every run of this learner, newest first: each step's state and score (the progress page). */
+    async progress(learnerId: string): Promise<LabRunSummary[]> {
+      const labs = await options.labs();
+      const runs = store.prepare('SELECT * FROM lab_runs WHERE learner_id = ? ORDER BY started_at DESC').all(learnerId) as unknown as Array<RunRow & { ended_at: string | null }>;
+      return runs.flatMap((run) => {
+        const lab = labs.find((l) => l.slug === run.lab);
+        if (!lab) return [];
+        const steps = lab.lab.steps.map((step) => {
+          const { results, score, passed } = standing(run, step);
+          return { id: step.id, title: step.title, state: passed ? 'done' : results.length ? 'not yet' : 'not checked', score } as const;
+        });
+        return [{ lab: lab.slug, title: lab.lab.title, startedAt: run.started_at, endedAt: run.ended_at ?? undefined, steps, score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length }];
+      });
     },
 
     /** Where the terminal's shell for this learner should point, if they have a running lab. */
