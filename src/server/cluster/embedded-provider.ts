@@ -26,7 +26,7 @@ import {
 } from './types.ts';
 
 export interface EmbeddedProviderOptions extends ProviderRuntimeOptions {
-  /** KWOK_WORKDIR; default <cache>/kwok. Clusters live in <workDir>/clusters/<name>. */
+  /** Default: $KWOK_WORKDIR, else <cache>/kwok. Clusters live in <workDir>/clusters/<name>. */
   workDir?: string;
   signalProcess?: (pid: number, signal: NodeJS.Signals) => void;
 }
@@ -65,7 +65,7 @@ export class EmbeddedProvider implements ClusterProvider {
     this.runner = options.runner ?? nodeRunner;
     this.clock = options.clock ?? systemClock;
     this.binDir = options.binDir ?? binDir(readEngineVersions(env), env);
-    this.workDir = options.workDir ?? join(cacheRoot(env), 'kwok');
+    this.workDir = options.workDir ?? env['KWOK_WORKDIR'] ?? join(cacheRoot(env), 'kwok');
     this.signalProcess = options.signalProcess ?? ((pid, signal) => process.kill(pid, signal));
     this.kwokctl = new Kwokctl({ runner: this.runner, binDir: this.binDir, workDir: this.workDir, env });
   }

@@ -48,12 +48,27 @@ export function serverPool(env: NodeJS.ProcessEnv = process.env, log: (event: Po
     const pool = await WarmPool.start({ provider: new EmbeddedProvider({ env }), ...config, onEvent: log });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
-        void pool.shutdown().finally(() => process.kill(process.pid, signal));
+        void shutdownServerPool().finally(() => process.kill(process.pid, signal));
       });
     }
     return pool;
   })();
   return slot[POOL];
+}
+
+const SHUTDOWN = Symbol.for('irlab.serverPoolShutdown');
+const shutdownSlot = globalThis as { [SHUTDOWN]?: Promise<void> };
+
+/**
+ * Deletes every cluster of the process's pool (ready, claimed, being created), once, however
+ * many callers ask. A process with its own signal handling (serve.ts) must await this before it
+ * exits: exiting first leaves the clusters running, and if the data dir goes too (a test's temp
+ * dir), nothing will ever reap them.
+ */
+export function shutdownServerPool(): Promise<void> {
+  const pool = slot[POOL];
+  shutdownSlot[SHUTDOWN] ??= pool ? pool.then((p) => p.shutdown(), () => undefined) : Promise.resolve();
+  return shutdownSlot[SHUTDOWN];
 }
 
 function logPoolEvent(event: PoolEvent): void {

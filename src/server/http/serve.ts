@@ -17,6 +17,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectProvider } from '../cluster/select-provider.ts';
+import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
+import { serverPool, shutdownServerPool } from '../cluster/server-pool.ts';
 import { learnerService, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
 import { dataDir as storeDataDir, getStore } from '../store/index.ts';
 import { engineClusters, noCluster, sharedKubeconfig, type LeaseCluster } from '../terminal/cluster-source.ts';
@@ -68,6 +70,16 @@ async function chooseClusters(): Promise<LeaseCluster> {
   return engineClusters(provider, (line) => console.log(`irlab terminal: ${line}`));
 }
 const fallbackLease = host ? await chooseClusters() : noCluster;
+
+// Fill the warm pool at boot, so that the first learner to press Start claims a ready cluster
+// instead of waiting for etcd and the API server.
+async function warmThePool(): Promise<void> {
+  const available = await new EmbeddedProvider().available();
+  if (!available.ok) return;
+  const pool = await serverPool();
+  console.log(`irlab: warm pool started (${pool.readyNames().length} ready; IRLAB_WARM_POOL_SIZE sets how many to keep)`);
+}
+void warmThePool().catch((error: unknown) => console.error(`irlab: the warm pool did not start: ${error instanceof Error ? error.message : String(error)}`));
 
 // A learner with a running lab gets a shell on that lab's cluster (the lab owns and deletes it);
 // anyone else gets what chooseClusters decided.
@@ -150,6 +162,7 @@ async function stop(signal: string): Promise<void> {
   terminal?.close();
   drillRoutes.close();
   await manager?.shutdown();
+  await shutdownServerPool().catch((error: unknown) => console.error(`irlab: deleting the warm pool's clusters failed: ${String(error)}`));
   server.close();
   server.closeAllConnections();
   process.exit(0);
