@@ -52,6 +52,7 @@ const seconds = (n: number) => `${(n / 1000).toFixed(2)} s`;
 // The server, with its pool's events read off its output.
 let created = 0;
 let claimed = 0;
+let prepared = 0;
 const claims: Array<{ name: string; warm: boolean }> = [];
 const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
   cwd: root,
@@ -62,6 +63,7 @@ server.stdout.setEncoding('utf8');
 server.stdout.on('data', (text: string) => {
   for (const line of text.split('\n')) {
     if (/warm pool: \S+ ready in/.test(line)) created += 1;
+    if (/lab l18: incident seeded ahead of time/.test(line)) prepared += 1;
     const claim = /warm pool: (\S+) claimed (warm|cold)/.exec(line);
     if (claim) {
       claimed += 1;
@@ -140,13 +142,22 @@ async function poolRefilled(): Promise<void> {
   }
 }
 
+/** Waits until the server has seeded an L18 incident ahead of time for the next Start. */
+async function shelfRefilled(starts: number): Promise<void> {
+  for (let waited = 0; prepared < starts + 1; waited += 200) {
+    if (waited > 180_000) throw new Error('no L18 incident was seeded ahead of time within 3 minutes');
+    await sleep(200);
+  }
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const value = await work();
   return [value, performance.now() - started];
 }
 
-// A first Start starts the pool (the server starts it on first use); it is cold and not counted.
+// A first Start right after boot, while the server is still filling its pool and seeding its
+// first incidents: reported, not counted.
 const warmup = learner();
 const [, coldStart] = await timed(() => warmup.call('POST', '/api/labs/l18/start'));
 await warmup.call('POST', '/api/labs/l18/reset');
@@ -159,6 +170,7 @@ const liveChecks: number[] = [];
 let coldRuns = 0;
 for (let run = 0; run < runs; run++) {
   await poolRefilled();
+  await shelfRefilled(run + 1);
   const me = learner();
   const started = performance.now();
   await me.call('POST', '/api/labs/l18/start');
@@ -190,8 +202,8 @@ for (let run = 0; run < runs; run++) {
 const line = (label: string, values: number[], unit = ms) =>
   console.log(`${label.padEnd(34)} p50 ${unit(percentile(values, 50))} · p95 ${unit(percentile(values, 95))} · max ${unit(Math.max(...values))} (n=${values.length})`);
 console.log(`\nirlab lab benchmark, L18 (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}, warm pool of 1)`);
-console.log(`first Start, cold (pool starting): ${seconds(coldStart)} to the lab view; ${runs - coldRuns} of ${runs} measured runs claimed warm`);
-line('Start → lab view (claim + seed)', startApi, seconds);
+console.log(`first Start right after boot: ${seconds(coldStart)} to the lab view; ${runs - coldRuns} of ${runs} measured runs claimed warm`);
+line('Start → lab view (seeded ahead)', startApi, seconds);
 line('Start → shell prompt', startPrompt, seconds);
 for (const step of STEPS) line(`Check ${step}${step === 'audit-policy' ? ' (no policy yet)' : ''}`, checks.get(step)!);
 line('Apply audit-policy.yaml (restart)', applies, seconds);

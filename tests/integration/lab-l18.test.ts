@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { validateLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
+import { validateProjectLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
 import { runSolution } from '../../src/server/lab/solution.ts';
 import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-source.ts';
@@ -56,7 +56,7 @@ beforeAll(async () => {
   provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
   store = openStore(path.join(work, 'irlab.db'), allMigrations);
   learner = learnerService({ store }).create().learner.id;
-  const { labs, problems } = await validateLabs(process.cwd(), { lessons: ['l18-audit-logging-incident-response'], scenarios: ['compromised-web-app'] });
+  const { labs, problems } = await validateProjectLabs(process.cwd());
   expect(problems).toEqual([]);
   lab = labs.find((l) => l.slug === 'l18')!;
   await service().start(learner, 'l18');
@@ -146,4 +146,44 @@ describe('the L18 lab', () => {
     expect(runs[0]!.steps.every((s) => s.state === 'not checked')).toBe(true);
     expect(runs[1]!.steps.filter((s) => s.state === 'done').length).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('incidents seeded ahead of time', () => {
+  it('Start hands out an incident seeded before it was pressed, and the shelf refills', async () => {
+    const ahead = labService({
+      store,
+      root: process.cwd(),
+      labs: async () => [lab],
+      clusters: sourceOf(provider),
+      workspaceOf: workspaceUnder(work),
+      answerKeys: path.join(work, 'keys'),
+      renderMarkdown: async (markdown) => markdown,
+      preparedPerLab: 1,
+    });
+    try {
+      await ahead.prepareAll();
+      expect(ahead.preparedCount('l18')).toBe(1);
+      // Wait for the shelved incident's answer key: then it is fully seeded.
+      let shelved: string | undefined;
+      const deadline = Date.now() + 120_000;
+      while (!shelved && Date.now() < deadline) {
+        const running = service().activeRun(learner, 'l18')?.cluster;
+        for (const { name } of await provider.list()) {
+          if (name !== running && (await readAnswerKey(path.join(work, 'keys'), name).then(() => true, () => false))) shelved = name;
+        }
+        if (!shelved) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(shelved, 'no incident was seeded ahead of time within 120 s').toBeTruthy();
+
+      const second = learnerService({ store }).create().learner.id;
+      const progress: string[] = [];
+      const view = await ahead.start(second, 'l18', (m) => progress.push(m));
+      expect(view.run?.cluster).toBe(shelved);
+      expect(progress).toEqual(['opening an incident seeded for you ahead of time']);
+      expect((await readAnswerKey(path.join(work, 'keys'), shelved!)).seed).toBe(ahead.activeRun(second, 'l18')!.seed);
+      expect(ahead.preparedCount('l18')).toBe(1);
+    } finally {
+      await ahead.close();
+    }
+  }, 240_000);
 });

@@ -11,16 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { validateLessons } from '../../src/server/content/lessons.ts';
 import { testCommand } from '../../src/server/lab/cli.ts';
-import { validateLabs } from '../../src/server/lab/labs.ts';
-import { validateScenarios } from '../../src/server/scenarios/load.ts';
+import { validateProjectLabs } from '../../src/server/lab/labs.ts';
 
 const root = process.cwd();
-const { labs } = await validateLabs(root, {
-  lessons: (await validateLessons(root)).lessons.map((l) => l.slug),
-  scenarios: (await validateScenarios(root)).scenarios.map((s) => s.slug),
-});
+const { labs } = await validateProjectLabs(root);
 const everyStep = process.env.IRLAB_MUTATE_EVERY_STEP === '1';
 const cases = labs.flatMap((lab) => {
   const count = lab.lab.steps.length;

@@ -3,8 +3,7 @@
  * shows up there as soon as its file names the lesson, with no page to edit. Read through the
  * validators, so the page lists only what `irlab validate` accepts.
  */
-import { validateLabs } from '../lab/labs.ts';
-import { validateScenarios } from '../scenarios/load.ts';
+import { validateProjectLabs } from '../lab/labs.ts';
 import { validateLessons } from './lessons.ts';
 import { validateQuizzes } from './quizzes.ts';
 
@@ -17,8 +16,7 @@ export interface LessonActivity {
 
 export async function lessonActivities(lesson: string, root = process.env.IRLAB_ROOT || process.cwd()): Promise<{ labs: LessonActivity[]; quizzes: LessonActivity[] }> {
   const lessons = await validateLessons(root);
-  const scenarios = await validateScenarios(root);
-  const { labs } = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  const { labs } = await validateProjectLabs(root);
   const { quizzes } = await validateQuizzes(root, lessons.lessons);
   return {
     labs: labs

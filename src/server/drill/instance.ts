@@ -6,9 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { validateLessons } from '../content/lessons.ts';
 import { contentRoot, defaultClusterSource } from '../lab/instance.ts';
-import { validateLabs } from '../lab/labs.ts';
+import { validateProjectLabs } from '../lab/labs.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
 import { validateScenarios } from '../scenarios/load.ts';
 import { dataDir, getStore } from '../store/index.ts';
@@ -20,9 +19,7 @@ const KEY = Symbol.for('irlab.drillService');
 const slot = globalThis as { [KEY]?: DrillService };
 
 export async function loadDrills(root: string): Promise<LoadedDrill[]> {
-  const lessons = await validateLessons(root);
-  const scenarios = await validateScenarios(root);
-  const labs = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  const [scenarios, labs] = await Promise.all([validateScenarios(root), validateProjectLabs(root)]);
   return (await validateDrills(root, { scenarios: scenarios.scenarios, labs: labs.labs })).drills;
 }
 

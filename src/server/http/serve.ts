@@ -71,16 +71,6 @@ async function chooseClusters(): Promise<LeaseCluster> {
 }
 const fallbackLease = host ? await chooseClusters() : noCluster;
 
-// Fill the warm pool at boot, so that the first learner to press Start claims a ready cluster
-// instead of waiting for etcd and the API server.
-async function warmThePool(): Promise<void> {
-  const available = await new EmbeddedProvider().available();
-  if (!available.ok) return;
-  const pool = await serverPool();
-  console.log(`irlab: warm pool started (${pool.readyNames().length} ready; IRLAB_WARM_POOL_SIZE sets how many to keep)`);
-}
-void warmThePool().catch((error: unknown) => console.error(`irlab: the warm pool did not start: ${error instanceof Error ? error.message : String(error)}`));
-
 // A learner with a running lab gets a shell on that lab's cluster (the lab owns and deletes it);
 // anyone else gets what chooseClusters decided.
 const labs = getLabService();
@@ -90,6 +80,18 @@ const leaseCluster: LeaseCluster = async (owner) => {
   return fallbackLease(owner);
 };
 const wantedCluster = async (owner: string) => (await labs.clusterFor(owner))?.name;
+
+// Fill the warm pool at boot, so that the first learner to press Start claims a ready cluster
+// instead of waiting for etcd and the API server.
+async function warmThePool(): Promise<void> {
+  const available = await new EmbeddedProvider().available();
+  if (!available.ok) return;
+  const pool = await serverPool();
+  console.log(`irlab: warm pool started (${pool.readyNames().length} ready; IRLAB_WARM_POOL_SIZE sets how many to keep)`);
+  // Then seed incidents ahead of time (IRLAB_LAB_PREPARED per lab): Start waits for no seeding.
+  await labs.prepareAll();
+}
+void warmThePool().catch((error: unknown) => console.error(`irlab: the warm pool did not start: ${error instanceof Error ? error.message : String(error)}`));
 
 // The learner is the one the learner session cookie names (shared with quizzes and labs).
 const learners = learnerService({ store: getStore() });
@@ -162,6 +164,7 @@ async function stop(signal: string): Promise<void> {
   terminal?.close();
   drillRoutes.close();
   await manager?.shutdown();
+  await labs.close().catch(() => undefined);
   await shutdownServerPool().catch((error: unknown) => console.error(`irlab: deleting the warm pool's clusters failed: ${String(error)}`));
   server.close();
   server.closeAllConnections();

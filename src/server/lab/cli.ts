@@ -4,10 +4,8 @@ import { parseArgs } from 'node:util';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
 import type { ClusterProvider } from '../cluster/types.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
-import { validateLessons } from '../content/lessons.ts';
-import { validateScenarios } from '../scenarios/load.ts';
 import { formatRows, testLab } from './lab-test.ts';
-import { validateLabs } from './labs.ts';
+import { validateProjectLabs } from './labs.ts';
 
 export async function testCommand(
   argv: string[],
@@ -22,9 +20,7 @@ export async function testCommand(
     allowPositionals: true,
   });
   const root = io.root ?? process.cwd();
-  const lessons = await validateLessons(root);
-  const scenarios = await validateScenarios(root);
-  const { labs, problems } = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  const { labs, problems } = await validateProjectLabs(root);
   if (problems.length) {
     io.err(`${formatProblems(problems)}\n`);
     return 1;

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { labSchema, type Lab } from '../../schemas/lab.ts';
 import { locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, formatPath, type ContentProblem } from '../content/friendly-errors.ts';
 import { CHECKS } from './checks/registry.ts';
+import { validateLessons } from '../content/lessons.ts';
+import { validateScenarios } from '../scenarios/load.ts';
 
 export const LABS_DIR = 'labs';
 
@@ -72,4 +74,10 @@ export async function validateLabs(root: string, references: LabReferences) {
     if (problems.length === before) labs.push({ slug: dir.name, file, lab });
   }
   return { labs, problems };
+}
+
+/** Every lab of the project under `root`, checked against the project's own lessons and scenarios. */
+export async function validateProjectLabs(root: string) {
+  const [lessons, scenarios] = await Promise.all([validateLessons(root), validateScenarios(root)]);
+  return validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
 }

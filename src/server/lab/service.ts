@@ -25,6 +25,7 @@ import type { LabContext } from './check.ts';
 import { CHECKS } from './checks/registry.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
+import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
 
 export type { ClusterSource } from './cluster-source.ts';
 
@@ -39,6 +40,8 @@ export interface LabServiceOptions {
   renderMarkdown: (markdown: string) => Promise<string>;
   now?: () => Date;
   checkTimeoutMs?: number;
+  /** Incidents each lab keeps seeded ahead of time, so Start waits for no seeding (0: none). */
+  preparedPerLab?: number;
 }
 
 interface RunRow {
@@ -96,7 +99,7 @@ export function labService(options: LabServiceOptions) {
     return found;
   }
 
-  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+  async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void): Promise<PreparedIncident> {
     const { loaded, problems } = await loadScenario(options.root, `scenarios/${lab.lab.scenario}`);
     if (!loaded) throw new LabError(`the lab's scenario is invalid: ${problems[0]?.message ?? 'unknown problem'}`, 500);
     const cluster = await options.clusters.acquire(onProgress);
@@ -104,6 +107,35 @@ export function labService(options: LabServiceOptions) {
       const seed = randomBytes(8).toString('hex');
       onProgress('seeding the incident into your cluster');
       await seedScenario(cluster, loaded, { seed, answerKeys: keys });
+      return { cluster, seed };
+    } catch (error) {
+      await options.clusters.release(cluster.name);
+      throw error;
+    }
+  }
+
+  const shelf = new IncidentShelf({
+    perLab: options.preparedPerLab ?? 0,
+    prepare: async (slug) => {
+      const started = Date.now();
+      const incident = await seedIncident(await labOf(slug), () => {});
+      console.log(`irlab: lab ${slug}: incident seeded ahead of time on ${incident.cluster.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return incident;
+    },
+    discard: (incident) => options.clusters.release(incident.cluster.name),
+    onError: (slug, error) => console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
+  });
+
+  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+    const shelved = shelf.take(lab.slug);
+    let incident: PreparedIncident | undefined;
+    if (shelved) {
+      onProgress('opening an incident seeded for you ahead of time');
+      incident = await shelved.catch(() => undefined);
+    }
+    incident ??= await seedIncident(lab, onProgress);
+    const { cluster, seed } = incident;
+    try {
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
       const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: now().toISOString(), applied_policy_sha256: null };
       store
@@ -116,7 +148,6 @@ export function labService(options: LabServiceOptions) {
     }
   }
 
-  /** A step's standing in a run: its checks, the hints taken, and the score they leave. */
   function standing(run: RunRow | undefined, step: LabStep) {
     const taken = new Set(
       run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [],
@@ -176,6 +207,14 @@ export function labService(options: LabServiceOptions) {
   return {
     view,
     activeRun,
+    /** Seeds `preparedPerLab` incidents of every lab ahead of time (the server calls it at boot). */
+    async prepareAll(): Promise<void> {
+      for (const lab of await options.labs()) shelf.fill(lab.slug);
+    },
+    /** Incidents of `slug` ready or being seeded ahead of time. */
+    preparedCount: (slug: string) => shelf.count(slug),
+    /** Gives back the clusters of incidents nobody took. */
+    close: () => shelf.close(),
     /** The learner's running lab, or a new one (concurrent starts share one). */
     async start(learnerId: string, slug: string, onProgress: (m: string) => void = () => {}): Promise<LabView> {
       const lab = await labOf(slug);
