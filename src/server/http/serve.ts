@@ -10,7 +10,9 @@
  * the cluster engine; `none`: a shell without a cluster), IRLAB_TERMINAL_KUBECONFIG (instead,
  * every terminal gets a copy of this kubeconfig), IRLAB_TERMINAL_GRACE_SECONDS (600),
  * IRLAB_TERMINAL_TTL_SECONDS (14400), IRLAB_DRILL_SCORE_SECONDS (10: how often a drill's
- * scoreboard checks run), IRLAB_DRILL_MAX_LIVE (10: drills not ended at once).
+ * scoreboard checks run), IRLAB_DRILL_MAX_LIVE (10: drills not ended at once),
+ * IRLAB_WARM_POOL_SIZE (1) and IRLAB_WARM_POOL_IDLE_TTL_SECONDS (1800) for the warm pool filled
+ * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time).
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
