@@ -1,11 +1,52 @@
 // `irlab test <lab> [--step N] [--skip-step N]` and `irlab test --all`: prove labs on fresh
 // clusters; a table on stdout, exit 1 on any surprise.
 import { parseArgs } from 'node:util';
-import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
-import type { ClusterProvider } from '../cluster/types.ts';
+import { EmbeddedProvider, randomClusterName } from '../cluster/embedded-provider.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { formatRows, testLab } from './lab-test.ts';
 import { validateProjectLabs } from './labs.ts';
+import { reapCluster } from '../cluster/pool-state.ts';
+import type { ClusterInfo, ClusterProvider, CreateClusterOptions } from '../cluster/types.ts';
+
+/**
+ * The embedded provider, remembering the clusters this command made and has not deleted yet,
+ * by a name chosen before creation starts: an author's Ctrl-C in the middle of a create must not
+ * leave a cluster running.
+ */
+class RememberingProvider extends EmbeddedProvider {
+  readonly live = new Set<string>();
+  override async create(options: CreateClusterOptions = {}): Promise<ClusterInfo> {
+    const name = options.name ?? randomClusterName();
+    this.live.add(name);
+    return super.create({ ...options, name });
+  }
+  override async delete(name: string): Promise<void> {
+    await super.delete(name);
+    this.live.delete(name);
+  }
+}
+
+/**
+ * On SIGINT/SIGTERM: reap every cluster the command still has, then exit 130. The signal also
+ * reaches kwokctl (same process group), so a create in flight fails: `reaping()` lets the
+ * command wait for the reaping instead of crashing on that error with the clusters half gone.
+ */
+function reapOnInterrupt(provider: RememberingProvider, err: (t: string) => void) {
+  let reaping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    err(`\nirlab test: ${signal}: deleting ${provider.live.size} cluster(s) of this run\n`);
+    reaping = Promise.all([...provider.live].map((name) => reapCluster(provider.workDir, name).catch(() => 0))).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    reaping: () => reaping,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
 
 export async function testCommand(
   argv: string[],
@@ -48,20 +89,34 @@ export async function testCommand(
     io.err(`irlab test: --skip-step ${skipStep} comes after --step ${untilStep}, so nothing would be skipped\n`);
     return 2;
   }
-  const provider = io.provider ?? new EmbeddedProvider();
-  let failed = 0;
-  for (const lab of chosen) {
-    io.out(`lab ${lab.slug}: seeding a fresh cluster...\n`);
-    const rows = await testLab(lab, {
-      root,
-      provider,
-      ...(untilStep !== undefined ? { untilStep } : {}),
-      ...(skipStep !== undefined ? { skipStep } : {}),
-      onRow: (row) => io.out(`${formatRows([row])}\n`),
-    });
-    const bad = rows.filter((r) => !r.ok);
-    failed += bad.length;
-    io.out(bad.length ? `lab ${lab.slug}: ${bad.length} surprise(s); first: ${bad[0]!.step} ${bad[0]!.phase}\n` : `lab ${lab.slug}: proven (${rows.length} checks)\n`);
+  const remembering = io.provider ? undefined : new RememberingProvider();
+  const provider = io.provider ?? remembering!;
+  const proveLabs = async (): Promise<number> => {
+    let failed = 0;
+    for (const lab of chosen) {
+      io.out(`lab ${lab.slug}: seeding a fresh cluster...\n`);
+      const rows = await testLab(lab, {
+        root,
+        provider,
+        ...(untilStep !== undefined ? { untilStep } : {}),
+        ...(skipStep !== undefined ? { skipStep } : {}),
+        onRow: (row) => io.out(`${formatRows([row])}\n`),
+      });
+      const bad = rows.filter((r) => !r.ok);
+      failed += bad.length;
+      io.out(bad.length ? `lab ${lab.slug}: ${bad.length} surprise(s); first: ${bad[0]!.step} ${bad[0]!.phase}\n` : `lab ${lab.slug}: proven (${rows.length} checks)\n`);
+    }
+    return failed;
+  };
+  const interrupt = remembering ? reapOnInterrupt(remembering, io.err) : undefined;
+  try {
+    return (await proveLabs()) ? 1 : 0;
+  } catch (error) {
+    const reaping = interrupt?.reaping();
+    if (!reaping) throw error;
+    await reaping;
+    return 130;
+  } finally {
+    interrupt?.stop();
   }
-  return failed ? 1 : 0;
 }
