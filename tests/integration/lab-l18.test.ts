@@ -23,7 +23,7 @@ let learner: string;
 let source: ClusterSource | undefined;
 const sourceOf = (p: EmbeddedProvider) => (source ??= freshClusters(p));
 
-function service(): LabService {
+function service(extra: { preparedPerLab?: number } = {}): LabService {
   return labService({
     store,
     root: process.cwd(),
@@ -32,6 +32,7 @@ function service(): LabService {
     workspaceOf: workspaceUnder(work),
     answerKeys: path.join(work, 'keys'),
     renderMarkdown: async (markdown) => markdown,
+    ...extra,
   });
 }
 
@@ -150,16 +151,7 @@ describe('the L18 lab', () => {
 
 describe('incidents seeded ahead of time', () => {
   it('Start hands out an incident seeded before it was pressed, and the shelf refills', async () => {
-    const ahead = labService({
-      store,
-      root: process.cwd(),
-      labs: async () => [lab],
-      clusters: sourceOf(provider),
-      workspaceOf: workspaceUnder(work),
-      answerKeys: path.join(work, 'keys'),
-      renderMarkdown: async (markdown) => markdown,
-      preparedPerLab: 1,
-    });
+    const ahead = service({ preparedPerLab: 1 });
     try {
       await ahead.prepareAll();
       expect(ahead.preparedCount('l18')).toBe(1);

@@ -4,7 +4,8 @@
  * Errors are matched by name and status, not by class: serve.ts and Astro's bundle each have
  * their own copy of the class.
  */
-import type { AstroCookies } from 'astro';
+import type { APIRoute, AstroCookies } from 'astro';
+import type { DrillReport } from '../../lib/drill-view.ts';
 import { currentLearner } from '../learners/session.ts';
 import { getDrillService } from './instance.ts';
 import type { Caller, DrillService } from './service.ts';
@@ -51,4 +52,24 @@ export async function drillRespond(run: (service: DrillService) => Promise<unkno
   } catch (error) {
     return errorResponse(error);
   }
+}
+
+/**
+ * `GET /api/drills/<id>/report.<ext>`: the ended drill's report, rendered, as a download for
+ * anyone in the drill (participant cookie or facilitator bearer).
+ */
+export function reportDownload(ext: 'md' | 'html', render: (report: DrillReport) => string, headers: Record<string, string>): APIRoute {
+  return async ({ params, request, cookies, url }) => {
+    try {
+      const service = getDrillService();
+      const id = params.id ?? '';
+      service.authorize(id, callerOf(request, cookies, url));
+      const report = await service.report(id);
+      return new Response(render(report), {
+        headers: { ...headers, 'content-disposition': `attachment; filename="drill-${id}-report.${ext}"`, 'cache-control': 'no-store' },
+      });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
 }

@@ -12,12 +12,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { keepAlive } from './ws-heartbeat.ts';
 import type { DrillClientMessage, DrillServerMessage } from '../../lib/drill-view.ts';
 import type { Caller, DrillService } from '../drill/service.ts';
 import type { Identify } from './terminal-routes.ts';
 
 const FIRST_FRAME_TIMEOUT_MS = 10_000;
-const PING_INTERVAL_MS = 20_000;
 /** Coalesce bursts of state changes (a scoreboard pass touches several rows) into one view. */
 const STATE_DEBOUNCE_MS = 150;
 /** Close connections that stopped reading rather than buffer without bound. */
@@ -87,14 +87,8 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
     const queued: DrillServerMessage[] = [];
     let stateTimer: NodeJS.Timeout | null = null;
     let unsubscribe: (() => void) | null = null;
-    let alive = true;
     const firstFrame = setTimeout(() => !caller && fail('send hello (or auth, then hello) first', 4408), FIRST_FRAME_TIMEOUT_MS);
-    const ping = setInterval(() => {
-      if (!alive) return ws.terminate();
-      alive = false;
-      ws.ping();
-    }, PING_INTERVAL_MS);
-    ws.on('pong', () => (alive = true));
+    const heartbeat = keepAlive(ws);
 
     const pushState = () => {
       stateTimer = null;
@@ -104,7 +98,7 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
 
     let facilitatorToken: string | undefined;
     ws.on('message', (data, isBinary) => {
-      alive = true;
+      heartbeat.seen();
       const message = isBinary ? undefined : parse(data.toString());
       if (!message) return fail('messages are JSON: {type:"auth",token} or {type:"hello",afterSeq}');
       if (caller) return; // one hello per connection; reconnect to resume
@@ -147,7 +141,7 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
     });
     ws.on('close', () => {
       clearTimeout(firstFrame);
-      clearInterval(ping);
+      heartbeat.stop();
       if (stateTimer) clearTimeout(stateTimer);
       unsubscribe?.();
     });

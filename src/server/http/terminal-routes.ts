@@ -14,13 +14,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { keepAlive } from './ws-heartbeat.ts';
 import { CLOSE_PROTOCOL, CLOSE_SESSION_GONE, SESSION_ID_PATTERN, parseClientMessage, terminalSocketPath } from '../../lib/terminal-protocol.ts';
 import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
 import type { TerminalConnection, TerminalSession } from '../terminal/session.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
-const PING_INTERVAL_MS = 20_000;
 
 export interface TerminalRoutes {
   /** Handles the request if it is ours; false: let Astro have it. */
@@ -134,17 +134,11 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
       ws.close(CLOSE_SESSION_GONE, 'session gone');
       return;
     }
-    let alive = true;
     let greeted = false;
     const helloTimer = setTimeout(() => !greeted && ws.close(CLOSE_PROTOCOL, 'no hello'), HELLO_TIMEOUT_MS);
-    const ping = setInterval(() => {
-      if (!alive) return ws.terminate();
-      alive = false;
-      ws.ping();
-    }, PING_INTERVAL_MS);
-    ws.on('pong', () => (alive = true));
+    const heartbeat = keepAlive(ws);
     ws.on('message', (data, isBinary) => {
-      alive = true;
+      heartbeat.seen();
       if (isBinary) return connection.sendText({ t: 'error', code: 'bad-message', message: 'The client sends text frames only.' });
       const text = data.toString();
       if (!greeted) {
@@ -161,7 +155,7 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
-      clearInterval(ping);
+      heartbeat.stop();
       if (watch) session.unwatch(connection);
       else session.detach(connection);
     });
