@@ -121,7 +121,9 @@ export async function readPids(pidsDir: string): Promise<PidEntry[]> {
   }
   const entries: PidEntry[] = [];
   for (const file of files.filter((f) => f.endsWith('.pid')).sort()) {
-    const pid = Number.parseInt((await readFile(join(pidsDir, file), 'utf8')).trim(), 10);
+    // A cluster being deleted removes its pid files between our readdir and this read.
+    const text = await readFile(join(pidsDir, file), 'utf8').catch(() => '');
+    const pid = Number.parseInt(text.trim(), 10);
     if (Number.isInteger(pid) && pid > 0) entries.push({ component: file.slice(0, -4), pid, file: join(pidsDir, file) });
   }
   return entries;
