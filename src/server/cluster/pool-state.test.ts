@@ -27,6 +27,19 @@ describe('owner files', () => {
     expect(await readdir(join(dir, 'state'))).toEqual([]);
   });
 
+  it('keep writing after one write failed (the state dir removed under the owner, then back)', async () => {
+    const state = join(dir, 'state');
+    const owner = new OwnerFile(state, join(dir, 'work'));
+    await owner.add('pool-aaaaaa');
+    await rm(state, { recursive: true, force: true });
+    await expect(owner.remove('pool-aaaaaa')).rejects.toThrow(/ENOENT/);
+    await mkdir(state);
+    await owner.add('pool-bbbbbb');
+    expect(await readdir(state)).toEqual([`owner-${process.pid}.json`]);
+    await owner.close();
+    expect(await readdir(state)).toEqual([]);
+  });
+
   it("reap a dead owner's clusters: their processes and directories", async () => {
     const workDir = join(dir, 'work');
     const clusterDir = join(workDir, 'clusters', 'pool-cccccc');

@@ -38,11 +38,13 @@ export class OwnerFile {
   /** Serialized atomic writes (temp file + rename): a reader never sees half a file. */
   private save(): Promise<void> {
     const snapshot = JSON.stringify(this.state, null, 2);
-    this.writing = this.writing.then(async () => {
+    // One failed write (its directory removed under us) must not fail every write after it.
+    const next = this.writing.catch(() => undefined).then(async () => {
       await writeFile(`${this.path}.tmp`, snapshot);
       await rename(`${this.path}.tmp`, this.path);
     });
-    return this.writing;
+    this.writing = next;
+    return next;
   }
 
   add(name: string): Promise<void> {
@@ -56,7 +58,7 @@ export class OwnerFile {
   }
 
   async close(): Promise<void> {
-    await this.writing;
+    await this.writing.catch(() => undefined);
     await rm(this.path, { force: true });
   }
 }
