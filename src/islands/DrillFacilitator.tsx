@@ -3,7 +3,7 @@ import { formatClock } from '../lib/drill-socket.ts';
 import type { DrillView } from '../lib/drill-view.ts';
 import { facilitatorToken, useDrillStore } from '../stores/drill-store.ts';
 import { DrillLog, LogComposer } from './DrillLog.tsx';
-import { ClusterStatus, ConnectionBadge, DrillClock, Expectations, Participants, Scoreboard } from './DrillParts.tsx';
+import { ConnectionBadge, DrillStatusBar, Expectations, Participants, Scoreboard } from './DrillParts.tsx';
 
 /** Start, pause, resume, fast-forward, end: only the moves the drill's state allows. */
 function Controls({ drill }: { drill: DrillView }) {
@@ -173,11 +173,7 @@ export default function DrillFacilitator({ drillId }: { drillId: string }) {
             Participants join at <a href={joinLink}>{joinLink}</a>
           </p>
         </div>
-        <div className="drill-header-status">
-          <DrillClock drill={drill} receivedAt={receivedAt} />
-          <ClusterStatus cluster={drill.cluster} />
-          <ConnectionBadge status={connection} detail={connectionDetail} />
-        </div>
+        <DrillStatusBar drill={drill} receivedAt={receivedAt} connection={connection} connectionDetail={connectionDetail} />
       </header>
       {drill.state === 'ended' && (
         <p className="drill-banner" role="status">

@@ -61,6 +61,17 @@ export function ClusterStatus({ cluster }: { cluster: DrillView['cluster'] }) {
 }
 
 /** The lab's checks against the drill cluster: green at which drill time. */
+/** The header's right side, the same for participants and the facilitator: clock, cluster, connection. */
+export function DrillStatusBar({ drill, receivedAt, connection, connectionDetail }: { drill: DrillView; receivedAt: number; connection: DrillConnection; connectionDetail: string }) {
+  return (
+    <div className="drill-header-status">
+      <DrillClock drill={drill} receivedAt={receivedAt} />
+      <ClusterStatus cluster={drill.cluster} />
+      <ConnectionBadge status={connection} detail={connectionDetail} />
+    </div>
+  );
+}
+
 export function Scoreboard({ rows }: { rows: ScoreRow[] }) {
   return (
     <section className="drill-card" aria-labelledby="drill-scoreboard-title">

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ParticipantView } from '../lib/drill-view.ts';
 import { drillTerminalSession, useDrillStore } from '../stores/drill-store.ts';
 import { DrillLog, LogComposer } from './DrillLog.tsx';
-import { ClusterStatus, ConnectionBadge, DrillClock, Expectations, Findings, Participants, Scoreboard } from './DrillParts.tsx';
+import { ConnectionBadge, DrillStatusBar, Expectations, Findings, Participants, Scoreboard } from './DrillParts.tsx';
 import Terminal, { SessionError, type SessionSource } from './Terminal.tsx';
 
 /** Someone else's shell, read-only: the server replays it, then streams it as they type. */
@@ -75,11 +75,7 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
           </p>
           <h1 id="drill-title">{drill.title}</h1>
         </div>
-        <div className="drill-header-status">
-          <DrillClock drill={drill} receivedAt={receivedAt} />
-          <ClusterStatus cluster={drill.cluster} />
-          <ConnectionBadge status={connection} detail={connectionDetail} />
-        </div>
+        <DrillStatusBar drill={drill} receivedAt={receivedAt} connection={connection} connectionDetail={connectionDetail} />
       </header>
       {ended && (
         <p className="drill-banner" role="status">

@@ -4,7 +4,6 @@
  * validators, so the page lists only what `irlab validate` accepts.
  */
 import { validateProjectLabs } from '../lab/labs.ts';
-import { validateLessons } from './lessons.ts';
 import { validateQuizzes } from './quizzes.ts';
 
 export interface LessonActivity {
@@ -15,9 +14,8 @@ export interface LessonActivity {
 }
 
 export async function lessonActivities(lesson: string, root = process.env.IRLAB_ROOT || process.cwd()): Promise<{ labs: LessonActivity[]; quizzes: LessonActivity[] }> {
-  const lessons = await validateLessons(root);
-  const { labs } = await validateProjectLabs(root);
-  const { quizzes } = await validateQuizzes(root, lessons.lessons);
+  const { labs, lessonReport } = await validateProjectLabs(root);
+  const { quizzes } = await validateQuizzes(root, lessonReport.lessons);
   return {
     labs: labs
       .filter((l) => l.lab.lesson === lesson)

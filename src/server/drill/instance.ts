@@ -9,7 +9,6 @@ import path from 'node:path';
 import { contentRoot, defaultClusterSource } from '../lab/instance.ts';
 import { validateProjectLabs } from '../lab/labs.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
-import { validateScenarios } from '../scenarios/load.ts';
 import { dataDir, getStore } from '../store/index.ts';
 import { validateDrills, type LoadedDrill } from './load.ts';
 import { liveRuntime } from './runtime.ts';
@@ -19,8 +18,8 @@ const KEY = Symbol.for('irlab.drillService');
 const slot = globalThis as { [KEY]?: DrillService };
 
 export async function loadDrills(root: string): Promise<LoadedDrill[]> {
-  const [scenarios, labs] = await Promise.all([validateScenarios(root), validateProjectLabs(root)]);
-  return (await validateDrills(root, { scenarios: scenarios.scenarios, labs: labs.labs })).drills;
+  const { labs, scenarioReport } = await validateProjectLabs(root);
+  return (await validateDrills(root, { scenarios: scenarioReport.scenarios, labs })).drills;
 }
 
 export function maxLiveDrills(env: NodeJS.ProcessEnv = process.env): number {

@@ -76,8 +76,12 @@ export async function validateLabs(root: string, references: LabReferences) {
   return { labs, problems };
 }
 
-/** Every lab of the project under `root`, checked against the project's own lessons and scenarios. */
+/**
+ * Every lab of the project under `root`, checked against the project's own lessons and
+ * scenarios; those reports come back too, so a caller that needs them reads the files once.
+ */
 export async function validateProjectLabs(root: string) {
   const [lessons, scenarios] = await Promise.all([validateLessons(root), validateScenarios(root)]);
-  return validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  const labs = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
+  return { ...labs, lessonReport: lessons, scenarioReport: scenarios };
 }
