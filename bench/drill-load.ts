@@ -18,11 +18,11 @@
  * Env: BENCH_DRILLS (10), BENCH_PARTICIPANTS (5), BENCH_SECONDS (120), BENCH_PORT (4395),
  * BENCH_COMMAND_EVERY_MS (4000), BENCH_NOTE_EVERY_MS (10000).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { startBuiltServer } from './built-server.ts';
 import type { CreateDrillResponse, DrillServerMessage, DrillView, JoinDrillResponse } from '../src/lib/drill-view.ts';
 import { decodeOutputFrame } from '../src/lib/terminal-protocol.ts';
 
@@ -45,31 +45,7 @@ const percentile = (values: number[], p: number) => {
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : 'n/a');
 
 const serverStarted = performance.now();
-const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
-  cwd: root,
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: dataDir, IRLAB_WARM_POOL_SIZE: String(drills) },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-const stop = async () => {
-  if (server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('uncaughtException', (error) => {
-  console.error(error);
-  void stop().finally(() => process.exit(1));
-});
-for (let i = 0; ; i++) {
-  try {
-    await fetch(`${base}/api/health`);
-    break;
-  } catch {
-    if (i > 300) throw new Error('the server did not start; run `npm run build` first');
-    await sleep(100);
-  }
-}
+const { child: server, stop } = await startBuiltServer({ root, port, dataDir, env: { IRLAB_WARM_POOL_SIZE: String(drills) } });
 
 // --- /proc readings -------------------------------------------------------------------------
 /**

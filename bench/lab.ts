@@ -14,11 +14,11 @@
  *    their levels read back from the audit log).
  * Env: BENCH_RUNS (5), BENCH_CHECKS (10), BENCH_PORT (4398).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { startBuiltServer } from './built-server.ts';
 import { decodeOutputFrame } from '../src/lib/terminal-protocol.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -54,14 +54,12 @@ let created = 0;
 let claimed = 0;
 let prepared = 0;
 const claims: Array<{ name: string; warm: boolean }> = [];
-const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
-  cwd: root,
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: dataDir, IRLAB_WARM_POOL_SIZE: '1' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-server.stdout.setEncoding('utf8');
-server.stdout.on('data', (text: string) => {
-  for (const line of text.split('\n')) {
+const { stop } = await startBuiltServer({
+  root,
+  port,
+  dataDir,
+  env: { IRLAB_WARM_POOL_SIZE: '1' },
+  onLine: (line) => {
     if (/warm pool: \S+ ready in/.test(line)) created += 1;
     if (/lab l18: incident seeded ahead of time/.test(line)) prepared += 1;
     const claim = /warm pool: (\S+) claimed (warm|cold)/.exec(line);
@@ -69,26 +67,8 @@ server.stdout.on('data', (text: string) => {
       claimed += 1;
       claims.push({ name: claim[1]!, warm: claim[2] === 'warm' });
     }
-  }
+  },
 });
-const stop = async () => {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('uncaughtException', (error) => {
-  console.error(error);
-  void stop().finally(() => process.exit(1));
-});
-for (let i = 0; ; i++) {
-  try {
-    await fetch(`${base}/api/health`);
-    break;
-  } catch {
-    if (i > 300) throw new Error('the server did not start; run `npm run build` first');
-    await sleep(100);
-  }
-}
 
 /** One learner: their cookie, their lab requests. */
 function learner() {
