@@ -93,7 +93,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
   }
   const locate: Locator = doc ? (path, keyOnly) => yamlPosition(doc, lines, path, keyOnly) : noLocation;
   if (syntax.length > 0) return { problems, locate };
-  let value: unknown = null;
+  let value: unknown;
   try {
     value = doc ? doc.toJS({ maxAliasCount: 1000 }) : null;
   } catch (error) {

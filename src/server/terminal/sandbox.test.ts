@@ -86,7 +86,7 @@ describe('the terminal sandbox (bubblewrap)', { timeout: 30_000 }, () => {
   });
 
   it("cannot read irlab's database, data dir, source tree or answer keys", async () => {
-    for (const target of [database, answerKey, sourceFile, path.join(dataDir, 'recordings'), '/root', process.cwd()]) {
+    for (const target of [database, answerKey, sourceFile, path.join(dataDir, 'recordings'), path.join(dataDir, 'kubeconfigs'), '/root', process.cwd()]) {
       const out = await sh(alice, `cat ${target} || ls ${target}`);
       expect(out, target).toContain('No such file or directory');
       expect(out, target).toMatch(/exit=[1-9]/);
