@@ -36,14 +36,16 @@ let ready = false;
 const announce = () => { if (!ready) { ready = true; process.stdout.write('ready\\n'); } };
 if (mode === 'dir') { fs.mkdirSync('.real'); fs.writeFileSync('.real/f.txt', good); }
 if (mode === 'fifo') require('node:child_process').execFileSync('mkfifo', ['.fifo']);
+// The harmless state is a hard link to one prepared file: as quick to make as the other states.
+fs.writeFileSync('.good', good);
 const stopAt = Date.now() + 60_000;
 while (Date.now() < stopAt) {
   if (mode === 'file') {
     fs.symlinkSync(secret, '.s'); fs.renameSync('.s', target);
-    fs.writeFileSync('.r', good); fs.renameSync('.r', target);
+    fs.linkSync('.good', '.r'); fs.renameSync('.r', target);
   } else if (mode === 'fifo') {
     fs.linkSync('.fifo', '.p'); fs.renameSync('.p', target);
-    fs.writeFileSync('.r', good); fs.renameSync('.r', target);
+    fs.linkSync('.good', '.r'); fs.renameSync('.r', target);
   } else {
     fs.renameSync('.real', target);
     announce();
