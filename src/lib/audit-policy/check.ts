@@ -56,11 +56,15 @@ export function predict(policy: AuditPolicy, request: CanonicalRequest, identiti
   return { attributes, decision, outcome };
 }
 
+/** Refusals a message lists; the rest are counted (a file of a thousand bad rules is not echoed back). */
+export const REFUSALS_SHOWN = 3;
+
 /** One line per refusal: `rules[0].level (line 5): "Verbose" is not a level; use one of ...`. */
 export function refusalMessage(errors: readonly PolicyProblem[]): string {
-  const reasons = errors.map((e) => {
+  const reasons = errors.slice(0, REFUSALS_SHOWN).map((e) => {
     const where = [e.path, e.line === undefined ? '' : `line ${e.line}`].filter(Boolean).join(', ');
     return `${where ? `${where}: ` : ''}${e.message}${e.hint ? ` (fix: ${e.hint})` : ''}`;
   });
-  return `the API server refuses this policy: ${reasons.join('; ')}`;
+  const more = errors.length - reasons.length;
+  return `the API server refuses this policy: ${reasons.join('; ')}${more > 0 ? `; and ${more} more refusal${more === 1 ? '' : 's'} after these` : ''}`;
 }

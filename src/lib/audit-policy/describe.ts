@@ -1,27 +1,36 @@
 /** Short, human descriptions of rules and requests for messages and tables. */
+import { excerpt, quoted } from '../excerpt.ts';
 import type { AuditPolicy, PolicyRule, RequestAttributes } from './types.ts';
 
-const list = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
+/** Values a list shows, and characters a whole summary keeps: a rule is named, not echoed. */
+const LIST_SHOWN = 4;
+const SUMMARY_CHARS = 160;
+
+const list = (values: readonly string[]) => {
+  const shown = values.slice(0, LIST_SHOWN).map((v) => quoted(v));
+  if (values.length > LIST_SHOWN) shown.push(`${values.length - LIST_SHOWN} more`);
+  return `[${shown.join(', ')}]`;
+};
 
 /** `level: Metadata, resources: [{group: "", resources: ["*"]}]`: the rule's non-empty fields. */
 export function summarizeRule(rule: PolicyRule): string {
-  const parts = [`level: ${rule.level}`];
+  const parts = [`level: ${excerpt(rule.level)}`];
   if (rule.users.length) parts.push(`users: ${list(rule.users)}`);
   if (rule.userGroups.length) parts.push(`userGroups: ${list(rule.userGroups)}`);
   if (rule.verbs.length) parts.push(`verbs: ${list(rule.verbs)}`);
   if (rule.namespaces.length) parts.push(`namespaces: ${list(rule.namespaces)}`);
   if (rule.resources.length) {
     const entries = rule.resources.map((gr) => {
-      const fields = [`group: ${JSON.stringify(gr.group)}`];
+      const fields = [`group: ${quoted(gr.group)}`];
       if (gr.resources.length) fields.push(`resources: ${list(gr.resources)}`);
       if (gr.resourceNames.length) fields.push(`resourceNames: ${list(gr.resourceNames)}`);
       return `{${fields.join(', ')}}`;
     });
-    parts.push(`resources: [${entries.join(', ')}]`);
+    parts.push(`resources: [${entries.slice(0, LIST_SHOWN).join(', ')}${entries.length > LIST_SHOWN ? `, ${entries.length - LIST_SHOWN} more` : ''}]`);
   }
   if (rule.nonResourceURLs.length) parts.push(`nonResourceURLs: ${list(rule.nonResourceURLs)}`);
   if (rule.omitStages.length) parts.push(`omitStages: ${list(rule.omitStages)}`);
-  return parts.join(', ');
+  return excerpt(parts.join(', '), SUMMARY_CHARS);
 }
 
 /** `rules[3]` with its line when known. */

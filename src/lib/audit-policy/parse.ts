@@ -8,6 +8,7 @@
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { AuditLevel, AuditPolicy, AuditStage, GroupResources, PolicyProblem, PolicyRule } from './types.ts';
 import { editDistance } from '../edit-distance.ts';
+import { excerpt, quoted } from '../excerpt.ts';
 import { yamlPosition } from '../yaml-position.ts';
 
 type Path = readonly PropertyKey[];
@@ -31,10 +32,17 @@ export const noLocation: Locator = () => ({});
 export function formatPolicyPath(path: Path): string {
   let out = '';
   for (const segment of path) {
+    // Field names may be the learner's own (unknown fields): an excerpt, like every quoted value.
     if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${String(segment)}` : String(segment);
+    else out += out ? `.${excerpt(String(segment))}` : excerpt(String(segment));
   }
   return out;
+}
+
+/** The first line of a `yaml` error, which may quote the source (an alias, a tag): an excerpt. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? '';
+  return excerpt(first, first.includes(':') ? first.indexOf(':') + 2 + 32 : 80);
 }
 
 /** Parses policy text (YAML or JSON) and decodes it; the problems include YAML syntax errors. */
@@ -54,7 +62,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
       severity: 'warning',
       path: '',
       ...atOffset(e.pos[0]),
-      message: `duplicate key: ${e.message.split('\n')[0]}`,
+      message: `duplicate key: ${yamlMessage(e.message)}`,
       hint: 'the API server keeps only the last of the two; delete the other',
     });
   }
@@ -70,7 +78,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
       severity: 'error',
       path: '',
       ...atOffset(e.pos[0]),
-      message: `YAML syntax: ${e.message.split('\n')[0] ?? e.code}`,
+      message: `YAML syntax: ${yamlMessage(e.message) || e.code}`,
       hint: 'check indentation and quoting on this line (strings with ": " or "#" need quotes)',
     });
   }
@@ -85,7 +93,14 @@ export function parsePolicyText(text: string): ParsedPolicy {
   }
   const locate: Locator = doc ? (path, keyOnly) => yamlPosition(doc, lines, path, keyOnly) : noLocation;
   if (syntax.length > 0) return { problems, locate };
-  const value: unknown = doc ? doc.toJS({ maxAliasCount: 1000 }) : null;
+  let value: unknown;
+  try {
+    value = doc ? doc.toJS({ maxAliasCount: 1000 }) : null;
+  } catch (error) {
+    // An unresolved alias or an alias bomb: `yaml` throws (quoting the alias) rather than reporting.
+    problems.push({ severity: 'error', path: '', message: `YAML: ${yamlMessage(error instanceof Error ? error.message : String(error))}`, hint: 'define each anchor (&name) before its alias (*name), and use aliases sparingly' });
+    return { problems, locate };
+  }
   const decoded = decodePolicy(value, locate);
   return { policy: decoded.policy, problems: [...problems, ...decoded.problems], locate };
 }
@@ -189,7 +204,7 @@ class Decoder {
 
   typeError(path: Path, expected: string, got: unknown): void {
     const hint = typeof got === 'number' || typeof got === 'boolean'
-      ? `quote it ("${String(got)}"): YAML reads it as a ${typeof got}, and the API server refuses a ${typeof got} here`
+      ? `quote it (${quoted(String(got))}): YAML reads it as a ${typeof got}, and the API server refuses a ${typeof got} here`
       : `write ${expected} here`;
     this.error(path, `expected ${expected}, got ${describe(got)}`, hint);
   }
@@ -218,7 +233,7 @@ class Decoder {
   strings(value: unknown, path: Path): string[] {
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value)) {
-      const hint = typeof value === 'string' ? `write a list: [${JSON.stringify(value)}]` : undefined;
+      const hint = typeof value === 'string' ? `write a list: [${quoted(value)}]` : undefined;
       this.error(path, `expected a list of strings, got ${describe(value)}`, hint);
       return [];
     }
@@ -240,7 +255,7 @@ class Decoder {
         severity: 'warning',
         path: formatPolicyPath([...path, key]),
         ...this.locate([...path, key], true),
-        message: `unknown field "${key}": the API server ignores it`,
+        message: `unknown field ${quoted(key)}: the API server ignores it`,
         hint: near ? `did you mean "${near}"? (field names are case-sensitive)` : `remove it; allowed here: ${known.join(', ')}`,
       });
     }
@@ -253,9 +268,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoted(value);
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Date) return 'a date';
   if (typeof value === 'object') return 'a mapping';
-  return `a ${typeof value} (${String(value)})`;
+  return `a ${typeof value} (${excerpt(String(value))})`;
 }

@@ -4,6 +4,7 @@
  * warnings, what it accepts but almost certainly does not mean (a resource string that can never
  * match, a "*" where no wildcard exists, a rule hidden behind a catch-all).
  */
+import { excerpt, quoted } from '../excerpt.ts';
 import { groupsServing, KNOWN_RESOURCES, KNOWN_VERBS } from './known-resources.ts';
 import { formatPolicyPath, noLocation, parsePolicyText, decodePolicy, type Locator } from './parse.ts';
 import { AUDIT_LEVELS, AUDIT_STAGES, type AuditPolicy, type PolicyProblem, type PolicyRule } from './types.ts';
@@ -67,7 +68,7 @@ function checkStages(stages: readonly string[], path: Path, problem: Report): vo
   stages.forEach((stage, i) => {
     if (!(AUDIT_STAGES as readonly string[]).includes(stage)) {
       const near = AUDIT_STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
-      problem('error', [...path, i], `"${stage}" is not a stage`, near ? `write "${near}" (stages are case-sensitive)` : `use one of ${AUDIT_STAGES.join(', ')}`);
+      problem('error', [...path, i], `${quoted(stage)} is not a stage`, near ? `write "${near}" (stages are case-sensitive)` : `use one of ${AUDIT_STAGES.join(', ')}`);
     }
   });
 }
@@ -78,24 +79,24 @@ function checkRule(rule: PolicyRule, path: Path, problem: Report): void {
     problem('error', [...path, 'level'], 'level is required', `add "level:" with one of ${AUDIT_LEVELS.join(', ')}`);
   } else if (!(AUDIT_LEVELS as readonly string[]).includes(level)) {
     const near = AUDIT_LEVELS.find((l) => l.toLowerCase() === level.toLowerCase());
-    problem('error', [...path, 'level'], `"${level}" is not a level`, near ? `write "${near}" (levels are case-sensitive)` : `use one of ${AUDIT_LEVELS.join(', ')}`);
+    problem('error', [...path, 'level'], `${quoted(level)} is not a level`, near ? `write "${near}" (levels are case-sensitive)` : `use one of ${AUDIT_LEVELS.join(', ')}`);
   }
   rule.nonResourceURLs.forEach((url, i) => {
     if (url === '*') return;
     if (!url.startsWith('/')) {
-      problem('error', [...path, 'nonResourceURLs', i], `non-resource URL "${url}" must begin with "/"`, `write "/${url.replace(/^\/*/, '')}", or "*" for every URL`);
+      problem('error', [...path, 'nonResourceURLs', i], `non-resource URL ${quoted(url)} must begin with "/"`, `write ${quoted(`/${url.replace(/^\/*/, '')}`)}, or "*" for every URL`);
     }
     if (url !== '' && url.slice(0, -1).includes('*')) {
-      problem('error', [...path, 'nonResourceURLs', i], `"${url}": a wildcard "*" may only be the last character`, 'a trailing "*" matches every path that starts with the rest, e.g. "/healthz*"');
+      problem('error', [...path, 'nonResourceURLs', i], `${quoted(url)}: a wildcard "*" may only be the last character`, 'a trailing "*" matches every path that starts with the rest, e.g. "/healthz*"');
     }
   });
   rule.resources.forEach((gr, j) => {
     const at = [...path, 'resources', j];
     if (gr.group !== '' && gr.group !== '*' && !isDnsSubdomain(gr.group)) {
       const hint = gr.group.includes('/')
-        ? `name the group without its version: "${gr.group.split('/')[0]}"`
+        ? `name the group without its version: ${quoted(gr.group.split('/')[0]!)}`
         : 'use the API group in lowercase (e.g. "apps", "rbac.authorization.k8s.io"), "" for the core group or "*" for all';
-      problem('error', [...at, 'group'], `"${gr.group}" is not a valid API group name`, hint);
+      problem('error', [...at, 'group'], `${quoted(gr.group)} is not a valid API group name`, hint);
     }
     if (gr.resourceNames.length > 0 && gr.resources.length === 0) {
       problem('error', [...at, 'resourceNames'], 'resourceNames needs at least one resource in the same entry', 'add resources: [...] naming what the names belong to');
@@ -119,11 +120,11 @@ function checkRule(rule: PolicyRule, path: Path, problem: Report): void {
     } else if (!(KNOWN_VERBS as readonly string[]).includes(verb)) {
       const lower = verb.toLowerCase();
       const hint = (KNOWN_VERBS as readonly string[]).includes(lower)
-        ? `write "${lower}" (verbs are lowercase)`
+        ? `write ${quoted(lower)} (verbs are lowercase)`
         : lower === 'exec' || lower === 'attach' || lower === 'portforward'
           ? `exec is not a verb: match resources: ["pods/${lower}"] instead`
           : `known verbs: ${KNOWN_VERBS.join(', ')}`;
-      problem('warning', [...path, 'verbs', i], `"${verb}" is not a verb any request carries, so it never matches`, hint);
+      problem('warning', [...path, 'verbs', i], `${quoted(verb)} is not a verb any request carries, so it never matches`, hint);
     }
   });
 }
@@ -131,7 +132,7 @@ function checkRule(rule: PolicyRule, path: Path, problem: Report): void {
 function warnLiteralStars(values: readonly string[], path: Path, field: string, problem: Report): void {
   values.forEach((value, i) => {
     if (value.includes('*')) {
-      problem('warning', [...path, i], `${field} has no wildcard: "${value}" matches only that exact string`, `leave ${field} out to match any`);
+      problem('warning', [...path, i], `${field} has no wildcard: ${quoted(value)} matches only that exact string`, `leave ${field} out to match any`);
     }
   });
 }
@@ -147,11 +148,11 @@ function warnResources(group: string, resources: readonly string[], path: Path, 
       return;
     }
     if (parts.length > 2 || parts.some((p) => p === '')) {
-      problem('warning', at, `"${res}" can never match: write "resource", "resource/subresource", "resource/*" or "*/subresource"`);
+      problem('warning', at, `${quoted(res)} can never match: write "resource", "resource/subresource", "resource/*" or "*/subresource"`);
       return;
     }
     if (res !== res.toLowerCase()) {
-      problem('warning', at, `"${res}" can never match: resources are lowercase plurals`, `write "${res.toLowerCase()}"`);
+      problem('warning', at, `${quoted(res)} can never match: resources are lowercase plurals`, `write ${quoted(res.toLowerCase())}`);
       return;
     }
     const base = parts[0]!;
@@ -160,11 +161,11 @@ function warnResources(group: string, resources: readonly string[], path: Path, 
     const elsewhere = groupsServing(base);
     const plural = known.find((r) => r === `${base}s` || r === `${base}es` || r === `${base.replace(/y$/, '')}ies`);
     const hint = plural
-      ? `write "${[plural, ...parts.slice(1)].join('/')}" (resources are plural)`
+      ? `write ${quoted([plural, ...parts.slice(1)].join('/'))} (resources are plural)`
       : elsewhere.length > 0
-        ? `${base} ${elsewhere.length === 1 ? 'is' : 'are'} in group ${elsewhere.map((g) => JSON.stringify(g)).join(' and ')}: put it in an entry with that group`
+        ? `${excerpt(base)} ${elsewhere.length === 1 ? 'is' : 'are'} in group ${elsewhere.map((g) => JSON.stringify(g)).join(' and ')}: put it in an entry with that group`
         : undefined;
-    problem('warning', at, `"${base}" is not a resource of group ${JSON.stringify(group)}, so this never matches`, hint);
+    problem('warning', at, `${quoted(base)} is not a resource of group ${quoted(group)}, so this never matches`, hint);
   });
 }
 
@@ -177,7 +178,7 @@ function warnUnreachable(rules: readonly PolicyRule[], problem: Report): void {
     'warning',
     ['rules', catchAll + 1],
     `rules[${catchAll + 1}] and every rule after it can never match: rules[${catchAll}] matches every request and the first match wins`,
-    `move rules[${catchAll}] (level ${rules[catchAll]!.level}) to the end`,
+    `move rules[${catchAll}] (level ${excerpt(rules[catchAll]!.level)}) to the end`,
   );
 }
 

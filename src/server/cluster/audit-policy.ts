@@ -6,7 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 
+import { excerpt, quoted } from '../../lib/excerpt.ts';
 import { ClusterError } from './types.ts';
+
+/** A value from the policy file, as errors quote it: a short excerpt (the file may be anything). */
+const quotedValue = (value: unknown) => (value === undefined ? 'undefined' : quoted(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)));
 
 export const AUDIT_LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'] as const;
 
@@ -34,15 +38,15 @@ export function checkAuditPolicy(text: string): PolicyCheck {
     // there (the last value wins), so it must not be one here (tests/integration/audit-policy-differential).
     doc = parse(text, { uniqueKeys: false });
   } catch (err) {
-    return { ok: false, errors: [`not valid YAML: ${err instanceof Error ? err.message : String(err)}`] };
+    return { ok: false, errors: [`not valid YAML: ${excerpt((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '', 96)}`] };
   }
   if (!isRecord(doc)) return { ok: false, errors: ['expected a YAML mapping (an audit.k8s.io/v1 Policy)'] };
 
   const errors: string[] = [];
   if (doc['apiVersion'] !== 'audit.k8s.io/v1') {
-    errors.push(`apiVersion must be audit.k8s.io/v1, got ${JSON.stringify(doc['apiVersion'])}`);
+    errors.push(`apiVersion must be audit.k8s.io/v1, got ${quotedValue(doc['apiVersion'])}`);
   }
-  if (doc['kind'] !== 'Policy') errors.push(`kind must be Policy, got ${JSON.stringify(doc['kind'])}`);
+  if (doc['kind'] !== 'Policy') errors.push(`kind must be Policy, got ${quotedValue(doc['kind'])}`);
   const rules = doc['rules'];
   if (!Array.isArray(rules) || rules.length === 0) {
     errors.push('rules must be a non-empty list (the API server refuses a policy without rules)');
@@ -54,7 +58,7 @@ export function checkAuditPolicy(text: string): PolicyCheck {
       }
       const level = rule['level'];
       if (typeof level !== 'string' || !(AUDIT_LEVELS as readonly string[]).includes(level)) {
-        errors.push(`rules[${i}].level must be one of ${AUDIT_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+        errors.push(`rules[${i}].level must be one of ${AUDIT_LEVELS.join(', ')}, got ${quotedValue(level)}`);
       }
     });
   }

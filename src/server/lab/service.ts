@@ -15,6 +15,7 @@ import { loadKubeConfig } from '../cluster/kube.ts';
 import { AuditPolicyRejectedError, type AuditEvent, type ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
+import { excerpt } from '../../lib/excerpt.ts';
 import { POLICY_FILE } from './checks/audit-policy.ts';
 import { readWorkspaceFile, sha256 } from './workspace-files.ts';
 import type { Store } from '../store/database.ts';
@@ -306,7 +307,7 @@ export function labService(options: LabServiceOptions) {
       try {
         await options.clusters.provider.setAuditPolicy(cluster.name, copy);
       } catch (error) {
-        if (error instanceof AuditPolicyRejectedError) throw new LabError(`kube-apiserver refused the policy and kept the old one: ${error.apiServerMessage}`, 422);
+        if (error instanceof AuditPolicyRejectedError) throw new LabError(`kube-apiserver refused the policy and kept the old one: ${excerpt(error.apiServerMessage, 240)}`, 422);
         throw error;
       }
       store.prepare('UPDATE lab_runs SET applied_policy_sha256 = ? WHERE id = ?').run(sha256(file.content), run.id);

@@ -4,7 +4,8 @@
  * (what `kubectl config view --flatten --raw` does). Only the current context's cluster and user
  * are kept, so a kubeconfig that lists several clusters never leaks the others into a workspace.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 
@@ -60,4 +61,20 @@ export async function flattenKubeconfig(kubeconfigPath: string): Promise<string>
     preferences: {},
   };
   return stringify(flat);
+}
+
+/**
+ * Creates a session's kubeconfig file under the server's own directory (never a path a learner
+ * can reach or pre-arrange): O_EXCL | O_NOFOLLOW, so an existing file or link is an error rather
+ * than a target, then handed to the sandbox user through the descriptor (fchown).
+ */
+export async function writeSessionKubeconfig(file: string, content: string, owner: { uid: number; gid: number } | null): Promise<void> {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  const handle = await open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    await handle.writeFile(content);
+    if (owner) await handle.chown(owner.uid, owner.gid);
+  } finally {
+    await handle.close();
+  }
 }

@@ -85,14 +85,14 @@ export function prepareSandboxHost(dataDir: string, env: NodeJS.ProcessEnv = pro
 }
 
 /** The SandboxSpec for one workspace on this host. */
-export function specFor(host: SandboxHost, workspaceDir: string, hasKubeconfig: boolean, apiRelay: SandboxSpec['apiRelay'] = null): SandboxSpec {
+export function specFor(host: SandboxHost, workspaceDir: string, kubeconfigPath: string | null, apiRelay: SandboxSpec['apiRelay'] = null): SandboxSpec {
   return {
     workspaceDir,
     kubectlPath: host.kubectlPath,
     etcDir: host.etcDir,
     identity: host.identity,
     seccompPath: host.seccompPath,
-    hasKubeconfig,
+    kubeconfigPath,
     bwrapPath: host.bwrapPath,
     setprivPath: host.setprivPath,
     tmpBytes: 256 * 1024 * 1024,

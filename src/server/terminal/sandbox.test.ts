@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,7 +86,7 @@ describe('the terminal sandbox (bubblewrap)', { timeout: 30_000 }, () => {
   });
 
   it("cannot read irlab's database, data dir, source tree or answer keys", async () => {
-    for (const target of [database, answerKey, sourceFile, path.join(dataDir, 'recordings'), '/root', process.cwd()]) {
+    for (const target of [database, answerKey, sourceFile, path.join(dataDir, 'recordings'), path.join(dataDir, 'kubeconfigs'), '/root', process.cwd()]) {
       const out = await sh(alice, `cat ${target} || ls ${target}`);
       expect(out, target).toContain('No such file or directory');
       expect(out, target).toMatch(/exit=[1-9]/);
@@ -136,6 +136,38 @@ describe('the terminal sandbox (bubblewrap)', { timeout: 30_000 }, () => {
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the kubeconfig in the shell', () => {
+  it('works for kubectl, `config set-context` included, with ~/.kube/config planted as a link to a root-only file', { timeout: 30_000 }, async () => {
+    const kubeconfig = path.join(root, 'lab-kubeconfig');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: lab\ncontexts: [{name: lab, context: {cluster: lab, user: admin}}]\nclusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: admin, user: {token: abc}}]\n');
+    const secret = path.join(root, 'root-only');
+    writeFileSync(secret, 'root-only secret\n', { mode: 0o600 });
+    const host = prepareSandboxHost(dataDir);
+    const own = new TerminalManager({ dataDir, host, spawnPty: spawnNodePty, leaseCluster: async () => ({ name: 'lab', kubeconfigPath: kubeconfig, release: async () => {} }) });
+    const workspace = own.workspaceDir('dora');
+    mkdirSync(path.join(workspace, '.kube'), { recursive: true });
+    symlinkSync(secret, path.join(workspace, '.kube', 'config'));
+    if (host.identity.mode === 'setpriv') {
+      for (const dir of [workspace, path.join(workspace, '.kube')]) chownSync(dir, host.identity.uid, host.identity.gid);
+      lchownSync(path.join(workspace, '.kube', 'config'), host.identity.uid, host.identity.gid);
+    }
+    const before = statSync(secret);
+    try {
+      const dora = await own.open('dora');
+      const out = await sh(dora, 'echo "kc=$KUBECONFIG"; kubectl config current-context; kubectl config set-context --current --namespace=prod >/dev/null && echo "ns=$(kubectl config view --minify -o jsonpath="{..namespace}")"; cat ~/.kube/config');
+      expect(out).toContain('kc=/run/irlab/kube/config');
+      expect(out).toMatch(/^lab$/m);
+      expect(out).toContain('ns=prod');
+      expect(out).not.toContain('root-only secret');
+    } finally {
+      await own.shutdown();
+    }
+    const after = statSync(secret);
+    expect(readFileSync(secret, 'utf8')).toBe('root-only secret\n');
+    expect([after.uid, after.gid, after.mode]).toEqual([before.uid, before.gid, before.mode]);
+  });
+});
 
 describe('the terminal network', () => {
   it("reaches nothing on the host's loopback: not irlab, not another learner's etcd or API server", { timeout: 30_000 }, async () => {

@@ -4,9 +4,10 @@
  *
  * What the shell sees: /usr read-only (the host's programs and libraries), a handful of /etc files,
  * kubectl at /opt/irlab/bin, its own workspace at /home/learner (read-write, the only writable
- * place besides a private /tmp), a new /proc of its own PID namespace, a minimal /dev. Nothing
+ * place besides a private /tmp), a new /proc of its own PID namespace, a minimal /dev, and under
+ * /run/irlab what the server hands the session (its kubeconfig, the API relay's socket). Nothing
  * else of the host: no /work (source tree, answer keys), no data dir (database, other
- * workspaces, recordings), no /root, no /sys, no /run.
+ * workspaces, recordings), no /root, no /sys, no host /run.
  *
  * Who it runs as: never root.
  * - irlab running as root: bwrap runs privileged (no user namespace), keeps only CAP_SETUID and
@@ -24,7 +25,13 @@ import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 /** Where things appear inside the sandbox. */
 export const SANDBOX_HOME = '/home/learner';
 export const SANDBOX_BIN = '/opt/irlab/bin';
-export const SANDBOX_KUBECONFIG = `${SANDBOX_HOME}/.kube/config`;
+/**
+ * The session's kubeconfig: a server-owned file bound in read-write (so `kubectl config` works),
+ * in a small tmpfs where kubectl can take its lock file. Never under the workspace: the learner
+ * could pre-arrange that path, and the server would write through their symlink (issue 15).
+ */
+export const SANDBOX_KUBE_DIR = '/run/irlab/kube';
+export const SANDBOX_KUBECONFIG = `${SANDBOX_KUBE_DIR}/config`;
 export const SANDBOX_USER = 'learner';
 export const SANDBOX_HOSTNAME = 'irlab';
 
@@ -58,8 +65,8 @@ export interface SandboxSpec {
   identity: SandboxIdentity;
   /** A file with the seccomp BPF program (fd 3 of bwrap), or null to run without one. */
   seccompPath: string | null;
-  /** Whether the workspace has a kubeconfig for the learner's cluster. */
-  hasKubeconfig: boolean;
+  /** Host path of this session's kubeconfig (server-owned, see SANDBOX_KUBECONFIG); null: none. */
+  kubeconfigPath: string | null;
   bwrapPath: string;
   setprivPath: string;
   /** Size cap of the private /tmp, bytes. */
@@ -106,7 +113,7 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
     LANG: 'C.UTF-8',
     PATH: `${SANDBOX_BIN}:/usr/local/bin:/usr/bin:/bin`,
   };
-  if (spec.hasKubeconfig) env.KUBECONFIG = SANDBOX_KUBECONFIG;
+  if (spec.kubeconfigPath) env.KUBECONFIG = SANDBOX_KUBECONFIG;
 
   const bwrap: string[] = [
     '--die-with-parent',
@@ -150,8 +157,11 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
   for (const name of ['passwd', 'group', 'bash.bashrc']) bwrap.push('--ro-bind', `${spec.etcDir}/${name}`, `/etc/${name}`);
   bwrap.push('--perms', '0755', '--dir', '/opt', '--perms', '0755', '--dir', '/opt/irlab', '--perms', '0755', '--dir', SANDBOX_BIN);
   if (spec.kubectlPath) bwrap.push('--ro-bind', spec.kubectlPath, `${SANDBOX_BIN}/kubectl`);
-  if (spec.network === 'isolated' && spec.apiRelay) {
-    bwrap.push('--perms', '0755', '--dir', '/run', '--perms', '0755', '--dir', '/run/irlab', '--bind', spec.apiRelay.socketPath, SANDBOX_API_SOCKET);
+  const relay = spec.network === 'isolated' && spec.apiRelay;
+  if (relay || spec.kubeconfigPath) bwrap.push('--perms', '0755', '--dir', '/run', '--perms', '0755', '--dir', '/run/irlab');
+  if (relay) bwrap.push('--bind', relay.socketPath, SANDBOX_API_SOCKET);
+  if (spec.kubeconfigPath) {
+    bwrap.push('--perms', '1777', '--size', String(64 * 1024), '--tmpfs', SANDBOX_KUBE_DIR, '--bind', spec.kubeconfigPath, SANDBOX_KUBECONFIG);
   }
   bwrap.push('--bind', spec.workspaceDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME);
   for (const [key, value] of Object.entries(env)) bwrap.push('--setenv', key, value);

@@ -4,16 +4,18 @@
  * (a reload or a flaky network must not kill the shell); every session ends after `ttlMs`.
  *
  * The caller decides where clusters come from: `leaseCluster(owner)` returns the learner's
- * cluster (or null for a shell without one). The manager copies its kubeconfig into the
- * workspace and releases the lease when the session ends.
+ * cluster (or null for a shell without one). The manager writes its kubeconfig to a file of the
+ * session's own under the data dir (bound into the sandbox, never written into the workspace,
+ * whose paths the learner controls), and removes it and releases the lease when the session ends.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { clampCols, clampRows } from '../../lib/terminal-protocol.ts';
 import { apiServerOf, startApiRelay, type ApiRelay } from './api-relay.ts';
 import { AsciicastRecorder } from './asciicast.ts';
-import { flattenKubeconfig } from './kubeconfig.ts';
+import { flattenKubeconfig, writeSessionKubeconfig } from './kubeconfig.ts';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './output-log.ts';
 import { buildSandboxCommand, SANDBOX_HOSTNAME, type SandboxCommand } from './sandbox.ts';
 import { specFor, type SandboxHost } from './sandbox-host.ts';
@@ -22,7 +24,7 @@ import { TerminalSession, type ClusterLease, type PtyProcess } from './session.t
 export type SpawnPty = (command: SandboxCommand, size: { cols: number; rows: number }) => PtyProcess;
 
 export interface TerminalManagerOptions {
-  /** irlab's data dir; workspaces/ and recordings/ live under it. */
+  /** irlab's data dir; workspaces/, recordings/, sockets/ and kubeconfigs/ live under it. */
   dataDir: string;
   host: SandboxHost;
   spawnPty: SpawnPty;
@@ -72,7 +74,7 @@ export class TerminalManager {
       newId: () => randomBytes(16).toString('base64url'),
       ...options,
     };
-    for (const dir of ['workspaces', 'recordings', 'sockets']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
+    for (const dir of ['workspaces', 'recordings', 'sockets', 'kubeconfigs']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
   }
 
   get size(): number {
@@ -110,17 +112,20 @@ export class TerminalManager {
   private async create(owner: string, size: { cols: number; rows: number }, extra: OpenOptions): Promise<TerminalSession> {
     const { host, now } = this.options;
     const workspace = this.workspaceDir(owner);
-    mkdirSync(path.join(workspace, '.kube'), { recursive: true, mode: 0o700 });
+    // The workspace itself is the server's path (the learner cannot replace it); nothing inside is touched.
+    mkdirSync(workspace, { recursive: true, mode: 0o700 });
     const leased = await (extra.lease ? extra.lease() : this.options.leaseCluster(owner));
     let relay: ApiRelay | null = null;
-    const lease = leased && { ...leased, release: async () => (relay?.close(), leased.release()) };
+    let kubeconfigFile: string | null = null;
+    const removeKubeconfig = () => (kubeconfigFile ? rm(kubeconfigFile, { force: true }) : Promise.resolve());
+    const lease = leased && { ...leased, release: async () => (relay?.close(), await removeKubeconfig(), leased.release()) };
     try {
       const id = this.options.newId();
-      const kubeconfigFile = path.join(workspace, '.kube', 'config');
       let apiRelay = null;
       if (lease) {
         const kubeconfig = await flattenKubeconfig(lease.kubeconfigPath);
-        writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+        kubeconfigFile = path.join(this.options.dataDir, 'kubeconfigs', `${id}.yaml`);
+        await writeSessionKubeconfig(kubeconfigFile, kubeconfig, host.identity.mode === 'setpriv' ? host.identity : null);
         if (host.network === 'isolated') {
           const target = apiServerOf(kubeconfig);
           if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(target.host)) {
@@ -131,15 +136,11 @@ export class TerminalManager {
           apiRelay = { socketPath: relay.socketPath, port: target.port, host: target.host === 'localhost' ? '127.0.0.1' : target.host };
         }
       }
-      if (host.identity.mode === 'setpriv') {
-        for (const target of [workspace, path.join(workspace, '.kube'), ...(lease ? [kubeconfigFile] : [])]) {
-          chownSync(target, host.identity.uid, host.identity.gid);
-        }
-      }
+      if (host.identity.mode === 'setpriv') chownSync(workspace, host.identity.uid, host.identity.gid);
       chmodSync(workspace, 0o700);
       const cols = clampCols(size.cols);
       const rows = clampRows(size.rows);
-      const command = buildSandboxCommand(specFor(host, workspace, lease !== null, apiRelay));
+      const command = buildSandboxCommand(specFor(host, workspace, kubeconfigFile, apiRelay));
       const pty = this.options.spawnPty(command, { cols, rows });
       const recorder = new AsciicastRecorder({
         path: this.recordingPath(id),

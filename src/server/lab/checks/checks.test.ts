@@ -89,7 +89,7 @@ describe('evidence', () => {
     await rm(path.join(workspace, 'pod-logs.txt'));
     await symlink('/etc/passwd', path.join(workspace, 'pod-logs.txt'));
     const escaped = (await judgeEvidence(workspace, key, lines, [])).find((c) => c.id === 'logs');
-    expect(escaped?.message).toContain('points outside the workspace');
+    expect(escaped?.message).toContain('symbolic link, which the server does not follow');
   });
 
   it('fails evidence taken after the pod was deleted', async () => {

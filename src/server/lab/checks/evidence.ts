@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
+import { excerpt } from '../../../lib/excerpt.ts';
 import type { AuditEvent } from '../../cluster/types.ts';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
 import { podDir } from '../../scenarios/pod-evidence.ts';
@@ -38,7 +39,7 @@ export async function judgeEvidence(workspace: string, key: AnswerKey, logLines:
     criteria.push({
       id: 'manifest',
       passed,
-      message: passed ? 'pod-evidence.yaml is the pod\'s full manifest (its uid matches)' : doc?.kind !== 'Pod' ? 'pod-evidence.yaml is not a Pod manifest in YAML' : `pod-evidence.yaml is pod ${doc.metadata?.name ?? '?'}, not the compromised pod ${name} (uid differs)`,
+      message: passed ? 'pod-evidence.yaml is the pod\'s full manifest (its uid matches)' : doc?.kind !== 'Pod' ? 'pod-evidence.yaml is not a Pod manifest in YAML' : `pod-evidence.yaml is pod ${typeof doc.metadata?.name === 'string' ? excerpt(doc.metadata.name, 64) : '?'}, not the compromised pod ${name} (uid differs)`,
     });
   }
 
