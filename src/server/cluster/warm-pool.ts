@@ -29,6 +29,8 @@ export interface WarmPoolOptions {
   clock?: Clock;
   /** Wait after a failed create before the next attempt. */
   retryMs?: number;
+  /** Starts a new cluster's pod runtime; default PodRuntime.start (unit tests pass their own). */
+  startRuntime?: (cluster: ClusterInfo) => Promise<PodRuntime>;
   onEvent?: (event: PoolEvent) => void;
 }
 
@@ -50,7 +52,10 @@ export interface PooledCluster {
 export interface ClaimedCluster extends PooledCluster {
   /** True when it came ready from the pool, false when the claim had to create it. */
   warm: boolean;
-  /** Deletes the cluster (stops its pod runtime first). */
+  /**
+   * Deletes the cluster (stops its pod runtime first). A claimed cluster never goes back to the
+   * pool: whoever held it had its admin credential and PKI within reach.
+   */
   release(): Promise<void>;
 }
 
@@ -134,7 +139,7 @@ export class WarmPool {
       // On disk before anything starts: a crash from here on is reaped by the next owner.
       await this.owner.add(name);
       const cluster = await this.track(this.options.provider.create({ ...this.options.createOptions, name }));
-      const runtime = await PodRuntime.start(cluster).catch(async (err: unknown) => {
+      const runtime = await (this.options.startRuntime ?? ((c: ClusterInfo) => PodRuntime.start(c)))(cluster).catch(async (err: unknown) => {
         await this.options.provider.delete(name).catch(() => undefined);
         throw err;
       });
