@@ -6,8 +6,21 @@
  * The group is bound to a ClusterRole that reads everything and changes what containment and
  * eradication change; it holds no `impersonate`, `escalate` or `bind`, no token or CSR creation,
  * and (RBAC's own rule) a binding or role can be written only with rights one already holds.
+ * Responders may delete RBAC objects (eradication removes the attacker's bindings), so a
+ * ValidatingAdmissionPolicy keeps them from editing or deleting their own role and binding,
+ * which would lock the whole team out.
  */
-import { ApiException, RbacAuthorizationV1Api, type KubeConfig, type V1ClusterRole, type V1ClusterRoleBinding, type V1PolicyRule } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  ApiException,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+  type V1ClusterRole,
+  type V1ClusterRoleBinding,
+  type V1PolicyRule,
+  type V1ValidatingAdmissionPolicy,
+  type V1ValidatingAdmissionPolicyBinding,
+} from '@kubernetes/client-node';
 
 export const RESPONDER_GROUP = 'irlab:drill-responders';
 export const RESPONDER_ROLE = 'irlab:drill-responder';
@@ -57,25 +70,48 @@ function isStatus(error: unknown, code: number): boolean {
   return error instanceof ApiException && error.code === code;
 }
 
-/** Creates (or brings up to date) the responders' ClusterRole and its binding to their group. */
+const GUARD = 'irlab-drill-responder-rbac';
+const managed = { 'app.kubernetes.io/managed-by': 'irlab' };
+
+/** Responders can neither change nor delete the role and binding that give them their rights. */
+const guard: V1ValidatingAdmissionPolicy = {
+  metadata: { name: GUARD, labels: managed },
+  spec: {
+    failurePolicy: 'Fail',
+    matchConstraints: {
+      resourceRules: [{ apiGroups: ['rbac.authorization.k8s.io'], apiVersions: ['*'], operations: ['UPDATE', 'DELETE'], resources: ['clusterroles', 'clusterrolebindings'] }],
+    },
+    matchConditions: [{ name: 'by-a-responder', expression: `'${RESPONDER_GROUP}' in request.userInfo.groups` }],
+    validations: [{
+      expression: `!(oldObject.metadata.name in ['${RESPONDER_ROLE}', '${RESPONDER_GROUP}'])`,
+      message: 'the drill responders\' own role and binding are the platform\'s, not part of the incident',
+    }],
+  },
+};
+const guardBinding: V1ValidatingAdmissionPolicyBinding = { metadata: { name: GUARD, labels: managed }, spec: { policyName: GUARD, validationActions: ['Deny'] } };
+
+/** Creates (or brings up to date) the responders' ClusterRole, its binding to their group, and the guard on both. */
 export async function ensureResponderRbac(admin: KubeConfig): Promise<void> {
+  const admission = admin.makeApiClient(AdmissionregistrationV1Api);
+  await upsert(() => admission.createValidatingAdmissionPolicy({ body: guard }), () => admission.replaceValidatingAdmissionPolicy({ name: GUARD, body: guard }));
+  await upsert(() => admission.createValidatingAdmissionPolicyBinding({ body: guardBinding }), () => admission.replaceValidatingAdmissionPolicyBinding({ name: GUARD, body: guardBinding }));
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  const role: V1ClusterRole = { metadata: { name: RESPONDER_ROLE, labels: { 'app.kubernetes.io/managed-by': 'irlab' } }, rules: RESPONDER_RULES };
+  const role: V1ClusterRole = { metadata: { name: RESPONDER_ROLE, labels: managed }, rules: RESPONDER_RULES };
   const binding: V1ClusterRoleBinding = {
-    metadata: { name: RESPONDER_GROUP, labels: { 'app.kubernetes.io/managed-by': 'irlab' } },
+    metadata: { name: RESPONDER_GROUP, labels: managed },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: RESPONDER_ROLE },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: RESPONDER_GROUP }],
   };
+  await upsert(() => rbac.createClusterRole({ body: role }), () => rbac.replaceClusterRole({ name: RESPONDER_ROLE, body: role }));
+  await upsert(() => rbac.createClusterRoleBinding({ body: binding }), () => rbac.replaceClusterRoleBinding({ name: RESPONDER_GROUP, body: binding }));
+}
+
+/** Create; if it exists already (a restart, a second participant at once), replace it. */
+async function upsert(create: () => Promise<unknown>, replace: () => Promise<unknown>): Promise<void> {
   try {
-    await rbac.createClusterRole({ body: role });
+    await create();
   } catch (error) {
     if (!isStatus(error, 409)) throw error;
-    await rbac.replaceClusterRole({ name: RESPONDER_ROLE, body: role });
-  }
-  try {
-    await rbac.createClusterRoleBinding({ body: binding });
-  } catch (error) {
-    if (!isStatus(error, 409)) throw error;
-    await rbac.replaceClusterRoleBinding({ name: RESPONDER_GROUP, body: binding });
+    await replace();
   }
 }
