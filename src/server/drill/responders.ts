@@ -85,6 +85,7 @@ const guard: V1ValidatingAdmissionPolicy = {
     validations: [{
       expression: `!(oldObject.metadata.name in ['${RESPONDER_ROLE}', '${RESPONDER_GROUP}'])`,
       message: 'the drill responders\' own role and binding are the platform\'s, not part of the incident',
+      reason: 'Forbidden',
     }],
   },
 };
