@@ -59,6 +59,7 @@ let clusters = 'no cluster attached';
 async function chooseClusters(): Promise<LeaseCluster> {
   if (kubeconfig) {
     clusters = `cluster from ${kubeconfig}`;
+    console.warn(`irlab: IRLAB_TERMINAL_KUBECONFIG: every terminal without a lab shares ${kubeconfig} and its credential; use it for your own demo, never with untrusted learners`);
     return sharedKubeconfig(path.resolve(kubeconfig));
   }
   if ((process.env.IRLAB_TERMINAL_CLUSTER ?? 'engine') === 'none') return noCluster;
