@@ -24,7 +24,7 @@ export interface WarmPoolOptions {
   /** Where the owner file lives, e.g. `$IRLAB_DATA_DIR/cluster-pool`. */
   stateDir: string;
   createOptions?: Omit<CreateClusterOptions, 'name'>;
-  /** Cluster names are `<namePrefix>-<6 hex>`. */
+  /** Cluster names are `<namePrefix>-<12 hex>`. */
   namePrefix?: string;
   clock?: Clock;
   /** Wait after a failed create before the next attempt. */
@@ -131,7 +131,10 @@ export class WarmPool {
   }
 
   private async createOne(): Promise<PooledCluster> {
-    const name = `${this.options.namePrefix ?? 'pool'}-${randomBytes(3).toString('hex')}`;
+    // 48 random bits: labs and drills find their cluster by name, also after a restart reaped it,
+    // so a new cluster must not take the name of one someone used before (24 bits made that a
+    // matter of luck over a server's lifetime).
+    const name = `${this.options.namePrefix ?? 'pool'}-${randomBytes(6).toString('hex')}`;
     checkClusterName(name);
     const started = this.clock.now();
     this.creating++;
