@@ -5,6 +5,7 @@
  * the lab checks, timeline.ts's requests with the identity's own credentials), so an attack
  * inject is a real request that the real API server authenticates, authorizes and audits.
  */
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -76,6 +77,19 @@ export interface LiveRuntimeOptions {
   /** An empty directory used as the workspace when nobody has one yet. */
   emptyWorkspace: string;
   checkTimeoutMs?: number;
+}
+
+/** A participant kubeconfig written earlier is reused while it names this cluster and user and has a day left. */
+function stillGood(text: string, cluster: string, username: string): boolean {
+  try {
+    const config = parse(text) as { clusters?: Array<{ name?: string }>; users?: Array<{ name?: string; user?: Record<string, unknown> }> };
+    const user = config.users?.[0];
+    if (config.clusters?.[0]?.name !== cluster || user?.name !== username) return false;
+    const certificate = new X509Certificate(Buffer.from(String(user.user?.['client-certificate-data']), 'base64'));
+    return certificate.validToDate.getTime() - Date.now() > 24 * 3600_000;
+  } catch {
+    return false;
+  }
 }
 
 export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
@@ -198,13 +212,12 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       const file = path.join(dir, `kubeconfig-${participant.id}`);
       // Issued once per participant and cluster; a terminal reopened later gets the same file.
       const existing = await readFile(file, 'utf8').catch(() => undefined);
-      const previous = existing ? (parse(existing) as { clusters?: Array<{ name?: string }>; users?: Array<{ name?: string }> }) : undefined;
-      if (previous?.clusters?.[0]?.name === name && previous.users?.[0]?.name === username) return file;
+      if (existing && stillGood(existing, name, username)) return file;
       if (!rbacReady.has(name)) {
         await ensureResponderRbac(loadKubeConfig(cluster.kubeconfigPath));
         rbacReady.add(name);
       }
-      const issued = await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir });
+      const issued = await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
       // The admin kubeconfig gives only the API server's address and CA; its user is dropped.
       const admin = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { clusters: Array<{ cluster: Record<string, unknown> }> };
       const config = {
@@ -213,7 +226,7 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
         users: [{ name: username, user: { 'client-certificate-data': Buffer.from(issued.certificatePem).toString('base64'), 'client-key-data': Buffer.from(issued.keyPem).toString('base64') } }],
         contexts: [{ name: 'drill', context: { cluster: name, user: username } }],
       };
-      const temporary = `${file}.${process.pid}.tmp`;
+      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(temporary, stringify(config), { mode: 0o600 });
       await rename(temporary, file);
       return file;
