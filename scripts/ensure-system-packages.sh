@@ -3,6 +3,7 @@
 # prints versions):
 #   - bubblewrap: the sandbox of the browser terminal's shell (/usr/bin/bwrap);
 #   - socat: runs inside that sandbox as the shell's only way to its cluster's API server;
+#   - openssl: signs each drill participant's own client certificate with the drill cluster's CA;
 #   - the irlab-sandbox system user the shell runs as when irlab runs as root;
 #   - chromium: the browser Playwright drives for the end-to-end tests (never a downloaded one).
 # Usage: ensure-system-packages.sh [--runtime]   (--runtime: skip chromium; npm start uses it)
@@ -22,6 +23,7 @@ fi
 missing=()
 [ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
 [ -x /usr/bin/socat ] || missing+=(socat)
+[ -x /usr/bin/openssl ] || missing+=(openssl)
 [ -x /usr/bin/setpriv ] || missing+=(util-linux)
 if [ "$runtime_only" = false ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium fonts-dejavu-core); fi
 
@@ -44,6 +46,6 @@ if [ "$(id -u)" -eq 0 ] && ! getent passwd irlab-sandbox >/dev/null; then
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin irlab-sandbox
 fi
 
-echo "bubblewrap: $(/usr/bin/bwrap --version) · $(/usr/bin/socat -V | sed -n 2p | cut -d' ' -f1-3)"
+echo "bubblewrap: $(/usr/bin/bwrap --version) · $(/usr/bin/socat -V | sed -n 2p | cut -d' ' -f1-3) · $(/usr/bin/openssl version | cut -d' ' -f1-2)"
 if getent passwd irlab-sandbox >/dev/null; then echo "sandbox user: $(id irlab-sandbox)"; fi
 if [ "$runtime_only" = false ]; then echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"; fi

@@ -44,7 +44,7 @@ export function ConnectionBadge({ status, detail }: { status: DrillConnection; d
 /** Cluster preparation, with a progress bar when the message says "n/m". */
 export function ClusterStatus({ cluster }: { cluster: DrillView['cluster'] }) {
   const progress = /(\d+)\s*\/\s*(\d+)/.exec(cluster.message);
-  const words = { preparing: 'Preparing the cluster', ready: 'Cluster ready', failed: 'Cluster failed' }[cluster.status];
+  const words = { preparing: 'Preparing the cluster', ready: 'Cluster ready', failed: 'Cluster failed', deleted: 'Cluster deleted' }[cluster.status];
   return (
     <div className="drill-cluster" data-cluster={cluster.status} data-testid="drill-cluster">
       <strong>{words}</strong>

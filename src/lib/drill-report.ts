@@ -34,6 +34,8 @@ export interface ReportAuditEvent {
   technique: string | null;
   /** The API server's audit ID (an attack inject's own requests are shown once, from the log). */
   auditId: string;
+  /** Who the request asked to act as (impersonation), when it did: shown, never the actor. */
+  impersonated?: string;
 }
 
 export interface ReportInput {
@@ -134,7 +136,7 @@ export function buildReport(input: ReportInput): DrillReport {
     const attacker = event.role === 'attacker';
     timeline.push({
       at: event.at, tMs: clock(event.at), kind: 'audit', actor: event.actor, role: event.role, title: `${event.verb} ${target}`,
-      body: `${event.sourceIP ? `from ${event.sourceIP}, ` : ''}HTTP ${event.status ?? '?'}`,
+      body: `${event.impersonated ? `acting as ${event.impersonated} (impersonation), ` : ''}${event.sourceIP ? `from ${event.sourceIP}, ` : ''}HTTP ${event.status ?? '?'}`,
       technique: attacker ? technique(event.technique) : null, phase: attacker ? null : label(phaseOfRequest(event.verb, event.resource)),
     });
   }

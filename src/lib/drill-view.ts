@@ -22,11 +22,12 @@ export interface DrillClock {
   at: string;
 }
 
-export type DrillClusterStatus = 'preparing' | 'ready' | 'failed';
+/** `deleted`: the drill ended and its cluster was deleted, as every used cluster is. */
+export type DrillClusterStatus = 'preparing' | 'ready' | 'failed' | 'deleted';
 
 export interface DrillClusterView {
   status: DrillClusterStatus;
-  /** Progress while preparing (e.g. "seeding: 4/9 requests"), the reason when failed. */
+  /** Progress while preparing (e.g. "seeding: 4/9 requests"), the reason when failed or deleted. */
   message: string;
 }
 

@@ -12,6 +12,7 @@ import { assertBinaries, binDir, cacheRoot, missingBinaries, readEngineVersions 
 import { firstWorkingEngine, missingEngineMessage, probeContainerEngines, type EngineName } from './container-engine.ts';
 import { checkClusterName, randomClusterName } from './embedded-provider.ts';
 import { kindClusterConfigYaml } from './kind-config.ts';
+import { KIND_NODE_IMAGE_ENV, kindNodeImage } from './kind-node-image.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
 import { lastLines } from './kwokctl.ts';
 import { nodeRunner, pathExists as exists, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
@@ -30,6 +31,7 @@ import {
 export interface KindProviderOptions extends ProviderRuntimeOptions {
   /** Where cluster dirs (config, policy, logs, kubeconfig) go; default <cache>/kind. */
   stateDir?: string;
+  /** Node image; default $IRLAB_KIND_NODE_IMAGE, else the one the kind binary was built with. */
   nodeImage?: string;
 }
 
@@ -58,7 +60,12 @@ export class KindProvider implements ClusterProvider {
     this.clock = options.clock ?? systemClock;
     this.binDir = options.binDir ?? binDir(readEngineVersions(this.env), this.env);
     this.stateDir = options.stateDir ?? join(cacheRoot(this.env), 'kind');
-    this.nodeImage = options.nodeImage;
+    this.nodeImage = options.nodeImage || this.env[KIND_NODE_IMAGE_ENV] || undefined;
+  }
+
+  /** The node image a create boots (configured, or kind's built-in default); undefined if unknown. */
+  nodeImageRef(): Promise<string | undefined> {
+    return kindNodeImage(join(this.binDir, 'kind'), this.env, this.nodeImage);
   }
 
   async available(): Promise<{ ok: boolean; problems: string[] }> {

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { missingEngineMessage, probeContainerEngines } from './container-engine.ts';
 import type { Runner, RunResult } from './runtime.ts';
@@ -6,8 +9,9 @@ import { parseProviderChoice, selectProvider } from './select-provider.ts';
 import { ClusterError } from './types.ts';
 import { EmbeddedProvider } from './embedded-provider.ts';
 import { KindProvider } from './kind-provider.ts';
+import { engineClusters } from '../terminal/cluster-source.ts';
 
-/** A runner that answers from a table; records what was asked. */
+/** A runner that answers from a table (a whole command line first, else the command); records what was asked. */
 function scriptedRunner(answers: Record<string, RunResult>): Runner & { calls: string[] } {
   const calls: string[] = [];
   return {
@@ -15,7 +19,7 @@ function scriptedRunner(answers: Record<string, RunResult>): Runner & { calls: s
     async run(command, args) {
       const key = [command, ...args].join(' ');
       calls.push(key);
-      return answers[command] ?? { code: 127, stdout: '', stderr: `spawn ${command} ENOENT` };
+      return answers[key] ?? answers[command] ?? { code: 127, stdout: '', stderr: `spawn ${command} ENOENT` };
     },
   };
 }
@@ -43,16 +47,25 @@ describe('selectProvider', () => {
     expect(runner.calls).toContain('docker info --format {{.ServerVersion}}');
   });
 
-  it('uses kind when docker answers and kind is built', async () => {
-    const s = await selectProvider({ runner: scriptedRunner({ docker: dockerUp }), env: {}, make, kindBuilt: async () => true });
+  const image = async () => 'kindest/node:v1.37.2';
+
+  it('uses kind when docker answers, kind is built and its node image is there', async () => {
+    const s = await selectProvider({ runner: scriptedRunner({ docker: dockerUp }), env: {}, make, kindBuilt: async () => true, kindNodeImage: image });
     expect(s.provider.name).toBe('kind');
-    expect(s.reason).toBe('kind (docker engine answered)');
+    expect(s.reason).toBe('kind (docker engine answered, node image kindest/node:v1.37.2 present)');
   });
 
   it('uses kind when only podman answers', async () => {
     const runner = scriptedRunner({ podman: { code: 0, stdout: '5.4.0', stderr: '' } });
-    const s = await selectProvider({ runner, env: {}, make, kindBuilt: async () => true });
-    expect(s.reason).toBe('kind (podman engine answered)');
+    const s = await selectProvider({ runner, env: {}, make, kindBuilt: async () => true, kindNodeImage: image });
+    expect(s.reason).toBe('kind (podman engine answered, node image kindest/node:v1.37.2 present)');
+    expect(runner.calls).toContain('podman inspect --type=image kindest/node:v1.37.2');
+  });
+
+  it('falls back to embedded when kind cannot tell which node image it boots', async () => {
+    const s = await selectProvider({ runner: scriptedRunner({ docker: dockerUp }), env: {}, make, kindBuilt: async () => true, kindNodeImage: async () => undefined });
+    expect(s.provider.name).toBe('embedded');
+    expect(s.reason).toMatch(/node image is unknown/);
   });
 
   it('falls back to embedded when an engine answers but kind is not built', async () => {
@@ -89,6 +102,55 @@ describe('selectProvider', () => {
   it('rejects unknown providers with the valid choices', () => {
     expect(() => parseProviderChoice('minikube')).toThrow(ClusterError);
     expect(() => parseProviderChoice('minikube')).toThrow(/unknown provider "minikube"/);
+  });
+});
+
+// kind built (a file holding its default node image, as the real binary does) and a docker engine
+// that answers but holds no node image: auto-selection, and so the /terminal fallback, must
+// never run kind (whose create would pull about 1 GB from a public registry).
+describe('kind without its node image', () => {
+  const nodeImage = `kindest/node:v1.37.2@sha256:${'ab'.repeat(32)}`;
+  const inspect = `docker inspect --type=image ${nodeImage}`;
+  const noSuchImage: RunResult = { code: 1, stdout: '[]', stderr: `Error: No such image: ${nodeImage}` };
+  let dir: string;
+  const providers = (runner: Runner) => ({
+    embedded: () => new EmbeddedProvider({ binDir: join(dir, 'nothing'), env: {}, workDir: join(dir, 'kwok'), runner }),
+    kind: () => new KindProvider({ binDir: dir, env: {}, stateDir: join(dir, 'kind-state'), runner }),
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'irlab-kind-image-'));
+    await writeFile(join(dir, 'kind'), `\x7fELF...kind v0.33.0 go1.25...${nodeImage}\0kindest/node:v1.2.3 (help example)`);
+    await chmod(join(dir, 'kind'), 0o755);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('reads the default node image from the kind binary', async () => {
+    expect(await new KindProvider({ binDir: dir, env: {} }).nodeImageRef()).toBe(nodeImage);
+    expect(await new KindProvider({ binDir: dir, env: { IRLAB_KIND_NODE_IMAGE: 'kindest/node:v9.9.9' } }).nodeImageRef()).toBe('kindest/node:v9.9.9');
+  });
+
+  it('picks embedded, with the reason, when the engine does not hold the image', async () => {
+    const runner = scriptedRunner({ docker: dockerUp, [inspect]: noSuchImage });
+    const s = await selectProvider({ runner, env: {}, make: providers(runner) });
+    expect(s.provider.name).toBe('embedded');
+    expect(s.reason).toBe(`embedded (docker answers, but kind's node image ${nodeImage} is not in it: \`docker pull ${nodeImage}\` first, or set IRLAB_PROVIDER=kind)`);
+    expect(runner.calls).toContain(inspect);
+    expect(runner.calls.filter((c) => /\bkind\b.*create|\bpull\b/.test(c))).toEqual([]);
+  });
+
+  it('never runs kind for a /terminal session while the image is missing (decided per session)', async () => {
+    const runner = scriptedRunner({ docker: dockerUp, [inspect]: noSuchImage });
+    const lease = engineClusters(async () => selectProvider({ runner, env: {}, make: providers(runner) }));
+    // The embedded provider here has no binaries, so its create fails; what matters is who was asked.
+    await expect(lease('lrn_1')).rejects.toThrow(/kube-apiserver|etcd|binar/i);
+    expect(runner.calls.filter((c) => c.startsWith(join(dir, 'kind')) || /\bpull\b/.test(c))).toEqual([]);
+
+    // The image arrives while the server runs: the next session gets kind.
+    const later = scriptedRunner({ docker: dockerUp, [inspect]: { code: 0, stdout: '[{}]', stderr: '' } });
+    const s = await selectProvider({ runner: later, env: {}, make: providers(later) });
+    expect(s.provider.name).toBe('kind');
+    expect(s.reason).toBe(`kind (docker engine answered, node image ${nodeImage} present)`);
   });
 });
 

@@ -2,12 +2,14 @@
 // IRLAB_PROVIDER) always wins, even when it cannot work here: the provider's
 // create then fails fast and says what is missing, instead of silently
 // running something else. Without a choice, kind is used when a container
-// engine answers and kind is built; otherwise the embedded provider, which
-// needs nothing but the engine cache.
+// engine answers, kind is built and its node image is already in the engine
+// (auto-selection never makes the server pull an image); otherwise the
+// embedded provider, which needs nothing but the engine cache.
 
 import { firstWorkingEngine, probeContainerEngines } from './container-engine.ts';
 import { EmbeddedProvider } from './embedded-provider.ts';
 import { KindProvider } from './kind-provider.ts';
+import { nodeImagePresent } from './kind-node-image.ts';
 import { nodeRunner, type Runner } from './runtime.ts';
 import { ClusterError, PROVIDER_NAMES, type ClusterProvider, type ProviderName } from './types.ts';
 
@@ -22,6 +24,8 @@ export interface SelectOptions {
   make?: Partial<Record<ProviderName, () => ClusterProvider>>;
   /** Whether the kind binary is built; default asks the kind provider. */
   kindBuilt?: () => Promise<boolean>;
+  /** The node image kind would boot; default asks the kind provider (configured or built-in). */
+  kindNodeImage?: () => Promise<string | undefined>;
 }
 
 export interface Selection {
@@ -60,7 +64,17 @@ export async function selectProvider(options: SelectOptions = {}): Promise<Selec
   if (!(await kindBuilt())) {
     return { provider: make('embedded'), reason: `embedded (${engine} answers, but kind is not built: run \`irlab engine build\`)` };
   }
-  return { provider: kindProvider, reason: `kind (${engine} engine answered)` };
+  const nodeImage = await (options.kindNodeImage ?? (async () => (kindProvider instanceof KindProvider ? kindProvider.nodeImageRef() : undefined)))();
+  if (!nodeImage) {
+    return { provider: make('embedded'), reason: `embedded (${engine} answers, but kind's node image is unknown: set IRLAB_KIND_NODE_IMAGE or IRLAB_PROVIDER=kind)` };
+  }
+  if (!(await nodeImagePresent(runner, engine, nodeImage))) {
+    return {
+      provider: make('embedded'),
+      reason: `embedded (${engine} answers, but kind's node image ${nodeImage} is not in it: \`${engine} pull ${nodeImage}\` first, or set IRLAB_PROVIDER=kind)`,
+    };
+  }
+  return { provider: kindProvider, reason: `kind (${engine} engine answered, node image ${nodeImage} present)` };
 }
 
 /** Every provider, for commands that act on an existing cluster by name. */

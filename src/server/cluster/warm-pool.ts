@@ -24,11 +24,13 @@ export interface WarmPoolOptions {
   /** Where the owner file lives, e.g. `$IRLAB_DATA_DIR/cluster-pool`. */
   stateDir: string;
   createOptions?: Omit<CreateClusterOptions, 'name'>;
-  /** Cluster names are `<namePrefix>-<6 hex>`. */
+  /** Cluster names are `<namePrefix>-<12 hex>`. */
   namePrefix?: string;
   clock?: Clock;
   /** Wait after a failed create before the next attempt. */
   retryMs?: number;
+  /** Starts a new cluster's pod runtime; default PodRuntime.start (unit tests pass their own). */
+  startRuntime?: (cluster: ClusterInfo) => Promise<PodRuntime>;
   onEvent?: (event: PoolEvent) => void;
 }
 
@@ -50,7 +52,10 @@ export interface PooledCluster {
 export interface ClaimedCluster extends PooledCluster {
   /** True when it came ready from the pool, false when the claim had to create it. */
   warm: boolean;
-  /** Deletes the cluster (stops its pod runtime first). */
+  /**
+   * Deletes the cluster (stops its pod runtime first). A claimed cluster never goes back to the
+   * pool: whoever held it had its admin credential and PKI within reach.
+   */
   release(): Promise<void>;
 }
 
@@ -126,7 +131,10 @@ export class WarmPool {
   }
 
   private async createOne(): Promise<PooledCluster> {
-    const name = `${this.options.namePrefix ?? 'pool'}-${randomBytes(3).toString('hex')}`;
+    // 48 random bits: labs and drills find their cluster by name, also after a restart reaped it,
+    // so a new cluster must not take the name of one someone used before (24 bits made that a
+    // matter of luck over a server's lifetime).
+    const name = `${this.options.namePrefix ?? 'pool'}-${randomBytes(6).toString('hex')}`;
     checkClusterName(name);
     const started = this.clock.now();
     this.creating++;
@@ -134,7 +142,7 @@ export class WarmPool {
       // On disk before anything starts: a crash from here on is reaped by the next owner.
       await this.owner.add(name);
       const cluster = await this.track(this.options.provider.create({ ...this.options.createOptions, name }));
-      const runtime = await PodRuntime.start(cluster).catch(async (err: unknown) => {
+      const runtime = await (this.options.startRuntime ?? ((c: ClusterInfo) => PodRuntime.start(c)))(cluster).catch(async (err: unknown) => {
         await this.options.provider.delete(name).catch(() => undefined);
         throw err;
       });

@@ -1,8 +1,8 @@
 /**
  * Gathers what the after-action report is built from: the log (with report-only details), the
  * keystrokes of every terminal session of the drill (asciicast "i" events), the audit events of
- * the attacker's identities and of the responders (`drill:<name>`, impersonated), and the
- * scoreboard. The pure builder in src/lib/drill-report.ts turns them into the report.
+ * the attacker's identities and of the responders (each authenticated by a certificate of their
+ * own, responders.ts), and the scoreboard. The pure builder in src/lib/drill-report.ts turns them into the report.
  */
 import { readFile } from 'node:fs/promises';
 import { buildReport, commandsFromKeystrokes, type ReportAuditEvent, type TypedCommand } from '../../lib/drill-report.ts';
@@ -11,6 +11,7 @@ import type { AuditEvent } from '../cluster/types.ts';
 import { parseAsciicast } from '../terminal/asciicast.ts';
 import type { LoadedDrill } from './load.ts';
 import type { DrillRepository, DrillRow } from './repository.ts';
+import { responderUsername } from './responders.ts';
 import type { AttackOutcome, DrillRuntime } from './runtime.ts';
 import type { DrillTerminals } from './service.ts';
 import { participantView } from './views.ts';
@@ -44,28 +45,39 @@ async function typedCommands(sources: ReportSources): Promise<TypedCommand[]> {
   return commands;
 }
 
-/** Audit events of the attacker (their usernames from their addresses) and of the responders. */
+/** A participant as the report names them. */
+export interface Responder {
+  name: string;
+  role: string;
+}
+
+/**
+ * Audit events of the attacker (their usernames from their addresses) and of the responders.
+ * A responder is who the API server authenticated (`user.username`, their own certificate),
+ * never who a request claimed to act as: an `impersonatedUser` is shown as such, never blamed.
+ */
 export function relevantAuditEvents(
   events: AuditEvent[],
   attacker: { usernames: string[]; sourceIPs: string[] },
   techniqueByAuditId: Map<string, string>,
-  roles: Map<string, string>,
+  responders: Map<string, Responder>,
 ): ReportAuditEvent[] {
   const out: ReportAuditEvent[] = [];
   for (const event of events) {
     if (!event.objectRef?.resource) continue; // discovery and health probes say nothing about the incident
     const username = event.user.username ?? '';
-    const impersonated = event.impersonatedUser?.username ?? '';
+    const impersonated = event.impersonatedUser?.username;
     const ip = event.sourceIPs?.[0] ?? null;
     const resource = `${event.objectRef.resource}${event.objectRef.subresource ? `/${event.objectRef.subresource}` : ''}`;
     const base = {
       at: event.requestReceivedTimestamp ?? event.stageTimestamp ?? '', verb: event.verb, resource,
       namespace: event.objectRef.namespace ?? null, name: event.objectRef.name ?? null, status: event.responseStatus?.code ?? null,
       sourceIP: ip, auditId: event.auditID,
+      ...(impersonated ? { impersonated: responders.get(impersonated)?.name ?? impersonated } : {}),
     };
-    if (impersonated.startsWith('drill:')) {
-      const name = impersonated.slice('drill:'.length);
-      out.push({ ...base, actor: name, role: roles.get(name) ?? 'responder', technique: null });
+    const responder = responders.get(username);
+    if (responder) {
+      out.push({ ...base, actor: responder.name, role: responder.role, technique: null });
     } else if (attacker.usernames.includes(username) && ip !== null && attacker.sourceIPs.includes(ip)) {
       out.push({ ...base, actor: username, role: 'attacker', technique: techniqueByAuditId.get(event.auditID) ?? null });
     }
@@ -94,7 +106,7 @@ export async function buildDrillReport(sources: ReportSources): Promise<DrillRep
       key.attacker.sourceIPs.forEach((ip) => attacker.sourceIPs.add(ip));
       for (const step of key.steps) if (step.technique) techniqueByAuditId.set(step.auditId, step.technique);
       const events = await runtime.auditEvents(drill.clusterName);
-      audit = relevantAuditEvents(events, { usernames: [...attacker.usernames], sourceIPs: [...attacker.sourceIPs] }, techniqueByAuditId, new Map(participants.map((p) => [p.name, p.role])));
+      audit = relevantAuditEvents(events, { usernames: [...attacker.usernames], sourceIPs: [...attacker.sourceIPs] }, techniqueByAuditId, new Map(participants.map((p) => [responderUsername(p), { name: p.name, role: p.role }])));
     } catch (error) {
       // The cluster may be gone (restart); the report still has everything the database holds.
       console.error(`irlab drill ${drill.id}: no audit events for the report: ${error instanceof Error ? error.message : String(error)}`);

@@ -6,6 +6,7 @@ import { buildReport, commandsFromKeystrokes, drillClockOf, type ReportInput, ty
 import { reportToHtml, reportToMarkdown } from '../../lib/drill-report-render.ts';
 import type { AuditEvent } from '../cluster/types.ts';
 import { relevantAuditEvents } from './report-data.ts';
+import { responderUsername } from './responders.ts';
 
 const T0 = Date.parse('2026-11-27T20:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
@@ -116,23 +117,48 @@ describe('drill report', () => {
     ]);
   });
 
-  it('picks the attacker (by identity and address) and the responders (impersonated drill users) from the audit log', () => {
-    const event = (over: Partial<AuditEvent>): AuditEvent => ({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: Math.random().toString(), stage: 'ResponseComplete', requestURI: '/', verb: 'list', user: {}, objectRef: { resource: 'secrets' }, requestReceivedTimestamp: at(1), ...over });
+  const event = (over: Partial<AuditEvent>): AuditEvent => ({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: Math.random().toString(), stage: 'ResponseComplete', requestURI: '/', verb: 'list', user: {}, objectRef: { resource: 'secrets' }, requestReceivedTimestamp: at(1), ...over });
+  const bob = { id: 'prt_bob000000001', name: 'Bob' };
+  const aliceP = { id: 'prt_alice0000001', name: 'Alice' };
+  const responders = new Map([
+    [responderUsername(bob), { name: 'Bob', role: 'Containment' }],
+    [responderUsername(aliceP), { name: 'Alice', role: 'Incident commander' }],
+  ]);
+
+  it('picks the attacker (by identity and address) and the responders (by their own authenticated username) from the audit log', () => {
     const picked = relevantAuditEvents(
       [
         event({ user: { username: 'system:serviceaccount:ci:deployer' }, sourceIPs: ['10.20.0.5'] }), // the real CI
         event({ user: { username: 'system:serviceaccount:ci:deployer' }, sourceIPs: ['203.0.113.9'], auditID: 'evil' }), // the stolen token
-        event({ user: { username: 'kubernetes-admin' }, impersonatedUser: { username: 'drill:Bob' }, sourceIPs: ['127.0.0.1'] }),
+        event({ user: { username: responderUsername(bob), groups: ['irlab:drill-responders'] }, sourceIPs: ['127.0.0.1'] }),
         event({ user: { username: 'kubernetes-admin' }, sourceIPs: ['127.0.0.1'] }),
         event({ user: { username: 'drill:none' }, objectRef: undefined }),
       ],
       { usernames: ['system:serviceaccount:ci:deployer'], sourceIPs: ['203.0.113.9'] },
       new Map([['evil', 'T1098.006']]),
-      new Map([['Bob', 'Containment']]),
+      responders,
     );
     expect(picked.map((e) => [e.actor, e.role, e.technique])).toEqual([
       ['system:serviceaccount:ci:deployer', 'attacker', 'T1098.006'],
       ['Bob', 'Containment', null],
     ]);
+  });
+
+  it('blames who authenticated, not who they claimed to be: bob impersonating alice is bob, flagged', () => {
+    const claims = [
+      // Bob's own certificate, asking to act as Alice (the API server refuses it: 403).
+      event({ user: { username: responderUsername(bob) }, impersonatedUser: { username: responderUsername(aliceP) }, verb: 'delete', objectRef: { resource: 'networkpolicies', namespace: 'production', name: 'quarantine' }, responseStatus: { code: 403 }, auditID: 'imp' }),
+      // What the old kubeconfigs did: the admin certificate acting as a drill user, which anyone holding it could.
+      event({ user: { username: 'kubernetes-admin' }, impersonatedUser: { username: 'drill:Alice' }, verb: 'delete', objectRef: { resource: 'networkpolicies', namespace: 'production', name: 'quarantine' } }),
+      event({ user: { username: 'kubernetes-admin' }, impersonatedUser: { username: responderUsername(aliceP) } }),
+    ];
+    const picked = relevantAuditEvents(claims, { usernames: [], sourceIPs: [] }, new Map(), responders);
+    expect(picked).toHaveLength(1);
+    expect(picked[0]).toMatchObject({ actor: 'Bob', role: 'Containment', impersonated: 'Alice', verb: 'delete', status: 403 });
+    const report = buildReport({ ...input, audit: picked });
+    const line = report.timeline.find((e) => e.kind === 'audit' && e.title.startsWith('delete networkpolicies'))!;
+    expect(line).toMatchObject({ actor: 'Bob' });
+    expect(line.body).toContain('acting as Alice (impersonation)');
+    expect(JSON.stringify(report.timeline.filter((e) => e.actor === 'Alice' && e.kind === 'audit'))).toBe('[]');
   });
 });

@@ -7,7 +7,7 @@ import type { LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
 import type { Store } from '../store/database.ts';
 import type { ClockFields } from './clock.ts';
 
-export type ClusterStatus = 'preparing' | 'ready' | 'failed';
+export type ClusterStatus = 'preparing' | 'ready' | 'failed' | 'deleted';
 export type DrillStateName = 'lobby' | 'running' | 'paused' | 'ended';
 
 export interface DrillRow {

@@ -1,17 +1,19 @@
 /**
  * What a drill does to its cluster: claim one and seed the scenario, evaluate a lab step's checks,
- * run live attacker actions, hand each participant a kubeconfig that names them, read the audit
- * log. Everything goes through the same code as labs and seeding (ClusterSource, seedScenario,
+ * run live attacker actions, hand each participant a kubeconfig with a certificate of their own
+ * (responders.ts), read the audit log. Everything goes through the same code as labs and seeding (ClusterSource, seedScenario,
  * the lab checks, timeline.ts's requests with the identity's own credentials), so an attack
  * inject is a real request that the real API server authenticates, authorizes and audits.
  */
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { resultOf, type CheckResult } from '../../lib/check-result.ts';
 import type { ScenarioStep } from '../../schemas/scenario.ts';
 import { readAuditLog } from '../cluster/audit-log.ts';
+import { issueClientCertificate } from '../cluster/client-cert.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
 import type { AuditEvent, ClusterInfo } from '../cluster/types.ts';
 import type { LabContext } from '../lab/check.ts';
@@ -25,6 +27,7 @@ import { expandTimeline, resolveIdentities, toApiRequest } from '../scenarios/ti
 import { listRunningPods, matches } from '../scenarios/world.ts';
 import { flattenKubeconfig } from '../terminal/kubeconfig.ts';
 import type { LoadedDrill } from './load.ts';
+import { ensureResponderRbac, RESPONDER_GROUP, responderUsername } from './responders.ts';
 
 /** Checks that read a workspace: in a drill, any participant's workspace may prove them. */
 const WORKSPACE_CHECKS = new Set(['evidence', 'audit-policy']);
@@ -56,7 +59,10 @@ export interface DrillRuntime {
   evaluate(clusterName: string, drill: LoadedDrill, stepId: string, workspaces: string[], answers: Record<string, string>): Promise<CheckResult>;
   /** Runs attack steps as their identities; never throws for a refused or failed request. */
   attack(clusterName: string, drill: LoadedDrill, steps: ScenarioStep[]): Promise<AttackOutcome[]>;
-  /** A kubeconfig file for one participant whose calls the audit log attributes to `drill:<name>`. */
+  /**
+   * A kubeconfig file for one participant: the cluster's address and CA, and a client certificate
+   * of their own (`responderUsername`), never the admin credential.
+   */
   participantKubeconfig(clusterName: string, drillId: string, participant: { id: string; name: string }): Promise<string>;
   auditEvents(clusterName: string): Promise<AuditEvent[]>;
   answerKey(clusterName: string): Promise<AnswerKey>;
@@ -73,12 +79,24 @@ export interface LiveRuntimeOptions {
   checkTimeoutMs?: number;
 }
 
-/** The impersonated user a participant's kubectl calls are recorded as. */
-export const responderUsername = (name: string) => `drill:${name}`;
+/** A participant kubeconfig written earlier is reused while it names this cluster and user and has a day left. */
+function stillGood(text: string, cluster: string, username: string): boolean {
+  try {
+    const config = parse(text) as { clusters?: Array<{ name?: string }>; users?: Array<{ name?: string; user?: Record<string, unknown> }> };
+    const user = config.users?.[0];
+    if (config.clusters?.[0]?.name !== cluster || user?.name !== username) return false;
+    const certificate = new X509Certificate(Buffer.from(String(user.user?.['client-certificate-data']), 'base64'));
+    return certificate.validToDate.getTime() - Date.now() > 24 * 3600_000;
+  } catch {
+    return false;
+  }
+}
 
 export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
   const { clusters } = options;
   const limit = options.checkTimeoutMs ?? 20_000;
+  /** Clusters whose responder role and binding exist (made on the first participant's kubeconfig). */
+  const rbacReady = new Set<string>();
 
   async function clusterOf(name: string): Promise<ClusterInfo> {
     const found = (await clusters.provider.list()).find((c) => c.name === name);
@@ -188,14 +206,29 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
 
     async participantKubeconfig(name, drillId, participant) {
       const cluster = await clusterOf(name);
-      const config = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { users?: Array<{ user?: Record<string, unknown> }> };
-      // Impersonation: the admin credential acts as `drill:<name>` with full rights, so every call
-      // is the participant's in the audit log (impersonatedUser) and the report can say who did what.
-      for (const user of config.users ?? []) user.user = { ...user.user, as: responderUsername(participant.name), 'as-groups': ['system:masters'] };
+      const username = responderUsername(participant);
       const dir = path.join(options.stateDir, drillId);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const file = path.join(dir, `kubeconfig-${participant.id}`);
-      await writeFile(file, stringify(config), { mode: 0o600 });
+      // Issued once per participant and cluster; a terminal reopened later gets the same file.
+      const existing = await readFile(file, 'utf8').catch(() => undefined);
+      if (existing && stillGood(existing, name, username)) return file;
+      if (!rbacReady.has(name)) {
+        await ensureResponderRbac(loadKubeConfig(cluster.kubeconfigPath));
+        rbacReady.add(name);
+      }
+      const issued = await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
+      // The admin kubeconfig gives only the API server's address and CA; its user is dropped.
+      const admin = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { clusters: Array<{ cluster: Record<string, unknown> }> };
+      const config = {
+        apiVersion: 'v1', kind: 'Config', 'current-context': 'drill', preferences: {},
+        clusters: [{ name, cluster: admin.clusters[0]!.cluster }],
+        users: [{ name: username, user: { 'client-certificate-data': Buffer.from(issued.certificatePem).toString('base64'), 'client-key-data': Buffer.from(issued.keyPem).toString('base64') } }],
+        contexts: [{ name: 'drill', context: { cluster: name, user: username } }],
+      };
+      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temporary, stringify(config), { mode: 0o600 });
+      await rename(temporary, file);
       return file;
     },
 

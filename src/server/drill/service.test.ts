@@ -236,4 +236,15 @@ describe('drill service', () => {
     await expect(s.post(id, alice, 'note', 'too late')).rejects.toMatchObject({ status: 409 });
     expect(await s.report(id)).toEqual(report);
   });
+
+  it('a normal end deletes the cluster and says so, not "failed"', async () => {
+    const released: string[] = [];
+    script.runtime.release = async (name) => void released.push(name);
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.control(id, fac, 'start');
+    await s.control(id, fac, 'end');
+    expect(released).toEqual(['drill-cluster-1']);
+    expect((await s.view(id, fac)).cluster).toEqual({ status: 'deleted', message: 'the drill ended and its cluster was deleted' });
+  });
 });

@@ -139,8 +139,10 @@ export function drillService(options: DrillServiceOptions) {
     await report(drill.id).catch((error: unknown) => console.error(`irlab drill ${drill.id}: report failed:`, error));
     const ended = drillOf(drill.id);
     if (ended.clusterName && ended.clusterStatus === 'ready') {
-      await options.runtime.release(ended.clusterName).catch(() => {});
-      repo.setCluster(drill.id, 'failed', 'the drill ended and its cluster was deleted');
+      // Deleted, never handed to anyone else: participants held credentials and shells on it.
+      const released = await options.runtime.release(ended.clusterName).then(() => null, (error: unknown) => (error instanceof Error ? error.message : String(error)));
+      if (released === null) repo.setCluster(drill.id, 'deleted', 'the drill ended and its cluster was deleted');
+      else repo.setCluster(drill.id, 'failed', `the drill ended, but deleting its cluster failed: ${released}`);
     }
     emit(drill.id, { type: 'state' });
   }

@@ -59,17 +59,22 @@ let clusters = 'no cluster attached';
 async function chooseClusters(): Promise<LeaseCluster> {
   if (kubeconfig) {
     clusters = `cluster from ${kubeconfig}`;
+    console.warn(`irlab: IRLAB_TERMINAL_KUBECONFIG: every terminal without a lab shares ${kubeconfig} and its credential; use it for your own demo, never with untrusted learners`);
     return sharedKubeconfig(path.resolve(kubeconfig));
   }
   if ((process.env.IRLAB_TERMINAL_CLUSTER ?? 'engine') === 'none') return noCluster;
-  const { provider, reason } = await selectProvider();
-  const available = await provider.available();
-  if (!available.ok) {
-    console.error(`irlab: terminals get no cluster: ${available.problems.join('; ')}`);
-    return noCluster;
-  }
-  clusters = `a cluster per session (${reason})`;
-  return engineClusters(provider, (line) => console.log(`irlab terminal: ${line}`));
+  // Decided again for every session: auto-selection picks kind only while its node image is
+  // already in the engine, so a /terminal session never makes the server pull one.
+  const choose = async () => {
+    const { provider, reason } = await selectProvider();
+    const available = await provider.available();
+    if (available.ok) return { provider, reason };
+    console.error(`irlab: this terminal gets no cluster: ${available.problems.join('; ')}`);
+    return null;
+  };
+  const first = await selectProvider();
+  clusters = `a cluster per session (chosen per session; now ${first.reason})`;
+  return engineClusters(choose, (line) => console.log(`irlab terminal: ${line}`));
 }
 const fallbackLease = host ? await chooseClusters() : noCluster;
 

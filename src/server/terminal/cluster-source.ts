@@ -22,15 +22,23 @@ export function sharedKubeconfig(kubeconfigPath: string, name = 'shared'): Lease
   return async () => ({ name, kubeconfigPath, release: async () => {} });
 }
 
+/** Which provider the next session's cluster comes from, and why; null when none can work now. */
+export type ChooseProvider = () => Promise<{ provider: ClusterProvider; reason: string } | null>;
+
 /**
  * Each session gets a fresh cluster of its own from the cluster engine, deleted when the session
- * ends (a warm pool, issue 4, will make this instant; today it takes a few seconds).
+ * ends. The provider is chosen per session (`choose`), not once at boot: whether kind can work
+ * (an engine answers and already holds kind's node image) may change while the server runs, and
+ * a session must never make the server pull an image.
  */
-export function engineClusters(provider: ClusterProvider, log: (line: string) => void = () => {}): LeaseCluster {
+export function engineClusters(choose: ChooseProvider, log: (line: string) => void = () => {}): LeaseCluster {
   return async (owner) => {
+    const chosen = await choose();
+    if (!chosen) return null;
+    const { provider, reason } = chosen;
     const started = Date.now();
     const info = await provider.create({ name: `term-${randomBytes(3).toString('hex')}` });
-    log(`cluster ${info.name} (${provider.name}) for learner ${owner} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`cluster ${info.name} (${reason}) for learner ${owner} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
       name: info.name,
       kubeconfigPath: info.kubeconfigPath,

@@ -1,0 +1,70 @@
+// A cluster a learner used is never handed to another: whatever is claimed from the warm pool is
+// deleted on release, never put back, and no later claim or refill brings its name back. The
+// provider is an EmbeddedProvider whose create and delete only make and remove the cluster's
+// directory (no processes), so the pool's own bookkeeping is what is tested; the same pool on
+// real clusters is tests/integration/warm-pool.test.ts.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { EmbeddedProvider } from './embedded-provider.ts';
+import type { PodRuntime } from './pod-runtime.ts';
+import { pathExists } from './runtime.ts';
+import type { ClusterInfo, CreateClusterOptions } from './types.ts';
+import { WarmPool } from './warm-pool.ts';
+
+/** Makes and removes cluster directories only; records what it was asked. */
+class DirectoryProvider extends EmbeddedProvider {
+  readonly created: string[] = [];
+  readonly deleted: string[] = [];
+  override async create(options: CreateClusterOptions = {}): Promise<ClusterInfo> {
+    const name = options.name!;
+    const dir = join(this.workDir, 'clusters', name);
+    await mkdir(join(dir, 'pki'), { recursive: true });
+    await writeFile(join(dir, 'pki', 'ca.key'), `key of ${name}`);
+    this.created.push(name);
+    return { name, provider: 'embedded', kubeconfigPath: join(dir, 'kubeconfig.yaml'), auditLogPath: join(dir, 'logs', 'audit.log'), dir };
+  }
+  override async delete(name: string): Promise<void> {
+    this.deleted.push(name);
+    await rm(join(this.workDir, 'clusters', name), { recursive: true, force: true });
+  }
+}
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'irlab-pool-unit-'));
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+describe('warm pool release', () => {
+  it('deletes a released cluster and never hands its name out again', async () => {
+    const provider = new DirectoryProvider({ workDir: join(work, 'kwok'), env: {} });
+    const stopped: string[] = [];
+    const startRuntime = async (cluster: ClusterInfo) => ({ stop: async () => void stopped.push(cluster.name) }) as unknown as PodRuntime;
+    const pool = await WarmPool.start({ provider, size: 2, idleTtlMs: 3_600_000, stateDir: join(work, 'state'), startRuntime, retryMs: 10 });
+    const used: string[] = [];
+    try {
+      await pool.whenFull();
+      for (let i = 0; i < 6; i++) {
+        const claim = await pool.claim();
+        expect(used).not.toContain(claim.cluster.name);
+        used.push(claim.cluster.name);
+        // The learner's session on it: their key material is in its directory.
+        expect(await readFile(join(claim.cluster.dir, 'pki', 'ca.key'), 'utf8')).toBe(`key of ${claim.cluster.name}`);
+        await claim.release();
+        expect(provider.deleted).toContain(claim.cluster.name);
+        expect(stopped).toContain(claim.cluster.name);
+        expect(await pathExists(claim.cluster.dir)).toBe(false);
+        await pool.whenFull();
+        expect(pool.readyNames().filter((n) => used.includes(n))).toEqual([]);
+      }
+      // Every cluster ever created is either deleted (used) or still ready and unused.
+      expect(provider.created.filter((n) => !provider.deleted.includes(n)).sort()).toEqual(pool.readyNames().sort());
+    } finally {
+      await pool.shutdown();
+    }
+    expect(provider.created.filter((n) => !provider.deleted.includes(n))).toEqual([]);
+  });
+});

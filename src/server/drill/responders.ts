@@ -1,0 +1,118 @@
+/**
+ * Who a drill participant is to the API server, and what they may do there. Each participant
+ * holds a client certificate of their own (CN `drill:<slug>.<participant id>`, O
+ * `irlab:drill-responders`, signed by the drill cluster's CA), never the admin credential, so
+ * the audit log's `user.username` is the participant and nobody can claim to be someone else.
+ * The group is bound to a ClusterRole that reads everything and changes what containment and
+ * eradication change; it holds no `impersonate`, `escalate` or `bind`, no token or CSR creation,
+ * and (RBAC's own rule) a binding or role can be written only with rights one already holds.
+ * Responders may delete RBAC objects (eradication removes the attacker's bindings), so a
+ * ValidatingAdmissionPolicy keeps them from editing or deleting their own role and binding,
+ * which would lock the whole team out.
+ */
+import {
+  AdmissionregistrationV1Api,
+  ApiException,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+  type V1ClusterRole,
+  type V1ClusterRoleBinding,
+  type V1PolicyRule,
+  type V1ValidatingAdmissionPolicy,
+  type V1ValidatingAdmissionPolicyBinding,
+} from '@kubernetes/client-node';
+
+export const RESPONDER_GROUP = 'irlab:drill-responders';
+export const RESPONDER_ROLE = 'irlab:drill-responder';
+const PREFIX = 'drill:';
+const ID = /^[A-Za-z0-9_-]{1,40}$/;
+
+/** A display name as `[a-z0-9-]`: decoration in the username; the participant id makes it unique. */
+export function nameSlug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 20) || 'participant';
+}
+
+/** The username a participant's certificate carries (the audit log's `user.username`). */
+export function responderUsername(participant: { id: string; name: string }): string {
+  if (!ID.test(participant.id)) throw new Error(`participant id ${JSON.stringify(participant.id)} is not a drill participant id`);
+  return `${PREFIX}${nameSlug(participant.name)}.${participant.id}`;
+}
+
+/** The participant id inside a responder username, or undefined for any other user. */
+export function participantIdOf(username: string): string | undefined {
+  if (!username.startsWith(PREFIX)) return undefined;
+  const id = username.slice(username.lastIndexOf('.') + 1);
+  return ID.test(id) ? id : undefined;
+}
+
+const write = ['create', 'update', 'patch', 'delete'];
+
+/** What a responder needs: read everything; contain, preserve evidence and eradicate. */
+export const RESPONDER_RULES: V1PolicyRule[] = [
+  { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+  // Label or delete the compromised pod, copy evidence out of it (kubectl cp is an exec).
+  { apiGroups: [''], resources: ['pods'], verbs: [...write, 'deletecollection'] },
+  { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/eviction'], verbs: ['create', 'get'] },
+  // Rotate secrets, revoke or replace service accounts and their workloads' config.
+  { apiGroups: [''], resources: ['secrets', 'configmaps', 'services', 'serviceaccounts'], verbs: write },
+  { apiGroups: [''], resources: ['namespaces', 'nodes'], verbs: ['patch', 'update'] },
+  { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'deployments/scale', 'replicasets/scale', 'statefulsets/scale'], verbs: write },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: write },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
+  // Remove what the attacker bound; no create, and RBAC refuses an update granting more than one holds.
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'], verbs: ['update', 'patch', 'delete'] },
+  // Ask who may do what (not act as them), and whether a stolen token still works.
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews', 'localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews', 'selfsubjectreviews'], verbs: ['create'] },
+];
+
+function isStatus(error: unknown, code: number): boolean {
+  return error instanceof ApiException && error.code === code;
+}
+
+const GUARD = 'irlab-drill-responder-rbac';
+const managed = { 'app.kubernetes.io/managed-by': 'irlab' };
+
+/** Responders can neither change nor delete the role and binding that give them their rights. */
+const guard: V1ValidatingAdmissionPolicy = {
+  metadata: { name: GUARD, labels: managed },
+  spec: {
+    failurePolicy: 'Fail',
+    matchConstraints: {
+      resourceRules: [{ apiGroups: ['rbac.authorization.k8s.io'], apiVersions: ['*'], operations: ['UPDATE', 'DELETE'], resources: ['clusterroles', 'clusterrolebindings'] }],
+    },
+    matchConditions: [{ name: 'by-a-responder', expression: `'${RESPONDER_GROUP}' in request.userInfo.groups` }],
+    validations: [{
+      expression: `!(oldObject.metadata.name in ['${RESPONDER_ROLE}', '${RESPONDER_GROUP}'])`,
+      message: 'the drill responders\' own role and binding are the platform\'s, not part of the incident',
+      reason: 'Forbidden',
+    }],
+  },
+};
+const guardBinding: V1ValidatingAdmissionPolicyBinding = { metadata: { name: GUARD, labels: managed }, spec: { policyName: GUARD, validationActions: ['Deny'] } };
+
+/** Creates (or brings up to date) the responders' ClusterRole, its binding to their group, and the guard on both. */
+export async function ensureResponderRbac(admin: KubeConfig): Promise<void> {
+  const admission = admin.makeApiClient(AdmissionregistrationV1Api);
+  await upsert(() => admission.createValidatingAdmissionPolicy({ body: guard }), () => admission.replaceValidatingAdmissionPolicy({ name: GUARD, body: guard }));
+  await upsert(() => admission.createValidatingAdmissionPolicyBinding({ body: guardBinding }), () => admission.replaceValidatingAdmissionPolicyBinding({ name: GUARD, body: guardBinding }));
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  const role: V1ClusterRole = { metadata: { name: RESPONDER_ROLE, labels: managed }, rules: RESPONDER_RULES };
+  const binding: V1ClusterRoleBinding = {
+    metadata: { name: RESPONDER_GROUP, labels: managed },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: RESPONDER_ROLE },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: RESPONDER_GROUP }],
+  };
+  await upsert(() => rbac.createClusterRole({ body: role }), () => rbac.replaceClusterRole({ name: RESPONDER_ROLE, body: role }));
+  await upsert(() => rbac.createClusterRoleBinding({ body: binding }), () => rbac.replaceClusterRoleBinding({ name: RESPONDER_GROUP, body: binding }));
+}
+
+/** Create; if it exists already (a restart, a second participant at once), replace it. */
+async function upsert(create: () => Promise<unknown>, replace: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    if (!isStatus(error, 409)) throw error;
+    await replace();
+  }
+}
