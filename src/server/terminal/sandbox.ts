@@ -71,6 +71,8 @@ export interface SandboxSpec {
   network: 'isolated' | 'host';
   /** With `isolated`: the relay's Unix socket on the host, and the API server port to listen on. */
   apiRelay: { socketPath: string; port: number; host: string } | null;
+  /** `cgroup.procs` files of the shell's own cgroup (cgroups.ts): joined before bwrap starts. */
+  cgroupProcs?: string[];
 }
 
 /** Where the API relay's socket appears inside the sandbox. */
@@ -182,16 +184,25 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
   }
 
   // bwrap reads the filter from an inherited fd; a PTY spawn cannot pass extra fds, so a tiny
-  // sh opens the file as fd 3 and execs bwrap (sh is gone before the shell runs).
-  if (spec.seccompPath) {
+  // sh opens the file as fd 3 and execs bwrap (sh is gone before the shell runs). The same sh
+  // first moves itself into the shell's cgroup: everything after it, bwrap included, starts there,
+  // so no process of the shell ever runs outside its limits.
+  const cgroupProcs = spec.cgroupProcs ?? [];
+  if (spec.seccompPath || cgroupProcs.length) {
+    const join = cgroupProcs.length ? `${JOIN_CGROUPS}; ` : '';
+    const exec = spec.seccompPath ? 'exec "$0" "$@" 3<"$IRLAB_SECCOMP"' : 'exec "$0" "$@"';
     return {
       file: '/bin/sh',
-      args: ['-c', 'exec "$0" "$@" 3<"$IRLAB_SECCOMP"', spec.bwrapPath, ...bwrap],
-      env: { IRLAB_SECCOMP: spec.seccompPath, PATH: '/usr/bin:/bin' },
+      args: ['-c', `${join}${exec}`, spec.bwrapPath, ...bwrap],
+      env: { ...(spec.seccompPath ? { IRLAB_SECCOMP: spec.seccompPath } : {}), ...(cgroupProcs.length ? { IRLAB_CGROUP_PROCS: cgroupProcs.join('\n') } : {}), PATH: '/usr/bin:/bin' },
     };
   }
   return { file: spec.bwrapPath, args: bwrap, env: { PATH: '/usr/bin:/bin' } };
 }
+
+/** Writes the launcher's pid into each file of $IRLAB_CGROUP_PROCS (one a line); refuses to start otherwise. */
+const JOIN_CGROUPS = `IFS='
+'; for f in $IRLAB_CGROUP_PROCS; do echo $$ > "$f" || { echo "irlab: the shell could not join its cgroup ($f)" >&2; exit 126; }; done; unset IFS`;
 
 /** /etc files written for the sandbox (not the host's: they would list the host's users). */
 export function sandboxEtcFiles(identity: SandboxIdentity): Record<string, string> {
