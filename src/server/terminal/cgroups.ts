@@ -94,7 +94,7 @@ function ownPaths(selfCgroup: string): Map<string, string> {
 function dirOf(mount: MountEntry, own: string): string | null {
   const root = mount.root === '/' ? '' : mount.root;
   if (own !== root && !own.startsWith(`${root}/`)) return null;
-  return path.join(mount.mountPoint, own.slice(root.length));
+  return path.resolve(mount.mountPoint, `.${own.slice(root.length)}`);
 }
 
 const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code;
@@ -127,28 +127,40 @@ function enableV2Controllers(own: string): void {
   }
 }
 
+/** Where the shell groups' parent goes, from mountinfo and /proc/self/cgroup (no file is touched). */
+export function locateCgroups(mounts: MountEntry[], selfCgroup: string): { version: 1; dirs: Record<Controller, string> } | { version: 2; dir: string } | { problem: string } {
+  const own = ownPaths(selfCgroup);
+  const v1 = CONTROLLERS.map((controller) => {
+    const mount = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes(controller));
+    const group = own.get(controller);
+    return mount && group !== undefined ? dirOf(mount, group) : null;
+  });
+  if (v1.every((dir) => dir !== null)) {
+    const [pids, memory, cpu] = v1 as [string, string, string];
+    return { version: 1, dirs: { pids, memory, cpu } };
+  }
+  const mount = mounts.find((m) => m.fsType === 'cgroup2');
+  const group = own.get('');
+  const dir = mount && group !== undefined ? dirOf(mount, group) : null;
+  if (!dir) return { problem: 'no cgroup hierarchy has the pids, memory and cpu controllers (neither v1 mounts under /sys/fs/cgroup/<controller> nor a v2 mount)' };
+  return { version: 2, dir };
+}
+
 /**
  * Finds the hierarchies, creates `<own>/irlab` and proves it can make a shell group there.
  * Returns why not (to log once) instead of throwing: shells then run without one.
  */
 export function prepareCgroups(mounts: MountEntry[] = readMountinfo(), selfCgroup = readFileSync('/proc/self/cgroup', 'utf8')): { host: CgroupHost } | { problem: string } {
-  const own = ownPaths(selfCgroup);
+  const found = locateCgroups(mounts, selfCgroup);
+  if ('problem' in found) return found;
   try {
-    const v1 = CONTROLLERS.map((controller) => {
-      const mount = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes(controller));
-      const group = own.get(controller);
-      return mount && group !== undefined ? dirOf(mount, group) : null;
-    });
     let host: CgroupHost;
-    if (v1.every((dir) => dir !== null)) {
-      const [pids, memory, cpu] = v1.map((dir) => path.join(dir!, 'irlab')) as [string, string, string];
-      host = { version: 1, parents: { pids, memory, cpu } };
+    if (found.version === 1) {
+      const [pids, memory, cpu] = CONTROLLERS.map((c) => path.join(found.dirs[c], 'irlab'));
+      host = { version: 1, parents: { pids: pids!, memory: memory!, cpu: cpu! } };
       for (const parent of new Set(Object.values(host.parents))) mkdirSync(parent, { recursive: true });
     } else {
-      const mount = mounts.find((m) => m.fsType === 'cgroup2');
-      const group = own.get('');
-      const dir = mount && group !== undefined ? dirOf(mount, group) : null;
-      if (!dir) return { problem: 'no cgroup hierarchy has the pids, memory and cpu controllers (neither v1 mounts under /sys/fs/cgroup/<controller> nor a v2 mount)' };
+      const { dir } = found;
       const available = readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/);
       const missing = CONTROLLERS.filter((c) => !available.includes(c));
       if (missing.length) return { problem: `irlab's cgroup ${dir} has no ${missing.join(', ')} controller (delegate them: systemd Delegate=yes, or run in the root cgroup)` };
