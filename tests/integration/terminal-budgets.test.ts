@@ -152,6 +152,16 @@ describe.skipIf(process.getuid?.() !== 0)('budgets per learner shell (root: per-
     expect(await sh(grace, 'rm big.bin && echo small > note.txt && cat note.txt')).toContain('small');
   });
 
+  it('ends a session whose shell keeps printing, ignoring its hang-up, without taking the server down', async () => {
+    const judy = await manager.open('judy');
+    await sh(judy, '(trap "" HUP; while :; do echo spam; sleep 0.01; done) &');
+    const recording = manager.recordingPath(judy.id);
+    await manager.close(judy.id);
+    // The output it printed until it was killed is recorded; nothing was written after the end (that threw).
+    expect(readFileSync(recording, 'utf8')).toContain('spam');
+    expect(await sh(await manager.open('judy'), 'echo fresh')).toContain('fresh');
+  });
+
   it('leaves no process, cgroup, uid claim or mount behind when a session ends', async () => {
     const heidi = await manager.open('heidi');
     await sh(heidi, 'for i in $(seq 20); do sleep 600 & done; (trap "" HUP; sleep 600) &');

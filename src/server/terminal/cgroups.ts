@@ -220,7 +220,7 @@ export class ShellCgroup {
       return group;
     } catch (error) {
       group.removeNow();
-      throw new Error(`creating the shell's cgroup ${name} failed: ${(error as Error).message}`);
+      throw new Error(`creating the shell's cgroup ${name} failed: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -304,7 +304,7 @@ export class ShellCgroup {
         this.removeNow();
         return;
       } catch (error) {
-        if (attempt >= 50 || errorCode(error) !== 'EBUSY') throw new Error(`removing the shell's cgroup ${this.dirs.join(', ')} failed: ${(error as Error).message}`);
+        if (attempt >= 50 || errorCode(error) !== 'EBUSY') throw new Error(`removing the shell's cgroup ${this.dirs.join(', ')} failed: ${(error as Error).message}`, { cause: error });
         await sleep(20);
       }
     }

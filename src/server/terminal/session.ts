@@ -246,8 +246,9 @@ export class TerminalSession {
         }
       }, 2_000).unref();
     }
-    await this.recorder?.close();
+    // Everything of the shell is gone before the recording closes: what it printed last is in it.
     await this.dispose?.();
+    await this.recorder?.close();
     await this.lease?.release();
   }
 

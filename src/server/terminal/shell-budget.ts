@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareCgroups, ShellCgroup, shellLimitsFromEnv, type CgroupHost, type ShellLimits } from './cgroups.ts';
 import { sandboxEtcFiles, type SandboxIdentity } from './sandbox.ts';
 import { claimUid, DEFAULT_UID_CLAIMS_DIR, parseUidRange, prepareClaimsDir, type UidClaim, type UidRange } from './uid-claims.ts';
-import { chownWorkspace, workspaceBytesFromEnv, workspaceVolumeProblem, WorkspaceVolumes } from './workspace-volume.ts';
+import { chownWorkspace, workspaceBytesFromEnv, workspaceVolumeProblem, type WorkspaceVolumes } from './workspace-volume.ts';
 
 export interface ShellBudgets {
   /** Per-session uids (irlab as root), or null: every shell keeps the host identity. */

@@ -41,7 +41,7 @@ async function command(file: string, args: string[], what: string, signal?: Abor
     await run(file, args, { timeout: 60_000, signal });
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
-    throw new Error(`${what} failed: ${(stderr || message).trim()}`);
+    throw new Error(`${what} failed: ${(stderr || message).trim()}`, { cause: error });
   }
 }
 
