@@ -10,9 +10,10 @@
  *
  * Who it runs as: never root.
  * - irlab running as root: bwrap runs privileged (no user namespace), keeps only CAP_SETUID and
- *   CAP_SETGID for `setpriv`, which drops to the dedicated `irlab-sandbox` user and clears every
- *   capability before bash starts. The shell is then a different host uid from the server, so
- *   even outside its PID namespace it could not signal or trace the server.
+ *   CAP_SETGID for `setpriv`, which drops to the session's own host uid (uid-claims.ts: one per
+ *   session, never shared) and clears every capability before bash starts. The shell is then a
+ *   different host uid from the server and from every other shell, so even outside its PID
+ *   namespace it could not signal or trace them, nor spend their process limits.
  * - irlab running as a normal user: bwrap makes an unprivileged user namespace; the shell keeps
  *   that user's uid (there is no other uid it may use) and relies on the PID namespace and seccomp.
  *
