@@ -136,6 +136,10 @@ describe.skipIf(process.getuid?.() !== 0)('budgets per learner shell (root: per-
     const out = await sh(erin, 'head -c 1536M /dev/zero | tail -n 1 | wc -c; echo "tail=${PIPESTATUS[1]}"');
     expect(out).toMatch(/tail=137/); // SIGKILL: the OOM killer chose the hog
     expect(await sh(erin, 'echo still-here')).toContain('still-here');
+    // A machine-wide OOM picks a learner's processes before the server's; they can never rank below it.
+    const adj = await sh(erin, 'cat /proc/self/oom_score_adj; echo -100 > /proc/self/oom_score_adj');
+    expect(adj).toMatch(/Permission denied/);
+    expect(adj).toMatch(/^500$/m);
     expect(existsSync(`/proc/${frankSleep}`)).toBe(true);
     expect(await sh(frank, 'echo neighbour-ok')).toContain('neighbour-ok');
   });

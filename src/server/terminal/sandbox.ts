@@ -201,9 +201,14 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
   return { file: spec.bwrapPath, args: bwrap, env: { PATH: '/usr/bin:/bin' } };
 }
 
-/** Writes the launcher's pid into each file of $IRLAB_CGROUP_PROCS (one a line); refuses to start otherwise. */
+/**
+ * Writes the launcher's pid into each file of $IRLAB_CGROUP_PROCS (one a line); refuses to start
+ * otherwise. Also makes the shell the first choice of an OOM outside its own group (the host's, or
+ * irlab's own group's): a learner's processes go before the server or a cluster (the learner may
+ * lower it to 0, the server's value, never below).
+ */
 const JOIN_CGROUPS = `IFS='
-'; for f in $IRLAB_CGROUP_PROCS; do echo $$ > "$f" || { echo "irlab: the shell could not join its cgroup ($f)" >&2; exit 126; }; done; unset IFS`;
+'; for f in $IRLAB_CGROUP_PROCS; do echo $$ > "$f" || { echo "irlab: the shell could not join its cgroup ($f)" >&2; exit 126; }; done; unset IFS; echo 500 > /proc/self/oom_score_adj`;
 
 /** /etc files written for the sandbox (not the host's: they would list the host's users). */
 export function sandboxEtcFiles(identity: SandboxIdentity): Record<string, string> {
