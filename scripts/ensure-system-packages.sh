@@ -4,7 +4,8 @@
 #   - bubblewrap: the sandbox of the browser terminal's shell (/usr/bin/bwrap);
 #   - socat: runs inside that sandbox as the shell's only way to its cluster's API server;
 #   - openssl: signs each drill participant's own client certificate with the drill cluster's CA;
-#   - the irlab-sandbox system user the shell runs as when irlab runs as root;
+#   - e2fsprogs: mkfs.ext4 makes each workspace a size-limited filesystem when irlab runs as root;
+#   - the irlab-sandbox system user (owner of workspaces from before per-session uids);
 #   - chromium: the browser Playwright drives for the end-to-end tests (never a downloaded one).
 # Usage: ensure-system-packages.sh [--runtime]   (--runtime: skip chromium; npm start uses it)
 set -euo pipefail
@@ -25,6 +26,7 @@ missing=()
 [ -x /usr/bin/socat ] || missing+=(socat)
 [ -x /usr/bin/openssl ] || missing+=(openssl)
 [ -x /usr/bin/setpriv ] || missing+=(util-linux)
+[ -x /usr/sbin/mkfs.ext4 ] || missing+=(e2fsprogs)
 if [ "$runtime_only" = false ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium fonts-dejavu-core); fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

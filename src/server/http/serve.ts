@@ -13,6 +13,12 @@
  * scoreboard checks run), IRLAB_DRILL_MAX_LIVE (10: drills not ended at once),
  * IRLAB_WARM_POOL_SIZE (1) and IRLAB_WARM_POOL_IDLE_TTL_SECONDS (1800) for the warm pool filled
  * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time).
+ * Budgets per learner shell (docs/terminal.md, "Budgets"): IRLAB_SANDBOX_UIDS (200000-299999: a
+ * host uid of its own per session when running as root), IRLAB_UID_CLAIMS_DIR (/run/irlab/uids),
+ * IRLAB_SHELL_CGROUPS (auto; off), IRLAB_SHELL_PIDS_MAX (256), IRLAB_SHELL_MEMORY_MB (512, no swap
+ * on top), IRLAB_SHELL_CPU_WEIGHT (100, the v2 scale: an equal share), IRLAB_WORKSPACE_MB (256: each
+ * workspace a loop-mounted filesystem of that size; 0 = unlimited). What the host cannot enforce is
+ * logged once at start.
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -54,6 +60,7 @@ try {
   // The site still serves; the terminal answers every request with this message and its fix.
   console.error(`irlab: the terminal is unavailable: ${error.message}`);
 }
+for (const problem of host?.budgets.problems ?? []) console.error(`irlab: terminal budgets: ${problem}`);
 const kubeconfig = process.env.IRLAB_TERMINAL_KUBECONFIG;
 let clusters = 'no cluster attached';
 async function chooseClusters(): Promise<LeaseCluster> {
@@ -122,6 +129,11 @@ const manager = host
     })
   : null;
 manager?.startReaper(15_000);
+// Workspaces are filesystems of their own: mount them now, so lab checks see them before a shell opens.
+void manager
+  ?.mountWorkspaces()
+  .then((problems) => problems.forEach((problem) => console.error(`irlab: ${problem}`)))
+  .catch((error: unknown) => console.error(`irlab: mounting the workspaces failed: ${String(error)}`));
 
 // Drills: one service for the process (its scheduler starts here and re-arms live drills from
 // the database); each participant's terminal is a session of this manager on the drill cluster.
@@ -160,7 +172,7 @@ server.on('upgrade', (req, socket, head) => {
 const port = Number(process.env.PORT ?? 4321);
 const hostname = process.env.HOST ?? 'localhost';
 server.listen(port, hostname, () => {
-  console.log(`irlab: listening on http://${hostname}:${port} · terminal ${host ? `sandboxed (${host.identity.mode}, uid ${host.identity.uid}), ${clusters}` : 'unavailable'} · data in ${dataDir}`);
+  console.log(`irlab: listening on http://${hostname}:${port} · terminal ${host ? `sandboxed (${host.budgets.uids ? `a uid per session from ${host.budgets.uids.range.first}-${host.budgets.uids.range.last}` : `${host.identity.mode}, uid ${host.identity.uid}`}${host.budgets.cgroups ? `, cgroup v${host.budgets.cgroups.version}` : ''}), ${clusters}` : 'unavailable'} · data in ${dataDir}`);
 });
 
 let stopping = false;

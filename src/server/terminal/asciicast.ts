@@ -83,6 +83,7 @@ export class AsciicastRecorder {
   }
 
   private write(line: string): void {
+    if (this.out.writableEnded) return; // output the PTY still had buffered when the session ended
     this.written += line.length + 1;
     this.out.write(line + '\n');
   }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSeccompFilter } from './seccomp.ts';
 import { sandboxEtcFiles, type SandboxIdentity, type SandboxSpec } from './sandbox.ts';
+import { prepareShellBudgets, type ShellBudgets } from './shell-budget.ts';
 
 /** The dedicated system user the shell runs as when irlab runs as root. */
 export const SANDBOX_SYSTEM_USER = 'irlab-sandbox';
@@ -23,6 +24,8 @@ export interface SandboxHost {
   etcDir: string;
   seccompPath: string | null;
   network: 'isolated' | 'host';
+  /** Per-session uids, cgroups and workspace size limit, as far as this host allows (shell-budget.ts). */
+  budgets: ShellBudgets;
 }
 
 export class SandboxUnavailableError extends Error {
@@ -81,16 +84,23 @@ export function prepareSandboxHost(dataDir: string, env: NodeJS.ProcessEnv = pro
     seccompPath = path.join(dir, 'seccomp.bpf');
     writeFileSync(seccompPath, filter, { mode: 0o600 });
   }
-  return { bwrapPath, setprivPath, kubectlPath, identity, etcDir, seccompPath, network };
+  return { bwrapPath, setprivPath, kubectlPath, identity, etcDir, seccompPath, network, budgets: prepareShellBudgets(identity.mode, env) };
+}
+
+/** What a session's budget (shell-budget.ts) changes in its spec: its uid, its /etc, its cgroup. */
+export interface SessionSandbox {
+  identity: SandboxIdentity;
+  etcDir: string | null;
+  cgroupProcs: string[];
 }
 
 /** The SandboxSpec for one workspace on this host. */
-export function specFor(host: SandboxHost, workspaceDir: string, kubeconfigPath: string | null, apiRelay: SandboxSpec['apiRelay'] = null): SandboxSpec {
+export function specFor(host: SandboxHost, workspaceDir: string, kubeconfigPath: string | null, apiRelay: SandboxSpec['apiRelay'] = null, session?: SessionSandbox): SandboxSpec {
   return {
     workspaceDir,
     kubectlPath: host.kubectlPath,
-    etcDir: host.etcDir,
-    identity: host.identity,
+    etcDir: session?.etcDir ?? host.etcDir,
+    identity: session?.identity ?? host.identity,
     seccompPath: host.seccompPath,
     kubeconfigPath,
     bwrapPath: host.bwrapPath,
@@ -98,5 +108,6 @@ export function specFor(host: SandboxHost, workspaceDir: string, kubeconfigPath:
     tmpBytes: 256 * 1024 * 1024,
     network: host.network,
     apiRelay,
+    cgroupProcs: session?.cgroupProcs ?? [],
   };
 }

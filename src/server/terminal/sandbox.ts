@@ -11,9 +11,10 @@
  *
  * Who it runs as: never root.
  * - irlab running as root: bwrap runs privileged (no user namespace), keeps only CAP_SETUID and
- *   CAP_SETGID for `setpriv`, which drops to the dedicated `irlab-sandbox` user and clears every
- *   capability before bash starts. The shell is then a different host uid from the server, so
- *   even outside its PID namespace it could not signal or trace the server.
+ *   CAP_SETGID for `setpriv`, which drops to the session's own host uid (uid-claims.ts: one per
+ *   session, never shared) and clears every capability before bash starts. The shell is then a
+ *   different host uid from the server and from every other shell, so even outside its PID
+ *   namespace it could not signal or trace them, nor spend their process limits.
  * - irlab running as a normal user: bwrap makes an unprivileged user namespace; the shell keeps
  *   that user's uid (there is no other uid it may use) and relies on the PID namespace and seccomp.
  *
@@ -78,6 +79,8 @@ export interface SandboxSpec {
   network: 'isolated' | 'host';
   /** With `isolated`: the relay's Unix socket on the host, and the API server port to listen on. */
   apiRelay: { socketPath: string; port: number; host: string } | null;
+  /** `cgroup.procs` files of the shell's own cgroup (cgroups.ts): joined before bwrap starts. */
+  cgroupProcs?: string[];
 }
 
 /** Where the API relay's socket appears inside the sandbox. */
@@ -192,16 +195,30 @@ export function buildSandboxCommand(spec: SandboxSpec): SandboxCommand {
   }
 
   // bwrap reads the filter from an inherited fd; a PTY spawn cannot pass extra fds, so a tiny
-  // sh opens the file as fd 3 and execs bwrap (sh is gone before the shell runs).
-  if (spec.seccompPath) {
+  // sh opens the file as fd 3 and execs bwrap (sh is gone before the shell runs). The same sh
+  // first moves itself into the shell's cgroup: everything after it, bwrap included, starts there,
+  // so no process of the shell ever runs outside its limits.
+  const cgroupProcs = spec.cgroupProcs ?? [];
+  if (spec.seccompPath || cgroupProcs.length) {
+    const join = cgroupProcs.length ? `${JOIN_CGROUPS}; ` : '';
+    const exec = spec.seccompPath ? 'exec "$0" "$@" 3<"$IRLAB_SECCOMP"' : 'exec "$0" "$@"';
     return {
       file: '/bin/sh',
-      args: ['-c', 'exec "$0" "$@" 3<"$IRLAB_SECCOMP"', spec.bwrapPath, ...bwrap],
-      env: { IRLAB_SECCOMP: spec.seccompPath, PATH: '/usr/bin:/bin' },
+      args: ['-c', `${join}${exec}`, spec.bwrapPath, ...bwrap],
+      env: { ...(spec.seccompPath ? { IRLAB_SECCOMP: spec.seccompPath } : {}), ...(cgroupProcs.length ? { IRLAB_CGROUP_PROCS: cgroupProcs.join('\n') } : {}), PATH: '/usr/bin:/bin' },
     };
   }
   return { file: spec.bwrapPath, args: bwrap, env: { PATH: '/usr/bin:/bin' } };
 }
+
+/**
+ * Writes the launcher's pid into each file of $IRLAB_CGROUP_PROCS (one a line); refuses to start
+ * otherwise. Also makes the shell the first choice of an OOM outside its own group (the host's, or
+ * irlab's own group's): a learner's processes go before the server or a cluster (the learner may
+ * lower it to 0, the server's value, never below).
+ */
+const JOIN_CGROUPS = `IFS='
+'; for f in $IRLAB_CGROUP_PROCS; do echo $$ > "$f" || { echo "irlab: the shell could not join its cgroup ($f)" >&2; exit 126; }; done; unset IFS; echo 500 > /proc/self/oom_score_adj`;
 
 /** /etc files written for the sandbox (not the host's: they would list the host's users). */
 export function sandboxEtcFiles(identity: SandboxIdentity): Record<string, string> {

@@ -6,6 +6,7 @@ import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shellLimitsFromEnv } from './cgroups.ts';
 import { spawnNodePty } from './node-pty-spawn.ts';
 import type { SandboxCommand } from './sandbox.ts';
 import type { SandboxHost } from './sandbox-host.ts';
@@ -46,6 +47,8 @@ beforeEach(() => {
     etcDir: path.join(root, 'etc'),
     seccompPath: null,
     network: 'host',
+    // No per-session uid, cgroup or volume: what is tested here is where the kubeconfig goes.
+    budgets: { uids: null, cgroups: null, limits: shellLimitsFromEnv({}), workspaceBytes: null, problems: [] },
   };
   manager = new TerminalManager({
     dataDir,

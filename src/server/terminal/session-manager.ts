@@ -20,6 +20,8 @@ import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './output-log.ts';
 import { buildSandboxCommand, SANDBOX_HOSTNAME, type SandboxCommand } from './sandbox.ts';
 import { specFor, type SandboxHost } from './sandbox-host.ts';
 import { TerminalSession, type ClusterLease, type PtyProcess } from './session.ts';
+import { startShellBudget } from './shell-budget.ts';
+import { WorkspaceVolumes } from './workspace-volume.ts';
 
 export type SpawnPty = (command: SandboxCommand, size: { cols: number; rows: number }) => PtyProcess;
 
@@ -63,6 +65,8 @@ export class TerminalManager {
   private readonly starting = new Map<string, Promise<TerminalSession>>();
   private readonly options: Required<Omit<TerminalManagerOptions, 'wantedCluster'>> & Pick<TerminalManagerOptions, 'wantedCluster'>;
   private reaper: NodeJS.Timeout | null = null;
+  /** Size-limited workspace filesystems (null: plain directories, see shell-budget.ts). */
+  private readonly volumes: WorkspaceVolumes | null;
 
   constructor(options: TerminalManagerOptions) {
     this.options = {
@@ -75,6 +79,13 @@ export class TerminalManager {
       ...options,
     };
     for (const dir of ['workspaces', 'recordings', 'sockets', 'kubeconfigs']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
+    const bytes = this.options.host.budgets.workspaceBytes;
+    this.volumes = bytes ? new WorkspaceVolumes(path.join(this.options.dataDir, 'workspace-images'), bytes) : null;
+  }
+
+  /** Mounts every learner's workspace filesystem (at server start: lab checks read workspaces before a shell opens). */
+  async mountWorkspaces(signal?: AbortSignal): Promise<string[]> {
+    return (await this.volumes?.mountAll((owner) => this.workspaceDir(owner), signal)) ?? [];
   }
 
   get size(): number {
@@ -112,35 +123,43 @@ export class TerminalManager {
   private async create(owner: string, size: { cols: number; rows: number }, extra: OpenOptions): Promise<TerminalSession> {
     const { host, now } = this.options;
     const workspace = this.workspaceDir(owner);
-    // The workspace itself is the server's path (the learner cannot replace it); nothing inside is touched.
-    mkdirSync(workspace, { recursive: true, mode: 0o700 });
-    const leased = await (extra.lease ? extra.lease() : this.options.leaseCluster(owner));
+    const id = this.options.newId();
+    // Its uid, cgroup and workspace filesystem. The workspace itself is the server's path (the
+    // learner cannot replace it); nothing inside it is written or followed.
+    const budget = await startShellBudget({ budgets: host.budgets, hostIdentity: host.identity, volumes: this.volumes, owner, sessionId: id, workspace, sessionsDir: path.join(this.options.dataDir, 'sandbox', 'sessions') });
+    const identity = budget.identity;
+    let leased: ClusterLease | null;
+    try {
+      leased = await (extra.lease ? extra.lease() : this.options.leaseCluster(owner));
+    } catch (error) {
+      await budget.release();
+      throw error;
+    }
     let relay: ApiRelay | null = null;
     let kubeconfigFile: string | null = null;
     const removeKubeconfig = () => (kubeconfigFile ? rm(kubeconfigFile, { force: true }) : Promise.resolve());
     const lease = leased && { ...leased, release: async () => (relay?.close(), await removeKubeconfig(), leased.release()) };
     try {
-      const id = this.options.newId();
       let apiRelay = null;
       if (lease) {
         const kubeconfig = await flattenKubeconfig(lease.kubeconfigPath);
         kubeconfigFile = path.join(this.options.dataDir, 'kubeconfigs', `${id}.yaml`);
-        await writeSessionKubeconfig(kubeconfigFile, kubeconfig, host.identity.mode === 'setpriv' ? host.identity : null);
+        await writeSessionKubeconfig(kubeconfigFile, kubeconfig, identity.mode === 'setpriv' ? identity : null);
         if (host.network === 'isolated') {
           const target = apiServerOf(kubeconfig);
           if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(target.host)) {
             throw new Error(`the cluster's API server ${target.host}:${target.port} is not on loopback, which an isolated terminal cannot reach; set IRLAB_TERMINAL_NETWORK=host to share the host's network`);
           }
-          const owner = host.identity.mode === 'setpriv' ? host.identity : null;
+          const owner = identity.mode === 'setpriv' ? identity : null;
           relay = await startApiRelay(path.join(this.options.dataDir, 'sockets', `${id}.sock`), target, owner);
           apiRelay = { socketPath: relay.socketPath, port: target.port, host: target.host === 'localhost' ? '127.0.0.1' : target.host };
         }
       }
-      if (host.identity.mode === 'setpriv') chownSync(workspace, host.identity.uid, host.identity.gid);
+      if (identity.mode === 'setpriv') chownSync(workspace, identity.uid, identity.gid);
       chmodSync(workspace, 0o700);
       const cols = clampCols(size.cols);
       const rows = clampRows(size.rows);
-      const command = buildSandboxCommand(specFor(host, workspace, kubeconfigFile, apiRelay));
+      const command = buildSandboxCommand(specFor(host, workspace, kubeconfigFile, apiRelay, { identity, etcDir: budget.etcDir, cgroupProcs: budget.cgroup?.procsFiles ?? [] }));
       const pty = this.options.spawnPty(command, { cols, rows });
       const recorder = new AsciicastRecorder({
         path: this.recordingPath(id),
@@ -155,10 +174,11 @@ export class TerminalManager {
           env: { TERM: 'xterm-256color', SHELL: '/bin/bash', HOSTNAME: SANDBOX_HOSTNAME },
         },
       });
-      const session = new TerminalSession({ id, owner, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows });
+      const session = new TerminalSession({ id, owner, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows, dispose: budget.release });
       this.sessions.set(id, session);
       return session;
     } catch (error) {
+      await budget.release();
       await lease?.release();
       throw error;
     }
@@ -198,5 +218,6 @@ export class TerminalManager {
     if (this.reaper) clearInterval(this.reaper);
     this.reaper = null;
     await Promise.all(this.list().map((s) => this.close(s.id, 'The irlab server is shutting down.')));
+    await this.volumes?.unmountAll();
   }
 }

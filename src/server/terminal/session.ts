@@ -57,6 +57,8 @@ export interface SessionInit {
   expiresAt: number;
   cols: number;
   rows: number;
+  /** Called once when the session ends, after the hang-up: ends what is left of the shell, frees its uid and cgroup. */
+  dispose?: () => Promise<void>;
 }
 
 export class TerminalSession {
@@ -72,6 +74,7 @@ export class TerminalSession {
   private readonly log: OutputLog;
   private readonly splitter = new OutputSplitter();
   private readonly now: () => number;
+  private readonly dispose: (() => Promise<void>) | undefined;
   private connection: TerminalConnection | null = null;
   /** Read-only viewers (drill teammates): output only, never input, no say in flow control. */
   private readonly watchers = new Set<TerminalConnection>();
@@ -97,6 +100,7 @@ export class TerminalSession {
     this.recorder = init.recorder;
     this.log = new OutputLog(init.flow);
     this.now = init.now;
+    this.dispose = init.dispose;
     this.createdAt = init.now();
     this.detachedSince = this.createdAt;
     this.expiresAt = init.expiresAt;
@@ -242,6 +246,8 @@ export class TerminalSession {
         }
       }, 2_000).unref();
     }
+    // Everything of the shell is gone before the recording closes: what it printed last is in it.
+    await this.dispose?.();
     await this.recorder?.close();
     await this.lease?.release();
   }

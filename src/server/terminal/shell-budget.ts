@@ -1,0 +1,160 @@
+/**
+ * What one learner shell may consume, and the per-session pieces that enforce it: a host uid of
+ * its own (uid-claims.ts), a cgroup with pids/memory/CPU limits (cgroups.ts) and a size-limited
+ * workspace filesystem (workspace-volume.ts). `prepareShellBudgets` decides once per server what
+ * this host allows; `startShellBudget` sets a session up before its shell starts and hands back
+ * `release`, which ends every process of the session before the uid can go to anyone else.
+ *
+ * Without root (the `userns` sandbox) there is no uid to allocate or volume to mount, and cgroups
+ * are used only where the hierarchy is writable; `problems` says what is off, for the server to
+ * log once.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { prepareCgroups, ShellCgroup, shellLimitsFromEnv, type CgroupHost, type ShellLimits } from './cgroups.ts';
+import { sandboxEtcFiles, type SandboxIdentity } from './sandbox.ts';
+import { claimUid, DEFAULT_UID_CLAIMS_DIR, parseUidRange, prepareClaimsDir, type UidClaim, type UidRange } from './uid-claims.ts';
+import { chownWorkspace, workspaceBytesFromEnv, workspaceVolumeProblem, type WorkspaceVolumes } from './workspace-volume.ts';
+
+export interface ShellBudgets {
+  /** Per-session uids (irlab as root), or null: every shell keeps the host identity. */
+  uids: { range: UidRange; claimsDir: string } | null;
+  cgroups: CgroupHost | null;
+  limits: ShellLimits;
+  /** The workspace filesystem's size, or null: workspaces are plain directories, unbounded. */
+  workspaceBytes: number | null;
+  /** What is not enforced on this host and why (logged once at start). */
+  problems: string[];
+}
+
+/**
+ * Env: IRLAB_SANDBOX_UIDS (200000-299999), IRLAB_UID_CLAIMS_DIR (/run/irlab/uids),
+ * IRLAB_SHELL_CGROUPS (`auto`; `off`), IRLAB_SHELL_PIDS_MAX, IRLAB_SHELL_MEMORY_MB,
+ * IRLAB_SHELL_CPU_WEIGHT, IRLAB_WORKSPACE_MB (256; 0 = no limit).
+ */
+export function prepareShellBudgets(mode: SandboxIdentity['mode'], env: NodeJS.ProcessEnv = process.env): ShellBudgets {
+  const problems: string[] = [];
+  const limits = shellLimitsFromEnv(env);
+  let uids: ShellBudgets['uids'] = null;
+  if (mode === 'setpriv') {
+    uids = { range: parseUidRange(env.IRLAB_SANDBOX_UIDS), claimsDir: env.IRLAB_UID_CLAIMS_DIR || DEFAULT_UID_CLAIMS_DIR };
+    prepareClaimsDir(uids.claimsDir);
+  } else {
+    problems.push('every shell runs as the server\'s own uid (irlab is not root, so no uid of its own per session)');
+  }
+  let cgroups: CgroupHost | null = null;
+  if (env.IRLAB_SHELL_CGROUPS === 'off') problems.push('shells have no cgroup: IRLAB_SHELL_CGROUPS=off (no pids, memory or CPU limit)');
+  else {
+    const found = prepareCgroups();
+    if ('host' in found) cgroups = found.host;
+    else problems.push(`shells have no cgroup, so no pids, memory or CPU limit: ${found.problem}`);
+  }
+  let workspaceBytes: number | null = workspaceBytesFromEnv(env) || null;
+  const volumeProblem = workspaceBytes ? workspaceVolumeProblem() : 'IRLAB_WORKSPACE_MB=0';
+  if (volumeProblem) {
+    workspaceBytes = null;
+    problems.push(`workspaces have no size limit: ${volumeProblem}`);
+  }
+  return { uids, cgroups, limits, workspaceBytes, problems };
+}
+
+export interface ShellBudget {
+  identity: SandboxIdentity;
+  /** passwd/group/bashrc naming this session's uid; null: the host's (userns mode). */
+  etcDir: string | null;
+  cgroup: ShellCgroup | null;
+  /** Ends every process of the session, removes its cgroup, then frees its uid. Idempotent. */
+  release(): Promise<void>;
+}
+
+export interface StartShellBudget {
+  budgets: ShellBudgets;
+  /** The server's identity (userns mode: the shell's too; setpriv: the legacy shared sandbox user). */
+  hostIdentity: SandboxIdentity;
+  volumes: WorkspaceVolumes | null;
+  owner: string;
+  sessionId: string;
+  workspace: string;
+  /** Where per-session /etc files go. */
+  sessionsDir: string;
+  /** How long the shell gets to exit after its hang-up before everything is killed. */
+  graceMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Pids of processes whose real uid is `uid` (the catch-all when there is no cgroup). */
+function processesOf(uid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const line = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'));
+      if (Number(line?.[1]) === uid) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** kill(-1, SIGKILL) as `uid`: every process of that uid at once, forks in flight included. */
+async function killEverythingOf(uid: number, gid: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const killer = spawn('/bin/bash', ['-c', 'kill -KILL -1'], { uid, gid, stdio: 'ignore', env: {} });
+    killer.once('error', () => resolve());
+    killer.once('exit', () => resolve());
+  });
+}
+
+export async function startShellBudget(options: StartShellBudget): Promise<ShellBudget> {
+  const { budgets, volumes, workspace } = options;
+  let claim: UidClaim | null = null;
+  let cgroup: ShellCgroup | null = null;
+  let etcDir = '';
+  const identity = (): SandboxIdentity => (claim ? { mode: 'setpriv', uid: claim.uid, gid: claim.gid } : options.hostIdentity);
+
+  let released: Promise<void> | null = null;
+  const release = () => (released ??= (async () => {
+    const uid = claim?.uid;
+    const alive = () => (cgroup ? cgroup.processes().length > 0 : uid !== undefined && processesOf(uid).length > 0);
+    // The shell had its SIGHUP (bash saves its history); give it the grace period, then kill.
+    const deadline = Date.now() + (options.graceMs ?? 2_000);
+    while (alive() && Date.now() < deadline) await sleep(25);
+    for (let round = 0; round < 50 && alive(); round++) {
+      if (claim) await killEverythingOf(claim.uid, claim.gid);
+      cgroup?.kill();
+      await sleep(20);
+    }
+    const leftovers = cgroup ? cgroup.processes() : uid !== undefined ? processesOf(uid) : [];
+    if (leftovers.length) {
+      // Keep the uid claimed (and the cgroup): giving it to another learner would hand these over too.
+      console.error(`irlab terminal: session ${options.sessionId}'s processes ${leftovers.join(' ')} survived SIGKILL; keeping its uid ${uid} and cgroup`);
+      return;
+    }
+    await cgroup?.remove().catch((error: unknown) => console.error(`irlab terminal: ${(error as Error).message}`));
+    if (etcDir) rmSync(etcDir, { recursive: true, force: true });
+    claim?.release();
+  })());
+
+  try {
+    if (budgets.uids) claim = claimUid(budgets.uids.claimsDir, budgets.uids.range);
+    if (volumes) await volumes.mount(options.owner, workspace, options.signal);
+    else mkdirSync(workspace, { recursive: true, mode: 0o700 });
+    if (claim) {
+      const { first, last } = budgets.uids!.range;
+      const legacy = options.hostIdentity.uid;
+      await chownWorkspace(workspace, claim.uid, claim.gid, (uid) => (uid >= first && uid <= last) || uid === legacy);
+      etcDir = path.join(options.sessionsDir, String(claim.uid));
+      rmSync(etcDir, { recursive: true, force: true });
+      mkdirSync(etcDir, { recursive: true, mode: 0o755 });
+      for (const [name, content] of Object.entries(sandboxEtcFiles(identity()))) writeFileSync(path.join(etcDir, name), content, { mode: 0o644 });
+    }
+    if (budgets.cgroups) cgroup = ShellCgroup.create(budgets.cgroups, options.sessionId, budgets.limits);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  return { identity: identity(), etcDir: etcDir || null, cgroup, release };
+}
