@@ -28,7 +28,10 @@ import { getLabService } from '../lab/instance.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
-import { createTerminalRoutes, readCookie, type Identify } from './terminal-routes.ts';
+import { createTerminalRoutes, readCookie, type AdmitNewSession, type Identify } from './terminal-routes.ts';
+import { requestAddress } from './client-address.ts';
+import { serverLimits } from '../limits/server-limits.ts';
+import { queryPoolConfig } from '../query/query-pool.ts';
 import { getDrillService } from '../drill/instance.ts';
 import { createDrillRoutes } from './drill-routes.ts';
 
@@ -56,6 +59,8 @@ try {
 }
 const kubeconfig = process.env.IRLAB_TERMINAL_KUBECONFIG;
 let clusters = 'no cluster attached';
+/** Whether a terminal session without a lab creates a cluster of its own (then it spends a cluster start). */
+let clusterPerSession = false;
 async function chooseClusters(): Promise<LeaseCluster> {
   if (kubeconfig) {
     clusters = `cluster from ${kubeconfig}`;
@@ -69,6 +74,7 @@ async function chooseClusters(): Promise<LeaseCluster> {
     return noCluster;
   }
   clusters = `a cluster per session (${reason})`;
+  clusterPerSession = true;
   return engineClusters(provider, (line) => console.log(`irlab terminal: ${line}`));
 }
 const fallbackLease = host ? await chooseClusters() : noCluster;
@@ -135,7 +141,15 @@ if (manager) {
   });
 }
 const drillRoutes = createDrillRoutes(drills, identify);
-const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group)) : null;
+// A new terminal session that creates a cluster (no lab to attach to) spends a cluster start.
+// These counts are this module copy's: Astro's bundle counts lab starts and drills on its own.
+const limits = serverLimits();
+queryPoolConfig(); // a bad IRLAB_QUERY_* stops the server here, not every query later
+const admitNewSession: AdmitNewSession = async (req, learnerId) => {
+  if (!clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
+  return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
+};
+const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group), admitNewSession) : null;
 
 const server = http.createServer((req, res) => {
   if (terminal?.handle(req, res)) return;
