@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleQuery, registry, type SourceRegistry } from './http.ts';
 import { createQueryPool, queryPoolConfig, queryWorkerFile } from './query-pool.ts';
-import { runQueryJob } from './query-job.ts';
+import { runQueryJob, type QueryAnswer, type QueryJob } from './query-job.ts';
 import { FileAuditLogSource } from './source.ts';
 import { seededRandom, syntheticLog, toAuditLine } from './synthetic-audit-log.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -41,7 +41,7 @@ describe('the time budget', () => {
   });
 
   it('answers 503 with the reason and Retry-After when a query in the pool runs over its budget; the pool keeps serving', async () => {
-    const pool = new WorkerPool({ file: queryWorkerFile(), size: 1, queue: 4, budgetMs: 100, graceMs: 2000 });
+    const pool = new WorkerPool<QueryJob, QueryAnswer>({ file: queryWorkerFile(), size: 1, queue: 4, budgetMs: 100, graceMs: 2000 });
     try {
       const over = await handleQuery({ source: 'big', query: EXPENSIVE }, sources, (job, signal) => pool.run(job, signal));
       expect(over).toEqual({
