@@ -12,7 +12,8 @@
  * IRLAB_TERMINAL_TTL_SECONDS (14400), IRLAB_DRILL_SCORE_SECONDS (10: how often a drill's
  * scoreboard checks run), IRLAB_DRILL_MAX_LIVE (10: drills not ended at once),
  * IRLAB_WARM_POOL_SIZE (1) and IRLAB_WARM_POOL_IDLE_TTL_SECONDS (1800) for the warm pool filled
- * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time).
+ * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time). Budgets per
+ * learner and address (IRLAB_LIMIT_*) and of queries (IRLAB_QUERY_*): docs/security.md.
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
