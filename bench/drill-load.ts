@@ -45,7 +45,8 @@ const percentile = (values: number[], p: number) => {
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : 'n/a');
 
 const serverStarted = performance.now();
-const { child: server, stop } = await startBuiltServer({ root, port, dataDir, env: { IRLAB_WARM_POOL_SIZE: String(drills) } });
+// Every drill is created from this one address: BENCH_DRILLS may be past its cluster-start budget.
+const { child: server, stop } = await startBuiltServer({ root, port, dataDir, env: { IRLAB_WARM_POOL_SIZE: String(drills), IRLAB_LIMIT_STARTS_PER_ADDRESS: '0' } });
 
 // --- /proc readings -------------------------------------------------------------------------
 /**

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Expr } from './ast.ts';
+import { QueryError } from './errors.ts';
+import { compile } from './evaluate.ts';
+import { MAX_TREE_DEPTH } from './limits.ts';
 import { parseQuery } from './parser.ts';
 import { runQuery } from './pipeline.ts';
 
@@ -118,5 +122,17 @@ describe('pipeline', () => {
   });
   it('filters with where before an aggregation', () => {
     expect(rows('| where verb == "get" | count by user.username | sort user.username').rows.map((r) => r.count)).toEqual([1, 1]);
+  });
+});
+
+describe('limits', () => {
+  it('refuses to compile a condition deeper than the parser can produce, so evaluation never recurses further', () => {
+    let deep: Expr = parseQuery('verb == "get"').filter!;
+    for (let i = 0; i < 5000; i++) deep = { type: 'not', expr: deep };
+    expect(() => compile(deep)).toThrow(QueryError);
+    expect(() => compile(deep)).toThrow(`nested more than ${MAX_TREE_DEPTH} levels deep`);
+    // The deepest tree the parser accepts compiles and evaluates.
+    const deepest = parseQuery(`${'NOT ('.repeat(32)}verb == "get" OR verb == "list"${')'.repeat(32)}`).filter!;
+    expect(compile(deepest)(events[0])).toBe(true);
   });
 });

@@ -10,7 +10,9 @@
  * - `<`, `<=`, `>`, `>=` on requestReceivedTimestamp, stageTimestamp and window compare times.
  */
 import type { CompareOp, Expr, FieldRef, Literal } from './ast.ts';
+import { QueryError } from './errors.ts';
 import { formatPath } from './fields.ts';
+import { MAX_TREE_DEPTH } from './limits.ts';
 import { parseTimestamp } from './time.ts';
 
 export type Predicate = (record: unknown) => boolean;
@@ -108,18 +110,23 @@ function ordering(field: FieldRef, op: CompareOp, literal: Literal): (v: unknown
   return (v) => typeof v === 'string' && holds(v < literal.value ? -1 : v > literal.value ? 1 : 0);
 }
 
-export function compile(expr: Expr, resolve: Resolver = resolveNested): Predicate {
+/**
+ * The predicate of a condition. A predicate calls its children, so a tree deeper than the parser
+ * produces (MAX_TREE_DEPTH) is refused here too: no record can make evaluation recurse further.
+ */
+export function compile(expr: Expr, resolve: Resolver = resolveNested, depth = 1): Predicate {
+  if (depth > MAX_TREE_DEPTH) throw new QueryError(`this condition is nested more than ${MAX_TREE_DEPTH} levels deep`, 1, 1, 'remove redundant parentheses and NOTs');
   switch (expr.type) {
     case 'or': {
-      const items = expr.items.map((item) => compile(item, resolve));
+      const items = expr.items.map((item) => compile(item, resolve, depth + 1));
       return (r) => items.some((p) => p(r));
     }
     case 'and': {
-      const items = expr.items.map((item) => compile(item, resolve));
+      const items = expr.items.map((item) => compile(item, resolve, depth + 1));
       return (r) => items.every((p) => p(r));
     }
     case 'not': {
-      const inner = compile(expr.expr, resolve);
+      const inner = compile(expr.expr, resolve, depth + 1);
       return (r) => !inner(r);
     }
     case 'exists': {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr } from './ast.ts';
 import { formatQueryError, QueryError } from './errors.ts';
+import { MAX_NESTING, MAX_QUERY_LENGTH, MAX_STAGES } from './limits.ts';
 import { parseQuery } from './parser.ts';
 
 /** A compact picture of the tree: and(...), or(...), not(...), field op value. */
@@ -136,5 +137,41 @@ describe('errors point at the mistake and suggest a fix', () => {
   it('names the line of a multi-line query', () => {
     const query = 'verb == "get"\nAND objectRef.resorce == "x"';
     expect(formatQueryError(query, errorOf(query))).toContain('line 2, column 5: unknown field "objectRef.resorce"');
+  });
+});
+
+describe('limits: a hostile query is refused at a column, never a stack overflow', () => {
+  it('refuses 3,000 nested parentheses at the 65th "("', () => {
+    const query = `${'('.repeat(3000)}verb == "get"${')'.repeat(3000)}`;
+    const error = errorOf(query);
+    expect(error.message).toBe(`this query nests parentheses and NOTs more than ${MAX_NESTING} levels deep`);
+    expect(error.column).toBe(MAX_NESTING + 1);
+    expect(error.hint).toMatch(/redundant parentheses/);
+  });
+  it('refuses 2,400 chained NOTs at the 65th NOT', () => {
+    const error = errorOf(`${'NOT '.repeat(2400)}verb == "get"`);
+    expect(error.message).toMatch(/more than 64 levels deep/);
+    expect(error.column).toBe(MAX_NESTING * 4 + 1);
+  });
+  it('counts parentheses and NOTs together, and accepts exactly the limit', () => {
+    const within = `${'NOT ('.repeat(MAX_NESTING / 2)}verb == "get"${')'.repeat(MAX_NESTING / 2)}`;
+    expect(parseQuery(within).filter).toBeDefined();
+    expect(errorOf(`NOT ${within}`).column).toBe(1 + 'NOT '.length + 'NOT ('.length * (MAX_NESTING / 2 - 1) + 'NOT '.length);
+    // Siblings do not nest: many parenthesised alternatives side by side are fine.
+    expect(parseQuery(Array.from({ length: 200 }, () => '(verb == "get")').join(' OR ')).filter).toMatchObject({ type: 'or' });
+    // A "where" stage counts from zero again.
+    expect(parseQuery(`| where ${within} | where ${within}`).stages).toHaveLength(2);
+  });
+  it('refuses a query longer than the limit, pointing just past it', () => {
+    const query = `verb in (${Array.from({ length: 2000 }, (_, i) => `"v${i}"`).join(', ')})`;
+    expect(query.length).toBeGreaterThan(MAX_QUERY_LENGTH);
+    const error = errorOf(query);
+    expect(error.message).toBe(`this query is ${query.length} characters long; the limit is ${MAX_QUERY_LENGTH}`);
+    expect(error.column).toBe(MAX_QUERY_LENGTH + 1);
+  });
+  it('refuses more stages than the limit at the first "|" too many', () => {
+    const query = '| head 5'.repeat(MAX_STAGES + 1);
+    expect(parseQuery('| head 5'.repeat(MAX_STAGES)).stages).toHaveLength(MAX_STAGES);
+    expect(errorOf(query)).toMatchObject({ message: `this query has more than ${MAX_STAGES} stages`, column: MAX_STAGES * 8 + 1 });
   });
 });

@@ -5,12 +5,15 @@
  *   expr  := or;  or := and ("OR" and)*;  and := not ("AND" not)*;  not := "NOT" not | atom
  *   atom  := "(" expr ")" | path op value | path ["not"] "in" "(" value ("," value)* ")" | path "exists"
  *
- * Every mistake becomes a QueryError at its column, with a suggestion where one is likely.
+ * Every mistake becomes a QueryError at its column, with a suggestion where one is likely. So does a
+ * query over the limits of ./limits.ts (length, nesting of parentheses and NOTs, stages): the
+ * recursion below never goes deeper than MAX_NESTING levels.
  */
 import type { CompareOp, Expr, FieldRef, Literal, Query, Stage } from './ast.ts';
 import { QueryError } from './errors.ts';
 import { EVENT_FIELD_PATHS, eventFieldKind, formatPath, type FieldKind } from './fields.ts';
 import { tokenize, type Token } from './lexer.ts';
+import { MAX_NESTING, MAX_QUERY_LENGTH, MAX_STAGES } from './limits.ts';
 import { nearestWords } from './suggest.ts';
 import { parseTimestamp } from './time.ts';
 
@@ -42,11 +45,28 @@ class Parser {
   private index = 0;
   private scope: Scope = eventScope(false);
   private binned = false;
+  /** Parentheses and NOTs open around the current token. */
+  private depth = 0;
   private readonly source: string;
 
   constructor(source: string) {
+    if (source.length > MAX_QUERY_LENGTH) {
+      throw new QueryError(`this query is ${source.length} characters long; the limit is ${MAX_QUERY_LENGTH}`, MAX_QUERY_LENGTH + 1, source.length - MAX_QUERY_LENGTH, 'shorten it: a list such as verb in ("get", "list") replaces a chain of ORs');
+    }
     this.source = source;
     this.tokens = tokenize(source);
+  }
+
+  /** Enters one level of nesting at `token` (a "(" or a NOT); refuses past MAX_NESTING. */
+  private nest(token: Token) {
+    if (++this.depth > MAX_NESTING) {
+      throw new QueryError(
+        `this query nests parentheses and NOTs more than ${MAX_NESTING} levels deep`,
+        token.column,
+        token.length,
+        'remove redundant parentheses; NOT NOT x is the same as x',
+      );
+    }
   }
 
   parse(): Query {
@@ -57,6 +77,7 @@ class Parser {
       const token = this.peek();
       if (token.type === 'eof') break;
       if (token.type === '|') {
+        if (stages.length === MAX_STAGES) throw new QueryError(`this query has more than ${MAX_STAGES} stages`, token.column, 1, 'combine where stages with AND');
         this.index++;
         stages.push(this.parseStage());
         continue;
@@ -115,8 +136,11 @@ class Parser {
 
   private parseNot(): Expr {
     if (this.isWord('NOT')) {
+      this.nest(this.peek());
       this.index++;
-      return { type: 'not', expr: this.parseNot() };
+      const expr = this.parseNot();
+      this.depth--;
+      return { type: 'not', expr };
     }
     return this.parseAtom();
   }
@@ -124,6 +148,7 @@ class Parser {
   private parseAtom(): Expr {
     const token = this.peek();
     if (token.type === '(') {
+      this.nest(token);
       this.index++;
       const expr = this.parseOr();
       const close = this.peek();
@@ -132,6 +157,7 @@ class Parser {
         throw new QueryError(`expected ")" to close the "(" at column ${token.column}, found ${describe(close)}`, close.column, close.length, 'add ")"');
       }
       this.index++;
+      this.depth--;
       return expr;
     }
     const field = this.parseField();

@@ -1,5 +1,8 @@
 import type { APIRoute } from 'astro';
+import { endpointAddress } from '../../server/http/client-address.ts';
+import { serverLimits } from '../../server/limits/server-limits.ts';
 import { handleQuery } from '../../server/query/http.ts';
+import { queryPool, queryPoolConfig } from '../../server/query/query-pool.ts';
 import { serverSources } from '../../server/query/sources.ts';
 import { FileAuditLogSource } from '../../server/query/source.ts';
 import { getLabService } from '../../server/lab/instance.ts';
@@ -7,8 +10,12 @@ import { currentLearner } from '../../server/learners/session.ts';
 
 export const prerender = false;
 
-/** POST /api/query: run a query over an audit log source on the server (see src/server/query/http.ts). */
-export const POST: APIRoute = async ({ request, cookies, url }) => {
+/**
+ * POST /api/query: run a query over an audit log source on the server (see src/server/query/http.ts),
+ * in the query pool's worker threads; a learner (or address) has a few queries running at once.
+ */
+export const POST: APIRoute = async (context) => {
+  const { request, cookies, url } = context;
   let body: unknown;
   try {
     body = await request.json();
@@ -17,8 +24,20 @@ export const POST: APIRoute = async ({ request, cookies, url }) => {
   }
   // "lab": the audit log of the requesting learner's own running lab cluster, nobody else's.
   const learner = currentLearner(cookies, url, { create: false });
-  const lab = learner ? await getLabService().clusterFor(learner.id) : undefined;
-  const sources = serverSources(process.env, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab')] : []);
-  const { status, body: response } = await handleQuery(body, sources);
-  return Response.json(response, { status, headers: { 'cache-control': 'no-store' } });
+  const admitted = serverLimits().query({ learner: learner?.id, address: endpointAddress(context) }, queryPoolConfig().budgetSeconds);
+  if (!admitted.ok) {
+    return Response.json(
+      { ok: false, error: { message: admitted.reason, retryAfterSeconds: admitted.retryAfterSeconds } },
+      { status: 429, headers: { 'retry-after': String(admitted.retryAfterSeconds), 'cache-control': 'no-store' } },
+    );
+  }
+  try {
+    const lab = learner ? await getLabService().clusterFor(learner.id) : undefined;
+    const sources = serverSources(process.env, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab')] : []);
+    const pool = queryPool();
+    const answer = await handleQuery(body, sources, (job, signal) => pool.run(job, signal), request.signal);
+    return Response.json(answer.body, { status: answer.status, headers: { 'cache-control': 'no-store', ...answer.headers } });
+  } finally {
+    admitted.release();
+  }
 };

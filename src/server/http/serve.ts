@@ -19,6 +19,7 @@
  * on top), IRLAB_SHELL_CPU_WEIGHT (100, the v2 scale: an equal share), IRLAB_WORKSPACE_MB (256: each
  * workspace a loop-mounted filesystem of that size; 0 = unlimited). What the host cannot enforce is
  * logged once at start.
+ * Budgets per learner and address (IRLAB_LIMIT_*) and of queries (IRLAB_QUERY_*): docs/security.md.
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -34,7 +35,10 @@ import { getLabService } from '../lab/instance.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
-import { createTerminalRoutes, readCookie, type Identify } from './terminal-routes.ts';
+import { createTerminalRoutes, readCookie, type AdmitNewSession, type Identify } from './terminal-routes.ts';
+import { requestAddress } from './client-address.ts';
+import { serverLimits } from '../limits/server-limits.ts';
+import { queryPoolConfig } from '../query/query-pool.ts';
 import { getDrillService } from '../drill/instance.ts';
 import { createDrillRoutes } from './drill-routes.ts';
 
@@ -63,6 +67,8 @@ try {
 for (const problem of host?.budgets.problems ?? []) console.error(`irlab: terminal budgets: ${problem}`);
 const kubeconfig = process.env.IRLAB_TERMINAL_KUBECONFIG;
 let clusters = 'no cluster attached';
+/** Whether a terminal session without a lab creates a cluster of its own (then it spends a cluster start). */
+let clusterPerSession = false;
 async function chooseClusters(): Promise<LeaseCluster> {
   if (kubeconfig) {
     clusters = `cluster from ${kubeconfig}`;
@@ -81,6 +87,7 @@ async function chooseClusters(): Promise<LeaseCluster> {
   };
   const first = await selectProvider();
   clusters = `a cluster per session (chosen per session; now ${first.reason})`;
+  clusterPerSession = true;
   return engineClusters(choose, (line) => console.log(`irlab terminal: ${line}`));
 }
 const fallbackLease = host ? await chooseClusters() : noCluster;
@@ -152,7 +159,15 @@ if (manager) {
   });
 }
 const drillRoutes = createDrillRoutes(drills, identify);
-const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group)) : null;
+// A new terminal session that creates a cluster (no lab to attach to) spends a cluster start.
+// These counts are this module copy's: Astro's bundle counts lab starts and drills on its own.
+const limits = serverLimits();
+queryPoolConfig(); // a bad IRLAB_QUERY_* stops the server here, not every query later
+const admitNewSession: AdmitNewSession = async (req, learnerId) => {
+  if (!clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
+  return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
+};
+const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group), admitNewSession) : null;
 
 const server = http.createServer((req, res) => {
   if (terminal?.handle(req, res)) return;

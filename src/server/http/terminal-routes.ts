@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { keepAlive } from './ws-heartbeat.ts';
 import { CLOSE_PROTOCOL, CLOSE_SESSION_GONE, SESSION_ID_PATTERN, parseClientMessage, terminalSocketPath } from '../../lib/terminal-protocol.ts';
+import { refusalHeaders, type Refusal } from '../limits/server-limits.ts';
 import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
 import type { TerminalConnection, TerminalSession } from '../terminal/session.ts';
@@ -74,20 +75,33 @@ async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<stri
 /** May this learner watch this session read-only? (drills: both in the same drill) */
 export type CanWatch = (learnerId: string, session: TerminalSession) => boolean;
 
-export function createTerminalRoutes(manager: TerminalManager, identify: Identify, canWatch: CanWatch = () => false): TerminalRoutes {
+/**
+ * Asked before a new session starts (none live for this learner, or `fresh`): a refusal (the
+ * session would create a cluster past the requester's budget) is answered 429. `learnerId` is
+ * undefined for a requester without a learner cookie yet.
+ */
+export type AdmitNewSession = (req: IncomingMessage, learnerId: string | undefined) => Promise<Refusal | undefined>;
+
+export function createTerminalRoutes(manager: TerminalManager, identify: Identify, canWatch: CanWatch = () => false, admitNewSession?: AdmitNewSession): TerminalRoutes {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
 
   async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
-    const learner = identify(req, { create: true });
-    const headers: Record<string, string> = learner.setCookie ? { 'set-cookie': learner.setCookie } : {};
     let body: Record<string, unknown>;
     try {
       body = await readJson(req);
     } catch (error) {
-      return json(res, 400, { error: `The request body must be JSON: ${(error as Error).message}.` }, headers);
+      return json(res, 400, { error: `The request body must be JSON: ${(error as Error).message}.` });
     }
+    // Budgets before a learner is created, so that a refused flood without cookies creates none.
+    const known = identify(req, { create: false });
+    let headers: Record<string, string> = {};
     try {
+      const live = known !== undefined && manager.list().some((s) => s.owner === known.id && !s.exit && Date.now() < s.expiresAt);
+      const refused = admitNewSession && (body.fresh === true || !live) ? await admitNewSession(req, known?.id) : undefined;
+      if (refused) return json(res, 429, { error: refused.reason, retryAfterSeconds: refused.retryAfterSeconds }, refusalHeaders(refused));
+      const learner = known ?? identify(req, { create: true });
+      if (learner.setCookie) headers = { 'set-cookie': learner.setCookie };
       if (body.fresh === true) {
         for (const old of manager.list().filter((s) => s.owner === learner.id)) await manager.close(old.id, 'Replaced by a new session.');
       }

@@ -1,20 +1,18 @@
 /**
- * The query panel's endpoint (POST /api/query): runs a query over an audit log source on the
- * server and returns one page of results, the field sidebar, the per-minute timeline, and which
- * identities the built-in detections flag. Never anything from an answer key: the timeline
- * highlights what the learner marked (`highlight`) and what detections flagged.
+ * The query panel's endpoint (POST /api/query): validates the request, parses the query (a bad
+ * one is a 400 at its column, at once), then hands the job to an evaluator: the server's pool of
+ * worker threads (query-pool.ts), with a time budget, or this thread in tests. What the answer
+ * holds is in query-job.ts.
  */
 import { z } from 'zod';
 import { problemsFromZod, type ContentProblem } from '../content/friendly-errors.ts';
-import { DETECTIONS } from '../../lib/query/detections.ts';
 import { QueryError } from '../../lib/query/errors.ts';
-import { compile } from '../../lib/query/evaluate.ts';
 import { parseQuery } from '../../lib/query/parser.ts';
-import { createRun, type QueryOutput } from '../../lib/query/pipeline.ts';
-import { requiredLiterals } from '../../lib/query/prefilter.ts';
-import { SummaryBuilder, type Summary } from '../../lib/query/summary.ts';
-import type { MalformedLine } from './scan.ts';
-import type { AuditLogSource } from './source.ts';
+import { runQueryJob, type QueryAnswer, type QueryJob } from './query-job.ts';
+import type { FileAuditLogSource } from './source.ts';
+import { isPoolRefusal } from './worker-pool.ts';
+
+export type { FlaggedIdentity } from './query-job.ts';
 
 export const queryRequestSchema = z
   .object({
@@ -31,42 +29,38 @@ export const queryRequestSchema = z
 
 export type QueryRequest = z.input<typeof queryRequestSchema>;
 
-export interface FlaggedIdentity {
-  username: string;
-  /** Ids of the detections that flagged it. */
-  rules: string[];
-}
-
 export type QueryResponse =
-  | {
-      ok: true;
-      output: QueryOutput;
-      summary: Summary;
-      flagged: FlaggedIdentity[];
-      scan: { lines: number; bytes: number; malformed: number; malformedLines: MalformedLine[]; ms: number };
-    }
+  | QueryAnswer
   | {
       ok: false;
-      error: { message: string; column?: number; length?: number; hint?: string; problems?: ContentProblem[] };
+      error: { message: string; column?: number; length?: number; hint?: string; problems?: ContentProblem[]; retryAfterSeconds?: number };
     };
 
 export interface SourceRegistry {
-  get(id: string): AuditLogSource | undefined;
+  get(id: string): FileAuditLogSource | undefined;
   ids(): string[];
 }
 
-export function registry(sources: AuditLogSource[]): SourceRegistry {
+export function registry(sources: FileAuditLogSource[]): SourceRegistry {
   const byId = new Map(sources.map((s) => [s.id, s]));
   return { get: (id) => byId.get(id), ids: () => [...byId.keys()] };
 }
 
-/** Collects usernames from detection output: matched events' user, or rows' user.username. */
-function identitiesOf(output: QueryOutput): string[] {
-  if (output.kind === 'events') return output.events.map((e) => (e as { user?: { username?: unknown } }).user?.username).filter((u): u is string => typeof u === 'string');
-  return output.rows.map((r) => r['user.username']).filter((u): u is string => typeof u === 'string');
+/** Runs a job to its answer; rejects with a PoolRefusal when it cannot (busy, over budget). */
+export type QueryEvaluator = (job: QueryJob, signal?: AbortSignal) => Promise<QueryAnswer>;
+
+/** In this thread: for tests and tools, never for the server (a long scan would block its event loop). */
+export const evaluateHere: QueryEvaluator = (job, signal) => runQueryJob(job, signal);
+
+export interface QueryHttpAnswer {
+  status: number;
+  body: QueryResponse;
+  headers?: Record<string, string>;
 }
 
-export async function handleQuery(body: unknown, sources: SourceRegistry): Promise<{ status: number; body: QueryResponse }> {
+const NARROW = 'narrow the query: add a condition such as user.username == "..." or verb == "...", or end it with | head 100';
+
+export async function handleQuery(body: unknown, sources: SourceRegistry, evaluate: QueryEvaluator = evaluateHere, signal?: AbortSignal): Promise<QueryHttpAnswer> {
   const parsed = queryRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) {
     const problems = problemsFromZod('request body', queryRequestSchema, parsed.error.issues);
@@ -81,47 +75,23 @@ export async function handleQuery(body: unknown, sources: SourceRegistry): Promi
       body: { ok: false, error: { message: `no audit log source "${request.source}"`, hint: known.length ? `known sources: ${known.join(', ')}` : 'start a lab cluster, or start the server with IRLAB_AUDIT_LOG=/path/to/audit.log' } },
     };
   }
-  let query;
   try {
-    query = parseQuery(request.query);
+    parseQuery(request.query);
   } catch (error) {
     if (error instanceof QueryError) return { status: 400, body: { ok: false, error: { message: error.message, column: error.column, length: error.length, hint: error.hint } } };
     throw error;
   }
-  const run = createRun(query, { keepEvents: request.limit });
-  const filter = query.filter ? compile(query.filter) : () => true;
-  const summary = new SummaryBuilder();
-  const detections = DETECTIONS.map((rule) => {
-    const q = parseQuery(rule.query);
-    return { rule, query: q, run: createRun(q, { keepEvents: 10_000 }) };
-  });
-  const started = performance.now();
-  const report = await source.scan([
-    {
-      clauses: requiredLiterals(query),
-      push: (event) => {
-        if (filter(event)) summary.add(event);
-        return run.push(event);
-      },
-    },
-    ...detections.map((d) => ({ clauses: requiredLiterals(d.query), push: (event: unknown) => d.run.push(event) })),
-  ]);
-  const flagged = new Map<string, Set<string>>();
-  for (const d of detections) {
-    for (const username of identitiesOf(d.run.finish())) {
-      if (!flagged.has(username)) flagged.set(username, new Set());
-      flagged.get(username)!.add(d.rule.id);
-    }
+  try {
+    return { status: 200, body: await evaluate({ file: source.file, query: request.query, highlight: request.highlight, limit: request.limit }, signal) };
+  } catch (error) {
+    if (!isPoolRefusal(error)) throw error;
+    const { retryAfterSeconds } = error;
+    const hint = error.kind === 'time' || error.kind === 'memory' ? NARROW : error.kind === 'busy' ? 'run it again in a moment' : undefined;
+    const status = error.kind === 'failed' ? 500 : 503;
+    return {
+      status,
+      body: { ok: false, error: { message: error.message, ...(hint ? { hint } : {}), ...(status === 503 ? { retryAfterSeconds } : {}) } },
+      headers: status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {},
+    };
   }
-  return {
-    status: 200,
-    body: {
-      ok: true,
-      output: run.finish(),
-      // Highlighted: what the learner marked, and what a detection flagged.
-      summary: summary.result([...request.highlight, ...flagged.keys()]),
-      flagged: [...flagged].map(([username, rules]) => ({ username, rules: [...rules] })),
-      scan: { lines: report.lines, bytes: report.bytes, malformed: report.malformed, malformedLines: report.malformedLines, ms: Math.round(performance.now() - started) },
-    },
-  };
 }

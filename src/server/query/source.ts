@@ -19,7 +19,8 @@ export interface AuditLogSource {
 export class FileAuditLogSource implements AuditLogSource {
   readonly id: string;
   readonly description: string;
-  private readonly file: string;
+  /** Absolute path of the log (query workers open it by path). */
+  readonly file: string;
 
   constructor(file: string, id = 'file') {
     this.file = path.resolve(file);

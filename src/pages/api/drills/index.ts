@@ -1,11 +1,18 @@
 import type { APIRoute } from 'astro';
 import { drillRespond, readBody } from '../../../server/drill/http.ts';
+import { endpointAddress } from '../../../server/http/client-address.ts';
+import { currentLearner } from '../../../server/learners/session.ts';
+import { serverLimits, tooManyRequests } from '../../../server/limits/server-limits.ts';
 
 export const prerender = false;
 
 /** Create a drill: {scenario, title?, durationMinutes, roles} → 201 {drill, facilitatorToken} (the token is shown once). */
-export const POST: APIRoute = ({ request }) =>
-  drillRespond(async (service) => {
+export const POST: APIRoute = (context) => {
+  const { request, cookies, url } = context;
+  // A drill claims a cluster: it spends a cluster start of its creator (their learner cookie, if any) and address.
+  const refused = serverLimits().clusterStart({ learner: currentLearner(cookies, url, { create: false })?.id, address: endpointAddress(context) });
+  if (refused) return tooManyRequests(refused);
+  return drillRespond(async (service) => {
     const body = await readBody(request);
     return service.create({
       scenario: String(body.scenario ?? ''),
@@ -14,3 +21,4 @@ export const POST: APIRoute = ({ request }) =>
       roles: Array.isArray(body.roles) ? body.roles.map(String) : [],
     });
   }, 201);
+};

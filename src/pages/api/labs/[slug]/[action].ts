@@ -1,15 +1,34 @@
 import type { APIRoute } from 'astro';
+import { endpointAddress } from '../../../../server/http/client-address.ts';
+import { getLabService } from '../../../../server/lab/instance.ts';
 import { currentLearner } from '../../../../server/learners/session.ts';
 import { labRespond, readBody } from '../../../../server/lab/http.ts';
 import { LabError } from '../../../../server/lab/service.ts';
+import { serverLimits, tooManyRequests, type Refusal, type Requester } from '../../../../server/limits/server-limits.ts';
 
 export const prerender = false;
 
+/**
+ * The budget an action spends, checked before it runs: a start that needs a cluster (not one
+ * that finds the learner's lab running) spends a cluster start; a check or a policy apply (which
+ * restarts the API server) spends a check. Reset only gives a cluster back.
+ */
+function refusal(action: string | undefined, slug: string, who: Requester): Refusal | undefined {
+  if (action === 'start') return who.learner && getLabService().activeRun(who.learner, slug) ? undefined : serverLimits().clusterStart(who);
+  if (action === 'check' || action === 'apply-policy') return serverLimits().check(who);
+  return undefined;
+}
+
 /** start · check {step, answers} · hint {step, index} · apply-policy · reset */
-export const POST: APIRoute = ({ params, cookies, url, request }) =>
-  labRespond(async (service) => {
-    const learner = currentLearner(cookies, url, { create: true })!;
-    const slug = params.slug ?? '';
+export const POST: APIRoute = (context) => {
+  const { params, cookies, url, request } = context;
+  const slug = params.slug ?? '';
+  // Budgets first, so that a refused request (a flood without cookies) creates no learner either.
+  const known = currentLearner(cookies, url, { create: false });
+  const refused = refusal(params.action, slug, { learner: known?.id, address: endpointAddress(context) });
+  if (refused) return tooManyRequests(refused);
+  const learner = known ?? currentLearner(cookies, url, { create: true })!;
+  return labRespond(async (service) => {
     const body = await readBody(request);
     switch (params.action) {
       case 'start':
@@ -26,3 +45,4 @@ export const POST: APIRoute = ({ params, cookies, url, request }) =>
         throw new LabError(`unknown action "${params.action}": use start, check, hint, apply-policy or reset`, 404);
     }
   });
+};

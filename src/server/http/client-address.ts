@@ -1,0 +1,45 @@
+/**
+ * The client address that per-address budgets (src/server/limits) key on: the peer of the TCP
+ * connection. Every caller goes through here, so trusting a reverse proxy's forwarded address
+ * is one change in this file.
+ *
+ * IPv6 addresses are reduced to their /64: one host usually holds a whole /64, and keying on full
+ * addresses would give it 2^64 budgets. IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is plain IPv4.
+ */
+import type { IncomingMessage } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** A raw route's client (serve.ts, terminal and drill routes). */
+export function requestAddress(req: IncomingMessage): string {
+  return normalizeAddress(req.socket.remoteAddress);
+}
+
+/** An Astro endpoint's client: `clientAddress` is the socket's peer unless Astro trusts a proxy (security.allowedDomains, unset). */
+export function endpointAddress(context: { clientAddress: string }): string {
+  try {
+    return normalizeAddress(context.clientAddress);
+  } catch {
+    // Astro throws when the adapter cannot tell (not the case with the Node adapter).
+    return normalizeAddress(undefined);
+  }
+}
+
+export function normalizeAddress(peer: string | undefined): string {
+  if (!peer) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  if (!isIPv6(peer)) return peer;
+  return `${expandIPv6(peer).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of an IPv6 address, without leading zeros (a zone id is dropped). */
+function expandIPv6(address: string): string[] {
+  const [head = '', tail] = address.split('%')[0]!.split('::');
+  const parse = (part: string) => (part ? part.split(':') : []);
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  // A trailing dotted IPv4 part (`64:ff9b::1.2.3.4`) stands for two groups.
+  const width = (parts: string[]) => parts.reduce((n, p) => n + (p.includes('.') ? 2 : 1), 0);
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - width(left) - width(right))).fill('0'), ...right];
+  return groups.map((g) => (g.includes('.') ? g : Number.parseInt(g, 16).toString(16)));
+}

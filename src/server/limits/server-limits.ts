@@ -1,0 +1,144 @@
+/**
+ * The server's budgets per learner and per client address (docs/security.md, "Rate limits and
+ * query budgets"): cluster starts (a lab start that needs a cluster, a terminal session without a
+ * lab, a drill), lab checks, and queries running at once. Each is configurable through
+ * IRLAB_LIMIT_* variables; 0 turns a limit off. A refusal says which budget, and when to retry.
+ */
+import { ConcurrencyLimiter, RateLimiter, type Charge } from './rate-limit.ts';
+
+export interface LimitsConfig {
+  startsPerLearner: number;
+  startsPerAddress: number;
+  startsWindowSeconds: number;
+  checksPerLearner: number;
+  checksPerAddress: number;
+  checksWindowSeconds: number;
+  /** Queries running at once. */
+  queriesPerLearner: number;
+  queriesPerAddress: number;
+}
+
+/** Environment variable and default of every setting (the table in docs/security.md). */
+export const LIMIT_SETTINGS: Record<keyof LimitsConfig, { env: string; default: number }> = {
+  startsPerLearner: { env: 'IRLAB_LIMIT_STARTS_PER_LEARNER', default: 6 },
+  startsPerAddress: { env: 'IRLAB_LIMIT_STARTS_PER_ADDRESS', default: 20 },
+  startsWindowSeconds: { env: 'IRLAB_LIMIT_STARTS_WINDOW_SECONDS', default: 600 },
+  checksPerLearner: { env: 'IRLAB_LIMIT_CHECKS_PER_LEARNER', default: 30 },
+  checksPerAddress: { env: 'IRLAB_LIMIT_CHECKS_PER_ADDRESS', default: 300 },
+  checksWindowSeconds: { env: 'IRLAB_LIMIT_CHECKS_WINDOW_SECONDS', default: 60 },
+  queriesPerLearner: { env: 'IRLAB_LIMIT_QUERIES_PER_LEARNER', default: 2 },
+  queriesPerAddress: { env: 'IRLAB_LIMIT_QUERIES_PER_ADDRESS', default: 8 },
+};
+
+/** A whole number from the environment, or the default; anything else is an error naming the fix. */
+export function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a whole number of at least ${min}; set it to, for example, ${fallback}, or unset it`);
+  }
+  return value;
+}
+
+export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): LimitsConfig {
+  const config = {} as LimitsConfig;
+  for (const [field, setting] of Object.entries(LIMIT_SETTINGS) as Array<[keyof LimitsConfig, { env: string; default: number }]>) {
+    config[field] = wholeNumberSetting(env, setting.env, setting.default, field.endsWith('WindowSeconds') ? 1 : 0);
+  }
+  return config;
+}
+
+/** Who is asking: the learner when known (a cookie), and the client address (see client-address.ts). */
+export interface Requester {
+  learner?: string | undefined;
+  address: string;
+}
+
+/** Why an action was refused: the answer is 429 with this reason and a Retry-After header. */
+export interface Refusal {
+  reason: string;
+  retryAfterSeconds: number;
+}
+
+function describeWindow(seconds: number): string {
+  if (seconds % 3600 === 0) return seconds === 3600 ? 'an hour' : `${seconds / 3600} hours`;
+  if (seconds % 60 === 0) return seconds === 60 ? 'a minute' : `${seconds / 60} minutes`;
+  return `${seconds} s`;
+}
+
+export class ServerLimits {
+  readonly config: LimitsConfig;
+  private readonly rates: RateLimiter;
+  private readonly running = new ConcurrencyLimiter();
+
+  constructor(config: LimitsConfig, now: () => number = Date.now) {
+    this.config = config;
+    this.rates = new RateLimiter(now);
+  }
+
+  /** One action that creates (or claims) a cluster. */
+  clusterStart(who: Requester, what = 'cluster starts'): Refusal | undefined {
+    const c = this.config;
+    return this.take('start', who, what, c.startsPerLearner, c.startsPerAddress, c.startsWindowSeconds);
+  }
+
+  /** One lab check (the checks read the cluster and its audit log). */
+  check(who: Requester): Refusal | undefined {
+    const c = this.config;
+    return this.take('check', who, 'checks', c.checksPerLearner, c.checksPerAddress, c.checksWindowSeconds);
+  }
+
+  /** Room for one more running query; `release` when it ends. `retryAfterSeconds`: how long a query may run. */
+  query(who: Requester, retryAfterSeconds: number): { ok: true; release: () => void } | ({ ok: false } & Refusal) {
+    const slots = [{ key: `query:address:${who.address}`, max: this.config.queriesPerAddress }];
+    if (who.learner) slots.unshift({ key: `query:learner:${who.learner}`, max: this.config.queriesPerLearner });
+    const admitted = this.running.enter(slots);
+    if (admitted.ok) return admitted;
+    const learner = admitted.key.startsWith('query:learner:');
+    const max = learner ? this.config.queriesPerLearner : this.config.queriesPerAddress;
+    return {
+      ok: false,
+      reason: `${learner ? 'you already have' : 'this address already has'} ${max} ${max === 1 ? 'query' : 'queries'} running; wait for ${max === 1 ? 'it' : 'one'} to finish, then run this one again`,
+      retryAfterSeconds: retryAfterSeconds,
+    };
+  }
+
+  private take(kind: string, who: Requester, what: string, perLearner: number, perAddress: number, windowSeconds: number): Refusal | undefined {
+    const windowMs = windowSeconds * 1000;
+    const charges: Charge[] = [{ key: `${kind}:address:${who.address}`, rate: { limit: perAddress, windowMs } }];
+    if (who.learner) charges.unshift({ key: `${kind}:learner:${who.learner}`, rate: { limit: perLearner, windowMs } });
+    const admission = this.rates.take(charges);
+    if (admission.ok) return undefined;
+    const learner = admission.key.startsWith(`${kind}:learner:`);
+    const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+    return {
+      reason: `too many ${what} ${learner ? 'by you' : 'from your address'}: at most ${learner ? perLearner : perAddress} in ${describeWindow(windowSeconds)}; try again in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+    };
+  }
+}
+
+/** The headers of a 429 answer. */
+export function refusalHeaders(refusal: Refusal): Record<string, string> {
+  return { 'retry-after': String(refusal.retryAfterSeconds), 'cache-control': 'no-store' };
+}
+
+/** A 429 for endpoints that answer `{error}` (labs, drills, the terminal). */
+export function tooManyRequests(refusal: Refusal): Response {
+  return new Response(JSON.stringify({ error: refusal.reason, retryAfterSeconds: refusal.retryAfterSeconds }), {
+    status: 429,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...refusalHeaders(refusal) },
+  });
+}
+
+let limits: ServerLimits | undefined;
+
+/**
+ * This module copy's limits, from the environment on first use. serve.ts (terminal sessions) and
+ * Astro's bundle (labs, drills, queries) each load their own copy, so each keeps its own counts.
+ */
+export function serverLimits(): ServerLimits {
+  limits ??= new ServerLimits(limitsFromEnv());
+  return limits;
+}
