@@ -36,6 +36,9 @@ export default defineConfig({
       HOST: '127.0.0.1',
       IRLAB_DATA_DIR: process.env.IRLAB_E2E_DATA_DIR,
       IRLAB_INSTRUCTOR_TOKEN: E2E_INSTRUCTOR_TOKEN,
+      // Every simulated learner comes from 127.0.0.1: the per-address start budget is sized for a
+      // class behind one address (docs/security.md), not for the whole suite.
+      IRLAB_LIMIT_STARTS_PER_ADDRESS: '500',
       ...passThrough(['IRLAB_TERMINAL_KUBECONFIG', 'IRLAB_TERMINAL_CLUSTER']),
     },
     reuseExistingServer: false,
