@@ -150,7 +150,11 @@ describe('generated WebSocket frames', () => {
         const headers: Array<[string, string]> = cookie ? [['Cookie', cookie === 'owner' ? owner.cookie : cookie]] : [];
         const socket = await openRawSocket(server.port, `/ws/drills/${id}`, headers);
         try {
-          if (socket.status !== 101) return expect(socket.status, `upgrade with cookie ${cookie}`).toBeGreaterThanOrEqual(400), expect(socket.status).toBeLessThan(500);
+          if (socket.status !== 101) {
+            // A cookie with control characters is a malformed request: Node refuses it.
+            expect(socket.status, `upgrade with cookie ${cookie}`).toBe(400);
+            return;
+          }
           socket.send([...fuzz.frames, drillHello]);
           const frames = await socket.read(closed);
           expect(frames.closeCode, describeCase(fuzz)).toBeDefined();
@@ -169,7 +173,8 @@ describe('generated WebSocket frames', () => {
         try {
           expect(socket.status).toBe(101);
           socket.send([...fuzz.frames, text('not hello')]);
-          const frames = await socket.read((f) => closed(f) || f.texts.some((t) => t.includes('bad-message')));
+          // Whatever came first, 'not hello' ends it (unless the fuzz happened to be a valid hello).
+          const frames = await socket.read((f) => closed(f) || (fuzz.owed === 'answer' && f.texts.some((t) => t.includes('bad-message'))));
           expect(closed(frames) || fuzz.owed === 'answer', describeCase(fuzz)).toBe(true);
         } finally {
           socket.destroy();
@@ -186,7 +191,7 @@ describe('generated WebSocket frames', () => {
         try {
           // A ping after the input: its pong proves the connection is still served.
           socket.send([...fuzz.frames, ping(Buffer.from('after'))]);
-          const frames = await socket.read((f) => closed(f) || f.pongs > 0);
+          const frames = await socket.read((f) => closed(f) || (fuzz.owed === 'answer' && f.pongs > 0));
           if (fuzz.owed === 'close') expect(frames.closeCode, describeCase(fuzz)).toBeDefined();
           expect(closed(frames) || frames.pongs > 0, describeCase(fuzz)).toBe(true);
         } finally {
@@ -195,6 +200,9 @@ describe('generated WebSocket frames', () => {
       }),
       { numRuns: 300 },
     );
+    // None of it ended the learner's session.
+    const again = await post('/api/terminal/session', {}, owner.cookie);
+    expect(((await again.json()) as { sessionId: string }).sessionId).toBe(owner.sessionId);
   }, 120_000);
 
   it('upgrades to any path with hostile headers get 101 or a 4xx, and a drill socket then closes with a code', async () => {
@@ -236,10 +244,12 @@ describe('generated headers', () => {
   it('cookies, origins, hosts, content types, lying lengths and forwarded headers never get a 5xx or silence', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...PAGES), fc.constantFrom('GET', 'POST', 'HEAD', 'OPTIONS'), fc.array(hostileHeader, { minLength: 1, maxLength: 6 }), async (target, method, headers) => {
-        const response = await rawHttp(server.port, request(method, target, headers, '', false), { halfClose: true });
-        const what = `${method} ${target} ${JSON.stringify(headers).slice(0, 300)}`;
-        // 0: the server closed a request it could not read the end of (a Content-Length longer than the body).
-        if (response.status === 0) expect(headers.some(([name]) => name === 'Content-Length'), what).toBe(true);
+        // A Content-Length may promise a body that never comes: then the client ends its side, and
+        // the server may close without an answer (status 0) rather than wait for it.
+        const lies = headers.some(([name]) => name === 'Content-Length');
+        const response = await rawHttp(server.port, request(method, target, headers, '', false), { halfClose: lies });
+        const what = `${method} ${target} ${JSON.stringify(headers).slice(0, 300)}: ${response.status} ${response.body.slice(0, 200)}`;
+        if (response.status === 0) expect(lies, what).toBe(true);
         else expect(response.status, what).toBeLessThan(500);
       }),
       { numRuns: 700 },
@@ -321,9 +331,9 @@ describe('generated queries', () => {
 
   it('3,000 nested parentheses are answered, and the process stays up', async () => {
     const response = await post('/api/query', { source: 'file', query: nested(3000, 'array').replace(/\[/g, '(').replace(/\]/g, ')') });
-    expect(response.status).toBeGreaterThan(0);
-    // Depth limits for the query language come separately (branch wip-query); this asks only that the
-    // answer is JSON and the process survives it.
-    expect(response.headers.get('content-type')).toMatch(/json/);
+    // Depth limits for the query language come separately (branch wip-query: then a 400); this asks
+    // only for an answer with a reason, and that the process survives it.
+    expect([400, 500]).toContain(response.status);
+    expect(await response.json()).toHaveProperty('error');
   });
 });

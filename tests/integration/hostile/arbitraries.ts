@@ -44,20 +44,20 @@ export function nested(depth: number, kind: 'array' | 'object'): string {
 }
 
 /** Frames the WebSocket protocol itself forbids; the server must close with 1002 (or 1007). */
-const protocolViolation: fc.Arbitrary<FrameCase> = fc.oneof(
+const protocolViolation: fc.Arbitrary<FrameCase> = fc.oneof<fc.Arbitrary<FrameCase>[]>(
   fc.record({ opcode: fc.constantFrom(3, 4, 5, 6, 7, 11, 12, 13, 14, 15), payload: fc.uint8Array({ maxLength: 50 }).map((b) => Buffer.from(b)) }).map((f) => ({ label: `reserved opcode ${f.opcode}`, frames: [f], owed: 'close' as const })),
   fc.record({ rsv: fc.integer({ min: 1, max: 7 }), payload: fc.string({ maxLength: 20 }).map((s) => Buffer.from(s)) }).map((f) => ({ label: `rsv bits ${f.rsv}`, frames: [{ opcode: 1, ...f }], owed: 'close' as const })),
   fc.string({ maxLength: 20 }).map((s) => ({ label: 'unmasked frame', frames: [{ opcode: 1, payload: Buffer.from(s), masked: false }], owed: 'close' as const })),
   fc.integer({ min: 126, max: 300 }).map((n) => ({ label: 'ping over 125 bytes', frames: [ping(Buffer.alloc(n, 1))], owed: 'close' as const })),
-  fc.constant({ label: 'fragmented ping', frames: [{ opcode: 9, payload: Buffer.from('x'), fin: false }], owed: 'close' as const }),
+  fc.constant<FrameCase>({ label: 'fragmented ping', frames: [{ opcode: 9, payload: Buffer.from('x'), fin: false }], owed: 'close' }),
   fc.string({ maxLength: 20 }).map((s) => ({ label: 'continuation with nothing to continue', frames: [{ opcode: 0, payload: Buffer.from(s) }], owed: 'close' as const })),
-  fc.constant({ label: 'text fragment then a new text frame', frames: [{ opcode: 1, payload: Buffer.from('{"a'), fin: false }, text('"}')], owed: 'close' as const }),
+  fc.constant<FrameCase>({ label: 'text fragment then a new text frame', frames: [{ opcode: 1, payload: Buffer.from('{"a'), fin: false }, text('"}')], owed: 'close' }),
   fc.constantFrom(0, 999, 1004, 1005, 1006, 1015, 2000, 5000, 65535).map((code) => {
     const payload = Buffer.alloc(2);
     payload.writeUInt16BE(code);
     return { label: `close with invalid code ${code}`, frames: [{ opcode: 8, payload }], owed: 'close' as const };
   }),
-  fc.constant({ label: 'close with a 1-byte payload', frames: [{ opcode: 8, payload: Buffer.from([3]) }], owed: 'close' as const }),
+  fc.constant<FrameCase>({ label: 'close with a 1-byte payload', frames: [{ opcode: 8, payload: Buffer.from([3]) }], owed: 'close' }),
   invalidUtf8.map((reason) => ({ label: 'close with an invalid UTF-8 reason', frames: [{ opcode: 8, payload: Buffer.concat([Buffer.from([0x03, 0xe8]), reason]) }], owed: 'close' as const })),
 );
 
@@ -66,7 +66,7 @@ const protocolViolation: fc.Arbitrary<FrameCase> = fc.oneof(
  * objects tagged by `tagKey`.
  */
 export function hostileFrames(limit: number, tagKey: string, tags: string[], fields: string[]): fc.Arbitrary<FrameCase> {
-  return fc.oneof(
+  return fc.oneof<fc.Arbitrary<FrameCase>[]>(
     fc.integer({ min: limit + 1, max: limit * 2 }).map((n) => ({ label: `text of ${n} bytes`, frames: [text('x'.repeat(n))], owed: 'close' as const })),
     fc.integer({ min: limit + 1, max: limit * 2 }).map((n) => ({ label: `binary of ${n} bytes`, frames: [binary(Buffer.alloc(n, 7))], owed: 'close' as const })),
     fc.uint8Array({ maxLength: 300 }).map((b) => ({ label: 'binary frame', frames: [binary(Buffer.from(b))], owed: 'close' as const })),
@@ -76,7 +76,12 @@ export function hostileFrames(limit: number, tagKey: string, tags: string[], fie
     taggedObject(tagKey, tags, fields).map((v) => ({ label: 'a message with wrong fields', frames: [text(JSON.stringify(v).slice(0, limit))], owed: 'answer' as const })),
     fc.tuple(fc.integer({ min: 10, max: Math.floor(limit / 2) - 2 }), fc.constantFrom('array' as const, 'object' as const)).map(([depth, kind]) => ({ label: `JSON ${depth} deep`, frames: [text(nested(Math.min(depth, Math.floor(limit / 6)), kind))], owed: 'answer' as const })),
     protocolViolation,
-  );
+  ).map(printable((c) => `${c.label}: ${c.frames.map((f) => `op ${f.opcode} ${f.payload.subarray(0, 60).toString('latin1')}`).join(' | ')}`));
+}
+
+/** A counterexample printed short: a 3 MiB body as its label, not three million numbers. */
+function printable<T extends object>(describe: (value: T) => string): (value: T) => T {
+  return (value) => Object.assign(value, { [fc.toStringMethod]: () => describe(value) });
 }
 
 /** Cookie headers: malformed escapes, our cookie's name with junk, huge, many. */
@@ -104,14 +109,14 @@ export const hostileHeader: fc.Arbitrary<[string, string]> = fc.oneof(
 
 /** Request bodies: not JSON, invalid UTF-8, JSON of the wrong type, deep, huge, or the right keys with wrong values. */
 export function hostileBody(fields: string[]): fc.Arbitrary<{ label: string; body: Buffer; json: boolean }> {
-  return fc.oneof(
-    fc.string({ maxLength: 200, unit: 'binary' }).filter((s) => !isJson(s)).map((s) => ({ label: 'not JSON', body: Buffer.from(s), json: false })),
+  return fc.oneof<fc.Arbitrary<{ label: string; body: Buffer; json: boolean }>[]>(
+    fc.string({ minLength: 1, maxLength: 200, unit: 'binary' }).filter((s) => s.trim() !== '' && !isJson(s)).map((s) => ({ label: 'not JSON', body: Buffer.from(s), json: false })),
     invalidUtf8.map((b) => ({ label: 'invalid UTF-8', body: b, json: false })),
     fc.jsonValue({ maxDepth: 4 }).map((v) => ({ label: 'JSON of any shape', body: Buffer.from(JSON.stringify(v) ?? 'null'), json: true })),
     fields.length ? taggedObject(fields[0]!, [''], fields).map((v) => ({ label: 'known keys, wrong values', body: Buffer.from(JSON.stringify(v)), json: true })) : fc.constant({ label: 'empty', body: Buffer.alloc(0), json: false }),
     fc.tuple(fc.integer({ min: 100, max: 50_000 }), fc.constantFrom('array' as const, 'object' as const)).map(([depth, kind]) => ({ label: `JSON ${depth} deep`, body: Buffer.from(nested(depth, kind)), json: true })),
     fc.integer({ min: 1, max: 3 }).map((mib) => ({ label: `${mib} MiB + 1 byte`, body: Buffer.alloc(mib * 1024 * 1024 + 1, 0x61), json: false })),
-  );
+  ).map(printable((b) => `${b.label}: ${b.body.subarray(0, 80).toString('latin1')}${b.body.length > 80 ? `... (${b.body.length} bytes)` : ''}`));
 }
 
 function isJson(text: string): boolean {
