@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostileBody, hostileCookie, hostileFrames, hostileHeader, nested, type FrameCase } from './hostile/arbitraries.ts';
 import { startRealServer, type RealServer } from './hostile/real-server.ts';
-import { binary, httpRequest, openRawSocket, ping, rawHttp, text, type RawSocket, type ServerFrames } from './hostile/wire.ts';
+import { httpRequest, openRawSocket, ping, rawHttp, text, type RawSocket, type ServerFrames } from './hostile/wire.ts';
 
 let server: RealServer;
 /** A learner with a terminal session of their own (a shell without a cluster). */
@@ -127,6 +127,67 @@ describe('issue #15 finding 7: lab errors reach the learner with their status an
     expect((await post('/api/drills/no-such-drill/log', { kind: 'note', text: 'x' })).status).toBe(404);
     expect((await post('/api/drills/join', { code: 'NOPE', name: 'x', role: 'y' })).status).toBeGreaterThanOrEqual(400);
   });
+});
+
+describe('headers, cookies and health on the real server', () => {
+  it('pages carry a CSP with script hashes and frame-ancestors, and every answer nosniff and a Referrer-Policy', async () => {
+    for (const target of ['/', '/lessons/l18-audit-logging-incident-response', '/progress', '/labs/l18']) {
+      const response = await fetch(`${server.base}${target}`);
+      expect(response.status, target).toBe(200);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp, target).toMatch(/script-src 'self'( 'sha256-[^']+')+/);
+      expect(csp, target).toContain("frame-ancestors 'none'");
+      expect(csp, target).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+      expect(response.headers.get('x-content-type-options'), target).toBe('nosniff');
+      expect(response.headers.get('referrer-policy'), target).toBe('same-origin');
+    }
+    for (const target of ['/api/me', '/api/health', '/api/drills/none']) {
+      const response = await fetch(`${server.base}${target}`);
+      expect(response.headers.get('x-content-type-options'), target).toBe('nosniff');
+      expect(response.headers.get('content-security-policy'), target).toContain("frame-ancestors 'none'");
+    }
+  });
+
+  it('/api/health says only {ok:true} to anyone, and more only with the instructor token', async () => {
+    expect(await (await fetch(`${server.base}/api/health`)).json()).toEqual({ ok: true });
+    expect(await (await fetch(`${server.base}/api/health`, { headers: { authorization: 'Bearer wrong' } })).json()).toEqual({ ok: true });
+    const detailed = (await (await fetch(`${server.base}/api/health`, { headers: { authorization: `Bearer ${server.instructorToken}` } })).json()) as { memory: { rss: number }; terminal: { sessions: number } };
+    expect(detailed.memory.rss).toBeGreaterThan(0);
+    expect(detailed.terminal.sessions).toBeGreaterThanOrEqual(1);
+  });
+
+  it('session cookies stay HttpOnly and SameSite, without Secure over plain HTTP even when a client claims https', async () => {
+    const me = await fetch(`${server.base}/api/me`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: '{"displayName":"c"}' });
+    const cookie = me.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).not.toMatch(/Secure/i);
+  });
+
+  it("another learner's cookie still opens neither a learner's terminal nor a watch of it", async () => {
+    const me = await fetch(`${server.base}/api/me`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"displayName":"other"}' });
+    const other = me.headers.get('set-cookie')!.split(';')[0]!;
+    for (const target of [`/ws/terminal/${owner.sessionId}`, `/ws/terminal/${owner.sessionId}?watch=1`]) {
+      const socket = await openRawSocket(server.port, target, [['Cookie', other]]);
+      expect(socket.status, target).toBe(403);
+      socket.destroy();
+    }
+  });
+
+  it('behind a proxy the operator trusts (IRLAB_TRUST_PROXY=1), X-Forwarded-Proto: https makes every cookie Secure', async () => {
+    const proxied = await startRealServer({ IRLAB_TRUST_PROXY: '1' });
+    try {
+      const headers = { 'content-type': 'application/json', 'x-forwarded-proto': 'https' };
+      const astroCookie = (await fetch(`${proxied.base}/api/me`, { method: 'PUT', headers, body: '{"displayName":"p"}' })).headers.get('set-cookie') ?? '';
+      expect(astroCookie).toMatch(/; Secure/i);
+      const terminal = await fetch(`${proxied.base}/api/terminal/session`, { method: 'POST', headers, body: '{}' });
+      expect(terminal.headers.get('set-cookie') ?? '').toMatch(/irlab_session=.*HttpOnly.*; Secure/i);
+      const plain = (await fetch(`${proxied.base}/api/me`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"displayName":"q"}' })).headers.get('set-cookie') ?? '';
+      expect(plain).not.toMatch(/Secure/i);
+    } finally {
+      await proxied.stop();
+    }
+  }, 90_000);
 });
 
 // ---- Generated inputs: thousands in all, in batches; the server must survive each batch. ----
@@ -334,6 +395,8 @@ describe('generated queries', () => {
     // Depth limits for the query language come separately (branch wip-query: then a 400); this asks
     // only for an answer with a reason, and that the process survives it.
     expect([400, 500]).toContain(response.status);
-    expect(await response.json()).toHaveProperty('error');
+    const body = await response.text();
+    expect(JSON.parse(body)).toHaveProperty('error');
+    expect(body, 'no stack trace in a response').not.toMatch(/\bat \S+ \(|node:internal|\.ts:\d+/);
   });
 });
