@@ -7,9 +7,9 @@ import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hostileBody, hostileCookie, hostileFrames, hostileHeader, nested, type FrameCase } from './hostile/arbitraries.ts';
+import { BODY_TARGETS, hostileBody, hostileCookie, hostileFrames, hostileHeader, nested, PAGES, QUERY_WORDS, type FrameCase } from './hostile/arbitraries.ts';
 import { startRealServer, type RealServer } from './hostile/real-server.ts';
-import { httpRequest, openRawSocket, ping, rawHttp, text, type RawSocket, type ServerFrames } from './hostile/wire.ts';
+import { httpRequest, openRawSocket, ping, rawHttp, sendAndReset, text, type RawSocket, type ServerFrames } from './hostile/wire.ts';
 
 let server: RealServer;
 /** A learner with a terminal session of their own (a shell without a cluster). */
@@ -79,6 +79,15 @@ describe('issue #15 finding 3: one frame or cookie ends the process', () => {
     expect(frames.closeCode).toBe(1009);
     expect(frames.closeReason).toMatch(/too big/);
     (await ownTerminal()).destroy();
+  });
+
+  it('upgrades whose client resets the connection before the answer end no process', async () => {
+    for (let i = 0; i < 60; i++) {
+      const target = [`/ws/terminal/${owner.sessionId}`, '/ws/terminal/x', '/ws/drills/anything', '/ws/nowhere'][i % 4]!;
+      const key = Buffer.from(String(i).padStart(16, '0')).toString('base64');
+      await sendAndReset(server.port, httpRequest('GET', target, [['Host', `127.0.0.1:${server.port}`], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', key], ['Cookie', 'irlab_session=nobody']], '', 'Upgrade'));
+    }
+    await alive();
   });
 
   it('the cookie irlab_session=%zz on a WebSocket upgrade is no cookie', async () => {
@@ -299,7 +308,6 @@ function request(method: string, target: string, headers: Array<[string, string]
   return httpRequest(method, target, all, body);
 }
 
-const PAGES = ['/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page'];
 
 describe('generated headers', () => {
   it('cookies, origins, hosts, content types, lying lengths and forwarded headers never get a 5xx or silence', async () => {
@@ -317,37 +325,6 @@ describe('generated headers', () => {
     );
   }, 120_000);
 });
-
-interface BodyTarget {
-  method: string;
-  path: string;
-  fields: string[];
-  /** Every generated body is wrong here (unknown ids, no run): a 4xx. Otherwise some may be accepted. */
-  strict: boolean;
-}
-
-const BODY_TARGETS: BodyTarget[] = [
-  { method: 'POST', path: '/api/labs/l18/check', fields: ['step', 'answers'], strict: true },
-  { method: 'POST', path: '/api/labs/l18/hint', fields: ['step', 'index'], strict: true },
-  { method: 'POST', path: '/api/labs/l18/apply-policy', fields: ['step'], strict: true },
-  { method: 'POST', path: '/api/labs/no-such-lab/start', fields: ['step'], strict: true },
-  { method: 'POST', path: '/api/labs/l18/frobnicate', fields: ['step'], strict: true },
-  { method: 'POST', path: '/api/drills', fields: ['scenario', 'title', 'durationMinutes', 'roles'], strict: true },
-  { method: 'POST', path: '/api/drills/join', fields: ['code', 'name', 'role'], strict: true },
-  { method: 'POST', path: '/api/drills/no-such-drill/answers', fields: ['answers'], strict: true },
-  { method: 'POST', path: '/api/drills/no-such-drill/control', fields: ['action', 'minutes'], strict: true },
-  { method: 'POST', path: '/api/drills/no-such-drill/injects', fields: ['injectId', 'title', 'body'], strict: true },
-  { method: 'POST', path: '/api/drills/no-such-drill/log', fields: ['kind', 'text'], strict: true },
-  { method: 'POST', path: '/api/drills/no-such-drill/expectations/x', fields: ['met'], strict: true },
-  { method: 'POST', path: '/api/drills/no-such-drill/terminal', fields: [], strict: true },
-  { method: 'POST', path: '/api/quizzes/no-such-quiz/attempts', fields: [], strict: true },
-  { method: 'POST', path: '/api/quizzes/l18/attempts/no-such-attempt/answers', fields: ['questionId', 'answer'], strict: true },
-  { method: 'POST', path: '/api/quizzes/l18/attempts/no-such-attempt/submit', fields: [], strict: true },
-  { method: 'POST', path: '/api/query', fields: ['source', 'query', 'highlight', 'limit'], strict: true },
-  { method: 'PUT', path: '/api/me', fields: ['displayName'], strict: false },
-  // With the owner's cookie: their session exists, so a JSON body answers it (never a new shell).
-  { method: 'POST', path: '/api/terminal/session', fields: ['cols', 'rows'], strict: false },
-];
 
 describe('generated bodies', () => {
   it('every POST endpoint answers non-JSON, invalid UTF-8, wrong types, deep nesting and huge bodies with a 4xx', async () => {
@@ -371,10 +348,9 @@ describe('generated bodies', () => {
 });
 
 describe('generated queries', () => {
-  const words = ['verb', 'user.username', 'objectRef.resource', 'responseStatus.code', '==', '!=', '>=', 'AND', 'OR', 'NOT', 'in', 'not', 'exists', '(', ')', ',', '|', 'count', 'by', 'sort', 'limit', 'where', 'bin', '"get"', '"*"', '403', 'true', 'null', '"', '\\', '.', '""', '1e999'];
   const query = fc.oneof(
     fc.string({ maxLength: 200 }),
-    fc.array(fc.constantFrom(...words), { maxLength: 40 }).map((tokens) => tokens.join(' ')),
+    fc.array(fc.constantFrom(...QUERY_WORDS), { maxLength: 40 }).map((tokens) => tokens.join(' ')),
     fc.integer({ min: 1, max: 200 }).map((depth) => `${'('.repeat(depth)}verb == "get"${')'.repeat(depth)}`),
     fc.integer({ min: 1, max: 200 }).map((depth) => `${'NOT '.repeat(depth)}verb == "get"`),
   );

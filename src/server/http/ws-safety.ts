@@ -64,7 +64,9 @@ export function safeWebSocketServer(maxPayload: number): WebSocketServer {
  */
 export function acceptUpgrade(wss: WebSocketServer, req: Parameters<WebSocketServer['handleUpgrade']>[0], socket: Duplex, head: Buffer, where: string, serve: (ws: WebSocket) => void): void {
   wss.handleUpgrade(req, socket, head, (ws) => {
-    ws.on('error', (error) => console.error(`irlab: ${where} socket: ${error.message}`));
+    // A bad frame is the client's fault, answered by its close code and reason: not worth a log
+    // line each (a learner could fill the log with them).
+    ws.on('error', () => undefined);
     guarded(ws, where, () => serve(ws))();
   });
 }

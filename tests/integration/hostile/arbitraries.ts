@@ -127,3 +127,41 @@ function isJson(text: string): boolean {
     return false;
   }
 }
+
+/** Pages and endpoints the header fuzz asks for. */
+export const PAGES = ['/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page'];
+
+/** Every endpoint that takes a body, with ids that exist nowhere, so that every generated body is wrong. */
+export interface BodyTarget {
+  method: string;
+  path: string;
+  fields: string[];
+  /** Every generated body is wrong here (unknown ids, no run): a 4xx. Otherwise some may be accepted. */
+  strict: boolean;
+}
+
+export const BODY_TARGETS: BodyTarget[] = [
+  { method: 'POST', path: '/api/labs/l18/check', fields: ['step', 'answers'], strict: true },
+  { method: 'POST', path: '/api/labs/l18/hint', fields: ['step', 'index'], strict: true },
+  { method: 'POST', path: '/api/labs/l18/apply-policy', fields: ['step'], strict: true },
+  { method: 'POST', path: '/api/labs/no-such-lab/start', fields: ['step'], strict: true },
+  { method: 'POST', path: '/api/labs/l18/frobnicate', fields: ['step'], strict: true },
+  { method: 'POST', path: '/api/drills', fields: ['scenario', 'title', 'durationMinutes', 'roles'], strict: true },
+  { method: 'POST', path: '/api/drills/join', fields: ['code', 'name', 'role'], strict: true },
+  { method: 'POST', path: '/api/drills/no-such-drill/answers', fields: ['answers'], strict: true },
+  { method: 'POST', path: '/api/drills/no-such-drill/control', fields: ['action', 'minutes'], strict: true },
+  { method: 'POST', path: '/api/drills/no-such-drill/injects', fields: ['injectId', 'title', 'body'], strict: true },
+  { method: 'POST', path: '/api/drills/no-such-drill/log', fields: ['kind', 'text'], strict: true },
+  { method: 'POST', path: '/api/drills/no-such-drill/expectations/x', fields: ['met'], strict: true },
+  { method: 'POST', path: '/api/drills/no-such-drill/terminal', fields: [], strict: true },
+  { method: 'POST', path: '/api/quizzes/no-such-quiz/attempts', fields: [], strict: true },
+  { method: 'POST', path: '/api/quizzes/l18/attempts/no-such-attempt/answers', fields: ['questionId', 'answer'], strict: true },
+  { method: 'POST', path: '/api/quizzes/l18/attempts/no-such-attempt/submit', fields: [], strict: true },
+  { method: 'POST', path: '/api/query', fields: ['source', 'query', 'highlight', 'limit'], strict: true },
+  { method: 'PUT', path: '/api/me', fields: ['displayName'], strict: false },
+  // With the owner's cookie: their session exists, so a JSON body answers it (never a new shell).
+  { method: 'POST', path: '/api/terminal/session', fields: ['cols', 'rows'], strict: false },
+];
+
+/** Tokens of the query language (docs/query.md) and near misses. */
+export const QUERY_WORDS = ['verb', 'user.username', 'objectRef.resource', 'responseStatus.code', '==', '!=', '>=', 'AND', 'OR', 'NOT', 'in', 'not', 'exists', '(', ')', ',', '|', 'count', 'by', 'sort', 'limit', 'where', 'bin', '"get"', '"*"', '403', 'true', 'null', '"', '\\', '.', '""', '1e999'];

@@ -87,6 +87,14 @@ export async function rawHttp(port: number, request: string | Buffer, options: {
   });
 }
 
+/** Sends `request` and resets the connection (TCP RST) at once, before any answer can arrive. */
+export async function sendAndReset(port: number, request: string | Buffer): Promise<void> {
+  const socket = await open(port);
+  socket.on('error', () => undefined);
+  socket.write(request);
+  socket.resetAndDestroy();
+}
+
 /** An HTTP/1.1 request with `Connection: close`; `headers` may hold anything, even lies. */
 export function httpRequest(method: string, target: string, headers: Array<[string, string]>, body: string | Buffer = '', connection = 'close'): Buffer {
   const lines = [`${method} ${target} HTTP/1.1`, ...headers.map(([name, value]) => `${name}: ${value}`), `Connection: ${connection}`];
