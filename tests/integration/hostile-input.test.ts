@@ -19,8 +19,13 @@ const hello = (clientId = 'hostile-suite-client') => text(JSON.stringify({ t: 'h
 const closed = (f: ServerFrames) => f.closeCode !== undefined;
 
 async function alive(): Promise<void> {
-  expect(server.exit(), `the server exited:\n${server.output.slice(-40).join('\n')}`).toBeNull();
-  const health = await fetch(`${server.base}/api/health`, { signal: AbortSignal.timeout(5000) });
+  const died = () => `the server exited:\n${server.output.slice(-40).join('\n')}`;
+  expect(server.exit(), died()).toBeNull();
+  const health = await fetch(`${server.base}/api/health`, { signal: AbortSignal.timeout(5000) }).catch(async (error: unknown) => {
+    // A connection refused or reset: if the process is on its way out, say what it printed.
+    await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    throw new Error(server.exit() ? died() : `/api/health did not answer: ${String(error)}`);
+  });
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({ ok: true });
 }

@@ -24,6 +24,8 @@ export interface RealServer {
   output: string[];
   /** Null while the process runs. */
   exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,5 +103,5 @@ export async function startRealServer(env: Record<string, string> = {}): Promise
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { port, base, dataDir: path.join(dataDir, 'data'), instructorToken, child, output, exit: () => exited, stop };
+  return { port, base, dataDir: path.join(dataDir, 'data'), instructorToken, child, output, exit: () => exited, exited: gone, stop };
 }
