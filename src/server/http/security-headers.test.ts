@@ -45,7 +45,7 @@ describe('security headers', () => {
   });
 
   it('accept host names and addresses as Host, and nothing else', () => {
-    for (const host of ['localhost', 'localhost:4321', '127.0.0.1:80', '[::1]:4321', 'irlab.example.org', 'a']) expect(validHost(host), host).toBe(true);
+    for (const host of ['localhost', 'localhost:4321', '127.0.0.1:80', '[::1]:4321', 'irlab.example.org', 'irlab.example.org.', 'a']) expect(validHost(host), host).toBe(true);
     for (const host of ['', '[', 'a b', '%zz', 'a:99999', 'a/b', 'a@b', '-a', ':80', 'x'.repeat(300)]) expect(validHost(host), host).toBe(false);
   });
 });

@@ -39,7 +39,7 @@ export function requestIsHttps(req: IncomingMessage, trustProxy: boolean): boole
 /** `Host` as a browser or proxy sends it: a name or an address, maybe a port. Anything else is refused (400). */
 export function validHost(host: string | undefined): boolean {
   if (host === undefined) return true; // HTTP/1.0; Node refuses an HTTP/1.1 request without one
-  const match = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(host);
+  const match = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9.])?)(?::(\d{1,5}))?$/.exec(host);
   return match !== null && (match[1] === undefined || Number(match[1]) <= 65535);
 }
 

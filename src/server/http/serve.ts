@@ -55,6 +55,11 @@ if (!existsSync(entry)) {
 // The adapter starts its own server on import unless told not to.
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
 const { handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: NodeHandler };
+// The adapter listens for unhandled rejections, so they no longer end the process, but it logs
+// only those raised while rendering a page: log the rest (a background task's), or they vanish.
+// No such listener for uncaught exceptions: after one, the process's state is unknown; handlers
+// catch their own (the request and upgrade handlers below, ws-safety.ts).
+process.on('unhandledRejection', (reason) => logUnexpected('a background task', reason));
 
 const dataDir = storeDataDir();
 let host: SandboxHost | null = null;
