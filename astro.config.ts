@@ -7,7 +7,18 @@ import { contentValidation } from './src/server/content/astro-integration.ts';
 // Server output: lessons are prerendered, labs, quizzes and drills are live pages.
 export default defineConfig({
   output: 'server',
-  adapter: node({ mode: 'standalone' }),
+  // staticHeaders: prerendered pages get their Content-Security-Policy as a header too (not a
+  // <meta>, which cannot say frame-ancestors). bodySizeLimit: no endpoint takes more than 1 MiB
+  // (serve.ts refuses a longer declared body with a 413 before Astro sees it).
+  adapter: node({ mode: 'standalone', staticHeaders: true, bodySizeLimit: 1024 * 1024 }),
+  security: {
+    // Astro hashes the scripts it inlines (island hydration) into script-src. Styles allow
+    // 'unsafe-inline': xterm.js and React set inline styles at run time, which hashes cannot cover.
+    csp: {
+      directives: ["default-src 'self'", "img-src 'self' data:", "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'"],
+      styleDirective: { resources: ["'self'", "'unsafe-inline'"] },
+    },
+  },
   integrations: [contentValidation(), react(), mdx()],
   server: { port: Number(process.env.PORT ?? 4321), host: process.env.HOST ?? 'localhost' },
   markdown: {

@@ -13,6 +13,7 @@
  * Env: BENCH_KEYS (300), BENCH_MB (20), BENCH_PORT (4399), BENCH_BROWSER (1; 0 to skip).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import WebSocket from 'ws';
 import { decodeOutputFrame } from '../src/lib/terminal-protocol.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
+const operatorToken = randomBytes(18).toString('base64url');
 const port = Number(process.env.BENCH_PORT ?? 4399);
 const keys = Number(process.env.BENCH_KEYS ?? 300);
 const megabytes = Number(process.env.BENCH_MB ?? 20);
@@ -32,11 +34,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
   cwd: root,
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: dataDir, IRLAB_TERMINAL_CLUSTER: 'none' },
+  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: dataDir, IRLAB_TERMINAL_CLUSTER: 'none', IRLAB_INSTRUCTOR_TOKEN: operatorToken },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 async function health(): Promise<{ memory: { rss: number }; terminal: { peakRetainedOutputBytes: number } }> {
-  return (await fetch(`${base}/api/health`)).json() as never;
+  // Memory and terminal counts are for the instructor token only.
+  return (await fetch(`${base}/api/health`, { headers: { authorization: `Bearer ${operatorToken}` } })).json() as never;
 }
 for (let i = 0; ; i++) {
   try {

@@ -19,8 +19,8 @@ interface LabState {
 
 async function call<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, { headers: { 'content-type': 'application/json' }, ...init });
-  const data = (await response.json().catch(() => ({}))) as T & { error?: string };
-  if (!response.ok) throw new Error(data.error ?? `the server answered ${response.status}`);
+  const data = (await response.json().catch(() => ({}))) as T & { error?: string; hint?: string };
+  if (!response.ok) throw new Error(data.error ? `${data.error}${data.hint ? ` (${data.hint})` : ''}` : `the server answered ${response.status}`);
   return data;
 }
 

@@ -1,6 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
+import { E2E_INSTRUCTOR_TOKEN } from './env.ts';
 import { openTerminal, run, screen, transcript } from './terminal-helpers.ts';
+
+/** /api/health tells memory and terminal counts only to the instructor token. */
+const operator = { headers: { authorization: `Bearer ${E2E_INSTRUCTOR_TOKEN}` } };
 
 test.describe.configure({ timeout: 60_000 });
 
@@ -65,7 +69,7 @@ test('cat of a 20 MB file: the page stays responsive and the server holds a boun
   await openTerminal(page);
   await run(page, 'seq 1 2700000 > big.txt && echo "size=$(wc -c < big.txt)"');
   await expect(screen(page)).toContainText(/size=2\d{7}/, { timeout: 30_000 });
-  const before = (await (await page.request.get('/api/health')).json()) as Health;
+  const before = (await (await page.request.get('/api/health', operator)).json()) as Health;
 
   await run(page, 'clear; cat big.txt; echo "CAT-$((40+2))-DONE"');
   let slowestFrameMs = 0;
@@ -77,13 +81,13 @@ test('cat of a 20 MB file: the page stays responsive and the server holds a boun
     const started = Date.now();
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
     slowestFrameMs = Math.max(slowestFrameMs, Date.now() - started);
-    const health = (await (await page.request.get('/api/health')).json()) as Health;
+    const health = (await (await page.request.get('/api/health', operator)).json()) as Health;
     peakRss = Math.max(peakRss, health.memory.rss);
     await page.waitForTimeout(200);
   }
   await done;
   await expect(screen(page)).toContainText('2700000');
-  const after = (await (await page.request.get('/api/health')).json()) as Health;
+  const after = (await (await page.request.get('/api/health', operator)).json()) as Health;
   console.log(`20 MB cat: slowest frame ${slowestFrameMs} ms, server RSS ${mb(before.memory.rss)} → peak ${mb(peakRss)} MB, peak output held ${after.terminal.peakRetainedOutputBytes} bytes`);
   // Bounded: the replay log plus the unacknowledged window, never the file.
   expect(after.terminal.peakRetainedOutputBytes).toBeLessThan(1024 * 1024);

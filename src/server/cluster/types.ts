@@ -2,6 +2,8 @@
 // kube-apiserver whichever provider made it; providers differ only in how the
 // control plane is run (local processes vs. kind node containers).
 
+import { brandStatus, hintOf } from '../../lib/error-status.ts';
+
 export type ProviderName = 'embedded' | 'kind';
 
 export const PROVIDER_NAMES: readonly ProviderName[] = ['embedded', 'kind'];
@@ -119,6 +121,8 @@ export class ClusterError extends Error {
     super(message, options);
     this.name = 'ClusterError';
     this.hint = hint;
+    // A cluster that cannot be had or reached: the service is unavailable, the hint says why.
+    brandStatus(this, 503);
   }
 }
 
@@ -133,12 +137,13 @@ export class AuditPolicyRejectedError extends ClusterError {
     );
     this.name = 'AuditPolicyRejectedError';
     this.apiServerMessage = apiServerMessage;
+    brandStatus(this, 422);
   }
 }
 
 export function formatClusterError(err: unknown): string {
-  if (err instanceof ClusterError) {
-    return err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message;
-  }
-  return err instanceof Error ? err.message : String(err);
+  // By its hint, not `instanceof`: the error may come from another copy of this module.
+  const hint = hintOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return hint ? `${message}\n  hint: ${hint}` : message;
 }

@@ -1,18 +1,17 @@
 /**
  * Endpoint plumbing for drills: who is calling (the learner session cookie; the facilitator's
  * `Authorization: Bearer` token), JSON in and out, a DrillError as its status, anything else 500.
- * Errors are matched by name and status, not by class: serve.ts and Astro's bundle each have
- * their own copy of the class.
+ * Errors are matched by their status brand, not by class: serve.ts and Astro's bundle each have
+ * their own copy of the class (src/lib/error-status.ts).
  */
 import type { APIRoute, AstroCookies } from 'astro';
 import type { DrillReport } from '../../lib/drill-view.ts';
+import { errorResponse as respondWithError, json, readJsonObject } from '../http/endpoint.ts';
 import { currentLearner } from '../learners/session.ts';
 import { getDrillService } from './instance.ts';
 import type { Caller, DrillService } from './service.ts';
 
-export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(data), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
-}
+export { json };
 
 export function bearerToken(request: Request): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '');
@@ -26,25 +25,9 @@ export function callerOf(request: Request, cookies: AstroCookies, url: URL): Cal
   return learner ? { learnerId: learner.id } : {};
 }
 
-export async function readBody(request: Request, limit = 16 * 1024): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (text.length > limit) throw Object.assign(new Error('request body too large'), { name: 'DrillError', status: 413 });
-  if (!text.trim()) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    throw Object.assign(new Error('the request body is not JSON'), { name: 'DrillError', status: 400 });
-  }
-}
+export const readBody = (request: Request, limit = 16 * 1024): Promise<Record<string, unknown>> => readJsonObject(request, limit);
 
-export function errorResponse(error: unknown): Response {
-  if (error instanceof Error && error.name === 'DrillError' && typeof (error as { status?: unknown }).status === 'number') {
-    return json({ error: error.message }, (error as unknown as { status: number }).status);
-  }
-  console.error('drill endpoint failed:', error);
-  return json({ error: 'the drill service failed; the server log has the details' }, 500);
-}
+export const errorResponse = (error: unknown): Response => respondWithError(error, 'drill endpoint', 'the drill service failed');
 
 export async function drillRespond(run: (service: DrillService) => Promise<unknown>, status = 200): Promise<Response> {
   try {

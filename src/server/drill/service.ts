@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { DrillReport, DrillView, LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
+import { brandStatus } from '../../lib/error-status.ts';
 import type { Store } from '../store/database.ts';
 import { elapsedAt, fastForwarded, running, stopped } from './clock.ts';
 import type { LoadedDrill } from './load.ts';
@@ -25,6 +26,7 @@ export class DrillError extends Error {
     super(message);
     this.name = 'DrillError';
     this.status = status;
+    brandStatus(this, status);
   }
 }
 

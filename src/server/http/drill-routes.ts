@@ -11,10 +11,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { keepAlive } from './ws-heartbeat.ts';
+import { acceptUpgrade, guarded, refuseUpgrade, safeWebSocketServer } from './ws-safety.ts';
+import { internalError, sendJson as json } from './endpoint.ts';
+import { httpStatusOf } from '../../lib/error-status.ts';
 import type { DrillClientMessage, DrillServerMessage } from '../../lib/drill-view.ts';
-import type { Caller, DrillService } from '../drill/service.ts';
+import type { Caller, DrillEvent, DrillService } from '../drill/service.ts';
 import type { Identify } from './terminal-routes.ts';
 
 const FIRST_FRAME_TIMEOUT_MS = 10_000;
@@ -39,12 +42,7 @@ function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
-const statusOf = (error: unknown) => (error instanceof Error && error.name === 'DrillError' ? ((error as { status?: number }).status ?? 400) : 500);
+const statusOf = (error: unknown) => httpStatusOf(error) ?? 500;
 
 function parse(text: string): DrillClientMessage | undefined {
   try {
@@ -58,7 +56,7 @@ function parse(text: string): DrillClientMessage | undefined {
 }
 
 export function createDrillRoutes(drills: DrillService, identify: Identify): DrillRoutes {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024, perMessageDeflate: false });
+  const wss = safeWebSocketServer(4 * 1024);
 
   async function openTerminal(req: IncomingMessage, res: ServerResponse, drillId: string): Promise<void> {
     if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
@@ -67,7 +65,7 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
       json(res, 200, await drills.terminal(drillId, learner ? { learnerId: learner.id } : {}));
     } catch (error) {
       const status = statusOf(error);
-      if (status === 500) console.error('irlab drill terminal:', error);
+      if (status >= 500) console.error(`irlab drill terminal: ${(error as Error).message}`);
       json(res, status, { error: status === 500 ? `The terminal could not start: ${(error as Error).message}` : (error as Error).message });
     }
   }
@@ -97,7 +95,7 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
     };
 
     let facilitatorToken: string | undefined;
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', guarded(ws, 'drill', (data: Buffer, isBinary: boolean) => {
       heartbeat.seen();
       const message = isBinary ? undefined : parse(data.toString());
       if (!message) return fail('messages are JSON: {type:"auth",token} or {type:"hello",afterSeq}');
@@ -114,7 +112,7 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
       }
       caller = candidate;
       clearTimeout(firstFrame);
-      unsubscribe = drills.subscribe(drillId, (event) => {
+      unsubscribe = drills.subscribe(drillId, guarded(ws, 'drill', (event: DrillEvent) => {
         if (event.type === 'entry') {
           if (lastSent < 0) queued.push({ type: 'entry', entry: event.entry });
           else if (event.entry.seq > lastSent) {
@@ -122,7 +120,7 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
             send({ type: 'entry', entry: event.entry });
           }
         } else stateTimer ??= setTimeout(pushState, STATE_DEBOUNCE_MS);
-      });
+      }));
       drills.view(drillId, caller).then(
         (drill) => {
           send({ type: 'snapshot', drill });
@@ -138,13 +136,13 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
         },
         (error: unknown) => fail((error as Error).message, 4403),
       );
-    });
-    ws.on('close', () => {
+    }));
+    ws.on('close', guarded(ws, 'drill', () => {
       clearTimeout(firstFrame);
       heartbeat.stop();
       if (stateTimer) clearTimeout(stateTimer);
       unsubscribe?.();
-    });
+    }));
   }
 
   return {
@@ -152,8 +150,8 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
       const url = new URL(req.url ?? '/', 'http://irlab');
       const match = /^\/api\/drills\/([A-Za-z0-9_-]{1,64})\/terminal$/.exec(url.pathname);
       if (!match) return false;
-      if (req.method !== 'POST') json(res, 405, { error: 'Use POST.' });
-      else void openTerminal(req, res, match[1]!);
+      if (req.method !== 'POST') json(res, 405, { error: 'Use POST.' }, { allow: 'POST' });
+      else openTerminal(req, res, match[1]!).catch((error: unknown) => internalError(res, 'the drill terminal endpoint', error));
       return true;
     },
     upgrade(req, socket, head) {
@@ -161,11 +159,11 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
       const match = /^\/ws\/drills\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
       if (!match) return false;
       if (!sameOrigin(req)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        refuseUpgrade(socket, 403, 'Forbidden');
         return true;
       }
       const learner = identify(req, { create: false });
-      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, match[1]!, learner?.id));
+      acceptUpgrade(wss, req, socket, head, 'drill', (ws) => serve(ws, match[1]!, learner?.id));
       return true;
     },
     close() {

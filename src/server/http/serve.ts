@@ -20,6 +20,12 @@
  * workspace a loop-mounted filesystem of that size; 0 = unlimited). What the host cannot enforce is
  * logged once at start.
  * Budgets per learner and address (IRLAB_LIMIT_*) and of queries (IRLAB_QUERY_*): docs/security.md.
+ * IRLAB_TRUST_PROXY (unset: X-Forwarded-Proto is ignored; 1: a reverse proxy terminating TLS sets
+ * it, and cookies get `Secure` when it says https).
+ *
+ * No input ends the process: every request and upgrade handler runs guarded (an exception is
+ * logged on one line and answered 500 with a reason, or the socket closed), every socket has an
+ * error listener, and a bad WebSocket frame closes only its socket (ws-safety.ts).
  */
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -40,7 +46,12 @@ import { requestAddress } from './client-address.ts';
 import { serverLimits } from '../limits/server-limits.ts';
 import { queryPoolConfig } from '../query/query-pool.ts';
 import { getDrillService } from '../drill/instance.ts';
+import { instructorToken } from '../instructors/token.ts';
 import { createDrillRoutes } from './drill-routes.ts';
+import { internalError, logUnexpected, MAX_BODY_BYTES, refuseBody, sendJson } from './endpoint.ts';
+import { handleHealth } from './health.ts';
+import { applySecurityHeaders, trustsProxy, validHost } from './security-headers.ts';
+import { refuseUpgrade } from './ws-safety.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
@@ -54,6 +65,11 @@ if (!existsSync(entry)) {
 // The adapter starts its own server on import unless told not to.
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
 const { handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: NodeHandler };
+// The adapter listens for unhandled rejections, so they no longer end the process, but it logs
+// only those raised while rendering a page: log the rest (a background task's), or they vanish.
+// No such listener for uncaught exceptions: after one, the process's state is unknown; handlers
+// catch their own (the request and upgrade handlers below, ws-safety.ts).
+process.on('unhandledRejection', (reason) => logUnexpected('a background task', reason));
 
 const dataDir = storeDataDir();
 let host: SandboxHost | null = null;
@@ -169,19 +185,40 @@ const admitNewSession: AdmitNewSession = async (req, learnerId) => {
 };
 const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group), admitNewSession) : null;
 
+// Settled now, so that this copy of the token module and Astro's never generate two different ones.
+instructorToken();
+const trustProxy = trustsProxy();
+
 const server = http.createServer((req, res) => {
-  if (terminal?.handle(req, res)) return;
-  if (drillRoutes.handle(req, res)) return;
-  if (!terminal && req.url?.startsWith('/api/terminal/')) {
-    res.writeHead(503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: 'The terminal is unavailable on this server: bubblewrap or its sandbox user is missing. Run `bash scripts/ensure-system-packages.sh` as root and restart.' }));
-    return;
+  try {
+    applySecurityHeaders(req, res, { trustProxy });
+    // Astro builds a URL from Host; one that is no host name would make that throw.
+    if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
+    if (handleHealth(req, res, manager)) return;
+    if (terminal?.handle(req, res)) return;
+    if (drillRoutes.handle(req, res)) return;
+    if (!terminal && req.url?.startsWith('/api/terminal/')) {
+      return sendJson(res, 503, { error: 'The terminal is unavailable on this server: bubblewrap or its sandbox user is missing. Run `bash scripts/ensure-system-packages.sh` as root and restart.' });
+    }
+    astro(req, res);
+  } catch (error) {
+    internalError(res, `${req.method} ${req.url?.slice(0, 200)}`, error);
   }
-  astro(req, res);
 });
 server.on('upgrade', (req, socket, head) => {
-  if (drillRoutes.upgrade(req, socket, head)) return;
-  if (!terminal?.upgrade(req, socket, head)) socket.destroy();
+  // Until ws owns the socket, nobody listens for its errors: a reset would end the process.
+  // A peer that went away needs no log line.
+  socket.on('error', () => socket.destroy());
+  try {
+    if (!validHost(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
+    if (drillRoutes.upgrade(req, socket, head)) return;
+    if (terminal?.upgrade(req, socket, head)) return;
+    refuseUpgrade(socket, 404, 'Not Found');
+  } catch (error) {
+    logUnexpected(`the upgrade of ${req.url?.slice(0, 200)}`, error);
+    refuseUpgrade(socket, 500, 'Internal Server Error');
+  }
 });
 
 const port = Number(process.env.PORT ?? 4321);

@@ -1,7 +1,6 @@
 /**
  * The terminal's HTTP endpoint and WebSocket, mounted in front of Astro by serve.ts:
  *   POST /api/terminal/session  → the learner's session (created if needed) for this browser
- *   GET  /api/health            → process memory and terminal counts (operators, the e2e test)
  *   GET  /ws/terminal/<id>      → WebSocket upgrade; protocol in docs/protocol.md
  *   GET  /ws/terminal/<id>?watch=1 → read-only: replay and live output, input ignored; only for
  *                                 learners `canWatch` allows (drills: the same drill)
@@ -13,8 +12,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { keepAlive } from './ws-heartbeat.ts';
+import { acceptUpgrade, CLOSE_UNSUPPORTED_DATA, guarded, refuseUpgrade, safeWebSocketServer } from './ws-safety.ts';
+import { internalError, MAX_BODY_BYTES, sendJson as json } from './endpoint.ts';
 import { CLOSE_PROTOCOL, CLOSE_SESSION_GONE, SESSION_ID_PATTERN, parseClientMessage, terminalSocketPath } from '../../lib/terminal-protocol.ts';
 import { refusalHeaders, type Refusal } from '../limits/server-limits.ts';
 import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
@@ -37,10 +38,16 @@ export interface Identify {
   (req: IncomingMessage, options: { create: false }): { id: string; setCookie?: string } | undefined;
 }
 
+/** The cookie's value; a malformed one (`%zz`) is no cookie. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -56,21 +63,40 @@ function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
+class BodyError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
 }
 
 async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<string, unknown>> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > limit) throw new Error('request body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Past the limit the rest is dropped, not left unread: a reset would hide the 413.
+      if (size > MAX_BODY_BYTES) throw new BodyError(`the request body is larger than ${limit} bytes`, 413);
+      if (size <= limit) chunks.push(chunk);
+    }
+  } catch (error) {
+    throw error instanceof BodyError ? error : new BodyError('the request body could not be read', 400);
   }
+  if (size > limit) throw new BodyError(`the request body is larger than ${limit} bytes`, 413);
+  const body = Buffer.concat(chunks).toString('utf8');
   if (!body.trim()) return {};
-  const value: unknown = JSON.parse(body);
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new BodyError('the request body is not JSON', 400);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyError('the request body must be a JSON object', 400);
+  return value as Record<string, unknown>;
 }
+
 
 /** May this learner watch this session read-only? (drills: both in the same drill) */
 export type CanWatch = (learnerId: string, session: TerminalSession) => boolean;
@@ -83,7 +109,7 @@ export type CanWatch = (learnerId: string, session: TerminalSession) => boolean;
 export type AdmitNewSession = (req: IncomingMessage, learnerId: string | undefined) => Promise<Refusal | undefined>;
 
 export function createTerminalRoutes(manager: TerminalManager, identify: Identify, canWatch: CanWatch = () => false, admitNewSession?: AdmitNewSession): TerminalRoutes {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  const wss = safeWebSocketServer(64 * 1024);
 
   async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
@@ -91,7 +117,8 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
     try {
       body = await readJson(req);
     } catch (error) {
-      return json(res, 400, { error: `The request body must be JSON: ${(error as Error).message}.` });
+      if (!(error instanceof BodyError)) throw error;
+      return json(res, error.status, { error: `${error.message}; send {"cols", "rows", "fresh"?}` });
     }
     // Budgets before a learner is created, so that a refused flood without cookies creates none.
     const known = identify(req, { create: false });
@@ -116,26 +143,6 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
     }
   }
 
-  function health(res: ServerResponse): void {
-    const memory = process.memoryUsage();
-    const sessions = manager.list();
-    json(res, 200, {
-      ok: true,
-      uptimeSeconds: Math.round(process.uptime()),
-      memory: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
-      terminal: {
-        sessions: sessions.length,
-        attached: sessions.filter((s) => s.attached).length,
-        retainedOutputBytes: sessions.reduce((sum, s) => sum + s.retainedBytes, 0),
-        peakRetainedOutputBytes: sessions.reduce((max, s) => Math.max(max, s.peakRetainedBytes), 0),
-      },
-    });
-  }
-
-  function refuse(socket: Duplex, status: number, reason: string): void {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  }
-
   function serve(ws: WebSocket, sessionId: string, watch = false): void {
     const connection: TerminalConnection = {
       sendText: (message) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(message)),
@@ -151,9 +158,12 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
     let greeted = false;
     const helloTimer = setTimeout(() => !greeted && ws.close(CLOSE_PROTOCOL, 'no hello'), HELLO_TIMEOUT_MS);
     const heartbeat = keepAlive(ws);
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', guarded(ws, 'terminal', (data: Buffer, isBinary: boolean) => {
       heartbeat.seen();
-      if (isBinary) return connection.sendText({ t: 'error', code: 'bad-message', message: 'The client sends text frames only.' });
+      if (isBinary) {
+        connection.sendText({ t: 'error', code: 'bad-message', message: 'The client sends text frames only.' });
+        return ws.close(CLOSE_UNSUPPORTED_DATA);
+      }
       const text = data.toString();
       if (!greeted) {
         const hello = parseClientMessage(text);
@@ -166,13 +176,13 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
         return watch ? session.watch(connection, hello) : session.attach(connection, hello);
       }
       if (!watch) session.receive(connection, text); // a watcher's input, resizes and acks are ignored
-    });
-    ws.on('close', () => {
+    }));
+    ws.on('close', guarded(ws, 'terminal', () => {
       clearTimeout(helloTimer);
       heartbeat.stop();
       if (watch) session.unwatch(connection);
       else session.detach(connection);
-    });
+    }));
   }
 
   return {
@@ -183,11 +193,7 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
           json(res, 405, { error: 'Use POST.' }, { allow: 'POST' });
           return true;
         }
-        void openSession(req, res);
-        return true;
-      }
-      if (url.pathname === '/api/health' && req.method === 'GET') {
-        health(res);
+        openSession(req, res).catch((error: unknown) => internalError(res, 'the terminal endpoint', error));
         return true;
       }
       return false;
@@ -196,14 +202,15 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
       const url = new URL(req.url ?? '/', 'http://irlab');
       const match = /^\/ws\/terminal\/([^/]+)$/.exec(url.pathname);
       if (!match) return false;
-      const sessionId = decodeURIComponent(match[1]!);
+      const sessionId = match[1]!;
       const watch = url.searchParams.get('watch') === '1';
+      if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden'), true;
       const learner = identify(req, { create: false });
       const session = manager.get(sessionId);
-      if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req) || !learner) refuse(socket, 403, 'Forbidden');
-      else if (watch && (!session || !canWatch(learner.id, session))) refuse(socket, 403, 'Forbidden');
-      else if (!watch && session && session.principal !== learner.id) refuse(socket, 403, 'Forbidden');
-      else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, sessionId, watch));
+      if (!learner) refuseUpgrade(socket, 403, 'Forbidden');
+      else if (watch && (!session || !canWatch(learner.id, session))) refuseUpgrade(socket, 403, 'Forbidden');
+      else if (!watch && session && session.principal !== learner.id) refuseUpgrade(socket, 403, 'Forbidden');
+      else acceptUpgrade(wss, req, socket, head, 'terminal', (ws) => serve(ws, sessionId, watch));
       return true;
     },
     close() {

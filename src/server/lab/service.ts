@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckResult } from '../../lib/check-result.ts';
+import { brandStatus } from '../../lib/error-status.ts';
 import { resultOf } from '../../lib/check-result.ts';
 import type { LabView, StepView } from '../../lib/lab-view.ts';
 import type { LabStep } from '../../schemas/lab.ts';
 import { readAuditLog } from '../cluster/audit-log.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
-import { AuditPolicyRejectedError, type AuditEvent, type ClusterInfo } from '../cluster/types.ts';
+import type { AuditEvent, AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
 import { excerpt } from '../../lib/excerpt.ts';
@@ -72,7 +73,9 @@ export class LabError extends Error {
   readonly status: number;
   constructor(message: string, status = 400) {
     super(message);
+    this.name = 'LabError';
     this.status = status;
+    brandStatus(this, status);
   }
 }
 
@@ -307,7 +310,10 @@ export function labService(options: LabServiceOptions) {
       try {
         await options.clusters.provider.setAuditPolicy(cluster.name, copy);
       } catch (error) {
-        if (error instanceof AuditPolicyRejectedError) throw new LabError(`kube-apiserver refused the policy and kept the old one: ${excerpt(error.apiServerMessage, 240)}`, 422);
+        // By name: the provider may come from another copy of the cluster module (see error-status.ts).
+        if (error instanceof Error && error.name === 'AuditPolicyRejectedError') {
+          throw new LabError(`kube-apiserver refused the policy and kept the old one: ${excerpt((error as AuditPolicyRejectedError).apiServerMessage, 240)}`, 422);
+        }
         throw error;
       }
       store.prepare('UPDATE lab_runs SET applied_policy_sha256 = ? WHERE id = ?').run(sha256(file.content), run.id);

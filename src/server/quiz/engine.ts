@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Question } from '../../schemas/quiz.ts';
 import type { AnswerValue, AttemptView, QuestionResult, QuizState } from '../../lib/quiz-view.ts';
+import { brandStatus } from '../../lib/error-status.ts';
 import { problemsFromZod, type ContentProblem } from '../content/friendly-errors.ts';
 import type { Store } from '../store/database.ts';
 import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
@@ -17,9 +18,11 @@ export class QuizError extends Error {
   readonly problems: ContentProblem[] | undefined;
   constructor(status: number, message: string, hint?: string, problems?: ContentProblem[]) {
     super(message);
+    this.name = 'QuizError';
     this.status = status;
     this.hint = hint;
     this.problems = problems;
+    brandStatus(this, status);
   }
 }
 

@@ -2,7 +2,9 @@
 import type { APIContext } from 'astro';
 import type { z } from 'zod';
 import type { ApiError } from '../../lib/quiz-view.ts';
+import { httpStatusOf } from '../../lib/error-status.ts';
 import { problemsFromZod } from '../content/friendly-errors.ts';
+import { errorResponse, readJsonValue } from '../http/endpoint.ts';
 import { getStore } from '../store/index.ts';
 import { getCatalog } from './catalog.ts';
 import { QuizError, quizEngine, type QuizEngine } from './engine.ts';
@@ -24,22 +26,18 @@ export function json(data: unknown, status = 200): Response {
   });
 }
 
-function errorBody(error: QuizError): ApiError {
-  return {
-    error: error.message,
-    ...(error.hint ? { hint: error.hint } : {}),
-    ...(error.problems ? { problems: error.problems.map((p) => ({ path: p.path, message: p.message, ...(p.hint ? { hint: p.hint } : {}) })) } : {}),
-  };
+/** A QuizError's problems (whichever copy of the class made it: matched by its status brand). */
+function problemsOf(error: unknown): Pick<ApiError, 'problems'> {
+  const problems = (error as Partial<QuizError>).problems;
+  return Array.isArray(problems) ? { problems: problems.map((p) => ({ path: p.path, message: p.message, ...(p.hint ? { hint: p.hint } : {}) })) } : {};
 }
 
-/** Runs an endpoint body; a QuizError becomes its status with a readable body, anything else a 500. */
+/** Runs an endpoint body; an error with a status (QuizError...) becomes that status with a readable body, anything else a 500. */
 export async function respond(run: () => Promise<unknown> | unknown): Promise<Response> {
   try {
     return json(await run());
   } catch (error) {
-    if (error instanceof QuizError) return json(errorBody(error), error.status);
-    console.error('irlab: quiz endpoint failed:', error);
-    return json({ error: 'the server could not handle this request', hint: 'try again; if it keeps failing, the server log has the details' } satisfies ApiError, 500);
+    return errorResponse(error, 'quiz endpoint', 'the server could not handle this request', problemsOf);
   }
 }
 
@@ -47,8 +45,9 @@ export async function respond(run: () => Promise<unknown> | unknown): Promise<Re
 export async function readBody<T>(context: APIContext, schema: z.ZodType<T>): Promise<T> {
   let raw: unknown;
   try {
-    raw = await context.request.json();
-  } catch {
+    raw = await readJsonValue(context.request, 64 * 1024);
+  } catch (error) {
+    if (httpStatusOf(error) === 413) throw error;
     throw new QuizError(400, 'the request body is not JSON', 'send Content-Type: application/json with a JSON object');
   }
   const parsed = schema.safeParse(raw, { reportInput: true });

@@ -1,0 +1,39 @@
+/**
+ * `GET /api/health`: `{ok: true}` for anyone (load balancers, uptime checks, the tests), so that
+ * nothing about the process (memory, how many learners have a terminal) is public. With the
+ * instructor token (`Authorization: Bearer`), also process memory and terminal counts (operators,
+ * the e2e test, the bench).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { instructorToken, tokenMatches } from '../instructors/token.ts';
+import type { TerminalManager } from '../terminal/session-manager.ts';
+import { sendJson } from './endpoint.ts';
+
+function isOperator(req: IncomingMessage): boolean {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  return tokenMatches(bearer, instructorToken());
+}
+
+/** Answers /api/health and returns true, or returns false: not this route. */
+export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null): boolean {
+  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://irlab').pathname !== '/api/health') return false;
+  if (!isOperator(req)) {
+    sendJson(res, 200, { ok: true });
+    return true;
+  }
+  const memory = process.memoryUsage();
+  const sessions = manager?.list() ?? [];
+  sendJson(res, 200, {
+    ok: true,
+    uptimeSeconds: Math.round(process.uptime()),
+    memory: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
+    terminal: {
+      available: manager !== null,
+      sessions: sessions.length,
+      attached: sessions.filter((s) => s.attached).length,
+      retainedOutputBytes: sessions.reduce((sum, s) => sum + s.retainedBytes, 0),
+      peakRetainedOutputBytes: sessions.reduce((max, s) => Math.max(max, s.peakRetainedBytes), 0),
+    },
+  });
+  return true;
+}
