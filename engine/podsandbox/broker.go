@@ -105,12 +105,19 @@ func handle(conn *net.UnixConn, l *clusterLayout) error {
 	}
 	// kwok kills the shim when kubectl goes away: the socket closes, and the
 	// command must not outlive the session.
+	// Once the command is reaped its pid may be reused: never signal it then.
+	done := make(chan struct{})
 	go func() {
 		_, _ = conn.Read(make([]byte, 1))
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cg.kill()
+		select {
+		case <-done:
+		default:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cg.kill()
+		}
 	}()
 	err = cmd.Wait()
+	close(done)
 	// Nothing of the command may outlive it, and its cgroup goes before the
 	// exit code does: whoever waits for the code finds the budget released.
 	cg.remove()

@@ -113,22 +113,18 @@ func runStage(args []string) int {
 			return fail("stage: %v", err)
 		}
 	}
-	bwrapArgs := []string{"bwrap"}
+	bwrapArgs, filterFD := []string{"bwrap"}, -1
 	if filter := seccompFilter(); filter != nil {
-		fd, err := seccompFD(filter)
-		if err != nil {
+		var err error
+		if filterFD, err = seccompFD(filter); err != nil {
 			return fail("stage: seccomp filter: %v", err)
 		}
-		bwrapArgs = append(bwrapArgs, "--seccomp", strconv.Itoa(fd))
+		bwrapArgs = append(bwrapArgs, "--seccomp", strconv.Itoa(filterFD))
 	}
 	bwrapArgs = append(bwrapArgs, spec.Args...)
 	// Descriptors inherited from whoever started the server (Go's exec passes
 	// on every one without close-on-exec) must not reach the sandbox.
-	keep := -1
-	if len(bwrapArgs) > 2 && bwrapArgs[1] == "--seccomp" {
-		keep, _ = strconv.Atoi(bwrapArgs[2])
-	}
-	if err := closeOnExecAbove2(keep); err != nil {
+	if err := closeOnExecAbove2(filterFD); err != nil {
 		return fail("stage: %v", err)
 	}
 	if err := os.Chdir("/"); err != nil {

@@ -159,7 +159,8 @@ describe("a pod's root", () => {
 
   it("runs under the learner shell's seccomp filter", async () => {
     const { stdout } = await run(join(provider.binDir, podSandboxBinaryName()), ['--seccomp-filter'], { encoding: 'buffer' });
-    expect(Buffer.compare(stdout, Buffer.from(buildSeccompFilter()!))).toBe(0);
+    const message = 'engine/podsandbox/seccomp.go must build the filter of src/server/terminal/seccomp.ts: change both together';
+    expect(Buffer.compare(stdout, Buffer.from(buildSeccompFilter()!)), message).toBe(0);
   });
 });
 
