@@ -149,14 +149,19 @@ if ((${#need_pkgs[@]})); then
     die "missing ${need_pkgs[*]}: install them (Debian: sudo apt-get install ${need_pkgs[*]}) and re-run."
   fi
 fi
-# Versioned by a hash of its sources: any edit rebuilds it (about a second).
-SANDBOX_HASH=$(cat "$HERE"/podsandbox/go.mod "$HERE"/podsandbox/*.go | sha256sum | cut -c1-16)
-if ! has_version "$BIN/irlab-pod-sandbox" "irlab-pod-sandbox $SANDBOX_HASH" --version; then
-  log "building irlab-pod-sandbox $SANDBOX_HASH"
-  (cd "$HERE/podsandbox" && "${NICE[@]}" go build -trimpath -ldflags "-s -w -X main.version=$SANDBOX_HASH" -o "$BIN/.irlab-pod-sandbox.tmp" .)
-  mv -f "$BIN/.irlab-pod-sandbox.tmp" "$BIN/irlab-pod-sandbox"
+# Named by a hash of its sources, irlab-pod-sandbox-<hash>: any edit builds a
+# new binary (about a second) beside the old ones instead of replacing them, so
+# checkouts of different versions sharing this cache each run their own.
+# src/server/cluster/binaries.ts (podSandboxBinaryName) computes the same name:
+# sha256 of go.mod then every *.go file in byte order, first 16 hex digits.
+SANDBOX_HASH=$(cd "$HERE/podsandbox" && cat go.mod $(LC_ALL=C ls -- *.go) | sha256sum | cut -c1-16)
+SANDBOX_BIN=irlab-pod-sandbox-$SANDBOX_HASH
+if ! has_version "$BIN/$SANDBOX_BIN" "irlab-pod-sandbox $SANDBOX_HASH" --version; then
+  log "building $SANDBOX_BIN"
+  (cd "$HERE/podsandbox" && "${NICE[@]}" go build -trimpath -ldflags "-s -w -X main.version=$SANDBOX_HASH" -o "$BIN/.$SANDBOX_BIN.tmp" .)
+  mv -f "$BIN/.$SANDBOX_BIN.tmp" "$BIN/$SANDBOX_BIN"
 else
-  log "skip irlab-pod-sandbox: already $SANDBOX_HASH"
+  log "skip $SANDBOX_BIN: already built"
 fi
 
 # --- verify --------------------------------------------------------------------
@@ -168,6 +173,6 @@ verify "$BIN/etcd" "etcd Version: ${ETCD_VERSION#v}" --version
 verify "$BIN/kwok" "${KWOK_VERSION#v}" --version
 verify "$BIN/kwokctl" "${KWOK_VERSION#v}" --version
 verify "$BIN/kind" "${KIND_VERSION#v}" --version
-verify "$BIN/irlab-pod-sandbox" "irlab-pod-sandbox $SANDBOX_HASH" --version
+verify "$BIN/$SANDBOX_BIN" "irlab-pod-sandbox $SANDBOX_HASH" --version
 
 log "done: $(du -sh "$BIN" | cut -f1) in $BIN"

@@ -24,7 +24,7 @@ var (
 
 const podPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-func serveBroker(listener *net.UnixListener, l clusterLayout) {
+func serveBroker(listener *net.UnixListener, l *clusterLayout) {
 	for {
 		conn, err := listener.AcceptUnix()
 		if err != nil {
@@ -39,7 +39,7 @@ func serveBroker(listener *net.UnixListener, l clusterLayout) {
 	}
 }
 
-func handle(conn *net.UnixConn, l clusterLayout) error {
+func handle(conn *net.UnixConn, l *clusterLayout) error {
 	buf := make([]byte, 1<<20)
 	oob := make([]byte, syscall.CmsgSpace(3*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
@@ -73,13 +73,31 @@ func handle(conn *net.UnixConn, l clusterLayout) error {
 	}
 	tty := isTerminal(files[0])
 	_, name, _ := strings.Cut(pod, "/")
-	cmd := exec.Command(l.bwrapBin, podSandboxArgs(rootfs, name, env, tty, req.Argv)...)
+	cg := l.execCgroup()
+	// The tree is staged at <stage>/rootfs: bwrap, running as the pod's uid,
+	// could not reach it under the cluster directory.
+	spec := stageSpec{
+		Dir:   l.stage,
+		Binds: []stageEntry{{Src: rootfs, Name: "rootfs"}},
+		UID:   l.podUID,
+		GID:   l.podUID,
+		Bwrap: l.bwrapBin,
+		Args:  podSandboxArgs(l.stage+"/rootfs", name, env, tty, req.Argv),
+	}
+	if cg != nil {
+		spec.Cgroups = cg.dirs
+	}
+	defer cg.remove()
+	cmd, err := stageCommand(spec)
+	if err != nil {
+		fmt.Fprintf(files[2], "irlab: cannot start the pod sandbox: %v\n", err)
+		reply(126)
+		return err
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = files[0], files[1], files[2]
-	// bwrap itself gets an empty environment: nothing of the host's reaches the pod.
-	cmd.Env = []string{}
 	// Its own session; with a TTY the pty becomes its controlling terminal, so
 	// ^C, job control and window-size changes reach the pod's shell.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: tty, Ctty: 0, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = stageSysProcAttr(tty)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(files[2], "irlab: cannot start the pod sandbox: %v\n", err)
 		reply(126)
@@ -87,11 +105,22 @@ func handle(conn *net.UnixConn, l clusterLayout) error {
 	}
 	// kwok kills the shim when kubectl goes away: the socket closes, and the
 	// command must not outlive the session.
+	// Once the command is reaped its pid may be reused: never signal it then.
+	done := make(chan struct{})
 	go func() {
 		_, _ = conn.Read(make([]byte, 1))
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-done:
+		default:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cg.kill()
+		}
 	}()
 	err = cmd.Wait()
+	close(done)
+	// Nothing of the command may outlive it, and its cgroup goes before the
+	// exit code does: whoever waits for the code finds the budget released.
+	cg.remove()
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -104,15 +133,36 @@ func handle(conn *net.UnixConn, l clusterLayout) error {
 	return nil
 }
 
+// execCgroup: a cgroup with the exec budget, or nil (budgets off: said once).
+func (l *clusterLayout) execCgroup() *execCgroup {
+	if l.cgroups == nil {
+		return nil
+	}
+	cg, err := l.cgroups.create()
+	if err != nil {
+		l.cgroups.warn.Do(func() {
+			fmt.Fprintf(os.Stderr, "irlab-pod-sandbox: pod execs run without budgets: cannot create a cgroup: %v\n", err)
+		})
+		return nil
+	}
+	return cg
+}
+
 // podSandboxArgs: the pod's tree is `/`, read-write like a container's
-// writable layer; fresh /proc (own pid namespace) and /dev; no network, no
-// capabilities, and an environment of the pod's own.
+// writable layer; fresh /proc (own pid namespace) with /proc/sys read-only,
+// and /dev; no network, no capabilities, and an environment of the pod's own.
+// bwrap runs as the pod's host uid (the stage made it so) and maps it to root
+// in a user namespace of its own: the pod's root owns its tree and nothing
+// else. --disable-userns: no user namespace can be made inside (the seccomp
+// filter refuses unshare and clone with namespace flags too). bwrap always
+// sets no_new_privs.
 func podSandboxArgs(rootfs, podName string, env []string, tty bool, argv []string) []string {
 	a := []string{
 		// --as-pid-1: the command is PID 1 of the pod's pid namespace, so no
 		// bwrap process (whose argv names host paths) is visible from inside.
-		"--die-with-parent", "--unshare-all", "--as-pid-1", "--hostname", podName, "--cap-drop", "ALL",
-		"--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev",
+		"--die-with-parent", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--disable-userns",
+		"--as-pid-1", "--hostname", podName, "--cap-drop", "ALL",
+		"--bind", rootfs, "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
 		"--chdir", "/", "--clearenv",
 		"--setenv", "PATH", podPath, "--setenv", "HOSTNAME", podName, "--setenv", "HOME", "/root",
 	}
@@ -146,7 +196,7 @@ func podFromEnv(environ []string) (string, []string) {
 // podRoot checks the pod name and that its tree is a real directory, and
 // repairs /proc and /dev mount points: bubblewrap mounts onto them, and a
 // symlink planted there must never lead a mount outside the tree.
-func podRoot(l clusterLayout, pod string) (string, error) {
+func podRoot(l *clusterLayout, pod string) (string, error) {
 	ns, name, ok := strings.Cut(pod, "/")
 	if !ok || !namespacePattern.MatchString(ns) || !podPattern.MatchString(name) || strings.Contains(name, "..") {
 		return "", fmt.Errorf("no pod runtime for this pod (IRLAB_POD=%q)", pod)

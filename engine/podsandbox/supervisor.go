@@ -2,12 +2,15 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -20,7 +23,8 @@ var binDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin
 // resolve (or fail with "not found") inside the pod's own tree.
 var extraNames = []string{"bash", "busybox", "curl", "python", "python3", "perl", "node", "java", "ps", "tar", "env", "sh", "ls", "cat", "id"}
 
-// clusterLayout are the host paths of one cluster that the supervisor needs.
+// clusterLayout are the host paths of one cluster that the supervisor needs,
+// and whom its sandboxes run as.
 type clusterLayout struct {
 	dir      string // kwokctl's cluster dir
 	pods     string // <dir>/pods/<ns>/<pod>/rootfs: pod trees (never inside the kwok sandbox)
@@ -28,7 +32,20 @@ type clusterLayout struct {
 	execDir  string // <dir>/pod-exec: the broker socket
 	kwokBin  string
 	bwrapBin string
+	stage    string // where the stage mounts its tmpfs (stage.go)
+	podUID   int    // host uid of every pod's root: podUIDBase + the API server port
+	kwokUID  int    // host uid kwok-controller runs as: kwokUIDBase + the port
+	cgroups  *cgroups
 }
+
+// Host uids, one pair per cluster. API server ports are unique among the live
+// clusters of a machine, so the uids are too; 300000 and up stays clear of
+// the learner shells' 200000-299999. src/server/cluster/pod-tree.ts (podOwner)
+// computes the same uid to give each pod its tree.
+const (
+	podUIDBase  = 300000
+	kwokUIDBase = 400000
+)
 
 func supervise(args []string) int {
 	kwokBin := os.Getenv("IRLAB_KWOK_BINARY")
@@ -41,6 +58,10 @@ func supervise(args []string) int {
 			self = resolved
 		}
 		kwokBin = filepath.Join(filepath.Dir(self), "kwok")
+	}
+	// The stage binds it without following a symlink: name the file itself.
+	if resolved, err := filepath.EvalSymlinks(kwokBin); err == nil {
+		kwokBin = resolved
 	}
 	// kwokctl asks components for their version; nothing to sandbox then.
 	for _, a := range args {
@@ -58,15 +79,35 @@ func supervise(args []string) int {
 	if err != nil {
 		return fail("bubblewrap (bwrap) is not installed; run `irlab engine build` (it installs Debian's bubblewrap)")
 	}
+	port, err := apiServerPort(kubeconfig)
+	if err != nil {
+		return fail("%v", err)
+	}
+	stage, err := stageDir()
+	if err != nil {
+		return fail("%v", err)
+	}
 	dir := filepath.Dir(kubeconfig)
-	layout := clusterLayout{
+	layout := &clusterLayout{
 		dir:      dir,
 		pods:     filepath.Join(dir, "pods"),
 		podLogs:  filepath.Join(dir, "pod-logs"),
 		execDir:  filepath.Join(dir, "pod-exec"),
 		kwokBin:  kwokBin,
 		bwrapBin: bwrapBin,
+		stage:    stage,
+		podUID:   podUIDBase + port,
+		kwokUID:  kwokUIDBase + port,
 	}
+	b, err := budgetFromEnv()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if layout.cgroups, err = newCgroups(b); err != nil {
+		fmt.Fprintf(os.Stderr, "irlab-pod-sandbox: pod execs run without budgets (no cgroup): %v\n", err)
+	}
+	// When kwok is gone, so is every exec of this cluster.
+	defer layout.cgroups.close()
 	for _, d := range []string{layout.pods, layout.podLogs, layout.execDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fail("create %s: %v", d, err)
@@ -80,13 +121,27 @@ func supervise(args []string) int {
 		return fail("listen on %s: %v", socket, err)
 	}
 	defer listener.Close()
+	// Only kwok (its shims) may connect.
+	if err := os.Chown(socket, layout.kwokUID, layout.kwokUID); err != nil {
+		return fail("chown %s: %v", socket, err)
+	}
+	if err := os.Chmod(socket, 0o600); err != nil {
+		return fail("chmod %s: %v", socket, err)
+	}
 	go serveBroker(listener, layout)
 
-	cmd := exec.Command(bwrapBin, kwokSandboxArgs(layout, args)...)
+	spec, err := kwokStage(layout, args)
+	if err != nil {
+		return fail("%v", err)
+	}
+	cmd, err := stageCommand(spec)
+	if err != nil {
+		return fail("%v", err)
+	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Unshareflags: syscall.CLONE_NEWNS}
 	if err := cmd.Start(); err != nil {
-		return fail("start bwrap: %v", err)
+		return fail("start the kwok sandbox: %v", err)
 	}
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -106,30 +161,107 @@ func supervise(args []string) int {
 	return 0
 }
 
-// kwokSandboxArgs: a tmpfs root holding kwok, its own config, kubeconfig and
-// certificates (at their host paths, as kwokctl passed them), the pod logs
-// (read-only) and the broker socket; every command directory is shims only.
-// The host network is shared: kwok must reach its API server on loopback.
-func kwokSandboxArgs(l clusterLayout, kwokArgs []string) []string {
-	a := []string{
-		// kwok needs no capability (its ports are above 1024); without them even
-		// code that did run here could not mount, ptrace or open files by handle.
-		"--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
-		"--tmpfs", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-		"--ro-bind", l.kwokBin, sandboxKwok,
-		"--ro-bind", l.podLogs, l.podLogs,
-		"--ro-bind", l.execDir, "/run/irlab",
+// kwokStage: kwok, the shim, the pod logs and the broker socket's directory
+// are bind mounted into the stage; kwok's kubeconfig, configuration and the
+// certificates they name are copied there, readable by kwok's uid only (the
+// originals are root's). The rest of the cluster's pki (its CA key among
+// them) is not in the sandbox.
+func kwokStage(l *clusterLayout, kwokArgs []string) (stageSpec, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return stageSpec{}, fmt.Errorf("find own path: %v", err)
 	}
-	self, _ := os.Executable()
-	a = append(a, "--ro-bind", self, sandboxShim)
-	for _, flag := range []string{"--kubeconfig", "--config", "--tls-cert-file", "--tls-private-key-file"} {
-		if v := flagValue(kwokArgs, flag); v != "" {
-			a = append(a, "--ro-bind", v, v)
+	spec := stageSpec{
+		Dir: l.stage,
+		Binds: []stageEntry{
+			{Src: l.kwokBin, Name: "kwok"},
+			{Src: self, Name: "shim"},
+			{Src: l.podLogs, Name: "pod-logs"},
+			{Src: l.execDir, Name: "exec"},
+		},
+		UID:   l.kwokUID,
+		GID:   l.kwokUID,
+		Bwrap: l.bwrapBin,
+	}
+	files, err := kwokFiles(kwokArgs)
+	if err != nil {
+		return stageSpec{}, err
+	}
+	for i, f := range files {
+		spec.Copies = append(spec.Copies, stageEntry{Src: f, Name: fmt.Sprintf("file-%d", i)})
+	}
+	spec.Args = kwokSandboxArgs(l, files, kwokArgs)
+	return spec, nil
+}
+
+// kwokFiles: the files named by kwok's flags and by its kubeconfig, once each.
+func kwokFiles(kwokArgs []string) ([]string, error) {
+	var files []string
+	add := func(path string) {
+		if path != "" && !contains(files, path) {
+			files = append(files, path)
 		}
 	}
-	// The client certificates the kubeconfig names live in pki/.
-	if pki := filepath.Join(l.dir, "pki"); isDir(pki) {
-		a = append(a, "--ro-bind", pki, pki)
+	for _, flag := range []string{"--kubeconfig", "--config", "--tls-cert-file", "--tls-private-key-file"} {
+		add(flagValue(kwokArgs, flag))
+	}
+	kubeconfig := flagValue(kwokArgs, "--kubeconfig")
+	data, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("read kwok's kubeconfig: %v", err)
+	}
+	for _, m := range kubeconfigFile.FindAllStringSubmatch(string(data), -1) {
+		path := strings.Trim(m[1], `"'`)
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(kubeconfig), path)
+		}
+		add(path)
+	}
+	return files, nil
+}
+
+var (
+	kubeconfigFile   = regexp.MustCompile(`(?m)^\s*(?:certificate-authority|client-certificate|client-key):\s*(\S+)\s*$`)
+	kubeconfigServer = regexp.MustCompile(`(?m)^\s*server:\s*["']?https?://[^\s/"']*:(\d+)`)
+)
+
+// apiServerPort: the port of the API server this kwok talks to (kwokctl
+// writes one server, on loopback).
+func apiServerPort(kubeconfig string) (int, error) {
+	data, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %v", kubeconfig, err)
+	}
+	m := kubeconfigServer.FindStringSubmatch(string(data))
+	if m == nil {
+		return 0, fmt.Errorf("%s names no https://host:port server", kubeconfig)
+	}
+	port, err := strconv.Atoi(m[1])
+	if err != nil || port <= 0 || port > 65535 {
+		return 0, fmt.Errorf("%s: bad server port %q", kubeconfig, m[1])
+	}
+	return port, nil
+}
+
+// kwokSandboxArgs: a tmpfs root holding kwok, the staged copies of its
+// config, kubeconfig and certificates (at their host paths, as kwokctl passed
+// them), the pod logs (read-only) and the broker socket; every command
+// directory is shims only. The host network is shared: kwok must reach its
+// API server on loopback. kwok runs as kwokUID mapped to itself in a user
+// namespace of its own: no capability anywhere, no further user namespaces,
+// the pods' seccomp filter.
+func kwokSandboxArgs(l *clusterLayout, files []string, kwokArgs []string) []string {
+	s := l.stage
+	a := []string{
+		"--die-with-parent", "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
+		"--tmpfs", "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev", "--tmpfs", "/tmp",
+		"--ro-bind", s + "/kwok", sandboxKwok,
+		"--ro-bind", s + "/shim", sandboxShim,
+		"--ro-bind", s + "/pod-logs", l.podLogs,
+		"--ro-bind", s + "/exec", "/run/irlab",
+	}
+	for i, f := range files {
+		a = append(a, "--ro-bind", fmt.Sprintf("%s/file-%d", s, i), f)
 	}
 	for _, d := range binDirs {
 		a = append(a, "--dir", d)

@@ -1,7 +1,8 @@
 // Where the cluster binaries live and which versions they are. engine/versions.env
 // is the single source of truth shared with engine/build.sh.
 
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +24,25 @@ export const EMBEDDED_BINARIES = [
   'kubectl',
   'kwok',
   'kwokctl',
-  // Runs kwok-controller and every pod exec in bubblewrap sandboxes (engine/podsandbox).
-  'irlab-pod-sandbox',
 ] as const;
+
+/**
+ * The pod sandbox binary (engine/podsandbox: runs kwok-controller and every pod exec in
+ * bubblewrap sandboxes). engine/build.sh names it by a hash of its sources, so checkouts of
+ * different versions sharing one cache each find their own: sha256 of go.mod, then every
+ * `*.go` file in byte order, first 16 hex digits.
+ */
+export function podSandboxBinaryName(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = join(engineDir(env), 'podsandbox');
+  const hash = createHash('sha256').update(readFileSync(join(dir, 'go.mod')));
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.go')).sort()) hash.update(readFileSync(join(dir, file)));
+  return `irlab-pod-sandbox-${hash.digest('hex').slice(0, 16)}`;
+}
+
+/** Everything an embedded cluster runs, the pod sandbox of this checkout included. */
+export function embeddedBinaries(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [...EMBEDDED_BINARIES, podSandboxBinaryName(env)];
+}
 
 export function engineDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['IRLAB_ENGINE_DIR'] ?? fileURLToPath(new URL('../../../engine/', import.meta.url));

@@ -11,7 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 import { startAndWatchApiServer } from './apiserver-watch.ts';
 import { DEFAULT_AUDIT_POLICY, loadAuditPolicy } from './audit-policy.ts';
-import { assertBinaries, EMBEDDED_BINARIES } from './binaries.ts';
+import { assertBinaries, embeddedBinaries, podSandboxBinaryName } from './binaries.ts';
 import { apiServerReady, controllersReady, loadKubeConfig } from './kube.ts';
 import { addKwokNodes, nodesReady } from './kwok-nodes.ts';
 import { createClusterArgs, lastLines, readPids, type ClusterPaths, type Kwokctl } from './kwokctl.ts';
@@ -49,7 +49,7 @@ export async function createEmbeddedCluster(ctx: CreateContext): Promise<void> {
   try {
     await runSteps(
       [
-        { name: 'check binaries', run: async () => assertBinaries(ctx.binDir, EMBEDDED_BINARIES) },
+        { name: 'check binaries', run: async () => assertBinaries(ctx.binDir, embeddedBinaries()) },
         {
           name: 'check name',
           run: async () => {
@@ -85,7 +85,7 @@ export async function createEmbeddedCluster(ctx: CreateContext): Promise<void> {
               label: 'kwokctl create cluster',
               watchAll: true,
               start: (signal) =>
-                ctx.kwokctl.run(createClusterArgs(name, ctx.binDir, files, budget), { timeoutMs: budget + 5_000, signal }),
+                ctx.kwokctl.run(createClusterArgs(name, ctx.binDir, files, budget, podSandboxBinaryName()), { timeoutMs: budget + 5_000, signal }),
             });
             if (!outcome.ok) throw new ClusterError(outcome.message, 'The cluster was removed again; fix the cause and retry.');
             if (outcome.exit.code !== 0) {

@@ -10,10 +10,10 @@ import { delimiter, join } from 'node:path';
 import { swapAuditPolicy } from './apiserver-restart.ts';
 import { readAuditLog } from './audit-log.ts';
 import { loadAuditPolicy } from './audit-policy.ts';
-import { binDir, cacheRoot, EMBEDDED_BINARIES, missingBinaries, readEngineVersions } from './binaries.ts';
+import { binDir, cacheRoot, embeddedBinaries, missingBinaries, readEngineVersions } from './binaries.ts';
 import { createEmbeddedCluster, isPortConflict } from './embedded-create.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
-import { clusterPaths, deleteClusterArgs, Kwokctl, readPids, type ClusterPaths } from './kwokctl.ts';
+import { clusterPaths, deleteClusterArgs, Kwokctl, readPids, type ClusterPaths, type PodBudget } from './kwokctl.ts';
 import { nodeRunner, pathExists as exists, processState, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
 import {
   ClusterError,
@@ -29,6 +29,8 @@ export interface EmbeddedProviderOptions extends ProviderRuntimeOptions {
   /** Default: $KWOK_WORKDIR, else <cache>/kwok. Clusters live in <workDir>/clusters/<name>. */
   workDir?: string;
   signalProcess?: (pid: number, signal: NodeJS.Signals) => void;
+  /** Limits of each `kubectl exec` in a pod; the pod sandbox's defaults when omitted. */
+  podBudget?: PodBudget;
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
@@ -67,12 +69,12 @@ export class EmbeddedProvider implements ClusterProvider {
     this.binDir = options.binDir ?? binDir(readEngineVersions(env), env);
     this.workDir = options.workDir ?? env['KWOK_WORKDIR'] ?? join(cacheRoot(env), 'kwok');
     this.signalProcess = options.signalProcess ?? ((pid, signal) => process.kill(pid, signal));
-    this.kwokctl = new Kwokctl({ runner: this.runner, binDir: this.binDir, workDir: this.workDir, env });
+    this.kwokctl = new Kwokctl({ runner: this.runner, binDir: this.binDir, workDir: this.workDir, env, podBudget: options.podBudget });
   }
 
   async available(): Promise<{ ok: boolean; problems: string[] }> {
     const problems: string[] = [];
-    const missing = missingBinaries(this.binDir, EMBEDDED_BINARIES);
+    const missing = missingBinaries(this.binDir, embeddedBinaries(this.env));
     if (missing.length) problems.push(`missing in ${this.binDir}: ${missing.join(', ')}; run \`irlab engine build\` to build them`);
     // Pods' exec sandboxes (engine/podsandbox) and every pod's userland.
     const path = (this.env['PATH'] ?? '').split(delimiter).filter(Boolean);

@@ -35,16 +35,38 @@ export function clusterPaths(workDir: string, name: string): ClusterPaths {
 }
 
 /**
+ * Limits of each pod exec (engine/podsandbox/cgroup.go), handed to the sandbox through
+ * kwokctl's environment; an omitted field keeps the sandbox's default.
+ */
+export interface PodBudget {
+  /** Tasks (processes and threads); default 256. */
+  pids?: number;
+  /** Memory, no swap; default 256 MiB. */
+  memoryBytes?: number;
+  /** cgroup v2 cpu.weight, 1-10000 (v1: shares = weight * 1024 / 100); default 50. */
+  cpuWeight?: number;
+}
+
+export function podBudgetEnv(budget: PodBudget = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  if (budget.pids !== undefined) env['IRLAB_POD_PIDS_MAX'] = String(budget.pids);
+  if (budget.memoryBytes !== undefined) env['IRLAB_POD_MEMORY_MAX'] = String(budget.memoryBytes);
+  if (budget.cpuWeight !== undefined) env['IRLAB_POD_CPU_WEIGHT'] = String(budget.cpuWeight);
+  return env;
+}
+
+/**
  * Environment for every kwokctl call. Binaries are passed explicitly and the
  * cache bin dir leads PATH (kwokctl looks kubectl up on PATH first). The proxy
  * variables point at a closed loopback port so that, should kwokctl ever try a
  * download, it fails at once instead of reaching the internet; loopback
  * traffic between components never goes through a proxy.
  */
-export function kwokctlEnv(base: NodeJS.ProcessEnv, binDir: string, workDir: string): NodeJS.ProcessEnv {
+export function kwokctlEnv(base: NodeJS.ProcessEnv, binDir: string, workDir: string, podBudget?: PodBudget): NodeJS.ProcessEnv {
   const closed = 'http://127.0.0.1:9';
   return {
     ...base,
+    ...podBudgetEnv(podBudget),
     PATH: [binDir, base['PATH'] ?? ''].filter(Boolean).join(delimiter),
     KWOK_WORKDIR: workDir,
     KWOK_KUBECTL_BINARY: join(binDir, 'kubectl'),
@@ -62,6 +84,7 @@ export function createClusterArgs(
   binDir: string,
   files: { auditPolicy: string; kwokctlConfig: string },
   timeoutMs: number,
+  podSandboxBinary: string,
 ): string[] {
   const bin = (file: string) => join(binDir, file);
   return [
@@ -81,7 +104,7 @@ export function createClusterArgs(
     `--kube-controller-manager-binary=${bin('kube-controller-manager')}`,
     `--kube-scheduler-binary=${bin('kube-scheduler')}`,
     // kwok-controller runs inside the pod sandbox supervisor (engine/podsandbox).
-    `--kwok-controller-binary=${bin('irlab-pod-sandbox')}`,
+    `--kwok-controller-binary=${bin(podSandboxBinary)}`,
     `--etcd-binary=${bin('etcd')}`,
     '--quiet-pull=true',
     `--timeout=${Math.ceil(timeoutMs / 1000)}s`,
@@ -94,11 +117,11 @@ export class Kwokctl {
   private readonly runner: Runner;
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(options: { runner: Runner; binDir: string; workDir: string; env: NodeJS.ProcessEnv }) {
+  constructor(options: { runner: Runner; binDir: string; workDir: string; env: NodeJS.ProcessEnv; podBudget?: PodBudget }) {
     this.runner = options.runner;
     this.binDir = options.binDir;
     this.workDir = options.workDir;
-    this.env = kwokctlEnv(options.env, options.binDir, options.workDir);
+    this.env = kwokctlEnv(options.env, options.binDir, options.workDir, options.podBudget);
   }
 
   run(args: readonly string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<RunResult> {

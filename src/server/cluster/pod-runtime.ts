@@ -25,7 +25,7 @@ import {
 } from '@kubernetes/client-node';
 
 import { loadKubeConfig } from './kube.ts';
-import { mkdirInside, podPaths, writeDefaultTree, BUSYBOX } from './pod-tree.ts';
+import { mkdirInside, podOwner, podPaths, writeDefaultTree, BUSYBOX, type PodOwner } from './pod-tree.ts';
 import type { ClusterInfo } from './types.ts';
 
 const GROUP = 'kwok.x-k8s.io';
@@ -137,7 +137,7 @@ export class PodRuntime {
       // A tree left by an earlier pod of the same name (recreated faster than its
       // delete was handled) is not this pod's: start from scratch.
       if (preparedFor !== undefined) await rm(dirname(paths.rootfs), { recursive: true, force: true });
-      await writeDefaultTree(paths.rootfs, { name, namespace, ip: pod.status?.podIP }, this.options.busybox ?? BUSYBOX);
+      await writeDefaultTree(paths.rootfs, { name, namespace, ip: pod.status?.podIP }, this.options.busybox ?? BUSYBOX, this.owner());
       await writeFile(paths.prepared, uid);
     }
     const logsDir = await mkdirInside(this.cluster.dir, join('pod-logs', namespace, name));
@@ -145,6 +145,11 @@ export class PodRuntime {
     const { exec, logs } = kwokObjectsFor(pod, paths.logs);
     await this.createOrReplace('execs', exec);
     await this.createOrReplace('logs', logs);
+  }
+
+  /** The host uid of this cluster's pods (their root): it owns each tree. */
+  private owner(): PodOwner {
+    return podOwner(this.kc.getCurrentCluster()?.server ?? '');
   }
 
   private async createOrReplace(plural: string, body: { metadata: { name: string; namespace: string } }): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { kwokObjectsFor } from './pod-runtime.ts';
-import { mkdirInside, podPaths, writeDefaultTree } from './pod-tree.ts';
+import { mkdirInside, podOwner, podPaths, writeDefaultTree } from './pod-tree.ts';
 
 let dir: string;
 let busybox: string;
@@ -48,6 +48,29 @@ describe('the default pod tree', () => {
     await symlink(outside, join(rootfs, 'usr-link'));
     await expect(mkdirInside(rootfs, 'usr-link/bin')).rejects.toThrow(/not a directory/);
     await expect(mkdirInside(rootfs, '../x')).rejects.toThrow(/leaves the pod tree/);
+  });
+});
+
+describe("the pods' owner", () => {
+  it('is 300000 + the API server port, for the tree and the sandbox alike', () => {
+    expect(podOwner('https://127.0.0.1:28590')).toEqual({ uid: 328_590, gid: 328_590 });
+    expect(() => podOwner('https://127.0.0.1')).toThrow(/has no port/);
+    expect(() => podOwner('')).toThrow(/has no port/);
+  });
+
+  // lchown needs root (the server runs as root; so do these tests on CI).
+  it.skipIf(process.getuid?.() !== 0)('is given the whole tree, and nothing a planted symlink points at', async () => {
+    const { rootfs } = podPaths(join(dir, 'cluster'), 'production', 'web-1');
+    const outside = join(dir, 'outside');
+    await writeFile(outside, 'host file\n');
+    await mkdir(join(rootfs, 'tmp'), { recursive: true });
+    await symlink(outside, join(rootfs, 'tmp', 'link'));
+    const owner = podOwner('https://127.0.0.1:28590');
+    await writeDefaultTree(rootfs, { name: 'web-1', namespace: 'production' }, busybox, owner);
+    for (const path of ['.', 'bin/busybox', 'bin/sh', 'etc/hostname', 'tmp', 'tmp/link']) {
+      expect((await lstat(join(rootfs, path))).uid, path).toBe(328_590);
+    }
+    expect((await lstat(outside)).uid).toBe(0);
   });
 });
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { podPaths } from '../cluster/pod-tree.ts';
+import { chownTree, podPaths, type PodOwner } from '../cluster/pod-tree.ts';
 import { fillString } from './template.ts';
 import type { ParamValue } from './params.ts';
 
@@ -34,10 +34,12 @@ export interface RenderedFile {
   bytes: number;
 }
 
+/** With an owner (the pod's host uid, podOwner), the tree is then given to the pod's root. */
 export async function writePodTree(
   templateDir: string,
   rootfs: string,
   values: Record<string, ParamValue>,
+  owner?: PodOwner,
 ): Promise<RenderedFile[]> {
   const files: RenderedFile[] = [];
   for await (const relative of walk(templateDir)) {
@@ -49,6 +51,7 @@ export async function writePodTree(
     if (relative.endsWith('.sh')) await chmod(target, 0o755);
     files.push({ path: `/${relative.split(path.sep).join('/')}`, sha256: createHash('sha256').update(content).digest('hex'), bytes: Buffer.byteLength(content) });
   }
+  if (owner) await chownTree(rootfs, owner);
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 

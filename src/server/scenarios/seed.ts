@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { ClusterInfo, AuditEvent } from '../cluster/types.ts';
 import { auditLogEnd, readAuditLog } from '../cluster/audit-log.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
+import { podOwner } from '../cluster/pod-tree.ts';
 import { answerKeyDir, buildAnswerKey, readAnswerKey, writeAnswerKey, type AnswerKey } from './answer-key.ts';
 import type { LoadedScenario } from './load.ts';
 import { resolveParams, seededRandom, type ParamValue } from './params.ts';
@@ -132,7 +133,9 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   );
 
   const { rootfs, logs } = podDir(cluster.dir, compromised.namespace, compromised.name);
-  const files = await phase('write the pod evidence', () => writePodTree(path.join(dir, target.files), rootfs, values));
+  // Owned by the pod's root (an unprivileged host uid), so the learner can work on them in the pod.
+  const owner = podOwner(kubeConfig.getCurrentCluster()?.server ?? '');
+  const files = await phase('write the pod evidence', () => writePodTree(path.join(dir, target.files), rootfs, values, owner));
   const logLines = await writeContainerLog(
     path.join(dir, target.logs),
     path.join(logs, `${compromised.containers[0] ?? 'main'}.log`),
