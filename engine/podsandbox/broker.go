@@ -153,14 +153,17 @@ func (l *clusterLayout) execCgroup() *execCgroup {
 // and /dev; no network, no capabilities, and an environment of the pod's own.
 // bwrap runs as the pod's host uid (the stage made it so) and maps it to root
 // in a user namespace of its own: the pod's root owns its tree and nothing
-// else. --disable-userns: no user namespace can be made inside (the seccomp
-// filter refuses unshare and clone with namespace flags too). bwrap always
-// sets no_new_privs.
+// else. No user namespace can be made inside: the seccomp filter refuses
+// unshare, setns and clone with namespace flags (clone3 answers ENOSYS).
+// --disable-userns is not used: it nests one more user namespace, so the
+// pod's /proc/self/uid_map would read `0 0 1` (relative to that namespace)
+// and hide the real mapping, `0 <pod uid> 1`, from whoever checks it.
+// bwrap always sets no_new_privs.
 func podSandboxArgs(rootfs, podName string, env []string, tty bool, argv []string) []string {
 	a := []string{
 		// --as-pid-1: the command is PID 1 of the pod's pid namespace, so no
 		// bwrap process (whose argv names host paths) is visible from inside.
-		"--die-with-parent", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--disable-userns",
+		"--die-with-parent", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0",
 		"--as-pid-1", "--hostname", podName, "--cap-drop", "ALL",
 		"--bind", rootfs, "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
 		"--chdir", "/", "--clearenv",

@@ -112,9 +112,12 @@ describe("a pod's root", () => {
     const found = await processes();
     expect(found.map((p) => p.uids).sort()).toEqual([Array(4).fill(podUid), Array(4).fill(400_000 + port)]);
     const command = found.find((p) => p.uids[0] === podUid)!;
-    // Read from the host: the pod's root is the pod uid (inside, the nested namespace of
-    // --disable-userns shows `0 0 1`, relative to the pod's own root).
+    // Read from the host and from inside: the pod's root is the pod uid, never host root (`0 0 1`).
     expect((await readFile(`/proc/${command.pid}/uid_map`, 'utf8')).trim().split(/\s+/)).toEqual(['0', String(podUid), '1']);
+    expect((await sh('cat /proc/self/uid_map /proc/self/gid_map')).trim().split('\n').map((line) => line.trim().split(/\s+/))).toEqual([
+      ['0', String(podUid), '1'],
+      ['0', String(podUid), '1'],
+    ]);
     await session;
     expect((await hostProcesses()).filter((p) => p.uids[0] === podUid)).toEqual([]);
   });
