@@ -65,6 +65,15 @@ function Step({ step, index, running }: { step: StepView; index: number; running
           </button>
         )}
         <span className="muted">Score {percent(step.score)}</span>
+        {step.retry && !step.passed && (
+          <span className="muted check-cost" data-testid={`check-cost-${step.id}`}>
+            {step.retry.nextCost > 0
+              ? `next check costs ${percent(step.retry.nextCost)} of this step`
+              : step.retry.freeLeft > 0
+                ? `${step.retry.freeLeft} free check${step.retry.freeLeft === 1 ? '' : 's'} left, then each costs ${percent(step.retry.cost)}`
+                : 'further checks are free: retries have taken all they can'}
+          </span>
+        )}
       </div>
       <div aria-live="polite" className="step-result">
         {result && (

@@ -31,8 +31,14 @@ export interface StepView {
   answers: Record<string, string>;
   /** The latest check, if any. */
   result?: CheckResult & { checkedAt: string };
-  /** Points earned so far: best check score less the cost of hints taken, 0 to 1. */
+  /** Points earned so far: best check score (less what repeated checks had cost by then) less the cost of hints taken, 0 to 1. */
   score: number;
+  /**
+   * Answer steps only (steps with questions): repeated checks cost points after a few free ones.
+   * `nextCost` is the share of the step the next press of Check costs (0 while free or once
+   * passed), `freeLeft` the free checks left, `cost` what each check after them costs; shown before the press.
+   */
+  retry?: { nextCost: number; freeLeft: number; cost: number };
   /** Whether a check of this step has ever passed. */
   passed: boolean;
 }

@@ -49,4 +49,10 @@ export const labMigrations: readonly Migration[] = [
     name: 'the audit policy the learner applied to the run\'s API server',
     sql: `ALTER TABLE lab_runs ADD COLUMN applied_policy_sha256 TEXT;`,
   },
+  {
+    module: 'labs',
+    version: 3,
+    name: 'what each check of an answer step cost (repeated checks cost points after a few free ones)',
+    sql: `ALTER TABLE lab_results ADD COLUMN retry_cost REAL NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -28,6 +28,7 @@ import { CHECKS } from './checks/registry.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
+import { nextCheckCost, RETRY_POLICY, stepScore } from './retry-cost.ts';
 
 export type { ClusterSource } from './cluster-source.ts';
 
@@ -156,16 +157,25 @@ export function labService(options: LabServiceOptions) {
     const taken = new Set(
       run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [],
     );
+    // rowid breaks ties between checks stored in the same millisecond.
     const results = run
-      ? (store.prepare('SELECT * FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at').all(run.id, step.id) as Array<{ checked_at: string; passed: number; score: number; criteria: string }>)
+      ? (store.prepare('SELECT * FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at, rowid').all(run.id, step.id) as Array<{ checked_at: string; passed: number; score: number; criteria: string; retry_cost: number }>)
       : [];
-    const best = Math.max(0, ...results.map((r) => r.score));
+    const past = results.map((r) => ({ score: r.score, passed: r.passed === 1, retryCost: r.retry_cost }));
     const cost = step.hints.reduce((sum, hint, index) => sum + (taken.has(index) ? hint.cost : 0), 0);
-    return { taken, results, score: Math.max(0, best - cost), passed: results.some((r) => r.passed === 1) };
+    const answerStep = step.questions.length > 0;
+    return {
+      taken,
+      results,
+      score: stepScore(past, cost),
+      passed: past.some((r) => r.passed),
+      nextCheckCost: nextCheckCost(answerStep, past),
+      ...(answerStep ? { freeLeft: Math.max(0, RETRY_POLICY.free - results.length) } : {}),
+    };
   }
 
   async function stepView(run: RunRow | undefined, step: LabStep): Promise<StepView> {
-    const { taken, results, score, passed } = standing(run, step);
+    const { taken, results, score, passed, nextCheckCost: nextCost, freeLeft } = standing(run, step);
     const last = results.at(-1);
     const answers = run
       ? Object.fromEntries(
@@ -185,6 +195,7 @@ export function labService(options: LabServiceOptions) {
       ...(last ? { result: { ...resultOf(JSON.parse(last.criteria) as CheckResult['criteria']), checkedAt: last.checked_at } } : {}),
       score,
       passed,
+      ...(freeLeft !== undefined ? { retry: { nextCost, freeLeft, cost: RETRY_POLICY.cost } } : {}),
     };
   }
 
@@ -242,6 +253,8 @@ export function labService(options: LabServiceOptions) {
       if (!run) throw new LabError('start the lab first', 409);
       const cluster = await clusterOf(run);
       const at = now().toISOString();
+      // Priced before the check runs, as the panel showed it before the press.
+      const retryCost = standing(run, step).nextCheckCost;
       const upsert = store.prepare('INSERT INTO lab_answers (run_id, question, answer, answered_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, question) DO UPDATE SET answer = excluded.answer, answered_at = excluded.answered_at');
       const given: Record<string, string> = {};
       for (const question of step.questions) {
@@ -277,8 +290,8 @@ export function labService(options: LabServiceOptions) {
       }
       const result = resultOf(criteria);
       store
-        .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria));
+        .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria, retry_cost) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria), retryCost);
       return stepView(run, step);
     },
 

@@ -26,6 +26,7 @@ describe('store', () => {
       { module: 'quiz', version: 1 },
       { module: 'labs', version: 1 },
       { module: 'labs', version: 2 },
+      { module: 'labs', version: 3 },
       { module: 'drills', version: 1 },
     ]);
     db.close();

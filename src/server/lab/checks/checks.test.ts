@@ -1,13 +1,7 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
-import type { AuditEvent } from '../../cluster/types.ts';
 import { sha256 } from '../workspace-files.ts';
 import { judgeEradication } from './eradication.ts';
-import { criLines, judgeEvidence } from './evidence.ts';
-import { INVESTIGATION_QUESTIONS, judgeInvestigation } from './investigation.ts';
 import { judgeQuarantine } from './quarantine.ts';
 
 const key = {
@@ -44,65 +38,6 @@ describe('quarantine', () => {
   it('fails a deleted pod: containment is not deletion', () => {
     const criteria = judgeQuarantine({ policies: [deny] });
     expect(criteria.find((c) => c.id === 'pod-kept')?.message).toContain('keeps the pod for evidence');
-  });
-});
-
-describe('investigation', () => {
-  const right = {
-    identity: 'production/web-app',
-    secrets: 'payments/payments-db, ci/deployer-token',
-    binding: 'backup-operator → cluster-admin',
-    'exec-command': 'sh -c "cat /etc/payments/config.yaml"',
-    'source-ips': '203.0.113.58 10.0.0.3',
-    'first-request': '2026-11-27T18:49:33Z',
-  };
-  it('accepts right answers in forgiving forms', () => {
-    expect(judgeInvestigation(right, key, INVESTIGATION_QUESTIONS).filter((c) => !c.passed)).toEqual([]);
-  });
-  it('says what is wrong without giving the answer away', () => {
-    const wrong = judgeInvestigation({ ...right, secrets: 'payments/payments-db, payments/stripe-api-key', 'first-request': '2026-11-27T18:40:00Z', binding: 'backup-operator' }, key, INVESTIGATION_QUESTIONS);
-    expect(wrong.find((c) => c.id === 'secrets')?.message).toBe('1 secret(s) read by the attacker are missing; 1 named secret(s) were not read by the attacker (write namespace/name)');
-    expect(wrong.find((c) => c.id === 'binding')?.message).toBe('name the role it binds (roleRef)');
-    expect(wrong.find((c) => c.id === 'first-request')?.message).toContain('s off');
-    for (const c of wrong) expect(c.message).not.toContain('deployer-token');
-  });
-  it('grades only the questions asked, and unanswered ones as such', () => {
-    expect(judgeInvestigation({}, key, ['identity'])).toEqual([{ id: 'identity', passed: false, message: 'not answered yet' }]);
-  });
-});
-
-describe('evidence', () => {
-  let workspace: string;
-  afterEach(async () => rm(workspace, { recursive: true, force: true }));
-  const lines = ['web-app 2.14.1 listening on :8080', '203.0.113.58 GET /api/render 200'];
-
-  it('accepts the four artefacts and rejects a symlink that leaves the workspace', async () => {
-    workspace = await mkdtemp(path.join(tmpdir(), 'irlab-ws-'));
-    await writeFile(path.join(workspace, 'pod-evidence.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-app-7d9-abcde\n  uid: uid-1\n');
-    await writeFile(path.join(workspace, 'pod-logs.txt'), `${lines.join('\n')}\n`);
-    await writeFile(path.join(workspace, 'pod-describe.txt'), 'Name:         web-app-7d9-abcde\nNamespace:    production\n');
-    await mkdir(path.join(workspace, 'evidence/tmp'), { recursive: true });
-    await writeFile(path.join(workspace, 'evidence/tmp/crontab'), '* * * * * x\n');
-    const ok = await judgeEvidence(workspace, key, lines, []);
-    expect(ok.filter((c) => !c.passed)).toEqual([]);
-
-    await rm(path.join(workspace, 'pod-logs.txt'));
-    await symlink('/etc/passwd', path.join(workspace, 'pod-logs.txt'));
-    const escaped = (await judgeEvidence(workspace, key, lines, [])).find((c) => c.id === 'logs');
-    expect(escaped?.message).toContain('symbolic link, which the server does not follow');
-  });
-
-  it('fails evidence taken after the pod was deleted', async () => {
-    workspace = await mkdtemp(path.join(tmpdir(), 'irlab-ws-'));
-    const event = (verb: string, at: string, subresource?: string) =>
-      ({ verb, requestReceivedTimestamp: at, objectRef: { resource: 'pods', namespace: 'production', name: 'web-app-7d9-abcde', ...(subresource ? { subresource } : {}) } }) as AuditEvent;
-    const criteria = await judgeEvidence(workspace, key, lines, [event('delete', '2026-11-27T19:00:00Z'), event('get', '2026-11-27T19:01:00Z', 'log')]);
-    expect(criteria.find((c) => c.id === 'before-deletion')).toMatchObject({ passed: false });
-    expect(criteria.find((c) => c.id === 'manifest')?.message).toContain('missing');
-  });
-
-  it('strips the CRI prefix from log lines', () => {
-    expect(criLines('2026-11-27T18:44:35.704925623Z stdout F hello world\n2026-11-27T18:44:36Z stderr F WARN x\n')).toEqual(['hello world', 'WARN x']);
   });
 });
 
