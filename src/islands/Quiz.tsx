@@ -97,7 +97,10 @@ export default function Quiz({ slug, headingLevel = 3 }: Props) {
           <p>
             <span aria-hidden="true">{attempt.score.passed ? '✓ ' : '✗ '}</span>
             {attempt.score.passed ? 'Passed.' : `Not passed yet: ${quiz.passPercent}% needed.`} Attempt {attempt.number}
-            {quiz.attemptsAllowed !== undefined ? ` of ${quiz.attemptsAllowed}` : ''}. Every answer is explained below.
+            {quiz.attemptsAllowed !== undefined ? ` of ${quiz.attemptsAllowed}` : ''}.{' '}
+            {Object.values(attempt.results).every((r) => r.explanation !== undefined)
+              ? 'Every answer is explained below.'
+              : `Your answers are explained below; the answers to questions you left open are shown once you pass${quiz.attemptsAllowed !== undefined ? ' or after your last attempt' : ''}.`}
           </p>
           {startButton}
         </section>

@@ -79,10 +79,12 @@ export default function QuizQuestion({ question, total, value, result, error, im
           <p>
             <QuizText text={result.feedback} />
           </p>
-          <p className="quiz-explanation">
-            <strong>Why: </strong>
-            <QuizText text={result.explanation} />
-          </p>
+          {result.explanation !== undefined ? (
+            <p className="quiz-explanation">
+              <strong>Why: </strong>
+              <QuizText text={result.explanation} />
+            </p>
+          ) : null}
           <p>
             <a href={result.section.href}>Read the lesson section “{result.section.title}”</a>
           </p>

@@ -52,11 +52,15 @@ export interface QuestionResult {
   earned: number;
   /** What was right or wrong about this answer, in words. */
   feedback: string;
-  /** Why the right answer is right. */
-  explanation: string;
-  /** Link back to the lesson section that teaches it. */
+  /**
+   * Why the right answer is right. Absent, like `solution`, for a question the learner did not
+   * answer, until an attempt passes or the last allowed attempt is submitted.
+   */
+  explanation?: string;
+  /** Link back to the lesson section that teaches it (always present: where to look, not the answer). */
   section: { href: string; title: string };
-  solution: Solution;
+  /** The right answer; absent while withheld (see `explanation`). */
+  solution?: Solution;
   /** The learner's answer as graded (tokens), or undefined when unanswered. */
   answer: AnswerValue | undefined;
 }

@@ -255,7 +255,13 @@ export const quizSchema = z
     lesson: slug,
     /** `immediate`: each question is graded and explained when checked. `deferred`: all at once on submit. */
     feedback: z.enum(['immediate', 'deferred']).default('immediate'),
-    /** Submitted attempts allowed per learner; omit for unlimited. */
+    /**
+     * Submitted attempts allowed per learner; omit for unlimited (the default). It also decides
+     * when the answers to questions a learner left unanswered are shown: after a passing attempt,
+     * or after the last allowed one. Unlimited therefore means "only after passing". A limit
+     * suits sign-in deployments only: with anonymous sessions anyone can reach the last attempt
+     * by submitting empty ones and read every answer (docs/grading.md, `## quiz`).
+     */
     attempts: z.number().int().positive().optional(),
     /** Percentage of points needed to pass. */
     passPercent: z.number().min(0).max(100).default(70),

@@ -54,7 +54,8 @@ test('before submitting, neither the lesson page nor the quiz API holds an answe
       for (const option of q.options ?? []) expect(body).not.toContain(`"id":"${option.id}"`);
     }
   }
-  expect(apiBodies.join('')).not.toContain(authored('quarantine-command').accept![0]);
+  // The model answer of the text question appears in audit events shown elsewhere, so look for it as a solution.
+  expect(apiBodies.join('')).not.toContain(`"answer":"${authored('sa-username').accept![0]}"`);
 });
 
 test('take the L18 quiz: feedback per question, a score, and a reshuffled retry', async ({ page }) => {
@@ -91,19 +92,19 @@ test('take the L18 quiz: feedback per question, a score, and a reshuffled retry'
   await expect(second.locator('label', { hasText: 'correct answer' })).toContainText(optionText('rbac-escalation-signal', 'crb'));
   await expect(second.locator('label', { hasText: 'your answer' })).toContainText(optionText('rbac-escalation-signal', 'secrets'));
 
-  // A typed command, flags in another order: normalized and accepted.
-  const command = question(page, 'quarantine-command');
-  await command.getByLabel('Your answer').fill('kubectl -n production label pods/compromised-pod quarantine=true');
-  await command.getByRole('button', { name: /Check answer/ }).click();
-  await expect(command.locator('.quiz-feedback')).toContainText('Correct');
-  await expect(command).toContainText('Model answer: kubectl label pod compromised-pod quarantine=true -n production');
+  // A typed answer with stray spaces and a final full stop: normalized and accepted.
+  const typed = question(page, 'sa-username');
+  await typed.getByLabel('Your answer').fill('  system:serviceaccount:production:web-app. ');
+  await typed.getByRole('button', { name: /Check answer/ }).click();
+  await expect(typed.locator('.quiz-feedback')).toContainText('Correct');
+  await expect(typed).toContainText('Model answer: system:serviceaccount:production:web-app');
 
-  // Two of three right options: partial credit.
+  // Two of four right options: partial credit.
   const policy = question(page, 'deny-all-policy');
   await policy.getByLabel(optionText('deny-all-policy', 'selector')).check();
   await policy.getByLabel(optionText('deny-all-policy', 'types')).check();
   await policy.getByRole('button', { name: /Check answer/ }).click();
-  await expect(policy.locator('.quiz-feedback')).toContainText('Partly correct (67%): 0.67 of 1 point.');
+  await expect(policy.locator('.quiz-feedback')).toContainText('Partly correct (50%): 0.5 of 1 point.');
 
   // Checking without an answer explains what to do instead of sending anything.
   const boundary = question(page, 'audit-boundary');
@@ -113,17 +114,22 @@ test('take the L18 quiz: feedback per question, a score, and a reshuffled retry'
   await expect(page.getByText(`${total - 4} questions not checked yet; they count as zero.`)).toBeVisible();
   await page.getByRole('button', { name: 'Finish the quiz' }).click();
   const score = page.getByRole('heading', { name: /Your score/ });
-  await expect(score).toHaveText(`Your score: 2.67 of ${total} points (${Math.round((2.67 / total) * 1000) / 10}%)`);
+  await expect(score).toHaveText(`Your score: 2.5 of ${total} points (${Math.round((2.5 / total) * 1000) / 10}%)`);
   await expect(score).toBeFocused();
-  await expect(page.getByTestId('quiz-announcer')).toContainText('Quiz submitted. Score: 2.67 of');
-  // After submitting, every question is explained, answered or not.
+  await expect(page.getByTestId('quiz-announcer')).toContainText('Quiz submitted. Score: 2.5 of');
+  // After a failing submit every question has a verdict, but only answered ones are explained:
+  // the answers to questions left open stay hidden until a passing attempt (issue #16).
   await expect(page.locator('.quiz-feedback')).toHaveCount(total);
-  await expect(question(page, 'audit-boundary').locator('.quiz-feedback')).toContainText('Not answered.');
+  await expect(page.locator('.quiz-explanation')).toHaveCount(4);
+  const open = question(page, 'audit-boundary');
+  await expect(open.locator('.quiz-feedback')).toContainText('Not answered. Its answer is shown once you pass the quiz');
+  await expect(open.locator('.quiz-explanation')).toHaveCount(0);
+  await expect(open.getByText('correct answer')).toHaveCount(0);
 
   await page.getByRole('button', { name: 'Try again' }).click();
   await expect(page.locator('.quiz-feedback')).toHaveCount(0);
-  await expect(page.locator('.quiz-meta')).toContainText('attempt 2 of 10');
-  await expect(page.locator('.quiz-meta')).toContainText(`best so far ${Math.round((2.67 / total) * 1000) / 10}%`);
+  await expect(page.locator('.quiz-meta')).not.toContainText('attempt 2 of');
+  await expect(page.locator('.quiz-meta')).toContainText(`best so far ${Math.round((2.5 / total) * 1000) / 10}%`);
   const secondOrder = await optionOrder(page);
   expect(secondOrder).not.toBe(firstOrder);
   // The same question keeps the same options, in a new order.
@@ -138,13 +144,14 @@ test('take the L18 quiz: feedback per question, a score, and a reshuffled retry'
   const attempts = page.getByRole('region', { name: 'Quiz attempts' }).locator('tbody tr');
   await expect(attempts).toHaveCount(2);
   await expect(attempts.nth(0)).toContainText('in progress');
-  await expect(attempts.nth(1)).toContainText(`2.67 of ${total} (${Math.round((2.67 / total) * 100)}%)`);
+  await expect(attempts.nth(1)).toContainText(`2.5 of ${total} (${Math.round((2.5 / total) * 100)}%)`);
   await expect(page.getByText('No lab runs yet.')).toBeVisible();
 });
 
 /** Keyboard-only: Tab, Space, Enter, arrows and typing; no clicks anywhere. */
 test('keyboard only: start, answer and check every question, finish', async ({ page }) => {
-  test.setTimeout(120_000);
+  // One Tab per control over every question and option: minutes on a busy CI machine.
+  test.setTimeout(240_000);
   await page.goto(QUIZ);
   await expect(page.getByRole('button', { name: 'Start the quiz' })).toBeVisible();
   for (let i = 0; i < 30 && !(await page.getByRole('button', { name: 'Start the quiz' }).evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
@@ -173,7 +180,7 @@ test('keyboard only: start, answer and check every question, finish', async ({ p
           acted.add('radio');
         } else if (focus.type === 'checkbox') await page.keyboard.press('Space');
         else if (focus.tag === 'SELECT') await page.keyboard.press('ArrowDown');
-        else if (focus.type === 'text') await page.keyboard.type('kubectl label pod compromised-pod quarantine=true -n production');
+        else if (focus.type === 'text') await page.keyboard.type('system:serviceaccount:production:web-app');
         else if (focus.tag === 'BUTTON' && !acted.has('move')) {
           // Move an ordering item once; focus stays on a move button, so the loop carries on.
           await page.keyboard.press('Enter');
@@ -192,11 +199,13 @@ test('keyboard only: start, answer and check every question, finish', async ({ p
   for (let i = 0; i < 10 && !(await page.getByRole('button', { name: 'Finish the quiz' }).evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: /Your score/ })).toBeFocused();
-  // The typed command was right, so at least one point was earned by keyboard alone.
-  await expect(question(page, 'quarantine-command').locator('.quiz-verdict')).toContainText('Correct');
+  // The typed username was right, so at least one point was earned by keyboard alone.
+  await expect(question(page, 'sa-username').locator('.quiz-verdict')).toContainText('Correct');
 });
 
 test('axe finds no accessibility violations in the quiz, before and after feedback', async ({ page }) => {
+  // Four full-page axe runs over every question and option.
+  test.setTimeout(90_000);
   const axe = () => new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']);
   await page.goto(LESSON);
   await expect(page.locator('#quiz').getByRole('button', { name: /Start the quiz/ })).toBeVisible();

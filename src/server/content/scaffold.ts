@@ -112,7 +112,8 @@ title: "${slug.replace(/-/g, ' ')}"
 description: A first question to start from; add more of any type (see src/schemas/quiz.ts).
 lesson: ${lesson}
 feedback: immediate
-attempts: 3
+# No attempts limit: a last attempt would show every answer, and anonymous learners reach it with
+# empty attempts (docs/grading.md, "## quiz").
 passPercent: 70
 questions:
   - id: first-step

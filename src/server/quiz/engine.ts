@@ -51,6 +51,16 @@ interface AnswerRow {
   score: number | null;
 }
 
+/**
+ * An answer with nothing in it (blank text, no option, no match) is no answer: it must not count
+ * as "answered", or posting empty answers would reveal every solution.
+ */
+function isBlank(answer: AnswerValue): boolean {
+  if (typeof answer === 'string') return answer.trim() === '';
+  if (Array.isArray(answer)) return answer.length === 0;
+  return Object.keys(answer).length === 0;
+}
+
 function emptyAnswer(question: Question): AnswerValue {
   if (question.type === 'multiple' || question.type === 'ordering') return [];
   if (question.type === 'audit-event' && Array.isArray(question.correct)) return [];
@@ -73,24 +83,34 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     return { href: `/lessons/${quiz.data.lesson}#${anchor}`, title: heading?.text ?? anchor };
   };
 
-  function result(quiz: CatalogQuiz, question: Question, seed: string, answer: AnswerValue | undefined): QuestionResult {
+  /**
+   * A graded question. The solution and explanation of an unanswered question are withheld unless
+   * `reveal` (a passing or final attempt): otherwise finishing an empty attempt, with a throwaway
+   * session, would hand out the whole key. The section link stays: it says where to look.
+   */
+  function result(quiz: CatalogQuiz, question: Question, seed: string, answer: AnswerValue | undefined, reveal: boolean): QuestionResult {
     const grade = questionTypeOf(question).grade(question, answer ?? emptyAnswer(question));
+    const section = sectionOf(quiz, question.section);
+    const base = { questionId: question.id, correct: grade.correct, score: grade.score, points: question.points, earned: grade.score * question.points, section };
+    if (answer === undefined && !reveal) {
+      const when = quiz.data.attempts === undefined ? 'once you pass the quiz' : 'once you pass the quiz or after your last attempt';
+      return { ...base, feedback: `Not answered. Its answer is shown ${when}; the lesson section below teaches it.`, answer: undefined };
+    }
     return {
-      questionId: question.id,
-      correct: grade.correct,
-      score: grade.score,
-      points: question.points,
-      earned: grade.score * question.points,
+      ...base,
       feedback: answer === undefined ? 'Not answered.' : grade.feedback,
       explanation: question.explanation,
-      section: sectionOf(quiz, question.section),
       solution: encodeSolution(question, seed, grade.solution),
       answer: answer === undefined ? undefined : encodeAnswer(question, seed, answer),
     };
   }
 
   const answersOf = (attemptId: string) => store.prepare('SELECT question_id, answer, score FROM quiz_answers WHERE attempt_id = ?').all(attemptId) as unknown as AnswerRow[];
-  const parseAnswer = (row: AnswerRow | undefined) => (row?.answer == null ? undefined : (JSON.parse(row.answer) as AnswerValue));
+  /** A saved answer; a blank one (stored before blanks were refused) counts as unanswered. */
+  const parseAnswer = (row: AnswerRow | undefined) => {
+    const value = row?.answer == null ? undefined : (JSON.parse(row.answer) as AnswerValue);
+    return value === undefined || isBlank(value) ? undefined : value;
+  };
 
   function attemptView(quiz: CatalogQuiz, row: AttemptRow): AttemptView {
     const questions = questionsOf(quiz, row);
@@ -98,13 +118,17 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     const answers: Record<string, AnswerValue> = {};
     const results: Record<string, QuestionResult> = {};
     const submitted = row.submitted_at !== null;
+    const number = (store.prepare('SELECT COUNT(*) AS n FROM quiz_attempts WHERE quiz = ? AND learner_id = ? AND started_at <= ?').get(row.quiz, row.learner_id, row.started_at) as { n: number }).n;
+    const percent = submitted && row.max ? Math.round((1000 * (row.earned ?? 0)) / row.max) / 10 : undefined;
+    const passed = percent !== undefined && percent >= quiz.data.passPercent;
+    // Unanswered questions are revealed only by a submitted attempt that passed or was the last allowed.
+    const reveal = submitted && (passed || (quiz.data.attempts !== undefined && number >= quiz.data.attempts));
     for (const q of questions) {
       const saved = rows.get(q.id);
       const answer = parseAnswer(saved);
       if (answer !== undefined) answers[q.id] = encodeAnswer(q, row.seed, answer);
-      if (submitted || (saved && saved.score !== null)) results[q.id] = result(quiz, q, row.seed, answer);
+      if (submitted || (saved && saved.score !== null)) results[q.id] = result(quiz, q, row.seed, answer, reveal);
     }
-    const number = (store.prepare('SELECT COUNT(*) AS n FROM quiz_attempts WHERE quiz = ? AND learner_id = ? AND started_at <= ?').get(row.quiz, row.learner_id, row.started_at) as { n: number }).n;
     const view: AttemptView = {
       id: row.id,
       number,
@@ -113,10 +137,7 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       results,
       submitted,
     };
-    if (submitted && row.max) {
-      const percent = Math.round((1000 * (row.earned ?? 0)) / row.max) / 10;
-      view.score = { earned: row.earned ?? 0, max: row.max, percent, passed: percent >= quiz.data.passPercent };
-    }
+    if (percent !== undefined) view.score = { earned: row.earned ?? 0, max: row.max!, percent, passed };
     return view;
   }
 
@@ -180,6 +201,13 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     const schema = questionTypeOf(question).answerSchema(question as never);
     const parsed = schema.safeParse(value, { reportInput: true });
     if (!parsed.success) throw new QuizError(400, 'the answer is not in the expected form', undefined, problemsFromZod('answer', schema, parsed.error.issues));
+    if (isBlank(parsed.data)) {
+      // A blank check would lock the question and show its solution without an answer: refused.
+      // Deferred answers can still be cleared: the question is then unanswered again.
+      if (immediate) throw new QuizError(400, 'the answer is empty', 'choose an option, match an item or type an answer before checking');
+      store.prepare('DELETE FROM quiz_answers WHERE attempt_id = ? AND question_id = ?').run(attemptId, questionId);
+      return { saved: true };
+    }
     let authored: AnswerValue;
     try {
       authored = decodeAnswer(question, row.seed, parsed.data);
@@ -191,7 +219,7 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     store
       .prepare('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, score = excluded.score, answered_at = excluded.answered_at')
       .run(attemptId, questionId, JSON.stringify(authored), score, clock().toISOString());
-    return immediate ? { saved: true, result: result(quiz, question, row.seed, authored) } : { saved: true };
+    return immediate ? { saved: true, result: result(quiz, question, row.seed, authored, false) } : { saved: true };
   }
 
   /** Grades every question of the attempt (unanswered ones score 0) and records the total. */

@@ -1,0 +1,183 @@
+/**
+ * Issue #16: finishing an attempt with most questions unanswered showed every correct answer,
+ * so a throwaway learner (a new cookie) harvested the key by submitting empty attempts. A
+ * submitted attempt reveals the solution and explanation of the questions the learner answered;
+ * the rest stay hidden until a passing attempt or the quiz's last allowed attempt.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { quizSchema, type Question } from '../../schemas/quiz.ts';
+import type { AnswerValue, QuestionView, QuizState } from '../../lib/quiz-view.ts';
+import { openStore } from '../store/database.ts';
+import { allMigrations } from '../store/migrations.ts';
+import { learnerService } from '../learners/learners.ts';
+import { loadCatalog, type CatalogQuiz } from './catalog.ts';
+import { quizEngine, QuizError } from './engine.ts';
+
+function setup(quizzes: CatalogQuiz[]) {
+  const store = openStore(':memory:', allMigrations);
+  let n = 0;
+  const engine = quizEngine({
+    store,
+    catalog: { get: (slug) => quizzes.find((q) => q.slug === slug), all: () => quizzes },
+    newId: (kind) => `${kind}-${++n}`,
+    clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)),
+  });
+  return { engine, learners: learnerService({ store }) };
+}
+
+/** Everything of the key a response could carry: explanations, correct option texts, model answers. */
+function keyFragments(question: Question): string[] {
+  const fragments = [question.explanation.slice(0, 40)];
+  if (question.type === 'single' || question.type === 'multiple' || question.type === 'audit-event') {
+    const correct = ([] as string[]).concat(question.correct);
+    fragments.push(...question.options.filter((o) => correct.includes(o.id)).map((o) => o.text));
+  }
+  if (question.type === 'text') fragments.push(...question.accept);
+  return fragments;
+}
+
+function rightAnswer(question: Question, view: QuestionView): AnswerValue {
+  const token = (text: string, list: Array<{ id: string; text: string }>) => list.find((o) => o.text === text)!.id;
+  switch (question.type) {
+    case 'single':
+    case 'multiple':
+    case 'audit-event': {
+      const keys = ([] as string[]).concat(question.correct).map((id) => token(question.options.find((o) => o.id === id)!.text, (view as { options: Array<{ id: string; text: string }> }).options));
+      return Array.isArray(question.correct) ? keys : keys[0]!;
+    }
+    case 'ordering':
+      return question.items.map((item) => token(item.text, (view as { items: Array<{ id: string; text: string }> }).items));
+    case 'matching': {
+      const v = view as { pairs: Array<{ id: string; text: string }>; choices: Array<{ id: string; text: string }> };
+      return Object.fromEntries(question.pairs.map((p) => [token(p.text, v.pairs), token(question.choices.find((c) => c.id === p.match)!.text, v.choices)]));
+    }
+    case 'text':
+      return question.accept[0]!;
+  }
+}
+
+describe('quiz review reveals answers only for what the learner answered', () => {
+  let l18: CatalogQuiz;
+  beforeAll(async () => {
+    l18 = (await loadCatalog(process.cwd())).get('l18')!;
+  });
+  const authored = (id: string) => l18.data.questions.find((q) => q.id === id)!;
+
+  it('a throwaway learner who finishes an empty attempt learns nothing of the key', () => {
+    const { engine, learners } = setup([l18]);
+    const { learner } = learners.create();
+    const attempt = engine.start(learner.id, 'l18').attempt!;
+    const done: QuizState = engine.submit(learner.id, 'l18', attempt.id);
+    expect(done.attempt!.score).toMatchObject({ earned: 0, passed: false });
+    // The questions themselves show every option; the results must not say which is right.
+    const results = JSON.stringify(done.attempt!.results);
+    expect(JSON.stringify(done)).not.toMatch(/"(solution|explanation)"/);
+    for (const view of done.attempt!.questions) {
+      for (const fragment of keyFragments(authored(view.id))) expect(results, view.id).not.toContain(fragment);
+      // Still says which lesson section to read: where to look, not the answer.
+      expect(done.attempt!.results[view.id]).toMatchObject({ score: 0, correct: false, answer: undefined, section: { href: expect.stringContaining('#') } });
+    }
+    // Reloading the state of the finished attempt shows no more than the submit did.
+    expect(engine.state(learner.id, 'l18')).toEqual(done);
+  });
+
+  it('on L18 no number of empty attempts reveals the key (no final attempt to reach)', () => {
+    const { engine, learners } = setup([l18]);
+    const { learner } = learners.create();
+    for (let i = 0; i < 12; i++) {
+      const done = engine.submit(learner.id, 'l18', engine.start(learner.id, 'l18').attempt!.id);
+      expect(JSON.stringify(done), `attempt ${i + 1}`).not.toMatch(/"(solution|explanation)"/);
+    }
+  });
+
+  it('reveals the solution and explanation of answered questions only, in a failing attempt', () => {
+    const { engine, learners } = setup([l18]);
+    const { learner } = learners.create();
+    const attempt = engine.start(learner.id, 'l18').attempt!;
+    const [right, wrong, ...rest] = attempt.questions.filter((q) => q.type === 'single') as [QuestionView, QuestionView, ...QuestionView[]];
+    engine.answer(learner.id, 'l18', attempt.id, right.id, rightAnswer(authored(right.id), right));
+    const wrongPick = (wrong as { options: Array<{ id: string }> }).options.find((o) => o.id !== rightAnswer(authored(wrong.id), wrong))!.id;
+    engine.answer(learner.id, 'l18', attempt.id, wrong.id, wrongPick);
+    const results = engine.submit(learner.id, 'l18', attempt.id).attempt!.results;
+    expect(results[right.id]).toMatchObject({ correct: true, explanation: authored(right.id).explanation, solution: { type: 'choice' } });
+    expect(results[wrong.id]).toMatchObject({ correct: false, explanation: authored(wrong.id).explanation, solution: { type: 'choice' } });
+    for (const view of rest) {
+      expect(results[view.id]!.solution, view.id).toBeUndefined();
+      expect(results[view.id]!.explanation, view.id).toBeUndefined();
+    }
+  });
+
+  it('a passing attempt reveals every answer, the unanswered ones too', () => {
+    const { engine, learners } = setup([l18]);
+    const { learner } = learners.create();
+    const attempt = engine.start(learner.id, 'l18').attempt!;
+    const answered = attempt.questions.slice(0, Math.ceil(attempt.questions.length * 0.8));
+    for (const view of answered) engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(authored(view.id), view));
+    const done = engine.submit(learner.id, 'l18', attempt.id).attempt!;
+    expect(done.score!.passed).toBe(true);
+    for (const view of done.questions) expect(done.results[view.id], view.id).toMatchObject({ explanation: authored(view.id).explanation, solution: expect.anything() });
+    // The next attempt starts clean: nothing is shown before it is answered.
+    const next = engine.start(learner.id, 'l18').attempt!;
+    expect(next.results).toEqual({});
+  });
+
+  it('refuses an empty answer in immediate mode, so an empty "check" cannot reveal a solution', () => {
+    const { engine, learners } = setup([l18]);
+    const { learner } = learners.create();
+    const attempt = engine.start(learner.id, 'l18').attempt!;
+    const text = attempt.questions.find((q) => q.type === 'text')!;
+    const multiple = attempt.questions.find((q) => q.type === 'multiple')!;
+    const matching = attempt.questions.find((q) => q.type === 'matching')!;
+    for (const [view, empty] of [[text, '  '], [multiple, []], [matching, {}]] as const) {
+      const error = (() => {
+        try {
+          engine.answer(learner.id, 'l18', attempt.id, view.id, empty);
+        } catch (e) {
+          return e as QuizError;
+        }
+      })();
+      expect(error, view.id).toBeInstanceOf(QuizError);
+      expect(error!.status).toBe(400);
+    }
+    const results = engine.submit(learner.id, 'l18', attempt.id).attempt!.results;
+    for (const view of [text, multiple, matching]) expect(results[view.id]!.solution, view.id).toBeUndefined();
+  });
+});
+
+describe('the last allowed attempt reveals everything', () => {
+  const explanation = 'Because the lesson says so, in its own section.';
+  const data = quizSchema.parse({
+    title: 'Two attempts, deferred',
+    lesson: 'l18-audit-logging-incident-response',
+    feedback: 'deferred',
+    attempts: 2,
+    questions: [
+      { id: 'one', type: 'single', section: '1-contain', prompt: 'Which is the first step?', explanation, options: [{ id: 'contain', text: 'Contain' }, { id: 'delete', text: 'Delete' }], correct: 'contain' },
+      { id: 'many', type: 'multiple', section: '4-eradicate', prompt: 'Which are eradication steps?', explanation, options: [{ id: 'rotate', text: 'Rotate' }, { id: 'revoke', text: 'Revoke' }, { id: 'restart', text: 'Restart' }], correct: ['rotate', 'revoke'] },
+      { id: 'word', type: 'text', section: '1-contain', prompt: 'Type the word contain.', explanation, accept: ['contain'] },
+    ],
+  });
+  const quiz: CatalogQuiz = { slug: 'two', file: 'quizzes/two.yaml', hash: 'h', data, lesson: undefined };
+
+  it('hides unanswered questions in the first attempt and shows them in the last', () => {
+    const { engine, learners } = setup([quiz]);
+    const { learner } = learners.create();
+    const first = engine.start(learner.id, 'two').attempt!;
+    const one = first.questions[0] as QuestionView & { options: Array<{ id: string; text: string }> };
+    engine.answer(learner.id, 'two', first.id, 'one', one.options.find((o) => o.text === 'Delete')!.id);
+    // Deferred: an empty answer clears a saved one, so the question counts as unanswered.
+    engine.answer(learner.id, 'two', first.id, 'word', 'contain');
+    engine.answer(learner.id, 'two', first.id, 'word', '');
+    const firstResults = engine.submit(learner.id, 'two', first.id).attempt!.results;
+    expect(firstResults.one).toMatchObject({ explanation, solution: { type: 'choice' } });
+    expect(firstResults.many!.solution).toBeUndefined();
+    expect(firstResults.word).toMatchObject({ answer: undefined, score: 0 });
+    expect(firstResults.word).not.toHaveProperty('solution');
+    expect(firstResults.word!.feedback).not.toContain('contain');
+
+    const last = engine.start(learner.id, 'two').attempt!;
+    const lastResults = engine.submit(learner.id, 'two', last.id).attempt!.results;
+    for (const id of ['one', 'many', 'word']) expect(lastResults[id], id).toMatchObject({ explanation, solution: expect.anything() });
+    expect(lastResults.word!.solution).toEqual({ type: 'text', answer: 'contain' });
+  });
+});
