@@ -138,14 +138,15 @@ AND objectRef.namespace == "production*"`,
       { id: 'T1552.007', name: 'Unsecured Credentials: Container API', tactic: 'credential-access' },
     ],
     level: 'critical',
+    // No controller is excluded: the tokens controller and the legacy token cleaner read secrets
+    // through the controller manager's shared informers (its root client), and only write by name.
     query: `verb in ("get", "list", "watch")
 AND objectRef.resource == "secrets"
 AND (objectRef.name == "*-token" OR objectRef.name == "*-token-*"
   OR responseObject.type == "kubernetes.io/service-account-token"
   OR responseObject.items.type == "kubernetes.io/service-account-token")
 AND NOT ${APISERVER_AND_CONTROLLER_MANAGER}
-AND NOT ${KUBELET}
-AND NOT (${controller('legacy-service-account-token-cleaner')} AND verb == "get")`,
+AND NOT ${KUBELET}`,
     falsePositives: ['admins migrating off legacy tokens', 'CI systems that still use a legacy token secret'],
     limits:
       "At Metadata or Request level a get has no body, so the rule matches the legacy naming convention <sa>-token-<suffix> and names ending in -token; tokens under other names are only caught at RequestResponse level, where responseObject.type shows the type but the log then also holds the token itself. Using the stolen token is logged under the service account's own name: compare sourceIPs with the pod's IP, and look for the authentication.k8s.io/legacy-token annotation.",
