@@ -124,9 +124,10 @@ const controlPlaneAsAdmin = (event: AuditEvent) => /^kube-controller-manager\//.
 const flaggedBy = (id: string) => flaggedEvents(parseQuery(DETECTIONS.find((rule) => rule.id === id)!.query), events) as AuditEvent[];
 
 describe.each(DETECTIONS.map((rule) => [rule.id, rule] as const))('detection %s', (_id, rule) => {
-  it('fires on the attackers and stays quiet on everyone else', () => {
+  it('fires on the scenario\'s attacker and stays quiet on everyone but the attackers', () => {
     const flagged = flaggedEvents(parseQuery(rule.query), events) as AuditEvent[];
-    expect(flagged.length).toBeGreaterThan(0);
+    // On the scenario's own attacker, not only on the kube-system token attack added here.
+    expect(flagged.filter(scenarioAttacker).length).toBeGreaterThan(0);
     const innocent = flagged.filter((e) => !attacker(e) && !setup(e)).map((e) => `${e.user.username} ${e.verb} ${e.requestURI}`);
     expect(innocent).toEqual([]);
   });
