@@ -37,7 +37,7 @@ export interface DetectionRule {
  * otherwise hit and the behaviour that is theirs. kube-controller-manager runs each controller as
  * its own service account (--use-service-account-credentials, as kubeadm and irlab's engine do:
  * docs/engine.md "Realistic audit identities") and sends the user agent
- * `kube-controller-manager/<version> (...) kubernetes/<commit>/<controller>`; a controller's token
+ * `kube-controller-manager/<version> (...) kubernetes/<commit>/system:serviceaccount:kube-system:<controller>`; a controller's token
  * used from kubectl, curl or a client library carries another agent. The agent is client-claimed:
  * a careful attacker can copy it, which is why each exclusion also pins the behaviour.
  */

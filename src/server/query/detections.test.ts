@@ -22,7 +22,7 @@ const event = (over: { user?: string; groups?: string[]; agent?: string; verb: s
   verb: over.verb,
   user: { username: over.user ?? 'system:serviceaccount:production:web-app', groups: over.groups ?? ['system:serviceaccounts', 'system:authenticated'] },
   objectRef: { resource: over.resource, ...(over.ns ? { namespace: over.ns } : {}), ...(over.name ? { name: over.name } : {}), ...(over.sub ? { subresource: over.sub } : {}), ...(over.group ? { apiGroup: over.group } : {}) },
-  userAgent: over.agent ?? (over.user?.startsWith('system:serviceaccount:kube-system:') ? `${KCM}/${over.user.split(':')[3]}` : KUBECTL),
+  userAgent: over.agent ?? (over.user?.startsWith('system:serviceaccount:kube-system:') ? `${KCM}/${over.user}` : KUBECTL),
   responseStatus: { code: 200 },
   requestReceivedTimestamp: over.at ?? '2026-11-27T09:01:00.000000Z',
   ...(over.requestObject ? { requestObject: over.requestObject } : {}),
