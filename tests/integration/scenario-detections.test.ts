@@ -52,9 +52,11 @@ let daemonSetPods = 0;
 
 const kubectlAgent = 'kubectl/v1.34.1 (linux/amd64) kubernetes/93248f9';
 
+/** The attacker mints a token (here with the admin's rights: the grant that allows it is not the point). */
 async function mintToken(admin: KubeConfig, namespace: string, name: string): Promise<string> {
-  const response = await callApi({ kubeConfig: admin }, { method: 'POST', path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+  const response = await callApi({ kubeConfig: admin, forwardedFor: '198.51.100.23', userAgent: kubectlAgent }, { method: 'POST', path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
+  if (response.auditId) tokenAttack.add(response.auditId);
   return (response.body as { status: { token: string } }).status.token;
 }
 
@@ -126,8 +128,9 @@ const flaggedBy = (id: string) => flaggedEvents(parseQuery(DETECTIONS.find((rule
 describe.each(DETECTIONS.map((rule) => [rule.id, rule] as const))('detection %s', (_id, rule) => {
   it('fires on the scenario\'s attacker and stays quiet on everyone but the attackers', () => {
     const flagged = flaggedEvents(parseQuery(rule.query), events) as AuditEvent[];
-    // On the scenario's own attacker, not only on the kube-system token attack added here.
-    expect(flagged.filter(scenarioAttacker).length).toBeGreaterThan(0);
+    // On the scenario's own attacker, not only on the kube-system token attack added here (the
+    // scenario's attacker mints no token: that rule is proven on the second attacker below).
+    expect(flagged.filter(rule.id === 'kube-system-token-request' ? attacker : scenarioAttacker).length).toBeGreaterThan(0);
     const innocent = flagged.filter((e) => !attacker(e) && !setup(e)).map((e) => `${e.user.username} ${e.verb} ${e.requestURI}`);
     expect(innocent).toEqual([]);
   });
@@ -138,6 +141,10 @@ describe('an attacker with kube-system service-account tokens', () => {
     const gc = (e: AuditEvent) => e.user.username === 'system:serviceaccount:kube-system:generic-garbage-collector' && tokenAttack.has(e.auditID);
     expect(new Set(flaggedBy('secret-enumeration').filter(gc).map((e) => e.objectRef?.namespace))).toEqual(new Set(['staging', 'payments', 'ci']));
     expect(flaggedBy('sa-token-theft').filter(gc).map((e) => e.objectRef?.name)).toEqual(['deployer-token']);
+  });
+
+  it('is seen minting the controllers\' tokens', () => {
+    expect(flaggedBy('kube-system-token-request').filter((e) => tokenAttack.has(e.auditID)).map((e) => e.objectRef?.name).sort()).toEqual(['generic-garbage-collector', 'replicaset-controller']);
   });
 
   it('is seen creating a privileged pod in kube-system as the ReplicaSet controller', () => {

@@ -152,6 +152,24 @@ AND NOT ${KUBELET}`,
       "At Metadata or Request level a get has no body, so the rule matches the legacy naming convention <sa>-token-<suffix> and names ending in -token; tokens under other names are only caught at RequestResponse level, where responseObject.type shows the type but the log then also holds the token itself. Using the stolen token is logged under the service account's own name: compare sourceIPs with the pod's IP, and look for the authentication.k8s.io/legacy-token annotation.",
   },
   {
+    id: 'kube-system-token-request',
+    title: 'Token minted for a kube-system service account',
+    signal: 'Token theft',
+    description:
+      'A token requested with the TokenRequest API (serviceaccounts/token) for a kube-system service account by anyone but the controller manager, which mints its controllers\' tokens, and the kubelets, which mint tokens for the pods they run. Controllers\' accounts can read every secret or create pods anywhere.',
+    attack: [{ id: 'T1528', name: 'Steal Application Access Token', tactic: 'credential-access' }],
+    level: 'critical',
+    query: `verb == "create"
+AND objectRef.resource == "serviceaccounts"
+AND objectRef.subresource == "token"
+AND objectRef.namespace == "kube-system"
+AND NOT user.username == "system:kube-controller-manager"
+AND NOT ${KUBELET}`,
+    falsePositives: ['add-on managers that mint tokens for their own kube-system accounts', 'an administrator running kubectl create token -n kube-system'],
+    limits:
+      'Only the minting is seen here: the token\'s later use is logged under the service account\'s name (with a credential id in user.extra). Tokens minted for other namespaces\' accounts are a separate query (drop the namespace clause); there, CI systems and secret managers are the usual false positives.',
+  },
+  {
     id: 'kube-system-workload',
     title: 'Pod or workload created in kube-system outside the control plane',
     signal: 'Namespace escape',
@@ -177,7 +195,7 @@ AND NOT (objectRef.resource == "pods" AND ${KUBELET})`,
     title: 'Pod with host access: privileged, host PID or IPC, host path',
     signal: 'Namespace escape',
     description:
-      'A pod, or a workload template, asking for the node itself: a privileged container, the host PID or IPC namespace, or a hostPath volume, in any namespace. From there a container reaches the node and every pod on it.',
+      'A pod, or a workload template, asking for the node itself: a privileged container (also an ephemeral debug container), the host PID or IPC namespace, or a hostPath volume, in any namespace. From there a container reaches the node and every pod on it.',
     attack: [
       { id: 'T1611', name: 'Escape to Host', tactic: 'privilege-escalation' },
       { id: 'T1610', name: 'Deploy Container', tactic: 'execution' },
@@ -185,8 +203,9 @@ AND NOT (objectRef.resource == "pods" AND ${KUBELET})`,
     level: 'critical',
     query: `verb in ("create", "update", "patch")
 AND objectRef.resource in ${WORKLOADS}
-AND NOT objectRef.subresource exists
-AND (${HOST_ACCESS})
+AND (NOT objectRef.subresource exists OR objectRef.subresource == "ephemeralcontainers")
+AND (${HOST_ACCESS}
+  OR requestObject.spec.ephemeralContainers.securityContext.privileged == true)
 AND NOT (${CONTROLLER_CREATES})
 AND NOT (objectRef.resource == "pods" AND ${KUBELET})`,
     falsePositives: ['node agents installed as DaemonSets: CNI plugins, kube-proxy, log shippers, Falco itself (exclude their deployer and names)', 'kubectl debug node/... by an administrator'],

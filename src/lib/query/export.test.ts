@@ -102,7 +102,7 @@ describe('Falco export', () => {
     expect(falcoStage(parseQuery(rule('pod-exec-production').query))).toBe('ResponseStarted');
     expect(falcoStage(parseQuery('objectRef.subresource == "attach" AND verb == "create"'))).toBe('ResponseStarted');
     expect(falcoStage(parseQuery('objectRef.subresource in ("exec", "log") OR (objectRef.subresource == "portforward" AND verb == "get")'))).toBe('ResponseStarted');
-    for (const id of ['secret-enumeration', 'rbac-escalation', 'sa-token-theft', 'kube-system-workload', 'host-access-pod']) expect(falcoStage(parseQuery(rule(id).query)), id).toBe('ResponseComplete');
+    for (const id of ['secret-enumeration', 'rbac-escalation', 'sa-token-theft', 'kube-system-token-request', 'kube-system-workload', 'host-access-pod']) expect(falcoStage(parseQuery(rule(id).query)), id).toBe('ResponseComplete');
     // Exec or something that is not long-running: only ResponseComplete exists for both.
     expect(falcoStage(parseQuery('objectRef.subresource == "exec" OR verb == "delete"'))).toBe('ResponseComplete');
     expect(falcoStage(parseQuery('objectRef.subresource != "exec"'))).toBe('ResponseComplete');
@@ -131,6 +131,7 @@ describe('Falco export', () => {
       'jevt.value[/requestObject/spec/template/spec/containers] contains "\\"privileged\\":true"',
       'jevt.value[/requestObject/spec/template/spec/volumes] contains "\\"hostPath\\":"',
       'jevt.value[/requestObject/spec/jobTemplate/spec/template/spec/initContainers] contains "\\"privileged\\":true"',
+      'jevt.value[/requestObject/spec/ephemeralContainers] contains "\\"privileged\\":true"',
     ]) {
       expect(falco!.condition).toContain(part);
     }
