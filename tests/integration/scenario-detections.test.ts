@@ -117,11 +117,10 @@ const scenarioAttacker = (event: AuditEvent) => key.attacker.sourceIPs.includes(
 const attacker = (event: AuditEvent) => scenarioAttacker(event) || tokenAttack.has(event.auditID);
 // Building the world is the cluster's history, not the incident: it is visible in the log as
 // the admin with this user agent, before the first scenario step.
-const setup = (event: AuditEvent) => event.userAgent === SEEDER_AGENT || controlPlaneAsAdmin(event);
-// The embedded engine's kube-controller-manager authenticates with the admin's certificate (its
-// controllers use their own service accounts, but its root client, e.g. the tokens controller,
-// does not): its requests are the control plane's, not a benign actor's (docs/engine.md).
-const controlPlaneAsAdmin = (event: AuditEvent) => /^kube-controller-manager\//.test(event.userAgent ?? '') && !event.user.username?.startsWith('system:');
+// The embedded engine's kube-controller-manager root client (shared informers, minting its
+// controllers' tokens) authenticates with the admin's certificate: the rules must stay quiet on it
+// themselves, since the learner's query panel shows every identity a rule flags.
+const setup = (event: AuditEvent) => event.userAgent === SEEDER_AGENT;
 
 const flaggedBy = (id: string) => flaggedEvents(parseQuery(DETECTIONS.find((rule) => rule.id === id)!.query), events) as AuditEvent[];
 

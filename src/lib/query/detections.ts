@@ -42,8 +42,15 @@ export interface DetectionRule {
  * a careful attacker can copy it, which is why each exclusion also pins the behaviour.
  */
 
+/**
+ * The controller manager's root client, which mints its controllers' tokens: system:kube-controller-manager
+ * on kubeadm; on kwok-based control planes, irlab's embedded engine included, it authenticates with
+ * an admin certificate (system:masters) and is told apart by its user agent. A system:masters
+ * identity can do anything already; the agent alone would not be enough.
+ */
+const CONTROLLER_MANAGER_ROOT = `(user.username == "system:kube-controller-manager" OR (user.groups == "system:masters" AND userAgent == "kube-controller-manager/*"))`;
 /** The API server's loopback client and the controller manager's root client (certificates on the control-plane node, not tokens a pod holds). */
-const APISERVER_AND_CONTROLLER_MANAGER = `user.username in ("system:apiserver", "system:kube-controller-manager")`;
+const APISERVER_AND_CONTROLLER_MANAGER = `(user.username == "system:apiserver" OR ${CONTROLLER_MANAGER_ROOT})`;
 /** Kubelets: the Node authorizer limits each to the secrets and pods of its own node. */
 const KUBELET = `(user.username == "system:node:*" AND user.groups == "system:nodes")`;
 const sa = (name: string) => `"system:serviceaccount:kube-system:${name}"`;
@@ -163,7 +170,7 @@ AND NOT ${KUBELET}`,
 AND objectRef.resource == "serviceaccounts"
 AND objectRef.subresource == "token"
 AND objectRef.namespace == "kube-system"
-AND NOT user.username == "system:kube-controller-manager"
+AND NOT ${CONTROLLER_MANAGER_ROOT}
 AND NOT ${KUBELET}`,
     falsePositives: ['add-on managers that mint tokens for their own kube-system accounts', 'an administrator running kubectl create token -n kube-system'],
     limits:

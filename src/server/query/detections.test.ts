@@ -159,12 +159,16 @@ describe('tokens minted for kube-system service accounts', () => {
     expect(fires('kube-system-token-request', mint('system:serviceaccount:production:web-app'))).toBe(true);
     expect(fires('kube-system-token-request', mint('mallory@example.com'))).toBe(true);
     expect(fires('kube-system-token-request', mint(ks('clusterrole-aggregation-controller')))).toBe(true);
+    // The controller manager's agent without its admin certificate is not the controller manager.
+    expect(fires('kube-system-token-request', event({ user: 'mallory@example.com', agent: `${KCM}/kube-controller-manager`, verb: 'create', resource: 'serviceaccounts', ns: 'kube-system', name: 'job-controller', sub: 'token' }))).toBe(true);
   });
   it('stays quiet on the controller manager minting its controllers\' tokens, kubelets minting their pods\' tokens, and other namespaces', () => {
     expect(
       fires(
         'kube-system-token-request',
         mint('system:kube-controller-manager'),
+        // kwok's controller manager: its root client holds an admin certificate.
+        event({ user: 'kwok-admin', groups: ['system:masters', 'system:authenticated'], agent: `${KCM}/kube-controller-manager`, verb: 'create', resource: 'serviceaccounts', ns: 'kube-system', name: 'job-controller', sub: 'token' }),
         mint('system:node:worker-1', 'kube-system', ['system:nodes', 'system:authenticated']),
         mint('system:serviceaccount:ci:deployer', 'staging'),
         event({ verb: 'get', resource: 'serviceaccounts', ns: 'kube-system', name: 'generic-garbage-collector' }),
