@@ -145,8 +145,9 @@ AND objectRef.namespace == "production*"`,
       { id: 'T1552.007', name: 'Unsecured Credentials: Container API', tactic: 'credential-access' },
     ],
     level: 'critical',
-    // No controller is excluded: the tokens controller and the legacy token cleaner read secrets
-    // through the controller manager's shared informers (its root client), and only write by name.
+    // No controller service account is excluded: the tokens controller runs on the root client
+    // (allowed), and the legacy token cleaner reads through the shared informers, then only
+    // patches or deletes by name.
     query: `verb in ("get", "list", "watch")
 AND objectRef.resource == "secrets"
 AND (objectRef.name == "*-token" OR objectRef.name == "*-token-*"
