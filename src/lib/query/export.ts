@@ -200,28 +200,51 @@ const FALCO_FIELDS: Record<string, string> = {
   'annotations.authorization.k8s.io/decision': 'ka.auth.decision',
   'annotations.authorization.k8s.io/reason': 'ka.auth.reason',
   'requestObject.roleRef.name': 'ka.req.binding.role',
+  // The k8saudit plugin's pod fields read a pod's own spec (not a workload's template).
+  'requestObject.spec.hostPID': 'ka.req.pod.host_pid',
+  'requestObject.spec.hostIPC': 'ka.req.pod.host_ipc',
+  'requestObject.spec.containers.securityContext.privileged': 'ka.req.pod.containers.privileged',
+  'requestObject.spec.volumes.hostPath': 'ka.req.pod.volumes.hostpath',
 };
-const FALCO_LISTS = new Set(['ka.user.groups', 'ka.sourceips']);
+const FALCO_LISTS = new Set(['ka.user.groups', 'ka.sourceips', 'ka.req.pod.containers.privileged', 'ka.req.pod.volumes.hostpath']);
+/** Keys that hold arrays in audit events and pod specs: a JSON pointer cannot say "any element" of them. */
+const ARRAY_KEYS = new Set(['items', 'containers', 'initContainers', 'ephemeralContainers', 'volumes', 'subjects', 'ownerReferences']);
+
+const pointer = (path: readonly string[]) => `jevt.value[/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}]`;
 
 function falcoField(field: FieldRef): string {
   const mapped = FALCO_FIELDS[field.path.join('.')];
   if (mapped) return mapped;
   // Anything else through a JSON pointer into the raw event.
-  return `jevt.value[/${field.path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}]`;
+  return pointer(field.path);
+}
+
+/**
+ * A path through an array (a workload template's containers, a list's items) as a text search in
+ * the array's JSON, which jevt.value returns compact: `"key":value` anywhere in it. An
+ * approximation (it matches the key at any depth below the array), stated in docs/query.md.
+ */
+function falcoArraySearch(field: FieldRef, text: string | undefined): string | undefined {
+  if (FALCO_FIELDS[field.path.join('.')]) return undefined;
+  const at = field.path.findIndex((p, i) => ARRAY_KEYS.has(p) && i < field.path.length - 1);
+  if (at < 0) return undefined;
+  const key = field.path[field.path.length - 1]!;
+  return `${pointer(field.path.slice(0, at + 1))} contains ${falcoString(`"${key}":${text ?? ''}`)}`;
 }
 
 function falcoString(value: string): string {
   return JSON.stringify(value);
 }
 
-function falcoMatch(field: string, literal: Literal): string {
-  if (field.startsWith('jevt.value[') && field.includes('/items/')) {
-    // A JSON pointer names one element; "any item" is approximated by a text search in the list.
-    if (literal.kind !== 'string' || literal.stars.length) throw new ExportError(`${field}: only exact text in a list can be exported to Falco`);
-    return `${field.slice(0, field.indexOf('/items/') + 6)}] contains ${falcoString(literal.value)}`;
+function falcoMatch(ref: FieldRef, literal: Literal): string {
+  const field = falcoField(ref);
+  if (falcoArraySearch(ref, '')) {
+    // A JSON pointer names one element; "any element" is approximated by a text search in the array.
+    if (literal.kind === 'null' || (literal.kind === 'string' && literal.stars.length)) throw new ExportError(`${ref.text}: only exact values inside an array can be exported to Falco`);
+    return falcoArraySearch(ref, JSON.stringify(literal.value))!;
   }
   if (literal.kind === 'null') return `not ${field} exists`;
-  if (literal.kind !== 'string') return `${field} = ${String(literal.value)}`;
+  if (literal.kind !== 'string') return FALCO_LISTS.has(field) ? `${field} intersects (${String(literal.value)})` : `${field} = ${String(literal.value)}`;
   const { value, stars } = literal;
   if (stars.length === 0) return FALCO_LISTS.has(field) ? `${field} intersects (${falcoString(value)})` : `${field} = ${falcoString(value)}`;
   if (stars.length === 1 && stars[0] === value.length - 1 && !FALCO_LISTS.has(field)) return `${field} startswith ${falcoString(value.slice(0, -1))}`;
@@ -240,8 +263,9 @@ function toFalcoCondition(expr: Expr, parent: 'and' | 'or' | 'not' | 'top' = 'to
     case 'not':
       return `not ${toFalcoCondition(expr.expr, 'not')}`;
     case 'exists':
-      return `${falcoField(expr.field)} exists`;
+      return falcoArraySearch(expr.field, '') ?? `${falcoField(expr.field)} exists`;
     case 'in': {
+      if (falcoArraySearch(expr.field, '')) throw new ExportError(`${expr.field.text}: a list of values inside an array cannot be exported to Falco; write one == per value`);
       const field = falcoField(expr.field);
       if (expr.values.some((v) => v.kind === 'null')) throw new ExportError('null in a list has no Falco equivalent');
       const list = `(${expr.values.map((v) => (v.kind === 'string' ? falcoString(v.value) : String((v as { value: unknown }).value))).join(', ')})`;
@@ -251,7 +275,7 @@ function toFalcoCondition(expr: Expr, parent: 'and' | 'or' | 'not' | 'top' = 'to
     case 'compare': {
       const field = falcoField(expr.field);
       if (expr.op === '==' || expr.op === '!=') {
-        const text = falcoMatch(field, expr.value);
+        const text = falcoMatch(expr.field, expr.value);
         return expr.op === '!=' ? `not ${text}` : parent === 'not' ? `(${text})` : text;
       }
       if (expr.value.kind !== 'number') throw new ExportError(`Falco compares only numbers with ${expr.op}; ${expr.field.text} cannot be exported`);
@@ -262,8 +286,34 @@ function toFalcoCondition(expr: Expr, parent: 'and' | 'or' | 'not' | 'top' = 'to
 
 const FALCO_PRIORITY = { medium: 'NOTICE', high: 'WARNING', critical: 'CRITICAL' } as const;
 
+/** kube-apiserver's long-running subresources (its BasicLongRunningRequestCheck): exec, attach, logs, port-forward, proxy. */
+const LONG_RUNNING_SUBRESOURCES = new Set(['exec', 'attach', 'log', 'portforward', 'proxy']);
+
+/** True when every event the filter matches is a long-running request: it requires such a subresource. */
+function onlyLongRunning(expr: Expr): boolean {
+  if (expr.type === 'and') return expr.items.some(onlyLongRunning);
+  if (expr.type === 'or') return expr.items.every(onlyLongRunning);
+  const subresource = (field: FieldRef) => field.path.join('.') === 'objectRef.subresource';
+  if (expr.type === 'in' && !expr.negated && subresource(expr.field)) return expr.values.every((v) => v.kind === 'string' && !v.stars.length && LONG_RUNNING_SUBRESOURCES.has(v.value));
+  if (expr.type === 'compare' && expr.op === '==' && subresource(expr.field)) return expr.value.kind === 'string' && !expr.value.stars.length && LONG_RUNNING_SUBRESOURCES.has(expr.value.value);
+  return false;
+}
+
+/**
+ * The one audit stage a Falco rule matches, so that each request alerts once. Every request ends
+ * with ResponseComplete; long-running ones (watch, exec, attach, logs, port-forward) also write
+ * ResponseStarted when the response headers go out, and ResponseComplete only when the stream
+ * closes, which for an interactive shell can be hours later. A rule that matches only
+ * long-running requests (exec and attach) therefore alerts at ResponseStarted, while the session
+ * is open, as Falco's own "Attach/Exec Pod" rule does; every other rule at ResponseComplete.
+ */
+export function falcoStage(query: Query): 'ResponseStarted' | 'ResponseComplete' {
+  return query.filter && onlyLongRunning(query.filter) ? 'ResponseStarted' : 'ResponseComplete';
+}
+
 export function toFalcoRule(rule: DetectionRule): string {
-  const { filter, threshold } = splitRule(parseQuery(rule.query));
+  const query = parseQuery(rule.query);
+  const { filter, threshold } = splitRule(query);
   const note = threshold
     ? ` Falco matches single events: alert when one ${threshold.by.map((f) => f.text).join(', ') || 'source'} reaches ${threshold.kind === 'dc' ? `${threshold.op} ${threshold.value} distinct ${threshold.field?.text}` : `${threshold.op} ${threshold.value} events`} within ${timespan(threshold.windowMs ?? 3_600_000)} (irlab rule ${rule.id}).`
     : '';
@@ -271,7 +321,7 @@ export function toFalcoRule(rule: DetectionRule): string {
     {
       rule: rule.title,
       desc: `${rule.description}${note}`,
-      condition: `ka.stage in ("ResponseStarted", "ResponseComplete") and ${toFalcoCondition(filter, 'and')}`,
+      condition: `ka.stage = "${falcoStage(query)}" and ${toFalcoCondition(filter, 'and')}`,
       output: `${rule.signal} (user=%ka.user.name verb=%ka.verb resource=%ka.target.resource subresource=%ka.target.subresource ns=%ka.target.namespace name=%ka.target.name code=%ka.response.code ips=%ka.sourceips uri=%ka.uri)`,
       priority: FALCO_PRIORITY[rule.level],
       source: 'k8s_audit',

