@@ -56,7 +56,19 @@ interface Job<I, O> {
 interface Slot<I, O> {
   worker: Worker;
   job: Job<I, O> | undefined;
+  /** The worker's module has loaded and listens: its job's time starts then, not at spawn. */
+  ready: boolean;
 }
+
+/**
+ * How long a new worker may take to load its module before its first job's budget starts. A
+ * worker thread boots in tens of milliseconds, several hundred on a loaded machine; the budget is
+ * the query's, so boot time must not eat into it (nor may a worker that never boots hold a job).
+ */
+const BOOT_ALLOWANCE_MS = 10_000;
+
+/** The message a worker sends once `serveWorkerJobs` listens. */
+const READY = 'irlab-worker-ready';
 
 type Reply<O> = { id: number; ok: true; output: O } | { id: number; ok: false; error: { name: string; message: string } };
 
@@ -102,8 +114,12 @@ export class WorkerPool<I, O> {
 
   private spawn(): Slot<I, O> {
     const worker = new Worker(this.options.file, this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {});
-    const slot: Slot<I, O> = { worker, job: undefined };
-    worker.on('message', (reply: Reply<O>) => this.answered(slot, reply));
+    const slot: Slot<I, O> = { worker, job: undefined, ready: false };
+    worker.on('message', (reply: Reply<O> | typeof READY) => {
+      if (reply !== READY) return this.answered(slot, reply);
+      slot.ready = true;
+      if (slot.job) this.arm(slot, slot.job);
+    });
     worker.on('error', (error: Error & { code?: string }) => {
       const refusal =
         error.code === 'ERR_WORKER_OUT_OF_MEMORY'
@@ -120,9 +136,16 @@ export class WorkerPool<I, O> {
     slot.job = job;
     job.signal?.removeEventListener('abort', job.onAbort);
     job.signal?.addEventListener('abort', job.onAbort, { once: true });
-    job.timer = setTimeout(() => void this.retire(slot, this.overBudget()), this.options.budgetMs + this.options.graceMs);
+    this.arm(slot, job);
     slot.worker.ref();
     slot.worker.postMessage({ id: job.id, input: job.input, budgetMs: this.options.budgetMs });
+  }
+
+  /** The job's deadline: its budget and grace from now, plus time to boot if its worker has not yet. */
+  private arm(slot: Slot<I, O>, job: Job<I, O>) {
+    clearTimeout(job.timer);
+    const ms = this.options.budgetMs + this.options.graceMs + (slot.ready ? 0 : BOOT_ALLOWANCE_MS);
+    job.timer = setTimeout(() => void this.retire(slot, this.overBudget()), ms);
   }
 
   private overBudget(): PoolRefusal {
@@ -185,6 +208,7 @@ export class WorkerPool<I, O> {
 export function serveWorkerJobs<I, O>(handler: (input: I, signal: AbortSignal) => Promise<O>): void {
   if (!parentPort) throw new Error('serveWorkerJobs runs inside a worker thread');
   const port = parentPort;
+  port.postMessage(READY);
   port.on('message', (message: { id: number; input: I; budgetMs: number }) => {
     const signal = AbortSignal.timeout(message.budgetMs);
     handler(message.input, signal).then(
