@@ -93,6 +93,8 @@ export const SWEEP_IDENTITIES: readonly SweepIdentity[] = [
   sa('kube-system', 'daemon-set-controller'),
   sa('kube-system', 'generic-garbage-collector'),
   { kind: 'user', user: 'jane@example.com', groups: ['developers', 'system:authenticated'] },
+  // Unauthenticated requests: the scanning and probing before any credential is stolen.
+  { kind: 'user', user: 'system:anonymous', groups: ['system:unauthenticated'] },
   { kind: 'node', user: 'system:node:node-1', groups: ['system:nodes', 'system:authenticated'], skip: ['nodes-namespaces-at-metadata', 'everything-else-at-metadata'] },
   { kind: 'admin', ...DEFAULT_IDENTITIES.admin },
 ];

@@ -22,6 +22,7 @@ describe('a rule that blinds some identities fails', () => {
     ['None for every read by anyone authenticated', '  - level: None\n    userGroups: ["system:authenticated"]\n    verbs: ["get", "list", "watch"]\n'],
     ['Metadata for a namespace\'s service accounts (exec then lacks its command)', '  - level: Metadata\n    userGroups: ["system:serviceaccounts:production"]\n'],
     ['None for a person', '  - level: None\n    users: ["jane@example.com"]\n'],
+    ['None for unauthenticated requests', '  - level: None\n    userGroups: ["system:unauthenticated"]\n'],
     ['None for secrets read by service accounts', '  - level: None\n    userGroups: ["system:serviceaccounts:production"]\n    resources: [{ group: "", resources: ["secrets"] }]\n'],
   ])('%s', (_name, rule) => {
     const text = before(rule);

@@ -50,7 +50,7 @@ export interface LiveCheckOptions {
   settleMs?: number;
   /** Parallel probes. */
   concurrency?: number;
-  /** Most service accounts the identity sweep probes as (default 10; 0 turns the sweep off). */
+  /** Most service accounts the identity sweep probes as (default 16; 0 turns the sweep off). */
   sweepLimit?: number;
 }
 
@@ -101,7 +101,7 @@ export async function liveCheckAuditPolicy(options: LiveCheckOptions): Promise<L
     return { request, status: response.status, auditId: response.auditId };
   });
   const sweepRequests = requests.filter((r) => (SWEEP_PROBE_IDS as readonly string[]).includes(r.id));
-  const sweepCallers = sweepRequests.length ? await sweepServiceAccounts(callers.admin, admin, options.sweepLimit ?? 10) : [];
+  const sweepCallers = sweepRequests.length ? await sweepServiceAccounts(callers.admin, admin, options.sweepLimit ?? 16) : [];
   const jobs = sweepCallers.flatMap((c) => sweepRequests.map((request) => ({ ...c, request })));
   const swept = await mapLimit(jobs, options.concurrency ?? 8, async (job) => {
     const response = await callApi(job.caller, toApiRequest(job.request));
