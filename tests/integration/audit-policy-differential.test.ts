@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { predict } from '../../src/lib/audit-policy/check.ts';
+import { evaluatePolicy } from '../../src/lib/audit-policy/evaluate.ts';
 import { CANONICAL_REQUESTS, PROBE_SOURCE_IP } from '../../src/lib/audit-policy/canonical.ts';
-import { isLongRunning } from '../../src/lib/audit-policy/request-info.ts';
+import { isLongRunning, requestAttributes } from '../../src/lib/audit-policy/request-info.ts';
 import type { AuditStage, RequestAttributes } from '../../src/lib/audit-policy/types.ts';
 import { loadPolicy } from '../../src/lib/audit-policy/validate.ts';
 import { policyCommand } from '../../src/server/audit-policy/cli.ts';
@@ -75,6 +76,11 @@ beforeAll(async () => {
     body: { metadata: { name: 'db-credentials' }, stringData: { password: 'hunter2' } },
   });
   expect(secret.status).toBe(201);
+  // Service accounts of other namespaces, for the identity sweep (the scenario's shapes).
+  await callApi(admin, { method: 'POST', path: '/api/v1/namespaces', body: { metadata: { name: 'ci' } } });
+  for (const [ns, sa] of [['production', 'web-app'], ['ci', 'deployer']] as const) {
+    expect((await callApi(admin, { method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts`, body: { metadata: { name: sa } } })).status).toBe(201);
+  }
 }, 180_000);
 
 afterAll(async () => {
@@ -106,9 +112,18 @@ describe('the evaluator agrees with kube-apiserver on every probe', () => {
         for (const s of probe.stages) seen.stages.add(s);
         seen.probes++;
       }
+      // The sweep's probes, as other service accounts, are held to the evaluator too.
+      expect(live.sweep.length).toBeGreaterThan(0);
+      for (const probe of live.sweep) {
+        const attributes = requestAttributes({ method: probe.request.method, path: probe.request.path }, probe.identity);
+        const predicted = evaluatePolicy(loaded.policy!, attributes);
+        // A level whose every stage is omitted leaves no event, as in the table above.
+        const recordsSomething = predicted.level !== 'None' && stagesFor(attributes).some((st) => !predicted.omitStages.includes(st));
+        if ((recordsSomething ? predicted.level : 'None') !== probe.level) mismatches.push(`${probe.request.id} as ${probe.identity.user}: predicted ${predicted.level}, recorded ${probe.level}`);
+      }
       expect(mismatches).toEqual([]);
       expect(live.disagreements).toEqual([]);
-    }, 60_000);
+    }, 90_000);
   }
 
   it('covered every level and every non-panic stage', () => {
@@ -235,14 +250,43 @@ describe('irlab policy live', () => {
     const text = out.join('\n');
     expect(err.join('\n')).toMatch(/applying .*weak\.yaml/);
     expect(code).toBe(1);
-    expect(text).toMatch(/^get secrets\/db-credentials in production\s+SA\s+Metadata\s+>= Request\s+FAIL\s+rules\[1\] \(line 6\)\s+RequestReceived,ResponseComplete$/m);
-    expect(text).toMatch(/^watch secrets in production\s+SA\s+None\s+>= Request\s+FAIL\s+rules\[0\] \(line 4\)\s+none$/m);
+    expect(text).toMatch(/^get secrets\/db-credentials in production\s+SA\s+Metadata\s+>= Metadata\s+ok\s+rules\[1\] \(line 6\)\s+RequestReceived,ResponseComplete$/m);
+    expect(text).toMatch(/^watch secrets in production\s+SA\s+None\s+>= Metadata\s+FAIL\s+rules\[0\] \(line 4\)\s+none$/m);
     expect(text).toContain(
-      'FAIL secrets-at-request: 8 of 8 secrets requests need at least Request: get secrets/db-credentials in production, list secrets in production and list secrets in all namespaces ' +
-        '(as system:serviceaccount:default:default) were recorded at Metadata by rules[1] (line 6: level: Metadata); watch secrets in production (as system:serviceaccount:default:default) ' +
-        'left no audit event: level None, from rules[0] (line 4: level: None, verbs: ["watch"]); create a secret in production',
+      'FAIL secrets-audited: 1 of 8 secrets requests needs at least Metadata: watch secrets in production (as system:serviceaccount:default:default) ' +
+        'left no audit event: level None, from rules[0] (line 4: level: None, verbs: ["watch"])',
     );
     expect(text).toMatch(/^FAIL request-received-omitted: \d+ of \d+ requests were recorded with a RequestReceived event/m);
     expect(text).toMatch(/^ok {3}nodes-namespaces-at-metadata: all 7 node and namespace requests were recorded at Metadata or above/m);
   }, 60_000);
+});
+
+describe('the identity sweep on the real API server', () => {
+  const lessonRules = SEED_POLICY.slice(SEED_POLICY.indexOf('rules:\n') + 'rules:\n'.length);
+  const head = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n';
+
+  it('level None for the web-app service account before the lesson rules: its probes leave no event, and the check fails', async () => {
+    const text = `${head}  - level: None\n    users: ["system:serviceaccount:production:web-app"]\n${lessonRules}`;
+    await apply(text);
+    const live = await liveCheckAuditPolicy({ cluster: info, provider, policyText: text });
+    const webApp = live.sweep.filter((p) => p.identity.user === 'system:serviceaccount:production:web-app');
+    expect(webApp.length).toBeGreaterThanOrEqual(4);
+    expect(webApp.every((p) => p.level === 'None')).toBe(true);
+    // default/default alone (what the old check probed as) is recorded: only the sweep sees the gap.
+    expect(live.probes.filter((p) => p.request.minimum).every((p) => p.level !== 'None')).toBe(true);
+    const identities = live.result.criteria.find((c) => c.id === 'every-identity-audited')!;
+    expect(live.result.passed).toBe(false);
+    expect(identities.passed).toBe(false);
+    expect(identities.message).toMatch(/^a rule blinds the log to some identities .*made by some service accounts, left no audit event by rules\[0\]/);
+    expect(identities.message).not.toMatch(/ci:deployer/);
+  }, 90_000);
+
+  it('the lesson policy with secrets at Metadata and noise exempted passes', async () => {
+    const text = `${head}  - level: None\n    users: ["system:kube-proxy"]\n    verbs: ["watch"]\n    resources: [{ group: "", resources: ["endpoints", "services"] }]\n  - level: None\n    nonResourceURLs: ["/healthz*", "/readyz*", "/livez*"]\n${lessonRules.replace('level: Request\n    resources:\n      - group: ""\n        resources: ["secrets"]', 'level: Metadata\n    resources:\n      - group: ""\n        resources: ["secrets"]')}`;
+    expect(text).toContain('level: Metadata\n    resources:\n      - group: ""\n        resources: ["secrets"]');
+    await apply(text);
+    const live = await liveCheckAuditPolicy({ cluster: info, provider, policyText: text });
+    expect(live.sweep.some((p) => p.identity.user === 'system:serviceaccount:ci:deployer')).toBe(true);
+    expect(live.result.criteria.filter((c) => !c.passed)).toEqual([]);
+  }, 90_000);
 });

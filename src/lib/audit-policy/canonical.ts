@@ -11,12 +11,17 @@ import type { Identity } from './request-info.ts';
 
 export type CriterionId =
   | 'policy-accepted'
-  | 'secrets-at-request'
+  | 'secrets-audited'
   | 'rbac-changes-at-request-response'
   | 'pod-exec-at-request'
   | 'nodes-namespaces-at-metadata'
   | 'everything-else-at-metadata'
+  | 'every-identity-audited'
+  | 'response-bodies-bounded'
   | 'request-received-omitted';
+
+/** Criteria graded from the table's rows (one minimum level each). */
+export type RowCriterionId = Exclude<CriterionId, 'policy-accepted' | 'request-received-omitted' | 'every-identity-audited' | 'response-bodies-bounded'>;
 
 export type ProbeIdentity = 'serviceAccount' | 'admin';
 
@@ -32,7 +37,7 @@ export interface CanonicalRequest {
   body?: unknown;
   contentType?: string;
   /** The criterion this row counts for; absent: shown, not graded. */
-  criterion?: Exclude<CriterionId, 'policy-accepted' | 'request-received-omitted'>;
+  criterion?: RowCriterionId;
   /** Lowest level that passes (RBAC changes: exactly RequestResponse, the highest). */
   minimum?: AuditLevel;
   /** Secret material this request puts in the log at Request or RequestResponse (for the warning). */
@@ -56,6 +61,44 @@ export const DEFAULT_IDENTITIES: CanonicalIdentities = {
   admin: { user: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
 };
 
+/** An identity the sweep evaluates every graded request as; `kind` is what messages say (never the name). */
+export interface SweepIdentity extends Identity {
+  kind: 'service account' | 'user' | 'node' | 'admin';
+  /** Criteria this identity is not held to (a kubelet reads its own node all day: noise). */
+  skip?: readonly RowCriterionId[];
+}
+
+const sa = (namespace: string, name: string): SweepIdentity => ({
+  kind: 'service account',
+  user: `system:serviceaccount:${namespace}:${name}`,
+  groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+});
+
+/**
+ * Identities that could act in an incident: a stolen service-account token from any namespace
+ * (application, CI, monitoring, kube-system controllers), a person, a node's credential taken
+ * after an escape, and the admin. A rule that lowers the level for any of them blinds the log to
+ * whoever holds that credential. Well-known noise (kube-proxy's watches, health checks, events,
+ * system:apiserver's own reads) is not here: exempting it is what practitioners do.
+ */
+export const SWEEP_IDENTITIES: readonly SweepIdentity[] = [
+  sa('default', 'default'),
+  sa('production', 'web-app'),
+  sa('production', 'default'),
+  sa('staging', 'default'),
+  sa('payments', 'payments-api'),
+  sa('ci', 'deployer'),
+  sa('monitoring', 'prometheus'),
+  sa('kube-system', 'replicaset-controller'),
+  sa('kube-system', 'daemon-set-controller'),
+  sa('kube-system', 'generic-garbage-collector'),
+  { kind: 'user', user: 'jane@example.com', groups: ['developers', 'system:authenticated'] },
+  // Unauthenticated requests: the scanning and probing before any credential is stolen.
+  { kind: 'user', user: 'system:anonymous', groups: ['system:unauthenticated'] },
+  { kind: 'node', user: 'system:node:node-1', groups: ['system:nodes', 'system:authenticated'], skip: ['nodes-namespaces-at-metadata', 'everything-else-at-metadata'] },
+  { kind: 'admin', ...DEFAULT_IDENTITIES.admin },
+];
+
 export const PROBE_NAMESPACE = 'production';
 const NS = `/api/v1/namespaces/${PROBE_NAMESPACE}`;
 const RBAC = '/apis/rbac.authorization.k8s.io/v1';
@@ -76,7 +119,8 @@ const binding = (kind: string, name: string, roleKind: string, roleName: string)
   subjects: [{ kind: 'ServiceAccount', name: 'web-app', namespace: PROBE_NAMESPACE }],
 });
 
-const SECRETS = { criterion: 'secrets-at-request', minimum: 'Request' } as const;
+// Secrets at Metadata is enough: who touched which secret, and no secret value in the log.
+const SECRETS = { criterion: 'secrets-audited', minimum: 'Metadata' } as const;
 const RBAC_WRITE = { criterion: 'rbac-changes-at-request-response', minimum: 'RequestResponse' } as const;
 const EXEC = { criterion: 'pod-exec-at-request', minimum: 'Request' } as const;
 const NODES_NS = { criterion: 'nodes-namespaces-at-metadata', minimum: 'Metadata' } as const;

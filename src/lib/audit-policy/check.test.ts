@@ -27,7 +27,7 @@ describe('the lesson policy', () => {
   });
 
   it('warns that secret writes put the secret into the log, and reads do not', () => {
-    const { warning } = criterion(SEED_POLICY, 'secrets-at-request');
+    const { warning } = criterion(SEED_POLICY, 'secrets-audited');
     expect(warning).toMatch(/create a secret in production, update secrets\/db-credentials in production, patch secrets\/db-credentials in production are logged at Request/);
     expect(warning).toMatch(/request bodies/);
     expect(warning).not.toMatch(/get secrets/);
@@ -40,23 +40,24 @@ describe('criteria and their messages', () => {
     const { result, rows } = checkPolicyText(`${head('')}  - level: Metadata\n`);
     expect(result.criteria.map((c) => [c.id, c.passed])).toEqual([
       ['policy-accepted', true],
-      ['secrets-at-request', false],
+      ['secrets-audited', true],
       ['rbac-changes-at-request-response', false],
       ['pod-exec-at-request', false],
       ['nodes-namespaces-at-metadata', true],
       ['everything-else-at-metadata', true],
+      ['every-identity-audited', true],
+      ['response-bodies-bounded', true],
       ['request-received-omitted', false],
     ]);
-    expect(result.score).toBe(0.429);
-    const secrets = result.criteria[1]!.message;
-    expect(secrets).toBe(
-      '8 of 8 secrets requests need at least Request: get secrets/db-credentials in production, list secrets in production, list secrets in all namespaces and 1 more ' +
-        '(as system:serviceaccount:default:default) are logged at Metadata by rules[0] (line 4: level: Metadata); create a secret in production, ' +
-        'update secrets/db-credentials in production, patch secrets/db-credentials in production and 1 more (as kubernetes-admin) are logged at Metadata by rules[0] (line 4: level: Metadata). ' +
-        'Fix: put a secrets rule, - {level: Request, resources: [{group: "", resources: ["secrets"]}]}, above rules[0]',
+    expect(result.score).toBe(0.667);
+    // Secrets at Metadata pass, and the message says what that level keeps and gives up.
+    expect(result.criteria[1]!.message).toMatch(/^all 8 secrets requests are logged at Metadata or above \(Metadata by rules\[0\]\)\. At Metadata .*no secret value lands in the log; the price is no record of what was written into a secret$/);
+    expect(result.criteria[2]!.message).toBe(
+      '7 of 7 RBAC changes need RequestResponse: create a clusterrolebinding and create a rolebinding in production (as system:serviceaccount:default:default) are logged at Metadata by rules[0] (line 4: level: Metadata); ' +
+        'create a role in production, create a clusterrole, update clusterrolebindings/irlab-probe and 2 more (as kubernetes-admin) are logged at Metadata by rules[0] (line 4: level: Metadata). ' +
+        'Fix: put an RBAC rule, - {level: RequestResponse, resources: [{group: "rbac.authorization.k8s.io", resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"]}]}, above rules[0]',
     );
-    expect(result.criteria[2]!.message).toMatch(/need RequestResponse/);
-    expect(result.criteria[6]!.message).toMatch(/omitStages: \[RequestReceived\]/);
+    expect(result.criteria[8]!.message).toMatch(/omitStages: \[RequestReceived\]/);
     expect(rows).toHaveLength(CANONICAL_REQUESTS.length);
   });
 
@@ -102,9 +103,13 @@ describe('criteria and their messages', () => {
     expect(tooLow.message).toMatch(/^7 of 7 RBAC changes need RequestResponse: create a clusterrolebinding and create a rolebinding in production \(as [^)]*\) are logged at Request by rules\[0\]/);
   });
 
-  it('RequestResponse everywhere: warns about secrets in responses and minted tokens', () => {
+  it('RequestResponse everywhere: warns about secrets in responses and minted tokens, and fails the response-bodies criterion', () => {
     const text = `${head()}  - level: RequestResponse\n`;
-    expect(criterion(text, 'secrets-at-request').warning).toMatch(/get secrets\/db-credentials in production, list secrets in production, list secrets in all namespaces, create a secret .* are logged at RequestResponse, so their responses \(the secret, every secret listed, every secret in the cluster/);
+    const bodies = criterion(text, 'response-bodies-bounded');
+    expect(bodies.passed).toBe(false);
+    expect(bodies.message).toMatch(/^response bodies are logged for routine reads and for secrets and tokens alike, .*credential store/);
+    expect(checkPolicyText(text).result.passed).toBe(false);
+    expect(criterion(text, 'secrets-audited').warning).toMatch(/get secrets\/db-credentials in production, list secrets in production, list secrets in all namespaces, create a secret .* are logged at RequestResponse, so their responses \(the secret, every secret listed, every secret in the cluster/);
     expect(criterion(text, 'everything-else-at-metadata').warning).toMatch(/create serviceaccounts\/web-app\/token in production are logged at RequestResponse, so their responses \(the new token\)/);
   });
 

@@ -4,12 +4,12 @@
  * later, in the browser as the learner types.
  */
 import type { CheckResult } from '../check-result.ts';
-import { CANONICAL_REQUESTS, DEFAULT_IDENTITIES, type CanonicalIdentities, type CanonicalRequest } from './canonical.ts';
+import { CANONICAL_REQUESTS, DEFAULT_IDENTITIES, SWEEP_IDENTITIES, type CanonicalIdentities, type CanonicalRequest, type SweepIdentity } from './canonical.ts';
 import { describeRule } from './describe.ts';
 import { evaluatePolicy } from './evaluate.ts';
-import { gradeOutcomes, refusedResult, type GradedRow, type RowOutcome } from './grade.ts';
-import { requestAttributes } from './request-info.ts';
-import type { AuditDecision, AuditPolicy, PolicyProblem, RequestAttributes } from './types.ts';
+import { gradeOutcomes, refusedResult, type BlindedRow, type GradedRow, type RowOutcome } from './grade.ts';
+import { isLongRunning, requestAttributes } from './request-info.ts';
+import { atLeast, type AuditDecision, type AuditPolicy, type AuditStage, type PolicyProblem, type RequestAttributes } from './types.ts';
 import { loadPolicy, type LoadedPolicy } from './validate.ts';
 
 export interface StaticRow extends GradedRow {
@@ -34,7 +34,8 @@ export function checkPolicy(policy: AuditPolicy, identities: CanonicalIdentities
   const predictions = new Map<string, { attributes: RequestAttributes; decision: AuditDecision; outcome: RowOutcome }>();
   for (const request of CANONICAL_REQUESTS) predictions.set(request.id, predict(policy, request, identities));
   const outcomes = new Map([...predictions].map(([id, p]) => [id, p.outcome]));
-  const graded = gradeOutcomes(outcomes, { mode: 'static', describeRule: (i) => describeRule(policy, i) });
+  const blinded = sweepIdentities(policy, CANONICAL_REQUESTS, SWEEP_IDENTITIES);
+  const graded = gradeOutcomes(outcomes, { mode: 'static', describeRule: (i) => describeRule(policy, i) }, undefined, CANONICAL_REQUESTS, blinded);
   const rows = graded.rows.map((row) => {
     const p = predictions.get(row.request.id)!;
     return { ...row, attributes: p.attributes, decision: p.decision };
@@ -48,12 +49,50 @@ export function predict(policy: AuditPolicy, request: CanonicalRequest, identiti
   const attributes = requestAttributes({ method: request.method, path: request.path }, identity);
   const decision = evaluatePolicy(policy, attributes);
   const outcome: RowOutcome = {
-    level: decision.level,
+    level: recordedLevel(decision, attributes),
     rule: decision.rule,
     requestReceivedLogged: decision.level !== 'None' && !decision.omitStages.includes('RequestReceived'),
     user: identity.user,
   };
   return { attributes, decision, outcome };
+}
+
+/**
+ * Every graded request evaluated as every sweep identity: the ones that fall below their minimum
+ * because of a rule that selects by identity (users or userGroups). A rule for everyone that logs
+ * too little is the level criteria's to report; this one is about rules that blind some identities.
+ */
+export function sweepIdentities(policy: AuditPolicy, requests: readonly CanonicalRequest[], identities: readonly SweepIdentity[]): BlindedRow[] {
+  const blinded: BlindedRow[] = [];
+  for (const request of requests) {
+    if (!request.minimum || !request.criterion) continue;
+    for (const identity of identities) {
+      if (identity.skip?.includes(request.criterion)) continue;
+      const attributes = requestAttributes({ method: request.method, path: request.path }, identity);
+      const decision = evaluatePolicy(policy, attributes);
+      const level = recordedLevel(decision, attributes);
+      if (atLeast(level, request.minimum) || decision.rule === null) continue;
+      const rule = policy.rules[decision.rule]!;
+      if (rule.users.length === 0 && rule.userGroups.length === 0) continue;
+      blinded.push({
+        request,
+        kind: identity.kind,
+        outcome: { level, rule: decision.rule, requestReceivedLogged: false, user: identity.user },
+      });
+    }
+  }
+  return blinded;
+}
+
+/**
+ * The level an event would show, or None when the rule omits every stage the request emits (a
+ * Metadata rule with `omitStages: [ResponseComplete]` plus a global RequestReceived omission
+ * records nothing for a get): the effect, not the rule's label.
+ */
+export function recordedLevel(decision: AuditDecision, attributes: RequestAttributes): AuditDecision['level'] {
+  if (decision.level === 'None') return 'None';
+  const emitted: AuditStage[] = isLongRunning(attributes) ? ['RequestReceived', 'ResponseStarted', 'ResponseComplete'] : ['RequestReceived', 'ResponseComplete'];
+  return emitted.some((stage) => !decision.omitStages.includes(stage)) ? decision.level : 'None';
 }
 
 /** Refusals a message lists; the rest are counted (a file of a thousand bad rules is not echoed back). */

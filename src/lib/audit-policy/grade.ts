@@ -4,7 +4,7 @@
  * criteria and the same kind of message from both.
  */
 import { checkResult, type CheckCriterion, type CheckResult } from '../check-result.ts';
-import { CANONICAL_REQUESTS, type CanonicalRequest, type CriterionId } from './canonical.ts';
+import { CANONICAL_REQUESTS, type CanonicalRequest, type CriterionId, type RowCriterionId, type SweepIdentity } from './canonical.ts';
 import { atLeast, type AuditLevel } from './types.ts';
 
 export interface RowOutcome {
@@ -24,6 +24,14 @@ export interface GradedRow {
   passed?: boolean;
 }
 
+/** A graded request that, made by another identity, got less than its minimum (identity-specific). */
+export interface BlindedRow {
+  request: CanonicalRequest;
+  /** What kind of identity, never which one: the sweep's names include the scenario's. */
+  kind: SweepIdentity['kind'];
+  outcome: RowOutcome;
+}
+
 export interface GradeOptions {
   /** `rules[3] (line 22: ...)` for a rule index; omitted when rules are unknown. */
   describeRule?: (index: number) => string;
@@ -37,7 +45,7 @@ export interface Graded {
 }
 
 interface CriterionSpec {
-  id: Exclude<CriterionId, 'policy-accepted' | 'request-received-omitted'>;
+  id: RowCriterionId;
   /** Plural noun phrase for messages. */
   what: string;
   /** The rule to add. */
@@ -48,9 +56,9 @@ interface CriterionSpec {
 
 const CRITERIA: readonly CriterionSpec[] = [
   {
-    id: 'secrets-at-request',
+    id: 'secrets-audited',
     what: 'secrets requests',
-    fix: 'a secrets rule, - {level: Request, resources: [{group: "", resources: ["secrets"]}]},',
+    fix: 'a secrets rule, - {level: Metadata, resources: [{group: "", resources: ["secrets"]}]},',
   },
   {
     id: 'rbac-changes-at-request-response',
@@ -75,7 +83,7 @@ const CRITERIA: readonly CriterionSpec[] = [
   },
 ];
 
-export const CRITERION_IDS: readonly CriterionId[] = ['policy-accepted', ...CRITERIA.map((c) => c.id), 'request-received-omitted'];
+export const CRITERION_IDS: readonly CriterionId[] = ['policy-accepted', ...CRITERIA.map((c) => c.id), 'every-identity-audited', 'response-bodies-bounded', 'request-received-omitted'];
 
 /** Every criterion failed with the same reason: the policy was refused, so nothing else was checked. */
 export function refusedResult(reason: string): CheckResult {
@@ -93,6 +101,7 @@ export function gradeOutcomes(
   options: GradeOptions,
   acceptedMessage = 'the API server accepts the policy',
   requests: readonly CanonicalRequest[] = CANONICAL_REQUESTS,
+  blinded: readonly BlindedRow[] = [],
 ): Graded {
   const rows: GradedRow[] = [];
   for (const request of requests) {
@@ -103,7 +112,7 @@ export function gradeOutcomes(
   }
   const criteria: CheckCriterion[] = [{ id: 'policy-accepted', passed: true, message: acceptedMessage }];
   for (const c of CRITERIA) criteria.push(gradeCriterion(c, rows.filter((r) => r.request.criterion === c.id), options));
-  criteria.push(gradeRequestReceived(rows, options));
+  criteria.push(gradeIdentities(blinded, options), gradeResponseBodies(rows, options), gradeRequestReceived(rows, options));
   return { result: checkResult(criteria), rows };
 }
 
@@ -116,7 +125,8 @@ function gradeCriterion(c: CriterionSpec, rows: GradedRow[], options: GradeOptio
   if (failing.length === 0) {
     const levels = [...new Set(rows.map((r) => `${r.outcome.level}${byRule(r.outcome, options, true)}`))];
     const above = needs === 'RequestResponse' ? 'RequestResponse' : `${minimum} or above`;
-    return { id: c.id, passed: true, message: `all ${rows.length} ${c.what} ${verb(options)} ${above} (${levels.join('; ')})`, ...extra };
+    const tradeOff = c.id === 'secrets-audited' ? secretsTradeOff(rows) : '';
+    return { id: c.id, passed: true, message: `all ${rows.length} ${c.what} ${verb(options)} ${above} (${levels.join('; ')})${tradeOff}`, ...extra };
   }
   const shown = groupByOutcome(failing)
     .slice(0, 3)
@@ -136,6 +146,85 @@ function gradeCriterion(c: CriterionSpec, rows: GradedRow[], options: GradeOptio
     passed: false,
     message: `${failing.length} of ${rows.length} ${c.what} ${failing.length === 1 ? 'needs' : 'need'} ${needs}: ${shown.join('; ')}${more}. Fix: ${where}`,
     ...extra,
+  };
+}
+
+/** What the level chosen for secrets keeps and what it gives up (Metadata is a sound choice). */
+function secretsTradeOff(rows: readonly GradedRow[]): string {
+  const levels = new Set(rows.map((r) => r.outcome.level));
+  if (levels.has('Metadata')) {
+    return '. At Metadata the log shows who read, listed or changed which secret, and no request or response body, so no secret value lands in the log; the price is no record of what was written into a secret';
+  }
+  if (levels.has('Request')) return '. At Request the log keeps what was written into a secret (the value itself), so protect the log like the secrets';
+  return '';
+}
+
+/**
+ * A rule that lowers the level for some identities (level None, or below a criterion's minimum)
+ * blinds the log to whoever holds their credentials: the attacker works with whichever token
+ * they stole. The message names the rule (the learner's own text), the kind of identity and the
+ * requests, never which identity: that would name the scenario's.
+ */
+function gradeIdentities(blinded: readonly BlindedRow[], options: GradeOptions): CheckCriterion {
+  const id = 'every-identity-audited';
+  if (blinded.length === 0) {
+    return {
+      id,
+      passed: true,
+      message: options.mode === 'live'
+        ? 'requests made as other service accounts (from every namespace) and as the admin were recorded at the same levels'
+        : 'no rule lowers the level for particular identities: the graded requests are logged the same whichever service account, user, node or admin makes them',
+    };
+  }
+  const groups = new Map<string, BlindedRow[]>();
+  for (const b of blinded) {
+    const key = `${b.outcome.rule}|${b.kind}|${b.outcome.level}`;
+    groups.set(key, [...(groups.get(key) ?? []), b]);
+  }
+  const shown = [...groups.values()].slice(0, 2).map((group) => {
+    const names = [...new Set(group.map((b) => b.request.describe))];
+    const list = names.length > 3 ? `${names.slice(0, 3).join(', ')} and others` : joinAnd(names);
+    const first = group[0]!;
+    const kinds = `some ${first.kind === 'admin' ? 'administrators' : `${first.kind}s`}`;
+    const minimum = first.request.minimum ?? 'Metadata';
+    const level = first.outcome.level === 'None' ? (options.mode === 'live' ? 'left no audit event' : 'is not logged at all (level None)') : `${verb(options)} ${first.outcome.level}, below ${minimum}`;
+    return `${list}, made by ${kinds}, ${level}${byRule(first.outcome, options)}`;
+  });
+  const rule = blinded.find((b) => typeof b.outcome.rule === 'number')?.outcome.rule;
+  const where = typeof rule === 'number' && options.describeRule ? `look at rules[${rule}]: narrow it to known noise or remove it` : 'look for a rule with users or userGroups above the rules that should catch these requests';
+  return {
+    id,
+    passed: false,
+    message:
+      `a rule blinds the log to some identities that could act in an incident: ${shown.join('; ')}. ` +
+      'An attacker works with whichever credential they stole, from any namespace; exempt only well-known noise (health checks, kube-proxy\'s watches, events). ' +
+      `Fix: ${where}`,
+  };
+}
+
+/**
+ * RequestResponse on routine reads as well as on secrets and tokens: every secret value, every
+ * minted token and every list body lands in the log. That log is then a second copy of every
+ * credential, shipped wherever logs go, and many times the size; an IR practitioner would send
+ * such a policy back. RequestResponse on secrets alone, chosen deliberately, passes with a warning.
+ */
+function gradeResponseBodies(rows: readonly GradedRow[], options: GradeOptions): CheckCriterion {
+  const id = 'response-bodies-bounded';
+  const routine = rows.filter((r) => r.request.criterion === 'everything-else-at-metadata' && r.request.method === 'GET' && !r.request.carriesSecret);
+  const routineFull = routine.filter((r) => r.outcome.level === 'RequestResponse');
+  const secretFull = rows.filter((r) => r.request.carriesSecret?.response && r.outcome.level === 'RequestResponse');
+  const broad = routineFull.length > 0 && routineFull.length * 2 >= routine.length;
+  if (!broad || secretFull.length === 0) {
+    return { id, passed: true, message: 'response bodies are kept for chosen requests, not for every read: the log stays a log, not a copy of every secret' };
+  }
+  const example = secretFull[0]!;
+  return {
+    id,
+    passed: false,
+    message:
+      `response bodies are logged for routine reads and for secrets and tokens alike, e.g. ${routineFull[0]!.request.describe} and ${example.request.describe} ${verb(options)} RequestResponse${byRule(example.outcome, options)}: ` +
+      'every secret value and minted token is copied into the log, and every list is written out whole, so the log becomes a credential store many times its size. ' +
+      'Fix: keep RequestResponse for what you must see in full (RBAC changes), record secrets and tokens at Metadata (or Request), and end with a Metadata catch-all',
   };
 }
 

@@ -7,6 +7,11 @@
  * Probes run as a service account (a fresh token for default/default) and as the admin, with
  * PROBE_SOURCE_IP in X-Forwarded-For; every write is a dry run, so nothing in the cluster
  * changes. Each probe's event is found by the Audit-Id header of its response.
+ *
+ * Then the identity sweep: a sample of the attacker-shaped probes again, as service accounts of
+ * the cluster's other namespaces (kube-system's controllers included), each with a fresh token and
+ * the same marks. A policy that exempts an identity shows up here as a probe that left no event
+ * (or one below its minimum) where default/default's was recorded.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CheckResult } from '../../lib/check-result.ts';
@@ -20,9 +25,13 @@ import {
   type ProbeIdentity,
 } from '../../lib/audit-policy/canonical.ts';
 import { describeRule } from '../../lib/audit-policy/describe.ts';
-import { gradeOutcomes, type RowOutcome } from '../../lib/audit-policy/grade.ts';
+import { gradeOutcomes, type BlindedRow, type RowOutcome } from '../../lib/audit-policy/grade.ts';
+import type { Identity } from '../../lib/audit-policy/request-info.ts';
+import { atLeast } from '../../lib/audit-policy/types.ts';
 import { AUDIT_STAGES, type AuditDecision, type AuditLevel, type AuditStage } from '../../lib/audit-policy/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
+import { evaluatePolicy } from '../../lib/audit-policy/evaluate.ts';
+import { requestAttributes } from '../../lib/audit-policy/request-info.ts';
 import { auditLogEnd } from '../cluster/audit-log.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
 import { systemClock, type Clock } from '../cluster/runtime.ts';
@@ -41,6 +50,18 @@ export interface LiveCheckOptions {
   settleMs?: number;
   /** Parallel probes. */
   concurrency?: number;
+  /** Most service accounts the identity sweep probes as (default 16; 0 turns the sweep off). */
+  sweepLimit?: number;
+}
+
+/** The attacker-shaped probes the sweep repeats as each other service account. */
+export const SWEEP_PROBE_IDS = ['get-secret', 'list-secrets', 'create-clusterrolebinding', 'exec-post', 'create-token', 'list-pods', 'create-pod-kube-system'] as const;
+
+export interface SweepProbe {
+  request: CanonicalRequest;
+  identity: Identity;
+  status: number;
+  level: AuditLevel;
 }
 
 export interface RecordedProbe {
@@ -60,6 +81,8 @@ export interface LiveCheck {
   identities: CanonicalIdentities;
   /** Probes whose recorded level the evaluator did not predict (should always be empty). */
   disagreements: RecordedProbe[];
+  /** The identity sweep's probes, as other service accounts. */
+  sweep: SweepProbe[];
   timings: { probesMs: number; totalMs: number };
 }
 
@@ -77,8 +100,16 @@ export async function liveCheckAuditPolicy(options: LiveCheckOptions): Promise<L
     const response = await callApi(callers[request.as], toApiRequest(request));
     return { request, status: response.status, auditId: response.auditId };
   });
+  const sweepRequests = requests.filter((r) => (SWEEP_PROBE_IDS as readonly string[]).includes(r.id));
+  const sweepCallers = sweepRequests.length ? await sweepServiceAccounts(callers.admin, admin, options.sweepLimit ?? 16) : [];
+  const jobs = sweepCallers.flatMap((c) => sweepRequests.map((request) => ({ ...c, request })));
+  const swept = await mapLimit(jobs, options.concurrency ?? 8, async (job) => {
+    const response = await callApi(job.caller, toApiRequest(job.request));
+    return { request: job.request, identity: job.identity, status: response.status, auditId: response.auditId };
+  });
   const probesMs = clock.now() - probesStarted;
-  const byAuditId = await settledEvents(options, clock, from, new Set(sent.flatMap((s) => (s.auditId ? [s.auditId] : []))));
+  const ids = new Set([...sent, ...swept].flatMap((s) => (s.auditId ? [s.auditId] : [])));
+  const byAuditId = await settledEvents(options, clock, from, ids);
 
   const loaded = options.policyText === undefined ? undefined : loadPolicy(options.policyText);
   const policy = loaded?.policy;
@@ -102,13 +133,23 @@ export async function liveCheckAuditPolicy(options: LiveCheckOptions): Promise<L
       user: identities[p.request.as].user,
     });
   }
+  const sweep: SweepProbe[] = swept.map((s) => ({ request: s.request, identity: s.identity, status: s.status, level: ((s.auditId && byAuditId.get(s.auditId)) || [])[0]?.level ?? 'None' }));
+  // Identity-specific shortfalls only: where default/default's probe met the minimum and this one did not.
+  const blinded: BlindedRow[] = sweep
+    .filter((p) => p.request.minimum && !atLeast(p.level, p.request.minimum) && atLeast(outcomes.get(p.request.id)?.level ?? 'None', p.request.minimum))
+    .map((p) => {
+      const predicted = policy ? evaluatePolicy(policy, requestAttributes({ method: p.request.method, path: p.request.path }, p.identity)) : undefined;
+      const rule = predicted && predicted.level === p.level ? { rule: predicted.rule } : {};
+      return { request: p.request, kind: 'service account' as const, outcome: { level: p.level, ...rule, requestReceivedLogged: false, user: p.identity.user } };
+    });
   const graded = gradeOutcomes(
     outcomes,
     { mode: 'live', ...(policy ? { describeRule: (i: number) => describeRule(policy, i) } : {}) },
     'the API server runs with the policy',
     requests,
+    blinded,
   );
-  return { result: graded.result, probes, identities, disagreements, timings: { probesMs, totalMs: clock.now() - started } };
+  return { result: graded.result, probes, identities, disagreements, sweep, timings: { probesMs, totalMs: clock.now() - started } };
 }
 
 type Callers = Record<ProbeIdentity, Caller>;
@@ -135,6 +176,42 @@ async function probeCallers(admin: KubeConfig, clock: Clock): Promise<Callers> {
     }
     await clock.sleep(250);
   }
+}
+
+/**
+ * Service accounts to probe as: every one outside kube-system that is not a namespace's default
+ * (the workloads' own identities, whichever namespace), two of kube-system's controllers, then the
+ * other namespaces' defaults, up to `limit`. Each gets a fresh short-lived token; one that cannot
+ * (deleted meanwhile) is skipped.
+ */
+async function sweepServiceAccounts(adminCaller: Caller, admin: KubeConfig, limit: number): Promise<Array<{ caller: Caller; identity: Identity }>> {
+  if (limit <= 0) return [];
+  const listed = await callApi(adminCaller, { method: 'GET', path: '/api/v1/serviceaccounts' });
+  const items = (listed.body as { items?: Array<{ metadata?: { name?: string; namespace?: string } }> } | undefined)?.items ?? [];
+  const all = items.flatMap((i) => (i.metadata?.name && i.metadata.namespace ? [{ namespace: i.metadata.namespace, name: i.metadata.name }] : []));
+  const isSystem = (ns: string) => ns.startsWith('kube-');
+  const workloads = all.filter((a) => !isSystem(a.namespace) && a.name !== 'default');
+  const controllers = all.filter((a) => a.namespace === 'kube-system' && a.name.endsWith('-controller')).slice(0, 2);
+  const defaults = all.filter((a) => !isSystem(a.namespace) && a.name === 'default' && a.namespace !== 'default');
+  const chosen = [...workloads, ...controllers, ...defaults].slice(0, limit);
+  const out: Array<{ caller: Caller; identity: Identity }> = [];
+  for (const account of chosen) {
+    const response = await callApi(adminCaller, {
+      method: 'POST',
+      path: `/api/v1/namespaces/${account.namespace}/serviceaccounts/${account.name}/token`,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+    });
+    const token = (response.body as { status?: { token?: string } } | undefined)?.status?.token;
+    if (response.status !== 201 || !token) continue;
+    out.push({
+      caller: { kubeConfig: tokenKubeConfig(admin, 'irlab-probe', token), forwardedFor: PROBE_SOURCE_IP, userAgent: PROBE_USER_AGENT },
+      identity: {
+        user: `system:serviceaccount:${account.namespace}:${account.name}`,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${account.namespace}`, 'system:authenticated'],
+      },
+    });
+  }
+  return out;
 }
 
 /** The user and groups the API server sees for a caller (SelfSubjectReview, Kubernetes 1.28+). */
