@@ -5,6 +5,7 @@ import { handleQuery } from '../../server/query/http.ts';
 import { queryPool, queryPoolConfig } from '../../server/query/query-pool.ts';
 import { serverSources } from '../../server/query/sources.ts';
 import { FileAuditLogSource } from '../../server/query/source.ts';
+import { PROBE_USER_AGENT } from '../../lib/audit-policy/canonical.ts';
 import { getLabService } from '../../server/lab/instance.ts';
 import { currentLearner } from '../../server/learners/session.ts';
 
@@ -33,7 +34,7 @@ export const POST: APIRoute = async (context) => {
   }
   try {
     const lab = learner ? await getLabService().clusterFor(learner.id) : undefined;
-    const sources = serverSources(process.env, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab')] : []);
+    const sources = serverSources(process.env, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab', [PROBE_USER_AGENT])] : []);
     const pool = queryPool();
     const answer = await handleQuery(body, sources, (job, signal) => pool.run(job, signal), request.signal);
     return Response.json(answer.body, { status: answer.status, headers: { 'cache-control': 'no-store', ...answer.headers } });

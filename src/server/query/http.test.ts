@@ -67,3 +67,19 @@ describe('POST /api/query', () => {
     expect(serverSources({ IRLAB_AUDIT_LOG: '/var/log/kube/audit.log' }).ids()).toEqual(['file']);
   });
 });
+
+describe('a lab source hides irlab\'s own probes', () => {
+  it('leaves events sent with a hidden user agent out of the results, the sidebar and the detections', async () => {
+    const file = path.join(dir, 'probed.log');
+    const event = (auditID: string, userAgent: string) =>
+      JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID, stage: 'ResponseComplete', requestURI: '/api/v1/namespaces/production/secrets', verb: 'list', user: { username: 'system:serviceaccount:production:web-app' }, sourceIPs: ['192.0.2.250'], userAgent, objectRef: { resource: 'secrets', namespace: 'production', apiVersion: 'v1' }, responseStatus: { code: 200 }, requestReceivedTimestamp: '2026-12-07T10:00:00.000000Z', stageTimestamp: '2026-12-07T10:00:00.001000Z' });
+    await writeFile(file, `${event('a-1', 'kubectl/v1.37.2')}\n${event('probe-1', 'irlab-policy-probe')}\n`);
+    const plain = await handleQuery({ source: 'p', query: 'objectRef.resource == "secrets"' }, registry([new FileAuditLogSource(file, 'p')]));
+    const hiding = await handleQuery({ source: 'p', query: 'objectRef.resource == "secrets"' }, registry([new FileAuditLogSource(file, 'p', ['irlab-policy-probe'])]));
+    if (!plain.body.ok || !hiding.body.ok) throw new Error('query failed');
+    if (plain.body.output.kind !== 'events' || hiding.body.output.kind !== 'events') throw new Error('expected events');
+    expect(plain.body.output.events.map((e) => (e as { auditID: string }).auditID)).toEqual(['a-1', 'probe-1']);
+    expect(hiding.body.output.events.map((e) => (e as { auditID: string }).auditID)).toEqual(['a-1']);
+    expect(hiding.body.summary.fields.find((f) => f.field === 'userAgent')?.present).toBe(1);
+  });
+});

@@ -82,7 +82,7 @@ export async function handleQuery(body: unknown, sources: SourceRegistry, evalua
     throw error;
   }
   try {
-    return { status: 200, body: await evaluate({ file: source.file, query: request.query, highlight: request.highlight, limit: request.limit }, signal) };
+    return { status: 200, body: await evaluate({ file: source.file, query: request.query, highlight: request.highlight, limit: request.limit, ...(source.hideUserAgents.length ? { hideUserAgents: [...source.hideUserAgents] } : {}) }, signal) };
   } catch (error) {
     if (!isPoolRefusal(error)) throw error;
     const { retryAfterSeconds } = error;

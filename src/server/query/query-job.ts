@@ -22,6 +22,8 @@ export interface QueryJob {
   highlight: string[];
   /** At most this many events come back. */
   limit: number;
+  /** Events whose userAgent is one of these are skipped before any query or detection sees them. */
+  hideUserAgents?: string[];
 }
 
 export interface FlaggedIdentity {
@@ -54,6 +56,8 @@ export async function runQueryJob(job: QueryJob, signal?: AbortSignal): Promise<
     const q = parseQuery(rule.query);
     return { rule, query: q, run: createRun(q, { keepEvents: 10_000 }) };
   });
+  const hidden = new Set(job.hideUserAgents ?? []);
+  const shown = (event: unknown) => hidden.size === 0 || !hidden.has((event as { userAgent?: unknown }).userAgent as string);
   const started = performance.now();
   const report = await scanFile(
     job.file,
@@ -61,11 +65,12 @@ export async function runQueryJob(job: QueryJob, signal?: AbortSignal): Promise<
       {
         clauses: requiredLiterals(query),
         push: (event) => {
+          if (!shown(event)) return true;
           if (filter(event)) summary.add(event);
           return run.push(event);
         },
       },
-      ...detections.map((d) => ({ clauses: requiredLiterals(d.query), push: (event: unknown) => d.run.push(event) })),
+      ...detections.map((d) => ({ clauses: requiredLiterals(d.query), push: (event: unknown) => !shown(event) || d.run.push(event) })),
     ],
     signal ? { signal } : {},
   );

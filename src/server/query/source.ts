@@ -21,11 +21,18 @@ export class FileAuditLogSource implements AuditLogSource {
   readonly description: string;
   /** Absolute path of the log (query workers open it by path). */
   readonly file: string;
+  /**
+   * Events sent with these user agents are left out of every query on this source: irlab's own
+   * instrumentation on a learner's cluster (the audit-policy check's probes and the token requests
+   * they need) is not part of the incident they investigate.
+   */
+  readonly hideUserAgents: readonly string[];
 
-  constructor(file: string, id = 'file') {
+  constructor(file: string, id = 'file', hideUserAgents: readonly string[] = []) {
     this.file = path.resolve(file);
     this.id = id;
     this.description = this.file;
+    this.hideUserAgents = hideUserAgents;
   }
 
   /** A readable error now rather than a stack trace mid-scan. */
