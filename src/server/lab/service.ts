@@ -133,7 +133,8 @@ export function labService(options: LabServiceOptions) {
       return incident;
     },
     discard: (incident) => options.clusters.release(incident.cluster.name),
-    onError: (slug, error) => console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
+    // A seed cut short by shutdown is no failure worth a log line.
+    onError: (slug, error) => closing.signal.aborted || console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
 
   async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
