@@ -39,6 +39,8 @@ export default defineConfig({
       // Every simulated learner comes from 127.0.0.1: the per-address start budget is sized for a
       // class behind one address (docs/security.md), not for the whole suite.
       IRLAB_LIMIT_STARTS_PER_ADDRESS: '500',
+      // Scenario timelines spread over minutes of dwell time; the suite seeds them in seconds.
+      IRLAB_SCENARIO_TIME_SCALE: process.env.IRLAB_SCENARIO_TIME_SCALE ?? '0.002',
       ...passThrough(['IRLAB_TERMINAL_KUBECONFIG', 'IRLAB_TERMINAL_CLUSTER']),
     },
     reuseExistingServer: false,

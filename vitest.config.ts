@@ -20,6 +20,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          // Scenario timelines spread over minutes; tests seed them in seconds (TEST_TIME_SCALE).
+          env: { IRLAB_SCENARIO_TIME_SCALE: '0.002' },
         },
       },
     ],

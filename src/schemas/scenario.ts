@@ -62,14 +62,38 @@ export const identitySchema = z
   })
   .superRefine(exactlyOne(['serviceAccount', 'secretToken', 'admin']));
 
-/** One API request, named by kind as in a manifest. */
+/**
+ * A pause, as `40s`, `3m`, `1m30s` or `500ms`. Timeline pauses are real: the API server stamps
+ * every audit event with the time it received the request, so an incident that reads as minutes
+ * of dwell time takes minutes to seed (times IRLAB_SCENARIO_TIME_SCALE; see docs/authoring.md).
+ */
+export const durationSchema = z
+  .string()
+  .regex(/^(\d+h)?(\d+m(?!s))?(\d+s)?(\d+ms)?$/, 'a duration such as 40s, 3m, 1m30s or 500ms')
+  .refine((value) => value !== '', 'a duration such as 40s, 3m, 1m30s or 500ms');
+
+/** Milliseconds in a duration written as `durationSchema` accepts. */
+export function durationMs(value: string): number {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+)(ms|h|m|s)/g)) total += Number(amount) * units[unit!]!;
+  return total;
+}
+
+/**
+ * One API request: a resource named by kind as in a manifest, or (with `path`) a non-resource
+ * URL such as the discovery documents `/api` and `/apis` that every client reads first.
+ */
 export const requestSchema = z.strictObject({
   /** Kubernetes verb as the audit log writes it. `exec` is `create` on `pods/exec`. */
   verb: z.enum(['get', 'list', 'create', 'patch', 'delete', 'exec']),
+  /** A non-resource URL (`/api`, `/apis`, `/version`, ...) read with `verb: get`; then leave out
+   * apiVersion and kind. The audit log records it with no objectRef, only the requestURI. */
+  path: z.string().regex(/^\/[-a-zA-Z0-9/._]*$/, 'an absolute URL path such as /apis').optional(),
   /** apiVersion of the kind, e.g. `v1`, `apps/v1`, `rbac.authorization.k8s.io/v1`. */
-  apiVersion: z.string().min(1),
+  apiVersion: z.string().default(''),
   /** Kind, e.g. `Secret`; checked against the kinds scenarios may use. */
-  kind: z.string().min(1),
+  kind: z.string().default(''),
   /** Namespace; omit for cluster-scoped kinds or a cluster-wide list. */
   namespace: z.string().optional(),
   /** Object name, for get, patch, delete and exec. */
@@ -101,6 +125,9 @@ export const stepSchema = z.strictObject({
   expect: z.enum(['allowed', 'denied', 'any']).default('allowed'),
   /** Why this step is here, for instructors reading the file and for the drill report. */
   note: z.string().optional(),
+  /** How long after the previous step (or, for the first step, after `startAfter`) this one is
+   * made; with `forEach`, the pause before each repetition. Scaled by IRLAB_SCENARIO_TIME_SCALE. */
+  after: durationSchema.optional(),
   request: requestSchema,
 });
 
@@ -136,7 +163,12 @@ export const scenarioSchema = z.strictObject({
   targets: z
     .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), z.strictObject({ namespace: dnsLabel, selector: z.record(z.string(), z.string()) }))
     .default({}),
-  /** Ordered requests: benign activity and the attack, interleaved as they would be. */
+  /** The pause between seeding's own setup (world, settling, the TokenRequests and the read of
+   * every stolen token's Secret, all as the admin) and the first timeline step, so setup traffic
+   * sits well before the window the learner investigates. Scaled like `after`. */
+  startAfter: durationSchema.default('2m'),
+  /** Ordered requests: benign activity and the attack, interleaved as they would be, each
+   * `after` a pause, so the incident spreads over minutes of dwell time. */
   timeline: z.array(stepSchema).min(1),
 });
 

@@ -13,6 +13,9 @@ import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { loadScenario } from '../../src/server/scenarios/load.ts';
 import { podDir } from '../../src/server/scenarios/pod-evidence.ts';
 import { seedScenario, type SeedResult } from '../../src/server/scenarios/seed.ts';
+import { scenarioTimeScale, type StepOutcome } from '../../src/server/scenarios/timeline.ts';
+import { SEEDER_AGENT } from '../../src/server/scenarios/world.ts';
+import { durationMs } from '../../src/schemas/scenario.ts';
 
 interface Seeded {
   cluster: ClusterInfo;
@@ -70,9 +73,13 @@ describe.each(SEEDS.map((seed, i) => [seed, i] as const))('seed %s', (_seed, i) 
   });
 
   it('shows RBAC escalation: a ClusterRoleBinding to cluster-admin created with the stolen token', () => {
-    const binding = byAttacker(s()).find((e) => e.verb === 'create' && e.objectRef?.resource === 'clusterrolebindings');
-    expect(binding?.responseStatus?.code).toBe(201);
+    const attempts = byAttacker(s()).filter((e) => e.verb === 'create' && e.objectRef?.resource === 'clusterrolebindings');
+    const binding = attempts.find((e) => e.responseStatus?.code === 201);
     expect(binding?.user.username).toBe('system:serviceaccount:ci:deployer');
+    // First with the pod's own token, refused twice, before the stolen token did it.
+    const refused = attempts.filter((e) => e.responseStatus?.code === 403);
+    expect(refused.map((e) => e.user.username)).toEqual(['system:serviceaccount:production:web-app', 'system:serviceaccount:production:web-app']);
+    expect(refused.every((e) => e.requestReceivedTimestamp! < binding!.requestReceivedTimestamp!)).toBe(true);
     expect(s().key.bindingsCreated).toEqual([{ name: s().key.params.bindingName, role: 'cluster-admin', subjects: ['system:serviceaccount:production:web-app'] }]);
   });
 
@@ -99,11 +106,13 @@ describe.each(SEEDS.map((seed, i) => [seed, i] as const))('seed %s', (_seed, i) 
     for (const step of key.steps) {
       const event = ids.get(step.auditId);
       expect(event, `step ${step.index}`).toBeDefined();
-      expect(event).toMatchObject({ verb: step.verb, user: { username: step.username }, objectRef: { resource: step.resource } });
+      expect(event).toMatchObject({ verb: step.verb, user: { username: step.username }, userAgent: step.userAgent });
+      // Discovery documents (/api, /apis) are non-resource requests: no objectRef.
+      expect(event?.objectRef?.resource ?? '', `step ${step.index}`).toBe(step.resource);
     }
     const first = byAttacker(s()).map((e) => e.requestReceivedTimestamp!).sort()[0];
     expect(key.firstMaliciousAt).toBe(first);
-    expect(new Set(key.steps.map((step) => step.signal))).toEqual(new Set(['secret-enumeration', 'token-theft', 'rbac-escalation', 'pod-exec', 'namespace-escape']));
+    expect(new Set(key.steps.flatMap((step) => (step.signal ? [step.signal] : [])))).toEqual(new Set(['secret-enumeration', 'token-theft', 'rbac-escalation', 'pod-exec', 'namespace-escape']));
   });
 
   it('has benign actors in the same log, from their own addresses', () => {
@@ -129,6 +138,68 @@ describe.each(SEEDS.map((seed, i) => [seed, i] as const))('seed %s', (_seed, i) 
     expect(log).toContain(String(key.params.outsideIp));
     expect(key.compromisedPod.images).toEqual(['registry.shop.internal/web-app:2.14.1']);
     expect(key.compromisedPod.knownGoodImage).not.toBe(key.compromisedPod.images[0]);
+  });
+  it('begins with discovery and refused requests, before any secret is read', () => {
+    const attacker = byAttacker(s());
+    const firstSecret = attacker.find((e) => e.objectRef?.resource === 'secrets')!.requestReceivedTimestamp!;
+    const before = attacker.filter((e) => e.requestReceivedTimestamp! < firstSecret);
+    expect(before.map((e) => e.requestURI)).toEqual(expect.arrayContaining(['/api', '/apis']));
+    expect(before.some((e) => e.verb === 'create' && e.objectRef?.resource === 'selfsubjectrulesreviews')).toBe(true);
+    expect(before.some((e) => e.verb === 'list' && e.objectRef?.resource === 'pods' && e.objectRef.namespace === 'production')).toBe(true);
+    // Denied requests: the service account's RBAC refuses them, and the attacker tries again.
+    const denied = attacker.filter((e) => e.responseStatus?.code === 403);
+    expect(denied.length).toBeGreaterThanOrEqual(3);
+    expect(denied.some((e) => e.objectRef?.resource === 'nodes')).toBe(true);
+    expect(s().key.firstMaliciousAt).toBe(before[0]?.requestReceivedTimestamp);
+  });
+
+  it('spaces the timeline as written (scaled), in order, over minutes at scale 1', async () => {
+    const { loaded } = await loadScenario(process.cwd(), 'scenarios/compromised-web-app');
+    const scale = scenarioTimeScale();
+    const ids = new Map(s().events.map((e) => [e.auditID, e]));
+    const made = s().result.outcomes.filter((o) => o.auditId && ids.has(o.auditId));
+    expect(made.length).toBeGreaterThan(s().result.outcomes.length - 3);
+    const received = (o: StepOutcome) => Date.parse(ids.get(o.auditId!)!.requestReceivedTimestamp!);
+    for (let i = 1; i < made.length; i++) {
+      const wanted = durationMs(made[i]!.step.after ?? '0s') * scale;
+      // The API server received each request at least the step's pause after the previous one.
+      expect(received(made[i]!) - received(made[i - 1]!), `timeline[${made[i]!.index}]`).toBeGreaterThanOrEqual(Math.floor(wanted) - 1);
+    }
+    // Written as minutes of dwell time: from the attacker's first request to the last.
+    const timeline = loaded!.scenario.timeline.flatMap((step) => Array.from({ length: step.forEach ? [s().key.params[step.forEach]].flat().length : 1 }, () => ({ step })));
+    const first = timeline.findIndex((t) => t.step.malicious);
+    const last = timeline.findLastIndex((t) => t.step.malicious);
+    const dwell = timeline.slice(first + 1, last + 1).reduce((sum, t) => sum + durationMs(t.step.after ?? '0s'), 0);
+    expect(dwell).toBeGreaterThanOrEqual(5 * 60_000);
+  });
+
+  it('gives every request in the incident a user agent, and no seeding traffic falls inside it', () => {
+    const { events, result, key } = s();
+    const ids = new Set(result.outcomes.map((o) => o.auditId));
+    const made = events.filter((e) => ids.has(e.auditID));
+    const start = made[0]!.requestReceivedTimestamp!;
+    const end = made.at(-1)!.requestReceivedTimestamp!;
+    const window = events.filter((e) => e.requestReceivedTimestamp! >= start && e.requestReceivedTimestamp! <= end);
+    expect(window.filter((e) => !e.userAgent).map((e) => `${e.user.username} ${e.verb} ${e.requestURI}`)).toEqual([]);
+    expect(window.filter((e) => e.userAgent === SEEDER_AGENT).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+    // The admin acts in the story (debugging staging), but never while the attacker does.
+    const admin = result.outcomes.find((o) => o.step.as === 'admin')!.username;
+    const last = key.steps.map((step) => step.at).sort().at(-1)!;
+    const inAttack = events.filter((e) => e.user.username === admin && e.requestReceivedTimestamp! >= key.firstMaliciousAt && e.requestReceivedTimestamp! <= last);
+    expect(inAttack.map((e) => `${e.userAgent} ${e.verb} ${e.requestURI}`)).toEqual([]);
+    // Every step sends the user agent its client would, not the schema's default.
+    for (const o of result.outcomes) expect(o.step.userAgent, `timeline[${o.index}]`).not.toMatch(/kubernetes\/0000000$/);
+  });
+
+  it('did its own setup (tokens, the stolen secret) before a quiet gap', async () => {
+    const { loaded } = await loadScenario(process.cwd(), 'scenarios/compromised-web-app');
+    const { events, result } = s();
+    const firstStep = events.find((e) => e.auditID === result.outcomes[0]!.auditId)!.requestReceivedTimestamp!;
+    const setup = events.filter((e) => e.userAgent === SEEDER_AGENT && e.requestReceivedTimestamp! < firstStep);
+    expect(setup.some((e) => e.objectRef?.subresource === 'token')).toBe(true);
+    expect(setup.some((e) => e.verb === 'get' && e.objectRef?.name === 'deployer-token')).toBe(true);
+    const gap = Date.parse(firstStep) - Date.parse(setup.at(-1)!.requestReceivedTimestamp!);
+    expect(gap).toBeGreaterThanOrEqual(Math.floor(durationMs(loaded!.scenario.startAfter) * scenarioTimeScale()) - 1);
   });
 });
 

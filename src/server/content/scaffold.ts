@@ -58,10 +58,21 @@ world:
         spec:
           serviceAccountName: app
           containers: [{ name: shop, image: "registry.example.internal/shop:1.0.0" }]
+# Pauses are real (the API server stamps each event): after: 40s waits 40 s, times
+# IRLAB_SCENARIO_TIME_SCALE (docs/authoring.md, "Time: the pauses are real").
+startAfter: 30s
 timeline:
   - as: app
     from: pod
     userAgent: curl/8.5.0
+    note: discovery first, as attackers do
+    malicious: true
+    technique: T1613
+    request: { verb: get, path: /apis }
+  - as: app
+    from: pod
+    userAgent: curl/8.5.0
+    after: 40s
     malicious: true
     signal: secret-enumeration
     technique: T1552.007

@@ -105,6 +105,8 @@ export async function validateDrills(root: string, references: DrillReferences) 
         }
         if (step.from !== 'pod') checkPlaceholders(step.from, [...here, 'from'], step.forEach ? ['item'] : []);
         checkPlaceholders(step.request, [...here, 'request'], step.forEach ? ['item'] : []);
+        // An inject's attack fires at the inject's `at`, all at once; `after` spaces only a scenario's timeline.
+        if (step.after !== undefined) problem([...here, 'after'], 'an inject\'s attack steps fire together at the inject\'s "at"', 'remove after, or split the attack into injects at different times');
         const kind = KINDS[step.request.kind];
         if (!kind) problem([...here, 'request', 'kind'], `unknown kind "${step.request.kind}"`, `scenarios may use ${Object.keys(KINDS).join(', ')}`);
         else if (kind.apiVersion !== step.request.apiVersion) problem([...here, 'request', 'apiVersion'], `${step.request.kind} is apiVersion "${kind.apiVersion}"`);

@@ -12,7 +12,9 @@
  * IRLAB_TERMINAL_TTL_SECONDS (14400), IRLAB_DRILL_SCORE_SECONDS (10: how often a drill's
  * scoreboard checks run), IRLAB_DRILL_MAX_LIVE (10: drills not ended at once),
  * IRLAB_WARM_POOL_SIZE (1) and IRLAB_WARM_POOL_IDLE_TTL_SECONDS (1800) for the warm pool filled
- * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time).
+ * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time),
+ * IRLAB_SCENARIO_TIME_SCALE (1: how much of a scenario's minutes of dwell time seeding really
+ * waits; tests use 0.002).
  * Budgets per learner shell (docs/terminal.md, "Budgets"): IRLAB_SANDBOX_UIDS (200000-299999: a
  * host uid of its own per session when running as root), IRLAB_UID_CLAIMS_DIR (/run/irlab/uids),
  * IRLAB_SHELL_CGROUPS (auto; off), IRLAB_SHELL_PIDS_MAX (256), IRLAB_SHELL_MEMORY_MB (512, no swap

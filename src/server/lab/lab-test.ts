@@ -11,6 +11,7 @@ import { binDir, readEngineVersions } from '../cluster/binaries.ts';
 import type { ClusterProvider } from '../cluster/types.ts';
 import { learnerService } from '../learners/learners.ts';
 import { readAnswerKey } from '../scenarios/answer-key.ts';
+import { scenarioTimeScale, TEST_TIME_SCALE } from '../scenarios/timeline.ts';
 import { allMigrations, openStore } from '../store/index.ts';
 import type { LoadedLab } from './labs.ts';
 import { labService } from './service.ts';
@@ -52,6 +53,9 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
     workspaceOf,
     answerKeys: path.join(work, 'keys'),
     renderMarkdown: async (markdown) => markdown,
+    // The incident's minutes of dwell time in a few seconds: same requests, same order, same
+    // spacing relative to each other (IRLAB_SCENARIO_TIME_SCALE overrides it).
+    scenarioTimeScale: process.env.IRLAB_SCENARIO_TIME_SCALE ? scenarioTimeScale() : TEST_TIME_SCALE,
   });
   const steps = lab.lab.steps.slice(0, options.untilStep ?? lab.lab.steps.length);
   try {

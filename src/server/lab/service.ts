@@ -45,6 +45,9 @@ export interface LabServiceOptions {
   checkTimeoutMs?: number;
   /** Incidents each lab keeps seeded ahead of time, so Start waits for no seeding (0: none). */
   preparedPerLab?: number;
+  /** How much of a scenario timeline's pauses seeding really waits (default
+   * IRLAB_SCENARIO_TIME_SCALE, else 1: an incident spread over minutes takes minutes). */
+  scenarioTimeScale?: number;
 }
 
 interface RunRow {
@@ -85,6 +88,9 @@ export function labService(options: LabServiceOptions) {
   const now = options.now ?? (() => new Date());
   const keys = options.answerKeys ?? answerKeyDir();
   const starting = new Map<string, Promise<RunRow>>();
+  // Seeding waits out minutes of dwell time: close() stops every seed, reset() the learner's own.
+  const closing = new AbortController();
+  const seedingFor = new Map<string, AbortController>();
 
   async function labOf(slug: string): Promise<LoadedLab> {
     const lab = (await options.labs()).find((l) => l.slug === slug);
@@ -104,14 +110,14 @@ export function labService(options: LabServiceOptions) {
     return found;
   }
 
-  async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void): Promise<PreparedIncident> {
+  async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void, signal: AbortSignal = closing.signal): Promise<PreparedIncident> {
     const { loaded, problems } = await loadScenario(options.root, `scenarios/${lab.lab.scenario}`);
     if (!loaded) throw new LabError(`the lab's scenario is invalid: ${problems[0]?.message ?? 'unknown problem'}`, 500);
     const cluster = await options.clusters.acquire(onProgress);
     try {
       const seed = randomBytes(8).toString('hex');
       onProgress('seeding the incident into your cluster');
-      await seedScenario(cluster, loaded, { seed, answerKeys: keys });
+      await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(options.scenarioTimeScale !== undefined ? { timeScale: options.scenarioTimeScale } : {}) });
       return { cluster, seed };
     } catch (error) {
       await options.clusters.release(cluster.name);
@@ -128,7 +134,8 @@ export function labService(options: LabServiceOptions) {
       return incident;
     },
     discard: (incident) => options.clusters.release(incident.cluster.name),
-    onError: (slug, error) => console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
+    // A seed cut short by shutdown is no failure worth a log line.
+    onError: (slug, error) => closing.signal.aborted || console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
 
   async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
@@ -138,7 +145,16 @@ export function labService(options: LabServiceOptions) {
       onProgress('opening an incident seeded for you ahead of time');
       incident = await shelved.catch(() => undefined);
     }
-    incident ??= await seedIncident(lab, onProgress);
+    if (!incident) {
+      const mine = new AbortController();
+      const id = `${learnerId}\u0000${lab.slug}`;
+      seedingFor.set(id, mine);
+      try {
+        incident = await seedIncident(lab, onProgress, AbortSignal.any([closing.signal, mine.signal]));
+      } finally {
+        if (seedingFor.get(id) === mine) seedingFor.delete(id);
+      }
+    }
     const { cluster, seed } = incident;
     try {
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
@@ -229,7 +245,10 @@ export function labService(options: LabServiceOptions) {
     /** Incidents of `slug` ready or being seeded ahead of time. */
     preparedCount: (slug: string) => shelf.count(slug),
     /** Gives back the clusters of incidents nobody took. */
-    close: () => shelf.close(),
+    close: () => {
+      closing.abort(new Error('the server is shutting down'));
+      return shelf.close();
+    },
     /** The learner's running lab, or a new one (concurrent starts share one). */
     async start(learnerId: string, slug: string, onProgress: (m: string) => void = () => {}): Promise<LabView> {
       const lab = await labOf(slug);
@@ -335,6 +354,7 @@ export function labService(options: LabServiceOptions) {
 
     /** Ends the run and deletes its cluster; the next start seeds a fresh one. */
     async reset(learnerId: string, slug: string): Promise<LabView> {
+      seedingFor.get(`${learnerId}\u0000${slug}`)?.abort(new Error('the lab was reset'));
       const run = activeRun(learnerId, slug);
       if (run) {
         store.prepare('UPDATE lab_runs SET ended_at = ? WHERE id = ?').run(now().toISOString(), run.id);

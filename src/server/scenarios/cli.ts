@@ -8,6 +8,7 @@ import { formatClusterError, type ClusterProvider } from '../cluster/types.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { listScenarioDirs, loadScenario, validateScenarios } from './load.ts';
 import { seedScenario } from './seed.ts';
+import { scenarioTimeScale } from './timeline.ts';
 
 export interface ScenarioCliIo {
   stdout: (text: string) => void;
@@ -21,7 +22,9 @@ export interface ScenarioCliIo {
 const USAGE = `usage:
   irlab scenario list
   irlab scenario validate [DIR]                 (default: every scenario under scenarios/)
-  irlab scenario seed SLUG --cluster N [--seed S]
+  irlab scenario seed SLUG --cluster N [--seed S] [--time-scale X]
+                                                (X times the timeline's pauses; default
+                                                IRLAB_SCENARIO_TIME_SCALE or 1: minutes)
 `;
 
 export async function runScenarioCommand(argv: string[], partial: Partial<ScenarioCliIo> = {}): Promise<number> {
@@ -55,7 +58,7 @@ export async function runScenarioCommand(argv: string[], partial: Partial<Scenar
       case 'seed': {
         const { values, positionals } = parseArgs({
           args: rest,
-          options: { cluster: { type: 'string' }, seed: { type: 'string' } },
+          options: { cluster: { type: 'string' }, seed: { type: 'string' }, 'time-scale': { type: 'string' } },
           allowPositionals: true,
         });
         const slug = positionals[0];
@@ -68,11 +71,13 @@ export async function runScenarioCommand(argv: string[], partial: Partial<Scenar
           io.stderr(`${formatProblems(problems)}\n`);
           return 1;
         }
+        const timeScale = scenarioTimeScale(values['time-scale'] === undefined ? process.env : { IRLAB_SCENARIO_TIME_SCALE: values['time-scale'] });
         const cluster = await findCluster(io.providers(), values.cluster);
         const seed = values.seed ?? randomBytes(6).toString('hex');
         io.stderr(`seeding ${slug} into ${cluster.name} with seed ${seed}\n`);
         const result = await seedScenario(cluster, loaded, {
           seed,
+          timeScale,
           ...(io.answerKeys ? { answerKeys: io.answerKeys } : {}),
           onProgress: (message) => io.stderr(` • ${message}\n`),
         });

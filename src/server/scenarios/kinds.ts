@@ -53,6 +53,10 @@ export const KINDS: Record<string, KindInfo> = {
   ClusterRoleBinding: {
     apiVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterrolebindings', namespaced: false, fields: ['roleRef', 'subjects'],
   },
+  // Reviews an identity asks about itself (`kubectl auth can-i`): what attackers run first with
+  // a token they just found. Anyone authenticated may create them; they are only audited.
+  SelfSubjectRulesReview: { apiVersion: 'authorization.k8s.io/v1', resource: 'selfsubjectrulesreviews', namespaced: false, fields: ['spec'] },
+  SelfSubjectAccessReview: { apiVersion: 'authorization.k8s.io/v1', resource: 'selfsubjectaccessreviews', namespaced: false, fields: ['spec'] },
   NetworkPolicy: {
     apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies', namespaced: true, fields: ['spec'],
     specFields: ['podSelector', 'policyTypes', 'ingress', 'egress'],

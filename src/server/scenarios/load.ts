@@ -131,6 +131,14 @@ async function crossCheck(loaded: LoadedScenario, problem: Problem) {
     }
     if (step.from !== 'pod') checkPlaceholders(step.from, [...at, 'from'], step.forEach ? ['item'] : []);
     checkPlaceholders(step.request, [...at, 'request'], step.forEach ? ['item'] : []);
+    if (step.request.path !== undefined) {
+      // A non-resource URL (discovery): a plain GET, nothing else to say about it.
+      if (step.request.verb !== 'get' || step.request.kind || step.request.apiVersion) {
+        problem([...at, 'request'], 'a request with a path is a GET of a non-resource URL', 'write verb: get and leave out apiVersion and kind');
+      }
+      if (step.malicious && !step.signal && !step.note) problem([...at], 'a malicious step needs a signal or a note saying what it does');
+      return;
+    }
     const kind = KINDS[step.request.kind];
     if (!kind) {
       const guess = nearest(step.request.kind, KIND_NAMES);

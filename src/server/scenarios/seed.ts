@@ -13,7 +13,8 @@ import type { LoadedScenario } from './load.ts';
 import { resolveParams, seededRandom, type ParamValue } from './params.ts';
 import { podDir, writeContainerLog, writePodTree } from './pod-evidence.ts';
 import { fill } from './template.ts';
-import { resolveIdentities, runTimeline, type StepOutcome } from './timeline.ts';
+import { durationMs } from '../../schemas/scenario.ts';
+import { pause, resolveIdentities, runTimeline, scenarioTimeScale, type StepOutcome } from './timeline.ts';
 import { applyWorld, listRunningPods, matches, reachableSecrets, waitForSettled } from './world.ts';
 
 export interface SeedOptions {
@@ -23,6 +24,10 @@ export interface SeedOptions {
   answerKeys?: string;
   onProgress?: (message: string) => void;
   now?: () => Date;
+  /** How much of the timeline's pauses is really waited; default IRLAB_SCENARIO_TIME_SCALE or 1. */
+  timeScale?: number;
+  /** Aborts seeding (server shutdown, lab reset): it stops at the next step or pause. */
+  signal?: AbortSignal;
 }
 
 export interface SeedResult {
@@ -83,6 +88,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   const phases: Record<string, number> = {};
   const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const at = Date.now();
+    options.signal?.throwIfAborted();
     progress(`${name}...`);
     try {
       return await work();
@@ -124,13 +130,24 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   const stolen = Object.entries(scenario.identities).find(([, identity]) => identity.secretToken);
   values.stolenToken = stolen ? (identities[stolen[0]]?.token ?? '') : '';
 
+  // Everything the seeder did so far (world, TokenRequests, the read of each stolen token's
+  // Secret) is the cluster's history; a quiet gap keeps it out of the incident's window.
+  const timeScale = options.timeScale ?? scenarioTimeScale();
+  await phase('leave a quiet gap before the incident', () => pause(durationMs(scenario.startAfter) * timeScale, options.signal));
   const offset = await auditLogEnd(cluster.auditLogPath);
   const timelineStart = now();
   const outcomes = await phase('run the timeline', () =>
-    runTimeline(scenario, values, identities, pods, (o) =>
-      progress(`  ${o.step.malicious ? '!' : ' '} ${o.username} ${o.request.verb} ${o.request.kind} ${o.request.namespace ?? ''}${o.request.name ? `/${o.request.name}` : ''} from ${o.sourceIP} → ${o.status}`),
-    kubeConfig),
+    runTimeline(scenario, values, identities, pods, {
+      timeScale,
+      signal: options.signal,
+      onStep: (o) =>
+        progress(
+          `  ${o.step.malicious ? '!' : ' '} ${o.username} ${o.request.verb} ${o.request.path ?? `${o.request.kind} ${o.request.namespace ?? ''}${o.request.name ? `/${o.request.name}` : ''}`} from ${o.sourceIP} → ${o.status}`,
+        ),
+    }),
   );
+  // The container log leads up to the attacker's first request, wherever that falls.
+  const attackStart = outcomes.find((o) => o.step.malicious)?.at ?? timelineStart;
 
   const { rootfs, logs } = podDir(cluster.dir, compromised.namespace, compromised.name);
   // Owned by the pod's root (an unprivileged host uid), so the learner can work on them in the pod.
@@ -140,7 +157,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     path.join(dir, target.logs),
     path.join(logs, `${compromised.containers[0] ?? 'main'}.log`),
     values,
-    timelineStart,
+    attackStart,
     seededRandom(`${options.seed}\u0000logs`),
   );
 

@@ -4,8 +4,7 @@
  * authorizes and audits it exactly as it would the attacker's or a colleague's.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Scenario, ScenarioStep } from '../../schemas/scenario.ts';
-import { KINDS } from './kinds.ts';
+import { durationMs, type Scenario, type ScenarioStep } from '../../schemas/scenario.ts';
 import { callApi, resourcePath, tokenKubeConfig, type ApiRequest, type ApiResponse, type Caller } from './kube-request.ts';
 import { fill } from './template.ts';
 import type { ParamValue } from './params.ts';
@@ -77,6 +76,8 @@ export interface StepOutcome {
   status: number;
   auditId: string | undefined;
   allowed: boolean;
+  /** When the request was sent (the seeder's clock; the audit event has the server's). */
+  at: Date;
 }
 
 /** Expands forEach and fills placeholders: the concrete requests, in order. */
@@ -92,6 +93,7 @@ export function expandTimeline(timeline: ScenarioStep[], values: Record<string, 
 
 export function toApiRequest(request: ScenarioStep['request'], container?: string): ApiRequest {
   const { verb, apiVersion, kind, namespace, name, body } = request;
+  if (request.path !== undefined) return { method: 'GET', path: request.path };
   const path = resourcePath(apiVersion, kind, namespace, name);
   switch (verb) {
     case 'get':
@@ -120,66 +122,84 @@ export function toApiRequest(request: ScenarioStep['request'], container?: strin
   }
 }
 
-/**
- * RBAC changes reach the authorizer through an informer, a few milliseconds after the write. A
- * step that relies on a binding made by the step before waits, asking SubjectAccessReview as the
- * seeder, until the API server agrees, so the attacker's trail holds no accidental 403s.
- */
-async function waitUntilAuthorized(adminConfig: KubeConfig, username: string, groups: string[], request: ScenarioStep['request'], timeoutMs = 5_000) {
-  const kind = KINDS[request.kind];
-  if (!kind) return;
-  const group = request.apiVersion.includes('/') ? request.apiVersion.split('/')[0] : '';
-  const verb = request.verb === 'exec' ? 'create' : request.verb;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const review = await callApi(admin(adminConfig), {
-      method: 'POST',
-      path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: username,
-          groups,
-          resourceAttributes: { verb, group, resource: kind.resource, namespace: request.namespace ?? '', name: request.name ?? '', ...(request.verb === 'exec' ? { subresource: 'exec' } : {}) },
-        },
-      },
-    });
-    if ((review.body as { status?: { allowed?: boolean } } | undefined)?.status?.allowed) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The scale `irlab test`, the integration tests and the e2e server seed with: a ten-minute
+ * incident in about a second. */
+export const TEST_TIME_SCALE = 0.002;
+
+/** IRLAB_SCENARIO_TIME_SCALE: how much of each timeline pause is really waited (1 = as written;
+ * tests use a small scale so a ten-minute incident seeds in seconds). */
+export function scenarioTimeScale(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.IRLAB_SCENARIO_TIME_SCALE;
+  if (raw === undefined || raw.trim() === '') return 1;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale < 0) throw new Error(`IRLAB_SCENARIO_TIME_SCALE must be a number >= 0, not "${raw}"`);
+  return scale;
 }
 
-function groupsOf(username: string): string[] {
-  const sa = /^system:serviceaccount:([^:]+):/.exec(username);
-  return sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`, 'system:authenticated'] : ['system:authenticated'];
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason instanceof Error ? signal!.reason : new Error('seeding aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
+
+export interface TimelineOptions {
+  onStep?: (outcome: StepOutcome) => void;
+  /** Multiplies every `after` pause (default 1). */
+  timeScale?: number;
+  /** Stops the timeline between (or during the pauses of) steps. */
+  signal?: AbortSignal;
+}
+
+/**
+ * RBAC changes reach the authorizer through an informer, a few milliseconds after the write. A
+ * step that relies on a binding made earlier and is refused anyway is made again, by the same
+ * identity, a moment later, as a real attacker would retry. Asking SubjectAccessReview as the
+ * admin instead would put seeding traffic in the middle of the attack.
+ */
+const RBAC_RETRY_MS = 100;
+const RBAC_RETRY_FOR_MS = 5_000;
 
 export async function runTimeline(
   scenario: Scenario,
   values: Record<string, ParamValue>,
   identities: Record<string, IdentityCredentials>,
   pods: PodSummary[],
-  onStep?: (outcome: StepOutcome) => void,
-  adminConfig?: KubeConfig,
+  options: TimelineOptions = {},
 ): Promise<StepOutcome[]> {
+  const { onStep, timeScale = 1, signal } = options;
   const outcomes: StepOutcome[] = [];
   let rbacChanged = false;
   for (const { index, step, from, request } of expandTimeline(scenario.timeline, values)) {
     const identity = identities[step.as];
     if (!identity) throw new Error(`timeline[${index}]: no identity ${step.as}`);
-    if (rbacChanged && step.expect === 'allowed' && adminConfig) await waitUntilAuthorized(adminConfig, identity.username, groupsOf(identity.username), request);
+    await pause(step.after ? durationMs(step.after) * timeScale : 0, signal);
     const caller: Caller = { kubeConfig: identity.kubeConfig, forwardedFor: from, userAgent: step.userAgent };
     const container = pods.find((p) => p.namespace === request.namespace && p.name === request.name)?.containers[0];
-    const response: ApiResponse = await callApi(caller, toApiRequest(request, container));
+    const retryUntil = Date.now() + RBAC_RETRY_FOR_MS;
+    let at = new Date();
+    let response: ApiResponse = await callApi(caller, toApiRequest(request, container));
+    while (rbacChanged && step.expect === 'allowed' && response.status === 403 && Date.now() < retryUntil) {
+      await pause(RBAC_RETRY_MS, signal);
+      at = new Date();
+      response = await callApi(caller, toApiRequest(request, container));
+    }
     const allowed = response.status !== 401 && response.status !== 403;
-    const outcome: StepOutcome = { index, step, request, username: identity.username, sourceIP: from, status: response.status, auditId: response.auditId, allowed };
+    const outcome: StepOutcome = { index, step, request, username: identity.username, sourceIP: from, status: response.status, auditId: response.auditId, allowed, at };
     if ((step.expect === 'allowed' && (!allowed || response.status >= 400)) || (step.expect === 'denied' && allowed)) {
       const message = (response.body as { message?: string } | undefined)?.message ?? '';
-      throw new Error(
-        `timeline[${index}] (${step.as} ${request.verb} ${request.kind} ${request.namespace ?? ''}/${request.name ?? ''}) ` +
-          `was expected to be ${step.expect} but the API server answered ${response.status} ${message}`.trim(),
-      );
+      const what = request.path ?? `${request.kind} ${request.namespace ?? ''}/${request.name ?? ''}`;
+      throw new Error(`timeline[${index}] (${step.as} ${request.verb} ${what}) was expected to be ${step.expect} but the API server answered ${response.status} ${message}`.trim());
     }
     outcomes.push(outcome);
     rbacChanged ||= request.apiVersion.startsWith('rbac.authorization.k8s.io/') && ['create', 'patch', 'delete'].includes(request.verb);
