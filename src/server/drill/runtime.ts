@@ -23,7 +23,7 @@ import { readAnswerKey, type AnswerKey } from '../scenarios/answer-key.ts';
 import { callApi, type ApiResponse } from '../scenarios/kube-request.ts';
 import type { ParamValue } from '../scenarios/params.ts';
 import { seedScenario } from '../scenarios/seed.ts';
-import { expandTimeline, resolveIdentities, toApiRequest } from '../scenarios/timeline.ts';
+import { expandTimeline, resolveIdentities, toApiRequest, waitingTimeScale } from '../scenarios/timeline.ts';
 import { listRunningPods, matches } from '../scenarios/world.ts';
 import { flattenKubeconfig } from '../terminal/kubeconfig.ts';
 import type { LoadedDrill } from './load.ts';
@@ -131,7 +131,8 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       const cluster = await clusters.acquire(onProgress);
       try {
         onProgress('seeding the incident');
-        await seedScenario(cluster, drill.scenario, { seed, answerKeys: options.answerKeys, onProgress: (m) => onProgress(`seeding: ${m.trim()}`) });
+        // The facilitator is waiting and the drill clock brings its own pace: the waiting scale.
+        await seedScenario(cluster, drill.scenario, { seed, answerKeys: options.answerKeys, timeScale: waitingTimeScale(), onProgress: (m) => onProgress(`seeding: ${m.trim()}`) });
         return cluster.name;
       } catch (error) {
         await clusters.release(cluster.name);

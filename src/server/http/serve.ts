@@ -14,7 +14,8 @@
  * IRLAB_WARM_POOL_SIZE (1) and IRLAB_WARM_POOL_IDLE_TTL_SECONDS (1800) for the warm pool filled
  * at boot, IRLAB_LAB_PREPARED (1: incidents each lab keeps seeded ahead of time),
  * IRLAB_SCENARIO_TIME_SCALE (1: how much of a scenario's minutes of dwell time seeding really
- * waits; tests use 0.002).
+ * waits; tests use 0.002), IRLAB_SCENARIO_WAITING_TIME_SCALE (0.02: the same for a seeding somebody
+ * waits for, a Start with no incident ready or a new drill).
  * Budgets per learner shell (docs/terminal.md, "Budgets"): IRLAB_SANDBOX_UIDS (200000-299999: a
  * host uid of its own per session when running as root), IRLAB_UID_CLAIMS_DIR (/run/irlab/uids),
  * IRLAB_SHELL_CGROUPS (auto; off), IRLAB_SHELL_PIDS_MAX (256), IRLAB_SHELL_MEMORY_MB (512, no swap

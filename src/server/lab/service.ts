@@ -23,6 +23,7 @@ import type { Store } from '../store/database.ts';
 import { answerKeyDir, readAnswerKey } from '../scenarios/answer-key.ts';
 import { loadScenario } from '../scenarios/load.ts';
 import { seedScenario } from '../scenarios/seed.ts';
+import { waitingTimeScale } from '../scenarios/timeline.ts';
 import type { LabContext } from './check.ts';
 import { CHECKS } from './checks/registry.ts';
 import type { LoadedLab } from './labs.ts';
@@ -48,6 +49,9 @@ export interface LabServiceOptions {
   /** How much of a scenario timeline's pauses seeding really waits (default
    * IRLAB_SCENARIO_TIME_SCALE, else 1: an incident spread over minutes takes minutes). */
   scenarioTimeScale?: number;
+  /** The scale of a seeding a learner waits for (no incident was ready): default
+   * IRLAB_SCENARIO_WAITING_TIME_SCALE (0.02), never slower than scenarioTimeScale. */
+  waitingTimeScale?: number;
 }
 
 interface RunRow {
@@ -110,14 +114,14 @@ export function labService(options: LabServiceOptions) {
     return found;
   }
 
-  async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void, signal: AbortSignal = closing.signal): Promise<PreparedIncident> {
+  async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void, signal: AbortSignal = closing.signal, timeScale = options.scenarioTimeScale): Promise<PreparedIncident> {
     const { loaded, problems } = await loadScenario(options.root, `scenarios/${lab.lab.scenario}`);
     if (!loaded) throw new LabError(`the lab's scenario is invalid: ${problems[0]?.message ?? 'unknown problem'}`, 500);
     const cluster = await options.clusters.acquire(onProgress);
     try {
       const seed = randomBytes(8).toString('hex');
       onProgress('seeding the incident into your cluster');
-      await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(options.scenarioTimeScale !== undefined ? { timeScale: options.scenarioTimeScale } : {}) });
+      await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(timeScale !== undefined ? { timeScale } : {}) });
       return { cluster, seed };
     } catch (error) {
       await options.clusters.release(cluster.name);
@@ -150,7 +154,9 @@ export function labService(options: LabServiceOptions) {
       const id = `${learnerId}\u0000${lab.slug}`;
       seedingFor.set(id, mine);
       try {
-        incident = await seedIncident(lab, onProgress, AbortSignal.any([closing.signal, mine.signal]));
+        // The learner is waiting: the incident unfolds at the waiting scale (seconds, not minutes).
+        const waiting = Math.min(options.waitingTimeScale ?? waitingTimeScale(), options.scenarioTimeScale ?? Infinity);
+        incident = await seedIncident(lab, onProgress, AbortSignal.any([closing.signal, mine.signal]), waiting);
       } finally {
         if (seedingFor.get(id) === mine) seedingFor.delete(id);
       }

@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { durationMs, scenarioSchema, stepSchema } from '../../schemas/scenario.ts';
-import { pause, runTimeline, scenarioTimeScale, toApiRequest } from './timeline.ts';
+import { pause, runTimeline, scenarioTimeScale, toApiRequest, waitingTimeScale } from './timeline.ts';
 
 describe('timeline durations', () => {
   it('reads 500ms, 40s, 3m, 1m30s and 1h', () => {
@@ -18,6 +18,13 @@ describe('timeline durations', () => {
     expect(scenarioTimeScale({})).toBe(1);
     expect(scenarioTimeScale({ IRLAB_SCENARIO_TIME_SCALE: '0.002' })).toBe(0.002);
     expect(() => scenarioTimeScale({ IRLAB_SCENARIO_TIME_SCALE: 'fast' })).toThrow(/IRLAB_SCENARIO_TIME_SCALE/);
+  });
+
+  it('seeds what somebody waits for at the waiting scale, never slower than the scenario scale', () => {
+    expect(waitingTimeScale({})).toBe(0.02);
+    expect(waitingTimeScale({ IRLAB_SCENARIO_WAITING_TIME_SCALE: '0.1' })).toBe(0.1);
+    expect(waitingTimeScale({ IRLAB_SCENARIO_TIME_SCALE: '0.002' })).toBe(0.002);
+    expect(() => waitingTimeScale({ IRLAB_SCENARIO_WAITING_TIME_SCALE: '-1' })).toThrow(/IRLAB_SCENARIO_WAITING_TIME_SCALE/);
   });
 });
 

@@ -136,6 +136,19 @@ export function scenarioTimeScale(env: NodeJS.ProcessEnv = process.env): number 
   return scale;
 }
 
+/**
+ * IRLAB_SCENARIO_WAITING_TIME_SCALE (0.02): the scale of a seeding somebody is waiting for (a
+ * Start that found no incident seeded ahead of time, a drill being created). An incident of ten
+ * minutes then unfolds in about twelve seconds: still in order and spaced, and the learner is
+ * not kept waiting the whole dwell time. Never slower than IRLAB_SCENARIO_TIME_SCALE.
+ */
+export function waitingTimeScale(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.IRLAB_SCENARIO_WAITING_TIME_SCALE;
+  const waiting = raw === undefined || raw.trim() === '' ? 0.02 : Number(raw);
+  if (!Number.isFinite(waiting) || waiting < 0) throw new Error(`IRLAB_SCENARIO_WAITING_TIME_SCALE must be a number >= 0, not "${raw}"`);
+  return Math.min(waiting, scenarioTimeScale(env));
+}
+
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted();
