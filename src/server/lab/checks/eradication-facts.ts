@@ -35,6 +35,17 @@ function secretRefs(spec: V1PodSpec | undefined): Array<{ secret: string; key?: 
   ];
 }
 
+/** The pod and service-account uids a bound token names (its JWT claims; never verified here). */
+function tokenClaims(token: string): { pod?: string; account?: string } {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { 'kubernetes.io'?: { pod?: { uid?: string }; serviceaccount?: { uid?: string } } };
+    const k8s = claims['kubernetes.io'];
+    return { ...(k8s?.pod?.uid ? { pod: k8s.pod.uid } : {}), ...(k8s?.serviceaccount?.uid ? { account: k8s.serviceaccount.uid } : {}) };
+  } catch {
+    return {};
+  }
+}
+
 export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: AnswerKey): Promise<EradicationFacts> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -71,8 +82,12 @@ export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: Answer
   }));
   // (b) pod-bound tokens: dead once their pod (or service account) is gone; the cache is waited out then too.
   const boundTokensLive = await Promise.all(scope.boundTokens.map(async (bound) => {
-    const podAlive = pods.some((p) => p.metadata?.uid === bound.pod.uid);
-    return (await reviewToken(review(bound.token), podAlive ? 'holds-token' : 'gone')).authenticated;
+    const claims = tokenClaims(bound.token);
+    const podAlive = pods.some((p) => p.metadata?.uid === (claims.pod ?? bound.pod.uid));
+    const [, namespace = '', name = ''] = /^system:serviceaccount:([^:]+):(.+)$/.exec(bound.username) ?? [];
+    const account = await core.readNamespacedServiceAccount({ namespace, name }).catch(() => undefined);
+    const accountAlive = !claims.account || account?.metadata?.uid === claims.account;
+    return (await reviewToken(review(bound.token), podAlive && accountAlive ? 'holds-token' : 'gone')).authenticated;
   }));
 
   // (c) rotation: no value of the attack's time is left in any secret the compromised identities could read.

@@ -2,7 +2,7 @@
  * Eradicate, judged by effect: every stolen credential is revoked at its source (TokenReview
  * rejects it), every secret the compromised identities could read holds new values while its
  * consumers still find what they use, no compromised identity keeps a dangerous right (a full
- * rules review by SubjectAccessReview), what the attacker created is gone, the workload runs
+ * rules review by SelfSubjectRulesReview as each identity), what the attacker created is gone, the workload runs
  * the known-good image with no pod of the compromised one left anywhere, and its egress allows
  * what it needs and nothing else. Feedback names the criterion and where to look, never the
  * attacker's objects, identities or counts.
@@ -87,7 +87,7 @@ export function judgeEradication(facts: EradicationFacts, key: AnswerKey): Crite
       id: 'rights-revoked',
       passed: facts.rightsLeft.length === 0,
       message: facts.rightsLeft.length === 0
-        ? 'no compromised identity keeps a dangerous right (SubjectAccessReview over secrets, tokens, RBAC, impersonation and kube-system)'
+        ? 'no compromised identity keeps a dangerous right (rules review over secrets, tokens, RBAC, impersonation, exec and kube-system)'
         : `a compromised identity may still ${facts.rightsLeft[0]}: review every binding of every identity you scoped (kubectl auth can-i --list --as ...)`,
     },
     {
