@@ -198,7 +198,7 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   const progress = page.locator('.progress-run').first();
   await expect(progress).toContainText('Respond to a compromised web-app pod');
   await expect(progress).toContainText('running · score 100%');
-  await expect(progress.locator('tbody tr')).toHaveCount(5);
-  await expect(progress.locator('tbody tr', { hasText: '✓ done' })).toHaveCount(5);
+  await expect(progress.locator('tbody tr')).toHaveCount(6);
+  await expect(progress.locator('tbody tr', { hasText: '✓ done' })).toHaveCount(6);
   await expect(page.getByText('No quiz attempts yet.')).toBeVisible();
 });
