@@ -39,8 +39,15 @@ export const injectSchema = z.strictObject({
   title: z.string().min(3).max(120),
   /** Markdown shown to everyone when it fires; may use the scenario's `{{ placeholders }}`. */
   body: z.string().min(1),
-  /** Fire only if this lab step's checks do NOT all pass at fire time (e.g. the pod is not contained). */
-  unless: z.strictObject({ step: z.string().regex(/^[a-z][a-z0-9-]*$/) }).optional(),
+  /**
+   * Fire only if this lab step's checks do NOT all pass at fire time; with `criteria`, only if
+   * not all of those criteria of the step pass (e.g. the stolen token is not revoked yet).
+   */
+  unless: z.strictObject({
+    step: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    /** Criterion ids of the step's checks that must all pass to stop the inject. */
+    criteria: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1).optional(),
+  }).optional(),
   /**
    * Live attacker actions run when the inject fires: timeline steps exactly as in scenario.yaml
    * (identity, X-Forwarded-For address, request), each one real request with that identity's

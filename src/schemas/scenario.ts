@@ -142,6 +142,16 @@ export const compromisedPodSchema = z.strictObject({
   logs: z.string().min(1),
   /** The image the workload must run again after eradication. */
   knownGoodImage: z.string().min(1),
+  /** The known-good image's digest (`sha256:<64 hex>`): the workload may run it by digest too. */
+  knownGoodDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'write a digest like sha256:<64 hex digits>').optional(),
+  /** What the workload must still reach once its egress is limited (DNS is always needed). */
+  egressNeeds: z.array(z.strictObject({
+    namespace: dnsLabel,
+    /** Labels of the destination pods, e.g. the database's. */
+    labels: z.record(z.string(), z.string()),
+    port: z.number().int().min(1).max(65535),
+    protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+  })).optional(),
 });
 
 export const scenarioSchema = z.strictObject({

@@ -34,8 +34,10 @@ spec:
   podSelector: {matchLabels: {app: web-app}}
   policyTypes: ["Egress"]
   egress:
-    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: payments}}}]
+    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: payments}}, podSelector: {matchLabels: {app: payments-db}}}]
       ports: [{protocol: TCP, port: 5432}]
+    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+      ports: [{protocol: UDP, port: 53}]
 YAML`;
 
 async function checkStep(page: Page, id: string, number: number) {
@@ -137,8 +139,28 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   await investigate.locator('input[name="first-request"]').fill(first);
   await checkStep(page, 'investigate', 4);
 
-  // 5. Eradicate: what the attacker planted (from the audit log), every binding of the account,
-  // every secret it could read (all of them: it could list secrets cluster-wide), the image, egress.
+  // 5. Scope: every identity the attacker's requests used (from the pod and from outside it), the
+  // token Secret among what they read, and what each identity could read, asked of the API server.
+  const outside = sources.filter((ip) => ip !== podIP);
+  const actors = await auditQuery(page, `${outside.map((ip) => `sourceIPs == "${ip}"`).join(' OR ')} | count by user.username`);
+  const identities = [...new Set([identity, ...actors.map((row) => row['user.username']!)])];
+  expect(identities.length).toBeGreaterThan(1);
+  const tokenSecrets = (await shell(page, 'kubectl get secrets -A --field-selector type=kubernetes.io/service-account-token --no-headers -o custom-columns=R:.metadata.namespace,N:.metadata.name | tr -s " " /'))
+    .split('\n').map((l) => l.trim()).filter((ref) => secrets.includes(ref));
+  expect(tokenSecrets).toHaveLength(1);
+  const reachOf = (user: string) =>
+    shell(page, `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, -`, 120_000);
+  const reach = [];
+  for (const user of identities) reach.push(`${user}: ${(await reachOf(user)).trim().split('\n').at(-1)}`);
+  const scope = page.locator('#step-scope');
+  await scope.locator('input[name="identities"]').fill(identities.join(', '));
+  await scope.locator('input[name="stolen-credentials"]').fill(tokenSecrets.join(', '));
+  await scope.locator('input[name="reach"]').fill(reach.join('; '));
+  await checkStep(page, 'scope', 5);
+
+  // 6. Eradicate: what the attacker planted (from the audit log), every binding of the account,
+  // the stolen CI token and the CI deployer's dangerous rights, new values for every secret in
+  // scope, the image (its rollout kills the pods' tokens), egress.
   const planted = await auditQuery(page, `user.username == "${identity}" AND verb == "create" AND objectRef.resource == "pods" AND objectRef.namespace == "kube-system" | count by objectRef.name`);
   expect(planted).toHaveLength(1);
   await shell(page, `kubectl delete pod -n kube-system ${planted[0]!['objectRef.name']}`);
@@ -148,12 +170,14 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
     `kubectl get clusterrolebindings -o json | jq -r '.items[] | select(any(.subjects[]?; .kind == "ServiceAccount" and .namespace == "${namespace}" and .name == "${account}")) | .metadata.name' | xargs kubectl delete -o name clusterrolebinding`,
   );
   expect(revoked).toContain(`clusterrolebinding.rbac.authorization.k8s.io/${binding}`);
+  for (const ref of tokenSecrets) await shell(page, `kubectl delete secret -n ${ref.replace('/', ' ')}`);
+  await shell(page, 'kubectl delete clusterrolebinding ci-deployer && kubectl patch clusterrole ci-deployer --type json -p \'[{"op":"replace","path":"/rules","value":[{"apiGroups":["apps"],"resources":["deployments"],"verbs":["get","list","create","patch"]}]}]\' && kubectl create rolebinding ci-deployer -n production --clusterrole=ci-deployer --serviceaccount=ci:deployer');
   const rotated = await shell(
     page,
-    `kubectl get secrets -A --no-headers -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name | while read ns name; do kubectl patch secret -n "$ns" "$name" --type merge -p "{\\"stringData\\":{\\"rotated-at\\":\\"$(date +%s)\\"}}" >/dev/null && echo ok; done | wc -l`,
+    `kubectl get secrets -A --no-headers -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,TYPE:.type | grep -v service-account-token | while read ns name type; do for k in $(kubectl get secret -n "$ns" "$name" -o jsonpath='{.data}' | jq -r 'keys[]'); do kubectl patch secret -n "$ns" "$name" --type merge -p "{\\"stringData\\":{\\"$k\\":\\"$(head -c 18 /dev/urandom | base64 | tr -d /+=)\\"}}" >/dev/null; done && echo ok; done | wc -l`,
     120_000,
   );
-  expect(Number(/^(\d+)\s*$/m.exec(rotated)?.[1])).toBeGreaterThan(secrets.length);
+  expect(Number(/^(\d+)\s*$/m.exec(rotated)?.[1])).toBeGreaterThan(1);
   await shell(page, 'kubectl set image deployment/web-app -n production web=registry.shop.internal/web-app:2.14.2 && kubectl rollout status deployment/web-app -n production --timeout=90s', 120_000);
   // On a loaded machine the old ReplicaSet's pods can outlive the rollout's status by a moment:
   // wait, as a careful responder would, until no web-app pod (not already terminating) runs the
@@ -162,11 +186,11 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   expect(await shell(page, `for i in $(seq 60); do ${images} | grep -q 2.14.1 || break; sleep 1; done; ${images} | sort -u`, 240_000)).not.toContain('2.14.1');
   await run(page, EGRESS_POLICY);
   await expect(screen(page)).toContainText('networkpolicy.networking.k8s.io/web-app-egress created', { timeout: 30_000 });
-  await checkStep(page, 'eradicate', 5);
+  await checkStep(page, 'eradicate', 6);
 
   await expect(page.getByRole('status').first()).toContainText('Score: 100%');
   await page.reload();
-  for (const id of ['audit-policy', 'contain', 'evidence', 'investigate', 'eradicate']) await expect(page.locator(`#step-${id}`).getByText('✓ done')).toBeVisible({ timeout: 30_000 });
+  for (const id of ['audit-policy', 'contain', 'evidence', 'investigate', 'scope', 'eradicate']) await expect(page.locator(`#step-${id}`).getByText('✓ done')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByRole('status').first()).toContainText('Score: 100%');
 
   // "My progress": the run, every step done, its score; from the database, not the page's state.
@@ -174,7 +198,7 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   const progress = page.locator('.progress-run').first();
   await expect(progress).toContainText('Respond to a compromised web-app pod');
   await expect(progress).toContainText('running · score 100%');
-  await expect(progress.locator('tbody tr')).toHaveCount(5);
-  await expect(progress.locator('tbody tr', { hasText: '✓ done' })).toHaveCount(5);
+  await expect(progress.locator('tbody tr')).toHaveCount(6);
+  await expect(progress.locator('tbody tr', { hasText: '✓ done' })).toHaveCount(6);
   await expect(page.getByText('No quiz attempts yet.')).toBeVisible();
 });

@@ -2,7 +2,7 @@
 // conditional attacker inject fires while the pod is not contained and lands in the audit log as
 // the attacker (their own token, their X-Forwarded-For address); a participant contains the pod
 // with the lab's reference solution through their own kubeconfig (a client certificate of their
-// own, audited as their own user); the next inject with the same condition is skipped; the
+// own, audited as their own user); containment alone does not stop later injects (stolen tokens); the
 // scoreboard records contain's first green; a second participant cannot act as the first (403)
 // and their own delete is blamed on them; they eradicate with the responder role; a reopened
 // service on the same SQLite file (a restart) keeps the log and the clock and fires nothing
@@ -148,18 +148,26 @@ describe('a drill on a real cluster', () => {
     expect(view.scoreboard.find((r) => r.step === 'eradicate')?.passedAt).toBeNull();
   }, 120_000);
 
-  it('skips the next inject with the same condition now that the pod is contained', async () => {
-    await service.control(drillId, fac, 'fast-forward', 5); // management (5m), persistence (7m), payments-again (8m)
-    const view = await service.view(drillId, fac);
-    const skipped = view.log.filter((e) => e.kind === 'attack-skipped');
-    expect(skipped).toHaveLength(1);
+  it('does not skip later attacks for containment alone, only once the stolen token is revoked', async () => {
+    await service.control(drillId, fac, 'fast-forward', 4); // management (5m), persistence (7m)
+    expect((await service.view(drillId, fac)).log.filter((e) => e.kind === 'attack-skipped')).toHaveLength(0);
     const outcomes = attackOutcomes();
-    // persistence (unless eradicate) still fires; payments-again (unless contain) does not.
+    // The pod is quarantined, yet the stolen CI token still works from outside.
     expect(outcomes.map((o) => o.inject)).toEqual(['escalate', 'persistence']);
-    expect(outcomes[1]!.outcomes[0]).toMatchObject({ kind: 'Pod', namespace: 'kube-system', status: 201, technique: 'T1611' });
+    expect(outcomes[1]!.outcomes[0]).toMatchObject({ kind: 'Pod', namespace: 'kube-system', status: 201, technique: 'T1611', username: 'system:serviceaccount:ci:deployer' });
+
+    // Revoke the pod's token at its source: the service account deleted and recreated (the pod is kept as evidence).
+    const kubeconfig = await runtime.participantKubeconfig(clusterName, drillId, participant);
+    for (const args of [['delete', 'serviceaccount', 'web-app', '-n', 'production'], ['create', 'serviceaccount', 'web-app', '-n', 'production']]) {
+      const result = await kubectl(kubeconfig, ...args);
+      expect(result.code, result.out).toBe(0);
+    }
+    await service.control(drillId, fac, 'fast-forward', 1); // payments-again (8m), unless the pod's token is revoked
+    expect((await service.view(drillId, fac)).log.filter((e) => e.kind === 'attack-skipped')).toHaveLength(1);
+    expect(attackOutcomes().map((o) => o.inject)).toEqual(['escalate', 'persistence']);
     const statuses = Object.fromEntries((store.prepare('SELECT inject_id, status FROM drill_injects WHERE drill_id = ?').all(drillId) as Array<{ inject_id: string; status: string }>).map((r) => [r.inject_id, r.status]));
     expect(statuses).toMatchObject({ escalate: 'fired', 'payments-again': 'skipped', persistence: 'fired', legal: 'pending' });
-  }, 120_000);
+  }, 180_000);
 
   it('hands each participant a certificate of their own, never the admin credential', async () => {
     const cluster = (await provider.list()).find((c) => c.name === clusterName)!;

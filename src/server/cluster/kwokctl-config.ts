@@ -74,7 +74,16 @@ export function componentPatches(tuning: EngineTuning): ComponentPatch[] {
   // system:serviceaccount:kube-system:replicaset-controller, as on a real
   // cluster, instead of the admin certificate for everything.
   const realisticAudit = arg('use-service-account-credentials', 'true');
-  if (tuning === 'none') return [{ name: 'kube-controller-manager', extraArgs: [realisticAudit] }];
+  // One instance of each: no leader to elect. With election on, a controller exits for good when
+  // it cannot renew its lease while the API server restarts (an audit-policy swap on a busy
+  // machine takes longer than the 10 s renew deadline), and Deployments stop rolling out.
+  const noElection = arg('leader-elect', 'false');
+  if (tuning === 'none') {
+    return [
+      { name: 'kube-controller-manager', extraArgs: [realisticAudit, noElection] },
+      { name: 'kube-scheduler', extraArgs: [noElection] },
+    ];
+  }
   return [
     {
       name: 'kube-apiserver',
@@ -89,10 +98,10 @@ export function componentPatches(tuning: EngineTuning): ComponentPatch[] {
     },
     {
       name: 'kube-controller-manager',
-      extraArgs: [realisticAudit, arg('controllers', ['*', ...DISABLED_CONTROLLERS.map((c) => `-${c}`)].join(',')), arg('profiling', 'false')],
+      extraArgs: [realisticAudit, noElection, arg('controllers', ['*', ...DISABLED_CONTROLLERS.map((c) => `-${c}`)].join(',')), arg('profiling', 'false')],
       extraEnvs: goEnv(50),
     },
-    { name: 'kube-scheduler', extraArgs: [arg('profiling', 'false')], extraEnvs: goEnv(50) },
+    { name: 'kube-scheduler', extraArgs: [noElection, arg('profiling', 'false')], extraEnvs: goEnv(50) },
     { name: 'kwok-controller', extraEnvs: goEnv(50) },
     { name: 'etcd', extraArgs: [arg('snapshot-count', '2000')], extraEnvs: goEnv(50) },
   ];

@@ -44,7 +44,10 @@ export function drillEngine(ctx: EngineContext) {
       if (inject.unless) {
         const step = loaded.lab.lab.steps.find((s) => s.id === inject.unless!.step);
         const passed = ready
-          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id)).then((r) => r.passed, () => false)
+          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id)).then(
+            (r) => inject.unless!.criteria ? inject.unless!.criteria.every((c) => r.criteria.some((x) => x.id === c && x.passed)) : r.passed,
+            () => false,
+          )
           : false;
         if (passed) {
           outcome = 'skipped';

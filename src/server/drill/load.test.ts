@@ -30,7 +30,8 @@ describe('drill.yaml validation', () => {
     const report = await withDrill((text) =>
       text
         .replace('- { step: contain, phase', '- { step: contian, phase')
-        .replace('unless: { step: eradicate }', 'unless: { step: eradicte }')
+        .replace('unless: { step: eradicate, criteria: [legacy-token-revoked] }', 'unless: { step: eradicte }')
+        .replace('unless: { step: eradicate, criteria: [pod-tokens-revoked] }', 'unless: { step: eradicate, criteria: [pod-token-revoked] }')
         .replace('id: legal\n', 'id: brief\n')
         .replace('technique: T1611', 'technique: T1612')
         .replace('- as: stolen-ci', '- as: stolen-cl')
@@ -42,6 +43,7 @@ describe('drill.yaml validation', () => {
       expect.arrayContaining([
         expect.stringMatching(/^scoreboard\[0\]\.step: no step in lab l18 "contian" \(did you mean "contain"\?\)/),
         expect.stringMatching(/unless\.step: no step in lab l18 "eradicte" \(did you mean "eradicate"\?\)/),
+        expect.stringMatching(/unless\.criteria\[0\]: no criterion of step eradicate "pod-token-revoked" \(did you mean "pod-tokens-revoked"\?\)/),
         expect.stringMatching(/inject id "brief" is used twice/),
         expect.stringMatching(/technique: no technique .* "T1612"/),
         expect.stringMatching(/as: no identity in scenario compromised-web-app "stolen-cl" \(did you mean "stolen-ci"\?\)/),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { drillSchema, offsetMs, type Drill } from '../../schemas/drill.ts';
 import { RUNTIME_PLACEHOLDERS } from '../../schemas/scenario.ts';
 import { formatPath, locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, type ContentProblem } from '../content/friendly-errors.ts';
+import { CHECKS } from '../lab/checks/registry.ts';
 import type { LoadedLab } from '../lab/labs.ts';
 import { KINDS } from '../scenarios/kinds.ts';
 import type { LoadedScenario } from '../scenarios/load.ts';
@@ -96,7 +97,11 @@ export async function validateDrills(root: string, references: DrillReferences) 
       if (ms > drill.defaultDurationMinutes * 60_000) problem([...at, 'at'], `${inject.at} is after the default duration of ${drill.defaultDurationMinutes}m`, 'fire it earlier or lengthen defaultDurationMinutes');
       checkPlaceholders(inject.title, [...at, 'title']);
       checkPlaceholders(inject.body, [...at, 'body']);
-      if (inject.unless && lab) reference([...at, 'unless', 'step'], inject.unless.step, steps, `step in lab ${drill.lab}`);
+      if (inject.unless && lab && reference([...at, 'unless', 'step'], inject.unless.step, steps, `step in lab ${drill.lab}`)) {
+        const checks = lab.lab.steps.find((s) => s.id === inject.unless!.step)?.checks ?? [];
+        const criteria = checks.flatMap((c) => CHECKS.get(c)?.criteria ?? []);
+        inject.unless.criteria?.forEach((c, j) => reference([...at, 'unless', 'criteria', j], c, criteria, `criterion of step ${inject.unless!.step}`));
+      }
       inject.attack?.forEach((step, j) => {
         const here = [...at, 'attack', j];
         reference([...here, 'as'], step.as, identities, `identity in scenario ${scenario.slug}`);

@@ -9,6 +9,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { resultOf, type CheckResult } from '../../lib/check-result.ts';
 import type { ScenarioStep } from '../../schemas/scenario.ts';
@@ -20,8 +21,9 @@ import type { LabContext } from '../lab/check.ts';
 import { CHECKS } from '../lab/checks/registry.ts';
 import type { ClusterSource } from '../lab/cluster-source.ts';
 import { readAnswerKey, type AnswerKey } from '../scenarios/answer-key.ts';
-import { callApi, type ApiResponse } from '../scenarios/kube-request.ts';
+import { callApi, tokenKubeConfig, type ApiResponse } from '../scenarios/kube-request.ts';
 import type { ParamValue } from '../scenarios/params.ts';
+import type { Scenario } from '../../schemas/scenario.ts';
 import { seedScenario } from '../scenarios/seed.ts';
 import { expandTimeline, resolveIdentities, toApiRequest, waitingTimeScale } from '../scenarios/timeline.ts';
 import { listRunningPods, matches } from '../scenarios/world.ts';
@@ -184,6 +186,7 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       const admin = loadKubeConfig(cluster.kubeconfigPath);
       const scope = await values(name, drill);
       const pods = await listRunningPods(admin);
+      const key = await readAnswerKey(options.answerKeys, name).catch(() => undefined);
       const outcomes: AttackOutcome[] = [];
       for (const { step, from, request } of expandTimeline(steps, scope)) {
         const base = {
@@ -193,8 +196,9 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
         const identity = drill.scenario.scenario.identities[step.as];
         try {
           if (!identity) throw new Error(`no identity ${step.as}`);
-          // Credentials are resolved now, not at seeding: a rotated or deleted token stops the attacker.
-          const resolved = (await resolveIdentities(admin, { [step.as]: identity }, pods))[step.as]!;
+          // The attacker holds the tokens they stole at seeding: a revoked token stops them, a
+          // re-created pod or a rotated Secret hands them no new one. Other identities resolve now.
+          const resolved = stolenCredential(admin, key, identity) ?? (await resolveIdentities(admin, { [step.as]: identity }, pods))[step.as]!;
           const container = pods.find((p) => p.namespace === request.namespace && p.name === request.name)?.containers[0];
           const response: ApiResponse = await callApi({ kubeConfig: resolved.kubeConfig, forwardedFor: from, userAgent: step.userAgent }, toApiRequest(request, container));
           outcomes.push({ ...base, username: resolved.username, status: response.status, auditId: response.auditId ?? null, error: null });
@@ -244,4 +248,15 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
 
     release: (name) => clusters.release(name),
   };
+}
+
+/** The token the attacker stole for this identity at seeding (answer key), if they stole one. */
+function stolenCredential(admin: KubeConfig, key: AnswerKey | undefined, identity: Scenario['identities'][string]) {
+  if (!key) return undefined;
+  const stolen = identity.secretToken
+    ? key.tokenCredentials?.find((c) => c.secret === identity.secretToken)
+    : identity.serviceAccount
+      ? key.scope?.boundTokens.find((t) => t.username === `system:serviceaccount:${identity.serviceAccount!.replace('/', ':')}`)
+      : undefined;
+  return stolen ? { username: stolen.username, kubeConfig: tokenKubeConfig(admin, stolen.username, stolen.token) } : undefined;
 }

@@ -32,7 +32,11 @@ function scriptedRuntime() {
     prepare: async () => 'drill-cluster-1',
     exists: async () => true,
     values: async () => ({ compromisedPodIp: '10.244.0.7' }),
-    evaluate: async (_c, _d, step): Promise<CheckResult> => ({ passed: passing.has(step), score: passing.has(step) ? 1 : 0, criteria: [{ id: step, passed: passing.has(step), message: `${step} ${passing.has(step) ? 'ok' : 'not yet'}` }] }),
+    // A step passes when its id is in `passing`; a criterion id in `passing` (e.g. pod-tokens-revoked) passes on its own.
+    evaluate: async (_c, _d, step): Promise<CheckResult> => ({
+      passed: passing.has(step), score: passing.has(step) ? 1 : 0,
+      criteria: [{ id: step, passed: passing.has(step), message: `${step} ${passing.has(step) ? 'ok' : 'not yet'}` }, ...[...passing].filter((id) => id.includes('-revoked')).map((id) => ({ id, passed: true, message: 'ok' }))],
+    }),
     attack: async (_c, _d, steps) => {
       attacks.push(steps.map((s) => `${s.request.verb} ${s.request.kind}`));
       return steps.map((s): AttackOutcome => ({ technique: s.technique ?? null, note: null, username: 'system:serviceaccount:production:web-app', sourceIP: '10.244.0.7', userAgent: 'curl', verb: s.request.verb, kind: s.request.kind, namespace: s.request.namespace ?? null, name: s.request.name ?? null, status: 200, auditId: null, error: null }));
@@ -143,15 +147,20 @@ describe('drill service', () => {
     expect(view.upcomingInjects?.map((i) => i.id)).toEqual(['management', 'persistence', 'payments-again', 'legal', 'wrap-up']);
   });
 
-  it('skips a conditional attack when its step passes at fire time, and fires a scripted inject early on request', async () => {
+  it('skips a conditional attack when its criteria pass at fire time (revocation, not containment), and fires a scripted inject early on request', async () => {
     const s = service();
     const { id, fac } = await created(s);
     await s.control(id, fac, 'start');
+    // Containment alone does not stop an attacker who holds the pod's token.
     script.passing.add('contain');
+    await s.inject(id, fac, { injectId: 'payments-again' });
+    expect((await s.view(id, fac)).log.some((e) => e.kind === 'attack')).toBe(true);
+    script.attacks.length = 0;
+    script.passing.add('pod-tokens-revoked');
     await s.inject(id, fac, { injectId: 'escalate' });
     const log = (await s.view(id, fac)).log;
     expect(log.filter((e) => e.kind === 'attack-skipped')).toHaveLength(1);
-    expect(log.some((e) => e.kind === 'attack')).toBe(false);
+    expect(log.filter((e) => e.kind === 'attack')).toHaveLength(1);
     expect(script.attacks).toEqual([]);
     await expect(s.inject(id, fac, { injectId: 'escalate' })).rejects.toMatchObject({ status: 409 });
     const manual = await s.inject(id, fac, { title: 'Phone call', body: 'The CEO is on line 2' });

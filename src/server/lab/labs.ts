@@ -8,6 +8,7 @@ import path from 'node:path';
 import { labSchema, type Lab } from '../../schemas/lab.ts';
 import { locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, formatPath, type ContentProblem } from '../content/friendly-errors.ts';
 import { CHECKS } from './checks/registry.ts';
+import { SCOPE_QUESTIONS } from './checks/scope.ts';
 import { validateLessons } from '../content/lessons.ts';
 import { validateScenarios } from '../scenarios/load.ts';
 
@@ -62,8 +63,12 @@ export async function validateLabs(root: string, references: LabReferences) {
       if (ids.has(step.id)) problem(['steps', index, 'id'], `step id "${step.id}" is used twice`, 'give every step its own id');
       ids.add(step.id);
       step.checks.forEach((name, j) => reference(['steps', index, 'checks', j], name, [...CHECKS.keys()], 'check'));
-      if (step.questions.length && !step.checks.includes('investigation')) {
-        problem(['steps', index, 'questions'], 'questions are graded by the investigation check, which this step does not run', 'add investigation to checks');
+      for (const question of step.questions) {
+        const grader = SCOPE_QUESTIONS.includes(question.id as never) ? 'scope' : 'investigation';
+        if (!step.checks.includes(grader)) {
+          problem(['steps', index, 'questions'], `question "${question.id}" is graded by the ${grader} check, which this step does not run`, `add ${grader} to checks`);
+          break;
+        }
       }
       const hintTotal = step.hints.reduce((sum, hint) => sum + hint.cost, 0);
       if (hintTotal > 0.6) problem(['steps', index, 'hints'], `hints cost ${Math.round(hintTotal * 100)}% of the step together`, 'keep all hints of a step under 60% so solving it still earns most of the points');

@@ -12,6 +12,14 @@ export function solutionFacts(key: AnswerKey): Record<string, unknown> {
     secretsReadNamed: key.secretsRead.filter((s) => !s.endsWith('/*')).join(', '),
     reachableSecretRefs: key.reachableSecrets.map((s) => `${s.namespace}/${s.name}`).join(' '),
     execCommand: key.execs[0]?.command.at(-1) ?? '',
+    // The scope step's answers and the secrets eradication rotates (token Secrets are revoked, not rotated).
+    scopeIdentities: (key.scope?.identities ?? []).join(', '),
+    stolenSecretRefs: (key.tokenCredentials ?? []).map((c) => c.secret).join(', '),
+    scopeReach: Object.entries(key.scope?.reach ?? {}).map(([identity, refs]) => `${identity}: ${refs.join(', ')}`).join('; '),
+    rotatableSecretRefs: (key.scope?.secrets ?? [])
+      .filter((s) => s.type !== 'kubernetes.io/service-account-token' && Object.values(key.scope?.reach ?? {}).some((refs) => refs.includes(`${s.namespace}/${s.name}`)))
+      .map((s) => `${s.namespace}/${s.name}`)
+      .join(' '),
   };
 }
 

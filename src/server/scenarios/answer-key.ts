@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { AuditEvent } from '../cluster/types.ts';
 import type { ParamValue } from './params.ts';
 import type { RenderedFile } from './pod-evidence.ts';
+import type { ScopeKey } from './scope-key.ts';
 import type { StepOutcome } from './timeline.ts';
 import type { PodSummary } from './world.ts';
 
@@ -36,7 +37,12 @@ export interface AnswerKey {
   cluster: string;
   seededAt: string;
   params: Record<string, ParamValue>;
-  compromisedPod: PodSummary & { knownGoodImage: string };
+  /** `knownGoodDigest` (`sha256:...`): the same image by digest, accepted as well as the tag. */
+  compromisedPod: PodSummary & {
+    knownGoodImage: string;
+    knownGoodDigest?: string;
+    egressNeeds?: Array<{ namespace: string; labels: Record<string, string>; port: number; protocol: 'TCP' | 'UDP' }>;
+  };
   attacker: { usernames: string[]; sourceIPs: string[]; userAgents: string[] };
   /** `namespace/name` of every secret the attacker read, and `namespace/*` for each list. */
   secretsRead: string[];
@@ -58,6 +64,10 @@ export interface AnswerKey {
   /** Every secret the compromised pod's service account could read when the incident happened,
    * with a fingerprint of its data: rotation means the data (or the object) changed since. */
   reachableSecrets: Array<{ namespace: string; name: string; uid: string; sha256: string }>;
+  /** The incident's scope (compromised identities, stolen bound tokens, what each could read,
+   * a hash of every seeded secret value), for the scope step and eradication. Keys written
+   * before this field existed lack it. */
+  scope?: ScopeKey;
 }
 
 export function answerKeyDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -96,6 +106,7 @@ export function buildAnswerKey(input: {
   /** The `secretToken` credentials the attacker's steps used. */
   tokenCredentials?: NonNullable<AnswerKey['tokenCredentials']>;
   reachableSecrets: AnswerKey['reachableSecrets'];
+  scope?: ScopeKey;
   now: Date;
 }): AnswerKey {
   const malicious = input.outcomes.filter((o) => o.step.malicious);
@@ -170,5 +181,6 @@ export function buildAnswerKey(input: {
     files: input.files,
     logLines: input.logLines,
     reachableSecrets: input.reachableSecrets,
+    ...(input.scope ? { scope: input.scope } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { resolveParams, seededRandom, type ParamValue } from './params.ts';
 import { podDir, writeContainerLog, writePodTree } from './pod-evidence.ts';
 import { fill } from './template.ts';
 import { durationMs } from '../../schemas/scenario.ts';
+import { noteScope } from './scope-key.ts';
 import { pause, resolveIdentities, runTimeline, scenarioTimeScale, type StepOutcome } from './timeline.ts';
 import { applyWorld, listRunningPods, matches, reachableSecrets, waitForSettled } from './world.ts';
 
@@ -176,12 +177,33 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   const tokenCredentials = Object.entries(scenario.identities)
     .filter(([name, identity]) => identity.secretToken && usedByAttacker.has(name) && identities[name]?.token)
     .map(([name, identity]) => ({ secret: identity.secretToken!, username: identities[name]!.username, token: identities[name]!.token! }));
+  // The pod-bound tokens the attacker used (a pod's own account), for the scope and revocation checks.
+  const boundTokens = Object.entries(scenario.identities)
+    .filter(([name, identity]) => identity.serviceAccount && usedByAttacker.has(name) && identities[name]?.token)
+    .map(([name, identity]) => {
+      const [namespace = '', account = ''] = identity.serviceAccount!.split('/');
+      const pod = pods.find((p) => p.namespace === namespace && p.serviceAccount === account);
+      return { username: identities[name]!.username, pod: { namespace, name: pod?.name ?? '', uid: pod?.uid ?? '' }, token: identities[name]!.token! };
+    });
+  const scope = await phase('note the scope', () =>
+    noteScope(kubeConfig, {
+      identities: [...new Set(malicious.map((o) => o.username))],
+      boundTokens,
+      created: malicious
+        .filter((o) => o.status < 400 && o.request.verb === 'create')
+        .map((o) => ({
+          apiVersion: o.request.apiVersion,
+          kind: o.request.kind,
+          ...(o.request.namespace ? { namespace: o.request.namespace } : {}),
+          name: String((o.request.body as { metadata?: { name?: string } } | undefined)?.metadata?.name ?? ''),
+        })),
+    }));
   const answerKey = buildAnswerKey({
     scenario: slug,
     seed: options.seed,
     cluster: cluster.name,
     params,
-    compromisedPod: { ...compromised, knownGoodImage: target.knownGoodImage },
+    compromisedPod: { ...compromised, knownGoodImage: target.knownGoodImage, ...(target.knownGoodDigest ? { knownGoodDigest: target.knownGoodDigest } : {}), ...(target.egressNeeds ? { egressNeeds: target.egressNeeds } : {}) },
     outcomes,
     events,
     files,
@@ -189,6 +211,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     tokenOwners,
     tokenCredentials,
     reachableSecrets: reachable,
+    scope,
     now: now(),
   });
   const answerKeyFile = await writeAnswerKey(keys, answerKey);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
 import { sha256 } from '../workspace-files.ts';
-import { judgeEradication } from './eradication.ts';
+import { goodImages, judgeEradication } from './eradication.ts';
 import { judgeQuarantine } from './quarantine.ts';
 
 const key = {
@@ -43,28 +43,34 @@ describe('quarantine', () => {
 
 describe('eradication', () => {
   const clean = {
-    secrets: new Map([['payments/payments-db', { uid: 's1', sha256: 'new' }]]),
-    stillAllowed: [],
-    bindingsLeft: [],
-    podsLeft: [],
-    workload: { name: 'web-app', images: ['registry.shop.internal/web-app:2.14.2'], podImages: ['registry.shop.internal/web-app:2.14.2'], podLabels: { app: 'web-app' } },
-    policies: [{ metadata: { name: 'egress' }, spec: { podSelector: { matchLabels: { app: 'web-app' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 5432 }] }] } }],
+    legacyTokensLive: [false], boundTokensLive: [false], secretsUnrotated: 0, secretsRemoved: 0, brokenConsumers: [], rightsLeft: [], rbacLeft: 0, workloadsLeft: 0,
+    workload: { name: 'web-app', images: ['registry.shop.internal/web-app:2.14.2'], podImages: ['registry.shop.internal/web-app:2.14.2'] },
+    compromisedPodsLeft: 0, needsBlocked: [], reachesUnneeded: [],
   };
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const withDigest = { ...key, compromisedPod: { ...key.compromisedPod, knownGoodDigest: digest } } as AnswerKey;
   it('passes a clean cluster', () => {
     expect(judgeEradication(clean, key).filter((c) => !c.passed)).toEqual([]);
   });
-  it('names each thing left to do', () => {
+  it('accepts the known-good image by digest, with or without its tag', () => {
+    for (const image of [`registry.shop.internal/web-app@${digest}`, `registry.shop.internal/web-app:2.14.2@${digest}`]) {
+      const verdict = judgeEradication({ ...clean, workload: { ...clean.workload, images: [image], podImages: [image] } }, withDigest);
+      expect(verdict.find((c) => c.id === 'known-good-image')?.passed).toBe(true);
+    }
+    expect(goodImages(withDigest)).not.toContain(`registry.shop.internal/web-app@sha256:${'b'.repeat(64)}`);
+  });
+  it('fails each criterion without naming the attacker\'s objects or counting', () => {
     const dirty = judgeEradication(
-      { ...clean, secrets: new Map([['payments/payments-db', { uid: 's1', sha256: 'old' }]]), stillAllowed: ['get secrets in payments'], bindingsLeft: ['backup-operator'], workload: { ...clean.workload, podImages: ['registry.shop.internal/web-app:2.14.1'] }, policies: [] },
+      {
+        ...clean, legacyTokensLive: [true], boundTokensLive: [true], secretsUnrotated: 2, brokenConsumers: ['deployment payments/payments-api needs secret payments-db'],
+        rightsLeft: ['create pods in kube-system'], rbacLeft: 1, workloadsLeft: 1, compromisedPodsLeft: 1, needsBlocked: ['its database (payments, TCP 5432)'], reachesUnneeded: [],
+      },
       key,
     );
-    expect(dirty.filter((c) => !c.passed).map((c) => c.id)).toEqual(['secrets-rotated', 'sa-revoked', 'binding-removed', 'known-good-image', 'egress-limited']);
-    expect(dirty.find((c) => c.id === 'secrets-rotated')?.message).toContain('payments/payments-db');
-  });
-  it('counts a deleted secret as rotated, an allow-all egress policy as open', () => {
-    const open = { metadata: { name: 'all' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] } };
-    const result = judgeEradication({ ...clean, secrets: new Map([['payments/payments-db', undefined]]), policies: [open] }, key);
-    expect(result.find((c) => c.id === 'secrets-rotated')?.passed).toBe(true);
-    expect(result.find((c) => c.id === 'egress-limited')?.passed).toBe(false);
+    expect(dirty.filter((c) => !c.passed).map((c) => c.id)).toEqual([
+      'legacy-token-revoked', 'pod-tokens-revoked', 'secrets-rotated', 'consumers-work', 'rights-revoked', 'rbac-persistence-removed', 'workload-persistence-removed', 'known-good-image', 'egress-limited',
+    ]);
+    const text = dirty.map((c) => c.message).join('\n');
+    for (const leak of ['backup-operator', 'node-cache', 'deployer', ' 2 ', 'web-app-7d9']) expect(text).not.toContain(leak);
   });
 });

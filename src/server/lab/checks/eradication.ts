@@ -1,137 +1,137 @@
 /**
- * Eradicate: what the attacker touched is rotated, what they gained is revoked, what they left
- * is gone, the workload runs the known-good image again, and egress is limited.
+ * Eradicate, judged by effect: every stolen credential is revoked at its source (TokenReview
+ * rejects it), every secret the compromised identities could read holds new values while its
+ * consumers still find what they use, no compromised identity keeps a dangerous right (a full
+ * rules review by SelfSubjectRulesReview as each identity), what the attacker created is gone, the workload runs
+ * the known-good image with no pod of the compromised one left anywhere, and its egress allows
+ * what it needs and nothing else. Feedback names the criterion and where to look, never the
+ * attacker's objects, identities or counts.
  */
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
-import { secretFingerprint } from '../../scenarios/world.ts';
 import type { Check } from '../check.ts';
-import { isolationOf, selects, type NetworkPolicy } from '../network-policy.ts';
-
-const notFound = (error: { code?: number }) => {
-  if (error.code === 404) return undefined;
-  throw error;
-};
+import { gatherEradicationFacts } from './eradication-facts.ts';
 
 export interface EradicationFacts {
-  secrets: Map<string, { uid: string; sha256: string } | undefined>;
-  /** Requests the compromised service account may still make, as `verb resource namespace`. */
-  stillAllowed: string[];
-  bindingsLeft: string[];
-  podsLeft: string[];
-  workload?: { name: string; images: string[]; podImages: string[]; podLabels: Record<string, string> };
-  policies: NetworkPolicy[];
+  /** TokenReview's verdict on each stolen legacy token, and on each stolen pod-bound token. */
+  legacyTokensLive: boolean[];
+  boundTokensLive: boolean[];
+  /** Secrets in scope: still holding a seeded value, or removed (a non-token Secret). */
+  secretsUnrotated: number;
+  secretsRemoved: number;
+  /** Workload references to a Secret or key that no longer exists, in words. */
+  brokenConsumers: string[];
+  /** Dangerous rights some compromised identity still has, in words (no identity named). */
+  rightsLeft: string[];
+  /** Objects the attacker created that still exist, by kind of place. */
+  rbacLeft: number;
+  workloadsLeft: number;
+  workload?: { name: string; images: string[]; podImages: string[] };
+  /** Non-terminating pods anywhere still running a compromised image. */
+  compromisedPodsLeft: number;
+  /** Egress: what the workload needs and cannot reach, and what it reaches without need, in words. */
+  needsBlocked: string[];
+  reachesUnneeded: string[];
+}
+
+/** The image references that mean the known-good image: its tag, its digest, or both. */
+export function goodImages(key: AnswerKey): string[] {
+  const image = key.compromisedPod.knownGoodImage;
+  const digest = key.compromisedPod.knownGoodDigest;
+  if (!digest) return [image];
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const repository = colon > slash ? image.slice(0, colon) : image;
+  return [image, `${repository}@${digest}`, `${image}@${digest}`];
 }
 
 export function judgeEradication(facts: EradicationFacts, key: AnswerKey): CriterionResult[] {
-  const unrotated = key.reachableSecrets.filter((s) => {
-    const now = facts.secrets.get(`${s.namespace}/${s.name}`);
-    return now !== undefined && now.uid === s.uid && now.sha256 === s.sha256;
-  });
-  const image = key.compromisedPod.knownGoodImage;
-  const workload = facts.workload;
-  const clean = Boolean(workload && workload.images.every((i) => i === image) && workload.podImages.length > 0 && workload.podImages.every((i) => i === image));
-  const egress = workload ? isolationOf({ labels: workload.podLabels }, facts.policies) : undefined;
-  const egressOpen = !egress || !egress.egressIsolated || egress.allowed.some((a) => a.startsWith('egress to anything on every port'));
+  const good = goodImages(key);
+  const w = facts.workload;
+  const imageOk = Boolean(w && w.images.length > 0 && w.images.every((i) => good.includes(i)) && w.podImages.length > 0 && w.podImages.every((i) => good.includes(i)));
+  const legacyLive = facts.legacyTokensLive.some(Boolean);
+  const boundLive = facts.boundTokensLive.some(Boolean);
+  const rotated = facts.secretsUnrotated === 0 && facts.secretsRemoved === 0;
   return [
     {
+      id: 'legacy-token-revoked',
+      passed: !legacyLive,
+      message: !legacyLive
+        ? 'the stolen long-lived token no longer authenticates (TokenReview)'
+        : 'a stolen long-lived (legacy Secret) token still authenticates (TokenReview): a legacy token is valid for as long as its Secret holds it',
+    },
+    {
+      id: 'pod-tokens-revoked',
+      passed: !boundLive,
+      message: !boundLive
+        ? 'the token stolen from the pod no longer authenticates (TokenReview)'
+        : 'the token stolen from the compromised pod still authenticates (TokenReview): a pod-bound token lives as long as its pod and service account do; quarantine does not revoke it',
+    },
+    {
       id: 'secrets-rotated',
-      passed: unrotated.length === 0,
-      message: unrotated.length === 0 ? `all ${key.reachableSecrets.length} secrets the service account could read were rotated or removed` : `${unrotated.length} of the ${key.reachableSecrets.length} secrets the service account could read are unchanged, e.g. ${unrotated[0]!.namespace}/${unrotated[0]!.name}`,
+      passed: rotated,
+      message: rotated
+        ? 'every secret the compromised identities could read holds new values'
+        : facts.secretsUnrotated > 0
+          ? 'a secret one of the compromised identities could read still holds a value it held during the attack: rotating means a new value for every key, not an added key or a re-created object (look at every namespace those identities could read)'
+          : 'a secret the compromised identities could read was deleted rather than rotated: deleting a Secret changes no credential, and whatever uses it needs the new value',
     },
     {
-      id: 'sa-revoked',
-      passed: facts.stillAllowed.length === 0,
-      message: facts.stillAllowed.length === 0 ? 'the service account can no longer read secrets or create pods (SubjectAccessReview says no)' : `the service account may still ${facts.stillAllowed.join(', ')}: remove its bindings`,
+      id: 'consumers-work',
+      passed: facts.brokenConsumers.length === 0,
+      message: facts.brokenConsumers.length === 0
+        ? 'every workload still finds the secrets and keys it references'
+        : `a workload references a secret or key that no longer exists: ${facts.brokenConsumers[0]}`,
     },
     {
-      id: 'binding-removed',
-      passed: facts.bindingsLeft.length === 0,
-      message: facts.bindingsLeft.length === 0 ? 'the attacker\'s ClusterRoleBinding is gone' : `the attacker's binding ${facts.bindingsLeft.join(', ')} is still there`,
+      id: 'rights-revoked',
+      passed: facts.rightsLeft.length === 0,
+      message: facts.rightsLeft.length === 0
+        ? 'no compromised identity keeps a dangerous right (rules review over secrets, tokens, RBAC, impersonation, exec and kube-system)'
+        : `a compromised identity may still ${facts.rightsLeft[0]}: review every binding of every identity you scoped (kubectl auth can-i --list --as ...)`,
     },
     {
-      id: 'escape-pod-removed',
-      passed: facts.podsLeft.length === 0,
-      message: facts.podsLeft.length === 0 ? 'the pod the attacker planted in kube-system is gone' : `the attacker's pod ${facts.podsLeft.join(', ')} still runs`,
+      id: 'rbac-persistence-removed',
+      passed: facts.rbacLeft === 0,
+      message: facts.rbacLeft === 0
+        ? 'no RBAC object the attacker created is left'
+        : 'an RBAC object the attacker created (a role or binding) still exists: find the attacker\'s create requests on RBAC resources in the audit log',
+    },
+    {
+      id: 'workload-persistence-removed',
+      passed: facts.workloadsLeft === 0,
+      message: facts.workloadsLeft === 0
+        ? 'no pod or workload the attacker created is left'
+        : 'a pod or workload the attacker created still exists: find the attacker\'s create requests on workloads in the audit log',
     },
     {
       id: 'known-good-image',
-      passed: clean,
-      message: clean ? `the workload runs ${image} again` : workload ? `the workload ${workload.name} runs ${[...new Set([...workload.images, ...workload.podImages])].join(', ')}; redeploy it from ${image}` : 'the workload is gone; recreate it from the known-good image',
+      passed: imageOk && facts.compromisedPodsLeft === 0,
+      message: !w
+        ? 'the workload is gone; recreate it from the known-good image'
+        : !imageOk
+          ? `the workload ${w.name} runs ${[...new Set([...w.images, ...w.podImages])].join(', ') || 'no pod'}; redeploy it from ${key.compromisedPod.knownGoodImage} (by tag or digest) and wait for the rollout`
+          : facts.compromisedPodsLeft > 0
+            ? 'a pod of the compromised image still runs, outside the Deployment\'s control too (a relabelled pod is not replaced by a rollout): delete it once its evidence is preserved'
+            : `the workload runs ${key.compromisedPod.knownGoodImage} again and no pod of the compromised image is left`,
     },
     {
       id: 'egress-limited',
-      passed: !egressOpen,
-      message: !egressOpen ? 'a NetworkPolicy limits the workload\'s egress' : 'the workload\'s egress is unrestricted: add a NetworkPolicy with Egress that allows only what it needs',
+      passed: facts.needsBlocked.length === 0 && facts.reachesUnneeded.length === 0,
+      message: facts.needsBlocked.length > 0
+        ? `the workload's egress blocks what it needs: ${facts.needsBlocked[0]}`
+        : facts.reachesUnneeded.length > 0
+          ? `the workload's egress allows what it does not need: ${facts.reachesUnneeded[0]}; NetworkPolicies add up, so every policy selecting its pods counts`
+          : 'the workload\'s egress allows its database and DNS, and nothing outside the cluster or in other namespaces',
     },
   ];
 }
 
 export const eradicationCheck: Check = {
   name: 'eradication',
-  description: 'Secrets rotated, the service account revoked, the attacker\'s binding and pod removed, the workload back on the known-good image, egress limited.',
-  criteria: ['secrets-rotated', 'sa-revoked', 'binding-removed', 'escape-pod-removed', 'known-good-image', 'egress-limited'],
-  async run({ kubeConfig, answerKey: key }) {
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-    const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
-    const networking = kubeConfig.makeApiClient(NetworkingV1Api);
-    const pod = key.compromisedPod;
-
-    const user = `system:serviceaccount:${pod.namespace}:${pod.serviceAccount}`;
-    const groups = ['system:serviceaccounts', `system:serviceaccounts:${pod.namespace}`, 'system:authenticated'];
-    const probes = [
-      { verb: 'list', resource: 'secrets', namespace: '' },
-      ...[...new Set(key.reachableSecrets.map((s) => s.namespace))].map((namespace) => ({ verb: 'get', resource: 'secrets', namespace })),
-      { verb: 'create', resource: 'pods', namespace: 'kube-system' },
-      { verb: 'create', resource: 'clusterrolebindings', namespace: '', group: 'rbac.authorization.k8s.io' },
-    ];
-    const workloadLabels = Object.fromEntries(Object.entries(pod.labels).filter(([k]) => k !== 'pod-template-hash' && k !== 'quarantine'));
-
-    // The reads are independent: issued together, the check costs a few round trips, not twenty.
-    const [secretList, allowed, bindings, pods, deployments, policyList] = await Promise.all([
-      // One list for every secret: each request is a TLS handshake (client-node makes a new agent per request).
-      core.listSecretForAllNamespaces(),
-      Promise.all(
-        probes.map((probe) =>
-          authz.createSubjectAccessReview({
-            body: { spec: { user, groups, resourceAttributes: { verb: probe.verb, resource: probe.resource, namespace: probe.namespace, group: probe.group ?? '' } } },
-          }),
-        ),
-      ),
-      Promise.all(key.bindingsCreated.map((b) => rbac.readClusterRoleBinding({ name: b.name }).catch(notFound))),
-      Promise.all(key.podsCreated.map((p) => core.readNamespacedPod({ name: p.name, namespace: p.namespace }).catch(notFound))),
-      apps.listNamespacedDeployment({ namespace: pod.namespace }),
-      networking.listNamespacedNetworkPolicy({ namespace: pod.namespace }),
-    ]);
-
-    const secrets = new Map<string, { uid: string; sha256: string } | undefined>();
-    const byRef = new Map(secretList.items.map((item) => [`${item.metadata?.namespace}/${item.metadata?.name}`, item]));
-    key.reachableSecrets.forEach((s) => {
-      const now = byRef.get(`${s.namespace}/${s.name}`);
-      secrets.set(`${s.namespace}/${s.name}`, now ? { uid: now.metadata?.uid ?? '', sha256: secretFingerprint(now.data) } : undefined);
-    });
-    const stillAllowed = probes
-      .filter((_, i) => allowed[i]!.status?.allowed)
-      .map((probe) => `${probe.verb} ${probe.resource}${probe.namespace ? ` in ${probe.namespace}` : ' cluster-wide'}`);
-    const bindingsLeft = key.bindingsCreated.filter((_, i) => bindings[i]).map((b) => b.name);
-    const podsLeft = key.podsCreated.filter((_, i) => pods[i]).map((p) => `${p.namespace}/${p.name}`);
-
-    const deployment = deployments.items.find((d) => selects(d.spec?.selector as never, workloadLabels));
-    let workload: EradicationFacts['workload'];
-    if (deployment) {
-      const selector = deployment.spec?.selector?.matchLabels ?? {};
-      const workloadPods = (await core.listNamespacedPod({ namespace: pod.namespace, labelSelector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') })).items.filter((p) => !p.metadata?.deletionTimestamp);
-      workload = {
-        name: deployment.metadata?.name ?? '',
-        images: (deployment.spec?.template.spec?.containers ?? []).map((c) => c.image ?? ''),
-        podImages: workloadPods.flatMap((p) => (p.spec?.containers ?? []).map((c) => c.image ?? '')),
-        podLabels: deployment.spec?.template.metadata?.labels ?? workloadLabels,
-      };
-    }
-    const policies = policyList.items as unknown as NetworkPolicy[];
-    return resultOf(judgeEradication({ secrets, stillAllowed, bindingsLeft, podsLeft, ...(workload ? { workload } : {}), policies }, key));
+  description: 'Stolen tokens rejected by TokenReview, reachable secrets holding new values with working consumers, no dangerous right left to a compromised identity, the attacker\'s objects gone, the known-good image only, egress limited to what the workload needs.',
+  criteria: ['legacy-token-revoked', 'pod-tokens-revoked', 'secrets-rotated', 'consumers-work', 'rights-revoked', 'rbac-persistence-removed', 'workload-persistence-removed', 'known-good-image', 'egress-limited'],
+  async run({ kubeConfig, answerKey }) {
+    return resultOf(judgeEradication(await gatherEradicationFacts(kubeConfig, answerKey), answerKey));
   },
 };

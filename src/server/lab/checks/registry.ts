@@ -5,8 +5,9 @@ import { eradicationCheck } from './eradication.ts';
 import { evidenceCheck } from './evidence.ts';
 import { investigationCheck } from './investigation.ts';
 import { quarantineCheck } from './quarantine.ts';
+import { scopeCheck } from './scope.ts';
 import { tokenRevocationCheck } from './token-revocation.ts';
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [auditPolicyCheck, quarantineCheck, evidenceCheck, investigationCheck, eradicationCheck, tokenRevocationCheck].map((check) => [check.name, check]),
+  [auditPolicyCheck, quarantineCheck, evidenceCheck, investigationCheck, scopeCheck, eradicationCheck, tokenRevocationCheck].map((check) => [check.name, check]),
 );
