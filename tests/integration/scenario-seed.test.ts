@@ -1,12 +1,15 @@
 // The compromised-web-app scenario on REAL embedded clusters: two learners, two seeds, two
 // audit logs written by the real kube-apiserver, each telling the whole story with its own IOCs.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
+import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
 import type { AuditEvent, ClusterInfo } from '../../src/server/cluster/types.ts';
 import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
@@ -113,6 +116,18 @@ describe.each(SEEDS.map((seed, i) => [seed, i] as const))('seed %s', (_seed, i) 
     const first = byAttacker(s()).map((e) => e.requestReceivedTimestamp!).sort()[0];
     expect(key.firstMaliciousAt).toBe(first);
     expect(new Set(key.steps.flatMap((step) => (step.signal ? [step.signal] : [])))).toEqual(new Set(['secret-enumeration', 'token-theft', 'rbac-escalation', 'pod-exec', 'namespace-escape']));
+  });
+
+  it("lists as the attacker's objects only what the API server stored: the binding and the pod, never a review", async () => {
+    for (const { cluster, key } of seeded) {
+      const created = key.scope?.created ?? [];
+      expect(created.map((o) => o.kind).sort()).toEqual(['ClusterRoleBinding', 'Pod']);
+      const kubeconfig = cluster.kubeconfigPath;
+      for (const o of created) {
+        const found = await promisify(execFile)(path.join(binDir(readEngineVersions()), 'kubectl'), ['--kubeconfig', kubeconfig, 'get', o.kind.toLowerCase(), o.name, ...(o.namespace ? ['-n', o.namespace] : []), '-o', 'name']);
+        expect(found.stdout.trim()).not.toBe('');
+      }
+    }
   });
 
   it('has benign actors in the same log, from their own addresses', () => {

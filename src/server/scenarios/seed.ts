@@ -18,6 +18,9 @@ import { noteScope } from './scope-key.ts';
 import { pause, resolveIdentities, runTimeline, scenarioTimeScale, type StepOutcome } from './timeline.ts';
 import { applyWorld, listRunningPods, matches, reachableSecrets, waitForSettled } from './world.ts';
 
+/** Kinds a create answers without storing (reviews, token requests): no attacker persistence. */
+const EPHEMERAL_KINDS = new Set(['SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'TokenReview', 'TokenRequest']);
+
 export interface SeedOptions {
   /** The learner's seed: the same seed gives the same incident. */
   seed: string;
@@ -189,8 +192,10 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     noteScope(kubeConfig, {
       identities: [...new Set(malicious.map((o) => o.username))],
       boundTokens,
+      // Persistence only: reviews and token requests are answered, never stored, so nothing is left to remove.
       created: malicious
-        .filter((o) => o.status < 400 && o.request.verb === 'create')
+        .filter((o) => o.status < 400 && o.request.verb === 'create' && !EPHEMERAL_KINDS.has(o.request.kind ?? ''))
+        .filter((o) => (o.request.body as { metadata?: { name?: string } } | undefined)?.metadata?.name)
         .map((o) => ({
           apiVersion: o.request.apiVersion,
           kind: o.request.kind,
