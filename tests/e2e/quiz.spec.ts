@@ -285,5 +285,5 @@ test('every explanation links to a heading that exists on the lesson page', asyn
   await page.goto(LESSON);
   const sections = [...new Set(l18.questions.map((q) => q.section))];
   expect(sections.length).toBeGreaterThan(20);
-  for (const section of sections) await expect(page.locator(`.prose :is(h2, h3)[id="${section}"]`), section).toHaveCount(1);
+  for (const section of sections) await expect(page.locator(`.prose :is(h2, h3, h4)[id="${section}"]`), section).toHaveCount(1);
 });
