@@ -2,36 +2,18 @@
 // policies that blind identities that could act in the incident fail, statically and live (the
 // live check replays probes with fresh tokens of the scenario's service accounts); secrets at
 // Metadata with noise exempted pass; RequestResponse for everything fails.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-source.ts';
-import { validateProjectLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
-import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
-import { learnerService } from '../../src/server/learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
+import { workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
 import { SEED_POLICY } from './audit-policy-cases.ts';
+import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
 
+let fixture: L18Lab;
 let work: string;
-let provider: EmbeddedProvider;
-let store: Store;
-let lab: LoadedLab;
 let learner: string;
-let source: ClusterSource | undefined;
 
-function service(): LabService {
-  return labService({
-    store,
-    root: process.cwd(),
-    labs: async () => [lab],
-    clusters: (source ??= freshClusters(provider)),
-    workspaceOf: workspaceUnder(work),
-    answerKeys: path.join(work, 'keys'),
-    renderMarkdown: async (markdown) => markdown,
-  });
-}
+const service = (): LabService => fixture.service();
 
 const HEAD = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n';
 const LESSON_RULES = SEED_POLICY.slice(SEED_POLICY.indexOf('rules:\n') + 'rules:\n'.length);
@@ -46,21 +28,11 @@ async function checkPolicy(text: string) {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'irlab-lab-policy-'));
-  provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
-  learner = learnerService({ store }).create().learner.id;
-  const { labs, problems } = await validateProjectLabs(process.cwd());
-  expect(problems).toEqual([]);
-  lab = labs.find((l) => l.slug === 'l18')!;
-  await service().start(learner, 'l18');
+  fixture = await startL18Lab('irlab-lab-policy-');
+  ({ work, learner } = fixture);
 }, 180_000);
 
-afterAll(async () => {
-  for (const cluster of await provider.list()) await source!.release(cluster.name);
-  store?.close();
-  await rm(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(async () => fixture?.close(), 60_000);
 
 describe('the audit-policy step judges effect across identities', () => {
   it('level None for the web-app service account before the lesson rules fails, statically and live', async () => {

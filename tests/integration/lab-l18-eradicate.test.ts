@@ -4,43 +4,22 @@
 // egress to 0.0.0.0/0, egress to DNS only, a quarantined pod relabelled out of its Deployment);
 // and correct variants pass (the known-good image by digest, the service account deleted and
 // recreated, secrets rotated to any new value of the responder's choosing).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
-import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-source.ts';
-import { validateProjectLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
-import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
-import { runSolution } from '../../src/server/lab/solution.ts';
-import { learnerService } from '../../src/server/learners/learners.ts';
-import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
-import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
+import type { LoadedLab } from '../../src/server/lab/labs.ts';
+import type { LabService } from '../../src/server/lab/service.ts';
+import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
 
-let work: string;
-let provider: EmbeddedProvider;
-let store: Store;
+let fixture: L18Lab;
 let lab: LoadedLab;
 let learner: string;
 let key: AnswerKey;
-let source: ClusterSource | undefined;
 
-function service(): LabService {
-  return labService({
-    store, root: process.cwd(), labs: async () => [lab], clusters: (source ??= freshClusters(provider)),
-    workspaceOf: workspaceUnder(work), answerKeys: path.join(work, 'keys'), renderMarkdown: async (markdown) => markdown,
-    checkTimeoutMs: 60_000,
-  });
-}
+const service = (): LabService => fixture.service({ checkTimeoutMs: 60_000 });
 
 /** Runs shell commands as the learner would (kubectl on the lab cluster), failing loudly. */
 async function sh(...commands: string[]) {
-  const run = service().activeRun(learner, 'l18')!;
-  const cluster = (await provider.list()).find((c) => c.name === run.cluster)!;
-  const runs = await runSolution(commands, key, { workspace: workspaceUnder(work)(learner), kubeconfig: cluster.kubeconfigPath, binDir: binDir(readEngineVersions()), timeoutMs: 150_000 });
-  const failed = runs.find((r) => r.exitCode !== 0);
-  expect(failed, failed ? `${failed.command}\n${failed.output}` : '').toBeUndefined();
+  const runs = await fixture.sh(commands, key, { timeoutMs: 150_000 });
   return runs.map((r) => r.output).join('');
 }
 
@@ -62,22 +41,12 @@ function secretsOfTheIncident(): string[] {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'irlab-eradicate-it-'));
-  provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
-  learner = learnerService({ store }).create().learner.id;
-  const { labs, problems } = await validateProjectLabs(process.cwd());
-  expect(problems).toEqual([]);
-  lab = labs.find((l) => l.slug === 'l18')!;
-  await service().start(learner, 'l18');
-  key = await readAnswerKey(path.join(work, 'keys'), service().activeRun(learner, 'l18')!.cluster);
+  fixture = await startL18Lab('irlab-eradicate-it-', { checkTimeoutMs: 60_000 });
+  ({ lab, learner } = fixture);
+  key = await fixture.key();
 }, 180_000);
 
-afterAll(async () => {
-  for (const cluster of await provider.list()) await source!.release(cluster.name);
-  store?.close();
-  await rm(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(async () => fixture?.close(), 60_000);
 
 describe('L18 scope and eradication, judged by effect', () => {
   it('records the scope: both identities, both stolen tokens, what each could read', () => {

@@ -2,49 +2,30 @@
 // outputs and exact answers, accept every correct variant (the server-observed source IP, every
 // secret a list returned), give nothing of the answer key away in their feedback, and repeated
 // checks of an answer step cost points after three free ones, priced before the press.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
-import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
-import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-source.ts';
-import { validateProjectLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
-import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
-import { fillSolution, runSolution } from '../../src/server/lab/solution.ts';
-import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
-import { learnerService } from '../../src/server/learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
+import type { LoadedLab } from '../../src/server/lab/labs.ts';
+import { workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
+import { fillSolution } from '../../src/server/lab/solution.ts';
+import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import type { Store } from '../../src/server/store/index.ts';
+import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
 
+let fixture: L18Lab;
 let work: string;
-let provider: EmbeddedProvider;
 let store: Store;
 let lab: LoadedLab;
 let learner: string;
-let source: ClusterSource | undefined;
 let key: AnswerKey;
-let kubeconfig: string;
 let auditLogPath: string;
 
-function service(): LabService {
-  return labService({
-    store,
-    root: process.cwd(),
-    labs: async () => [lab],
-    clusters: (source ??= freshClusters(provider)),
-    workspaceOf: workspaceUnder(work),
-    answerKeys: path.join(work, 'keys'),
-    renderMarkdown: async (markdown) => markdown,
-  });
-}
+const service = (): LabService => fixture.service();
 const workspace = () => workspaceUnder(work)(learner);
 
 async function sh(commands: string[]): Promise<string> {
-  const runs = await runSolution(commands, key, { workspace: workspace(), kubeconfig, binDir: binDir(readEngineVersions()) });
-  const failed = runs.find((r) => r.exitCode !== 0);
-  expect(failed, failed ? `${failed.command}\n${failed.output}` : '').toBeUndefined();
-  return runs.map((r) => r.output).join('');
+  return (await fixture.sh(commands, key)).map((r) => r.output).join('');
 }
 
 /** Every string in the answer key a wrong answer's feedback must not contain. */
@@ -59,25 +40,13 @@ function keyStrings(): string[] {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'irlab-grading-it-'));
-  provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
-  learner = learnerService({ store }).create().learner.id;
-  const { labs, problems } = await validateProjectLabs(process.cwd());
-  expect(problems).toEqual([]);
-  lab = labs.find((l) => l.slug === 'l18')!;
-  await service().start(learner, 'l18');
-  const cluster = (await provider.list()).find((c) => c.name === service().activeRun(learner, 'l18')!.cluster)!;
-  key = await readAnswerKey(path.join(work, 'keys'), cluster.name);
-  kubeconfig = cluster.kubeconfigPath;
-  auditLogPath = cluster.auditLogPath;
+  fixture = await startL18Lab('irlab-grading-it-');
+  ({ work, store, lab, learner } = fixture);
+  key = await fixture.key();
+  auditLogPath = (await fixture.cluster()).auditLogPath;
 }, 180_000);
 
-afterAll(async () => {
-  for (const cluster of await provider.list()) await source!.release(cluster.name);
-  store?.close();
-  await rm(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(async () => fixture?.close(), 60_000);
 
 describe('evidence on a real cluster', () => {
   it('fails two-line forgeries by criterion, without naming the compromised pod', async () => {

@@ -1,40 +1,26 @@
 // The L18 lab on a REAL embedded cluster through the lab service: start seeds the learner's own
 // incident, checks fail on the untouched world, the reference solution makes them pass, progress
 // survives a new service instance (a server restart), and reset gives a fresh cluster.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
-import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { validateProjectLabs, type LoadedLab } from '../../src/server/lab/labs.ts';
-import { labService, workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
+import type { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
+import type { LoadedLab } from '../../src/server/lab/labs.ts';
+import { workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
 import { runSolution } from '../../src/server/lab/solution.ts';
-import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-source.ts';
 import { readAnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
+import type { Store } from '../../src/server/store/index.ts';
+import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
 
+let fixture: L18Lab;
 let work: string;
 let provider: EmbeddedProvider;
 let store: Store;
 let lab: LoadedLab;
 let learner: string;
-let source: ClusterSource | undefined;
-const sourceOf = (p: EmbeddedProvider) => (source ??= freshClusters(p));
 
-function service(extra: { preparedPerLab?: number } = {}): LabService {
-  return labService({
-    store,
-    root: process.cwd(),
-    labs: async () => [lab],
-    clusters: sourceOf(provider),
-    workspaceOf: workspaceUnder(work),
-    answerKeys: path.join(work, 'keys'),
-    renderMarkdown: async (markdown) => markdown,
-    ...extra,
-  });
-}
+const service = (extra: { preparedPerLab?: number } = {}): LabService => fixture.service(extra);
 
 async function solve(stepId: string) {
   const run = service().activeRun(learner, 'l18')!;
@@ -53,21 +39,11 @@ async function solve(stepId: string) {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'irlab-lab-it-'));
-  provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
-  learner = learnerService({ store }).create().learner.id;
-  const { labs, problems } = await validateProjectLabs(process.cwd());
-  expect(problems).toEqual([]);
-  lab = labs.find((l) => l.slug === 'l18')!;
-  await service().start(learner, 'l18');
+  fixture = await startL18Lab('irlab-lab-it-');
+  ({ work, provider, store, lab, learner } = fixture);
 }, 180_000);
 
-afterAll(async () => {
-  for (const cluster of await provider.list()) await source!.release(cluster.name);
-  store?.close();
-  await rm(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(async () => fixture?.close(), 60_000);
 
 describe('the L18 lab', () => {
   it('starts with every check failing on the untouched world', async () => {
