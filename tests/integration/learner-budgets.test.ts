@@ -4,28 +4,12 @@
 // address stop at the address's budget with 429. The cluster engine is unavailable to this
 // server (an empty IRLAB_CACHE), so no start can create a cluster.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = join(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { startRealServer, type RealServer } from './hostile/real-server.ts';
 
 /**
  * An audit log whose events are cheap to read and expensive to match: each requestObject nests
@@ -42,56 +26,27 @@ function nestedLog(): string {
 const EXPENSIVE = Array.from({ length: 312 }, () => 'requestObject.a.a.a.a == "y"').join(' OR ');
 
 let work: string;
-let server: ChildProcess;
+let server: RealServer;
 let base: string;
-const output: string[] = [];
 
 beforeAll(async () => {
-  expect(existsSync(join(root, 'dist/server/entry.mjs')), 'the site is not built: run `npm run build` first').toBe(true);
   work = await mkdtemp(join(tmpdir(), 'irlab-budgets-it-'));
   await mkdir(join(work, 'cache'));
   await writeFile(join(work, 'audit.log'), nestedLog());
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [join(root, 'src/server/http/serve.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      IRLAB_DATA_DIR: join(work, 'data'),
-      IRLAB_CACHE: join(work, 'cache'),
-      KWOK_WORKDIR: join(work, 'kwok'),
-      IRLAB_WARM_POOL_SIZE: '0',
-      IRLAB_LAB_PREPARED: '0',
-      IRLAB_AUDIT_LOG: join(work, 'audit.log'),
-      IRLAB_QUERY_BUDGET_SECONDS: '1',
-      IRLAB_QUERY_WORKERS: '1',
-      IRLAB_LIMIT_STARTS_PER_ADDRESS: '3',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // An empty engine cache: no lab start can create a cluster.
+  server = await startRealServer({
+    IRLAB_CACHE: join(work, 'cache'),
+    KWOK_WORKDIR: join(work, 'kwok'),
+    IRLAB_AUDIT_LOG: join(work, 'audit.log'),
+    IRLAB_QUERY_BUDGET_SECONDS: '1',
+    IRLAB_QUERY_WORKERS: '1',
+    IRLAB_LIMIT_STARTS_PER_ADDRESS: '3',
   });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not listen within 60 s:\n${output.join('\n')}`)), 60_000);
-    for (const stream of [server.stdout!, server.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        output.push(line);
-        if (line.startsWith('irlab: listening on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
-    server.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${output.join('\n')}`)));
-  });
+  base = server.base;
 }, 90_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
