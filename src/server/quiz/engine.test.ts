@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { quizSchema, type Question } from '../../schemas/quiz.ts';
-import type { AnswerValue, AttemptView, QuestionView } from '../../lib/quiz-view.ts';
-import { openStore, type Store } from '../store/database.ts';
-import { allMigrations } from '../store/migrations.ts';
-import { learnerService } from '../learners/learners.ts';
-import { loadCatalog, type CatalogQuiz, type QuizCatalog } from './catalog.ts';
-import { quizEngine, QuizError } from './engine.ts';
+import { quizSchema } from '../../schemas/quiz.ts';
+import type { AttemptView, QuestionView } from '../../lib/quiz-view.ts';
+import { loadCatalog, type CatalogQuiz } from './catalog.ts';
+import { QuizError } from './engine.ts';
+import { rightAnswer, setupQuizEngine } from './engine-test-kit.ts';
 import { quizReport } from './item-report.ts';
 
 const explanation = 'Because the lesson says so, in its own section.';
@@ -23,14 +21,7 @@ const fixture = quizSchema.parse({
   ],
 });
 
-function setup(catalogQuizzes: CatalogQuiz[]) {
-  const store: Store = openStore(':memory:', allMigrations);
-  let n = 0;
-  const catalog: QuizCatalog = { get: (slug) => catalogQuizzes.find((q) => q.slug === slug), all: () => catalogQuizzes };
-  const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)) });
-  const learners = learnerService({ store });
-  return { store, engine, learners };
-}
+const setup = setupQuizEngine;
 
 const optionToken = (question: QuestionView, text: string) => {
   const list = 'options' in question ? question.options : [];
@@ -121,26 +112,6 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
     l18 = (await loadCatalog(process.cwd())).get('l18')!;
   });
 
-  /** The right answer for a question, in the attempt's tokens, worked out from the quiz file. */
-  function rightAnswer(question: Question, view: QuestionView): AnswerValue {
-    const token = (text: string, list: Array<{ id: string; text: string }>) => list.find((o) => o.text === text)!.id;
-    switch (question.type) {
-      case 'single':
-      case 'multiple':
-      case 'audit-event': {
-        const keys = ([] as string[]).concat(question.correct).map((id) => token(question.options.find((o) => o.id === id)!.text, (view as { options: Array<{ id: string; text: string }> }).options));
-        return Array.isArray(question.correct) ? keys : keys[0]!;
-      }
-      case 'ordering':
-        return question.items.map((item) => token(item.text, (view as { items: Array<{ id: string; text: string }> }).items));
-      case 'matching': {
-        const v = view as { pairs: Array<{ id: string; text: string }>; choices: Array<{ id: string; text: string }> };
-        return Object.fromEntries(question.pairs.map((p) => [token(p.text, v.pairs), token(question.choices.find((c) => c.id === p.match)!.text, v.choices)]));
-      }
-      case 'text':
-        return question.accept[0]!;
-    }
-  }
 
   it('never sends a key before grading, grades each check once, and scores 100% for right answers', () => {
     const { engine, learners, store } = setup([l18]);

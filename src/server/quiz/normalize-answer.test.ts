@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeCommand, normalizeText, shellWords } from './normalize-answer.ts';
+import { shellWords } from '../../lib/shell-words.ts';
+import { normalizeCommand, normalizeText } from './normalize-answer.ts';
 
 describe('normalizeText', () => {
   it('collapses whitespace, straightens quotes, drops a final full stop and case', () => {

@@ -3,6 +3,8 @@
  * rather than on spacing, curly quotes or the order they like their kubectl flags in.
  */
 
+import { shellWords } from '../../lib/shell-words.ts';
+
 /** Trim, collapse whitespace, straighten quotes, drop a final full stop; lower-case unless asked. */
 export function normalizeText(input: string, caseSensitive = false): string {
   const text = input
@@ -16,36 +18,6 @@ export function normalizeText(input: string, caseSensitive = false): string {
   return caseSensitive ? text : text.toLowerCase();
 }
 
-/** Shell-style words: quotes group and disappear, backslash escapes the next character. */
-export function shellWords(input: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < input.length) current += input[++i];
-      else current += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (ch === '\\' && i + 1 < input.length) {
-      current += input[++i];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(current);
-      current = '';
-      inWord = false;
-    } else {
-      current += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(current);
-  return words;
-}
 
 /** kubectl's short flags and their long names. */
 const SHORT_FLAGS: Record<string, string> = {

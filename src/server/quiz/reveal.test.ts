@@ -6,24 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quizSchema, type Question } from '../../schemas/quiz.ts';
-import type { AnswerValue, QuestionView, QuizState } from '../../lib/quiz-view.ts';
-import { openStore } from '../store/database.ts';
-import { allMigrations } from '../store/migrations.ts';
-import { learnerService } from '../learners/learners.ts';
+import type { QuestionView, QuizState } from '../../lib/quiz-view.ts';
 import { loadCatalog, type CatalogQuiz } from './catalog.ts';
-import { quizEngine, QuizError } from './engine.ts';
+import { QuizError } from './engine.ts';
+import { rightAnswer, setupQuizEngine } from './engine-test-kit.ts';
 
-function setup(quizzes: CatalogQuiz[]) {
-  const store = openStore(':memory:', allMigrations);
-  let n = 0;
-  const engine = quizEngine({
-    store,
-    catalog: { get: (slug) => quizzes.find((q) => q.slug === slug), all: () => quizzes },
-    newId: (kind) => `${kind}-${++n}`,
-    clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)),
-  });
-  return { engine, learners: learnerService({ store }) };
-}
+const setup = setupQuizEngine;
 
 /** Everything of the key a response could carry: explanations, correct option texts, model answers. */
 function keyFragments(question: Question): string[] {
@@ -36,25 +24,6 @@ function keyFragments(question: Question): string[] {
   return fragments;
 }
 
-function rightAnswer(question: Question, view: QuestionView): AnswerValue {
-  const token = (text: string, list: Array<{ id: string; text: string }>) => list.find((o) => o.text === text)!.id;
-  switch (question.type) {
-    case 'single':
-    case 'multiple':
-    case 'audit-event': {
-      const keys = ([] as string[]).concat(question.correct).map((id) => token(question.options.find((o) => o.id === id)!.text, (view as { options: Array<{ id: string; text: string }> }).options));
-      return Array.isArray(question.correct) ? keys : keys[0]!;
-    }
-    case 'ordering':
-      return question.items.map((item) => token(item.text, (view as { items: Array<{ id: string; text: string }> }).items));
-    case 'matching': {
-      const v = view as { pairs: Array<{ id: string; text: string }>; choices: Array<{ id: string; text: string }> };
-      return Object.fromEntries(question.pairs.map((p) => [token(p.text, v.pairs), token(question.choices.find((c) => c.id === p.match)!.text, v.choices)]));
-    }
-    case 'text':
-      return question.accept[0]!;
-  }
-}
 
 describe('quiz review reveals answers only for what the learner answered', () => {
   let l18: CatalogQuiz;

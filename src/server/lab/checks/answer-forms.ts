@@ -4,6 +4,7 @@
  * own spellings (a requestURI, a JSON array) are all accepted, padding never is.
  */
 import { isIP } from 'node:net';
+import { shellWords } from '../../../lib/shell-words.ts';
 
 const QUOTES = /^["'`]+|["'`]+$/g;
 
@@ -46,36 +47,6 @@ export function bindingNames(answer: string): string[] {
     .filter((s) => s && !BINDING_FILLER.has(s));
 }
 
-/** Splits a command line as a POSIX shell would for simple quoting ('…', "…", backslash). */
-export function shellWords(line: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i += 1) {
-    const c = line[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
-      else word += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      word += line[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
-}
 
 /**
  * The argv a command answer stands for: the `command=` parameters of a requestURI, a JSON array
