@@ -36,9 +36,11 @@ describe('irlab test, interrupted', () => {
     try {
       // Interrupt once the cluster's components run (mid-create or mid-test). The command itself
       // names the work dir in its environment; the components name their cluster's dir in argv.
+      // Only the long-lived ones count: short-lived helpers (version probes, the pod sandbox's
+      // stage) also name the dir and may be gone by the next look.
       const components = async () => {
         const [name] = await clusterDirs(kwok);
-        return name ? processesUnder(kwok).filter((p) => p.command.includes(join(kwok, 'clusters', name))) : [];
+        return name ? processesUnder(kwok).filter((p) => p.command.includes(join(kwok, 'clusters', name)) && /\b(etcd|kube-apiserver)\b/.test(p.command)) : [];
       };
       const deadline = Date.now() + 120_000;
       while ((await components()).length === 0 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
