@@ -29,7 +29,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: 'node src/server/http/serve.ts',
+    command: 'node src/server/app/serve.ts',
     url: `http://127.0.0.1:${port}/`,
     env: {
       PORT: String(port),

@@ -1,5 +1,5 @@
 /**
- * The built irlab server (`src/server/http/serve.ts`) as the benches run it: its own port and data
+ * The built irlab server (`src/server/app/serve.ts`) as the benches run it: its own port and data
  * directory, up once `/api/health` answers; `stop()` sends SIGTERM (the server deletes its
  * clusters), waits for the exit and removes the data directory, also on an uncaught error.
  */
@@ -20,7 +20,7 @@ export async function startBuiltServer(options: {
   /** Each line the server prints on stdout (else its output goes to ours). */
   onLine?: (line: string) => void;
 }): Promise<BuiltServer> {
-  const child = spawn(process.execPath, [path.join(options.root, 'src/server/http/serve.ts')], {
+  const child = spawn(process.execPath, [path.join(options.root, 'src/server/app/serve.ts')], {
     cwd: options.root,
     env: { ...process.env, PORT: String(options.port), HOST: '127.0.0.1', IRLAB_DATA_DIR: options.dataDir, ...options.env },
     stdio: ['ignore', options.onLine ? 'pipe' : 'inherit', 'inherit'],

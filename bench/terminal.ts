@@ -32,7 +32,7 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'irlab-bench-terminal-'));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
+const server = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
   cwd: root,
   env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IRLAB_DATA_DIR: dataDir, IRLAB_TERMINAL_CLUSTER: 'none', IRLAB_INSTRUCTOR_TOKEN: operatorToken },
   stdio: ['ignore', 'inherit', 'inherit'],

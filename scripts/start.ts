@@ -51,7 +51,7 @@ if (instructor.source !== 'generated') {
 
 const port = process.env.PORT ?? '4321';
 const host = process.env.HOST ?? 'localhost';
-const server = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
+const server = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, PORT: port, HOST: host },

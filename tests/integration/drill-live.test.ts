@@ -18,7 +18,7 @@ import { parse } from 'yaml';
 import { reportToHtml, reportToMarkdown } from '../../src/lib/drill-report-render.ts';
 import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
-import { loadDrills } from '../../src/server/drill/instance.ts';
+import { loadDrills } from '../../src/server/drill/project-drills.ts';
 import type { LoadedDrill } from '../../src/server/drill/load.ts';
 import { RESPONDER_GROUP, RESPONDER_ROLE, responderUsername } from '../../src/server/drill/responders.ts';
 import { liveRuntime, type AttackOutcome, type DrillRuntime } from '../../src/server/drill/runtime.ts';

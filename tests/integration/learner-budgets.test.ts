@@ -1,4 +1,4 @@
-// Budgets against the real built server (src/server/http/serve.ts with Astro's bundle): queries
+// Budgets against the real built server (src/server/app/serve.ts with Astro's bundle): queries
 // run in worker threads with a time budget, so expensive ones never stall /api/health; a query
 // nested too deep is a 400 with its column, not an empty 500; anonymous lab starts from one
 // address stop at the address's budget with 429. The cluster engine is unavailable to this

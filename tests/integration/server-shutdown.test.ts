@@ -1,4 +1,4 @@
-// The real server (src/server/http/serve.ts, the built site) with a warm pool of one REAL embedded
+// The real server (src/server/app/serve.ts, the built site) with a warm pool of one REAL embedded
 // cluster: SIGTERM must delete that cluster before the process exits. serve.ts exits on its own
 // after closing terminals; if it does not wait for the pool, the clusters outlive it, and once a
 // test's temporary data dir (the pool's owner file) is gone nothing ever reaps them.
@@ -29,7 +29,7 @@ describe('the server on SIGTERM', () => {
   it('deletes its warm pool clusters before it exits', async () => {
     expect(existsSync(join(root, 'dist/server/entry.mjs')), 'the site is not built: run `npm run build` first').toBe(true);
     const kwokWork = join(work, 'kwok');
-    const server = spawn(process.execPath, [join(root, 'src/server/http/serve.ts')], {
+    const server = spawn(process.execPath, [join(root, 'src/server/app/serve.ts')], {
       cwd: root,
       env: { ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1', IRLAB_DATA_DIR: join(work, 'data'), KWOK_WORKDIR: kwokWork, IRLAB_WARM_POOL_SIZE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,14 +1,14 @@
 import type { APIRoute } from 'astro';
 import { z } from 'zod';
-import { currentLearner, learners } from '../../server/learners/session.ts';
+import { currentLearner } from '../../server/learners/session.ts';
 import { readBody, respond } from '../../server/quiz/http.ts';
 
 export const prerender = false;
 
 /** The learner behind this browser (no session yet: `{}`). */
-export const GET: APIRoute = ({ cookies, url }) =>
+export const GET: APIRoute = ({ cookies, url, locals }) =>
   respond(() => {
-    const learner = currentLearner(cookies, url, { create: false });
+    const learner = currentLearner(locals.services.learners, cookies, url, { create: false });
     return learner ? { id: learner.id, displayName: learner.displayName } : {};
   });
 
@@ -21,7 +21,7 @@ const profile = z.strictObject({
 export const PUT: APIRoute = (context) =>
   respond(async () => {
     const { displayName } = await readBody(context, profile);
-    const learner = currentLearner(context.cookies, context.url, { create: true })!;
-    const updated = learners().setDisplayName(learner.id, displayName || undefined)!;
+    const learner = currentLearner(context.locals.services.learners, context.cookies, context.url, { create: true })!;
+    const updated = context.locals.services.learners.setDisplayName(learner.id, displayName || undefined)!;
     return { id: updated.id, displayName: updated.displayName };
   });

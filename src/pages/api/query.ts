@@ -1,12 +1,9 @@
 import type { APIRoute } from 'astro';
 import { endpointAddress } from '../../server/http/client-address.ts';
-import { serverLimits } from '../../server/limits/server-limits.ts';
 import { handleQuery } from '../../server/query/http.ts';
-import { queryPool, queryPoolConfig } from '../../server/query/query-pool.ts';
 import { serverSources } from '../../server/query/sources.ts';
 import { FileAuditLogSource } from '../../server/query/source.ts';
 import { PROBE_USER_AGENT } from '../../lib/audit-policy/canonical.ts';
-import { getLabService } from '../../server/lab/instance.ts';
 import { currentLearner } from '../../server/learners/session.ts';
 
 export const prerender = false;
@@ -17,6 +14,7 @@ export const prerender = false;
  */
 export const POST: APIRoute = async (context) => {
   const { request, cookies, url } = context;
+  const { services } = context.locals;
   let body: unknown;
   try {
     body = await request.json();
@@ -24,8 +22,8 @@ export const POST: APIRoute = async (context) => {
     return Response.json({ ok: false, error: { message: 'the request body is not JSON', hint: 'send {"source": "...", "query": "..."}' } }, { status: 400 });
   }
   // "lab": the audit log of the requesting learner's own running lab cluster, nobody else's.
-  const learner = currentLearner(cookies, url, { create: false });
-  const admitted = serverLimits().query({ learner: learner?.id, address: endpointAddress(context) }, queryPoolConfig().budgetSeconds);
+  const learner = currentLearner(services.learners, cookies, url, { create: false });
+  const admitted = services.limits.query({ learner: learner?.id, address: endpointAddress(context) }, services.config.query.budgetSeconds);
   if (!admitted.ok) {
     return Response.json(
       { ok: false, error: { message: admitted.reason, retryAfterSeconds: admitted.retryAfterSeconds } },
@@ -33,9 +31,9 @@ export const POST: APIRoute = async (context) => {
     );
   }
   try {
-    const lab = learner ? await getLabService().clusterFor(learner.id) : undefined;
-    const sources = serverSources(process.env, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab', [PROBE_USER_AGENT])] : []);
-    const pool = queryPool();
+    const lab = learner ? await services.labs.clusterFor(learner.id) : undefined;
+    const sources = serverSources(services.config.query.auditLog, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab', [PROBE_USER_AGENT])] : []);
+    const pool = services.queryPool();
     const answer = await handleQuery(body, sources, (job, signal) => pool.run(job, signal), request.signal);
     return Response.json(answer.body, { status: answer.status, headers: { 'cache-control': 'no-store', ...answer.headers } });
   } finally {

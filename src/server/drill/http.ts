@@ -1,14 +1,14 @@
 /**
  * Endpoint plumbing for drills: who is calling (the learner session cookie; the facilitator's
  * `Authorization: Bearer` token), JSON in and out, a DrillError as its status, anything else 500.
- * Errors are matched by their status brand, not by class: serve.ts and Astro's bundle each have
- * their own copy of the class (src/lib/error-status.ts).
+ * Errors are matched by their status brand (src/lib/error-status.ts).
  */
 import type { APIRoute, AstroCookies } from 'astro';
 import type { DrillReport } from '../../lib/drill-view.ts';
 import { errorResponse as respondWithError, json, readJsonObject } from '../http/endpoint.ts';
+import type { Locals } from '../app/services.ts';
+import type { LearnerService } from '../learners/learners.ts';
 import { currentLearner } from '../learners/session.ts';
-import { getDrillService } from './instance.ts';
 import type { Caller, DrillService } from './service.ts';
 
 export { json };
@@ -18,10 +18,10 @@ export function bearerToken(request: Request): string | undefined {
   return match?.[1];
 }
 
-export function callerOf(request: Request, cookies: AstroCookies, url: URL): Caller {
+export function callerOf(learners: LearnerService, request: Request, cookies: AstroCookies, url: URL): Caller {
   const token = bearerToken(request);
   if (token) return { facilitatorToken: token };
-  const learner = currentLearner(cookies, url, { create: false });
+  const learner = currentLearner(learners, cookies, url, { create: false });
   return learner ? { learnerId: learner.id } : {};
 }
 
@@ -29,9 +29,9 @@ export const readBody = (request: Request, limit = 16 * 1024): Promise<Record<st
 
 export const errorResponse = (error: unknown): Response => respondWithError(error, 'drill endpoint', 'the drill service failed');
 
-export async function drillRespond(run: (service: DrillService) => Promise<unknown>, status = 200): Promise<Response> {
+export async function drillRespond(service: DrillService, run: (service: DrillService) => Promise<unknown>, status = 200): Promise<Response> {
   try {
-    return json(await run(getDrillService()), status);
+    return json(await run(service), status);
   } catch (error) {
     return errorResponse(error);
   }
@@ -42,11 +42,12 @@ export async function drillRespond(run: (service: DrillService) => Promise<unkno
  * anyone in the drill (participant cookie or facilitator bearer).
  */
 export function reportDownload(ext: 'md' | 'html', render: (report: DrillReport) => string, headers: Record<string, string>): APIRoute {
-  return async ({ params, request, cookies, url }) => {
+  return async ({ params, request, cookies, url, locals }) => {
     try {
-      const service = getDrillService();
+      // App.Locals (src/env.d.ts) is Astro's view of the same type.
+      const { drills: service, learners } = (locals as Locals).services;
       const id = params.id ?? '';
-      service.authorize(id, callerOf(request, cookies, url));
+      service.authorize(id, callerOf(learners, request, cookies, url));
       const report = await service.report(id);
       return new Response(render(report), {
         headers: { ...headers, 'content-disposition': `attachment; filename="drill-${id}-report.${ext}"`, 'cache-control': 'no-store' },

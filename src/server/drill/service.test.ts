@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../lib/check-result.ts';
 import { learnerService } from '../learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
-import { loadDrills } from './instance.ts';
+import { loadDrills } from './project-drills.ts';
 import type { LoadedDrill } from './load.ts';
 import type { AttackOutcome, DrillRuntime } from './runtime.ts';
 import { drillService, sha256, type DrillService } from './service.ts';

@@ -38,7 +38,7 @@ export interface Caller {
 
 export type DrillEvent = { type: 'entry'; entry: LogEntry } | { type: 'state' };
 
-/** What the service needs from the terminal manager (set once the server has one). */
+/** What the service needs from the terminal manager (given at construction by the composition root). */
 export interface DrillTerminals {
   open(owner: string, lease: () => Promise<{ name: string; kubeconfigPath: string; release(): Promise<void> }>, principal: string, group: string): Promise<{ id: string; createdAt: number }>;
   /** Ends every session of the group, flushing their recordings. */
@@ -68,7 +68,7 @@ export function drillService(options: DrillServiceOptions) {
   const iso = () => new Date(now()).toISOString();
   const listeners = new Map<string, Set<(event: DrillEvent) => void>>();
   const preparing = new Map<string, Promise<void>>();
-  let terminals = options.terminals;
+  const terminals = options.terminals;
 
   async function loadedOf(scenario: string): Promise<LoadedDrill> {
     const loaded = (await options.drills()).find((d) => d.slug === scenario);
@@ -382,10 +382,6 @@ export function drillService(options: DrillServiceOptions) {
         }
       }
       await this.tick();
-    },
-
-    setTerminals(value: DrillTerminals): void {
-      terminals = value;
     },
   };
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DrillServerMessage } from '../../lib/drill-view.ts';
-import { loadDrills } from '../drill/instance.ts';
+import { loadDrills } from '../drill/project-drills.ts';
 import type { DrillRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService } from '../drill/service.ts';
 import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';

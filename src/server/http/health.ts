@@ -5,19 +5,19 @@
  * the e2e test, the bench).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { instructorToken, tokenMatches } from '../instructors/token.ts';
+import { tokenMatches } from '../instructors/token.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
 import { sendJson } from './endpoint.ts';
 
-function isOperator(req: IncomingMessage): boolean {
+function isOperator(req: IncomingMessage, token: string): boolean {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  return tokenMatches(bearer, instructorToken());
+  return tokenMatches(bearer, token);
 }
 
 /** Answers /api/health and returns true, or returns false: not this route. */
-export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null): boolean {
+export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null, instructorToken: string): boolean {
   if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://irlab').pathname !== '/api/health') return false;
-  if (!isOperator(req)) {
+  if (!isOperator(req, instructorToken)) {
     sendJson(res, 200, { ok: true });
     return true;
   }

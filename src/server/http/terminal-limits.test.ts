@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limitsFromEnv, ServerLimits } from '../limits/server-limits.ts';
+import { loadConfig } from '../app/config.ts';
+import { ServerLimits } from '../limits/server-limits.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
@@ -41,7 +42,7 @@ beforeAll(async () => {
     created.push(fresh);
     return { id: fresh, setCookie: `s=${fresh}` };
   }) as Identify;
-  const limits = new ServerLimits({ ...limitsFromEnv({}), startsPerLearner: 2, startsPerAddress: 3 });
+  const limits = new ServerLimits({ ...loadConfig({}).limits, startsPerLearner: 2, startsPerAddress: 3 });
   const routes = createTerminalRoutes(manager, identify, () => false, async (req, learnerId) => limits.clusterStart({ learner: learnerId, address: requestAddress(req) }));
   server = http.createServer((req, res) => routes.handle(req, res) || res.end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -42,16 +42,8 @@ export function tokenMatches(candidate: string | null | undefined, token: string
   return timingSafeEqual(a, b);
 }
 
-let cached: string | undefined;
-/** The running server's token (generated and printed on first use if needed). */
-export function instructorToken(): string {
-  cached ??= ensureInstructorToken().token;
-  return cached;
-}
-
-/** Whether a request carries the instructor token (Authorization: Bearer, or the instructor cookie). */
-export function isInstructor(request: Request, cookieValue: string | undefined): boolean {
-  const token = instructorToken();
+/** Whether a request carries the instructor `token` (Authorization: Bearer, or the instructor cookie). */
+export function isInstructor(token: string, request: Request, cookieValue: string | undefined): boolean {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
   return tokenMatches(bearer, token) || tokenMatches(cookieValue, token);
 }

@@ -2,9 +2,8 @@
  * Where a lab run's cluster comes from. Every source starts the cluster's pod runtime, so that
  * `kubectl exec`, `cp` and `logs` act on the pods' own trees (the evidence step needs them).
  */
-import type { ClaimedCluster } from '../cluster/warm-pool.ts';
+import type { ClaimedCluster, WarmPool } from '../cluster/warm-pool.ts';
 import { PodRuntime } from '../cluster/pod-runtime.ts';
-import { serverPool } from '../cluster/server-pool.ts';
 import type { ClusterInfo, ClusterProvider } from '../cluster/types.ts';
 
 export interface ClusterSource {
@@ -38,14 +37,13 @@ export function freshClusters(provider: ClusterProvider): ClusterSource {
   };
 }
 
-/** The server's warm pool: a ready cluster at once when one is waiting. */
-export function pooledClusters(provider: ClusterProvider): ClusterSource {
+/** The server's warm pool (started by `pool()` on first use): a ready cluster at once when one is waiting. */
+export function pooledClusters(provider: ClusterProvider, pool: () => Promise<WarmPool>): ClusterSource {
   const claimed = new Map<string, ClaimedCluster>();
   return {
     provider,
     async acquire(onProgress) {
-      const pool = await serverPool();
-      const claim = await pool.claim();
+      const claim = await (await pool()).claim();
       onProgress(claim.warm ? 'claimed a ready cluster from the warm pool' : 'created a cluster (the pool was empty)');
       claimed.set(claim.cluster.name, claim);
       return claim.cluster;

@@ -3,16 +3,13 @@
  * spot (with a new cookie) when the request is allowed to create one.
  */
 import type { AstroCookies } from 'astro';
-import { getStore } from '../store/index.ts';
-import { learnerService, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type Learner, type LearnerService } from './learners.ts';
+import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type Learner, type LearnerService } from './learners.ts';
 
-let service: LearnerService | undefined;
-export const learners = (): LearnerService => (service ??= learnerService({ store: getStore() }));
-
-export function currentLearner(cookies: AstroCookies, url: URL, options: { create: boolean }): Learner | undefined {
-  const found = learners().fromSession(cookies.get(SESSION_COOKIE)?.value);
+/** `learners` is the server's one learner service (`Astro.locals.services.learners`). */
+export function currentLearner(learners: LearnerService, cookies: AstroCookies, url: URL, options: { create: boolean }): Learner | undefined {
+  const found = learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
   if (found || !options.create) return found;
-  const { learner, token } = learners().create();
+  const { learner, token } = learners.create();
   cookies.set(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',

@@ -2,7 +2,8 @@
  * The server's budgets per learner and per client address (docs/security.md, "Rate limits and
  * query budgets"): cluster starts (a lab start that needs a cluster, a terminal session without a
  * lab, a drill), lab checks, and queries running at once. Each is configurable through
- * IRLAB_LIMIT_* variables; 0 turns a limit off. A refusal says which budget, and when to retry.
+ * IRLAB_LIMIT_* variables (src/server/app/config.ts); 0 turns a limit off. One ServerLimits per
+ * process (services.ts), so terminal sessions, lab starts and drills spend the same budgets. A refusal says which budget, and when to retry.
  */
 import { ConcurrencyLimiter, RateLimiter, type Charge } from './rate-limit.ts';
 
@@ -16,37 +17,6 @@ export interface LimitsConfig {
   /** Queries running at once. */
   queriesPerLearner: number;
   queriesPerAddress: number;
-}
-
-/** Environment variable and default of every setting (the table in docs/security.md). */
-export const LIMIT_SETTINGS: Record<keyof LimitsConfig, { env: string; default: number }> = {
-  startsPerLearner: { env: 'IRLAB_LIMIT_STARTS_PER_LEARNER', default: 6 },
-  startsPerAddress: { env: 'IRLAB_LIMIT_STARTS_PER_ADDRESS', default: 20 },
-  startsWindowSeconds: { env: 'IRLAB_LIMIT_STARTS_WINDOW_SECONDS', default: 600 },
-  checksPerLearner: { env: 'IRLAB_LIMIT_CHECKS_PER_LEARNER', default: 30 },
-  checksPerAddress: { env: 'IRLAB_LIMIT_CHECKS_PER_ADDRESS', default: 300 },
-  checksWindowSeconds: { env: 'IRLAB_LIMIT_CHECKS_WINDOW_SECONDS', default: 60 },
-  queriesPerLearner: { env: 'IRLAB_LIMIT_QUERIES_PER_LEARNER', default: 2 },
-  queriesPerAddress: { env: 'IRLAB_LIMIT_QUERIES_PER_ADDRESS', default: 8 },
-};
-
-/** A whole number from the environment, or the default; anything else is an error naming the fix. */
-export function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a whole number of at least ${min}; set it to, for example, ${fallback}, or unset it`);
-  }
-  return value;
-}
-
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): LimitsConfig {
-  const config = {} as LimitsConfig;
-  for (const [field, setting] of Object.entries(LIMIT_SETTINGS) as Array<[keyof LimitsConfig, { env: string; default: number }]>) {
-    config[field] = wholeNumberSetting(env, setting.env, setting.default, field.endsWith('WindowSeconds') ? 1 : 0);
-  }
-  return config;
 }
 
 /** Who is asking: the learner when known (a cookie), and the client address (see client-address.ts). */
@@ -130,15 +100,4 @@ export function tooManyRequests(refusal: Refusal): Response {
     status: 429,
     headers: { 'content-type': 'application/json; charset=utf-8', ...refusalHeaders(refusal) },
   });
-}
-
-let limits: ServerLimits | undefined;
-
-/**
- * This module copy's limits, from the environment on first use. serve.ts (terminal sessions) and
- * Astro's bundle (labs, drills, queries) each load their own copy, so each keeps its own counts.
- */
-export function serverLimits(): ServerLimits {
-  limits ??= new ServerLimits(limitsFromEnv());
-  return limits;
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleQuery, registry, type SourceRegistry } from './http.ts';
-import { createQueryPool, queryPoolConfig, queryWorkerFile } from './query-pool.ts';
+import { loadConfig } from '../app/config.ts';
+import { createQueryPool, queryWorkerFile } from './query-pool.ts';
 import { runQueryJob, type QueryAnswer, type QueryJob } from './query-job.ts';
 import { FileAuditLogSource } from './source.ts';
 import { seededRandom, syntheticLog, toAuditLine } from './synthetic-audit-log.ts';
@@ -59,7 +60,7 @@ describe('the time budget', () => {
   });
 
   it('gives the same answer in a worker as in this thread', async () => {
-    const pool = createQueryPool({ ...queryPoolConfig({}), workers: 1 });
+    const pool = createQueryPool({ ...loadConfig({}).query, workers: 1 });
     try {
       const request = { source: 'small', query: 'verb in ("get", "list") AND objectRef.resource == "secrets" | count by user.username | sort -count', highlight: ['alice'] };
       const here = await handleQuery(request, sources);
@@ -74,11 +75,7 @@ describe('the time budget', () => {
 });
 
 describe('the query pool settings', () => {
-  it('has defaults, reads IRLAB_QUERY_*, and finds its worker from the source tree or a build', () => {
-    expect(queryPoolConfig({})).toMatchObject({ budgetSeconds: 5, queue: 16, memoryMb: 512 });
-    expect(queryPoolConfig({}).workers).toBeGreaterThanOrEqual(1);
-    expect(queryPoolConfig({ IRLAB_QUERY_BUDGET_SECONDS: '2', IRLAB_QUERY_WORKERS: '3' })).toMatchObject({ budgetSeconds: 2, workers: 3 });
-    expect(() => queryPoolConfig({ IRLAB_QUERY_BUDGET_SECONDS: '0' })).toThrow('IRLAB_QUERY_BUDGET_SECONDS="0" is not a whole number of at least 1');
+  it('finds its worker from the source tree or a build', () => {
     const root = path.resolve(import.meta.dirname, '../../..');
     expect(queryWorkerFile()).toBe(path.join(root, 'src/server/query/query-worker.ts'));
     expect(queryWorkerFile(path.join(root, 'dist/server/chunks'))).toBe(path.join(root, 'src/server/query/query-worker.ts'));

@@ -1,13 +1,10 @@
 /**
  * The server's pool of query workers (POST /api/query): every query runs in a worker thread with
  * a time budget and a memory limit, never on the event loop that serves terminals and pages.
- * Env: IRLAB_QUERY_BUDGET_SECONDS (5), IRLAB_QUERY_WORKERS (CPU cores − 1, at least 1),
- * IRLAB_QUERY_QUEUE (16 waiting queries), IRLAB_QUERY_WORKER_MEMORY_MB (512).
+ * Settings: IRLAB_QUERY_* (src/server/app/config.ts); one pool per process (services.ts).
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { wholeNumberSetting } from '../limits/server-limits.ts';
 import type { QueryAnswer, QueryJob } from './query-job.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -16,15 +13,6 @@ export interface QueryPoolConfig {
   workers: number;
   queue: number;
   memoryMb: number;
-}
-
-export function queryPoolConfig(env: NodeJS.ProcessEnv = process.env): QueryPoolConfig {
-  return {
-    budgetSeconds: wholeNumberSetting(env, 'IRLAB_QUERY_BUDGET_SECONDS', 5, 1),
-    workers: wholeNumberSetting(env, 'IRLAB_QUERY_WORKERS', Math.max(1, availableParallelism() - 1), 1),
-    queue: wholeNumberSetting(env, 'IRLAB_QUERY_QUEUE', 16, 0),
-    memoryMb: wholeNumberSetting(env, 'IRLAB_QUERY_WORKER_MEMORY_MB', 512, 64),
-  };
 }
 
 const WORKER = 'src/server/query/query-worker.ts';
@@ -42,7 +30,7 @@ export function queryWorkerFile(from = import.meta.dirname): string {
   }
 }
 
-export function createQueryPool(config: QueryPoolConfig = queryPoolConfig()): WorkerPool<QueryJob, QueryAnswer> {
+export function createQueryPool(config: QueryPoolConfig): WorkerPool<QueryJob, QueryAnswer> {
   return new WorkerPool<QueryJob, QueryAnswer>({
     file: queryWorkerFile(),
     size: config.workers,
@@ -50,12 +38,4 @@ export function createQueryPool(config: QueryPoolConfig = queryPoolConfig()): Wo
     budgetMs: config.budgetSeconds * 1000,
     resourceLimits: { maxOldGenerationSizeMb: config.memoryMb },
   });
-}
-
-let pool: WorkerPool<QueryJob, QueryAnswer> | undefined;
-
-/** This process's pool, created on the first query (Astro's bundle holds the only copy that queries). */
-export function queryPool(): WorkerPool<QueryJob, QueryAnswer> {
-  pool ??= createQueryPool();
-  return pool;
 }

@@ -6,7 +6,6 @@
 import { FileAuditLogSource } from './source.ts';
 import { registry, type SourceRegistry } from './http.ts';
 
-export function serverSources(env: NodeJS.ProcessEnv = process.env, extra: FileAuditLogSource[] = []): SourceRegistry {
-  const file = env.IRLAB_AUDIT_LOG;
+export function serverSources(file: string | undefined, extra: FileAuditLogSource[] = []): SourceRegistry {
   return registry([...(file ? [new FileAuditLogSource(file, 'file')] : []), ...extra]);
 }

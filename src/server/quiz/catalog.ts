@@ -28,16 +28,3 @@ export async function loadCatalog(root: string): Promise<QuizCatalog> {
   const bySlug = new Map(entries.map((e) => [e.slug, e]));
   return { get: (slug) => bySlug.get(slug), all: () => entries };
 }
-
-let runtime: Promise<QuizCatalog> | undefined;
-
-/** The running server's catalog: content under `IRLAB_ROOT` (default: the working directory), read once (per request under `irlab dev`). */
-export function getCatalog(): Promise<QuizCatalog> {
-  // `irlab dev` sets IRLAB_CONTENT_LIVE: a saved quiz is served on the next request.
-  if (process.env.IRLAB_CONTENT_LIVE === '1') return loadCatalog(process.env.IRLAB_ROOT || process.cwd());
-  runtime ??= loadCatalog(process.env.IRLAB_ROOT || process.cwd()).catch((error: unknown) => {
-    runtime = undefined;
-    throw error;
-  });
-  return runtime;
-}

@@ -1,23 +1,11 @@
-/** Shared plumbing for the quiz endpoints: one engine per process, JSON in and out, errors as ApiError. */
+/** Shared plumbing for the quiz endpoints (the engine is `Astro.locals.services.quizzes()`): JSON in and out, errors as ApiError. */
 import type { APIContext } from 'astro';
 import type { z } from 'zod';
 import type { ApiError } from '../../lib/quiz-view.ts';
 import { httpStatusOf } from '../../lib/error-status.ts';
 import { problemsFromZod } from '../content/friendly-errors.ts';
 import { errorResponse, readJsonValue } from '../http/endpoint.ts';
-import { getStore } from '../store/index.ts';
-import { getCatalog } from './catalog.ts';
-import { QuizError, quizEngine, type QuizEngine } from './engine.ts';
-
-let engine: Promise<QuizEngine> | undefined;
-export function getEngine(): Promise<QuizEngine> {
-  if (!engine) {
-    engine = getCatalog().then((catalog) => quizEngine({ store: getStore(), catalog }));
-    // A failed start (e.g. an invalid quiz file) is retried on the next request, not cached.
-    engine.catch(() => (engine = undefined));
-  }
-  return engine;
-}
+import { QuizError } from './engine.ts';
 
 export function json(data: unknown, status = 200): Response {
   return new Response(JSON.stringify(data), {

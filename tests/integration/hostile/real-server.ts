@@ -1,5 +1,5 @@
 /**
- * The real irlab server process (src/server/http/serve.ts over the built site) for tests that
+ * The real irlab server process (src/server/app/serve.ts over the built site) for tests that
  * attack it: its own port on 127.0.0.1, a temporary data directory, no clusters (an empty warm
  * pool, no incidents seeded ahead of time, terminals without a cluster). Everything it prints is
  * kept, so a failing test can show why the process died.
@@ -54,7 +54,7 @@ export async function startRealServer(env: Record<string, string> = {}): Promise
   await writeFile(auditLog, AUDIT_LOG.map((event) => JSON.stringify(event)).join('\n') + '\n');
   const port = await freePort();
   const instructorToken = 'hostile-suite-instructor-token-0123456789';
-  const child = spawn(process.execPath, [path.join(root, 'src/server/http/serve.ts')], {
+  const child = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
     cwd: root,
     env: {
       ...process.env,

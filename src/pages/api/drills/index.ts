@@ -2,17 +2,18 @@ import type { APIRoute } from 'astro';
 import { drillRespond, readBody } from '../../../server/drill/http.ts';
 import { endpointAddress } from '../../../server/http/client-address.ts';
 import { currentLearner } from '../../../server/learners/session.ts';
-import { serverLimits, tooManyRequests } from '../../../server/limits/server-limits.ts';
+import { tooManyRequests } from '../../../server/limits/server-limits.ts';
 
 export const prerender = false;
 
 /** Create a drill: {scenario, title?, durationMinutes, roles} → 201 {drill, facilitatorToken} (the token is shown once). */
 export const POST: APIRoute = (context) => {
   const { request, cookies, url } = context;
+  const { drills, limits, learners } = context.locals.services;
   // A drill claims a cluster: it spends a cluster start of its creator (their learner cookie, if any) and address.
-  const refused = serverLimits().clusterStart({ learner: currentLearner(cookies, url, { create: false })?.id, address: endpointAddress(context) });
+  const refused = limits.clusterStart({ learner: currentLearner(learners, cookies, url, { create: false })?.id, address: endpointAddress(context) });
   if (refused) return tooManyRequests(refused);
-  return drillRespond(async (service) => {
+  return drillRespond(drills, async (service) => {
     const body = await readBody(request);
     return service.create({
       scenario: String(body.scenario ?? ''),

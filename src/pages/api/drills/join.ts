@@ -5,9 +5,9 @@ import { currentLearner } from '../../../server/learners/session.ts';
 export const prerender = false;
 
 /** Join: {code, name, role} → {drill, participant}; creates the learner session cookie if needed. */
-export const POST: APIRoute = ({ request, cookies, url }) =>
-  drillRespond(async (service) => {
+export const POST: APIRoute = ({ request, cookies, url, locals }) =>
+  drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    const learner = currentLearner(cookies, url, { create: true })!;
+    const learner = currentLearner(locals.services.learners, cookies, url, { create: true })!;
     return service.join(String(body.code ?? ''), learner.id, String(body.name ?? ''), String(body.role ?? ''));
   });

@@ -4,10 +4,10 @@ import { callerOf, drillRespond, readBody } from '../../../../server/drill/http.
 export const prerender = false;
 
 /** Facilitator: a manual message {title, body}, or {injectId} to fire a scripted inject now (its condition still applies). */
-export const POST: APIRoute = ({ params, request, cookies, url }) =>
-  drillRespond(async (service) => {
+export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
+  drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    const entry = await service.inject(params.id ?? '', callerOf(request, cookies, url), {
+    const entry = await service.inject(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), {
       ...(typeof body.injectId === 'string' ? { injectId: body.injectId } : {}),
       ...(typeof body.title === 'string' ? { title: body.title } : {}),
       ...(typeof body.body === 'string' ? { body: body.body } : {}),

@@ -4,8 +4,8 @@ import { callerOf, drillRespond, readBody } from '../../../../server/drill/http.
 export const prerender = false;
 
 /** A note or decision {kind, text} → 201 LogEntry; the author is the caller, never the body. */
-export const POST: APIRoute = ({ params, request, cookies, url }) =>
-  drillRespond(async (service) => {
+export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
+  drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    return service.post(params.id ?? '', callerOf(request, cookies, url), body.kind as 'note' | 'decision', String(body.text ?? ''));
+    return service.post(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), body.kind as 'note' | 'decision', String(body.text ?? ''));
   }, 201);

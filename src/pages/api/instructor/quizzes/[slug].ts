@@ -1,17 +1,16 @@
 import type { APIRoute } from 'astro';
 import { INSTRUCTOR_COOKIE, isInstructor } from '../../../../server/instructors/token.ts';
-import { getStore } from '../../../../server/store/index.ts';
 import { QuizError } from '../../../../server/quiz/engine.ts';
-import { getEngine, respond } from '../../../../server/quiz/http.ts';
+import { respond } from '../../../../server/quiz/http.ts';
 import { quizReport } from '../../../../server/quiz/item-report.ts';
 
 export const prerender = false;
 
 /** Item statistics as JSON, for instructors (Authorization: Bearer <token>). */
-export const GET: APIRoute = ({ params, request, cookies }) =>
+export const GET: APIRoute = ({ params, request, cookies, locals }) =>
   respond(async () => {
-    if (!isInstructor(request, cookies.get(INSTRUCTOR_COOKIE)?.value)) {
+    if (!isInstructor(locals.services.instructorToken, request, cookies.get(INSTRUCTOR_COOKIE)?.value)) {
       throw new QuizError(401, 'instructor token required', 'send Authorization: Bearer <token>; the token is IRLAB_INSTRUCTOR_TOKEN or the file instructor-token in the data directory');
     }
-    return quizReport(getStore(), (await getEngine()).quizOf(params.slug ?? ''));
+    return quizReport(locals.services.store, (await locals.services.quizzes()).quizOf(params.slug ?? ''));
   });

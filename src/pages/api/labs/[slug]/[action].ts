@@ -1,10 +1,9 @@
 import type { APIRoute } from 'astro';
 import { endpointAddress } from '../../../../server/http/client-address.ts';
-import { getLabService } from '../../../../server/lab/instance.ts';
 import { currentLearner } from '../../../../server/learners/session.ts';
 import { labRespond, readBody } from '../../../../server/lab/http.ts';
-import { LabError } from '../../../../server/lab/service.ts';
-import { serverLimits, tooManyRequests, type Refusal, type Requester } from '../../../../server/limits/server-limits.ts';
+import { LabError, type LabService } from '../../../../server/lab/service.ts';
+import { tooManyRequests, type Refusal, type Requester, type ServerLimits } from '../../../../server/limits/server-limits.ts';
 
 export const prerender = false;
 
@@ -13,22 +12,23 @@ export const prerender = false;
  * that finds the learner's lab running) spends a cluster start; a check or a policy apply (which
  * restarts the API server) spends a check. Reset only gives a cluster back.
  */
-function refusal(action: string | undefined, slug: string, who: Requester): Refusal | undefined {
-  if (action === 'start') return who.learner && getLabService().activeRun(who.learner, slug) ? undefined : serverLimits().clusterStart(who);
-  if (action === 'check' || action === 'apply-policy') return serverLimits().check(who);
+function refusal(labs: LabService, limits: ServerLimits, action: string | undefined, slug: string, who: Requester): Refusal | undefined {
+  if (action === 'start') return who.learner && labs.activeRun(who.learner, slug) ? undefined : limits.clusterStart(who);
+  if (action === 'check' || action === 'apply-policy') return limits.check(who);
   return undefined;
 }
 
 /** start · check {step, answers} · hint {step, index} · apply-policy · reset */
 export const POST: APIRoute = (context) => {
   const { params, cookies, url, request } = context;
+  const { labs, limits, learners } = context.locals.services;
   const slug = params.slug ?? '';
   // Budgets first, so that a refused request (a flood without cookies) creates no learner either.
-  const known = currentLearner(cookies, url, { create: false });
-  const refused = refusal(params.action, slug, { learner: known?.id, address: endpointAddress(context) });
+  const known = currentLearner(learners, cookies, url, { create: false });
+  const refused = refusal(labs, limits, params.action, slug, { learner: known?.id, address: endpointAddress(context) });
   if (refused) return tooManyRequests(refused);
-  const learner = known ?? currentLearner(cookies, url, { create: true })!;
-  return labRespond(async (service) => {
+  const learner = known ?? currentLearner(learners, cookies, url, { create: true })!;
+  return labRespond(labs, async (service) => {
     const body = await readBody(request);
     switch (params.action) {
       case 'start':

@@ -5,8 +5,8 @@ import { labRespond } from '../../../../server/lab/http.ts';
 export const prerender = false;
 
 /** The lab as this learner sees it: steps, their progress, their run. */
-export const GET: APIRoute = ({ params, cookies, url }) =>
-  labRespond(async (service) => {
-    const learner = currentLearner(cookies, url, { create: true })!;
+export const GET: APIRoute = ({ params, cookies, url, locals }) =>
+  labRespond(locals.services.labs, async (service) => {
+    const learner = currentLearner(locals.services.learners, cookies, url, { create: true })!;
     return service.view(learner.id, params.slug ?? '');
   });

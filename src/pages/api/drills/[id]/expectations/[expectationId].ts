@@ -4,8 +4,8 @@ import { callerOf, drillRespond, readBody } from '../../../../../server/drill/ht
 export const prerender = false;
 
 /** Facilitator: mark an expectation {met: boolean} → DrillView. */
-export const POST: APIRoute = ({ params, request, cookies, url }) =>
-  drillRespond(async (service) => {
+export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
+  drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    return service.markExpectation(params.id ?? '', callerOf(request, cookies, url), params.expectationId ?? '', body.met as boolean);
+    return service.markExpectation(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), params.expectationId ?? '', body.met as boolean);
   });

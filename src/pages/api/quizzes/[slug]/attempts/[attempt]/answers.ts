@@ -2,7 +2,7 @@ import type { APIRoute } from 'astro';
 import { z } from 'zod';
 import { currentLearner } from '../../../../../../server/learners/session.ts';
 import { QuizError } from '../../../../../../server/quiz/engine.ts';
-import { getEngine, readBody, respond } from '../../../../../../server/quiz/http.ts';
+import { readBody, respond } from '../../../../../../server/quiz/http.ts';
 
 export const prerender = false;
 
@@ -16,8 +16,8 @@ const answerBody = z.strictObject({
 /** Saves an answer; with immediate feedback the response holds its grade and explanation. */
 export const POST: APIRoute = (context) =>
   respond(async () => {
-    const learner = currentLearner(context.cookies, context.url, { create: false });
+    const learner = currentLearner(context.locals.services.learners, context.cookies, context.url, { create: false });
     if (!learner) throw new QuizError(401, 'no learner session', 'start the quiz first (your browser must accept cookies)');
     const body = await readBody(context, answerBody);
-    return (await getEngine()).answer(learner.id, context.params.slug ?? '', context.params.attempt ?? '', body.questionId, body.answer);
+    return (await context.locals.services.quizzes()).answer(learner.id, context.params.slug ?? '', context.params.attempt ?? '', body.questionId, body.answer);
   });

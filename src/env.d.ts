@@ -1,0 +1,12 @@
+/// <reference types="astro/client" />
+import type { Services } from './server/app/services.ts';
+
+// What serve.ts hands every page and endpoint (the Node adapter's middleware mode passes it as
+// `locals`): the one set of services of the process (src/server/app/services.ts).
+declare global {
+  namespace App {
+    interface Locals {
+      services: Services;
+    }
+  }
+}

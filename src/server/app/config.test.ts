@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configurationTable, ConfigError, loadConfig, SETTINGS } from './config.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+function problemsOf(env: Record<string, string>): ConfigError['problems'] {
+  try {
+    loadConfig(env, '/srv/irlab');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives every default for an empty environment', () => {
+    const config = loadConfig({}, '/srv/irlab');
+    expect(config).toMatchObject({
+      port: 4321,
+      host: 'localhost',
+      dataDir: '/srv/irlab/.irlab/data',
+      contentRoot: '/srv/irlab',
+      terminal: { cluster: 'engine', graceMs: 600_000, ttlMs: 14_400_000 },
+      drills: { scoreMs: 10_000, maxLive: 10 },
+      pool: { size: 1, idleTtlMs: 1_800_000, stateDir: '/srv/irlab/.irlab/data/cluster-pool' },
+      labs: { preparedPerLab: 1 },
+      limits: { startsPerLearner: 6, startsPerAddress: 20, checksWindowSeconds: 60, queriesPerLearner: 2 },
+      query: { budgetSeconds: 5, queue: 16, memoryMb: 512 },
+    });
+    expect(config.query.workers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads what is set', () => {
+    const config = loadConfig({ PORT: '0', IRLAB_DATA_DIR: '/var/lib/irlab', IRLAB_WARM_POOL_SIZE: '3', IRLAB_DRILL_SCORE_SECONDS: '2', IRLAB_LIMIT_CHECKS_PER_LEARNER: '0', IRLAB_QUERY_WORKERS: '3', IRLAB_TRUST_PROXY: 'yes' }, '/srv');
+    expect(config).toMatchObject({ port: 0, dataDir: '/var/lib/irlab', pool: { size: 3, stateDir: '/var/lib/irlab/cluster-pool' }, drills: { scoreMs: 2000 }, limits: { checksPerLearner: 0 }, query: { workers: 3 }, trustProxy: true });
+    // Leaves that read the environment themselves see the resolved data directory.
+    expect(config.env.IRLAB_DATA_DIR).toBe('/var/lib/irlab');
+  });
+
+  it('reports every problem at once, each with its variable, value and a fix', () => {
+    const problems = problemsOf({
+      // setInterval(NaN) before: the scoreboard ran as fast as the event loop allowed.
+      IRLAB_DRILL_SCORE_SECONDS: 'abc',
+      // A grace period of NaN ms: the reaper never reaped a detached session.
+      IRLAB_TERMINAL_GRACE_SECONDS: 'ten minutes',
+      IRLAB_WARM_POOL_SIZE: 'two',
+      IRLAB_LIMIT_STARTS_PER_LEARNER: '-1',
+      IRLAB_QUERY_BUDGET_SECONDS: '0',
+      IRLAB_SCENARIO_TIME_SCALE: 'fast',
+      IRLAB_TERMINAL_CLUSTER: 'kind',
+      IRLAB_SANDBOX_UIDS: '5-1',
+      IRLAB_WORKSPACE_MB: '8',
+      IRLAB_TRUST_PROXY: 'maybe',
+      PORT: '99999',
+    });
+    expect(problems.map((p) => p.variable).sort()).toEqual(
+      ['IRLAB_DRILL_SCORE_SECONDS', 'IRLAB_TERMINAL_GRACE_SECONDS', 'IRLAB_WARM_POOL_SIZE', 'IRLAB_LIMIT_STARTS_PER_LEARNER', 'IRLAB_QUERY_BUDGET_SECONDS', 'IRLAB_SCENARIO_TIME_SCALE', 'IRLAB_TERMINAL_CLUSTER', 'IRLAB_SANDBOX_UIDS', 'IRLAB_WORKSPACE_MB', 'IRLAB_TRUST_PROXY', 'PORT'].sort(),
+    );
+    const byName = Object.fromEntries(problems.map((p) => [p.variable, p]));
+    expect(byName.IRLAB_DRILL_SCORE_SECONDS).toEqual({ variable: 'IRLAB_DRILL_SCORE_SECONDS', value: 'abc', message: 'is not a whole number from 2 to 3600; set it to, for example, 10, or unset it' });
+    expect(byName.IRLAB_LIMIT_STARTS_PER_LEARNER!.message).toBe('is not a whole number of at least 0; set it to, for example, 6, or unset it');
+    expect(byName.IRLAB_TERMINAL_CLUSTER!.message).toBe('is not one of engine, none; set it to one of them (default engine), or unset it');
+    expect(byName.IRLAB_SANDBOX_UIDS!.message).toMatch(/^must be FIRST-LAST with 1000 <= FIRST <= LAST/);
+    expect(byName.IRLAB_WORKSPACE_MB!.message).toMatch(/^must be 0 \(no limit\) or a whole number of MiB, at least 16/);
+  });
+
+  it('refuses a scoring interval below two seconds and fractions', () => {
+    expect(problemsOf({ IRLAB_DRILL_SCORE_SECONDS: '1' })[0]!.variable).toBe('IRLAB_DRILL_SCORE_SECONDS');
+    expect(problemsOf({ IRLAB_TERMINAL_TTL_SECONDS: '3600.5' })[0]!.variable).toBe('IRLAB_TERMINAL_TTL_SECONDS');
+  });
+
+  it('is documented: docs/configuration.md holds the table of every setting', () => {
+    const doc = readFileSync(path.join(root, 'docs/configuration.md'), 'utf8');
+    expect(doc).toContain(configurationTable());
+  });
+
+  it('covers every IRLAB_* variable the server reads', () => {
+    // The engine build's own variables (engine/build.sh) and those irlab sets for its children
+    // (the pod sandbox, the shell launcher) are not the server's settings.
+    const notSettings = new Set(['IRLAB_BUILD_DATE', 'IRLAB_BUILD_NICE', 'IRLAB_FORCE_REBUILD', 'IRLAB_SECCOMP', 'IRLAB_CGROUP_PROCS', 'IRLAB_POD_PIDS_MAX', 'IRLAB_POD_MEMORY_MAX', 'IRLAB_POD_CPU_WEIGHT']);
+    const read = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (/\.(ts|astro)$/.test(entry.name) && !entry.name.endsWith('.test.ts')) {
+          for (const match of readFileSync(full, 'utf8').matchAll(/\b(?:env|process\.env)(?:\.|\[')(IRLAB_[A-Z0-9_]+)/g)) read.add(match[1]!);
+        }
+      }
+    };
+    walk(path.join(root, 'src'));
+    const missing = [...read].filter((name) => !(name in SETTINGS) && !notSettings.has(name));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('serve.ts with a bad configuration', () => {
+  it('prints every problem and exits before listening', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'irlab-config-'));
+    try {
+      const child = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
+        cwd: data,
+        env: { PATH: process.env.PATH, IRLAB_DATA_DIR: data, PORT: '0', IRLAB_DRILL_SCORE_SECONDS: 'abc', IRLAB_TERMINAL_GRACE_SECONDS: '-5' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(2);
+      expect(output).toContain('IRLAB_DRILL_SCORE_SECONDS="abc" is not a whole number from 2 to 3600');
+      expect(output).toContain('IRLAB_TERMINAL_GRACE_SECONDS="-5" is not a whole number from 1 to 604800');
+      expect(output).toContain('docs/configuration.md');
+      expect(output).not.toContain('listening');
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -1,0 +1,237 @@
+/**
+ * The server's one configuration: every environment variable the server reads, validated at
+ * boot with zod, every problem reported at once (the variable, what is wrong, how to fix it),
+ * before anything listens. Modules get their settings from here (services.ts passes them in);
+ * a leaf that still reads its own variable (the sandbox's shell budgets, the engine's paths) is
+ * checked here with the same rule, so a bad value stops the boot, not a learner's request.
+ * docs/configuration.md is the table of SETTINGS (a unit test keeps them in step).
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseUidRange } from '../terminal/uid-claims.ts';
+import { workspaceBytesFromEnv } from '../terminal/workspace-volume.ts';
+import { PROVIDER_NAMES } from '../cluster/types.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** A whole number in [min, max]; unset or blank gives the default. */
+function whole(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}; set it to, for example, ${fallback}, or unset it` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** A number ≥ 0 (a scale). */
+function scale(fallback: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0) {
+        ctx.addIssue({ code: 'custom', message: `is not a number of at least 0; set it to, for example, ${fallback}, or unset it` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      if ((values as readonly string[]).includes(raw.trim())) return raw.trim() as T[number];
+      ctx.addIssue({ code: 'custom', message: `is not one of ${values.join(', ')}; set it to one of them (default ${fallback}), or unset it` });
+      return z.NEVER;
+    });
+}
+
+const text = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw));
+
+const flag = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const value = (raw ?? '').trim().toLowerCase();
+    if (['', '0', 'false', 'no'].includes(value)) return false;
+    if (['1', 'true', 'yes'].includes(value)) return true;
+    ctx.addIssue({ code: 'custom', message: 'is not 1 or 0; set it to 1 (on) or 0 (off), or unset it' });
+    return z.NEVER;
+  });
+
+/** A check that reuses a module's own parser (one rule, one message), keeping the raw text. */
+function checkedBy(parse: (raw: string | undefined) => unknown) {
+  return z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      try {
+        parse(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error instanceof Error ? error.message : String(error)).replace(/^IRLAB_[A-Z_]+=("[^"]*"|\S+) /, '') });
+      }
+    })
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw));
+}
+
+/** Every variable: its rule, its default as the table shows it, and what it means. */
+export const SETTINGS = {
+  PORT: { schema: whole(4321, 0, 65535), default: '4321', meaning: 'port the server listens on (0: any free port)' },
+  HOST: { schema: text, default: 'localhost', meaning: 'address the server listens on' },
+  IRLAB_DATA_DIR: { schema: text, default: '.irlab/data', meaning: 'the SQLite database, workspaces, answer keys, owner files of clusters' },
+  IRLAB_ROOT: { schema: text, default: 'working directory', meaning: 'where labs/, scenarios/ and quizzes/ are read from' },
+  IRLAB_CONTENT_LIVE: { schema: flag, default: '0', meaning: 're-read lab and quiz content per request (`irlab dev` sets it)' },
+  IRLAB_INSTRUCTOR_TOKEN: { schema: text, default: 'generated', meaning: 'the instructor token; unset: generated into the data directory and printed at first start' },
+  IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
+  IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
+  IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
+  IRLAB_TERMINAL_GRACE_SECONDS: { schema: whole(600, 1, 7 * 24 * 3600), default: '600', meaning: 'a detached terminal session is kept this long' },
+  IRLAB_TERMINAL_TTL_SECONDS: { schema: whole(4 * 3600, 60, 30 * 24 * 3600), default: '14400', meaning: 'a terminal session ends after this long, attached or not' },
+  IRLAB_TERMINAL_NETWORK: { schema: oneOf(['isolated', 'host'], 'isolated'), default: 'isolated', meaning: 'the shell\'s network: its own namespace reaching only its API server, or the host\'s (tests)' },
+  IRLAB_DRILL_SCORE_SECONDS: { schema: whole(10, 2, 3600), default: '10', meaning: 'how often a live drill\'s scoreboard checks run' },
+  IRLAB_DRILL_MAX_LIVE: { schema: whole(10, 1, 1000), default: '10', meaning: 'drills not ended at once' },
+  IRLAB_WARM_POOL_SIZE: { schema: whole(1, 0, 50), default: '1', meaning: 'ready clusters the warm pool keeps (0: create on claim)' },
+  IRLAB_WARM_POOL_IDLE_TTL_SECONDS: { schema: whole(1800, 10, 7 * 24 * 3600), default: '1800', meaning: 'a ready cluster unclaimed this long is replaced' },
+  IRLAB_LAB_PREPARED: { schema: whole(1, 0, 10), default: '1', meaning: 'incidents each lab keeps seeded ahead of time (0: off)' },
+  IRLAB_SCENARIO_TIME_SCALE: { schema: scale(1), default: '1', meaning: 'how much of a timeline\'s pauses seeding really waits (tests: 0.002)' },
+  IRLAB_SCENARIO_WAITING_TIME_SCALE: { schema: scale(0.02), default: '0.02', meaning: 'the same for a seeding somebody waits for (a Start with none ready, a new drill)' },
+  IRLAB_LIMIT_STARTS_PER_LEARNER: { schema: whole(6, 0), default: '6', meaning: 'cluster starts per learner per window (0: no limit)' },
+  IRLAB_LIMIT_STARTS_PER_ADDRESS: { schema: whole(20, 0), default: '20', meaning: 'cluster starts per client address per window' },
+  IRLAB_LIMIT_STARTS_WINDOW_SECONDS: { schema: whole(600, 1), default: '600', meaning: 'the cluster-start window' },
+  IRLAB_LIMIT_CHECKS_PER_LEARNER: { schema: whole(30, 0), default: '30', meaning: 'lab checks per learner per window' },
+  IRLAB_LIMIT_CHECKS_PER_ADDRESS: { schema: whole(300, 0), default: '300', meaning: 'lab checks per client address per window' },
+  IRLAB_LIMIT_CHECKS_WINDOW_SECONDS: { schema: whole(60, 1), default: '60', meaning: 'the lab-check window' },
+  IRLAB_LIMIT_QUERIES_PER_LEARNER: { schema: whole(2, 0), default: '2', meaning: 'queries running at once per learner' },
+  IRLAB_LIMIT_QUERIES_PER_ADDRESS: { schema: whole(8, 0), default: '8', meaning: 'queries running at once per client address' },
+  IRLAB_QUERY_BUDGET_SECONDS: { schema: whole(5, 1), default: '5', meaning: 'a query running longer is stopped' },
+  IRLAB_QUERY_WORKERS: { schema: whole(Math.max(1, availableParallelism() - 1), 1), default: 'cores − 1', meaning: 'query worker threads' },
+  IRLAB_QUERY_QUEUE: { schema: whole(16, 0), default: '16', meaning: 'queries waiting for a worker' },
+  IRLAB_QUERY_WORKER_MEMORY_MB: { schema: whole(512, 64), default: '512', meaning: 'heap of one query worker' },
+  IRLAB_AUDIT_LOG: { schema: text, default: 'unset', meaning: 'an audit log file offered to the query panel as a source' },
+  IRLAB_SANDBOX_UIDS: { schema: checkedBy(parseUidRange), default: '200000-299999', meaning: 'host uids, one per shell session (when running as root)' },
+  IRLAB_UID_CLAIMS_DIR: { schema: text, default: '/run/irlab/uids', meaning: 'where uid claims are recorded' },
+  IRLAB_SHELL_CGROUPS: { schema: oneOf(['auto', 'off'], 'auto'), default: 'auto', meaning: 'a cgroup per shell with the limits below, or none (`off`)' },
+  IRLAB_SHELL_PIDS_MAX: { schema: whole(256, 1, 4_194_304), default: '256', meaning: 'processes per shell' },
+  IRLAB_SHELL_MEMORY_MB: { schema: whole(512, 1, 1 << 30), default: '512', meaning: 'memory per shell (no swap on top)' },
+  IRLAB_SHELL_CPU_WEIGHT: { schema: whole(100, 1, 10_000), default: '100', meaning: 'CPU weight per shell (cgroup v2 scale: 100 is an equal share)' },
+  IRLAB_WORKSPACE_MB: { schema: checkedBy((raw) => workspaceBytesFromEnv({ IRLAB_WORKSPACE_MB: raw })), default: '256', meaning: 'size of each workspace filesystem (0: unlimited)' },
+  IRLAB_BWRAP: { schema: text, default: '/usr/bin/bwrap', meaning: 'the bubblewrap binary' },
+  IRLAB_KUBECTL: { schema: text, default: 'the engine\'s kubectl', meaning: 'the kubectl shells get' },
+  IRLAB_PROVIDER: { schema: oneOf(['auto', ...PROVIDER_NAMES], 'auto'), default: 'auto', meaning: 'cluster engine: auto, embedded or kind' },
+  IRLAB_KIND_NODE_IMAGE: { schema: text, default: 'the pinned kindest/node', meaning: 'node image for kind clusters' },
+  IRLAB_ENGINE_DIR: { schema: text, default: 'engine/', meaning: 'the engine sources (versions.env, podsandbox)' },
+  IRLAB_CACHE: { schema: text, default: '~/.cache/irlab', meaning: 'where the engine\'s binaries are built and kept' },
+  IRLAB_ENGINE_TUNING: { schema: oneOf(['lean', 'none'], 'lean'), default: 'lean', meaning: 'lean: the embedded control plane tuned for small memory; none: as upstream' },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type RawConfig = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** One problem with one variable: the variable, its value, what is wrong and how to fix it. */
+export interface ConfigProblem {
+  variable: string;
+  value: string | undefined;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(`${problems.length === 1 ? 'one setting is' : `${problems.length} settings are`} invalid:\n${problems.map((p) => `  ${p.variable}=${JSON.stringify(p.value)} ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  contentRoot: string;
+  contentLive: boolean;
+  instructorToken: string | undefined;
+  trustProxy: boolean;
+  terminal: { cluster: 'engine' | 'none'; kubeconfig: string | undefined; graceMs: number; ttlMs: number };
+  drills: { scoreMs: number; maxLive: number };
+  pool: { size: number; idleTtlMs: number; stateDir: string };
+  labs: { preparedPerLab: number };
+  limits: {
+    startsPerLearner: number;
+    startsPerAddress: number;
+    startsWindowSeconds: number;
+    checksPerLearner: number;
+    checksPerAddress: number;
+    checksWindowSeconds: number;
+    queriesPerLearner: number;
+    queriesPerAddress: number;
+  };
+  query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
+  /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */
+  env: Env;
+  raw: RawConfig;
+}
+
+const schema = z.object(Object.fromEntries(Object.entries(SETTINGS).map(([name, setting]) => [name, setting.schema])) as { [K in keyof Settings]: Settings[K]['schema'] });
+
+/** Reads every setting from `env`; throws one ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.keys(SETTINGS).map((name) => [name, env[name]])));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0]);
+      return { variable, value: env[variable], message: issue.message };
+    });
+    throw new ConfigError(problems);
+  }
+  const r = parsed.data as RawConfig;
+  const dataDir = path.resolve(cwd, r.IRLAB_DATA_DIR ?? '.irlab/data');
+  return {
+    port: r.PORT,
+    host: r.HOST ?? 'localhost',
+    dataDir,
+    contentRoot: path.resolve(cwd, r.IRLAB_ROOT ?? '.'),
+    contentLive: r.IRLAB_CONTENT_LIVE,
+    instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
+    trustProxy: r.IRLAB_TRUST_PROXY,
+    terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
+    drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },
+    pool: { size: r.IRLAB_WARM_POOL_SIZE, idleTtlMs: r.IRLAB_WARM_POOL_IDLE_TTL_SECONDS * 1000, stateDir: path.join(dataDir, 'cluster-pool') },
+    labs: { preparedPerLab: r.IRLAB_LAB_PREPARED },
+    limits: {
+      startsPerLearner: r.IRLAB_LIMIT_STARTS_PER_LEARNER,
+      startsPerAddress: r.IRLAB_LIMIT_STARTS_PER_ADDRESS,
+      startsWindowSeconds: r.IRLAB_LIMIT_STARTS_WINDOW_SECONDS,
+      checksPerLearner: r.IRLAB_LIMIT_CHECKS_PER_LEARNER,
+      checksPerAddress: r.IRLAB_LIMIT_CHECKS_PER_ADDRESS,
+      checksWindowSeconds: r.IRLAB_LIMIT_CHECKS_WINDOW_SECONDS,
+      queriesPerLearner: r.IRLAB_LIMIT_QUERIES_PER_LEARNER,
+      queriesPerAddress: r.IRLAB_LIMIT_QUERIES_PER_ADDRESS,
+    },
+    query: { budgetSeconds: r.IRLAB_QUERY_BUDGET_SECONDS, workers: r.IRLAB_QUERY_WORKERS, queue: r.IRLAB_QUERY_QUEUE, memoryMb: r.IRLAB_QUERY_WORKER_MEMORY_MB, auditLog: r.IRLAB_AUDIT_LOG },
+    // Leaves read the data dir from the environment too: give them the resolved one.
+    env: { ...env, IRLAB_DATA_DIR: dataDir },
+    raw: r,
+  };
+}
+
+/** The config table of docs/configuration.md, generated from SETTINGS. */
+export function configurationTable(): string {
+  const rows = Object.entries(SETTINGS).map(([name, s]) => `| \`${name}\` | ${s.default} | ${s.meaning} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,93 @@
+/**
+ * The process's HTTP server around one set of services: irlab's own routes (health, the
+ * terminal's and the drills' endpoints and WebSockets, which Astro's adapter has no hook for),
+ * then dist/client (static-files.ts), then Astro's handler (middleware mode) with the services
+ * as `locals`, so pages and endpoints use the very instances the routes here use.
+ *
+ * No input ends the process: every request and upgrade handler runs guarded (an exception is
+ * logged on one line and answered 500 with a reason, or the socket closed), every socket has an
+ * error listener, and a bad WebSocket frame closes only its socket (ws-safety.ts).
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
+import { requestAddress } from '../http/client-address.ts';
+import { createDrillRoutes } from '../http/drill-routes.ts';
+import { internalError, logUnexpected, MAX_BODY_BYTES, refuseBody, sendJson } from '../http/endpoint.ts';
+import { handleHealth } from '../http/health.ts';
+import { applySecurityHeaders, validHost } from '../http/security-headers.ts';
+import { createTerminalRoutes, readCookie, type AdmitNewSession, type Identify } from '../http/terminal-routes.ts';
+import { refuseUpgrade } from '../http/ws-safety.ts';
+import type { Locals, Services } from './services.ts';
+import type { StaticFiles } from './static-files.ts';
+
+/** Astro's handler in the Node adapter's middleware mode. */
+export type AstroHandler = (req: IncomingMessage, res: ServerResponse, next: (() => void) | undefined, locals: Locals) => Promise<void> | void;
+
+export interface IrlabServer {
+  server: http.Server;
+  /** Closes the WebSocket servers (sessions are the services' to end). */
+  closeRoutes(): void;
+}
+
+export function createIrlabServer(services: Services, astro: AstroHandler, files: StaticFiles): IrlabServer {
+  const { learners, terminals: manager, drills, labs, limits } = services;
+  // The learner is the one the learner session cookie names (shared with quizzes and labs).
+  const identify = ((req, options) => {
+    const found = learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (found) return { id: found.id };
+    if (!options.create) return undefined;
+    const { learner, token } = learners.create();
+    return { id: learner.id, setCookie: `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_MAX_AGE_SECONDS}` };
+  }) as Identify;
+  const drillRoutes = createDrillRoutes(drills, identify);
+  // A new terminal session that creates a cluster (no lab to attach to) spends a cluster start,
+  // from the same budgets lab starts and drills spend (one ServerLimits for the process).
+  const admitNewSession: AdmitNewSession = async (req, learnerId) => {
+    if (!services.clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
+    return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
+  };
+  const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group), admitNewSession) : null;
+  const locals: Locals = { services };
+  const trustProxy = services.config.trustProxy;
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    applySecurityHeaders(req, res, { trustProxy });
+    // Astro builds a URL from Host; one that is no host name would make that throw.
+    if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
+    if (handleHealth(req, res, manager, services.instructorToken)) return;
+    if (terminal?.handle(req, res)) return;
+    if (drillRoutes.handle(req, res)) return;
+    if (!terminal && req.url?.startsWith('/api/terminal/')) {
+      return sendJson(res, 503, { error: `The terminal is unavailable on this server: ${services.terminalProblem ?? 'bubblewrap or its sandbox user is missing'}. Run \`bash scripts/ensure-system-packages.sh\` as root and restart.` });
+    }
+    if (await files.handle(req, res)) return;
+    // No `next`: a route Astro does not know gets Astro's 404 page.
+    await astro(req, res, undefined, locals);
+  };
+
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((error: unknown) => internalError(res, `${req.method} ${req.url?.slice(0, 200)}`, error));
+  });
+  server.on('upgrade', (req, socket, head) => {
+    // Until ws owns the socket, nobody listens for its errors: a reset would end the process.
+    // A peer that went away needs no log line.
+    socket.on('error', () => socket.destroy());
+    try {
+      if (!validHost(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
+      if (drillRoutes.upgrade(req, socket, head)) return;
+      if (terminal?.upgrade(req, socket, head)) return;
+      refuseUpgrade(socket, 404, 'Not Found');
+    } catch (error) {
+      logUnexpected(`the upgrade of ${req.url?.slice(0, 200)}`, error);
+      refuseUpgrade(socket, 500, 'Internal Server Error');
+    }
+  });
+  return {
+    server,
+    closeRoutes() {
+      terminal?.close();
+      drillRoutes.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The irlab server: `node src/server/app/serve.ts` after `astro build` (scripts/start.ts does
+ * both). Reads the one configuration (config.ts: every variable, every problem at once, nothing
+ * listens until it is valid; docs/configuration.md), builds the services once (services.ts),
+ * and serves irlab's routes, dist/client and Astro's handler (middleware mode, the services as
+ * `locals`) from one Node HTTP server (http-server.ts).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { logUnexpected } from '../http/endpoint.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createIrlabServer, type AstroHandler } from './http-server.ts';
+import { buildServices } from './services.ts';
+import { staticFiles } from './static-files.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`irlab: ${error.message}\nirlab: docs/configuration.md lists every setting; fix the ones above and start again.`);
+  process.exit(2);
+}
+
+const entry = path.join(root, 'dist/server/entry.mjs');
+if (!existsSync(entry)) {
+  console.error(`irlab: ${path.relative(process.cwd(), entry)} is missing; build first with \`npm run build\` (npm start builds for you).`);
+  process.exit(1);
+}
+const { handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: AstroHandler };
+// The adapter listens for unhandled rejections, so they no longer end the process, but it logs
+// only those raised while rendering a page: log the rest (a background task's), or they vanish.
+// No such listener for uncaught exceptions: after one, the process's state is unknown; handlers
+// catch their own (http-server.ts, ws-safety.ts).
+process.on('unhandledRejection', (reason) => logUnexpected('a background task', reason));
+
+const services = await buildServices(config);
+const { terminals: manager, sandbox: host } = services;
+if (services.terminalProblem && !host) console.error(`irlab: the terminal is unavailable: ${services.terminalProblem}`);
+for (const problem of host?.budgets.problems ?? []) console.error(`irlab: terminal budgets: ${problem}`);
+manager?.startReaper(15_000);
+// Workspaces are filesystems of their own: mount them now, so lab checks see them before a shell opens.
+void manager
+  ?.mountWorkspaces()
+  .then((problems) => problems.forEach((problem) => console.error(`irlab: ${problem}`)))
+  .catch((error: unknown) => console.error(`irlab: mounting the workspaces failed: ${String(error)}`));
+// Fill the warm pool at boot, so that the first learner to press Start claims a ready cluster
+// instead of waiting for etcd and the API server.
+void services.warm().catch((error: unknown) => console.error(`irlab: the warm pool did not start: ${error instanceof Error ? error.message : String(error)}`));
+
+const files = staticFiles({ clientDir: path.join(root, 'dist/client'), headersFile: path.join(root, 'dist/_headers.json') });
+const { server, closeRoutes } = createIrlabServer(services, astro, files);
+
+server.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  console.log(`irlab: listening on http://${config.host}:${port} · terminal ${host ? `sandboxed (${host.budgets.uids ? `a uid per session from ${host.budgets.uids.range.first}-${host.budgets.uids.range.last}` : `${host.identity.mode}, uid ${host.identity.uid}`}${host.budgets.cgroups ? `, cgroup v${host.budgets.cgroups.version}` : ''}), ${services.terminalClusters}` : 'unavailable'} · data in ${config.dataDir}`);
+});
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
+  closeRoutes();
+  await services.close();
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));

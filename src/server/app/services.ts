@@ -1,0 +1,263 @@
+/**
+ * The composition root: every stateful service of the server, built once from one Config and
+ * handed out (serve.ts's routes get them as arguments, Astro's pages and endpoints as
+ * `Astro.locals.services`). Nothing here lives on globalThis or in a module variable: a second
+ * call builds a second, independent set (tests do that with their own data directory).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { marked } from 'marked';
+import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
+import { selectProvider } from '../cluster/select-provider.ts';
+import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
+import { loadDrills } from '../drill/project-drills.ts';
+import { liveRuntime } from '../drill/runtime.ts';
+import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
+import { ensureInstructorToken } from '../instructors/token.ts';
+import { pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
+import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
+import { labService, workspaceUnder, type LabService } from '../lab/service.ts';
+import { learnerService, type LearnerService } from '../learners/learners.ts';
+import { ServerLimits } from '../limits/server-limits.ts';
+import type { QueryAnswer, QueryJob } from '../query/query-job.ts';
+import { createQueryPool } from '../query/query-pool.ts';
+import type { WorkerPool } from '../query/worker-pool.ts';
+import { loadCatalog, type QuizCatalog } from '../quiz/catalog.ts';
+import { quizEngine, type QuizEngine } from '../quiz/engine.ts';
+import { answerKeyDir } from '../scenarios/answer-key.ts';
+import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { engineClusters, noCluster, sharedKubeconfig, type LeaseCluster } from '../terminal/cluster-source.ts';
+import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
+import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
+import { TerminalManager } from '../terminal/session-manager.ts';
+import type { Config } from './config.ts';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  learners: LearnerService;
+  labs: LabService;
+  drills: DrillService;
+  /** The learners' shells; null when this host cannot sandbox them (`terminalProblem` says why). */
+  terminals: TerminalManager | null;
+  terminalProblem: string | undefined;
+  sandbox: SandboxHost | null;
+  /** What a terminal without a lab gets, in words (the boot line). */
+  terminalClusters: string;
+  /** Whether a terminal session without a lab creates a cluster (then it spends a cluster start). */
+  clusterPerSession: boolean;
+  /** The warm pool, started on first use (a claim, or warm()). */
+  pool(): Promise<WarmPool>;
+  limits: ServerLimits;
+  /** Query workers, created on the first query. */
+  queryPool(): WorkerPool<QueryJob, QueryAnswer>;
+  quizzes(): Promise<QuizEngine>;
+  catalog(): Promise<QuizCatalog>;
+  instructorToken: string;
+  /** Fills the warm pool and seeds incidents ahead of time (when the engine is there). */
+  warm(): Promise<void>;
+  /** Stops everything this set started: timers, sessions, seeding, the pool's clusters, workers, the store. */
+  close(): Promise<void>;
+}
+
+/** What Astro's pages and endpoints get as `Astro.locals` (typed for them in src/env.d.ts). */
+export interface Locals {
+  services: Services;
+}
+
+export interface BuildOptions {
+  log?: (line: string) => void;
+  error?: (line: string) => void;
+  /** false: no sandbox host, no terminal manager (the dev server, unit tests). */
+  terminals?: boolean;
+  /** false: no drill timers (tests drive tick/score themselves). */
+  drillTimers?: boolean;
+}
+
+/** Content read once, or per call when `live` (`irlab dev`); a failed read is retried next time. */
+function cachedContent<T>(load: () => Promise<T>, live: boolean): () => Promise<T> {
+  let cached: Promise<T> | undefined;
+  return () => {
+    if (live) return load();
+    cached ??= load().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+}
+
+function poolLogger(log: (line: string) => void, error: (line: string) => void): (event: PoolEvent) => void {
+  return (event) => {
+    if (event.type === 'reaped') error(`irlab: reaped ${event.report.clusters.length} cluster(s) left by a crashed server (${event.report.processes} processes)`);
+    else if (event.type === 'error') error(`irlab: ${event.message}`);
+    // One line per cluster: operators see the pool refill, bench:lab waits for it.
+    else if (event.type === 'created') log(`irlab: warm pool: ${event.name} ready in ${(event.ms / 1000).toFixed(1)} s`);
+    else if (event.type === 'claimed') log(`irlab: warm pool: ${event.name} claimed ${event.warm ? 'warm' : 'cold (the pool was empty)'}`);
+  };
+}
+
+export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
+  const log = options.log ?? ((line) => console.log(line));
+  const error = options.error ?? ((line) => console.error(line));
+  const env = config.env as NodeJS.ProcessEnv;
+  const store = openStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
+  const learners = learnerService({ store });
+  const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
+  const limits = new ServerLimits(config.limits);
+
+  const provider = new EmbeddedProvider({ env });
+  let pool: Promise<WarmPool> | undefined;
+  const startPool = () => (pool ??= WarmPool.start({ provider, ...config.pool, onEvent: poolLogger(log, error) }));
+  const clusters: ClusterSource = pooledClusters(provider, startPool);
+
+  const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
+  const labs = labService({
+    store,
+    root: config.contentRoot,
+    labs: labsContent,
+    clusters,
+    workspaceOf: workspaceUnder(config.dataDir),
+    answerKeys: answerKeyDir(env),
+    renderMarkdown: async (markdown) => marked.parse(markdown, { async: true }),
+    preparedPerLab: config.labs.preparedPerLab,
+    scenarioTimeScale: config.raw.IRLAB_SCENARIO_TIME_SCALE,
+    waitingTimeScale: Math.min(config.raw.IRLAB_SCENARIO_WAITING_TIME_SCALE, config.raw.IRLAB_SCENARIO_TIME_SCALE),
+  });
+
+  // The terminal: a sandboxed shell per learner, on their lab's cluster when they have one.
+  let sandbox: SandboxHost | null = null;
+  let terminalProblem: string | undefined;
+  let terminalClusters = 'no cluster attached';
+  let clusterPerSession = false;
+  let terminals: TerminalManager | null = null;
+  if (options.terminals !== false) {
+    try {
+      sandbox = prepareSandboxHost(config.dataDir, env);
+    } catch (caught) {
+      if (!(caught instanceof SandboxUnavailableError)) throw caught;
+      terminalProblem = caught.message;
+    }
+  } else {
+    terminalProblem = 'this server runs without terminals';
+  }
+  if (sandbox) {
+    let fallback: LeaseCluster = noCluster;
+    if (config.terminal.kubeconfig) {
+      terminalClusters = `cluster from ${config.terminal.kubeconfig}`;
+      error(`irlab: IRLAB_TERMINAL_KUBECONFIG: every terminal without a lab shares ${config.terminal.kubeconfig} and its credential; use it for your own demo, never with untrusted learners`);
+      fallback = sharedKubeconfig(path.resolve(config.terminal.kubeconfig));
+    } else if (config.terminal.cluster === 'engine') {
+      // Decided again for every session: auto-selection picks kind only while its node image is
+      // already in the engine, so a /terminal session never makes the server pull one.
+      const choose = async () => {
+        const selected = await selectProvider({ env });
+        const available = await selected.provider.available();
+        if (available.ok) return selected;
+        error(`irlab: this terminal gets no cluster: ${available.problems.join('; ')}`);
+        return null;
+      };
+      terminalClusters = `a cluster per session (chosen per session; now ${(await selectProvider({ env })).reason})`;
+      clusterPerSession = true;
+      fallback = engineClusters(choose, (line) => log(`irlab terminal: ${line}`));
+    }
+    terminals = new TerminalManager({
+      dataDir: config.dataDir,
+      host: sandbox,
+      spawnPty: spawnNodePty,
+      // A learner with a running lab gets a shell on that lab's cluster (the lab owns and deletes it).
+      leaseCluster: async (owner) => {
+        const lab = await labs.clusterFor(owner);
+        if (lab) return { name: lab.name, kubeconfigPath: lab.kubeconfigPath, release: async () => {} };
+        return fallback(owner);
+      },
+      wantedCluster: async (owner) => (await labs.clusterFor(owner))?.name,
+      graceMs: config.terminal.graceMs,
+      ttlMs: config.terminal.ttlMs,
+    });
+  }
+
+  // Drills: each participant's terminal is a session of the same manager on the drill's cluster.
+  const manager = terminals;
+  const drillTerminals: DrillTerminals | undefined = manager
+    ? {
+        open: async (owner, lease, principal, group) => {
+          const session = await manager.open(owner, { cols: 80, rows: 24 }, { lease, principal, group });
+          return { id: session.id, createdAt: session.createdAt };
+        },
+        closeGroup: async (group) => {
+          for (const session of manager.list().filter((s) => s.group === group)) await manager.close(session.id, 'The drill ended.');
+        },
+        recordingPath: (id) => manager.recordingPath(id),
+        workspaceDir: (owner) => manager.workspaceDir(owner),
+      }
+    : undefined;
+  const drillState = path.join(config.dataDir, 'drills');
+  const emptyWorkspace = path.join(drillState, 'empty-workspace');
+  mkdirSync(emptyWorkspace, { recursive: true, mode: 0o700 });
+  const drills = drillService({
+    store,
+    drills: cachedContent(() => loadDrills(config.contentRoot), false),
+    runtime: liveRuntime({ clusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
+    maxLive: config.drills.maxLive,
+    ...(drillTerminals ? { terminals: drillTerminals } : {}),
+  });
+  const timers: NodeJS.Timeout[] = [];
+  if (options.drillTimers !== false) {
+    let scoring = false;
+    timers.push(setInterval(() => void drills.tick(), 1000).unref());
+    timers.push(
+      setInterval(() => {
+        if (scoring) return;
+        scoring = true;
+        void drills.score().finally(() => (scoring = false));
+      }, config.drills.scoreMs).unref(),
+    );
+    void drills.resume().catch((caught: unknown) => error(`irlab drills: resuming after start failed: ${String(caught)}`));
+  }
+
+  let queries: WorkerPool<QueryJob, QueryAnswer> | undefined;
+  const catalog = cachedContent(() => loadCatalog(config.contentRoot), config.contentLive);
+  const quizzes = cachedContent(async () => quizEngine({ store, catalog: await catalog() }), config.contentLive);
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    store,
+    learners,
+    labs,
+    drills,
+    terminals,
+    terminalProblem,
+    sandbox,
+    terminalClusters,
+    clusterPerSession,
+    pool: startPool,
+    limits,
+    queryPool: () => (queries ??= createQueryPool(config.query)),
+    quizzes,
+    catalog,
+    instructorToken,
+    async warm() {
+      const available = await provider.available();
+      if (!available.ok) return;
+      const started = await startPool();
+      log(`irlab: warm pool started (${started.readyNames().length} ready; IRLAB_WARM_POOL_SIZE sets how many to keep)`);
+      // Then seed incidents ahead of time (IRLAB_LAB_PREPARED per lab): Start waits for no seeding.
+      await labs.prepareAll();
+    },
+    close() {
+      closing ??= (async () => {
+        for (const timer of timers) clearInterval(timer);
+        await terminals?.shutdown();
+        await labs.close().catch(() => undefined);
+        // Every cluster the pool owns is deleted before the process exits: exiting first leaves
+        // them running, and if the data dir goes too (a test's temp dir), nothing reaps them.
+        if (pool) await pool.then((p) => p.shutdown(), () => undefined).catch((caught: unknown) => error(`irlab: deleting the warm pool's clusters failed: ${String(caught)}`));
+        await queries?.close();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}
