@@ -4,6 +4,7 @@ import react from '@astrojs/react';
 import mdx from '@astrojs/mdx';
 import { contentValidation } from './src/server/content/astro-integration.ts';
 import { serverModulesExternal } from './src/server/app/server-modules-external.ts';
+import { precompressed } from './src/server/app/precompress.ts';
 
 // Server output: lessons are prerendered, labs, quizzes and drills are live pages.
 export default defineConfig({
@@ -22,7 +23,7 @@ export default defineConfig({
       styleDirective: { resources: ["'self'", "'unsafe-inline'"] },
     },
   },
-  integrations: [contentValidation(), react(), mdx()],
+  integrations: [contentValidation(), react(), mdx(), precompressed()],
   server: { port: Number(process.env.PORT ?? 4321), host: process.env.HOST ?? 'localhost' },
   markdown: {
     shikiConfig: { theme: 'github-dark-dimmed' },

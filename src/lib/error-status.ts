@@ -1,9 +1,9 @@
 /**
- * The HTTP status an error stands for, recognised without `instanceof`. serve.ts runs the
- * TypeScript sources while Astro's build bundles its own copy of the same modules, so one process
- * holds two `LabError` classes: the lab service (created by serve.ts) throws one, the endpoint
- * (in Astro's bundle) checks the other, and `instanceof` says no. A brand under a registered
- * symbol is the same in every copy.
+ * The HTTP status an error stands for: one brand for every error class (LabError, DrillError,
+ * QuizError, ClusterError, HttpError), so `errorResponse` needs no list of classes. Each class
+ * exists once in the process (Astro's server build imports src/server/** from the sources:
+ * src/server/app/server-modules-external.ts); the brand under a registered symbol would also
+ * survive a second copy.
  */
 const STATUS = Symbol.for('irlab.error.status');
 

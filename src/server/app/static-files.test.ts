@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { precompressDir } from './precompress.ts';
 import { chooseEncoding, IMMUTABLE, REVALIDATE, staticFiles } from './static-files.ts';
 
 let work: string;
@@ -41,6 +43,8 @@ beforeAll(async () => {
   await writeFile(path.join(client, '.env'), 'SECRET=1');
   await symlink(path.join(work, 'outside/secret.txt'), path.join(client, 'linked.txt'));
   await symlink(path.join(work, 'outside'), path.join(client, 'linked-dir'));
+  // The build step; the lesson page is left without siblings: compressed on first use instead.
+  await precompressDir(path.join(client, '_astro'));
   await writeFile(path.join(work, '_headers.json'), JSON.stringify([{ pathname: '/lessons/intro', headers: [{ key: 'Content-Security-Policy', value: CSP }] }]));
   const files = staticFiles({ clientDir: client, headersFile: path.join(work, '_headers.json') });
   server = http.createServer((req, res) => {
@@ -67,6 +71,8 @@ describe('static files', () => {
     expect(Number(br.headers['content-length'])).toBe(br.body.length);
     expect(br.body.length).toBeLessThan(script.length / 10);
     expect(brotliDecompressSync(br.body).toString()).toBe(script);
+    // The build's sibling, byte for byte: no compression at request time.
+    expect(br.body.equals(readFileSync(path.join(work, 'client/_astro/app.DxK3a9.js.br')))).toBe(true);
 
     const gz = await get('/_astro/app.DxK3a9.js', { 'accept-encoding': 'br;q=0, gzip' });
     expect(gz.headers['content-encoding']).toBe('gzip');
@@ -121,6 +127,9 @@ describe('static files', () => {
       '/%2eenv',
       '//etc/passwd',
       '/%zz',
+      // The build's compressed siblings are encodings of a file, not files.
+      '/_astro/app.DxK3a9.js.br',
+      '/_astro/app.DxK3a9.js.gz',
     ]) {
       const answer = await get(url);
       expect(answer.status, url).toBe(404);

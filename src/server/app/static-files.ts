@@ -3,7 +3,8 @@
  * pages with the adapter's URL rules (trailingSlash "ignore", build.format "directory":
  * `/x`, `/x/` and `/x/index.html` are one page) and their Content-Security-Policy from
  * dist/_headers.json; hashed `/_astro/*` assets cached for a year as immutable, everything else
- * revalidated (ETag); gzip or brotli as the client accepts, each compressed once and kept.
+ * revalidated (ETag); brotli or gzip as the client accepts: the build's precompressed siblings
+ * (`.br`, `.gz`, precompress.ts), or, for a file without them, compressed once (faster) and kept.
  *
  * No path traversal by construction: the files are listed once at start (regular files only, no
  * symlinks, no dotfiles) and a request is a lookup in that list, never a path joined on disk.
@@ -13,8 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+import { compress, COMPRESSIBLE, MIN_COMPRESS_BYTES, PRECOMPRESSED } from './precompress.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,9 +37,6 @@ const TYPES: Record<string, string> = {
   '.woff': 'font/woff',
   '.woff2': 'font/woff2',
 };
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.svg', '.txt', '.xml', '.wasm']);
-/** Below this, compression saves less than its headers cost. */
-const MIN_COMPRESS_BYTES = 1024;
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const REVALIDATE = 'public, max-age=0, must-revalidate';
 
@@ -74,6 +71,14 @@ function listFiles(dir: string, prefix: string, out: Map<string, string>): void 
   }
 }
 
+/** Drops the build's compressed siblings from the URL list: `x.js.br` is an encoding of `x.js`, not a file. */
+function dropSiblings(files: Map<string, string>): void {
+  for (const urlPath of [...files.keys()]) {
+    const base = Object.values(PRECOMPRESSED).reduce<string | undefined>((found, ext) => found ?? (urlPath.endsWith(ext) ? urlPath.slice(0, -ext.length) : undefined), undefined);
+    if (base !== undefined && files.has(base)) files.delete(urlPath);
+  }
+}
+
 /** The page path as _headers.json names it: no trailing slash, no index.html. */
 function pagePath(urlPath: string): string {
   const trimmed = urlPath.replace(/\/index\.html$/, '').replace(/\/+$/, '');
@@ -94,25 +99,30 @@ export function chooseEncoding(accept: string | undefined): Encoding {
   return 'identity';
 }
 
-const brotli = promisify(brotliCompress);
-const gzipAsync = promisify(gzip);
+/** A sibling written by the build for this very file (not older than it), or undefined. */
+async function sibling(file: string, ext: string, mtime: Date): Promise<Buffer | undefined> {
+  try {
+    if (statSync(file + ext).mtimeMs < mtime.getTime()) return undefined;
+    return await readFile(file + ext);
+  } catch {
+    return undefined;
+  }
+}
 
 async function load(entry: Entry): Promise<{ etag: string; identity: Buffer; br?: Buffer; gzip?: Buffer }> {
   const identity = await readFile(entry.file);
   const etag = `"${createHash('sha256').update(identity).digest('base64url').slice(0, 27)}"`;
   if (!entry.compressible || identity.length < MIN_COMPRESS_BYTES) return { etag, identity };
-  const [br, gz] = await Promise.all([
-    brotli(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
-    gzipAsync(identity, { level: 9 }),
-  ]);
-  // A compressed body no smaller than the original is not worth an encoding.
-  return { etag, identity, ...(br.length < identity.length ? { br } : {}), ...(gz.length < identity.length ? { gzip: gz } : {}) };
+  const [br, gz] = await Promise.all([sibling(entry.file, PRECOMPRESSED.br, entry.mtime), sibling(entry.file, PRECOMPRESSED.gzip, entry.mtime)]);
+  if (br || gz) return { etag, identity, ...(br ? { br } : {}), ...(gz ? { gzip: gz } : {}) };
+  return { etag, identity, ...(await compress(identity, 'fast')) };
 }
 
 export function staticFiles(options: { clientDir: string; headersFile?: string; assetsDir?: string }): StaticFiles {
   const assetsPrefix = `/${options.assetsDir ?? '_astro'}/`;
   const files = new Map<string, string>();
   if (existsSync(options.clientDir)) listFiles(path.resolve(options.clientDir), '', files);
+  dropSiblings(files);
   const pageHeaders = new Map<string, Array<{ key: string; value: string }>>();
   if (options.headersFile && existsSync(options.headersFile)) {
     for (const route of JSON.parse(readFileSync(options.headersFile, 'utf8')) as Array<{ pathname: string; headers: Array<{ key: string; value: string }> }>) {

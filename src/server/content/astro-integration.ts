@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { validateContent } from './validate.ts';
 import { formatProblems } from './friendly-errors.ts';
+import { devServices } from '../app/dev-services.ts';
 
 /** Top-level content directories Astro's own dev server does not watch. */
 export const WATCHED_CONTENT_DIRS = ['labs', 'scenarios', 'quizzes'] as const;
@@ -88,7 +89,7 @@ export function contentValidation(): AstroIntegration {
         if (command === 'dev') {
           // While authoring, a problem is printed, not fatal: the author fixes it and saves.
           await report(root, logger);
-          updateConfig({ vite: { plugins: [contentReload(root, logger)] } });
+          updateConfig({ vite: { plugins: [contentReload(root, logger), devServices((message) => logger.error(message))] } });
           return;
         }
         const result = await validateContent(root);
