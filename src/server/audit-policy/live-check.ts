@@ -33,6 +33,7 @@ import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { evaluatePolicy } from '../../lib/audit-policy/evaluate.ts';
 import { requestAttributes } from '../../lib/audit-policy/request-info.ts';
 import { auditLogEnd } from '../cluster/audit-log.ts';
+import { abortableKubeConfig } from '../cluster/abortable-kube-config.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
 import { systemClock, type Clock } from '../cluster/runtime.ts';
 import type { AuditEvent, ClusterInfo, ClusterProvider } from '../cluster/types.ts';
@@ -52,6 +53,8 @@ export interface LiveCheckOptions {
   concurrency?: number;
   /** Most service accounts the identity sweep probes as (default 16; 0 turns the sweep off). */
   sweepLimit?: number;
+  /** Cancels the probes, the waits and the reads (a check out of time). */
+  signal?: AbortSignal;
 }
 
 /** The attacker-shaped probes the sweep repeats as each other service account. */
@@ -89,9 +92,11 @@ export interface LiveCheck {
 export async function liveCheckAuditPolicy(options: LiveCheckOptions): Promise<LiveCheck> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
-  const admin = loadKubeConfig(options.cluster.kubeconfigPath);
+  const { signal } = options;
+  // Abortable: every probe (callApi) and every token identity derived from it stops with `signal`.
+  const admin = signal ? abortableKubeConfig(options.cluster.kubeconfigPath, signal) : loadKubeConfig(options.cluster.kubeconfigPath);
   const from = await auditLogEnd(options.cluster.auditLogPath);
-  const callers = await probeCallers(admin, clock);
+  const callers = await probeCallers(admin, clock, signal);
   const identities = { serviceAccount: await whoAmI(callers.serviceAccount), admin: await whoAmI(callers.admin) };
 
   const requests = options.requests ?? CANONICAL_REQUESTS;
@@ -154,7 +159,7 @@ export async function liveCheckAuditPolicy(options: LiveCheckOptions): Promise<L
 
 type Callers = Record<ProbeIdentity, Caller>;
 
-async function probeCallers(admin: KubeConfig, clock: Clock): Promise<Callers> {
+async function probeCallers(admin: KubeConfig, clock: Clock, signal: AbortSignal | undefined): Promise<Callers> {
   const adminCaller: Caller = { kubeConfig: admin, forwardedFor: PROBE_SOURCE_IP, userAgent: PROBE_USER_AGENT };
   const tokenRequest: ApiRequest = {
     method: 'POST',
@@ -174,7 +179,7 @@ async function probeCallers(admin: KubeConfig, clock: Clock): Promise<Callers> {
     if (response.status !== 404 || attempt >= 20) {
       throw new Error(`could not get a token for the probe service account default/default: HTTP ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
     }
-    await clock.sleep(250);
+    await clock.sleep(250, signal);
   }
 }
 
@@ -245,10 +250,10 @@ function toApiRequest(request: CanonicalRequest): ApiRequest {
 async function settledEvents(options: LiveCheckOptions, clock: Clock, from: number, ids: ReadonlySet<string>): Promise<Map<string, AuditEvent[]>> {
   const settleMs = options.settleMs ?? 150;
   const deadline = clock.now() + 3_000;
-  await clock.sleep(settleMs);
+  await clock.sleep(settleMs, options.signal);
   let events = await recordedEvents(options, from, ids);
   for (;;) {
-    await clock.sleep(settleMs);
+    await clock.sleep(settleMs, options.signal);
     const again = await recordedEvents(options, from, ids);
     if (count(again) === count(events) || clock.now() > deadline) return again;
     events = again;
@@ -263,12 +268,14 @@ function count(events: ReadonlyMap<string, AuditEvent[]>): number {
 
 async function recordedEvents(options: LiveCheckOptions, from: number, ids: ReadonlySet<string>): Promise<Map<string, AuditEvent[]>> {
   const out = new Map<string, AuditEvent[]>();
-  for await (const event of options.provider.auditLog(options.cluster.name, { fromOffset: from })) {
+  for await (const event of options.provider.auditLog(options.cluster.name, { fromOffset: from, ...(options.signal ? { signal: options.signal } : {}) })) {
     if (!ids.has(event.auditID)) continue;
     const list = out.get(event.auditID) ?? [];
     list.push(event);
     out.set(event.auditID, list);
   }
+  // The reader ends quietly on abort: a cut-short read is no set of events to grade.
+  options.signal?.throwIfAborted();
   return out;
 }
 

@@ -52,6 +52,14 @@ describe('drill.yaml validation', () => {
     );
   });
 
+  it('refuses to score a step whose check needs a policy applied through the lab\'s Apply (drills have none)', async () => {
+    const report = await withDrill((text) =>
+      text.replace('- { step: scope, phase: detection-analysis }', '- { step: scope, phase: detection-analysis }\n  - { step: audit-policy, phase: preparation }'),
+    );
+    const messages = report.problems.map((p) => `${p.path}: ${p.message}`);
+    expect(messages).toEqual([expect.stringMatching(/^scoreboard\[4\]\.step: step "audit-policy" is graded by audit-policy, which needs a policy applied through the lab's Apply; drills have none$/)]);
+  });
+
   it('explains schema mistakes through the friendly-error helper', async () => {
     const report = await withDrill((text) => text.replace('at: 5m', 'at: 5 minutes').replace('phase: detection-analysis', 'phase: analysis'));
     const messages = report.problems.map((p) => `${p.path}: ${p.message}`);

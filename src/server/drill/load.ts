@@ -65,9 +65,14 @@ export async function validateDrills(root: string, references: DrillReferences) 
       problem(['lab'], `lab "${drill.lab}" seeds scenario "${lab.lab.scenario}", not "${scenario.slug}"`, 'name a lab built on this scenario');
     }
     const steps = lab?.lab.steps.map((s) => s.id) ?? [];
+    // A drill has no Apply button: a check that grades an applied audit policy could never pass.
+    const gradable = (at: PropertyKey[], stepId: string) => {
+      const needing = (lab?.lab.steps.find((s) => s.id === stepId)?.checks ?? []).filter((c) => CHECKS.get(c)?.needs?.appliedPolicy);
+      if (needing.length) problem(at, `step "${stepId}" is graded by ${needing.join(', ')}, which needs a policy applied through the lab's Apply; drills have none`, 'score or condition on another step');
+    };
     const seen = new Set<string>();
     drill.scoreboard.forEach((row, index) => {
-      if (lab) reference(['scoreboard', index, 'step'], row.step, steps, `step in lab ${drill.lab}`);
+      if (lab && reference(['scoreboard', index, 'step'], row.step, steps, `step in lab ${drill.lab}`)) gradable(['scoreboard', index, 'step'], row.step);
       if (seen.has(row.step)) problem(['scoreboard', index, 'step'], `step "${row.step}" is on the scoreboard twice`);
       seen.add(row.step);
     });
@@ -98,6 +103,7 @@ export async function validateDrills(root: string, references: DrillReferences) 
       checkPlaceholders(inject.title, [...at, 'title']);
       checkPlaceholders(inject.body, [...at, 'body']);
       if (inject.unless && lab && reference([...at, 'unless', 'step'], inject.unless.step, steps, `step in lab ${drill.lab}`)) {
+        gradable([...at, 'unless', 'step'], inject.unless.step);
         const checks = lab.lab.steps.find((s) => s.id === inject.unless!.step)?.checks ?? [];
         const criteria = checks.flatMap((c) => CHECKS.get(c)?.criteria ?? []);
         inject.unless.criteria?.forEach((c, j) => reference([...at, 'unless', 'criteria', j], c, criteria, `criterion of step ${inject.unless!.step}`));

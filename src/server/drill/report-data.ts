@@ -13,7 +13,7 @@ import type { LoadedDrill } from './load.ts';
 import type { DrillRepository, DrillRow } from './repository.ts';
 import { responderUsername } from './responders.ts';
 import type { AttackOutcome, DrillRuntime } from './runtime.ts';
-import type { DrillTerminals } from './service.ts';
+import type { DrillTerminals } from './types.ts';
 import { participantView } from './views.ts';
 
 const MAX_AUDIT_EVENTS = 2000;

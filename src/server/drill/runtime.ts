@@ -11,14 +11,13 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
-import { resultOf, type CheckResult } from '../../lib/check-result.ts';
+import type { CheckResult } from '../../lib/check-result.ts';
 import type { ScenarioStep } from '../../schemas/scenario.ts';
 import { readAuditLog } from '../cluster/audit-log.ts';
 import { issueClientCertificate } from '../cluster/client-cert.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
 import type { AuditEvent, ClusterInfo } from '../cluster/types.ts';
-import type { LabContext } from '../lab/check.ts';
-import { CHECKS } from '../lab/checks/registry.ts';
+import { findCluster, stepGrader } from '../grading/grade.ts';
 import type { ClusterSource } from '../lab/cluster-source.ts';
 import { readAnswerKey, type AnswerKey } from '../scenarios/answer-key.ts';
 import { callApi, tokenKubeConfig, type ApiResponse } from '../scenarios/kube-request.ts';
@@ -30,9 +29,6 @@ import { listRunningPods, matches } from '../scenarios/world.ts';
 import { flattenKubeconfig } from '../terminal/kubeconfig.ts';
 import type { LoadedDrill } from './load.ts';
 import { ensureResponderRbac, RESPONDER_GROUP, responderUsername } from './responders.ts';
-
-/** Checks that read a workspace: in a drill, any participant's workspace may prove them. */
-const WORKSPACE_CHECKS = new Set(['evidence', 'audit-policy']);
 
 export interface AttackOutcome {
   technique: string | null;
@@ -57,8 +53,11 @@ export interface DrillRuntime {
   exists(clusterName: string): Promise<boolean>;
   /** The scenario's placeholder values for this cluster's incident (params, compromised pod, targets). */
   values(clusterName: string, drill: LoadedDrill): Promise<Record<string, ParamValue>>;
-  /** Runs one lab step's checks; `workspaces` are the participants' (best one wins for workspace checks). */
-  evaluate(clusterName: string, drill: LoadedDrill, stepId: string, workspaces: string[], answers: Record<string, string>): Promise<CheckResult>;
+  /**
+   * Runs one lab step's checks through the shared grading path; `workspaces` are the
+   * participants' (best one wins for workspace checks); `signal` cancels them (the drill ended).
+   */
+  evaluate(clusterName: string, drill: LoadedDrill, stepId: string, workspaces: string[], answers: Record<string, string>, signal?: AbortSignal): Promise<CheckResult>;
   /** Runs attack steps as their identities; never throws for a refused or failed request. */
   attack(clusterName: string, drill: LoadedDrill, steps: ScenarioStep[]): Promise<AttackOutcome[]>;
   /**
@@ -96,12 +95,12 @@ function stillGood(text: string, cluster: string, username: string): boolean {
 
 export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
   const { clusters } = options;
-  const limit = options.checkTimeoutMs ?? 20_000;
+  const grade = stepGrader({ provider: clusters.provider, answerKeys: options.answerKeys, checkTimeoutMs: options.checkTimeoutMs });
   /** Clusters whose responder role and binding exist (made on the first participant's kubeconfig). */
   const rbacReady = new Set<string>();
 
   async function clusterOf(name: string): Promise<ClusterInfo> {
-    const found = (await clusters.provider.list()).find((c) => c.name === name);
+    const found = await findCluster(clusters.provider, name);
     if (!found) throw new Error(`the drill's cluster ${name} is gone (the server restarted or the cluster was deleted)`);
     return found;
   }
@@ -116,16 +115,6 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       values[target] = pod?.name ?? `${target}-gone`;
     }
     return values;
-  }
-
-  async function withTimeout<T>(name: string, work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the ${name} check took longer than ${limit / 1000} s`)), limit)));
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   return {
@@ -148,37 +137,20 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
 
     values,
 
-    async evaluate(name, drill, stepId, workspaces, answers) {
+    async evaluate(name, drill, stepId, workspaces, answers, signal) {
       const step = drill.lab.lab.steps.find((s) => s.id === stepId);
       if (!step) throw new Error(`lab ${drill.lab.slug} has no step ${stepId}`);
-      const cluster = await clusterOf(name);
-      const answerKey = await readAnswerKey(options.answerKeys, name);
-      const kubeConfig = loadKubeConfig(cluster.kubeconfigPath);
-      const auditEvents = async () => {
-        const events: AuditEvent[] = [];
-        for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete') events.push(event);
-        return events;
-      };
       // A participant who never opened a terminal has no workspace yet.
       const present = workspaces.filter((dir) => existsSync(dir));
-      const criteria = [];
-      for (const checkName of step.checks) {
-        const check = CHECKS.get(checkName);
-        if (!check) throw new Error(`lab ${drill.lab.slug} names an unknown check ${checkName}`);
-        const places = WORKSPACE_CHECKS.has(checkName) && present.length ? present : [present[0] ?? options.emptyWorkspace];
-        let best: CheckResult | undefined;
-        for (const workspace of places) {
-          const context: LabContext = {
-            cluster, provider: clusters.provider, kubeConfig, workspace, answerKey, answers,
-            questions: step.questions.map((q) => q.id), auditEvents,
-          };
-          const result = await withTimeout(checkName, check.run(context));
-          if (!best || result.score > best.score) best = result;
-          if (result.passed) break;
-        }
-        criteria.push(...(best?.criteria ?? []));
-      }
-      return resultOf(criteria);
+      return grade({
+        cluster: await clusterOf(name),
+        step,
+        workspaces: present.length ? present : [options.emptyWorkspace],
+        answers,
+        // A drill has no Apply: drill validation refuses a scored step whose check needs one.
+        appliedPolicySha256: undefined,
+        signal,
+      });
     },
 
     async attack(name, drill, steps) {

@@ -256,4 +256,50 @@ describe('drill service', () => {
     expect(released).toEqual(['drill-cluster-1']);
     expect((await s.view(id, fac)).cluster).toEqual({ status: 'deleted', message: 'the drill ended and its cluster was deleted' });
   });
+
+  it('a scoreboard run in flight when the drill ends does not mark its deleted cluster "failed"', async () => {
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.control(id, fac, 'start');
+    // The scoreboard asks whether the cluster exists; the answer comes after the end deleted it.
+    let answer!: (exists: boolean) => void;
+    let asked!: () => void;
+    const askedOnce = new Promise<void>((resolve) => (asked = resolve));
+    script.runtime.exists = () => {
+      asked();
+      return new Promise<boolean>((resolve) => (answer = resolve));
+    };
+    const scoring = s.score();
+    await askedOnce;
+    await s.control(id, fac, 'end');
+    answer(false);
+    await scoring;
+    expect((await s.view(id, fac)).cluster).toEqual({ status: 'deleted', message: 'the drill ended and its cluster was deleted' });
+  });
+
+  it('ending a drill cancels its running checks, and nothing they find afterwards is recorded', async () => {
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.control(id, fac, 'start');
+    const signals: Array<AbortSignal | undefined> = [];
+    let finish!: () => void;
+    let entered!: () => void;
+    const evaluating = new Promise<void>((resolve) => (entered = resolve));
+    script.runtime.evaluate = (_c, _d, step, _w, _a, signal) => {
+      signals.push(signal);
+      entered();
+      // A check that would pass, were it allowed to finish after the end.
+      return new Promise<CheckResult>((resolve) => (finish = () => resolve({ passed: true, score: 1, criteria: [{ id: step, passed: true, message: 'ok' }] })));
+    };
+    const scoring = s.score();
+    await evaluating;
+    await s.control(id, fac, 'end');
+    expect(signals[0]?.aborted, 'the check is told the drill ended').toBe(true);
+    finish();
+    await scoring;
+    const view = await s.view(id, fac);
+    expect(view.scoreboard.every((row) => row.passedAt === null)).toBe(true);
+    expect(view.log.filter((e) => e.kind === 'check')).toEqual([]);
+    expect(view.cluster.status).toBe('deleted');
+  });
 });

@@ -16,9 +16,10 @@ import { buildDrillReport } from './report-data.ts';
 import { drillRepository, type DrillRow, type ParticipantRow, type StoredEntry } from './repository.ts';
 import type { DrillRuntime } from './runtime.ts';
 import { buildView, entryView, participantView, type Viewer } from './views.ts';
-import { drillEngine, terminalOwner } from './engine.ts';
+import { drillScheduler } from './scheduler.ts';
+import { groupOf, terminalOwner, type DrillEvent, type DrillTerminals } from './types.ts';
 
-export { terminalOwner };
+export { groupOf, terminalOwner, type DrillEvent, type DrillTerminals };
 
 export class DrillError extends Error {
   readonly status: number;
@@ -36,17 +37,6 @@ export interface Caller {
   facilitatorToken?: string;
 }
 
-export type DrillEvent = { type: 'entry'; entry: LogEntry } | { type: 'state' };
-
-/** What the service needs from the terminal manager (given at construction by the composition root). */
-export interface DrillTerminals {
-  open(owner: string, lease: () => Promise<{ name: string; kubeconfigPath: string; release(): Promise<void> }>, principal: string, group: string): Promise<{ id: string; createdAt: number }>;
-  /** Ends every session of the group, flushing their recordings. */
-  closeGroup(group: string): Promise<void>;
-  recordingPath(sessionId: string): string;
-  workspaceDir(owner: string): string;
-}
-
 export interface DrillServiceOptions {
   store: Store;
   drills: () => Promise<LoadedDrill[]>;
@@ -60,7 +50,6 @@ export interface DrillServiceOptions {
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
-export const groupOf = (drillId: string) => `drill:${drillId}`;
 
 export function drillService(options: DrillServiceOptions) {
   const repo = drillRepository(options.store);
@@ -131,10 +120,11 @@ export function drillService(options: DrillServiceOptions) {
     emit(id, { type: 'state' });
   }
 
-  const { fire, fireDue, score } = drillEngine({ repo, runtime: options.runtime, now, append, emit, loadedOf, drillOf, terminals: () => terminals });
+  const scheduler = drillScheduler({ repo, runtime: options.runtime, now, append, emit, loadedOf, drillOf, terminals: () => terminals });
 
   async function end(drill: DrillRow): Promise<void> {
     repo.setState(drill.id, 'ended', stopped(drill.clock, now()), { endedAt: iso(), ...(drill.startedAt ? {} : { startedAt: iso() }) });
+    scheduler.stop(drill.id);
     append(drillOf(drill.id), { kind: 'system', title: 'Drill ended', body: 'The facilitator ended the drill. The after-action report is being prepared.', detail: { control: 'end' } });
     emit(drill.id, { type: 'state' });
     await terminals?.closeGroup(groupOf(drill.id)).catch(() => {});
@@ -266,7 +256,7 @@ export function drillService(options: DrillServiceOptions) {
           throw new DrillError(`unknown action "${action}": use start, pause, resume, fast-forward or end`);
       }
       emit(id, { type: 'state' });
-      await fireDue(id);
+      await scheduler.fireDue(id);
       return view(id, caller);
     },
 
@@ -279,7 +269,7 @@ export function drillService(options: DrillServiceOptions) {
         if (!inject) throw new DrillError(`no scripted inject "${input.injectId}"`, 404);
         if (repo.injectStatuses(id).get(inject.id) !== 'pending') throw new DrillError(`inject "${inject.id}" has already fired or been skipped`, 409);
         const before = repo.log(id).at(-1)?.seq ?? 0;
-        await fire(id, inject, 'facilitator');
+        await scheduler.fire(id, inject, 'facilitator');
         return repo.log(id, before).map(entryView)[0] ?? null;
       }
       const title = String(input.title ?? '').trim();
@@ -359,11 +349,11 @@ export function drillService(options: DrillServiceOptions) {
 
     /** Fires what is due in every running drill (the server calls this every second). */
     async tick(): Promise<void> {
-      for (const drill of repo.liveDrills()) if (drill.state === 'running') await fireDue(drill.id);
+      for (const drill of repo.liveDrills()) if (drill.state === 'running') await scheduler.fireDue(drill.id);
     },
 
     /** Evaluates every live drill's scoreboard once; a first green is logged as a `check` entry. */
-    score,
+    score: () => scheduler.score(),
 
     /**
      * After a restart: injects a crash left half-fired are marked failed (never retried), drills

@@ -11,21 +11,18 @@ import { brandStatus } from '../../lib/error-status.ts';
 import { resultOf } from '../../lib/check-result.ts';
 import type { LabView, StepView } from '../../lib/lab-view.ts';
 import type { LabStep } from '../../schemas/lab.ts';
-import { readAuditLog } from '../cluster/audit-log.ts';
-import { loadKubeConfig } from '../cluster/kube.ts';
-import type { AuditEvent, AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
+import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
 import { excerpt } from '../../lib/excerpt.ts';
 import { POLICY_FILE } from './checks/audit-policy.ts';
 import { readWorkspaceFile, sha256 } from './workspace-files.ts';
 import type { Store } from '../store/database.ts';
-import { answerKeyDir, readAnswerKey } from '../scenarios/answer-key.ts';
+import { answerKeyDir } from '../scenarios/answer-key.ts';
 import { loadScenario } from '../scenarios/load.ts';
 import { seedScenario } from '../scenarios/seed.ts';
 import { waitingTimeScale } from '../scenarios/timeline.ts';
-import type { LabContext } from './check.ts';
-import { CHECKS } from './checks/registry.ts';
+import { stepGrader } from '../grading/grade.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
@@ -95,6 +92,7 @@ export function labService(options: LabServiceOptions) {
   // Seeding waits out minutes of dwell time: close() stops every seed, reset() the learner's own.
   const closing = new AbortController();
   const seedingFor = new Map<string, AbortController>();
+  const grade = stepGrader({ provider: options.clusters.provider, answerKeys: keys, checkTimeoutMs: options.checkTimeoutMs });
 
   async function labOf(slug: string): Promise<LoadedLab> {
     const lab = (await options.labs()).find((l) => l.slug === slug);
@@ -235,12 +233,6 @@ export function labService(options: LabServiceOptions) {
     };
   }
 
-  async function auditEvents(cluster: ClusterInfo): Promise<AuditEvent[]> {
-    const events: AuditEvent[] = [];
-    for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete') events.push(event);
-    return events;
-  }
-
   return {
     view,
     activeRun,
@@ -287,33 +279,14 @@ export function labService(options: LabServiceOptions) {
         given[question.id] = answer;
         upsert.run(run.id, question.id, answer, at);
       }
-      const context: LabContext = {
+      const result = await grade({
         cluster,
-        provider: options.clusters.provider,
-        kubeConfig: loadKubeConfig(cluster.kubeconfigPath),
-        workspace: options.workspaceOf(learnerId),
-        answerKey: await readAnswerKey(keys, cluster.name),
+        step,
+        workspaces: [options.workspaceOf(learnerId)],
         answers: given,
-        ...(run.applied_policy_sha256 ? { appliedPolicySha256: run.applied_policy_sha256 } : {}),
-        questions: step.questions.map((q) => q.id),
-        auditEvents: () => auditEvents(cluster),
-      };
-      const limit = options.checkTimeoutMs ?? 20_000;
-      const criteria = [];
-      for (const name of step.checks) {
-        const check = CHECKS.get(name);
-        if (!check) throw new LabError(`lab ${slug} names an unknown check ${name}`, 500);
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new LabError(`the ${name} check took longer than ${limit / 1000} s; try again`, 504)), limit);
-        });
-        try {
-          criteria.push(...(await Promise.race([check.run(context), timeout])).criteria);
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-      const result = resultOf(criteria);
+        appliedPolicySha256: run.applied_policy_sha256 ?? undefined,
+        signal: closing.signal,
+      });
       store
         .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria, retry_cost) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria), retryCost);

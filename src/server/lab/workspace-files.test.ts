@@ -120,7 +120,7 @@ async function race(relative: string, options: { count: number; ms: number; chec
       expect(seen).toBe(GOOD_POLICY);
     } else refused += 1;
     if (options.check && i % 2 === 0) {
-      const checked = JSON.stringify(await auditPolicyCheck.run(context()));
+      const checked = JSON.stringify(await auditPolicyCheck.run(context(), new AbortController().signal));
       expect(checked, `check ${i}`).not.toContain(secret);
     }
   }
@@ -194,7 +194,7 @@ describe('reading a learner\'s workspace', () => {
     const read = await readWorkspaceFile(workspace, POLICY_FILE);
     expect(read.ok).toBe(false);
     expect(!read.ok && read.reason).toContain('not owned by');
-    expect(JSON.stringify(await auditPolicyCheck.run(context()))).not.toContain(secret);
+    expect(JSON.stringify(await auditPolicyCheck.run(context(), new AbortController().signal))).not.toContain(secret);
   });
 
   it('refuses a file larger than the limit without reading it', async () => {

@@ -27,6 +27,8 @@ export type WorkspaceRead = { ok: true; content: Buffer } | { ok: false; reason:
 export interface WorkspaceReadOptions {
   /** Larger files are refused unread (default MAX_FILE_BYTES). */
   maxBytes?: number;
+  /** Stops the read between steps and chunks: a check out of time reads no further. */
+  signal?: AbortSignal;
 }
 
 const refuse = (reason: string): WorkspaceRead => ({ ok: false, reason });
@@ -63,6 +65,8 @@ function formatBytes(bytes: number): string {
 /** Reads `relative` inside `workspace` without following a symlink at any component (see above). */
 export async function readWorkspaceFile(workspace: string, relative: string, options: WorkspaceReadOptions = {}): Promise<WorkspaceRead> {
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
+  const { signal } = options;
+  signal?.throwIfAborted();
   const parts = componentsOf(relative);
   if (!parts) return refuse(`${relative} is outside the workspace`);
   const handles: FileHandle[] = [];
@@ -75,6 +79,7 @@ export async function readWorkspaceFile(workspace: string, relative: string, opt
     const owner = (await dir.stat()).uid;
     for (const [index, part] of parts.entries()) {
       const last = index === parts.length - 1;
+      signal?.throwIfAborted();
       try {
         dir = track(await open(fdPath(dir, part), O_PATH | O_NOFOLLOW | (last ? 0 : O_DIRECTORY)));
       } catch (error) {
@@ -94,9 +99,11 @@ export async function readWorkspaceFile(workspace: string, relative: string, opt
     // The kernel's own account of where the descriptor is: inside the workspace, or not read.
     const where = await readlink(fdPath(file));
     if (!where.startsWith(`${root}${path.sep}`)) return refuse(`${relative} is outside the workspace`);
-    const content = await readBounded(file, maxBytes);
+    const content = await readBounded(file, maxBytes, signal);
     return content ? { ok: true, content } : refuse(`${relative} is larger than ${formatBytes(maxBytes)}`);
   } catch (error) {
+    // Cancelled is no verdict on the learner's file: the caller learns it was cancelled.
+    if (signal?.aborted) throw signal.reason;
     return refuse(`${relative} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   } finally {
     await Promise.all(handles.map((handle) => handle.close().catch(() => {})));
@@ -104,10 +111,11 @@ export async function readWorkspaceFile(workspace: string, relative: string, opt
 }
 
 /** Reads to the end, or null past `maxBytes` (the file may grow after fstat). */
-async function readBounded(file: FileHandle, maxBytes: number): Promise<Buffer | null> {
+async function readBounded(file: FileHandle, maxBytes: number, signal: AbortSignal | undefined): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
+    signal?.throwIfAborted();
     const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, maxBytes + 1 - total));
     const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
     if (bytesRead === 0) return Buffer.concat(chunks, total);

@@ -6,6 +6,7 @@
  */
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { AbortableKubeConfig, signalOf } from '../cluster/abortable-kube-config.ts';
 import { KINDS } from './kinds.ts';
 
 export interface ApiRequest {
@@ -30,13 +31,17 @@ export interface Caller {
   /** X-Forwarded-For: the API server records it first in `sourceIPs`. */
   forwardedFor?: string;
   userAgent?: string;
+  /** Cancels the request (default: the kubeConfig's own, when it is an AbortableKubeConfig). */
+  signal?: AbortSignal;
 }
 
 /** A KubeConfig for the same cluster as `admin` that authenticates with a bearer token. */
 export function tokenKubeConfig(admin: KubeConfig, user: string, token: string): KubeConfig {
   const cluster = admin.getCurrentCluster();
   if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
-  const kc = new KubeConfig();
+  // Derived from an abortable admin, it is cancelled with it (a check's probes as another identity).
+  const signal = signalOf(admin);
+  const kc = signal ? new AbortableKubeConfig(signal) : new KubeConfig();
   kc.loadFromClusterAndUser(cluster, { name: user, token });
   return kc;
 }
@@ -69,6 +74,9 @@ export async function callApi(caller: Caller, request: ApiRequest, timeoutMs = 1
     ...request.headers,
   };
   options.timeout = timeoutMs;
+  const signal = caller.signal ?? signalOf(caller.kubeConfig);
+  signal?.throwIfAborted();
+  if (signal) options.signal = signal;
   return new Promise<ApiResponse>((resolve, reject) => {
     const req = https.request(url, options, (res) => {
       const chunks: Buffer[] = [];

@@ -15,8 +15,9 @@ export const auditPolicyCheck: Check = {
   name: 'audit-policy',
   description: 'audit-policy.yaml in the workspace meets the lesson\'s policy goals, is applied, and the API server records what it predicts.',
   criteria: ['policy-file', 'static', 'applied', 'live'],
-  async run({ workspace, appliedPolicySha256, cluster, provider }) {
-    const file = await readWorkspaceFile(workspace, POLICY_FILE);
+  needs: { workspace: true, appliedPolicy: true },
+  async run({ workspace, appliedPolicySha256, cluster, provider }, signal) {
+    const file = await readWorkspaceFile(workspace, POLICY_FILE, { signal });
     if (!file.ok) {
       const message = `${POLICY_FILE}: ${file.reason}; write your policy there`;
       return resultOf(['policy-file', 'static', 'applied', 'live'].map((id) => ({ id, passed: false, message: id === 'policy-file' ? message : 'needs audit-policy.yaml first' })));
@@ -35,7 +36,7 @@ export const auditPolicyCheck: Check = {
       criteria.push({ id: 'live', passed: false, message: 'the live check runs once the policy is accepted and applied' });
       return resultOf(criteria);
     }
-    const live = await liveCheckAuditPolicy({ cluster, provider, policyText: text });
+    const live = await liveCheckAuditPolicy({ cluster, provider, policyText: text, signal });
     const failing = live.result.criteria.filter((c) => !c.passed);
     criteria.push({
       id: 'live',

@@ -11,8 +11,30 @@ import { admin } from '../../scenarios/world.ts';
 import { egressAllows, type Destination } from '../egress.ts';
 import { selects, type NetworkPolicy } from '../network-policy.ts';
 import { reviewRights } from '../rights-review.ts';
-import type { EradicationFacts } from './eradication.ts';
 import { reviewToken, type SecretState } from './token-revocation.ts';
+
+/** What the eradication check judges, gathered from the cluster (judgeEradication in eradication.ts). */
+export interface EradicationFacts {
+  /** TokenReview's verdict on each stolen legacy token, and on each stolen pod-bound token. */
+  legacyTokensLive: boolean[];
+  boundTokensLive: boolean[];
+  /** Secrets in scope: still holding a seeded value, or removed (a non-token Secret). */
+  secretsUnrotated: number;
+  secretsRemoved: number;
+  /** Workload references to a Secret or key that no longer exists, in words. */
+  brokenConsumers: string[];
+  /** Dangerous rights some compromised identity still has, in words (no identity named). */
+  rightsLeft: string[];
+  /** Objects the attacker created that still exist, by kind of place. */
+  rbacLeft: number;
+  workloadsLeft: number;
+  workload?: { name: string; images: string[]; podImages: string[] };
+  /** Non-terminating pods anywhere still running a compromised image. */
+  compromisedPodsLeft: number;
+  /** Egress: what the workload needs and cannot reach, and what it reaches without need, in words. */
+  needsBlocked: string[];
+  reachesUnneeded: string[];
+}
 
 const RBAC_KINDS = new Set(['ClusterRoleBinding', 'RoleBinding', 'ClusterRole', 'Role']);
 
@@ -46,7 +68,8 @@ function tokenClaims(token: string): { pod?: string; account?: string } {
   }
 }
 
-export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: AnswerKey): Promise<EradicationFacts> {
+/** `kubeConfig`'s requests are cancelled with the check (AbortableKubeConfig); `signal` stops the waits between them. */
+export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: AnswerKey, signal?: AbortSignal): Promise<EradicationFacts> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);
@@ -78,7 +101,7 @@ export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: Answer
   const legacyTokensLive = await Promise.all((key.tokenCredentials ?? []).map(async (credential) => {
     const held = secrets.get(credential.secret)?.data?.token;
     const state: SecretState = held && sha256(Buffer.from(held, 'base64').toString('utf8')) === sha256(credential.token) ? 'holds-token' : 'gone';
-    return (await reviewToken(review(credential.token), state)).authenticated;
+    return (await reviewToken(review(credential.token), state, signal ? { signal } : {})).authenticated;
   }));
   // (b) pod-bound tokens: dead once their pod (or service account) is gone; the cache is waited out then too.
   const boundTokensLive = await Promise.all(scope.boundTokens.map(async (bound) => {
@@ -87,7 +110,7 @@ export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: Answer
     const [, namespace = '', name = ''] = /^system:serviceaccount:([^:]+):(.+)$/.exec(bound.username) ?? [];
     const account = await core.readNamespacedServiceAccount({ namespace, name }).catch(() => undefined);
     const accountAlive = !claims.account || account?.metadata?.uid === claims.account;
-    return (await reviewToken(review(bound.token), podAlive && accountAlive ? 'holds-token' : 'gone')).authenticated;
+    return (await reviewToken(review(bound.token), podAlive && accountAlive ? 'holds-token' : 'gone', signal ? { signal } : {})).authenticated;
   }));
 
   // (c) rotation: no value of the attack's time is left in any secret the compromised identities could read.

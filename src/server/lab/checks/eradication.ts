@@ -10,29 +10,7 @@
 import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
 import type { Check } from '../check.ts';
-import { gatherEradicationFacts } from './eradication-facts.ts';
-
-export interface EradicationFacts {
-  /** TokenReview's verdict on each stolen legacy token, and on each stolen pod-bound token. */
-  legacyTokensLive: boolean[];
-  boundTokensLive: boolean[];
-  /** Secrets in scope: still holding a seeded value, or removed (a non-token Secret). */
-  secretsUnrotated: number;
-  secretsRemoved: number;
-  /** Workload references to a Secret or key that no longer exists, in words. */
-  brokenConsumers: string[];
-  /** Dangerous rights some compromised identity still has, in words (no identity named). */
-  rightsLeft: string[];
-  /** Objects the attacker created that still exist, by kind of place. */
-  rbacLeft: number;
-  workloadsLeft: number;
-  workload?: { name: string; images: string[]; podImages: string[] };
-  /** Non-terminating pods anywhere still running a compromised image. */
-  compromisedPodsLeft: number;
-  /** Egress: what the workload needs and cannot reach, and what it reaches without need, in words. */
-  needsBlocked: string[];
-  reachesUnneeded: string[];
-}
+import { gatherEradicationFacts, type EradicationFacts } from './eradication-facts.ts';
 
 /** The image references that mean the known-good image: its tag, its digest, or both. */
 export function goodImages(key: AnswerKey): string[] {
@@ -131,7 +109,7 @@ export const eradicationCheck: Check = {
   name: 'eradication',
   description: 'Stolen tokens rejected by TokenReview, reachable secrets holding new values with working consumers, no dangerous right left to a compromised identity, the attacker\'s objects gone, the known-good image only, egress limited to what the workload needs.',
   criteria: ['legacy-token-revoked', 'pod-tokens-revoked', 'secrets-rotated', 'consumers-work', 'rights-revoked', 'rbac-persistence-removed', 'workload-persistence-removed', 'known-good-image', 'egress-limited'],
-  async run({ kubeConfig, answerKey }) {
-    return resultOf(judgeEradication(await gatherEradicationFacts(kubeConfig, answerKey), answerKey));
+  async run({ kubeConfig, answerKey }, signal) {
+    return resultOf(judgeEradication(await gatherEradicationFacts(kubeConfig, answerKey, signal), answerKey));
   },
 };

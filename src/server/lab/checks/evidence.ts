@@ -44,11 +44,12 @@ export function podFactsFromObject(pod: V1Pod, key: AnswerKey): PodFacts | undef
 
 const WHERE = 'compare its uid with the pod whose address made the attacker\'s requests';
 
-export async function judgeEvidence(workspace: string, key: AnswerKey, logLines: string[], events: AuditEvent[], pod: PodFacts = podFactsFromKey(key)): Promise<CriterionResult[]> {
+export async function judgeEvidence(workspace: string, key: AnswerKey, logLines: string[], events: AuditEvent[], pod: PodFacts = podFactsFromKey(key), signal?: AbortSignal): Promise<CriterionResult[]> {
   const { name, namespace } = key.compromisedPod;
+  const read = (relative: string) => readWorkspaceFile(workspace, relative, { signal });
   const criteria: CriterionResult[] = [];
 
-  const manifest = await readWorkspaceFile(workspace, 'pod-evidence.yaml');
+  const manifest = await read('pod-evidence.yaml');
   if (!manifest.ok) criteria.push({ id: 'manifest', passed: false, message: `pod-evidence.yaml: ${manifest.reason}; save it with kubectl get pod ... -o yaml > pod-evidence.yaml` });
   else {
     const verdict = judgeManifest(manifest.content.toString('utf8'), pod);
@@ -66,7 +67,7 @@ export async function judgeEvidence(workspace: string, key: AnswerKey, logLines:
     });
   }
 
-  const logs = await readWorkspaceFile(workspace, 'pod-logs.txt');
+  const logs = await read('pod-logs.txt');
   if (!logs.ok) criteria.push({ id: 'logs', passed: false, message: `pod-logs.txt: ${logs.reason}` });
   else {
     const text = logs.content.toString('utf8');
@@ -78,7 +79,7 @@ export async function judgeEvidence(workspace: string, key: AnswerKey, logLines:
     });
   }
 
-  const describe = await readWorkspaceFile(workspace, 'pod-describe.txt');
+  const describe = await read('pod-describe.txt');
   const described = describe.ok ? judgeDescribe(describe.content.toString('utf8'), pod) : undefined;
   criteria.push({
     id: 'describe',
@@ -97,7 +98,7 @@ export async function judgeEvidence(workspace: string, key: AnswerKey, logLines:
   for (const file of planted) {
     const relative = file.path.slice('/tmp/'.length);
     for (const base of ['evidence/tmp', 'evidence/tmp/tmp']) {
-      const copy = await readWorkspaceFile(workspace, path.join(base, relative));
+      const copy = await read(path.join(base, relative));
       if (copy.ok && sha256(copy.content) === file.sha256) {
         matching += 1;
         break;
@@ -134,11 +135,12 @@ export const evidenceCheck: Check = {
   name: 'evidence',
   description: 'pod-evidence.yaml, pod-logs.txt, pod-describe.txt and evidence/tmp/ are the compromised pod\'s, taken before it was deleted.',
   criteria: ['manifest', 'logs', 'describe', 'filesystem', 'before-deletion'],
-  async run({ workspace, answerKey, cluster, auditEvents, kubeConfig }) {
+  needs: { workspace: true },
+  async run({ workspace, answerKey, cluster, auditEvents, kubeConfig }, signal) {
     const { namespace, name, containers } = answerKey.compromisedPod;
     const logDir = podDir(cluster.dir, namespace, name).logs;
     // kubectl logs --all-containers prints every container's log.
-    const lines = (await Promise.all(containers.map((c) => readFile(path.join(logDir, `${c}.log`), 'utf8').catch(() => '')))).flatMap(criLines);
+    const lines = (await Promise.all(containers.map((c) => readFile(path.join(logDir, `${c}.log`), { encoding: 'utf8', signal }).catch(() => '')))).flatMap(criLines);
     const live = await kubeConfig
       .makeApiClient(CoreV1Api)
       .readNamespacedPod({ name, namespace })
@@ -147,6 +149,6 @@ export const evidenceCheck: Check = {
         throw error;
       });
     const pod = (live && podFactsFromObject(live, answerKey)) ?? podFactsFromKey(answerKey);
-    return resultOf(await judgeEvidence(workspace, answerKey, lines, await auditEvents(), pod));
+    return resultOf(await judgeEvidence(workspace, answerKey, lines, await auditEvents(), pod, signal));
   },
 };

@@ -1,8 +1,10 @@
 /**
  * The parts of a drill that run by themselves: the inject scheduler (each inject at most once, in
  * order, its `unless` condition evaluated with the lab checks at fire time, attack steps made as
- * the attacker) and the scoreboard (the lab steps' checks against the drill cluster; first greens
- * logged). Driven by the service's injected clock, so units test them without waiting.
+ * the attacker) and the scoreboard (the lab steps' checks against the drill cluster, through the
+ * shared grading path; first greens logged). Driven by the service's injected clock, so units test
+ * them without waiting. Checks of a drill run on its own signal: `stop(id)` when the drill ends
+ * cancels them, and nothing a check started before the end is recorded after it.
  */
 import type { LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
 import type { DrillInject } from '../../schemas/drill.ts';
@@ -13,9 +15,9 @@ import { elapsedAt } from './clock.ts';
 import type { LoadedDrill } from './load.ts';
 import type { DrillRepository, DrillRow, StoredEntry } from './repository.ts';
 import type { DrillRuntime } from './runtime.ts';
-import type { DrillEvent, DrillTerminals } from './service.ts';
+import { terminalOwner, type DrillEvent, type DrillTerminals } from './types.ts';
 
-export interface EngineContext {
+export interface SchedulerContext {
   repo: DrillRepository;
   runtime: DrillRuntime;
   now: () => number;
@@ -26,12 +28,30 @@ export interface EngineContext {
   terminals: () => DrillTerminals | undefined;
 }
 
-export const terminalOwner = (drillId: string, participantId: string) => `d_${drillId}_${participantId}`;
-
-export function drillEngine(ctx: EngineContext) {
+export function drillScheduler(ctx: SchedulerContext) {
   const { repo, now, append, emit, loadedOf, drillOf } = ctx;
   const iso = () => new Date(now()).toISOString();
   const busy = new Map<string, Promise<void>>();
+  const grading = new Map<string, AbortController>();
+
+  /** The signal the drill's checks run on, until `stop`. */
+  function signalOf(id: string): AbortSignal {
+    let controller = grading.get(id);
+    if (!controller) grading.set(id, (controller = new AbortController()));
+    return controller.signal;
+  }
+
+  /** The drill has ended: its running checks are cancelled and none starts again. */
+  function stop(id: string): void {
+    grading.get(id)?.abort(new Error(`drill ${id} has ended`));
+    grading.delete(id);
+  }
+
+  /** Still live with its cluster ready, as the database says now (an await may have seen it end). */
+  const stillScored = (id: string) => {
+    const current = repo.drill(id);
+    return Boolean(current && current.state !== 'ended' && current.clusterStatus === 'ready');
+  };
 
   /** Runs one inject (scripted or by id), at most once, honouring its condition. */
   async function fire(id: string, inject: DrillInject, reason: 'scheduled' | 'facilitator'): Promise<void> {
@@ -43,12 +63,18 @@ export function drillEngine(ctx: EngineContext) {
       const ready = drill.clusterStatus === 'ready' && drill.clusterName !== null;
       if (inject.unless) {
         const step = loaded.lab.lab.steps.find((s) => s.id === inject.unless!.step);
+        const signal = signalOf(id);
         const passed = ready
-          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id)).then(
+          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id), signal).then(
             (r) => inject.unless!.criteria ? inject.unless!.criteria.every((c) => r.criteria.some((x) => x.id === c && x.passed)) : r.passed,
             () => false,
           )
           : false;
+        // The drill ended while its condition was being checked: nothing fires after the end.
+        if (signal.aborted) {
+          outcome = 'skipped';
+          return;
+        }
         if (passed) {
           outcome = 'skipped';
           if (inject.attack?.length) {
@@ -113,7 +139,10 @@ export function drillEngine(ctx: EngineContext) {
       if (drill.clusterStatus !== 'ready' || !drill.clusterName || drill.state === 'lobby') continue;
       const loaded = await loadedOf(drill.scenario).catch(() => undefined);
       if (!loaded) continue;
-      if (!(await ctx.runtime.exists(drill.clusterName).catch(() => true))) {
+      const exists = await ctx.runtime.exists(drill.clusterName).catch(() => true);
+      // Ended meanwhile: its cluster was deleted on purpose, which is no failure.
+      if (!stillScored(drill.id)) continue;
+      if (!exists) {
         repo.setCluster(drill.id, 'failed', 'the drill cluster is gone (deleted after a server restart); the log, clock and message injects go on without it');
         emit(drill.id, { type: 'state' });
         continue;
@@ -124,9 +153,11 @@ export function drillEngine(ctx: EngineContext) {
         // A step's first green is what the scoreboard measures: once green, it is not re-run
         // (each run reads the cluster and its audit log; ten drills share two cores).
         if (scores.get(row.step)?.passedAt) continue;
-        const result = await ctx.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id)).catch((error: unknown) => ({
+        const result = await ctx.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id), signalOf(drill.id)).catch((error: unknown) => ({
           passed: false, score: 0, criteria: [{ id: 'check-failed', passed: false, message: `the check could not run: ${error instanceof Error ? error.message : String(error)}` }],
         }));
+        // A check the end cut short (or that finished after it) is not the drill's result.
+        if (!stillScored(drill.id)) break;
         const current = drillOf(drill.id);
         const first = repo.recordScore(drill.id, row.step, iso(), elapsedAt(current.clock, now()), result.criteria, result.passed);
         changed = true;
@@ -139,5 +170,5 @@ export function drillEngine(ctx: EngineContext) {
     }
   }
 
-  return { fire, fireDue, score, workspaces };
+  return { fire, fireDue, score, stop, workspaces };
 }
