@@ -25,10 +25,10 @@ export function devServices(onError: (message: string) => void): Plugin {
         const root = await environment.runner.import<{ buildServices: typeof buildServices }>('/src/server/app/services.ts');
         return { services: await root.buildServices(config.loadConfig(process.env), { terminals: false }) };
       };
+      let reported = '';
       server.middlewares.use((req: IncomingMessage, _res, next) => {
         locals ??= build().catch((error: unknown) => {
           locals = undefined; // fixed configuration or code: the next request tries again
-          onError(error instanceof Error ? error.message : String(error));
           throw error;
         });
         locals.then(
@@ -36,7 +36,14 @@ export function devServices(onError: (message: string) => void): Plugin {
             Reflect.set(req, ASTRO_LOCALS, value);
             next();
           },
-          (error: unknown) => next(error),
+          (error: unknown) => {
+            // Lessons need no services: the page still renders; those that do fail, and the
+            // reason is printed once (not once per request).
+            const message = `the services could not start: ${error instanceof Error ? error.message : String(error)}`;
+            if (message !== reported) onError(message);
+            reported = message;
+            next();
+          },
         );
       });
       server.httpServer?.once('close', () => void locals?.then((value) => value.services.close()).catch(() => undefined));
