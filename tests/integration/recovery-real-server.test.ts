@@ -98,6 +98,7 @@ describe('recovery on real clusters', () => {
     // Repaired in place, not replaced: the learner's run is on the same cluster.
     expect((await view()).run!.cluster).toBe(firstCluster);
     await waitUntil(async () => server.output.some((line) => line.includes(`watchdog: cluster ${firstCluster} repaired`)), { timeoutMs: 120_000, intervalMs: 250, what: 'the watchdog to report the repair' });
+    console.info(`recovery: ${server.output.find((l) => l.includes('repaired in')) ?? ''}`);
   }, 300_000);
 
   it('a cluster the /terminal page made is reaped at the next start after a SIGKILL of the server', async () => {
@@ -118,7 +119,10 @@ describe('recovery on real clusters', () => {
   }, 300_000);
 
   it('after the restart the lab run gets a freshly seeded cluster: progress kept, Check works, the learner is told, the shell is on it', async () => {
+    const asked = performance.now();
     const after = await view();
+    // docs/labs.md quotes this figure.
+    console.info(`recovery: the first GET after the restart answered in ${((performance.now() - asked) / 1000).toFixed(1)} s; ${server.output.find((l) => l.includes('progress kept')) ?? ''}`);
     expect(after.run?.cluster).toBeDefined();
     expect(after.run!.cluster).not.toBe(firstCluster);
     expect(after.run!.recovered).toMatchObject({ from: firstCluster });

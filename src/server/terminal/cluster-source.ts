@@ -56,7 +56,9 @@ export function engineClusters(choose: ChooseProvider, log: (line: string) => vo
     } catch (error) {
       // create cleans up after itself; a crash before this line is the reaper's.
       await owner?.remove(name, provider.name);
-      throw error;
+      // The engine's own output (a docker pull, kwokctl's log) is for the operator, not the learner.
+      log(`cluster ${name} (${reason}) for learner ${learner} failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`a cluster for this terminal could not be created (${provider.name}); the server log says why`, { cause: error });
     }
     log(`cluster ${info.name} (${reason}) for learner ${learner} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
