@@ -141,7 +141,10 @@ export function labService(options: LabServiceOptions) {
     } catch (error) {
       throw new LabError(`your lab cluster ${lost} is gone and a new one could not be made: ${error instanceof Error ? error.message : String(error)}; try again in a minute, or press Reset`, 503);
     }
-    const reason = 'it stopped working or the server restarted';
+    // Still on disk: an earlier server process's (this one never handed it out). Gone: deleted,
+    // reaped after a crash, or given up by the watchdog as beyond repair.
+    const leftBehind = (await options.clusters.provider.list().catch(() => [])).some((c) => c.name === lost);
+    const reason = leftBehind ? 'the server restarted' : 'it stopped working or the server restarted';
     // Only while the run still points at the lost cluster: a Reset meanwhile ended it.
     const changed = store
       .prepare('UPDATE lab_runs SET cluster = ?, provider = ?, seed = ?, applied_policy_sha256 = NULL, recovered_at = ?, recovered_from = ?, recovered_reason = ? WHERE id = ? AND cluster = ? AND ended_at IS NULL')
