@@ -137,6 +137,7 @@ export default function LabPanel({ slug }: { slug: string }) {
                 ? `Your cluster ${lab.run!.cluster} is running (${lab.run!.provider}). Score: ${percent(lab.score)}`
                 : 'Start the lab to get your own cluster with the incident in it.'}
         </p>
+        {lab.run?.recovered && <p className="lab-notice" role="status">Your cluster {lab.run.recovered.from} was lost ({lab.run.recovered.reason}) and a freshly seeded one took its place at {new Date(lab.run.recovered.at).toLocaleTimeString()}: steps done stay done; the incident is new, so investigate the open steps again.</p>}
         <div className="lab-controls">
           {!running && (
             <button type="button" className="primary" disabled={Boolean(busy)} onClick={() => act('start')}>

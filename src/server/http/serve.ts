@@ -36,10 +36,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectProvider } from '../cluster/select-provider.ts';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
-import { serverPool, shutdownServerPool } from '../cluster/server-pool.ts';
+import { poolConfigFromEnv, serverPool, shutdownServerPool } from '../cluster/server-pool.ts';
 import { learnerService, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
 import { dataDir as storeDataDir, getStore } from '../store/index.ts';
-import { engineClusters, noCluster, sharedKubeconfig, type LeaseCluster } from '../terminal/cluster-source.ts';
+import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type LeaseCluster } from '../terminal/cluster-source.ts';
 import { getLabService } from '../lab/instance.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
@@ -107,7 +107,7 @@ async function chooseClusters(): Promise<LeaseCluster> {
   const first = await selectProvider();
   clusters = `a cluster per session (chosen per session; now ${first.reason})`;
   clusterPerSession = true;
-  return engineClusters(choose, (line) => console.log(`irlab terminal: ${line}`));
+  return engineClusters(choose, (line) => console.log(`irlab terminal: ${line}`), terminalClusterOwner(poolConfigFromEnv().stateDir, new EmbeddedProvider().workDir));
 }
 const fallbackLease = host ? await chooseClusters() : noCluster;
 
