@@ -165,7 +165,8 @@ try {
   rows.push(
     await measure(page, 'drills', async (p) => {
       await p.goto(`${base}/drills`);
-      await p.waitForFunction(() => document.querySelectorAll('astro-island[ssr]').length === 0);
+      // Every island hydrated: Astro drops the `ssr` attribute then.
+      await p.waitForFunction("document.querySelectorAll('astro-island[ssr]').length === 0");
     }),
   );
   await context.close();
