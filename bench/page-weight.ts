@@ -20,6 +20,8 @@ export interface Asset {
   raw: number;
   gzip: number;
   brotli: number;
+  /** An HTML page's inline `<script>` code (Astro's island loader, small scripts it inlines). */
+  inlineScript: { raw: number; gzip: number; brotli: number };
 }
 
 export interface Totals {
@@ -35,6 +37,7 @@ export interface Totals {
 
 export interface Weight {
   all: Totals;
+  /** Script files plus the code of inline scripts (counted once more here, inside their page). */
   js: Totals;
   css: Totals;
 }
@@ -52,6 +55,12 @@ function compressed(body: Buffer, contentType: string): { gzip: number; brotli: 
 }
 
 /** JavaScript by content type or by URL (a module chunk may be served as text/javascript or not). */
+/** The code inside an HTML page's `<script>` elements that have no `src`. */
+function inlineScripts(html: string): Buffer {
+  const code = [...html.matchAll(/<script\b(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi)].map((m) => m[1] ?? '');
+  return Buffer.from(code.join('\n'));
+}
+
 export const isScript = (asset: Asset) => asset.type === 'script' || /javascript/.test(asset.contentType) || /\.m?js(\?|$)/.test(new URL(asset.url).pathname);
 export const isStyle = (asset: Asset) => asset.type === 'stylesheet' || /text\/css/.test(asset.contentType);
 
@@ -70,6 +79,7 @@ export function recordAssets(page: Page): { assets: Asset[]; stop: () => Promise
     const contentType = response.headers()['content-type'] ?? '';
     const headers = sizes.responseHeadersSize;
     const packed = compressed(body, contentType);
+    const inline = /text\/html/.test(contentType) ? inlineScripts(body.toString('utf8')) : Buffer.alloc(0);
     assets.push({
       url: request.url(),
       type: request.resourceType(),
@@ -79,6 +89,7 @@ export function recordAssets(page: Page): { assets: Asset[]; stop: () => Promise
       raw: body.length,
       gzip: packed.gzip,
       brotli: packed.brotli,
+      inlineScript: { raw: inline.length, ...compressed(inline, 'text/javascript') },
     });
   };
   const listener = (request: Request) => {
@@ -109,9 +120,13 @@ function total(assets: readonly Asset[]): Totals {
   };
 }
 
-/** Totals for everything, for JavaScript alone (raw = decoded script bytes) and for CSS. */
+/** Totals for everything, for JavaScript alone (decoded script bytes) and for CSS. */
 export function weigh(assets: readonly Asset[]): Weight {
-  return { all: total(assets), js: total(assets.filter(isScript)), css: total(assets.filter(isStyle)) };
+  const files = total(assets.filter(isScript));
+  const inline = assets.map((a) => a.inlineScript);
+  const sum = (pick: (i: Asset['inlineScript']) => number) => inline.reduce((n, i) => n + pick(i), 0);
+  const js = { ...files, raw: files.raw + sum((i) => i.raw), gzip: files.gzip + sum((i) => i.gzip), brotli: files.brotli + sum((i) => i.brotli) };
+  return { all: total(assets), js, css: total(assets.filter(isStyle)) };
 }
 
 export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)}`;

@@ -76,7 +76,8 @@ function print(): void {
   const pad = (text: string, width: number) => text.padStart(width);
   const header = `${'page'.padEnd(26)}${pad('req', 5)}${pad('sent', 9)}${pad('raw', 9)}${pad('gzip', 9)}${pad('br', 9)} |${pad('js', 4)}${pad('raw', 9)}${pad('gzip', 9)}${pad('br', 9)}`;
   console.log(`\nKB (1024 bytes). sent: as the server sent it, headers included. gzip/br: headers + every text body compressed here.`);
-  console.log('JS: script bodies only (decoded, gzip, br). Rows marked + add to the row above (same page, warm).\n');
+  console.log('JS: script files (count) plus inline <script> code, bodies only (decoded, gzip, br).');
+  console.log('Rows marked + add to the row above (same page, same cache).\n');
   console.log(header);
   console.log('-'.repeat(header.length));
   for (const row of rows) {
@@ -87,7 +88,7 @@ function print(): void {
     );
     if (verbose) {
       for (const asset of [...row.assets].sort((a, b) => b.raw - a.raw)) {
-        console.log(`    ${new URL(asset.url).pathname.padEnd(48)}${pad(kb(asset.raw), 9)}${pad(kb(asset.gzip), 9)}${pad(kb(asset.brotli), 9)}${isScript(asset) ? '  js' : ''}`);
+        console.log(`    ${new URL(asset.url).pathname.padEnd(48)}${pad(kb(asset.raw), 9)}${pad(kb(asset.gzip), 9)}${pad(kb(asset.brotli), 9)}${isScript(asset) ? '  js' : ''}${asset.inlineScript.raw ? `  (inline js ${kb(asset.inlineScript.raw)})` : ''}`);
       }
     }
   }
