@@ -166,8 +166,9 @@ try {
   rows.push(
     await measure(page, 'drills', async (p) => {
       await p.goto(`${base}/drills`);
-      // Every island hydrated: Astro drops the `ssr` attribute then.
-      await p.waitForFunction("document.querySelectorAll('astro-island[ssr]').length === 0");
+      // Every island hydrated: Astro drops the `ssr` attribute then. (No waitForFunction: the
+      // page's CSP refuses eval.)
+      await p.locator('astro-island[ssr]').first().waitFor({ state: 'detached', timeout: 60_000 });
     }),
   );
   await context.close();
