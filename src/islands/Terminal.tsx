@@ -6,18 +6,10 @@ import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { TerminalClient, type ConnectionStatus, type SocketLike } from '../lib/terminal-client.ts';
+import { SessionError, type SessionInfo, type SessionSource } from '../lib/terminal-session.ts';
 import { useTerminalStore } from '../stores/terminal-store.ts';
 
-/** The session a terminal attaches to: what `POST /api/terminal/session` answers. */
-export interface SessionInfo {
-  sessionId: string;
-  /** WebSocket path, e.g. `/ws/terminal/<id>` (a watcher's ends in `?watch=1`). */
-  socketPath: string;
-  cluster: string | null;
-}
-
-/** Finds or starts the session for this terminal; `fresh` asks for a new one ("Start a new session"). */
-export type SessionSource = (size: { cols: number; rows: number }, fresh: boolean) => Promise<SessionInfo>;
+export { SessionError, type SessionInfo, type SessionSource };
 
 interface Props {
   /** Accessible name of the terminal region, e.g. "Shell for lab L18". */
@@ -39,9 +31,6 @@ const ownSession: SessionSource = async ({ cols, rows }, fresh) => {
   if (!response.ok || body.error) throw new SessionError(body.error ?? `The server answered ${response.status}.`);
   return body;
 };
-
-/** A refusal the server explained in words: shown as is, not as "could not reach". */
-export class SessionError extends Error {}
 
 /** Screen contents saved across a reload of this tab, so the shell reappears as it was. */
 interface Snapshot {
