@@ -1,5 +1,5 @@
 import { FitAddon } from '@xterm/addon-fit';
-import { SearchAddon } from '@xterm/addon-search';
+import type { SearchAddon } from '@xterm/addon-search';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal as XTerm } from '@xterm/xterm';
@@ -99,17 +99,15 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       theme: { background: '#1c2128', foreground: '#d6dde3', cursor: '#f0b429' },
     });
     const fit = new FitAddon();
-    const search = new SearchAddon();
     const serialize = new SerializeAddon();
     term.loadAddon(fit);
-    term.loadAddon(search);
     term.loadAddon(serialize);
     term.loadAddon(new WebLinksAddon());
     term.open(host.current);
     term.textarea?.setAttribute('aria-label', readOnly ? `${label}: read-only. Shift+Tab leaves the terminal.` : `${label}: shell input. Shift+Tab leaves the terminal.`);
     if (readOnly) term.textarea?.setAttribute('aria-readonly', 'true');
     termRef.current = term;
-    searchRef.current = search;
+    searchRef.current = null;
     fit.fit();
     setSize(term.cols, term.rows);
 
@@ -199,6 +197,7 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       clientRef.current = null;
       term.dispose();
       termRef.current = null;
+      searchRef.current = null;
     };
     // generation restarts everything for "New session"; the setters are stable.
   }, [generation, label, session, readOnly, setSize, setStatus]);
@@ -210,14 +209,36 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
     if (termRef.current) termRef.current.options.fontSize = fontSize;
   }, [fontSize]);
 
+  // The search addon (a tenth of the terminal's code) loads on the first Find.
+  const searchAddon = useCallback(async (): Promise<SearchAddon | null> => {
+    const term = termRef.current;
+    if (!term || searchRef.current) return searchRef.current;
+    const { SearchAddon: Addon } = await import('@xterm/addon-search');
+    if (termRef.current !== term) return null; // a new session replaced this terminal meanwhile
+    if (!searchRef.current) {
+      searchRef.current = new Addon();
+      term.loadAddon(searchRef.current);
+    }
+    return searchRef.current;
+  }, []);
+  useEffect(() => {
+    if (searchOpen) void searchAddon().catch(() => {});
+  }, [searchOpen, searchAddon]);
+
   const find = useCallback(
-    (direction: 'next' | 'previous') => {
-      const search = searchRef.current;
-      if (!search || !query) return;
+    async (direction: 'next' | 'previous') => {
+      if (!query) return;
+      let search: SearchAddon | null;
+      try {
+        search = await searchAddon();
+      } catch {
+        return setSearchResult('Find could not load its code; reload the page to try again.');
+      }
+      if (!search) return;
       const found = direction === 'next' ? search.findNext(query) : search.findPrevious(query);
       setSearchResult(found ? `Found “${query}”.` : `No match for “${query}”.`);
     },
-    [query],
+    [query, searchAddon],
   );
 
   const saveTranscript = () => {
@@ -267,14 +288,14 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
           role="search"
           onSubmit={(event) => {
             event.preventDefault();
-            find('next');
+            void find('next');
           }}
         >
           <label>
             Find in output <input type="search" value={query} autoFocus onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && (setSearchOpen(false), termRef.current?.focus())} />
           </label>
           <button type="submit">Next</button>
-          <button type="button" onClick={() => find('previous')}>
+          <button type="button" onClick={() => void find('previous')}>
             Previous
           </button>
           <span aria-live="polite">{searchResult}</span>
