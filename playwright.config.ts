@@ -41,6 +41,8 @@ export default defineConfig({
       IRLAB_LIMIT_STARTS_PER_ADDRESS: '500',
       // Scenario timelines spread over minutes of dwell time; the suite seeds them in seconds.
       IRLAB_SCENARIO_TIME_SCALE: process.env.IRLAB_SCENARIO_TIME_SCALE ?? '0.002',
+      // Pinned: a machine with a Docker engine must not switch the suite to kind (IRLAB_PROVIDER overrides).
+      IRLAB_PROVIDER: process.env.IRLAB_PROVIDER ?? 'embedded',
       ...passThrough(['IRLAB_TERMINAL_KUBECONFIG', 'IRLAB_TERMINAL_CLUSTER']),
     },
     reuseExistingServer: false,

@@ -1,9 +1,13 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { ParticipantView } from '../lib/drill-view.ts';
+import { SessionError, type SessionSource } from '../lib/terminal-session.ts';
 import { drillTerminalSession, useDrillStore } from '../stores/drill-store.ts';
 import { DrillLog, LogComposer } from './DrillLog.tsx';
 import { ConnectionBadge, DrillStatusBar, Expectations, Findings, Participants, Scoreboard } from './DrillParts.tsx';
-import Terminal, { SessionError, type SessionSource } from './Terminal.tsx';
+
+// xterm.js loads only when a terminal is shown (not for someone who has not joined, nor after the end).
+const Terminal = lazy(() => import('./Terminal.tsx'));
+const loadingTerminal = <p className="muted">Loading the terminal…</p>;
 
 /** Someone else's shell, read-only: the server replays it, then streams it as they type. */
 function WatchedTerminal({ participant }: { participant: ParticipantView }) {
@@ -17,7 +21,9 @@ function WatchedTerminal({ participant }: { participant: ParticipantView }) {
       <h2>
         Watching {participant.name} <span className="muted">({participant.role})</span>
       </h2>
-      <Terminal key={sessionId} readOnly session={session} label={`${participant.name}'s terminal (read-only)`} />
+      <Suspense fallback={loadingTerminal}>
+        <Terminal key={sessionId} readOnly session={session} label={`${participant.name}'s terminal (read-only)`} />
+      </Suspense>
     </section>
   );
 }
@@ -90,7 +96,9 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
       <div className="drill-layout">
         <div className="drill-main">
           {drill.cluster.status === 'ready' && !ended ? (
-            <Terminal session={ownSession} label={`Your shell in drill ${drill.code}`} />
+            <Suspense fallback={loadingTerminal}>
+              <Terminal session={ownSession} label={`Your shell in drill ${drill.code}`} />
+            </Suspense>
           ) : (
             <p className="muted drill-terminal-placeholder">
               {ended ? 'The drill has ended; terminals are closed.' : 'Your terminal opens here once the drill cluster is ready.'}

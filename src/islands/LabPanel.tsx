@@ -1,8 +1,12 @@
-import { useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import type { StepView } from '../lib/lab-view.ts';
 import { useLabStore } from '../stores/lab-store.ts';
-import QueryPanel from './QueryPanel.tsx';
-import Terminal from './Terminal.tsx';
+
+// The terminal (xterm.js, most of the page's weight) and the query panel (parser, evaluator) load
+// only when shown: the terminal once the lab runs, the query panel once its section is opened.
+const loadTerminal = () => import('./Terminal.tsx');
+const Terminal = lazy(loadTerminal);
+const QueryPanel = lazy(() => import('./QueryPanel.tsx'));
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
@@ -114,9 +118,14 @@ export default function LabPanel({ slug }: { slug: string }) {
   const { lab, busy, error, load, act } = useLabStore();
   const elapsed = useElapsed(busy === 'start' || busy === 'reset');
   const errorRef = useRef<HTMLParagraphElement>(null);
+  const [queryOpened, setQueryOpened] = useState(false);
   useEffect(() => {
     void load(slug);
   }, [slug, load]);
+  // Fetch the terminal's code while the cluster is being made, so it is there when the lab runs.
+  useEffect(() => {
+    if (busy === 'start' || busy === 'reset') void loadTerminal().catch(() => {});
+  }, [busy]);
   useEffect(() => {
     if (error) errorRef.current?.focus();
   }, [error]);
@@ -137,6 +146,7 @@ export default function LabPanel({ slug }: { slug: string }) {
                 ? `Your cluster ${lab.run!.cluster} is running (${lab.run!.provider}). Score: ${percent(lab.score)}`
                 : 'Start the lab to get your own cluster with the incident in it.'}
         </p>
+        {lab.run?.recovered && <p className="lab-notice" role="status">Your cluster {lab.run.recovered.from} was lost ({lab.run.recovered.reason}) and a freshly seeded one took its place at {new Date(lab.run.recovered.at).toLocaleTimeString()}: steps done stay done; the incident is new, so investigate the open steps again.</p>}
         <div className="lab-controls">
           {!running && (
             <button type="button" className="primary" disabled={Boolean(busy)} onClick={() => act('start')}>
@@ -164,11 +174,17 @@ export default function LabPanel({ slug }: { slug: string }) {
         <div className="lab-workbench">
           {running ? (
             <>
-              {/* Keyed by cluster: after a reset the shell reconnects to the new cluster. */}
-              <Terminal key={lab.run!.cluster} label={`Shell for ${lab.title}`} />
-              <details className="lab-query">
+              <Suspense fallback={<p className="muted">Loading the terminal…</p>}>
+                {/* Keyed by cluster: after a reset the shell reconnects to the new cluster. */}
+                <Terminal key={lab.run!.cluster} label={`Shell for ${lab.title}`} />
+              </Suspense>
+              <details className="lab-query" onToggle={(e) => e.currentTarget.open && setQueryOpened(true)}>
                 <summary>Query your cluster's audit log</summary>
-                <QueryPanel key={`q-${lab.run!.cluster}`} source="lab" initialQuery={'user.username == "system:serviceaccount:*" AND objectRef.resource == "secrets" | count by user.username'} />
+                {queryOpened && (
+                  <Suspense fallback={<p className="muted">Loading the query panel…</p>}>
+                    <QueryPanel key={`q-${lab.run!.cluster}`} source="lab" initialQuery={'user.username == "system:serviceaccount:*" AND objectRef.resource == "secrets" | count by user.username'} />
+                  </Suspense>
+                )}
               </details>
             </>
           ) : (

@@ -1,23 +1,15 @@
 import { FitAddon } from '@xterm/addon-fit';
-import { SearchAddon } from '@xterm/addon-search';
+import type { SearchAddon } from '@xterm/addon-search';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { TerminalClient, type ConnectionStatus, type SocketLike } from '../lib/terminal-client.ts';
+import { SessionError, type SessionInfo, type SessionSource } from '../lib/terminal-session.ts';
 import { useTerminalStore } from '../stores/terminal-store.ts';
 
-/** The session a terminal attaches to: what `POST /api/terminal/session` answers. */
-export interface SessionInfo {
-  sessionId: string;
-  /** WebSocket path, e.g. `/ws/terminal/<id>` (a watcher's ends in `?watch=1`). */
-  socketPath: string;
-  cluster: string | null;
-}
-
-/** Finds or starts the session for this terminal; `fresh` asks for a new one ("Start a new session"). */
-export type SessionSource = (size: { cols: number; rows: number }, fresh: boolean) => Promise<SessionInfo>;
+export { SessionError, type SessionInfo, type SessionSource };
 
 interface Props {
   /** Accessible name of the terminal region, e.g. "Shell for lab L18". */
@@ -39,9 +31,6 @@ const ownSession: SessionSource = async ({ cols, rows }, fresh) => {
   if (!response.ok || body.error) throw new SessionError(body.error ?? `The server answered ${response.status}.`);
   return body;
 };
-
-/** A refusal the server explained in words: shown as is, not as "could not reach". */
-export class SessionError extends Error {}
 
 /** Screen contents saved across a reload of this tab, so the shell reappears as it was. */
 interface Snapshot {
@@ -110,17 +99,15 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       theme: { background: '#1c2128', foreground: '#d6dde3', cursor: '#f0b429' },
     });
     const fit = new FitAddon();
-    const search = new SearchAddon();
     const serialize = new SerializeAddon();
     term.loadAddon(fit);
-    term.loadAddon(search);
     term.loadAddon(serialize);
     term.loadAddon(new WebLinksAddon());
     term.open(host.current);
     term.textarea?.setAttribute('aria-label', readOnly ? `${label}: read-only. Shift+Tab leaves the terminal.` : `${label}: shell input. Shift+Tab leaves the terminal.`);
     if (readOnly) term.textarea?.setAttribute('aria-readonly', 'true');
     termRef.current = term;
-    searchRef.current = search;
+    searchRef.current = null;
     fit.fit();
     setSize(term.cols, term.rows);
 
@@ -210,6 +197,7 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       clientRef.current = null;
       term.dispose();
       termRef.current = null;
+      searchRef.current = null;
     };
     // generation restarts everything for "New session"; the setters are stable.
   }, [generation, label, session, readOnly, setSize, setStatus]);
@@ -221,14 +209,36 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
     if (termRef.current) termRef.current.options.fontSize = fontSize;
   }, [fontSize]);
 
+  // The search addon (a tenth of the terminal's code) loads on the first Find.
+  const searchAddon = useCallback(async (): Promise<SearchAddon | null> => {
+    const term = termRef.current;
+    if (!term || searchRef.current) return searchRef.current;
+    const { SearchAddon: Addon } = await import('@xterm/addon-search');
+    if (termRef.current !== term) return null; // a new session replaced this terminal meanwhile
+    if (!searchRef.current) {
+      searchRef.current = new Addon();
+      term.loadAddon(searchRef.current);
+    }
+    return searchRef.current;
+  }, []);
+  useEffect(() => {
+    if (searchOpen) void searchAddon().catch(() => {});
+  }, [searchOpen, searchAddon]);
+
   const find = useCallback(
-    (direction: 'next' | 'previous') => {
-      const search = searchRef.current;
-      if (!search || !query) return;
+    async (direction: 'next' | 'previous') => {
+      if (!query) return;
+      let search: SearchAddon | null;
+      try {
+        search = await searchAddon();
+      } catch {
+        return setSearchResult('Find could not load its code; reload the page to try again.');
+      }
+      if (!search) return;
       const found = direction === 'next' ? search.findNext(query) : search.findPrevious(query);
       setSearchResult(found ? `Found “${query}”.` : `No match for “${query}”.`);
     },
-    [query],
+    [query, searchAddon],
   );
 
   const saveTranscript = () => {
@@ -278,14 +288,14 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
           role="search"
           onSubmit={(event) => {
             event.preventDefault();
-            find('next');
+            void find('next');
           }}
         >
           <label>
             Find in output <input type="search" value={query} autoFocus onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && (setSearchOpen(false), termRef.current?.focus())} />
           </label>
           <button type="submit">Next</button>
-          <button type="button" onClick={() => find('previous')}>
+          <button type="button" onClick={() => void find('previous')}>
             Previous
           </button>
           <span aria-live="polite">{searchResult}</span>

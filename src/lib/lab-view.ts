@@ -47,6 +47,8 @@ export interface RunView {
   cluster: string;
   provider: string;
   startedAt: string;
+  /** Set once the run's cluster was gone and a freshly seeded one took its place (progress kept). */
+  recovered?: { at: string; from: string; reason: string };
 }
 
 export interface LabView {

@@ -18,6 +18,12 @@ for (const target of ['/', '/lessons/l18-audit-logging-incident-response', '/qui
   test(`${target} hydrates with nothing blocked`, async ({ page }) => {
     const response = await page.goto(target);
     expect(response?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    // Islands that hydrate when seen (client:visible, the lesson's quiz) are brought into view.
+    // (An island's own box is display: contents, so scroll to what it rendered.)
+    for (const island of await page.locator('astro-island[client="visible"]').all()) {
+      await island.locator(':scope > *').first().scrollIntoViewIfNeeded();
+      await expect(island).not.toHaveAttribute('ssr');
+    }
     await expect.poll(() => page.locator('astro-island[ssr]').count()).toBe(0);
     await page.waitForLoadState('networkidle');
     expect(await violations(page)).toEqual([]);

@@ -86,7 +86,7 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   // The facilitator creates the drill and keeps the secret link.
   const lobby = await facilitatorContext.newPage();
   await lobby.goto('/drills');
-  await expect(lobby.getByLabel('Scenario')).toBeVisible({ timeout: 20_000 });
+  await expect(lobby.getByLabel('Scenario', { exact: true })).toBeVisible({ timeout: 20_000 });
   await lobby.getByLabel('Duration (minutes)').fill('20');
   await lobby.getByRole('button', { name: 'Create the drill' }).click();
   await expect(lobby.getByTestId('drill-created')).toBeVisible({ timeout: 30_000 });

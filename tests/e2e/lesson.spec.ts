@@ -37,6 +37,8 @@ test('the home page lists lesson L18 and leads to it', async ({ page }) => {
 });
 
 test('every table-of-contents entry scrolls to its section', async ({ page }) => {
+  // Some 28 clicks, each scrolling a long page: more than the default 30 s on a loaded machine.
+  test.setTimeout(120_000);
   await page.goto(LESSON);
   const toc = page.getByRole('navigation', { name: 'On this page' });
   const links = toc.getByRole('link');

@@ -43,6 +43,8 @@ test('before submitting, neither the lesson page nor the quiz API holds an answe
   });
   await page.goto(LESSON);
   const slot = page.locator('#quiz');
+  // The lesson's quiz hydrates as it nears view (client:visible), as when a reader scrolls to it.
+  await slot.scrollIntoViewIfNeeded();
   await slot.getByRole('button', { name: 'Start the quiz' }).click();
   await expect(slot.locator('[data-question]').first()).toBeVisible();
   expect(apiBodies.length).toBeGreaterThanOrEqual(2);
@@ -208,6 +210,7 @@ test('axe finds no accessibility violations in the quiz, before and after feedba
   test.setTimeout(90_000);
   const axe = () => new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']);
   await page.goto(LESSON);
+  await page.locator('#quiz').scrollIntoViewIfNeeded();
   await expect(page.locator('#quiz').getByRole('button', { name: /Start the quiz/ })).toBeVisible();
   expect((await axe().include('#quiz').analyze()).violations).toEqual([]);
   await page.goto(QUIZ);

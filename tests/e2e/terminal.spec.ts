@@ -150,3 +150,22 @@ interface Health {
   terminal: { peakRetainedOutputBytes: number; retainedOutputBytes: number };
 }
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
+test('Find loads its search code on first use and finds text in the output', async ({ page }) => {
+  const scripts: string[] = [];
+  page.on('request', (request) => request.resourceType() === 'script' && scripts.push(new URL(request.url()).pathname));
+  await openTerminal(page);
+  await run(page, 'echo "needle-$((6*7))"');
+  await expect(screen(page)).toContainText('needle-42');
+  // xterm's search addon is not part of the terminal's first load; the first Find fetches it (docs/pages.md).
+  expect(scripts.filter((s) => /addon-search/.test(s))).toEqual([]);
+  const fetched = page.waitForRequest((request) => /addon-search/.test(request.url()));
+  await page.getByRole('button', { name: 'Find' }).click();
+  await fetched;
+  await page.getByRole('searchbox', { name: 'Find in output' }).fill('needle-42');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('search')).toContainText('Found “needle-42”.');
+  await page.getByRole('searchbox', { name: 'Find in output' }).fill('no-such-text');
+  await page.getByRole('button', { name: 'Previous' }).click();
+  await expect(page.getByRole('search')).toContainText('No match for “no-such-text”.');
+});

@@ -3,8 +3,6 @@
 // generated frames, cookies, headers, bodies and queries. After every test the process must still
 // run and /api/health must answer; every bad input gets a 4xx or a WebSocket close with a code,
 // never a 5xx, never silence.
-import { DatabaseSync } from 'node:sqlite';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BODY_TARGETS, hostileBody, hostileCookie, hostileFrames, hostileHeader, nested, PAGES, QUERY_WORDS, type FrameCase } from './hostile/arbitraries.ts';
@@ -121,20 +119,9 @@ describe('issue #15 finding 7: lab errors reach the learner with their status an
     expect(((await response.json()) as { error: string }).error).toMatch(/start the lab first/);
   });
 
-  it('a run whose cluster is gone is a 410 saying to press Reset', async () => {
-    const me = await fetch(`${server.base}/api/me`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ displayName: 'gone' }) });
-    const cookie = me.headers.get('set-cookie')!.split(';')[0]!;
-    const { id } = (await me.json()) as { id: string };
-    // The run a learner had before the server was reset: its cluster no longer exists.
-    const db = new DatabaseSync(path.join(server.dataDir, 'irlab.db'));
-    db.prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('run-gone', id, 'l18', 'irlab-gone-cluster', 'embedded', '00', new Date().toISOString());
-    db.close();
-    for (const action of ['check', 'apply-policy']) {
-      const response = await post(`/api/labs/l18/${action}`, { step: 'audit-policy' }, cookie);
-      expect(response.status).toBe(410);
-      expect(((await response.json()) as { error: string }).error).toMatch(/irlab-gone-cluster is gone .*press Reset/);
-    }
-  });
+  // A run whose cluster is gone is no error any more: it gets a freshly seeded cluster
+  // (tests/integration/recovery-real-server.test.ts); when none can be had, a 503 with the reason
+  // (src/server/lab/cluster-recovery.test.ts).
 
   it('errors of the quiz and drill services keep their status too', async () => {
     expect((await post('/api/quizzes/no-such-quiz/attempts', {})).status).toBe(404);

@@ -62,7 +62,7 @@ beforeAll(async () => {
     cwd: root,
     // Astro's dev server changes course when it believes vitest runs it (VITEST*: no routes are
     // served); an author's shell has none of these.
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))), IRLAB_DATA_DIR: path.join(root, '.irlab/data') },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))), IRLAB_PROVIDER: 'embedded', IRLAB_DATA_DIR: path.join(root, '.irlab/data') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev.stdout!.on('data', (d: Buffer) => (output += d.toString()));

@@ -70,6 +70,13 @@ describe('loadConfig', () => {
     expect(byName.IRLAB_WORKSPACE_MB!.message).toMatch(/^must be 0 \(no limit\) or a whole number of MiB, at least 16/);
   });
 
+  it('reads the watchdog settings; 0 turns it off', () => {
+    expect(loadConfig({}, '/srv').pool.watchdog).toEqual({ intervalMs: 5_000, readyzEveryMs: 30_000 });
+    expect(loadConfig({ IRLAB_WATCHDOG_SECONDS: '2', IRLAB_WATCHDOG_READYZ_SECONDS: '10' }, '/srv').pool.watchdog).toEqual({ intervalMs: 2_000, readyzEveryMs: 10_000 });
+    expect(loadConfig({ IRLAB_WATCHDOG_SECONDS: '0' }, '/srv').pool.watchdog).toBeUndefined();
+    expect(problemsOf({ IRLAB_WATCHDOG_SECONDS: 'often' })[0]!.message).toBe('is not a whole number from 0 to 3600; set it to, for example, 5, or unset it');
+  });
+
   it('refuses a scoring interval below two seconds and fractions', () => {
     expect(problemsOf({ IRLAB_DRILL_SCORE_SECONDS: '1' })[0]!.variable).toBe('IRLAB_DRILL_SCORE_SECONDS');
     expect(problemsOf({ IRLAB_TERMINAL_TTL_SECONDS: '3600.5' })[0]!.variable).toBe('IRLAB_TERMINAL_TTL_SECONDS');

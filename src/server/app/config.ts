@@ -108,6 +108,8 @@ export const SETTINGS = {
   IRLAB_DRILL_MAX_LIVE: { schema: whole(10, 1, 1000), default: '10', meaning: 'drills not ended at once' },
   IRLAB_WARM_POOL_SIZE: { schema: whole(1, 0, 50), default: '1', meaning: 'ready clusters the warm pool keeps (0: create on claim)' },
   IRLAB_WARM_POOL_IDLE_TTL_SECONDS: { schema: whole(1800, 10, 7 * 24 * 3600), default: '1800', meaning: 'a ready cluster unclaimed this long is replaced' },
+  IRLAB_WATCHDOG_SECONDS: { schema: whole(5, 0, 3600), default: '5', meaning: 'how often the pool\'s clusters\' processes are looked at (0: no watchdog, a dead component stays dead)' },
+  IRLAB_WATCHDOG_READYZ_SECONDS: { schema: whole(30, 1, 3600), default: '30', meaning: 'how often each pool cluster\'s /readyz is asked' },
   IRLAB_LAB_PREPARED: { schema: whole(1, 0, 10), default: '1', meaning: 'incidents each lab keeps seeded ahead of time (0: off)' },
   IRLAB_SCENARIO_TIME_SCALE: { schema: scale(1), default: '1', meaning: 'how much of a timeline\'s pauses seeding really waits (tests: 0.002)' },
   IRLAB_SCENARIO_WAITING_TIME_SCALE: { schema: scale(0.02), default: '0.02', meaning: 'the same for a seeding somebody waits for (a Start with none ready, a new drill)' },
@@ -169,7 +171,8 @@ export interface Config {
   trustProxy: boolean;
   terminal: { cluster: 'engine' | 'none'; kubeconfig: string | undefined; graceMs: number; ttlMs: number };
   drills: { scoreMs: number; maxLive: number };
-  pool: { size: number; idleTtlMs: number; stateDir: string };
+  /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
+  pool: { size: number; idleTtlMs: number; stateDir: string; watchdog?: { intervalMs: number; readyzEveryMs: number } };
   labs: { preparedPerLab: number };
   limits: {
     startsPerLearner: number;
@@ -211,7 +214,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     trustProxy: r.IRLAB_TRUST_PROXY,
     terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
     drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },
-    pool: { size: r.IRLAB_WARM_POOL_SIZE, idleTtlMs: r.IRLAB_WARM_POOL_IDLE_TTL_SECONDS * 1000, stateDir: path.join(dataDir, 'cluster-pool') },
+    pool: {
+      size: r.IRLAB_WARM_POOL_SIZE,
+      idleTtlMs: r.IRLAB_WARM_POOL_IDLE_TTL_SECONDS * 1000,
+      stateDir: path.join(dataDir, 'cluster-pool'),
+      ...(r.IRLAB_WATCHDOG_SECONDS === 0 ? {} : { watchdog: { intervalMs: r.IRLAB_WATCHDOG_SECONDS * 1000, readyzEveryMs: r.IRLAB_WATCHDOG_READYZ_SECONDS * 1000 } }),
+    },
     labs: { preparedPerLab: r.IRLAB_LAB_PREPARED },
     limits: {
       startsPerLearner: r.IRLAB_LIMIT_STARTS_PER_LEARNER,

@@ -7,7 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { marked } from 'marked';
+import { describe as describeProblem } from '../cluster/cluster-watchdog.ts';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
+import { KindProvider } from '../cluster/kind-provider.ts';
 import { selectProvider } from '../cluster/select-provider.ts';
 import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
 import { loadDrills } from '../drill/project-drills.ts';
@@ -26,7 +28,7 @@ import { loadCatalog, type QuizCatalog } from '../quiz/catalog.ts';
 import { quizEngine, type QuizEngine } from '../quiz/engine.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
-import { engineClusters, noCluster, sharedKubeconfig, type LeaseCluster } from '../terminal/cluster-source.ts';
+import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type LeaseCluster } from '../terminal/cluster-source.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
@@ -93,7 +95,13 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
     else if (event.type === 'error') error(`irlab: ${event.message}`);
     // One line per cluster: operators see the pool refill, bench:lab waits for it.
     else if (event.type === 'created') log(`irlab: warm pool: ${event.name} ready in ${(event.ms / 1000).toFixed(1)} s`);
-    else if (event.type === 'claimed') log(`irlab: warm pool: ${event.name} claimed ${event.warm ? 'warm' : 'cold (the pool was empty)'}`);
+    else if (event.type === 'watchdog') {
+      const w = event.event;
+      if (w.type === 'broken') error(`irlab: watchdog: cluster ${w.name}: ${describeProblem(w.problem)}; restarting it`);
+      else if (w.type === 'repaired') log(`irlab: watchdog: cluster ${w.name} repaired in ${(w.ms / 1000).toFixed(1)} s`);
+      else if (w.type === 'repair-failed') error(`irlab: watchdog: cluster ${w.name}: repair ${w.attempt} failed: ${w.message}`);
+      else error(`irlab: watchdog: cluster ${w.name} deleted, it could not be repaired (${w.why}); its lab gets a new one on its next request`);
+    } else if (event.type === 'claimed') log(`irlab: warm pool: ${event.name} claimed ${event.warm ? 'warm' : 'cold (the pool was empty)'}`);
   };
 }
 
@@ -108,7 +116,14 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 
   const provider = new EmbeddedProvider({ env });
   let pool: Promise<WarmPool> | undefined;
-  const startPool = () => (pool ??= WarmPool.start({ provider, ...config.pool, onEvent: poolLogger(log, error) }));
+  const startPool = () =>
+    (pool ??= WarmPool.start({
+      provider,
+      ...config.pool,
+      onEvent: poolLogger(log, error),
+      // The terminal's kind clusters are listed in owner files beside the pool's.
+      deleteOther: (name, cluster) => (name === 'kind' ? new KindProvider({ env }).delete(cluster) : Promise.reject(new Error(`unknown provider ${name}`))),
+    }));
   const clusters: ClusterSource = pooledClusters(provider, startPool);
 
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
@@ -159,7 +174,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       };
       terminalClusters = `a cluster per session (chosen per session; now ${(await selectProvider({ env })).reason})`;
       clusterPerSession = true;
-      fallback = engineClusters(choose, (line) => log(`irlab terminal: ${line}`));
+      // Every term-* cluster is listed in an owner file beside the pool's: a crashed server's are reaped.
+      fallback = engineClusters(choose, (line) => log(`irlab terminal: ${line}`), terminalClusterOwner(config.pool.stateDir, provider.workDir));
     }
     terminals = new TerminalManager({
       dataDir: config.dataDir,

@@ -10,6 +10,8 @@ import { delimiter, join } from 'node:path';
 import { swapAuditPolicy } from './apiserver-restart.ts';
 import { readAuditLog } from './audit-log.ts';
 import { loadAuditPolicy } from './audit-policy.ts';
+import type { Problem, WatchTarget } from './cluster-watchdog.ts';
+import { deadComponents, restartDeadComponents } from './component-restart.ts';
 import { binDir, cacheRoot, embeddedBinaries, missingBinaries, readEngineVersions } from './binaries.ts';
 import { createEmbeddedCluster, isPortConflict } from './embedded-create.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
@@ -50,7 +52,7 @@ export function checkClusterName(name: string): void {
   }
 }
 
-export class EmbeddedProvider implements ClusterProvider {
+export class EmbeddedProvider implements ClusterProvider, WatchTarget {
   readonly name = 'embedded' as const;
   readonly binDir: string;
   readonly workDir: string;
@@ -177,16 +179,52 @@ export class EmbeddedProvider implements ClusterProvider {
     yield* readAuditLog(paths.auditLog, { ...options, clock: this.clock });
   }
 
-  async setAuditPolicy(name: string, policyPath: string): Promise<void> {
-    // Two swaps at once would each restore the other's policy on failure.
+  setAuditPolicy(name: string, policyPath: string): Promise<void> {
+    return this.oneAtATime(name, () => this.swapPolicy(name, policyPath));
+  }
+
+  /**
+   * Restarts of a cluster's API server one after another: two swaps at once would each restore
+   * the other's policy on failure, and the watchdog must not repair what a swap stopped on purpose.
+   */
+  private async oneAtATime(name: string, work: () => Promise<void>): Promise<void> {
     const previous = this.swaps.get(name) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => this.swapPolicy(name, policyPath));
+    const mine = previous.catch(() => undefined).then(work);
     this.swaps.set(name, mine);
     try {
       await mine;
     } finally {
       if (this.swaps.get(name) === mine) this.swaps.delete(name);
     }
+  }
+
+  /** Watchdog: components of `name` without a live process (reads pid files and /proc only). */
+  deadComponents(name: string): Promise<string[]> {
+    checkClusterName(name);
+    return deadComponents(clusterPaths(this.workDir, name));
+  }
+
+  /** Watchdog: GET /readyz answered ok. */
+  ready(name: string): Promise<boolean> {
+    checkClusterName(name);
+    return apiServerReady(loadKubeConfig(clusterPaths(this.workDir, name).kubeconfig));
+  }
+
+  /** Watchdog: an audit-policy swap is restarting the API server on purpose. */
+  busy(name: string): boolean {
+    return this.swaps.has(name);
+  }
+
+  /** Watchdog: starts the dead components again (and a hung API server); throws when it could not. */
+  repair(name: string, problem: Problem): Promise<void> {
+    return this.oneAtATime(name, async () => {
+      const paths = await this.existing(name);
+      const kc = loadKubeConfig(paths.kubeconfig);
+      await restartDeadComponents(
+        { name, paths, kwokctl: this.kwokctl, clock: this.clock, ready: () => apiServerReady(kc), signalProcess: this.signalProcess, readyTimeoutMs: 60_000 },
+        problem,
+      );
+    });
   }
 
   private async swapPolicy(name: string, policyPath: string): Promise<void> {

@@ -62,4 +62,29 @@ describe('owner files', () => {
     expect(await readdir(join(workDir, 'clusters'))).toEqual([]);
     expect(await readdir(join(dir, 'state'))).toEqual([]);
   });
+
+  it("reap a dead role owner's (the terminal's) clusters too, kind ones through the provider, keeping the file while one cannot be deleted", async () => {
+    const live = new OwnerFile(join(dir, 'state'), join(dir, 'work'), process.pid, 'terminal');
+    await live.add('term-000000000000');
+    expect(await readdir(join(dir, 'state'))).toEqual([`owner-${process.pid}-terminal.json`]);
+    const dead = spawn('true');
+    await new Promise((r) => dead.once('exit', r));
+    await writeFile(
+      join(dir, 'state', `owner-${dead.pid}-terminal.json`),
+      JSON.stringify({ pid: dead.pid, startTicks: 1, workDir: join(dir, 'work'), clusters: [], others: [{ provider: 'kind', name: 'term-111111111111' }] }),
+    );
+    const deleted: string[] = [];
+    let failing = true;
+    const deleteOther = async (provider: string, name: string) => {
+      if (failing) throw new Error('no engine answers');
+      deleted.push(`${provider}/${name}`);
+    };
+    expect(await reapDeadOwners(join(dir, 'state'), undefined, deleteOther)).toMatchObject({ owners: 1, clusters: [] });
+    expect((await readdir(join(dir, 'state'))).sort()).toEqual([`owner-${dead.pid}-terminal.json`, `owner-${process.pid}-terminal.json`].sort());
+    failing = false;
+    expect(await reapDeadOwners(join(dir, 'state'), undefined, deleteOther)).toMatchObject({ owners: 1, clusters: ['term-111111111111'] });
+    expect(deleted).toEqual(['kind/term-111111111111']);
+    expect(await readdir(join(dir, 'state'))).toEqual([`owner-${process.pid}-terminal.json`]);
+    await live.close();
+  });
 });

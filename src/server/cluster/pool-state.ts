@@ -1,15 +1,18 @@
-// Who owns which embedded clusters, on disk, so that a crash (kill -9, OOM,
-// power cut) of the owning process never leaves clusters running forever. An
-// owner writes `<stateDir>/owner-<pid>.json` before it creates a cluster and
-// keeps it current; the next owner to start reaps every cluster listed by an
-// owner that is no longer alive (processes, then directories; ports close
-// with their processes).
+// Who owns which clusters, on disk, so that a crash (kill -9, OOM, power cut)
+// of the owning process never leaves clusters running forever. An owner
+// writes `<stateDir>/owner-<pid>[-<role>].json` before it creates a cluster
+// and keeps it current (one file per role: the warm pool, the terminal's own
+// clusters); the next server to start reaps every cluster listed by an owner
+// that is no longer alive (processes, then directories; ports close with their
+// processes). Embedded clusters are reaped from /proc and the work dir; a
+// cluster of another provider (kind) through that provider's delete.
 
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { checkClusterName } from './embedded-provider.ts';
+import type { ProviderName } from './types.ts';
 import { clusterProcesses, processStartTicks } from './host-census.ts';
 import { clusterPaths, readPids } from './kwokctl.ts';
 import { processState, systemClock, waitUntil, type Clock } from './runtime.ts';
@@ -20,18 +23,28 @@ export interface OwnerState {
   startTicks: number | null;
   /** KWOK_WORKDIR of the owner's provider. */
   workDir: string;
-  /** Every cluster the owner may have started, including one still being created. */
+  /** Every embedded cluster the owner may have started, including one still being created. */
   clusters: string[];
+  /** Clusters of other providers (kind), reaped through that provider. Absent in older files. */
+  others?: Array<{ provider: ProviderName; name: string }>;
 }
+
+/** Deletes a cluster of a provider other than embedded (kind) when its owner died. */
+export type DeleteOther = (provider: ProviderName, name: string) => Promise<void>;
+
+/** Which owner files reapDeadOwners reads: the pool's `owner-<pid>.json` and roles' `owner-<pid>-<role>.json`. */
+const OWNER_FILE = /^owner-\d+(-[a-z]+)?\.json$/;
 
 export class OwnerFile {
   readonly path: string;
   private state: OwnerState;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(stateDir: string, workDir: string, pid = process.pid) {
+  /** `role` names a second owner in the same process (e.g. `terminal`); none for the warm pool. */
+  constructor(stateDir: string, workDir: string, pid = process.pid, role?: string) {
+    if (role !== undefined && !/^[a-z]+$/.test(role)) throw new Error(`owner role ${JSON.stringify(role)} must be lowercase letters`);
     mkdirSync(stateDir, { recursive: true });
-    this.path = join(stateDir, `owner-${pid}.json`);
+    this.path = join(stateDir, role ? `owner-${pid}-${role}.json` : `owner-${pid}.json`);
     this.state = { pid, startTicks: processStartTicks(pid), workDir, clusters: [] };
   }
 
@@ -47,13 +60,20 @@ export class OwnerFile {
     return next;
   }
 
-  add(name: string): Promise<void> {
-    if (!this.state.clusters.includes(name)) this.state.clusters.push(name);
+  /** Records a cluster before it is created; `provider` other than embedded goes to `others`. */
+  add(name: string, provider: ProviderName = 'embedded'): Promise<void> {
+    if (provider === 'embedded') {
+      if (!this.state.clusters.includes(name)) this.state.clusters.push(name);
+    } else {
+      const others = (this.state.others ??= []);
+      if (!others.some((o) => o.provider === provider && o.name === name)) others.push({ provider, name });
+    }
     return this.save();
   }
 
-  remove(name: string): Promise<void> {
-    this.state.clusters = this.state.clusters.filter((n) => n !== name);
+  remove(name: string, provider: ProviderName = 'embedded'): Promise<void> {
+    if (provider === 'embedded') this.state.clusters = this.state.clusters.filter((n) => n !== name);
+    else this.state.others = (this.state.others ?? []).filter((o) => !(o.provider === provider && o.name === name));
     return this.save();
   }
 
@@ -104,12 +124,15 @@ export interface ReapReport {
   processes: number;
 }
 
-/** Reaps the clusters of every dead owner found in `stateDir`. */
-export async function reapDeadOwners(stateDir: string, clock: Clock = systemClock): Promise<ReapReport> {
+/**
+ * Reaps the clusters of every dead owner found in `stateDir`. Clusters of other providers go
+ * through `deleteOther`; without one (or when it fails) their owner file stays for the next start.
+ */
+export async function reapDeadOwners(stateDir: string, clock: Clock = systemClock, deleteOther?: DeleteOther): Promise<ReapReport> {
   const report: ReapReport = { owners: 0, clusters: [], processes: 0 };
   let files: string[];
   try {
-    files = (await readdir(stateDir)).filter((f) => /^owner-\d+\.json$/.test(f));
+    files = (await readdir(stateDir)).filter((f) => OWNER_FILE.test(f));
   } catch {
     return report;
   }
@@ -127,7 +150,17 @@ export async function reapDeadOwners(stateDir: string, clock: Clock = systemCloc
       report.processes += await reapCluster(state.workDir, name, clock);
       report.clusters.push(name);
     }
-    await rm(path, { force: true });
+    let leftOthers = false;
+    for (const { provider, name } of state.others ?? []) {
+      try {
+        if (!deleteOther) throw new Error('no way to delete it here');
+        await deleteOther(provider, name);
+        report.clusters.push(name);
+      } catch {
+        leftOthers = true; // Kept on disk: the next start tries again.
+      }
+    }
+    if (!leftOthers) await rm(path, { force: true });
   }
   return report;
 }

@@ -5,13 +5,17 @@
 // a cluster that waited unclaimed longer than `idleTtlMs` (fresh etcd, fresh
 // certificates, bounded age), and deletes everything it owns on shutdown.
 // Ownership is also on disk (pool-state.ts): after a crash, the next pool to
-// start reaps what the dead one left.
+// start reaps what the dead one left. With `watchdog` set, every cluster the
+// pool holds (ready or claimed) is watched (cluster-watchdog.ts): a dead
+// component is restarted; a cluster that cannot be repaired is deleted, and
+// refilled when it was a ready one (a claimed one's holder finds it gone).
 
 import { randomBytes } from 'node:crypto';
 
+import { ClusterWatchdog, type WatchdogEvent, type WatchdogOptions } from './cluster-watchdog.ts';
 import { checkClusterName, type EmbeddedProvider } from './embedded-provider.ts';
 import { PodRuntime } from './pod-runtime.ts';
-import { OwnerFile, reapCluster, reapDeadOwners, type ReapReport } from './pool-state.ts';
+import { OwnerFile, reapCluster, reapDeadOwners, type DeleteOther, type ReapReport } from './pool-state.ts';
 import { systemClock, type Clock } from './runtime.ts';
 import type { ClusterInfo, CreateClusterOptions } from './types.ts';
 
@@ -32,6 +36,10 @@ export interface WarmPoolOptions {
   /** Starts a new cluster's pod runtime; default PodRuntime.start (unit tests pass their own). */
   startRuntime?: (cluster: ClusterInfo) => Promise<PodRuntime>;
   onEvent?: (event: PoolEvent) => void;
+  /** Watch the pool's clusters and repair or replace broken ones; off when omitted. */
+  watchdog?: Pick<WatchdogOptions, 'intervalMs' | 'readyzEveryMs' | 'unreadyStrikes' | 'maxRepairs' | 'concurrency'>;
+  /** Deletes a kind cluster listed by a dead owner (the terminal's), when reaping at start. */
+  deleteOther?: DeleteOther;
 }
 
 export type PoolEvent =
@@ -40,7 +48,8 @@ export type PoolEvent =
   | { type: 'claimed'; name: string; warm: boolean }
   | { type: 'expired'; name: string }
   | { type: 'deleted'; name: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'watchdog'; event: WatchdogEvent };
 
 export interface PooledCluster {
   cluster: ClusterInfo;
@@ -71,19 +80,30 @@ export class WarmPool {
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly waiters: Array<() => void> = [];
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly watchdog: ClusterWatchdog | undefined;
 
   private constructor(options: WarmPoolOptions) {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.owner = new OwnerFile(options.stateDir, options.provider.workDir);
+    if (options.watchdog) {
+      this.watchdog = new ClusterWatchdog({
+        ...options.watchdog,
+        target: options.provider,
+        clock: this.clock,
+        replace: (name) => this.giveUp(name),
+        onEvent: (event) => this.emit({ type: 'watchdog', event }),
+      });
+    }
   }
 
   /** Reaps what dead owners left, then starts filling. Resolves before the pool is full. */
   static async start(options: WarmPoolOptions): Promise<WarmPool> {
     const pool = new WarmPool(options);
-    const report = await reapDeadOwners(options.stateDir, pool.clock);
+    const report = await reapDeadOwners(options.stateDir, pool.clock, options.deleteOther);
     if (report.owners) pool.emit({ type: 'reaped', report });
     pool.refill();
+    pool.watchdog?.start();
     const every = Math.max(250, Math.min(options.idleTtlMs / 4, 30_000));
     pool.expiryTimer = setInterval(() => void pool.expire(), every);
     pool.expiryTimer.unref();
@@ -97,6 +117,16 @@ export class WarmPool {
   /** Names of the ready clusters, oldest first. */
   readyNames(): string[] {
     return this.ready.map((p) => p.cluster.name);
+  }
+
+  /** Whether a claimed cluster is still the pool's (false once released, or given up as broken). */
+  holds(name: string): boolean {
+    return this.claimed.has(name);
+  }
+
+  /** Names the watchdog watches (tests). */
+  watchedNames(): string[] {
+    return this.watchdog?.names() ?? [];
   }
 
   /** Resolves when `size` clusters are ready (for start-up and tests). */
@@ -147,6 +177,7 @@ export class WarmPool {
         throw err;
       });
       this.emit({ type: 'created', name, ms: this.clock.now() - started });
+      this.watchdog?.watch(name);
       return { cluster, runtime, readyAt: this.clock.now() };
     } catch (err) {
       await this.owner.remove(name);
@@ -192,8 +223,18 @@ export class WarmPool {
     if (old.length) this.refill();
   }
 
+  /** The watchdog could not repair `name`: delete it; a ready one is replaced by the refill. */
+  private async giveUp(name: string): Promise<void> {
+    const at = this.ready.findIndex((p) => p.cluster.name === name);
+    const pooled = at >= 0 ? this.ready.splice(at, 1)[0] : this.claimed.get(name);
+    if (!pooled) return;
+    await this.destroy(pooled, 'deleted');
+    this.refill();
+  }
+
   private async destroy(pooled: PooledCluster, event: 'deleted'): Promise<void> {
     const { name } = pooled.cluster;
+    this.watchdog?.unwatch(name);
     this.claimed.delete(name);
     await pooled.runtime.stop().catch(() => undefined);
     await this.track(
@@ -207,6 +248,7 @@ export class WarmPool {
   async shutdown(): Promise<void> {
     this.stopped = true;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await this.watchdog?.stop();
     for (const wake of this.waiters.splice(0)) wake();
     await this.refilling?.catch(() => undefined);
     await Promise.all([...this.pending].map((p) => p.catch(() => undefined)));

@@ -12,6 +12,12 @@ export interface ClusterSource {
   acquire(onProgress: (message: string) => void): Promise<ClusterInfo>;
   /** Stops the cluster's pod runtime and deletes the cluster. */
   release(name: string): Promise<void>;
+  /**
+   * The cluster, if this source handed it out in this process and it still exists. A cluster a
+   * crashed server left (reaped at start, or running without its pod runtime) or one the
+   * watchdog had to give up on is not found: the lab then seeds a fresh one.
+   */
+  find(name: string): Promise<ClusterInfo | undefined>;
 }
 
 /** A fresh cluster per run (tests, `irlab test`): create, then start its pod runtime. */
@@ -34,6 +40,10 @@ export function freshClusters(provider: ClusterProvider): ClusterSource {
       runtimes.delete(name);
       await provider.delete(name).catch(() => {});
     },
+    async find(name) {
+      if (!runtimes.has(name)) return undefined;
+      return (await provider.list()).find((c) => c.name === name);
+    },
   };
 }
 
@@ -53,6 +63,16 @@ export function pooledClusters(provider: ClusterProvider, pool: () => Promise<Wa
       claimed.delete(name);
       if (claim) await claim.release().catch(() => {});
       else await provider.delete(name).catch(() => {});
+    },
+    async find(name) {
+      const claim = claimed.get(name);
+      if (!claim) return undefined;
+      // The pool lets go of a claimed cluster its watchdog could not repair (it deletes it).
+      if (!(await pool()).holds(name)) {
+        claimed.delete(name);
+        return undefined;
+      }
+      return claim.cluster;
     },
   };
 }

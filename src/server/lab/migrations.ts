@@ -55,4 +55,14 @@ export const labMigrations: readonly Migration[] = [
     name: 'what each check of an answer step cost (repeated checks cost points after a few free ones)',
     sql: `ALTER TABLE lab_results ADD COLUMN retry_cost REAL NOT NULL DEFAULT 0;`,
   },
+  {
+    module: 'labs',
+    version: 4,
+    name: 'a run whose cluster was gone got a fresh one: when, which it replaced, and why (the learner is told)',
+    sql: `
+      ALTER TABLE lab_runs ADD COLUMN recovered_at TEXT;
+      ALTER TABLE lab_runs ADD COLUMN recovered_from TEXT;
+      ALTER TABLE lab_runs ADD COLUMN recovered_reason TEXT;
+    `,
+  },
 ];

@@ -60,6 +60,9 @@ interface RunRow {
   seed: string;
   started_at: string;
   applied_policy_sha256: string | null;
+  recovered_at?: string | null;
+  recovered_from?: string | null;
+  recovered_reason?: string | null;
 }
 
 /** One lab run as the progress page lists it. */
@@ -106,10 +109,52 @@ export function labService(options: LabServiceOptions) {
       .get(learnerId, slug) as RunRow | undefined;
   }
 
+  const recovering = new Map<string, Promise<ClusterInfo>>();
+
+  /**
+   * The run's cluster. One this process no longer holds (a restart reaped it, the watchdog gave
+   * it up, it was deleted) is replaced by a freshly seeded one: the run keeps its id, so steps
+   * done stay done; the seed and answer key are new, so open steps are graded against the new
+   * incident. `run` is updated in place; concurrent lookups share one replacement.
+   */
   async function clusterOf(run: RunRow): Promise<ClusterInfo> {
-    const found = (await options.clusters.provider.list()).find((c) => c.name === run.cluster);
-    if (!found) throw new LabError(`your lab cluster ${run.cluster} is gone (expired or the server was reset); press Reset to get a new one`, 410);
-    return found;
+    const found = await options.clusters.find(run.cluster);
+    if (found) return found;
+    let pending = recovering.get(run.id);
+    if (!pending) {
+      pending = replaceCluster(run).finally(() => recovering.delete(run.id));
+      recovering.set(run.id, pending);
+    }
+    const cluster = await pending;
+    Object.assign(run, store.prepare('SELECT * FROM lab_runs WHERE id = ?').get(run.id) as unknown as RunRow);
+    return cluster;
+  }
+
+  async function replaceCluster(run: RunRow): Promise<ClusterInfo> {
+    const lost = run.cluster;
+    const started = Date.now();
+    let incident: PreparedIncident;
+    try {
+      incident = await incidentFor(run.learner_id, await labOf(run.lab), () => {});
+    } catch (error) {
+      throw new LabError(`your lab cluster ${lost} is gone and a new one could not be made: ${error instanceof Error ? error.message : String(error)}; try again in a minute, or press Reset`, 503);
+    }
+    // Still on disk: an earlier server process's (this one never handed it out). Gone: deleted,
+    // reaped after a crash, or given up by the watchdog as beyond repair.
+    const leftBehind = (await options.clusters.provider.list().catch(() => [])).some((c) => c.name === lost);
+    const reason = leftBehind ? 'the server restarted' : 'it stopped working or the server restarted';
+    // Only while the run still points at the lost cluster: a Reset meanwhile ended it.
+    const changed = store
+      .prepare('UPDATE lab_runs SET cluster = ?, provider = ?, seed = ?, applied_policy_sha256 = NULL, recovered_at = ?, recovered_from = ?, recovered_reason = ? WHERE id = ? AND cluster = ? AND ended_at IS NULL')
+      .run(incident.cluster.name, incident.cluster.provider, incident.seed, now().toISOString(), lost, reason, run.id, lost);
+    if (Number(changed.changes) === 0) {
+      await options.clusters.release(incident.cluster.name);
+      throw new LabError('this lab run ended while its cluster was being replaced; start the lab again', 409);
+    }
+    // Whatever is left of the lost cluster (a crashed server's, still running) goes.
+    await options.clusters.release(lost).catch(() => undefined);
+    console.log(`irlab: lab ${run.lab}: cluster ${lost} was gone; replaced by ${incident.cluster.name} with a new incident in ${((Date.now() - started) / 1000).toFixed(1)} s, progress kept`);
+    return incident.cluster;
   }
 
   async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void, signal: AbortSignal = closing.signal, timeScale = options.scenarioTimeScale): Promise<PreparedIncident> {
@@ -140,7 +185,8 @@ export function labService(options: LabServiceOptions) {
     onError: (slug, error) => closing.signal.aborted || console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
 
-  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+  /** An incident of `lab` for this learner: one seeded ahead of time if any, else seeded now. */
+  async function incidentFor(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<PreparedIncident> {
     const shelved = shelf.take(lab.slug);
     let incident: PreparedIncident | undefined;
     if (shelved) {
@@ -159,7 +205,11 @@ export function labService(options: LabServiceOptions) {
         if (seedingFor.get(id) === mine) seedingFor.delete(id);
       }
     }
-    const { cluster, seed } = incident;
+    return incident;
+  }
+
+  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+    const { cluster, seed } = await incidentFor(learnerId, lab, onProgress);
     try {
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
       const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: now().toISOString(), applied_policy_sha256: null };
@@ -222,13 +272,24 @@ export function labService(options: LabServiceOptions) {
   async function view(learnerId: string, slug: string): Promise<LabView> {
     const lab = await labOf(slug);
     const run = activeRun(learnerId, slug);
+    // A run whose cluster is gone gets its new one before the learner looks (and is told below).
+    if (run) await clusterOf(run).catch(() => undefined);
     const steps = await Promise.all(lab.lab.steps.map((step) => stepView(run, step)));
     return {
       slug,
       title: lab.lab.title,
       summary: lab.lab.summary,
       steps,
-      ...(run ? { run: { cluster: run.cluster, provider: run.provider, startedAt: run.started_at } } : {}),
+      ...(run
+        ? {
+            run: {
+              cluster: run.cluster,
+              provider: run.provider,
+              startedAt: run.started_at,
+              ...(run.recovered_at && run.recovered_from ? { recovered: { at: run.recovered_at, from: run.recovered_from, reason: run.recovered_reason ?? '' } } : {}),
+            },
+          }
+        : {}),
       score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length,
     };
   }
@@ -362,7 +423,8 @@ export function labService(options: LabServiceOptions) {
       const run = store
         .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
         .get(learnerId) as RunRow | undefined;
-      return run ? clusterOf(run).catch(() => undefined) : undefined;
+      // A lab learner's shell is on their lab's cluster or on none: never on another engine's.
+      return run ? clusterOf(run) : undefined;
     },
   };
 }

@@ -47,9 +47,13 @@ const AUDIT_LOG = [
   { kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: 'a2', stage: 'ResponseComplete', requestURI: '/api/v1/namespaces/kube-system/secrets/token', verb: 'get', user: { username: 'system:serviceaccount:web:app' }, sourceIPs: ['10.0.0.9'], objectRef: { resource: 'secrets', namespace: 'kube-system', name: 'token' }, responseStatus: { code: 403 }, requestReceivedTimestamp: '2026-01-01T10:01:00.000000Z', stageTimestamp: '2026-01-01T10:01:00.010000Z' },
 ];
 
-export async function startRealServer(env: Record<string, string> = {}): Promise<RealServer> {
+/**
+ * `options.root`: start on this directory (data, kwok work dir) instead of a new one, as a
+ * restarted server does; the caller owns it, so stop() leaves it.
+ */
+export async function startRealServer(env: Record<string, string> = {}, options: { root?: string } = {}): Promise<RealServer> {
   if (!existsSync(path.join(root, 'dist/server/entry.mjs'))) throw new Error('the site is not built: run `npm run build` first');
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'irlab-hostile-'));
+  const dataDir = options.root ?? (await mkdtemp(path.join(tmpdir(), 'irlab-hostile-')));
   const auditLog = path.join(dataDir, 'audit.log');
   await writeFile(auditLog, AUDIT_LOG.map((event) => JSON.stringify(event)).join('\n') + '\n');
   const port = await freePort();
@@ -88,7 +92,7 @@ export async function startRealServer(env: Record<string, string> = {}): Promise
       await gone;
       clearTimeout(timer);
     }
-    await rm(dataDir, { recursive: true, force: true });
+    if (!options.root) await rm(dataDir, { recursive: true, force: true });
   };
   const started = Date.now();
   for (;;) {

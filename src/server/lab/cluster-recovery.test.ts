@@ -1,0 +1,70 @@
+// A lab run whose cluster is gone when no new cluster can be had (the engine is missing): Check
+// and Apply answer 503 with the reason, the page still shows the run and its progress, and the
+// terminal's lookup fails instead of answering "no lab" (which made the terminal fall back to a
+// cluster of another engine). That a new cluster does come when one can be had is
+// tests/integration/recovery-real-server.test.ts's, on real clusters.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
+import { ClusterError } from '../cluster/types.ts';
+import { learnerService } from '../learners/learners.ts';
+import { allMigrations, openStore, type Store } from '../store/index.ts';
+import type { ClusterSource } from './cluster-source.ts';
+import { validateProjectLabs } from './labs.ts';
+import { labService, workspaceUnder } from './service.ts';
+
+let work: string;
+let store: Store;
+
+beforeEach(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'irlab-recovery-unit-'));
+  store = openStore(path.join(work, 'irlab.db'), allMigrations);
+});
+afterEach(async () => {
+  store.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('a lab run whose cluster is gone, with no engine to make a new one', () => {
+  it('answers 503 with the reason, keeps showing the run, and never tells the terminal "no lab"', async () => {
+    const { labs } = await validateProjectLabs(process.cwd());
+    const acquired: string[] = [];
+    const clusters: ClusterSource = {
+      // A work dir with no clusters in it: the run's cluster is nowhere.
+      provider: new EmbeddedProvider({ workDir: path.join(work, 'kwok') }),
+      acquire: async () => {
+        acquired.push('asked');
+        throw new ClusterError('missing in the engine cache: etcd, kube-apiserver', 'run `irlab engine build`');
+      },
+      release: async () => {},
+      find: async () => undefined,
+    };
+    const service = labService({
+      store,
+      root: process.cwd(),
+      labs: async () => labs,
+      clusters,
+      workspaceOf: workspaceUnder(work),
+      answerKeys: path.join(work, 'keys'),
+      renderMarkdown: async (markdown) => markdown,
+    });
+    const learner = learnerService({ store }).create().learner.id;
+    store
+      .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString());
+
+    for (const attempt of [() => service.check(learner, 'l18', 'investigate', {}), () => service.applyPolicy(learner, 'l18')]) {
+      const error = (await attempt().catch((e: unknown) => e)) as Error & { status?: number };
+      expect(error.status).toBe(503);
+      expect(error.message).toMatch(/your lab cluster pool-0123456789ab is gone and a new one could not be made: missing in the engine cache.*press Reset/);
+    }
+    const view = await service.view(learner, 'l18');
+    expect(view.run).toMatchObject({ cluster: 'pool-0123456789ab' });
+    expect(view.run!.recovered).toBeUndefined();
+    await expect(service.clusterFor(learner)).rejects.toThrow(/could not be made/);
+    // Each request tried again (the engine may be back by then); none was shared with a later one.
+    expect(acquired.length).toBe(4);
+  });
+});
