@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { StepView } from '../lib/lab-view.ts';
 import { useLabStore } from '../stores/lab-store.ts';
+import { useEngineStore } from '../stores/engine-store.ts';
 import QueryPanel from './QueryPanel.tsx';
 import Terminal from './Terminal.tsx';
 
@@ -112,6 +113,7 @@ function Step({ step, index, running }: { step: StepView; index: number; running
 /** The lab beside the lesson: start your cluster, work the steps, check each one. */
 export default function LabPanel({ slug }: { slug: string }) {
   const { lab, busy, error, load, act } = useLabStore();
+  const engineBusy = useEngineStore((s) => s.busy); // the EngineStatus island polls and shows why
   const elapsed = useElapsed(busy === 'start' || busy === 'reset');
   const errorRef = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
@@ -139,7 +141,7 @@ export default function LabPanel({ slug }: { slug: string }) {
         </p>
         <div className="lab-controls">
           {!running && (
-            <button type="button" className="primary" disabled={Boolean(busy)} onClick={() => act('start')}>
+            <button type="button" className="primary" disabled={Boolean(busy) || engineBusy} onClick={() => act('start')}>
               Start the lab
             </button>
           )}

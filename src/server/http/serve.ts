@@ -54,6 +54,8 @@ import { createDrillRoutes } from './drill-routes.ts';
 import { internalError, logUnexpected, MAX_BODY_BYTES, refuseBody, sendJson } from './endpoint.ts';
 import { handleHealth } from './health.ts';
 import { applySecurityHeaders, trustsProxy, validHost } from './security-headers.ts';
+import { startEngineBuild } from '../cluster/engine-build.ts';
+import { createEngineRoutes } from './engine-routes.ts';
 import { refuseUpgrade } from './ws-safety.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
@@ -131,7 +133,11 @@ async function warmThePool(): Promise<void> {
   // Then seed incidents ahead of time (IRLAB_LAB_PREPARED per lab): Start waits for no seeding.
   await labs.prepareAll();
 }
-void warmThePool().catch((error: unknown) => console.error(`irlab: the warm pool did not start: ${error instanceof Error ? error.message : String(error)}`));
+// The engine (IRLAB_ENGINE_BUILD=auto, as npm start sets): built in the background when missing
+// or stale; the pool and the incident shelf start once it is ready, lab starts get a 503 till then.
+const engine = startEngineBuild(process.env, (line) => console.log(line));
+const engineRoutes = createEngineRoutes({ status: () => engine.status(), terminalNeedsEngine: () => clusterPerSession });
+void engine.ready().then((ok) => (ok ? warmThePool() : undefined)).catch((error: unknown) => console.error(`irlab: the warm pool did not start: ${error instanceof Error ? error.message : String(error)}`));
 
 // The learner is the one the learner session cookie names (shared with quizzes and labs).
 const learners = learnerService({ store: getStore() });
@@ -199,6 +205,7 @@ const server = http.createServer((req, res) => {
     if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
     if (handleHealth(req, res, manager)) return;
+    if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;
     if (drillRoutes.handle(req, res)) return;
     if (!terminal && req.url?.startsWith('/api/terminal/')) {
@@ -237,6 +244,7 @@ async function stop(signal: string): Promise<void> {
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
   terminal?.close();
   drillRoutes.close();
+  await engine.stop();
   await manager?.shutdown();
   await labs.close().catch(() => undefined);
   await shutdownServerPool().catch((error: unknown) => console.error(`irlab: deleting the warm pool's clusters failed: ${String(error)}`));
