@@ -34,6 +34,11 @@ FORCE=${IRLAB_FORCE_REBUILD:-0}
 # toolchain download. CGO off gives static binaries that run anywhere.
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
+# On SIGTERM/SIGINT (npm start stopping) exit through the EXIT traps, which
+# remove a half-written build directory.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 log() { printf '[engine %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[engine] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -92,7 +97,6 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 # --- Kubernetes control plane + kubectl -------------------------------------
-K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 KWOK_LDFLAGS="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_SEMVER"
 # Named by a hash of its sources, irlab-pod-sandbox-<hash>: any edit builds a
 # new binary (about a second) beside the old ones instead of replacing them, so
@@ -128,7 +132,7 @@ log "plan: ${STEPS[*]}"
 step() { STEP=$((STEP + 1)); log "step $STEP/${#STEPS[@]} $1: $2"; }
 
 if [[ $need_k8s == 1 ]]; then
-  step k8s "building ${K8S_CMDS[*]} $K8S_VERSION (slow on a cold cache: compiles all of Kubernetes)"
+  step k8s "building irlab-kube (kube-apiserver, kube-controller-manager, kube-scheduler) and kubectl $K8S_VERSION (slow on a cold cache: compiles all of Kubernetes)"
   cd "$HERE/k8s"
   if [[ ! -s go.sum ]]; then
     log "engine/k8s/go.sum missing: resolving the module graph (downloads k8s.io/kubernetes $K8S_VERSION)"
@@ -136,10 +140,14 @@ if [[ $need_k8s == 1 ]]; then
   fi
   tmp=$(mktemp -d "$BIN/.build-k8s.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
-  pkgs=()
-  for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-  "${NICE[@]}" go build -trimpath -ldflags "$K8S_LDFLAGS" -o "$tmp/" "${pkgs[@]}"
-  for c in "${K8S_CMDS[@]}"; do mv -f "$tmp/$c" "$BIN/$c"; done
+  # The control plane is one multi-call binary (engine/k8s/irlab-kube: one link
+  # instead of three, one file whose text pages every cluster shares), run
+  # through a link per component; kubectl stays a binary of its own (learners'
+  # shells bind it alone). One go build: the shared packages compile once.
+  "${NICE[@]}" go build -trimpath -ldflags "$K8S_LDFLAGS" -o "$tmp/" ./irlab-kube k8s.io/kubernetes/cmd/kubectl
+  mv -f "$tmp/irlab-kube" "$BIN/irlab-kube"
+  mv -f "$tmp/kubectl" "$BIN/kubectl"
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do ln -sfn irlab-kube "$BIN/$c"; done
   rm -rf "$tmp"; trap - EXIT
 else
   log "skip Kubernetes binaries: already $K8S_VERSION"
