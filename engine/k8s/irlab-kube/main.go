@@ -5,7 +5,7 @@
 // still runs as (and is listed as) its component.
 //
 // Why: the three share most of Kubernetes, so one link instead of three saves
-// build time and ~190 MB of cache, and every control-plane process of every
+// build time and ~170 MB of cache, and every control-plane process of every
 // cluster maps the same file, so the kernel shares its text pages between
 // them (docs/engine.md, "Measured cost").
 //
