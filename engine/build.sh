@@ -13,6 +13,12 @@
 #   IRLAB_CACHE          cache root (default $HOME/.cache/irlab)
 #   IRLAB_BUILD_NICE     nice level for go builds (default 10; the machine is shared)
 #   IRLAB_FORCE_REBUILD  1 = rebuild even if the binaries look right
+#
+# Progress: after the checks it prints `plan: <steps>`, then `step k/n <id>: <what>`
+# as each step starts (src/server/cluster/engine-build.ts parses these lines for the
+# console and the site's progress bar). One build per cache at a time: a second
+# build of the same cache (npm test beside npm start) waits for the first, then
+# finds its binaries in place.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +33,11 @@ FORCE=${IRLAB_FORCE_REBUILD:-0}
 # GOTOOLCHAIN=local: a dependency's toolchain line must never trigger a
 # toolchain download. CGO off gives static binaries that run anywhere.
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+# On SIGTERM/SIGINT (npm start stopping) exit through the EXIT traps, which
+# remove a half-written build directory.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 log() { printf '[engine %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[engine] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -44,11 +55,25 @@ mkdir -p "$BIN"
 log "cache: $BIN"
 log "go: $(go version)"
 
+# The lock is held by this shell and every go build it starts (they inherit the
+# descriptor), and released by the kernel when the last of them exits.
+command -v flock >/dev/null || die "flock is not on PATH; install util-linux (Debian: apt-get install util-linux) and re-run."
+LOCK=$CACHE/engine-build.lock
+exec 9>>"$LOCK"
+if ! flock -n 9; then
+  log "waiting: another engine build of this cache is running (it holds $LOCK)"
+  flock 9
+fi
+
 # has_version BINARY EXPECTED ARGS...: true when BINARY runs and prints EXPECTED.
+# The output is read whole before grep: `bin | grep -q` under pipefail fails at
+# random when grep exits on its match while bin still writes (etcd's four lines
+# then die of SIGPIPE), and a built binary was seen as missing and rebuilt.
 has_version() {
-  local bin=$1 want=$2; shift 2
+  local bin=$1 want=$2 out; shift 2
   [[ $FORCE != 1 && -x $bin ]] || return 1
-  "$bin" "$@" 2>&1 | grep -qF -- "$want"
+  out=$("$bin" "$@" 2>&1) || return 1
+  grep -qF -- "$want" <<<"$out"
 }
 
 verify() {
@@ -72,14 +97,42 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 # --- Kubernetes control plane + kubectl -------------------------------------
-K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+KWOK_LDFLAGS="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_SEMVER"
+# Named by a hash of its sources, irlab-pod-sandbox-<hash>: any edit builds a
+# new binary (about a second) beside the old ones instead of replacing them, so
+# checkouts of different versions sharing this cache each run their own.
+# src/server/cluster/binaries.ts (podSandboxBinaryName) computes the same name:
+# sha256 of go.mod then every *.go file in byte order, first 16 hex digits.
+SANDBOX_HASH=$(cd "$HERE/podsandbox" && cat go.mod $(LC_ALL=C ls -- *.go) | sha256sum | cut -c1-16)
+SANDBOX_BIN=irlab-pod-sandbox-$SANDBOX_HASH
+
+# --- plan: what is missing or stale --------------------------------------------
 need_k8s=0
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
   has_version "$BIN/$c" "Kubernetes $K8S_VERSION" --version || need_k8s=1
 done
 has_version "$BIN/kubectl" "Client Version: $K8S_VERSION" version --client || need_k8s=1
+need_etcd=0; has_version "$BIN/etcd" "etcd Version: ${ETCD_VERSION#v}" --version || need_etcd=1
+need_kwok=0; has_version "$BIN/kwok" "${KWOK_VERSION#v}" --version || need_kwok=1
+need_kwokctl=0; has_version "$BIN/kwokctl" "${KWOK_VERSION#v}" --version || need_kwokctl=1
+need_kind=0; has_version "$BIN/kind" "${KIND_VERSION#v}" --version || need_kind=1
+need_sandbox=0; has_version "$BIN/$SANDBOX_BIN" "irlab-pod-sandbox $SANDBOX_HASH" --version || need_sandbox=1
+STEPS=()
+[[ $need_k8s == 1 ]] && STEPS+=(k8s)
+[[ $need_etcd == 1 ]] && STEPS+=(etcd)
+[[ $need_kwok == 1 ]] && STEPS+=(kwok)
+[[ $need_kwokctl == 1 ]] && STEPS+=(kwokctl)
+[[ $need_kind == 1 ]] && STEPS+=(kind)
+STEPS+=(packages)
+[[ $need_sandbox == 1 ]] && STEPS+=(podsandbox)
+STEPS+=(verify)
+STEP=0
+log "plan: ${STEPS[*]}"
+# step ID WHAT: announces the next step of the plan.
+step() { STEP=$((STEP + 1)); log "step $STEP/${#STEPS[@]} $1: $2"; }
 
 if [[ $need_k8s == 1 ]]; then
+  step k8s "building irlab-kube (kube-apiserver, kube-controller-manager, kube-scheduler) and kubectl $K8S_VERSION (slow on a cold cache: compiles all of Kubernetes)"
   cd "$HERE/k8s"
   if [[ ! -s go.sum ]]; then
     log "engine/k8s/go.sum missing: resolving the module graph (downloads k8s.io/kubernetes $K8S_VERSION)"
@@ -87,24 +140,27 @@ if [[ $need_k8s == 1 ]]; then
   fi
   tmp=$(mktemp -d "$BIN/.build-k8s.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
-  log "building ${K8S_CMDS[*]} $K8S_VERSION (slow on a cold cache: compiles all of Kubernetes)"
-  pkgs=()
-  for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-  "${NICE[@]}" go build -trimpath -ldflags "$K8S_LDFLAGS" -o "$tmp/" "${pkgs[@]}"
-  for c in "${K8S_CMDS[@]}"; do mv -f "$tmp/$c" "$BIN/$c"; done
+  # The control plane is one multi-call binary (engine/k8s/irlab-kube: one link
+  # instead of three, one file whose text pages every cluster shares), run
+  # through a link per component; kubectl stays a binary of its own (learners'
+  # shells bind it alone). One go build: the shared packages compile once.
+  "${NICE[@]}" go build -trimpath -ldflags "$K8S_LDFLAGS" -o "$tmp/" ./irlab-kube k8s.io/kubernetes/cmd/kubectl
+  mv -f "$tmp/irlab-kube" "$BIN/irlab-kube"
+  mv -f "$tmp/kubectl" "$BIN/kubectl"
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do ln -sfn irlab-kube "$BIN/$c"; done
   rm -rf "$tmp"; trap - EXIT
 else
   log "skip Kubernetes binaries: already $K8S_VERSION"
 fi
 
 # --- etcd --------------------------------------------------------------------
-if ! has_version "$BIN/etcd" "etcd Version: ${ETCD_VERSION#v}" --version; then
+if [[ $need_etcd == 1 ]]; then
+  step etcd "building etcd $ETCD_VERSION"
   cd "$HERE/etcd"
   if [[ ! -s go.sum ]]; then
     log "engine/etcd/go.sum missing: resolving the module graph"
     "${NICE[@]}" go mod tidy
   fi
-  log "building etcd $ETCD_VERSION"
   "${NICE[@]}" go build -trimpath -ldflags "-s -w" -o "$BIN/.etcd.tmp" .
   mv -f "$BIN/.etcd.tmp" "$BIN/etcd"
 else
@@ -114,10 +170,10 @@ fi
 # --- kwok, kwokctl -----------------------------------------------------------
 # KubeVersion is stamped so kwokctl's default matches the binaries we ship;
 # it never downloads because every binary path is passed explicitly.
-KWOK_LDFLAGS="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_SEMVER"
 for c in kwok kwokctl; do
-  if ! has_version "$BIN/$c" "${KWOK_VERSION#v}" --version; then
-    log "installing $c $KWOK_VERSION"
+  need=need_$c
+  if [[ ${!need} == 1 ]]; then
+    step "$c" "building $c $KWOK_VERSION"
     GOBIN=$BIN "${NICE[@]}" go install -trimpath -ldflags "$KWOK_LDFLAGS" "sigs.k8s.io/kwok/cmd/$c@$KWOK_VERSION"
   else
     log "skip $c: already $KWOK_VERSION"
@@ -125,8 +181,8 @@ for c in kwok kwokctl; do
 done
 
 # --- kind --------------------------------------------------------------------
-if ! has_version "$BIN/kind" "${KIND_VERSION#v}" --version; then
-  log "installing kind $KIND_VERSION"
+if [[ $need_kind == 1 ]]; then
+  step kind "building kind $KIND_VERSION"
   GOBIN=$BIN "${NICE[@]}" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kind@$KIND_VERSION"
 else
   log "skip kind: already $KIND_VERSION"
@@ -136,6 +192,7 @@ fi
 # Pods on embedded clusters run `kubectl exec` inside their own tree
 # (engine/podsandbox/main.go explains how). bubblewrap builds the sandboxes;
 # busybox-static is every pod's userland.
+step packages "checking bubblewrap and busybox-static"
 need_pkgs=()
 command -v bwrap >/dev/null || need_pkgs+=(bubblewrap)
 [[ -x /bin/busybox ]] && /bin/busybox --list 2>/dev/null | grep -qx tar || need_pkgs+=(busybox-static)
@@ -149,15 +206,9 @@ if ((${#need_pkgs[@]})); then
     die "missing ${need_pkgs[*]}: install them (Debian: sudo apt-get install ${need_pkgs[*]}) and re-run."
   fi
 fi
-# Named by a hash of its sources, irlab-pod-sandbox-<hash>: any edit builds a
-# new binary (about a second) beside the old ones instead of replacing them, so
-# checkouts of different versions sharing this cache each run their own.
-# src/server/cluster/binaries.ts (podSandboxBinaryName) computes the same name:
-# sha256 of go.mod then every *.go file in byte order, first 16 hex digits.
-SANDBOX_HASH=$(cd "$HERE/podsandbox" && cat go.mod $(LC_ALL=C ls -- *.go) | sha256sum | cut -c1-16)
-SANDBOX_BIN=irlab-pod-sandbox-$SANDBOX_HASH
-if ! has_version "$BIN/$SANDBOX_BIN" "irlab-pod-sandbox $SANDBOX_HASH" --version; then
-  log "building $SANDBOX_BIN"
+# The pod sandbox binary is named by a hash of its sources (see the plan above).
+if [[ $need_sandbox == 1 ]]; then
+  step podsandbox "building $SANDBOX_BIN"
   (cd "$HERE/podsandbox" && "${NICE[@]}" go build -trimpath -ldflags "-s -w -X main.version=$SANDBOX_HASH" -o "$BIN/.$SANDBOX_BIN.tmp" .)
   mv -f "$BIN/.$SANDBOX_BIN.tmp" "$BIN/$SANDBOX_BIN"
 else
@@ -165,6 +216,7 @@ else
 fi
 
 # --- verify --------------------------------------------------------------------
+step verify "checking every binary's version"
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
   verify "$BIN/$c" "Kubernetes $K8S_VERSION" --version
 done

@@ -1,8 +1,16 @@
 /**
  * `npm start`: makes sure the terminal's sandbox is installed (bubblewrap, the sandbox user),
  * builds the site when the build is missing or older than its sources, then serves it with
- * irlab's server (src/server/http/serve.ts: Astro plus the terminal's WebSocket) on
+ * irlab's server (src/server/app/serve.ts: the services, then Astro and irlab's routes) on
  * http://localhost:4321 (PORT and HOST override). Runs on the pinned Node 24.
+ *
+ * The cluster engine is not needed to serve: the server builds it in the background when it is
+ * missing or stale (IRLAB_ENGINE_BUILD=auto unless set; src/server/cluster/engine-build.ts), with
+ * progress on the console and on every lab and terminal page.
+ *
+ * Stopping: SIGINT, SIGTERM or SIGHUP, or npm going away (`kill -TERM` of `npm start` ends npm
+ * without passing the signal on), stop the server, which stops what it started (clusters, the
+ * engine build), and then this process.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -54,8 +62,20 @@ const host = process.env.HOST ?? 'localhost';
 const server = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, PORT: port, HOST: host },
+  env: { ...process.env, PORT: port, HOST: host, IRLAB_ENGINE_BUILD: process.env.IRLAB_ENGINE_BUILD ?? 'auto' },
 });
 console.log(`irlab: serving on http://${host}:${port} (Ctrl+C to stop)`);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.kill(signal));
-server.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => server.kill(signal === 'SIGHUP' ? 'SIGTERM' : signal));
+// npm does not pass a SIGTERM on to its script: it exits, and this process is adopted. Node has
+// no parent-death signal, so look for the adoption (the parent pid changes).
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  console.log(`irlab: the parent process (${parent}) went away; stopping the server`);
+  server.kill('SIGTERM');
+}, 500);
+server.on('exit', (code, signal) => {
+  clearInterval(orphaned);
+  process.exit(code ?? (signal ? 0 : 1));
+});

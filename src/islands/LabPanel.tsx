@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import type { StepView } from '../lib/lab-view.ts';
 import { useLabStore } from '../stores/lab-store.ts';
+import { useEngineStore } from '../stores/engine-store.ts';
 
 // The terminal (xterm.js, most of the page's weight) and the query panel (parser, evaluator) load
 // only when shown: the terminal once the lab runs, the query panel once its section is opened.
@@ -116,6 +117,7 @@ function Step({ step, index, running }: { step: StepView; index: number; running
 /** The lab beside the lesson: start your cluster, work the steps, check each one. */
 export default function LabPanel({ slug }: { slug: string }) {
   const { lab, busy, error, load, act } = useLabStore();
+  const engineBusy = useEngineStore((s) => s.busy); // the EngineStatus island polls and shows why
   const elapsed = useElapsed(busy === 'start' || busy === 'reset');
   const errorRef = useRef<HTMLParagraphElement>(null);
   const [queryOpened, setQueryOpened] = useState(false);
@@ -149,7 +151,7 @@ export default function LabPanel({ slug }: { slug: string }) {
         {lab.run?.recovered && <p className="lab-notice" role="status">Your cluster {lab.run.recovered.from} was lost ({lab.run.recovered.reason}) and a freshly seeded one took its place at {new Date(lab.run.recovered.at).toLocaleTimeString()}: steps done stay done; the incident is new, so investigate the open steps again.</p>}
         <div className="lab-controls">
           {!running && (
-            <button type="button" className="primary" disabled={Boolean(busy)} onClick={() => act('start')}>
+            <button type="button" className="primary" disabled={Boolean(busy) || engineBusy} onClick={() => act('start')}>
               Start the lab
             </button>
           )}

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parseUidRange } from '../terminal/uid-claims.ts';
 import { workspaceBytesFromEnv } from '../terminal/workspace-volume.ts';
 import { PROVIDER_NAMES } from '../cluster/types.ts';
+import type { EngineBuildConfig } from '../cluster/engine-build.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -139,6 +140,8 @@ export const SETTINGS = {
   IRLAB_KIND_NODE_IMAGE: { schema: text, default: 'the pinned kindest/node', meaning: 'node image for kind clusters' },
   IRLAB_ENGINE_DIR: { schema: text, default: 'engine/', meaning: 'the engine sources (versions.env, podsandbox)' },
   IRLAB_CACHE: { schema: text, default: '~/.cache/irlab', meaning: 'where the engine\'s binaries are built and kept' },
+  IRLAB_ENGINE_BUILD: { schema: oneOf(['auto', 'off'], 'off'), default: 'off (`npm start`: auto)', meaning: 'auto: build a missing or stale engine in the background, with progress on the console and on lab and terminal pages; off: only look' },
+  IRLAB_ENGINE_REPORT_SECONDS: { schema: whole(30, 1, 3600), default: '30', meaning: 'seconds between the engine build\'s progress lines on the console' },
   IRLAB_ENGINE_TUNING: { schema: oneOf(['lean', 'none'], 'lean'), default: 'lean', meaning: 'lean: the embedded control plane tuned for small memory; none: as upstream' },
 } as const;
 
@@ -185,6 +188,7 @@ export interface Config {
     queriesPerAddress: number;
   };
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
+  engine: EngineBuildConfig;
   /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */
   env: Env;
   raw: RawConfig;
@@ -231,6 +235,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       queriesPerLearner: r.IRLAB_LIMIT_QUERIES_PER_LEARNER,
       queriesPerAddress: r.IRLAB_LIMIT_QUERIES_PER_ADDRESS,
     },
+    engine: { mode: r.IRLAB_ENGINE_BUILD, reportSeconds: r.IRLAB_ENGINE_REPORT_SECONDS },
     query: { budgetSeconds: r.IRLAB_QUERY_BUDGET_SECONDS, workers: r.IRLAB_QUERY_WORKERS, queue: r.IRLAB_QUERY_QUEUE, memoryMb: r.IRLAB_QUERY_WORKER_MEMORY_MB, auditLog: r.IRLAB_AUDIT_LOG },
     // Leaves read the data dir from the environment too: give them the resolved one.
     env: { ...env, IRLAB_DATA_DIR: dataDir },

@@ -13,6 +13,7 @@ import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts
 import { requestAddress } from '../http/client-address.ts';
 import { createDrillRoutes } from '../http/drill-routes.ts';
 import { internalError, logUnexpected, MAX_BODY_BYTES, refuseBody, sendJson } from '../http/endpoint.ts';
+import { createEngineRoutes } from '../http/engine-routes.ts';
 import { handleHealth } from '../http/health.ts';
 import { applySecurityHeaders, validHost } from '../http/security-headers.ts';
 import { createTerminalRoutes, readCookie, type AdmitNewSession, type Identify } from '../http/terminal-routes.ts';
@@ -47,6 +48,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
   };
   const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group), admitNewSession) : null;
+  const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const trustProxy = services.config.trustProxy;
 
@@ -56,6 +58,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
     if (handleHealth(req, res, manager, services.instructorToken)) return;
+    if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;
     if (drillRoutes.handle(req, res)) return;
     if (!terminal && req.url?.startsWith('/api/terminal/')) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { marked } from 'marked';
 import { describe as describeProblem } from '../cluster/cluster-watchdog.ts';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
+import { EngineBuild } from '../cluster/engine-build.ts';
 import { KindProvider } from '../cluster/kind-provider.ts';
 import { selectProvider } from '../cluster/select-provider.ts';
 import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
@@ -48,6 +49,8 @@ export interface Services {
   terminalClusters: string;
   /** Whether a terminal session without a lab creates a cluster (then it spends a cluster start). */
   clusterPerSession: boolean;
+  /** The cluster engine's binaries: present, or being built in the background (IRLAB_ENGINE_BUILD=auto). */
+  engine: EngineBuild;
   /** The warm pool, started on first use (a claim, or warm()). */
   pool(): Promise<WarmPool>;
   limits: ServerLimits;
@@ -74,6 +77,8 @@ export interface BuildOptions {
   terminals?: boolean;
   /** false: no drill timers (tests drive tick/score themselves). */
   drillTimers?: boolean;
+  /** The engine build's command (tests); engine/build.sh otherwise. */
+  engineCommand?: { file: string; args: string[] };
 }
 
 /** Content read once, or per call when `live` (`irlab dev`); a failed read is retried next time. */
@@ -114,6 +119,10 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
+  // Looked at (and with IRLAB_ENGINE_BUILD=auto built) in the background: the site serves at once,
+  // cluster-needing requests get a 503 with the progress until it is ready (http/engine-routes.ts).
+  const engine = new EngineBuild({ env, config: config.engine, log, ...(options.engineCommand ? { command: options.engineCommand } : {}) });
+  engine.start();
   const provider = new EmbeddedProvider({ env });
   let pool: Promise<WarmPool> | undefined;
   const startPool = () =>
@@ -254,7 +263,10 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     quizzes,
     catalog,
     instructorToken,
+    engine,
     async warm() {
+      // The pool and the incident shelf start once the engine is there, without a restart.
+      if (!(await engine.ready())) return;
       const available = await provider.available();
       if (!available.ok) return;
       const started = await startPool();
@@ -265,6 +277,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     close() {
       closing ??= (async () => {
         for (const timer of timers) clearInterval(timer);
+        await engine.stop();
         await terminals?.shutdown();
         await labs.close().catch(() => undefined);
         // Every cluster the pool owns is deleted before the process exits: exiting first leaves
