@@ -146,6 +146,8 @@ describe.skipIf(!asRoot)('a learner shell left by a server killed with SIGKILL',
     await waitUntil(async () => processesOf(uid).length === 0, { timeoutMs: 60_000, intervalMs: 100, what: `the processes of uid ${uid}, left by the killed server, to be ended` });
     await waitUntil(async () => cgroups.every((group) => !existsSync(group)) && !existsSync(claim), { timeoutMs: 60_000, intervalMs: 100, what: `the cgroups ${cgroups.join(', ')} and the claim ${claim} to be removed` });
     await waitUntil(async () => server.output.some((line) => /irlab terminal: ended 1 shell left by a server that is gone/.test(line)), { timeoutMs: 60_000, intervalMs: 100, what: 'the server to report what it ended' });
+    // docs/terminal.md quotes this line.
+    console.info(server.output.find((line) => line.includes('left by a server that is gone')));
 
     // The learner's evidence is progress: it is still there, in a new shell of a new uid.
     const again = await runInShell('cat ~/evidence.txt; echo uid=$(id -u)');

@@ -99,6 +99,7 @@ export class TerminalManager {
    * are gone left behind (once per manager; sessions opened meanwhile wait for it).
    */
   reapOrphans(): Promise<OrphanReport> {
+    const started = performance.now();
     this.reaping ??= reapOrphans({
       recordsDir: this.records.dir,
       dataDir: this.options.dataDir,
@@ -106,7 +107,7 @@ export class TerminalManager {
       unmount: unmountWorkspace,
     }).then((report) => {
       if (report.sessions || report.mounts.length) {
-        console.log(`irlab terminal: ended ${report.sessions} shell${report.sessions === 1 ? '' : 's'} left by a server that is gone (${report.processes} processes, ${report.claims} uid claims freed, ${report.mounts.length} workspace mounts undone)`);
+        console.log(`irlab terminal: ended ${report.sessions} shell${report.sessions === 1 ? '' : 's'} left by a server that is gone (${report.processes} processes, ${report.claims} uid claims freed, ${report.mounts.length} workspace mounts undone, in ${Math.round(performance.now() - started)} ms)`);
       }
       return report;
     });
