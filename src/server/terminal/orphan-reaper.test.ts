@@ -118,22 +118,26 @@ describe('reaping what a dead server left', () => {
     taken.release();
   });
 
-  it.skipIf(!asRoot)('unmounts the workspaces a dead server mounted, except one a live server has a session on', async () => {
+  it.skipIf(!asRoot)('unmounts the workspaces a dead server (or one without records) mounted, except those a live server uses', async () => {
     const { dataDir, recordsDir } = freshDataDir();
-    const [left, used] = ['fay', 'gus'].map((owner) => path.join(dataDir, 'workspaces', owner)) as [string, string];
-    for (const dir of [left, used]) {
+    const [left, used, unrecorded, listed] = ['fay', 'gus', 'hal', 'ida'].map((owner) => path.join(dataDir, 'workspaces', owner)) as [string, string, string, string];
+    for (const dir of [left, used, unrecorded, listed]) {
       mkdirSync(dir);
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
     }
     const dead = new ShellRecords(recordsDir, deadServer());
     dead.addMount(left);
     dead.addMount(used);
-    new ShellRecords(recordsDir).saveSession({ session: 's6', owner: 'gus', workspace: used, uid: null, cgroup: null, shell: null });
+    const live = new ShellRecords(recordsDir);
+    live.saveSession({ session: 's6', owner: 'gus', workspace: used, uid: null, cgroup: null, shell: null });
+    live.addMount(listed);
 
     const report = await reapOrphans(options(dataDir, recordsDir));
-    expect(report.mounts).toEqual([left]);
+    expect(report.mounts.sort()).toEqual([left, unrecorded]);
     expect(isMountPoint(left)).toBe(false);
+    expect(isMountPoint(unrecorded)).toBe(false);
     expect(isMountPoint(used)).toBe(true);
+    expect(isMountPoint(listed)).toBe(true);
     expect(readdirSync(recordsDir).filter((f) => f.startsWith('server-'))).toEqual([`server-${process.pid}.json`]);
   });
 });

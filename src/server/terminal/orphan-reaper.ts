@@ -10,15 +10,16 @@
  * under the claim's reclaim lock; and the recorded PTY process with everything below it, but only
  * if that pid still has the recorded start time (a recycled pid is left alone). The tree is
  * stopped (SIGSTOP) until no new process appears, so nothing forks or gets re-parented away, and
- * then killed. A workspace is unmounted only once the shells using it are gone and no live server
- * lists it as mounted or has a session on it; its image stays (the learner's files are progress),
- * and the starting server mounts it again as it does every image.
+ * then killed. A workspace is unmounted (a dead server's, or one under the data dir that no record
+ * lists: a server from before the records left it) only once the shells using it are gone and no
+ * live server lists it as mounted or has a session on it; its image stays (the learner's files are
+ * progress), and the starting server mounts it again as it does every image.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShellCgroup, type CgroupHost } from './cgroups.ts';
-import { isMountPoint } from './mountinfo.ts';
+import { isMountPoint, readMountinfo } from './mountinfo.ts';
 import { killEverythingOf } from './shell-budget.ts';
 import { readRecords, serverAlive, type SessionRecord } from './shell-records.ts';
 import { claimOwnerLine, processesOfUid, processStartTime, reapClaim } from './uid-claims.ts';
@@ -81,8 +82,8 @@ function signal(process_: { pid: number; start: string }, name: NodeJS.Signals):
   }
 }
 
-/** Stops the recorded shell's tree until it stops growing, then SIGKILLs it. Returns how many were killed. */
-export async function endTree(root: { pid: number; start: string }): Promise<number> {
+/** Stops the recorded shell's tree until it stops growing, then SIGKILLs it. Returns the pids killed. */
+export async function endTree(root: { pid: number; start: string }): Promise<number[]> {
   let tree: Array<{ pid: number; start: string }> = [];
   for (let round = 0; round < 50; round++) {
     const now = treeOf(root);
@@ -91,44 +92,38 @@ export async function endTree(root: { pid: number; start: string }): Promise<num
     tree = now;
     if (!grew) break;
   }
-  let killed = 0;
-  for (const p of tree) if (signal(p, 'SIGKILL')) killed++;
-  return killed;
+  return tree.filter((p) => signal(p, 'SIGKILL')).map((p) => p.pid);
 }
 
-/** Kills until `alive` says none is left (about 1 s of rounds); true when none is. */
-async function killUntilEmpty(alive: () => number, kill: () => Promise<void>): Promise<boolean> {
-  for (let round = 0; round < 50 && alive() > 0; round++) {
+/** Kills until `alive` lists none (about 1 s of rounds), noting each pid in `victims`; true when none is left. */
+async function killUntilEmpty(alive: () => number[], kill: () => Promise<void>, victims: Set<number>): Promise<boolean> {
+  for (let round = 0; round < 50; round++) {
+    const left = alive();
+    if (!left.length) return true;
+    for (const pid of left) victims.add(pid);
     await kill();
     await sleep(20);
   }
-  return alive() === 0;
+  return alive().length === 0;
 }
 
 async function reapSession(record: SessionRecord, options: ReapOrphansOptions, report: OrphanReport): Promise<boolean> {
   const group = record.cgroup && options.cgroups ? ShellCgroup.open(options.cgroups, record.cgroup) : null;
-  if (record.shell) report.processes += await endTree(record.shell);
-  const inGroup = () => group?.processes().length ?? 0;
-  let empty = await killUntilEmpty(inGroup, async () => {
-    report.processes += inGroup();
-    group?.kill();
-  });
+  const victims = new Set(record.shell ? await endTree(record.shell) : []);
+  let empty = await killUntilEmpty(() => group?.processes() ?? [], async () => group?.kill(), victims);
   let uidFreed = false;
   if (record.uid) {
     const { uid, gid, claimsDir } = record.uid;
     const claim = path.join(claimsDir, String(uid));
     // Only while the claim is still the dead server's is every process of that uid this shell's.
-    const outcome = await reapClaim(claim, claimOwnerLine(record.server.pid, record.server.start), async () => {
-      const ofUid = () => processesOfUid(uid).length;
-      report.processes += ofUid();
-      return killUntilEmpty(ofUid, () => killEverythingOf(uid, gid));
-    });
+    const outcome = await reapClaim(claim, claimOwnerLine(record.server.pid, record.server.start), () => killUntilEmpty(() => processesOfUid(uid), () => killEverythingOf(uid, gid), victims));
     if (outcome === 'kept') empty = false;
     if (outcome === 'released') {
       uidFreed = true;
       report.claims++;
     }
   }
+  report.processes += victims.size;
   if (!empty) {
     report.problems.push(`the processes of session ${record.session} (learner ${record.owner}), left by server ${record.server.pid}, survived SIGKILL; its uid and cgroup stay taken until the next start`);
     return false;
@@ -153,19 +148,19 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<OrphanRe
   }
   // In use: a workspace a live server mounted or runs a session on, or one a surviving shell still holds.
   const inUse = new Set([...survivors, ...sessions.filter((s) => serverAlive(s.server)).map((s) => s.workspace), ...servers.filter((s) => serverAlive(s.server)).flatMap((s) => s.mounts)]);
+  // Also a workspace mount no record lists: a server from before these records left it.
   const workspaces = path.join(options.dataDir, 'workspaces');
-  for (const record of servers) {
-    if (serverAlive(record.server)) continue;
-    for (const dir of record.mounts) {
-      if (path.dirname(dir) !== workspaces || inUse.has(dir) || !isMountPoint(dir)) continue;
-      try {
-        await options.unmount(dir);
-        report.mounts.push(dir);
-      } catch (error) {
-        report.problems.push(`the workspace ${dir}, mounted by server ${record.server.pid} that is gone, stays mounted: ${(error as Error).message}`);
-      }
+  const mounts = readMountinfo();
+  const candidates = new Set([...servers.filter((s) => !serverAlive(s.server)).flatMap((s) => s.mounts), ...mounts.map((m) => m.mountPoint)]);
+  for (const dir of candidates) {
+    if (path.dirname(dir) !== workspaces || inUse.has(dir) || !isMountPoint(dir, mounts)) continue;
+    try {
+      await options.unmount(dir);
+      report.mounts.push(dir);
+    } catch (error) {
+      report.problems.push(`the workspace ${dir}, mounted by a server that is gone, stays mounted: ${(error as Error).message}`);
     }
-    rmSync(record.file, { force: true });
   }
+  for (const record of servers) if (!serverAlive(record.server)) rmSync(record.file, { force: true });
   return report;
 }
