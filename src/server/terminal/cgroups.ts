@@ -51,7 +51,7 @@ export function shellLimitsFromEnv(env: NodeJS.ProcessEnv): ShellLimits {
 
 const CONTROLLERS = ['pids', 'memory', 'cpu'] as const;
 
-type Controller = (typeof CONTROLLERS)[number];
+export type Controller = (typeof CONTROLLERS)[number];
 
 export interface CgroupHost {
   version: 1 | 2;
@@ -200,6 +200,22 @@ export class ShellCgroup {
     this.version = version;
     this.byController = byController;
     this.live = new Set();
+  }
+
+  /**
+   * A group created earlier, by a server that is gone (orphan-reaper.ts), from its recorded
+   * directories; only directories directly under this host's shell parents are taken.
+   */
+  static open(host: CgroupHost, byController: Record<Controller, string>): ShellCgroup | null {
+    if (CONTROLLERS.some((c) => typeof byController[c] !== 'string' || path.dirname(byController[c]) !== host.parents[c])) return null;
+    const group = new ShellCgroup(host.version, { ...byController });
+    for (const dir of group.dirs) if (existsSync(dir)) group.live.add(dir);
+    return group;
+  }
+
+  /** Where the group lives, per controller (recorded so a later server can find it). */
+  get directories(): Record<Controller, string> {
+    return { ...this.byController };
   }
 
   /** Creates the group `<pid>-<label>-<random>` under every parent and writes the limits. */

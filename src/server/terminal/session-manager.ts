@@ -7,6 +7,10 @@
  * cluster (or null for a shell without one). The manager writes its kubeconfig to a file of the
  * session's own under the data dir (bound into the sandbox, never written into the workspace,
  * whose paths the learner controls), and removes it and releases the lease when the session ends.
+ *
+ * Every shell and workspace mount is recorded on disk (shell-records.ts) before it exists; at start
+ * (`reapOrphans`, run by `mountWorkspaces`) the manager ends what a server of this data dir that
+ * died without stopping left behind (orphan-reaper.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
@@ -16,12 +20,15 @@ import { clampCols, clampRows } from '../../lib/terminal-protocol.ts';
 import { apiServerOf, startApiRelay, type ApiRelay } from './api-relay.ts';
 import { AsciicastRecorder } from './asciicast.ts';
 import { flattenKubeconfig, writeSessionKubeconfig } from './kubeconfig.ts';
+import { reapOrphans, type OrphanReport } from './orphan-reaper.ts';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './output-log.ts';
 import { buildSandboxCommand, SANDBOX_HOSTNAME, type SandboxCommand } from './sandbox.ts';
 import { specFor, type SandboxHost } from './sandbox-host.ts';
 import { TerminalSession, type ClusterLease, type PtyProcess } from './session.ts';
 import { startShellBudget } from './shell-budget.ts';
-import { WorkspaceVolumes } from './workspace-volume.ts';
+import { ShellRecords } from './shell-records.ts';
+import { processStartTime } from './uid-claims.ts';
+import { unmountWorkspace, WorkspaceVolumes } from './workspace-volume.ts';
 
 export type SpawnPty = (command: SandboxCommand, size: { cols: number; rows: number }) => PtyProcess;
 
@@ -67,6 +74,9 @@ export class TerminalManager {
   private reaper: NodeJS.Timeout | null = null;
   /** Size-limited workspace filesystems (null: plain directories, see shell-budget.ts). */
   private readonly volumes: WorkspaceVolumes | null;
+  /** This server's shells and mounts, on disk, for the reaper of a crash. */
+  private readonly records: ShellRecords;
+  private reaping: Promise<OrphanReport> | null = null;
 
   constructor(options: TerminalManagerOptions) {
     this.options = {
@@ -79,13 +89,38 @@ export class TerminalManager {
       ...options,
     };
     for (const dir of ['workspaces', 'recordings', 'sockets', 'kubeconfigs']) mkdirSync(path.join(this.options.dataDir, dir), { recursive: true, mode: 0o700 });
+    this.records = new ShellRecords(path.join(this.options.dataDir, 'terminal-owners'));
     const bytes = this.options.host.budgets.workspaceBytes;
-    this.volumes = bytes ? new WorkspaceVolumes(path.join(this.options.dataDir, 'workspace-images'), bytes) : null;
+    this.volumes = bytes ? new WorkspaceVolumes(path.join(this.options.dataDir, 'workspace-images'), bytes, this.records) : null;
   }
 
-  /** Mounts every learner's workspace filesystem (at server start: lab checks read workspaces before a shell opens). */
+  /**
+   * Ends the shells, cgroups, uid claims and workspace mounts that servers of this data dir that
+   * are gone left behind (once per manager; sessions opened meanwhile wait for it).
+   */
+  reapOrphans(): Promise<OrphanReport> {
+    const started = performance.now();
+    this.reaping ??= reapOrphans({
+      recordsDir: this.records.dir,
+      dataDir: this.options.dataDir,
+      cgroups: this.options.host.budgets.cgroups,
+      unmount: unmountWorkspace,
+    }).then((report) => {
+      if (report.sessions || report.mounts.length) {
+        console.log(`irlab terminal: ended ${report.sessions} shell${report.sessions === 1 ? '' : 's'} left by a server that is gone (${report.processes} processes, ${report.claims} uid claims freed, ${report.mounts.length} workspace mounts undone, in ${Math.round(performance.now() - started)} ms)`);
+      }
+      return report;
+    });
+    return this.reaping;
+  }
+
+  /**
+   * Reaps what a crashed server left (`reapOrphans`), then mounts every learner's workspace
+   * filesystem (at server start: lab checks read workspaces before a shell opens). Returns problems.
+   */
   async mountWorkspaces(signal?: AbortSignal): Promise<string[]> {
-    return (await this.volumes?.mountAll((owner) => this.workspaceDir(owner), signal)) ?? [];
+    const { problems } = await this.reapOrphans();
+    return [...problems, ...((await this.volumes?.mountAll((owner) => this.workspaceDir(owner), signal)) ?? [])];
   }
 
   get size(): number {
@@ -115,7 +150,8 @@ export class TerminalManager {
     } else if (live) return live;
     const pending = this.starting.get(owner);
     if (pending) return pending;
-    const start = this.create(owner, size, extra).finally(() => this.starting.delete(owner));
+    // A shell a crashed server left in this workspace (or on a uid) is ended before a new one starts.
+    const start = (this.reaping ?? Promise.resolve()).catch(() => undefined).then(() => this.create(owner, size, extra)).finally(() => this.starting.delete(owner));
     this.starting.set(owner, start);
     return start;
   }
@@ -128,11 +164,18 @@ export class TerminalManager {
     // learner cannot replace it); nothing inside it is written or followed.
     const budget = await startShellBudget({ budgets: host.budgets, hostIdentity: host.identity, volumes: this.volumes, owner, sessionId: id, workspace, sessionsDir: path.join(this.options.dataDir, 'sandbox', 'sessions') });
     const identity = budget.identity;
+    const uids = host.budgets.uids;
+    const record = { session: id, owner, workspace, uid: uids && identity.mode === 'setpriv' ? { uid: identity.uid, gid: identity.gid, claimsDir: uids.claimsDir } : null, cgroup: budget.cgroup?.directories ?? null };
+    const release = async () => {
+      // Kept while a process survived: the next start tries again.
+      if (await budget.release()) this.records.removeSession(id);
+    };
     let leased: ClusterLease | null;
     try {
+      this.records.saveSession({ ...record, shell: null });
       leased = await (extra.lease ? extra.lease() : this.options.leaseCluster(owner));
     } catch (error) {
-      await budget.release();
+      await release();
       throw error;
     }
     let relay: ApiRelay | null = null;
@@ -161,6 +204,8 @@ export class TerminalManager {
       const rows = clampRows(size.rows);
       const command = buildSandboxCommand(specFor(host, workspace, kubeconfigFile, apiRelay, { identity, etcDir: budget.etcDir, cgroupProcs: budget.cgroup?.procsFiles ?? [] }));
       const pty = this.options.spawnPty(command, { cols, rows });
+      const started = processStartTime(pty.pid);
+      if (started) this.records.saveSession({ ...record, shell: { pid: pty.pid, start: started } });
       const recorder = new AsciicastRecorder({
         path: this.recordingPath(id),
         now,
@@ -174,11 +219,11 @@ export class TerminalManager {
           env: { TERM: 'xterm-256color', SHELL: '/bin/bash', HOSTNAME: SANDBOX_HOSTNAME },
         },
       });
-      const session = new TerminalSession({ id, owner, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows, dispose: budget.release });
+      const session = new TerminalSession({ id, owner, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows, dispose: release });
       this.sessions.set(id, session);
       return session;
     } catch (error) {
-      await budget.release();
+      await release();
       await lease?.release();
       throw error;
     }
@@ -219,5 +264,6 @@ export class TerminalManager {
     this.reaper = null;
     await Promise.all(this.list().map((s) => this.close(s.id, 'The irlab server is shutting down.')));
     await this.volumes?.unmountAll();
+    this.records.close();
   }
 }

@@ -10,12 +10,12 @@
  * log once.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareCgroups, ShellCgroup, shellLimitsFromEnv, type CgroupHost, type ShellLimits } from './cgroups.ts';
 import { sandboxEtcFiles, type SandboxIdentity } from './sandbox.ts';
-import { claimUid, DEFAULT_UID_CLAIMS_DIR, parseUidRange, prepareClaimsDir, type UidClaim, type UidRange } from './uid-claims.ts';
+import { claimUid, DEFAULT_UID_CLAIMS_DIR, parseUidRange, prepareClaimsDir, processesOfUid, type UidClaim, type UidRange } from './uid-claims.ts';
 import { chownWorkspace, workspaceBytesFromEnv, workspaceVolumeProblem, type WorkspaceVolumes } from './workspace-volume.ts';
 
 export interface ShellBudgets {
@@ -65,8 +65,8 @@ export interface ShellBudget {
   /** passwd/group/bashrc naming this session's uid; null: the host's (userns mode). */
   etcDir: string | null;
   cgroup: ShellCgroup | null;
-  /** Ends every process of the session, removes its cgroup, then frees its uid. Idempotent. */
-  release(): Promise<void>;
+  /** Ends every process of the session, removes its cgroup, then frees its uid. Idempotent; false when a process survived (uid and cgroup kept). */
+  release(): Promise<boolean>;
 }
 
 export interface StartShellBudget {
@@ -84,23 +84,8 @@ export interface StartShellBudget {
   signal?: AbortSignal;
 }
 
-/** Pids of processes whose real uid is `uid` (the catch-all when there is no cgroup). */
-function processesOf(uid: number): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const line = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'));
-      if (Number(line?.[1]) === uid) pids.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
 /** kill(-1, SIGKILL) as `uid`: every process of that uid at once, forks in flight included. */
-async function killEverythingOf(uid: number, gid: number): Promise<void> {
+export async function killEverythingOf(uid: number, gid: number): Promise<void> {
   await new Promise<void>((resolve) => {
     const killer = spawn('/bin/bash', ['-c', 'kill -KILL -1'], { uid, gid, stdio: 'ignore', env: {} });
     killer.once('error', () => resolve());
@@ -115,10 +100,10 @@ export async function startShellBudget(options: StartShellBudget): Promise<Shell
   let etcDir = '';
   const identity = (): SandboxIdentity => (claim ? { mode: 'setpriv', uid: claim.uid, gid: claim.gid } : options.hostIdentity);
 
-  let released: Promise<void> | null = null;
+  let released: Promise<boolean> | null = null;
   const release = () => (released ??= (async () => {
     const uid = claim?.uid;
-    const alive = () => (cgroup ? cgroup.processes().length > 0 : uid !== undefined && processesOf(uid).length > 0);
+    const alive = () => (cgroup ? cgroup.processes().length > 0 : uid !== undefined && processesOfUid(uid).length > 0);
     // The shell had its SIGHUP (bash saves its history); give it the grace period, then kill.
     const deadline = Date.now() + (options.graceMs ?? 2_000);
     while (alive() && Date.now() < deadline) await sleep(25);
@@ -127,15 +112,16 @@ export async function startShellBudget(options: StartShellBudget): Promise<Shell
       cgroup?.kill();
       await sleep(20);
     }
-    const leftovers = cgroup ? cgroup.processes() : uid !== undefined ? processesOf(uid) : [];
+    const leftovers = cgroup ? cgroup.processes() : uid !== undefined ? processesOfUid(uid) : [];
     if (leftovers.length) {
       // Keep the uid claimed (and the cgroup): giving it to another learner would hand these over too.
       console.error(`irlab terminal: session ${options.sessionId}'s processes ${leftovers.join(' ')} survived SIGKILL; keeping its uid ${uid} and cgroup`);
-      return;
+      return false;
     }
     await cgroup?.remove().catch((error: unknown) => console.error(`irlab terminal: ${(error as Error).message}`));
     if (etcDir) rmSync(etcDir, { recursive: true, force: true });
     claim?.release();
+    return true;
   })());
 
   try {

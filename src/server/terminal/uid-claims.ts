@@ -9,9 +9,12 @@
  * it once no process of that uid is left. A claim whose owner died (a crashed server) is
  * reclaimed: under a lock file named after the claim's inode (also O_EXCL), so exactly one
  * reclaimer removes exactly the stale file it examined, never a fresh claim put in its place.
+ * A stale claim is never reclaimed while a process of its uid runs (a shell its crashed server
+ * left): the uid would come with that process. The data dir's next server ends such processes and
+ * frees the claim (orphan-reaper.ts, `reapClaim`).
  * The gid is the same number; neither needs a passwd entry (the sandbox's /etc/passwd is ours).
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import path from 'node:path';
 
 export const DEFAULT_UID_CLAIMS_DIR = '/run/irlab/uids';
@@ -65,7 +68,24 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-const ownerLine = () => `${process.pid} ${processStartTime(process.pid) ?? '?'}\n`;
+/** Pids whose real uid is `uid`; zombies are left out (they run nothing, and only their parent can clear them). */
+export function processesOfUid(uid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === uid && !/^State:\s+Z/m.test(status)) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** What a claim file holds: its owner's pid and start time. */
+export const claimOwnerLine = (pid: number, started: string | null) => `${pid} ${started ?? '?'}\n`;
+const ownerLine = () => claimOwnerLine(process.pid, processStartTime(process.pid));
 
 /** Whether a claim with this content and age belongs to a process that is gone. */
 function isStale(text: string, mtimeMs: number): boolean {
@@ -91,30 +111,57 @@ function tryCreate(file: string): number | null {
   }
 }
 
-/** Removes `file` if its owner is dead, as the only reclaimer of that inode. True if it was removed. */
-function reclaimIfStale(file: string): boolean {
+/**
+ * The inode of `file` if it is a stale claim (and, given `owner`, holds exactly that line); null
+ * otherwise, or when it is gone or not a regular file.
+ */
+function staleInode(file: string, owner?: string): number | null {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
-    return false; // released meanwhile (try again) or not a regular file (leave it)
+    return null; // released meanwhile (try again) or not a regular file (leave it)
   }
-  let ino: number;
-  let stale: boolean;
   try {
     const stat = fstatSync(fd);
-    ino = stat.ino;
-    stale = stat.isFile() && isStale(readFileSync(fd, 'utf8'), stat.mtimeMs);
+    const text = readFileSync(fd, 'utf8');
+    if (!stat.isFile() || (owner !== undefined && text !== owner) || !isStale(text, stat.mtimeMs)) return null;
+    return stat.ino;
   } finally {
     closeSync(fd);
   }
-  if (!stale) return false;
+}
+
+/**
+ * Runs `locked` holding the reclaim lock of the stale claim `file` (of `owner`, if given), as the
+ * only reclaimer of that inode. Under the lock the claim is judged again: between the first look
+ * and the lock, another reclaimer may have replaced it with a fresh claim that reuses the inode
+ * number, and a fresh claim's owner is alive. Null when it is not (or no longer) a stale claim, or
+ * another process is reclaiming it.
+ */
+async function withStaleClaim<T>(file: string, owner: string | undefined, locked: () => T | Promise<T>): Promise<T | null> {
+  const ino = staleInode(file, owner);
+  if (ino === null) return null;
+  const lock = `${file}.reclaim-${ino}`;
+  if (tryCreate(lock) === null) return null; // another process is reclaiming this very claim
+  try {
+    if (staleInode(file, owner) !== ino) return null;
+    return await locked();
+  } finally {
+    unlinkSync(lock);
+  }
+}
+
+/** The synchronous half of withStaleClaim, for claimUid. */
+function reclaimIfStale(file: string): boolean {
+  const ino = staleInode(file);
+  // A process of the uid still runs (a crashed server's shell): the uid is not free, whoever owns the claim.
+  if (ino === null || processesOfUid(Number(path.basename(file))).length > 0) return false;
   const lock = `${file}.reclaim-${ino}`;
   if (tryCreate(lock) === null) return false; // another process is reclaiming this very claim
   try {
-    // Only a holder of this inode's lock removes this inode, and no new claim can appear while
-    // it is still there: if the path still names it, it is the stale claim we judged.
-    if (lstatSync(file, { throwIfNoEntry: false })?.ino !== ino) return false;
+    // Only a holder of this inode's lock removes this inode; judged again under it (see withStaleClaim).
+    if (staleInode(file) !== ino) return false;
     unlinkSync(file);
     return true;
   } finally {
@@ -149,4 +196,20 @@ export function claimUid(dir: string, range: UidRange = DEFAULT_UID_RANGE, rando
     };
   }
   throw new Error(`every sandbox uid ${range.first}-${range.last} is in use by a live terminal session (claims in ${dir}); end some sessions or widen IRLAB_SANDBOX_UIDS`);
+}
+
+/**
+ * Frees the claim a dead server left for one of its sessions. `file` must still hold `owner` (the
+ * dead server's claim line) and be stale; then `end` runs under the claim's reclaim lock (so no
+ * other process reclaims the uid meanwhile) and must end every process of the uid, answering
+ * whether none is left; only then is the claim deleted. `not-ours`: the claim is gone or belongs to
+ * someone else now (`end` did not run: the uid may be another session's).
+ */
+export async function reapClaim(file: string, owner: string, end: () => Promise<boolean>): Promise<'released' | 'kept' | 'not-ours'> {
+  const outcome = await withStaleClaim(file, owner, async () => {
+    if (!(await end())) return 'kept' as const;
+    unlinkSync(file);
+    return 'released' as const;
+  });
+  return outcome ?? 'not-ours';
 }

@@ -11,9 +11,10 @@
  * link the learner planted.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { lchown, lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isMountPoint } from './mountinfo.ts';
 
@@ -45,15 +46,50 @@ async function command(file: string, args: string[], what: string, signal?: Abor
   }
 }
 
+/** Undoes one workspace mount; never lazily (a lazily unmounted image mounted again would be two filesystems on one image). */
+export async function unmountWorkspace(dir: string): Promise<void> {
+  await command('umount', [dir], `unmounting ${dir}`);
+}
+
+/** Loop devices whose backing file is `image` (one left attached means its filesystem is still alive somewhere). */
+export function loopDevicesOf(image: string): string[] {
+  const devices: string[] = [];
+  let names: string[];
+  let resolved: string;
+  try {
+    resolved = realpathSync(image);
+    names = readdirSync('/sys/block').filter((name) => name.startsWith('loop'));
+  } catch {
+    return devices;
+  }
+  for (const name of names) {
+    try {
+      const backing = readFileSync(`/sys/block/${name}/loop/backing_file`, 'utf8').trim();
+      if (backing === image || backing === resolved) devices.push(`/dev/${name}`);
+    } catch {
+      // not attached
+    }
+  }
+  return devices;
+}
+
+/** Where a server notes the mounts it makes before making them (shell-records.ts), for the reaper of a crash. */
+export interface MountRecord {
+  addMount(dir: string): void;
+  removeMount(dir: string): void;
+}
+
 /** The workspace volumes this process mounted (so it can unmount them when it stops). */
 export class WorkspaceVolumes {
   private readonly imagesDir: string;
   private readonly bytes: number;
   private readonly mounted = new Set<string>();
+  private readonly record: MountRecord | null;
 
-  constructor(imagesDir: string, bytes: number) {
+  constructor(imagesDir: string, bytes: number, record: MountRecord | null = null) {
     this.imagesDir = imagesDir;
     this.bytes = bytes;
+    this.record = record;
   }
 
   imageOf(owner: string): string {
@@ -65,7 +101,11 @@ export class WorkspaceVolumes {
    * files already in `dir`, from before the limit existed, copied in and then removed).
    */
   async mount(owner: string, dir: string, signal?: AbortSignal): Promise<void> {
-    if (isMountPoint(dir)) return; // mounted by this server earlier, or by one that crashed
+    if (isMountPoint(dir)) {
+      // Mounted by this server earlier, or by another live one (listed: no reaper unmounts it under us).
+      this.record?.addMount(dir);
+      return;
+    }
     mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const image = this.imageOf(owner);
@@ -79,7 +119,18 @@ export class WorkspaceVolumes {
       renameSync(fresh, image);
       for (const name of legacy) rmSync(path.join(dir, name), { recursive: true, force: true });
     }
-    await command('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,discard,errors=remount-ro', image, dir], `mounting the workspace of ${owner}`, signal);
+    // An image still attached (its last filesystem being released) must not be mounted a second time.
+    for (let wait = 0; loopDevicesOf(image).length > 0; wait++) {
+      if (wait >= 250) throw new Error(`the workspace image of ${owner} (${image}) is still attached to ${loopDevicesOf(image).join(', ')}; a process outside irlab may hold its filesystem (find it with \`fuser -vm ${loopDevicesOf(image)[0]}\`)`);
+      await sleep(20);
+    }
+    this.record?.addMount(dir);
+    try {
+      await command('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,discard,errors=remount-ro', image, dir], `mounting the workspace of ${owner}`, signal);
+    } catch (error) {
+      this.record?.removeMount(dir);
+      throw error;
+    }
     this.mounted.add(dir);
     rmSync(path.join(dir, 'lost+found'), { recursive: true, force: true });
   }
@@ -101,6 +152,7 @@ export class WorkspaceVolumes {
     for (const dir of this.mounted) {
       await command('umount', [dir], `unmounting ${dir}`).catch(() => command('umount', ['--lazy', dir], `unmounting ${dir}`).catch(() => undefined));
       this.mounted.delete(dir);
+      this.record?.removeMount(dir);
     }
   }
 }
