@@ -94,8 +94,8 @@ const guardBinding: V1ValidatingAdmissionPolicyBinding = { metadata: { name: GUA
 /** Creates (or brings up to date) the responders' ClusterRole, its binding to their group, and the guard on both. */
 export async function ensureResponderRbac(admin: KubeConfig): Promise<void> {
   const admission = admin.makeApiClient(AdmissionregistrationV1Api);
-  await upsert(() => admission.createValidatingAdmissionPolicy({ body: guard }), () => admission.replaceValidatingAdmissionPolicy({ name: GUARD, body: guard }));
-  await upsert(() => admission.createValidatingAdmissionPolicyBinding({ body: guardBinding }), () => admission.replaceValidatingAdmissionPolicyBinding({ name: GUARD, body: guardBinding }));
+  await upsert(guard, (body) => admission.createValidatingAdmissionPolicy({ body }), () => admission.readValidatingAdmissionPolicy({ name: GUARD }), (body) => admission.replaceValidatingAdmissionPolicy({ name: GUARD, body }));
+  await upsert(guardBinding, (body) => admission.createValidatingAdmissionPolicyBinding({ body }), () => admission.readValidatingAdmissionPolicyBinding({ name: GUARD }), (body) => admission.replaceValidatingAdmissionPolicyBinding({ name: GUARD, body }));
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
   const role: V1ClusterRole = { metadata: { name: RESPONDER_ROLE, labels: managed }, rules: RESPONDER_RULES };
   const binding: V1ClusterRoleBinding = {
@@ -103,16 +103,34 @@ export async function ensureResponderRbac(admin: KubeConfig): Promise<void> {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: RESPONDER_ROLE },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: RESPONDER_GROUP }],
   };
-  await upsert(() => rbac.createClusterRole({ body: role }), () => rbac.replaceClusterRole({ name: RESPONDER_ROLE, body: role }));
-  await upsert(() => rbac.createClusterRoleBinding({ body: binding }), () => rbac.replaceClusterRoleBinding({ name: RESPONDER_GROUP, body: binding }));
+  await upsert(role, (body) => rbac.createClusterRole({ body }), () => rbac.readClusterRole({ name: RESPONDER_ROLE }), (body) => rbac.replaceClusterRole({ name: RESPONDER_ROLE, body }));
+  await upsert(binding, (body) => rbac.createClusterRoleBinding({ body }), () => rbac.readClusterRoleBinding({ name: RESPONDER_GROUP }), (body) => rbac.replaceClusterRoleBinding({ name: RESPONDER_GROUP, body }));
 }
 
-/** Create; if it exists already (a restart, a second participant at once), replace it. */
-async function upsert(create: () => Promise<unknown>, replace: () => Promise<unknown>): Promise<void> {
+/**
+ * Creates the object, or replaces the one already there (a drill resumed after a restart, or a
+ * second runtime) at its current resourceVersion: some kinds (admission policies) refuse an
+ * update without one, with a 422.
+ */
+async function upsert<T extends { metadata?: { resourceVersion?: string } }>(
+  body: T,
+  create: (body: T) => Promise<unknown>,
+  read: () => Promise<T>,
+  replace: (body: T) => Promise<unknown>,
+): Promise<void> {
   try {
-    await create();
+    await create(body);
   } catch (error) {
     if (!isStatus(error, 409)) throw error;
-    await replace();
+    // Another writer may replace it between our read and our replace (409 again): read again.
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await read();
+      try {
+        await replace({ ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } });
+        return;
+      } catch (conflict) {
+        if (!isStatus(conflict, 409) || attempt === 5) throw conflict;
+      }
+    }
   }
 }

@@ -96,8 +96,12 @@ function stillGood(text: string, cluster: string, username: string): boolean {
 export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
   const { clusters } = options;
   const grade = stepGrader({ provider: clusters.provider, answerKeys: options.answerKeys, checkTimeoutMs: options.checkTimeoutMs });
-  /** Clusters whose responder role and binding exist (made on the first participant's kubeconfig). */
-  const rbacReady = new Set<string>();
+  /**
+   * Each cluster's responder role and binding, made once on the first participant's kubeconfig.
+   * A promise, not a flag: two participants opening terminals at once must share one creation,
+   * or the second's upsert races the first's and the API server refuses it (422, no resourceVersion).
+   */
+  const rbacReady = new Map<string, Promise<void>>();
 
   async function clusterOf(name: string): Promise<ClusterInfo> {
     const found = await findCluster(clusters.provider, name);
@@ -190,10 +194,14 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       // Issued once per participant and cluster; a terminal reopened later gets the same file.
       const existing = await readFile(file, 'utf8').catch(() => undefined);
       if (existing && stillGood(existing, name, username)) return file;
-      if (!rbacReady.has(name)) {
-        await ensureResponderRbac(loadKubeConfig(cluster.kubeconfigPath));
-        rbacReady.add(name);
+      let rbac = rbacReady.get(name);
+      if (!rbac) {
+        rbac = ensureResponderRbac(loadKubeConfig(cluster.kubeconfigPath));
+        rbacReady.set(name, rbac);
+        // A failed creation is tried again by the next participant.
+        rbac.catch(() => rbacReady.delete(name));
       }
+      await rbac;
       const issued = await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
       // The admin kubeconfig gives only the API server's address and CA; its user is dropped.
       const admin = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { clusters: Array<{ cluster: Record<string, unknown> }> };
