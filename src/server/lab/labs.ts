@@ -7,8 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labSchema, type Lab } from '../../schemas/lab.ts';
 import { locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, formatPath, type ContentProblem } from '../content/friendly-errors.ts';
-import { CHECKS } from './checks/registry.ts';
-import { SCOPE_QUESTIONS } from './checks/scope.ts';
+import { CHECK_NAMES, SCOPE_QUESTION_IDS } from './check-catalogue.ts';
 import { validateLessons } from '../content/lessons.ts';
 import { validateScenarios } from '../scenarios/load.ts';
 
@@ -62,9 +61,9 @@ export async function validateLabs(root: string, references: LabReferences) {
     lab.steps.forEach((step, index) => {
       if (ids.has(step.id)) problem(['steps', index, 'id'], `step id "${step.id}" is used twice`, 'give every step its own id');
       ids.add(step.id);
-      step.checks.forEach((name, j) => reference(['steps', index, 'checks', j], name, [...CHECKS.keys()], 'check'));
+      step.checks.forEach((name, j) => reference(['steps', index, 'checks', j], name, [...CHECK_NAMES], 'check'));
       for (const question of step.questions) {
-        const grader = SCOPE_QUESTIONS.includes(question.id as never) ? 'scope' : 'investigation';
+        const grader = SCOPE_QUESTION_IDS.includes(question.id) ? 'scope' : 'investigation';
         if (!step.checks.includes(grader)) {
           problem(['steps', index, 'questions'], `question "${question.id}" is graded by the ${grader} check, which this step does not run`, `add ${grader} to checks`);
           break;

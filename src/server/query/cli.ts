@@ -4,15 +4,14 @@
  * be piped.
  */
 import { parseArgs } from 'node:util';
+import { QUERY_USAGE } from '../cli/usage.ts';
 import { DETECTIONS } from '../../lib/query/detections.ts';
 import { formatQueryError, QueryError } from '../../lib/query/errors.ts';
-import { ExportError, toFalcoRule, toSigmaRule } from '../../lib/query/export.ts';
 import { csvEventLine, csvHeader, csvRowLine, formatTable, table, type OutputFormat } from './format.ts';
 import { runDetections, runQueryOnSource } from './run.ts';
 import { FileAuditLogSource, type AuditLogSource } from './source.ts';
 import type { ScanReport } from './scan.ts';
 import { findCluster } from '../cluster/find-cluster.ts';
-import { allProviders } from '../cluster/select-provider.ts';
 import { formatClusterError, type ClusterProvider } from '../cluster/types.ts';
 
 export interface Io {
@@ -24,12 +23,7 @@ export interface Io {
 
 const defaultIo: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
-export const QUERY_USAGE = `  irlab query '<query>' (--file audit.log | --cluster N) [--format table|json|csv] [--no-prefilter]
-                          run a query over an audit log (docs/query.md); json: one event or row per line
-  irlab detect (--file audit.log | --cluster N) [--format table|json]
-                          run the five built-in detections
-  irlab detect --list | --sigma [RULE] | --falco [RULE]
-                          list the detections, or export them as Sigma or Falco (k8s_audit) rules`;
+export { QUERY_USAGE } from '../cli/usage.ts';
 
 const SOURCE_OPTIONS = {
   file: { type: 'string' },
@@ -44,7 +38,9 @@ async function openSource(values: { file?: string; cluster?: string }, io: Io): 
     return undefined;
   }
   try {
-    const file = values.file ?? (await findCluster((io.providers ?? (() => allProviders()))(), values.cluster!)).auditLogPath;
+    // The cluster code (and the Kubernetes client) is loaded only when a cluster is named.
+    const providers = io.providers ?? (async () => (await import('../cluster/select-provider.ts')).allProviders());
+    const file = values.file ?? (await findCluster(await providers(), values.cluster!)).auditLogPath;
     return await FileAuditLogSource.open(file);
   } catch (error) {
     io.err(`irlab: ${formatClusterError(error)}`);
@@ -154,6 +150,7 @@ export async function detectCommand(args: string[], io: Io = defaultIo): Promise
       io.err(`irlab detect: no detection ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${DETECTIONS.map((r) => r.id).join(', ')}`);
       return 2;
     }
+    const { ExportError, toFalcoRule, toSigmaRule } = await import('../../lib/query/export.ts');
     try {
       io.out(rules.map((r) => (values.sigma ? toSigmaRule(r) : toFalcoRule(r))).join(values.sigma ? '---\n' : '\n'));
     } catch (error) {
