@@ -30,7 +30,17 @@ const SOURCE_OPTIONS = {
   cluster: { type: 'string' },
   format: { type: 'string', default: 'table' },
   'no-prefilter': { type: 'boolean', default: false },
+  threads: { type: 'string' },
 } as const;
+
+/** `--threads N`: how many threads scan a big file (1: one sequential scan); default: the cores, at most 4. */
+function parseThreads(text: string | undefined, io: Io): { threads?: number } | undefined {
+  if (text === undefined) return {};
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= 1 && n <= 64) return { threads: n };
+  io.err(`irlab: --threads ${text}: give a whole number from 1 to 64`);
+  return undefined;
+}
 
 async function openSource(values: { file?: string; cluster?: string }, io: Io): Promise<AuditLogSource | undefined> {
   if (!values.file && values.cluster === undefined) {
@@ -81,6 +91,8 @@ export async function queryCommand(args: string[], io: Io = defaultIo): Promise<
   const queryText = positionals[0]!;
   const format = parseFormat(values.format, ['table', 'json', 'csv'], io);
   if (!format) return 2;
+  const threads = parseThreads(values.threads, io);
+  if (!threads) return 2;
   const source = await openSource(values, io);
   if (!source) return 2;
   const started = performance.now();
@@ -89,6 +101,7 @@ export async function queryCommand(args: string[], io: Io = defaultIo): Promise<
   try {
     const { output, report } = await runQueryOnSource(source, queryText, {
       prefilter: !values['no-prefilter'],
+      ...threads,
       keepEvents: streamed ? 0 : 10_000,
       onEvent: streamed
         ? (event) => {
@@ -164,10 +177,12 @@ export async function detectCommand(args: string[], io: Io = defaultIo): Promise
   }
   const format = parseFormat(values.format, ['table', 'json'], io);
   if (!format) return 2;
+  const threads = parseThreads(values.threads, io);
+  if (!threads) return 2;
   const source = await openSource(values, io);
   if (!source) return 2;
   const started = performance.now();
-  const { results, report } = await runDetections(source, { prefilter: !values['no-prefilter'] });
+  const { results, report } = await runDetections(source, { prefilter: !values['no-prefilter'], ...threads });
   let fired = 0;
   for (const { rule, output } of results) {
     const hits = output.kind === 'events' ? output.events : output.rows;
