@@ -11,9 +11,27 @@ import { USAGE } from './usage.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
+/** Runs until Ctrl-C (or SIGTERM), then stops the runtime cleanly. */
+async function podRuntime(args: string[]): Promise<number> {
+  const { podRuntimeCommand } = await import('./pod-runtime.ts');
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await podRuntimeCommand(args, { err: (text) => console.error(text), signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 const commands: Record<string, Command> = {
   validate: async (args) => (await import('./validate.ts')).validateCommand(args),
-  cluster: async (args) => (await import('../cluster/cli.ts')).runClusterCommand(['cluster', ...args]),
+  cluster: async (args) => {
+    if (args[0] === 'pod-runtime') return podRuntime(args.slice(1));
+    return (await import('../cluster/cli.ts')).runClusterCommand(['cluster', ...args]);
+  },
   engine: async (args) => (await import('../cluster/cli.ts')).runClusterCommand(['engine', ...args]),
   scenario: async (args) => (await import('../scenarios/cli.ts')).runScenarioCommand(args),
   test: async (args) => (await import('../lab/cli.ts')).testCommand(args),

@@ -29,8 +29,9 @@ export const USAGE = `irlab: Kubernetes incident-response labs
 Usage:
 ${VALIDATE_USAGE}
   irlab engine build                         build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache
-  irlab cluster create|list|delete|audit|audit-policy|health ...
-                                             short-lived real clusters (irlab cluster help); no pod runtime: kubectl exec needs a lab
+  irlab cluster create|list|delete|audit|audit-policy|health|pod-runtime ...
+                                             short-lived real clusters (irlab cluster help); their simulated pods get kubectl exec
+                                             and logs while \`irlab cluster pod-runtime N\` runs
   irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
   irlab test <lab> [--step N] [--skip-step N] | --all
                                              prove a lab on a fresh cluster: checks fail untouched, pass after the reference solution

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LESSONS_DIR, validateLessons } from './lessons.ts';
+import { LESSONS_DIR, listLessonFiles, validateLessons } from './lessons.ts';
 import { listScenarioDirs, loadScenario, SCENARIO_FILE, SCENARIOS_DIR, validateScenarios, type LoadedScenario } from '../scenarios/load.ts';
 import { LABS_DIR, validateLabs } from '../lab/labs.ts';
 import { listQuizFiles, QUIZZES_DIR, quizReferenceProblems, readQuizzes, validateQuizzes } from './quizzes.ts';
@@ -105,8 +105,9 @@ async function validatePart(root: string, may: (dir: string) => boolean, selecte
   const note = (kind: string, list: Iterable<string>) => {
     for (const file of list) files[kind]!.add(file);
   };
-  // Lessons are small (frontmatter only) and everything else refers to them: always read.
-  const lessons = await validateLessons(root);
+  // Quizzes need their lessons' headings; labs only need their lesson to exist.
+  const lessons = may(LESSONS_DIR) || may(QUIZZES_DIR) ? await validateLessons(root) : { lessons: [], problems: [] };
+  const lessonSlugs = (await listLessonFiles(root)).map((file) => path.basename(file).replace(/\.mdx?$/, ''));
   if (may(LESSONS_DIR)) {
     problems.push(...lessons.problems);
     note('lessons', [...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
@@ -134,7 +135,7 @@ async function validatePart(root: string, may: (dir: string) => boolean, selecte
   }
   const drillsWanted = scenarios.some((s) => selected(path.join(SCENARIOS_DIR, s.slug, DRILL_FILE)));
   if (may(LABS_DIR) || drillsWanted) {
-    const labs = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarioDirs.map((d) => path.basename(d)) });
+    const labs = await validateLabs(root, { lessons: lessonSlugs, scenarios: scenarioDirs.map((d) => path.basename(d)) });
     if (may(LABS_DIR)) {
       problems.push(...labs.problems);
       note('labs', [...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
