@@ -2,14 +2,41 @@
  * Validates all authored content of a project tree at once: lessons, quizzes, scenarios, labs and
  * drills, so `irlab validate` and the build see one report.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat as statFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LESSONS_DIR, listLessonFiles, validateLessons } from './lessons.ts';
-import { listScenarioDirs, loadScenario, SCENARIO_FILE, SCENARIOS_DIR, validateScenarios, type LoadedScenario } from '../scenarios/load.ts';
-import { LABS_DIR, validateLabs } from '../lab/labs.ts';
-import { listQuizFiles, QUIZZES_DIR, quizReferenceProblems, readQuizzes, validateQuizzes } from './quizzes.ts';
-import { DRILL_FILE, validateDrills } from '../drill/load.ts';
 import type { ContentProblem } from './friendly-errors.ts';
+import type { LoadedScenario } from '../scenarios/load.ts';
+
+// Where each kind lives (the modules that read them export the same names; validate.test.ts
+// checks). Here as plain strings so that checking one lab loads no scenario or quiz code.
+export const LESSONS_DIR = 'src/content/lessons';
+export const QUIZZES_DIR = 'quizzes';
+export const LABS_DIR = 'labs';
+export const SCENARIOS_DIR = 'scenarios';
+export const SCENARIO_FILE = 'scenario.yaml';
+export const DRILL_FILE = 'drill.yaml';
+
+/** Each validator is loaded when needed: zod schemas cost time to build. */
+const lessonsModule = () => import('./lessons.ts');
+const scenariosModule = () => import('../scenarios/load.ts');
+const labsModule = () => import('../lab/labs.ts');
+const quizzesModule = () => import('./quizzes.ts');
+const drillsModule = () => import('../drill/load.ts');
+
+/** Folders under scenarios/ (as listScenarioDirs in scenarios/load.ts lists them). */
+async function scenarioDirs(root: string): Promise<string[]> {
+  const entries = await readdir(path.resolve(root, SCENARIOS_DIR), { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('_')).map((e) => path.join(SCENARIOS_DIR, e.name)).sort();
+}
+
+/** Lesson slugs from file names (as lessons.ts names them). */
+async function lessonSlugs(root: string): Promise<string[]> {
+  const entries = await readdir(path.resolve(root, LESSONS_DIR), { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile() && /\.mdx?$/.test(e.name) && !e.name.startsWith('_'))
+    .map((e) => e.name.replace(/\.mdx?$/, ''))
+    .sort();
+}
 
 export interface ValidationReport {
   problems: ContentProblem[];
@@ -20,6 +47,13 @@ export interface ValidationReport {
 }
 
 export async function validateContent(root: string): Promise<ValidationReport> {
+  const [{ validateLessons }, { validateScenarios }, { validateQuizzes }, { validateLabs }, { validateDrills }] = await Promise.all([
+    lessonsModule(),
+    scenariosModule(),
+    quizzesModule(),
+    labsModule(),
+    drillsModule(),
+  ]);
   const lessons = await validateLessons(root);
   const lessonFiles = new Set([...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
   const scenarios = await validateScenarios(root);
@@ -60,7 +94,7 @@ const PROJECT_MARKERS = ['package.json', 'labs', 'scenarios', 'quizzes', path.jo
 /** The nearest folder at or above `start` that looks like an irlab project (or `start` itself). */
 async function projectRoot(start: string): Promise<string> {
   for (let dir = start; ; dir = path.dirname(dir)) {
-    for (const marker of PROJECT_MARKERS) if (await stat(path.join(dir, marker)).catch(() => undefined)) return dir;
+    for (const marker of PROJECT_MARKERS) if (await statFile(path.join(dir, marker)).catch(() => undefined)) return dir;
     if (path.dirname(dir) === dir) return start;
   }
 }
@@ -80,7 +114,7 @@ function holds(a: string, b: string) {
  */
 export async function validateContentAt(target: string): Promise<TargetedReport> {
   const absolute = path.resolve(target);
-  const info = await stat(absolute).catch(() => undefined);
+  const info = await statFile(absolute).catch(() => undefined);
   if (!info) throw new Error(`${absolute} does not exist`);
   const root = await projectRoot(info.isDirectory() ? absolute : path.dirname(absolute));
   const relative = path.relative(root, absolute);
@@ -106,42 +140,42 @@ async function validatePart(root: string, may: (dir: string) => boolean, selecte
     for (const file of list) files[kind]!.add(file);
   };
   // Quizzes need their lessons' headings; labs only need their lesson to exist.
-  const lessons = may(LESSONS_DIR) || may(QUIZZES_DIR) ? await validateLessons(root) : { lessons: [], problems: [] };
-  const lessonSlugs = (await listLessonFiles(root)).map((file) => path.basename(file).replace(/\.mdx?$/, ''));
+  const lessons = may(LESSONS_DIR) || may(QUIZZES_DIR) ? await (await lessonsModule()).validateLessons(root) : { lessons: [], problems: [] };
   if (may(LESSONS_DIR)) {
     problems.push(...lessons.problems);
     note('lessons', [...lessons.lessons.map((l) => l.file), ...lessons.problems.map((p) => p.file)]);
   }
   if (may(QUIZZES_DIR)) {
+    const { listQuizFiles, quizReferenceProblems, readQuizzes } = await quizzesModule();
     const quizzes = await readQuizzes(root, (await listQuizFiles(root)).filter(selected));
     problems.push(...quizzes.problems, ...(await quizReferenceProblems(root, quizzes.quizzes, lessons.lessons)));
     note('quizzes', [...quizzes.quizzes.map((q) => q.file), ...quizzes.problems.map((p) => p.file)]);
   }
-  const scenarioDirs = await listScenarioDirs(root);
+  const dirs = await scenarioDirs(root);
   const scenarios: LoadedScenario[] = [];
   // A drill is checked against its scenario, so a drill asked for loads its scenario too.
-  for (const dir of scenarioDirs.filter((d) => may(d) && (selected(path.join(d, SCENARIO_FILE)) || selected(path.join(d, DRILL_FILE))))) {
-    const result = await loadScenario(root, dir);
+  for (const dir of dirs.filter((d) => may(d) && (selected(path.join(d, SCENARIO_FILE)) || selected(path.join(d, DRILL_FILE))))) {
+    const result = await (await scenariosModule()).loadScenario(root, dir);
     if (result.loaded) scenarios.push(result.loaded);
     problems.push(...result.problems);
     note('scenarios', [...(result.loaded ? [result.loaded.file] : []), ...result.problems.map((p) => p.file)]);
   }
-  for (const dir of scenarioDirs.filter((d) => selected(path.join(d, DRILL_FILE)) && !scenarios.some((s) => path.join(SCENARIOS_DIR, s.slug) === d))) {
+  for (const dir of dirs.filter((d) => selected(path.join(d, DRILL_FILE)) && !scenarios.some((s) => path.join(SCENARIOS_DIR, s.slug) === d))) {
     const drill = path.join(dir, DRILL_FILE);
-    if (!(await stat(path.resolve(root, drill)).catch(() => undefined))) continue;
+    if (!(await statFile(path.resolve(root, drill)).catch(() => undefined))) continue;
     // Its own problems are for `irlab validate <scenario>`; the drill cannot be checked without it.
     problems.push({ file: drill, path: '', message: `the drill's scenario (${path.join(dir, SCENARIO_FILE)}) has problems, so the drill was not checked`, hint: `run irlab validate ${dir} and fix those first` });
     note('drills', [drill]);
   }
   const drillsWanted = scenarios.some((s) => selected(path.join(SCENARIOS_DIR, s.slug, DRILL_FILE)));
   if (may(LABS_DIR) || drillsWanted) {
-    const labs = await validateLabs(root, { lessons: lessonSlugs, scenarios: scenarioDirs.map((d) => path.basename(d)) });
+    const labs = await (await labsModule()).validateLabs(root, { lessons: await lessonSlugs(root), scenarios: dirs.map((d) => path.basename(d)) });
     if (may(LABS_DIR)) {
       problems.push(...labs.problems);
       note('labs', [...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
     }
     if (drillsWanted) {
-      const drills = await validateDrills(root, { scenarios, labs: labs.labs });
+      const drills = await (await drillsModule()).validateDrills(root, { scenarios, labs: labs.labs });
       problems.push(...drills.problems);
       note('drills', [...drills.drills.map((d) => d.file), ...drills.problems.map((p) => p.file)]);
     }

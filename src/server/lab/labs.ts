@@ -8,8 +8,6 @@ import path from 'node:path';
 import { labSchema, type Lab } from '../../schemas/lab.ts';
 import { locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, formatPath, type ContentProblem } from '../content/friendly-errors.ts';
 import { CHECK_NAMES, SCOPE_QUESTION_IDS } from './check-catalogue.ts';
-import { validateLessons } from '../content/lessons.ts';
-import { validateScenarios } from '../scenarios/load.ts';
 
 export const LABS_DIR = 'labs';
 
@@ -85,6 +83,8 @@ export async function validateLabs(root: string, references: LabReferences) {
  * scenarios; those reports come back too, so a caller that needs them reads the files once.
  */
 export async function validateProjectLabs(root: string) {
+  // Loaded here: `irlab validate <one lab>` needs this module, not the scenario and lesson schemas.
+  const [{ validateLessons }, { validateScenarios }] = await Promise.all([import('../content/lessons.ts'), import('../scenarios/load.ts')]);
   const [lessons, scenarios] = await Promise.all([validateLessons(root), validateScenarios(root)]);
   const labs = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
   return { ...labs, lessonReport: lessons, scenarioReport: scenarios };
