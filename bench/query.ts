@@ -6,9 +6,10 @@
  * temp directory. For each of the detections and three selective queries: checks in one process
  * (bench/query-child.ts) that irlab and jq select the same events (the query's filter translated
  * by bench/jq-filter.ts), then hyperfine runs `irlab query '<query>' --file LOG --format json`
- * (whole process: Node's start, loading, the scan in parts on the cores, output), the same with
- * `--threads 1`, and `jq -c 'select(<same filter>) | .auditID' LOG`, and the table shows means and
- * the ratio jq / irlab. Everything runs under `nice`. Figures and method: docs/query.md.
+ * (whole process: Node's start, loading, the scan, output; by default in parts on the idle
+ * cores), the same with `--threads <cores>` and `--threads 1`, and
+ * `jq -c 'select(<same filter>) | .auditID' LOG`, and the table shows means and the ratio
+ * jq / irlab. Everything runs under `nice`. Figures and method: docs/query.md.
  *
  * Options: --events N, --runs N (hyperfine runs per command, default 3), --skip-jq, --dir DIR,
  * --rss (also peak RSS by log size, 100 k and N events, with the in-process scan figures).
@@ -108,7 +109,8 @@ if (spawnSync('hyperfine', ['--version']).status !== 0) {
 const big = files.get(events)!;
 const cores = availableParallelism();
 console.log(`\n${events.toLocaleString('en')} events; wall time of whole processes (hyperfine, ${values.runs} runs each, mean ± σ); Node ${process.versions.node}, ${cores} cores, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
-const header = ['case', 'selected', 'lines parsed', `irlab (${Math.min(cores, 4)} threads)`, 'irlab (1 thread)', 'jq', 'jq / irlab'];
+const threads = Math.min(cores, 4);
+const header = ['case', 'selected', 'lines parsed', 'irlab (default)', `irlab --threads ${threads}`, 'irlab --threads 1', 'jq', 'jq / irlab (default)'];
 const rows: string[][] = [];
 const seconds = (t: Timing) => `${t.mean.toFixed(2)} ± ${t.stddev.toFixed(2)} s`;
 for (const c of cases) {
@@ -118,18 +120,19 @@ for (const c of cases) {
   spawnSync(node, [bin, 'query', c.query, '--file', big, '--format', 'json'], { stdio: 'ignore' });
   const commands: [string, string][] = [
     ['irlab', irlab],
+    [`irlab --threads ${threads}`, `${irlab} --threads ${threads}`],
     ['irlab --threads 1', `${irlab} --threads 1`],
   ];
   // jq's selection is kept from its timed runs (one audit ID a line) and checked against irlab's.
   const jqOut = path.join(dir, 'jq-selected.txt');
   if (jq) commands.push(['jq', `jq -c ${sh(`select(${jqFilter(parseQuery(c.query).filter!)}) | .auditID`)} ${sh(big)} > ${sh(jqOut)}`]);
   process.stderr.write(`${c.name}\n`);
-  const [parts, one, theirs] = hyperfine(commands, values.runs);
+  const [auto, parts, one, theirs] = hyperfine(commands, values.runs);
   if (jq) {
     const selected = readFileSync(jqOut, 'utf8').split('\n').filter(Boolean).length;
     if (selected !== ours.selected) throw new Error(`${c.name}: jq selected ${selected}, irlab ${ours.selected}`);
   }
-  const row = [c.name, String(ours.selected), String(ours.parsed), seconds(parts!), seconds(one!), theirs ? seconds(theirs) : '-', theirs ? `${(theirs.mean / parts!.mean).toFixed(1)}×` : '-'];
+  const row = [c.name, String(ours.selected), String(ours.parsed), seconds(auto!), seconds(parts!), seconds(one!), theirs ? seconds(theirs) : '-', theirs ? `${(theirs.mean / auto!.mean).toFixed(1)}×` : '-'];
   rows.push(row);
   console.log(row.join(' | '));
 }

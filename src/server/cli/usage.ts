@@ -5,7 +5,7 @@
 
 export const QUERY_USAGE = `  irlab query '<query>' (--file audit.log | --cluster N) [--format table|json|csv] [--no-prefilter]
                           [--threads N]  run a query over an audit log (docs/query.md); json: one event or row per line;
-                          a big file is scanned by N threads (default: the cores, at most 4; 1: one thread)
+                          a big file is scanned by N threads (default: the idle cores, at most 4; 1: one thread)
   irlab detect (--file audit.log | --cluster N) [--format table|json] [--threads N]
                           run the five built-in detections
   irlab detect --list | --sigma [RULE] | --falco [RULE]

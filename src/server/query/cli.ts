@@ -33,7 +33,7 @@ const SOURCE_OPTIONS = {
   threads: { type: 'string' },
 } as const;
 
-/** `--threads N`: how many threads scan a big file (1: one sequential scan); default: the cores, at most 4. */
+/** `--threads N`: how many threads scan a big file (1: one sequential scan); default: the idle cores (parallel-scan.ts). */
 function parseThreads(text: string | undefined, io: Io): { threads?: number } | undefined {
   if (text === undefined) return {};
   const n = Number(text);

@@ -13,7 +13,7 @@ import { DETECTIONS } from '../../lib/query/detections.ts';
 import { parseQuery } from '../../lib/query/parser.ts';
 import { createRun, type QueryOutput } from '../../lib/query/pipeline.ts';
 import { requiredLiterals } from '../../lib/query/prefilter.ts';
-import { scanFileInParts } from './parallel-scan.ts';
+import { defaultThreads, scanFileInParts } from './parallel-scan.ts';
 import { runDetections, runQueryOnSource } from './run.ts';
 import { scanFile as scanBefore } from './scan-before.fixture.ts';
 import type { ScanReport } from './scan.ts';
@@ -143,6 +143,14 @@ describe('fast scan paths against the scanner before issue 17', () => {
     expect(report!.malformed).toBeGreaterThan(0);
     const head = parseQuery('verb == "get" | head 2');
     expect(await scanFileInParts(file, (await stat(file)).size, [{ query: head, text: 'verb == "get" | head 2', push: () => true }], { threads: 3, minBytes: 1 })).toBeUndefined();
+  });
+
+  it('uses the idle cores by default, at least one, at most four', () => {
+    expect(defaultThreads(2, 0.1)).toBe(2);
+    expect(defaultThreads(2, 1.2)).toBe(1);
+    expect(defaultThreads(2, 25)).toBe(1);
+    expect(defaultThreads(16, 0)).toBe(4);
+    expect(defaultThreads(1, 0)).toBe(1);
   });
 
   it('falls back to one thread when the selected lines would be too many to hand over', async () => {
