@@ -1,7 +1,7 @@
 /** `irlab validate [PATH]`: the content at PATH (a project, a content folder or one file). */
 import path from 'node:path';
 import { formatProblems } from '../content/friendly-errors.ts';
-import { validateContentAt } from '../content/validate.ts';
+import { validateContentAt } from '../content/validate-at.ts';
 
 const WHERE = `irlab validate reads lessons (src/content/lessons/*.mdx), quizzes (quizzes/*.yaml), labs (labs/<slug>/lab.yaml),
 scenarios (scenarios/<slug>/scenario.yaml) and drills (scenarios/<slug>/drill.yaml)`;
