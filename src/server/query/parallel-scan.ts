@@ -1,18 +1,20 @@
 /**
  * A big audit log scanned by several threads at once, for `irlab query` and `irlab detect`.
  *
- * The file is cut into parts on line boundaries; this thread scans the first part and a worker
- * thread each other part (see scan.ts: pre-filter, parse only candidate lines). A part answers
- * with the lines whose events pass some query's filter, as text, and which queries they passed;
- * this thread then parses those few lines again and feeds them to the consumers in file order,
- * so a query's output is exactly that of one sequential scan. Line numbers of malformed lines are
- * renumbered by the lines of the parts before.
+ * The file is cut into parts on line boundaries. This thread scans the first part, feeding the
+ * consumers as a sequential scan would (it comes first in the file); a worker thread scans each
+ * other part (see scan.ts: pre-filter, parse only candidate lines) and answers with the lines
+ * whose events pass some query's filter, as text, and which queries they passed. This thread then
+ * parses those few lines again and feeds them to the consumers in file order, so a query's output
+ * is exactly that of one sequential scan. Line numbers of malformed lines are renumbered by the
+ * lines of the parts before.
  *
  * Not every scan is worth it or safe to split, and then `scanFileInParts` answers undefined and
  * the caller scans sequentially: a small file (threads cost more than they save), a query that
- * stops at a head (the sequential scan stops reading there), a query without a filter (every
- * line would travel between threads), or parts that select more than `maxSelectedBytes` (the
- * same: an unselective filter).
+ * stops at a head (the sequential scan stops reading there), or a query without a filter (every
+ * line would travel between threads). A part whose lines would be too many to hand over (more
+ * than `maxSelectedBytes`: an unselective filter) or whose worker failed is scanned by this
+ * thread, with the rest of the file.
  */
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
@@ -164,7 +166,10 @@ function headStops(query: Query) {
   return false;
 }
 
-/** The scan in parts, or undefined when it should be one sequential scan (see the top). */
+/**
+ * The scan in parts, or undefined when it should be one sequential scan (see the top). Once it
+ * has started it finishes: a part whose worker selected too much is scanned here with the rest.
+ */
 export async function scanFileInParts(file: string, size: number, consumers: QueryConsumer[], options: PartsOptions = {}): Promise<ScanReport | undefined> {
   const threads = Math.min(options.threads ?? defaultThreads(), Math.floor(size / (options.minBytes ?? 32 << 20)));
   if (threads < 2 || consumers.length === 0 || consumers.length > 30) return undefined;
@@ -183,32 +188,42 @@ export async function scanFileInParts(file: string, size: number, consumers: Que
   }));
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  let results: PartResult[];
-  try {
-    results = await Promise.all(jobs.map((job, i) => (i === 0 ? scanPart(job, signal) : runWorker(job, signal))));
-  } finally {
-    stop.abort();
-  }
-  options.signal?.throwIfAborted();
-  if (results.some((r) => r.overflow)) return undefined;
-
   const report: ScanReport = { lines: 0, bytes: 0, parsed: 0, malformed: 0, malformedLines: [], stoppedEarly: false, physicalLines: 0 };
-  const active = consumers.map(() => true);
-  for (const result of results) {
-    for (let i = 0; i < result.lines.length; i++) {
-      const event: unknown = JSON.parse(result.lines[i]!);
-      for (let c = 0; c < consumers.length; c++) {
-        if (active[c] && result.masks[i]! & (1 << c) && !consumers[c]!.push(event)) active[c] = false;
-      }
-    }
-    for (const m of result.report.malformedLines) {
+  const add = (part: ScanReport) => {
+    for (const m of part.malformedLines) {
       if (report.malformedLines.length < maxMalformedReported) report.malformedLines.push({ line: m.line + report.physicalLines, reason: m.reason });
     }
-    report.lines += result.report.lines;
-    report.bytes += result.report.bytes;
-    report.parsed += result.report.parsed;
-    report.malformed += result.report.malformed;
-    report.physicalLines += result.report.physicalLines;
+    report.lines += part.lines;
+    report.bytes += part.bytes;
+    report.parsed += part.parsed;
+    report.malformed += part.malformed;
+    report.physicalLines += part.physicalLines;
+  };
+  // The consumers themselves, as a sequential scan would feed them (for this thread's parts).
+  const direct: LineConsumer[] = consumers.map((c) => ({ clauses: requiredLiterals(c.query), push: (event) => c.push(event) }));
+  const scanHere = (start: number, end: number) =>
+    scanFile(file, direct, { start, end, prefilter: options.prefilter !== false, maxMalformedReported, ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}), signal });
+  // Workers for every part but the first; a failed worker is a part this thread scans itself.
+  const workers = jobs.map((job, i) => (i === 0 ? undefined : runWorker(job, signal).catch(() => undefined)));
+  try {
+    // The first part goes straight to the consumers: it comes first in the file.
+    add(await scanHere(jobs[0]!.start, jobs[0]!.end));
+    for (let i = 1; i < jobs.length; i++) {
+      const result = await workers[i];
+      signal.throwIfAborted();
+      if (!result || result.overflow) {
+        // Too many selected lines to hand over (or no worker): the rest in this thread, in order.
+        add(await scanHere(jobs[i]!.start, size));
+        break;
+      }
+      for (let l = 0; l < result.lines.length; l++) {
+        const event: unknown = JSON.parse(result.lines[l]!);
+        for (let c = 0; c < consumers.length; c++) if (result.masks[l]! & (1 << c)) consumers[c]!.push(event);
+      }
+      add(result.report);
+    }
+  } finally {
+    stop.abort();
   }
   options.onProgress?.(report.bytes, size);
   return report;
