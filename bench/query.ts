@@ -12,6 +12,7 @@
  * jq / irlab. Everything runs under `nice`. Figures and method: docs/query.md.
  *
  * Options: --events N, --runs N (hyperfine runs per command, default 3), --skip-jq, --dir DIR,
+ * --only TEXT (repeatable: only the cases whose name contains TEXT),
  * --rss (also peak RSS by log size, 100 k and N events, with the in-process scan figures).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -26,7 +27,14 @@ import { generateAuditLog } from './generate-audit-log.ts';
 import { jqFilter } from './jq-filter.ts';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '300000' }, runs: { type: 'string', default: '3' }, 'skip-jq': { type: 'boolean', default: false }, rss: { type: 'boolean', default: false }, dir: { type: 'string' } },
+  options: {
+    events: { type: 'string', default: '300000' },
+    runs: { type: 'string', default: '3' },
+    'skip-jq': { type: 'boolean', default: false },
+    rss: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    dir: { type: 'string' },
+  },
 });
 const events = Number(values.events);
 const dir = values.dir ?? path.join(tmpdir(), 'irlab-bench-query');
@@ -113,7 +121,7 @@ const threads = Math.min(cores, 4);
 const header = ['case', 'selected', 'lines parsed', 'irlab (default)', `irlab --threads ${threads}`, 'irlab --threads 1', 'jq', 'jq / irlab (default)'];
 const rows: string[][] = [];
 const seconds = (t: Timing) => `${t.mean.toFixed(2)} ± ${t.stddev.toFixed(2)} s`;
-for (const c of cases) {
+for (const c of cases.filter((c) => !values.only || values.only.some((text) => c.name.includes(text)))) {
   const ours = await runChild(big, ['query', c.query]);
   const irlab = `${sh(node)} ${sh(bin)} query ${sh(c.query)} --file ${sh(big)} --format json`;
   // One run first, so that Node's compile cache and the page cache are warm for every timed run.
