@@ -1,18 +1,24 @@
 /**
- * `npm run bench:query`: the query engine against jq on the same synthetic audit log, in one run.
+ * `npm run bench:query`: `irlab query` end to end against jq on the same synthetic audit log, in
+ * one run, timed by hyperfine (same file, same selection, same machine state).
  *
- * Generates (once, then reuses) logs of 100 k and 1 M events in the temp directory, then for each
- * of the five detections and three selective queries runs irlab (own process: scan time, wall
- * time, peak RSS) and jq doing the same selection (the query's filter translated by
- * bench/jq-filter.ts), checks both selected the same number of events, and prints ratios.
- * Processes run under `nice` so the machine stays usable. Figures and method: docs/query.md.
+ * Generates (once, then reuses) a log of --events N events (default 300,000, about 325 MB) in the
+ * temp directory. For each of the detections and three selective queries: checks in one process
+ * (bench/query-child.ts) that irlab and jq select the same events (the query's filter translated
+ * by bench/jq-filter.ts), then hyperfine runs `irlab query '<query>' --file LOG --format json`
+ * (whole process: Node's start, loading, the scan, output; by default in parts on the idle
+ * cores), the same with `--threads <cores>` and `--threads 1`, and
+ * `jq -c 'select(<same filter>) | .auditID' LOG`, and the table shows means and the ratio
+ * jq / irlab. Everything runs under `nice`. Figures and method: docs/query.md.
  *
- * Options: --events N (default 1000000), --skip-jq, --dir DIR.
+ * Options: --events N, --runs N (hyperfine runs per command, default 3), --skip-jq, --dir DIR,
+ * --only TEXT (repeatable: only the cases whose name contains TEXT),
+ * --rss (also peak RSS by log size, 100 k and N events, with the in-process scan figures).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DETECTIONS } from '../src/lib/query/detections.ts';
@@ -20,11 +26,39 @@ import { parseQuery } from '../src/lib/query/parser.ts';
 import { generateAuditLog } from './generate-audit-log.ts';
 import { jqFilter } from './jq-filter.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, 'skip-jq': { type: 'boolean', default: false }, dir: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300000' },
+    runs: { type: 'string', default: '3' },
+    'skip-jq': { type: 'boolean', default: false },
+    rss: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    dir: { type: 'string' },
+  },
+});
 const events = Number(values.events);
 const dir = values.dir ?? path.join(tmpdir(), 'irlab-bench-query');
 const node = process.execPath;
 const child = path.join(import.meta.dirname, 'query-child.ts');
+const bin = path.join(import.meta.dirname, '..', 'bin', 'irlab.mjs');
+
+/** One word for sh, whatever it holds (queries have quotes and newlines). */
+function sh(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+interface Timing {
+  mean: number;
+  stddev: number;
+}
+
+/** hyperfine over the given commands (one run, one machine state); mean and σ in seconds each. */
+function hyperfine(commands: [string, string][], runs: string): Timing[] {
+  const json = path.join(dir, 'hyperfine.json');
+  const result = spawnSync('nice', ['-n', '10', 'hyperfine', '--runs', runs, '--export-json', json, ...commands.flatMap(([name, command]) => ['-n', name, command])], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Error(`hyperfine exited ${result.status}`);
+  return (JSON.parse(readFileSync(json, 'utf8')) as { results: Timing[] }).results;
+}
 
 interface ChildResult {
   ms: number;
@@ -46,19 +80,6 @@ function runChild(file: string, args: string[]): Promise<ChildResult & { wallMs:
   });
 }
 
-/** jq's wall time and how many events it selected (one compact output line per event). */
-function runJq(file: string, filter: string): Promise<{ wallMs: number; selected: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const p = spawn('nice', ['-n', '10', 'jq', '-c', `select(${filter}) | .auditID`, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let selected = 0;
-    p.stdout.on('data', (d: Buffer) => {
-      for (const byte of d) if (byte === 10) selected++;
-    });
-    p.on('close', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, selected }) : reject(new Error(`jq exited ${code}`))));
-  });
-}
-
 const cases = [
   ...DETECTIONS.map((d) => ({ name: `detect ${d.id}`, query: d.query })),
   { name: 'attacker identity', query: 'user.username == "system:serviceaccount:production:web-app"' },
@@ -67,7 +88,7 @@ const cases = [
 ];
 
 await mkdir(dir, { recursive: true });
-const sizes = [...new Set([Math.min(100_000, events), events])];
+const sizes = values.rss ? [...new Set([Math.min(100_000, events), events])] : [events];
 const files = new Map<number, string>();
 for (const n of sizes) {
   const file = path.join(dir, `audit-${n}.log`);
@@ -88,37 +109,55 @@ if (jq) {
     jq = false;
   } else console.log(`jq: ${version.stdout.trim()}`);
 }
+if (spawnSync('hyperfine', ['--version']).status !== 0) {
+  console.error('hyperfine is missing: install it with `apt-get install -y hyperfine` (as root).');
+  process.exit(1);
+}
 
 const big = files.get(events)!;
-console.log(`\n${events.toLocaleString('en')} events; scan = irlab's time inside the process; wall = whole process incl. Node start-up; jq = wall time\n`);
-const header = ['case', 'selected', 'parsed', 'irlab scan', 'MB/s', 'irlab wall', 'jq wall', 'jq/irlab'];
+const cores = availableParallelism();
+console.log(`\n${events.toLocaleString('en')} events; wall time of whole processes (hyperfine, ${values.runs} runs each, mean ± σ); Node ${process.versions.node}, ${cores} cores, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+const threads = Math.min(cores, 4);
+const header = ['case', 'selected', 'lines parsed', 'irlab (default)', `irlab --threads ${threads}`, 'irlab --threads 1', 'jq', 'jq / irlab (default)'];
 const rows: string[][] = [];
-for (const c of cases) {
+const seconds = (t: Timing) => `${t.mean.toFixed(2)} ± ${t.stddev.toFixed(2)} s`;
+for (const c of cases.filter((c) => !values.only || values.only.some((text) => c.name.includes(text)))) {
   const ours = await runChild(big, ['query', c.query]);
-  let jqCells = ['-', '-'];
+  const irlab = `${sh(node)} ${sh(bin)} query ${sh(c.query)} --file ${sh(big)} --format json`;
+  // One run first, so that Node's compile cache and the page cache are warm for every timed run.
+  spawnSync(node, [bin, 'query', c.query, '--file', big, '--format', 'json'], { stdio: 'ignore' });
+  const commands: [string, string][] = [
+    ['irlab', irlab],
+    [`irlab --threads ${threads}`, `${irlab} --threads ${threads}`],
+    ['irlab --threads 1', `${irlab} --threads 1`],
+  ];
+  // jq's selection is kept from its timed runs (one audit ID a line) and checked against irlab's.
+  const jqOut = path.join(dir, 'jq-selected.txt');
+  if (jq) commands.push(['jq', `jq -c ${sh(`select(${jqFilter(parseQuery(c.query).filter!)}) | .auditID`)} ${sh(big)} > ${sh(jqOut)}`]);
+  process.stderr.write(`${c.name}\n`);
+  const [auto, parts, one, theirs] = hyperfine(commands, values.runs);
   if (jq) {
-    const theirs = await runJq(big, jqFilter(parseQuery(c.query).filter!));
-    if (theirs.selected !== ours.selected) throw new Error(`${c.name}: jq selected ${theirs.selected}, irlab ${ours.selected}`);
-    jqCells = [`${(theirs.wallMs / 1000).toFixed(2)} s`, `${(theirs.wallMs / ours.wallMs).toFixed(1)}×`];
+    const selected = readFileSync(jqOut, 'utf8').split('\n').filter(Boolean).length;
+    if (selected !== ours.selected) throw new Error(`${c.name}: jq selected ${selected}, irlab ${ours.selected}`);
   }
-  const row = [c.name, String(ours.selected), String(ours.parsed), `${(ours.ms / 1000).toFixed(2)} s`, (ours.bytes / 1e6 / (ours.ms / 1000)).toFixed(0), `${(ours.wallMs / 1000).toFixed(2)} s`, ...jqCells];
+  const row = [c.name, String(ours.selected), String(ours.parsed), seconds(auto!), seconds(parts!), seconds(one!), theirs ? seconds(theirs) : '-', theirs ? `${(theirs.mean / auto!.mean).toFixed(1)}×` : '-'];
   rows.push(row);
   console.log(row.join(' | '));
 }
-const all = await runChild(big, ['detect']);
-console.log(`all five detections in one pass: ${(all.ms / 1000).toFixed(2)} s scan (${(all.bytes / 1e6 / (all.ms / 1000)).toFixed(0)} MB/s), ${all.parsed} lines parsed`);
-const full = await runChild(big, ['query', '| count', '--no-prefilter']);
-console.log(`every line parsed (| count, no pre-filter): ${(full.ms / 1000).toFixed(2)} s (${(full.bytes / 1e6 / (full.ms / 1000)).toFixed(0)} MB/s)`);
 
-console.log('\npeak RSS by log size (flat means streaming):');
-for (const [name, args] of [
-  ['selective query', ['query', 'user.username == "system:serviceaccount:production:web-app"']],
-  ['count by user (aggregation)', ['query', '| count by user.username']],
-  ['all five detections', ['detect']],
-] as const) {
-  const cells = [];
-  for (const n of sizes) cells.push(`${n.toLocaleString('en')}: ${((await runChild(files.get(n)!, [...args])).maxRssKB / 1024).toFixed(0)} MB`);
-  console.log(`  ${name}: ${cells.join(', ')}`);
+if (values.rss) {
+  const all = await runChild(big, ['detect']);
+  console.log(`all detections in one pass (one thread, in-process): ${(all.ms / 1000).toFixed(2)} s scan (${(all.bytes / 1e6 / (all.ms / 1000)).toFixed(0)} MB/s), ${all.parsed} lines parsed`);
+  console.log('\npeak RSS by log size (one thread, in-process; flat means streaming):');
+  for (const [name, args] of [
+    ['selective query', ['query', 'user.username == "system:serviceaccount:production:web-app"']],
+    ['count by user (aggregation)', ['query', '| count by user.username']],
+    ['all detections', ['detect']],
+  ] as const) {
+    const cells = [];
+    for (const n of sizes) cells.push(`${n.toLocaleString('en')}: ${((await runChild(files.get(n)!, [...args])).maxRssKB / 1024).toFixed(0)} MB`);
+    console.log(`  ${name}: ${cells.join(', ')}`);
+  }
 }
 
 console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);

@@ -3,8 +3,9 @@
  * scanner can skip JSON.parse for every other line. The answer is a conjunction of clauses, each a
  * set of alternatives: the line must contain at least one alternative of every clause.
  *
- * Why it is sound: a clause comes only from positive conditions (`==` and `in` on text, `exists`),
- * never from under NOT, `!=` or `not in`. Each literal is a run of SAFE characters taken from the
+ * Why it is sound: a clause comes only from positive conditions (`==` and `in` on text; `exists`
+ * and any other comparison but `!=` and `== null`, which need the field's key), never from under
+ * NOT, `!=` or `not in`. Each literal is a run of SAFE characters taken from the
  * decoded value; a JSON encoder writes such characters as themselves except through `\/` or a
  * `\u00XX` escape of a safe character, and a scanner must parse any line holding one of those
  * (see `hidesSafeCharacter`), so a line that lacks the literal cannot hold the value.
@@ -38,6 +39,12 @@ function literalOf(value: Literal, wildcards: boolean): string | undefined {
   return best;
 }
 
+/** The field's own key is in every line where the field has a value. */
+function keyClause(path: readonly string[]): Clause[] {
+  const key = longestRun(path[path.length - 1]!);
+  return key ? [[key]] : [];
+}
+
 function clausesOf(expr: Expr): Clause[] {
   switch (expr.type) {
     case 'and':
@@ -54,19 +61,20 @@ function clausesOf(expr: Expr): Clause[] {
     }
     case 'not':
       return [];
-    case 'exists': {
-      const key = longestRun(expr.field.path[expr.field.path.length - 1]!);
-      return key ? [[key]] : [];
-    }
+    case 'exists':
+      return keyClause(expr.field.path);
     case 'in': {
       if (expr.negated) return [];
       const literals = expr.values.map((v) => literalOf(v, false));
       return literals.every((l): l is string => l !== undefined) ? [[...new Set(literals)]] : [];
     }
     case 'compare': {
-      if (expr.op !== '==') return [];
-      const literal = literalOf(expr.value, true);
-      return literal ? [[literal]] : [];
+      // `!=` and `== null` also match events without the field: nothing is required of the line.
+      if (expr.op === '!=' || expr.value.kind === 'null') return [];
+      const literal = expr.op === '==' ? literalOf(expr.value, true) : undefined;
+      // Any other comparison holds only for a value the field has (true, 5, > "2026-..."), so
+      // the field's key is in the line, as for `exists`.
+      return literal ? [[literal]] : keyClause(expr.field.path);
     }
   }
 }

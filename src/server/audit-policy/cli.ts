@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { POLICY_USAGE } from '../cli/usage.ts';
 import { checkPolicyText } from '../../lib/audit-policy/check.ts';
 import { describeRequest, ruleRef } from '../../lib/audit-policy/describe.ts';
 import { evaluatePolicy } from '../../lib/audit-policy/evaluate.ts';
@@ -12,10 +13,8 @@ import { authenticatedGroups } from '../../lib/audit-policy/request-info.ts';
 import { atLeast, type AuditPolicy, type RequestAttributes } from '../../lib/audit-policy/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { findCluster } from '../cluster/find-cluster.ts';
-import { allProviders } from '../cluster/select-provider.ts';
 import { formatClusterError, type ClusterProvider } from '../cluster/types.ts';
 import { formatCriteria, formatPolicyProblems, formatTable } from './format.ts';
-import { liveCheckAuditPolicy } from './live-check.ts';
 
 export interface PolicyIo {
   out: (text: string) => void;
@@ -25,13 +24,7 @@ export interface PolicyIo {
 
 const defaultIo: PolicyIo = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
-export const POLICY_USAGE = `  irlab policy check FILE [--json]
-                          grade an audit policy on the canonical requests (docs/audit-policy.md); exit 1 if refused or failing
-  irlab policy eval FILE --verb V (--resource R[/SUB] | --path /URL) [--api-group G] [--namespace N]
-                    [--name X] [--user U] [--group G ...] [--json]
-                          the audit level one request gets, and the rule that decides it
-  irlab policy live CLUSTER [FILE] [--json]
-                          apply FILE (if given), replay the canonical requests and grade what the API server recorded`;
+export { POLICY_USAGE } from '../cli/usage.ts';
 
 export async function policyCommand(args: string[], io: PolicyIo = defaultIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -172,6 +165,8 @@ async function live(args: string[], io: PolicyIo): Promise<number> {
     return 2;
   }
   try {
+    // Loaded here: the cluster code brings the Kubernetes client, which `check` and `eval` skip.
+    const [{ allProviders }, { liveCheckAuditPolicy }] = await Promise.all([import('../cluster/select-provider.ts'), import('./live-check.ts')]);
     const providers = (io.providers ?? (() => allProviders()))();
     const cluster = await findCluster(providers, clusterName);
     const provider = providers.find((p) => p.name === cluster.provider)!;

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const DEV_USAGE = '  irlab dev [--port N] [--host H]           the site with live reload for authors: saves to lessons, labs, scenarios and quizzes are validated and reload the page';
+export { DEV_USAGE } from './usage.ts';
 
 function astroBin(): string {
   const require = createRequire(import.meta.url);

@@ -1,100 +1,52 @@
 /**
  * `irlab`: the command line over the same modules the server uses. Each command is a function
  * from arguments to an exit code, so tests call it directly as well as through the binary.
+ *
+ * Every command is imported when it runs, not before: the cluster code alone pulls in
+ * @kubernetes/client-node (about 900 modules, most of a second), which `irlab help` or
+ * `irlab policy eval` must not pay for. Nothing here may import a command module statically
+ * (main.test.ts checks what `help` loads).
  */
-import path from 'node:path';
-import { validateContent } from '../content/validate.ts';
-import { formatProblems } from '../content/friendly-errors.ts';
-import { runClusterCommand } from '../cluster/cli.ts';
-import { runScenarioCommand } from '../scenarios/cli.ts';
-import { testCommand } from '../lab/cli.ts';
-import { writeJsonSchemas } from '../content/json-schemas.ts';
-import { scaffold } from '../content/scaffold.ts';
-import { extractHeadings } from '../content/headings.ts';
-import { validateLessons } from '../content/lessons.ts';
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { detectCommand, QUERY_USAGE, queryCommand } from '../query/cli.ts';
-import { POLICY_USAGE, policyCommand } from '../audit-policy/cli.ts';
-import { DEV_USAGE, devCommand } from './dev.ts';
+import { USAGE } from './usage.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
-const USAGE = `irlab: Kubernetes incident-response labs
-
-Usage:
-  irlab validate [DIR]                       check every lesson, scenario and quiz under DIR (default: .); exit 1 on any problem
-  irlab engine build                         build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache
-  irlab cluster create|list|delete|audit|audit-policy|health ...
-                                             short-lived real clusters (irlab cluster help)
-  irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
-  irlab test <lab> [--step N] [--skip-step N] | --all
-                                             prove a lab on a fresh cluster: checks fail untouched, pass after the reference solution
-${QUERY_USAGE}
-  irlab new scenario|lab|quiz <slug> [--scenario S] [--lesson L]
-                                             scaffold a working example to edit
-${DEV_USAGE}
-  irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab, quiz and drill files (default: schemas/)
-${POLICY_USAGE}
-  irlab help                                 this text
-`;
-
-const validate: Command = async (args) => {
-  const root = path.resolve(args[0] ?? '.');
-  const report = await validateContent(root);
-  const counted = Object.entries(report.counts).map(([kind, n]) => `${n} ${kind}`).join(', ');
-  if (report.problems.length > 0) {
-    console.error(formatProblems(report.problems));
-    console.error(`\nchecked ${counted}: invalid`);
-    return 1;
+/** Runs until Ctrl-C (or SIGTERM), then stops the runtime cleanly. */
+async function podRuntime(args: string[]): Promise<number> {
+  const { podRuntimeCommand } = await import('./pod-runtime.ts');
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await podRuntimeCommand(args, { err: (text) => console.error(text), signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  console.log(`checked ${counted}: all valid`);
-  return 0;
-};
+}
 
 const commands: Record<string, Command> = {
-  validate,
-  cluster: (args) => runClusterCommand(['cluster', ...args]),
-  engine: (args) => runClusterCommand(['engine', ...args]),
-  scenario: (args) => runScenarioCommand(args),
-  test: (args) => testCommand(args),
-  new: async (args) => {
-    const { values, positionals } = parseArgs({ args, options: { scenario: { type: 'string' }, lesson: { type: 'string' } }, allowPositionals: true });
-    const [kind, slug] = positionals;
-    if ((kind !== 'lab' && kind !== 'scenario' && kind !== 'quiz') || !slug) {
-      console.error('usage: irlab new scenario <slug> | irlab new lab <slug> --scenario S [--lesson L] | irlab new quiz <slug> [--lesson L]');
-      return 2;
-    }
-    const root = process.cwd();
-    const { lessons } = await validateLessons(root);
-    const lesson = lessons.find((l) => l.slug === (values.lesson ?? lessons[0]?.slug));
-    const section = lesson ? extractHeadings(await readFile(path.join(root, lesson.file), 'utf8'))[0]?.slug : undefined;
-    try {
-      const files = await scaffold({
-        root,
-        kind,
-        slug,
-        ...(values.scenario ? { scenario: values.scenario } : {}),
-        ...(lesson ? { lesson: lesson.slug } : {}),
-        ...(section ? { section } : {}),
-      });
-      for (const file of files) console.log(`created ${file}`);
-      console.log(kind === 'lab' ? `next: npx irlab validate && npx irlab test ${slug}` : 'next: npx irlab validate');
-      return 0;
-    } catch (error) {
-      console.error(`irlab new: ${(error as Error).message}`);
-      return 1;
-    }
+  validate: async (args) => (await import('./validate.ts')).validateCommand(args),
+  cluster: async (args) => {
+    if (args[0] === 'pod-runtime') return podRuntime(args.slice(1));
+    return (await import('../cluster/cli.ts')).runClusterCommand(['cluster', ...args]);
   },
+  engine: async (args) => (await import('../cluster/cli.ts')).runClusterCommand(['engine', ...args]),
+  scenario: async (args) => (await import('../scenarios/cli.ts')).runScenarioCommand(args),
+  test: async (args) => (await import('../lab/cli.ts')).testCommand(args),
+  new: async (args) => (await import('./new.ts')).newCommand(args),
   schema: async (args) => {
+    const path = await import('node:path');
+    const { writeJsonSchemas } = await import('../content/json-schemas.ts');
     const files = await writeJsonSchemas(path.resolve(args[0] ?? 'schemas'));
     for (const file of files) console.log(`wrote ${path.relative(process.cwd(), file)}`);
     return 0;
   },
-  dev: (args) => devCommand(args),
-  query: (args) => queryCommand(args),
-  detect: (args) => detectCommand(args),
-  policy: (args) => policyCommand(args),
+  dev: async (args) => (await import('./dev.ts')).devCommand(args),
+  query: async (args) => (await import('../query/cli.ts')).queryCommand(args),
+  detect: async (args) => (await import('../query/cli.ts')).detectCommand(args),
+  policy: async (args) => (await import('../audit-policy/cli.ts')).policyCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;

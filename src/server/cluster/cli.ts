@@ -29,6 +29,7 @@ const USAGE = `usage:
   irlab cluster audit N [--follow]
   irlab cluster audit-policy N FILE   (validate FILE, restart the API server with it)
   irlab cluster health N
+  irlab cluster pod-runtime N         (kubectl exec and logs for an embedded cluster's pods, until Ctrl-C)
   irlab engine build                  (build the cluster binaries into the cache)
 `;
 
@@ -79,6 +80,12 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
         onStep: (step) => io.stderr(` • ${step}\n`),
       });
       io.stderr(`cluster ${info.name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      if (info.provider === 'embedded') {
+        // kwok simulates the pods; without irlab's pod runtime kubectl exec says "no exec found".
+        io.stderr(
+          `note: its pods are simulated and have no runtime yet: for kubectl exec and logs, run \`irlab cluster pod-runtime ${info.name}\` (stays running until Ctrl-C); labs (the site, irlab test) start it themselves\n`,
+        );
+      }
       io.stdout(`${info.kubeconfigPath}\n`);
       return 0;
     }

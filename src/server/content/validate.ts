@@ -13,6 +13,8 @@ export interface ValidationReport {
   problems: ContentProblem[];
   /** How many files of each kind were read. */
   counts: Record<string, number>;
+  /** The files of each kind (relative to the project), valid or not. */
+  files: Record<string, ReadonlySet<string>>;
 }
 
 export async function validateContent(root: string): Promise<ValidationReport> {
@@ -35,8 +37,10 @@ export async function validateContent(root: string): Promise<ValidationReport> {
   const labFiles = new Set([...labs.labs.map((l) => l.file), ...labs.problems.map((p) => p.file)]);
   const drills = await validateDrills(root, { scenarios: scenarios.scenarios, labs: labs.labs });
   const drillFiles = new Set([...drills.drills.map((d) => d.file), ...drills.problems.map((p) => p.file)]);
+  const files = { lessons: lessonFiles, scenarios: scenarioFiles, quizzes: quizzes.files, labs: labFiles, drills: drillFiles };
   return {
     problems: [...lessons.problems, ...scenarios.problems, ...quizzes.problems, ...labs.problems, ...drills.problems],
-    counts: { lessons: lessonFiles.size, scenarios: scenarioFiles.size, quizzes: quizzes.files.size, labs: labFiles.size, drills: drillFiles.size },
+    counts: Object.fromEntries(Object.entries(files).map(([kind, set]) => [kind, set.size])),
+    files,
   };
 }

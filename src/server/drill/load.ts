@@ -9,7 +9,7 @@ import path from 'node:path';
 import { drillSchema, offsetMs, type Drill } from '../../schemas/drill.ts';
 import { RUNTIME_PLACEHOLDERS } from '../../schemas/scenario.ts';
 import { formatPath, locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, type ContentProblem } from '../content/friendly-errors.ts';
-import { CHECKS } from '../lab/checks/registry.ts';
+import { CHECK_CRITERIA } from '../lab/check-catalogue.ts';
 import type { LoadedLab } from '../lab/labs.ts';
 import { KINDS } from '../scenarios/kinds.ts';
 import type { LoadedScenario } from '../scenarios/load.ts';
@@ -105,7 +105,7 @@ export async function validateDrills(root: string, references: DrillReferences) 
       if (inject.unless && lab && reference([...at, 'unless', 'step'], inject.unless.step, steps, `step in lab ${drill.lab}`)) {
         gradable([...at, 'unless', 'step'], inject.unless.step);
         const checks = lab.lab.steps.find((s) => s.id === inject.unless!.step)?.checks ?? [];
-        const criteria = checks.flatMap((c) => CHECKS.get(c)?.criteria ?? []);
+        const criteria = checks.flatMap((c) => CHECK_CRITERIA[c] ?? []);
         inject.unless.criteria?.forEach((c, j) => reference([...at, 'unless', 'criteria', j], c, criteria, `criterion of step ${inject.unless!.step}`));
       }
       inject.attack?.forEach((step, j) => {

@@ -7,10 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labSchema, type Lab } from '../../schemas/lab.ts';
 import { locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, formatPath, type ContentProblem } from '../content/friendly-errors.ts';
-import { CHECKS } from './checks/registry.ts';
-import { SCOPE_QUESTIONS } from './checks/scope.ts';
-import { validateLessons } from '../content/lessons.ts';
-import { validateScenarios } from '../scenarios/load.ts';
+import { CHECK_NAMES, SCOPE_QUESTION_IDS } from './check-catalogue.ts';
 
 export const LABS_DIR = 'labs';
 
@@ -62,9 +59,9 @@ export async function validateLabs(root: string, references: LabReferences) {
     lab.steps.forEach((step, index) => {
       if (ids.has(step.id)) problem(['steps', index, 'id'], `step id "${step.id}" is used twice`, 'give every step its own id');
       ids.add(step.id);
-      step.checks.forEach((name, j) => reference(['steps', index, 'checks', j], name, [...CHECKS.keys()], 'check'));
+      step.checks.forEach((name, j) => reference(['steps', index, 'checks', j], name, [...CHECK_NAMES], 'check'));
       for (const question of step.questions) {
-        const grader = SCOPE_QUESTIONS.includes(question.id as never) ? 'scope' : 'investigation';
+        const grader = SCOPE_QUESTION_IDS.includes(question.id) ? 'scope' : 'investigation';
         if (!step.checks.includes(grader)) {
           problem(['steps', index, 'questions'], `question "${question.id}" is graded by the ${grader} check, which this step does not run`, `add ${grader} to checks`);
           break;
@@ -86,6 +83,8 @@ export async function validateLabs(root: string, references: LabReferences) {
  * scenarios; those reports come back too, so a caller that needs them reads the files once.
  */
 export async function validateProjectLabs(root: string) {
+  // Loaded here: `irlab validate <one lab>` needs this module, not the scenario and lesson schemas.
+  const [{ validateLessons }, { validateScenarios }] = await Promise.all([import('../content/lessons.ts'), import('../scenarios/load.ts')]);
   const [lessons, scenarios] = await Promise.all([validateLessons(root), validateScenarios(root)]);
   const labs = await validateLabs(root, { lessons: lessons.lessons.map((l) => l.slug), scenarios: scenarios.scenarios.map((s) => s.slug) });
   return { ...labs, lessonReport: lessons, scenarioReport: scenarios };

@@ -4,15 +4,14 @@
  * be piped.
  */
 import { parseArgs } from 'node:util';
+import { QUERY_USAGE } from '../cli/usage.ts';
 import { DETECTIONS } from '../../lib/query/detections.ts';
 import { formatQueryError, QueryError } from '../../lib/query/errors.ts';
-import { ExportError, toFalcoRule, toSigmaRule } from '../../lib/query/export.ts';
 import { csvEventLine, csvHeader, csvRowLine, formatTable, table, type OutputFormat } from './format.ts';
 import { runDetections, runQueryOnSource } from './run.ts';
 import { FileAuditLogSource, type AuditLogSource } from './source.ts';
 import type { ScanReport } from './scan.ts';
 import { findCluster } from '../cluster/find-cluster.ts';
-import { allProviders } from '../cluster/select-provider.ts';
 import { formatClusterError, type ClusterProvider } from '../cluster/types.ts';
 
 export interface Io {
@@ -24,19 +23,24 @@ export interface Io {
 
 const defaultIo: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
-export const QUERY_USAGE = `  irlab query '<query>' (--file audit.log | --cluster N) [--format table|json|csv] [--no-prefilter]
-                          run a query over an audit log (docs/query.md); json: one event or row per line
-  irlab detect (--file audit.log | --cluster N) [--format table|json]
-                          run the five built-in detections
-  irlab detect --list | --sigma [RULE] | --falco [RULE]
-                          list the detections, or export them as Sigma or Falco (k8s_audit) rules`;
+export { QUERY_USAGE } from '../cli/usage.ts';
 
 const SOURCE_OPTIONS = {
   file: { type: 'string' },
   cluster: { type: 'string' },
   format: { type: 'string', default: 'table' },
   'no-prefilter': { type: 'boolean', default: false },
+  threads: { type: 'string' },
 } as const;
+
+/** `--threads N`: how many threads scan a big file (1: one sequential scan); default: the idle cores (parallel-scan.ts). */
+function parseThreads(text: string | undefined, io: Io): { threads?: number } | undefined {
+  if (text === undefined) return {};
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= 1 && n <= 64) return { threads: n };
+  io.err(`irlab: --threads ${text}: give a whole number from 1 to 64`);
+  return undefined;
+}
 
 async function openSource(values: { file?: string; cluster?: string }, io: Io): Promise<AuditLogSource | undefined> {
   if (!values.file && values.cluster === undefined) {
@@ -44,7 +48,9 @@ async function openSource(values: { file?: string; cluster?: string }, io: Io): 
     return undefined;
   }
   try {
-    const file = values.file ?? (await findCluster((io.providers ?? (() => allProviders()))(), values.cluster!)).auditLogPath;
+    // The cluster code (and the Kubernetes client) is loaded only when a cluster is named.
+    const providers = io.providers ?? (async () => (await import('../cluster/select-provider.ts')).allProviders());
+    const file = values.file ?? (await findCluster(await providers(), values.cluster!)).auditLogPath;
     return await FileAuditLogSource.open(file);
   } catch (error) {
     io.err(`irlab: ${formatClusterError(error)}`);
@@ -85,6 +91,8 @@ export async function queryCommand(args: string[], io: Io = defaultIo): Promise<
   const queryText = positionals[0]!;
   const format = parseFormat(values.format, ['table', 'json', 'csv'], io);
   if (!format) return 2;
+  const threads = parseThreads(values.threads, io);
+  if (!threads) return 2;
   const source = await openSource(values, io);
   if (!source) return 2;
   const started = performance.now();
@@ -93,6 +101,7 @@ export async function queryCommand(args: string[], io: Io = defaultIo): Promise<
   try {
     const { output, report } = await runQueryOnSource(source, queryText, {
       prefilter: !values['no-prefilter'],
+      ...threads,
       keepEvents: streamed ? 0 : 10_000,
       onEvent: streamed
         ? (event) => {
@@ -154,6 +163,7 @@ export async function detectCommand(args: string[], io: Io = defaultIo): Promise
       io.err(`irlab detect: no detection ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${DETECTIONS.map((r) => r.id).join(', ')}`);
       return 2;
     }
+    const { ExportError, toFalcoRule, toSigmaRule } = await import('../../lib/query/export.ts');
     try {
       io.out(rules.map((r) => (values.sigma ? toSigmaRule(r) : toFalcoRule(r))).join(values.sigma ? '---\n' : '\n'));
     } catch (error) {
@@ -167,10 +177,12 @@ export async function detectCommand(args: string[], io: Io = defaultIo): Promise
   }
   const format = parseFormat(values.format, ['table', 'json'], io);
   if (!format) return 2;
+  const threads = parseThreads(values.threads, io);
+  if (!threads) return 2;
   const source = await openSource(values, io);
   if (!source) return 2;
   const started = performance.now();
-  const { results, report } = await runDetections(source, { prefilter: !values['no-prefilter'] });
+  const { results, report } = await runDetections(source, { prefilter: !values['no-prefilter'], ...threads });
   let fired = 0;
   for (const { rule, output } of results) {
     const hits = output.kind === 'events' ? output.events : output.rows;

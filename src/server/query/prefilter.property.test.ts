@@ -23,6 +23,7 @@ const event = fc.record(
     objectRef: fc.record({ resource: value, namespace: value, name: value, subresource: value }, { requiredKeys: ['resource'] }),
     annotations: fc.dictionary(fc.constantFrom('authorization.k8s.io/decision', 'a.b', 'k'), value, { maxKeys: 2 }),
     responseStatus: fc.record({ code: fc.constantFrom(200, 201, 403) }),
+    requestObject: fc.record({ spec: fc.record({ privileged: fc.oneof(fc.boolean(), fc.constant(null), value), hostPID: fc.boolean() }) }),
   },
   { requiredKeys: ['auditID', 'verb', 'user'] },
 );
@@ -39,7 +40,9 @@ const atom = fc.oneof(
   fc.tuple(field, fc.constantFrom('==', '!='), value, fc.boolean()).map(([f, op, v, w]) => `${f} ${op} ${quote(v, w)}`),
   fc.tuple(field, fc.boolean(), fc.array(value, { minLength: 1, maxLength: 3 })).map(([f, neg, vs]) => `${f} ${neg ? 'not in' : 'in'} (${vs.map((v) => quote(v, false)).join(', ')})`),
   field.map((f) => `${f} exists`),
-  fc.constantFrom('responseStatus.code == 403', 'responseStatus.code >= 201', 'objectRef.name == null'),
+  fc.constantFrom('responseStatus.code == 403', 'responseStatus.code >= 201', 'objectRef.name == null', 'objectRef.name == "*"', 'objectRef.resource > "b"'),
+  // Comparisons other than `!=` and `== null` require the field's key (see keyClause).
+  fc.constantFrom('requestObject.spec.privileged == true', 'requestObject.spec.privileged == false', 'requestObject.spec.hostPID == true', 'responseStatus.code < 300', 'requestObject.spec.privileged != true'),
 );
 const { expr } = fc.letrec<{ expr: string }>((tie) => ({
   expr: fc.oneof(

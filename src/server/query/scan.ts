@@ -14,8 +14,11 @@ import type { Clause } from '../../lib/query/prefilter.ts';
 export interface LineConsumer {
   /** The pre-filter: a line is parsed for this consumer only if it holds one literal of every clause. */
   clauses: readonly Clause[];
-  /** Receives each parsed event that passed the pre-filter; returns false when it needs no more. */
-  push(event: unknown): boolean;
+  /**
+   * Receives each parsed event that passed the pre-filter, with the line it was parsed from;
+   * returns false when it needs no more.
+   */
+  push(event: unknown, line: string): boolean;
 }
 
 export interface MalformedLine {
@@ -34,6 +37,8 @@ export interface ScanReport {
   malformedLines: MalformedLine[];
   /** True when every consumer stopped before the end (a head was reached). */
   stoppedEarly: boolean;
+  /** Lines seen, blank ones included (to number the lines of a part of a file that follows). */
+  physicalLines: number;
 }
 
 export interface ScanOptions {
@@ -43,6 +48,9 @@ export interface ScanOptions {
   /** Called after each chunk with bytes read so far and the total (when known). */
   onProgress?: (bytes: number, total: number | undefined) => void;
   signal?: AbortSignal;
+  /** Scan only bytes [start, end) of a file (both on line boundaries). Default: all of it. */
+  start?: number;
+  end?: number;
 }
 
 const NEWLINE = 0x0a;
@@ -84,9 +92,7 @@ function isSpace(byte: number | undefined) {
 }
 
 class Scanner {
-  readonly report: ScanReport = { lines: 0, bytes: 0, parsed: 0, malformed: 0, malformedLines: [], stoppedEarly: false };
-  /** Physical line number in the input, blank lines included (what an editor shows). */
-  private lineNo = 0;
+  readonly report: ScanReport = { lines: 0, bytes: 0, parsed: 0, malformed: 0, malformedLines: [], stoppedEarly: false, physicalLines: 0 };
   private readonly consumers: LineConsumer[];
   private readonly active: boolean[];
   private readonly literals: Buffer[];
@@ -140,7 +146,8 @@ class Scanner {
     while (start < end && !this.done) {
       let stop = region.indexOf(NEWLINE, start);
       if (stop < 0) stop = end;
-      const lineNo = ++this.lineNo;
+      // Physical line number in the input, blank lines included (what an editor shows).
+      const lineNo = ++this.report.physicalLines;
       let s = start;
       let e = stop;
       while (s < e && isSpace(region[s])) s++;
@@ -197,8 +204,9 @@ class Scanner {
       }
       let event: unknown;
       this.report.parsed++;
+      const text = region.toString('utf8', s, e);
       try {
-        event = JSON.parse(region.toString('utf8', s, e));
+        event = JSON.parse(text);
       } catch (error) {
         this.malformed(lineNo, `invalid JSON: ${(error as Error).message}`);
         continue;
@@ -208,7 +216,7 @@ class Scanner {
         continue;
       }
       for (let c = 0; c < this.consumers.length; c++) {
-        if (wanted[c] && !this.consumers[c]!.push(event)) {
+        if (wanted[c] && !this.consumers[c]!.push(event, text)) {
           this.active[c] = false;
           this.live--;
         }
@@ -248,6 +256,8 @@ export async function scanFile(file: string, consumers: LineConsumer[], options:
   const handle = await open(file);
   try {
     const { size } = await handle.stat();
+    const end = Math.min(options.end ?? size, size);
+    let position = options.start ?? 0;
     const scanner = new Scanner(consumers, options);
     let buf = Buffer.allocUnsafe(options.chunkSize ?? 4 << 20);
     let filled = 0;
@@ -259,8 +269,9 @@ export async function scanFile(file: string, consumers: LineConsumer[], options:
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
-      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, null);
+      const { bytesRead } = await handle.read(buf, filled, Math.min(buf.length - filled, end - position), position);
       if (bytesRead === 0) break;
+      position += bytesRead;
       filled += bytesRead;
       scanner.report.bytes += bytesRead;
       const last = buf.lastIndexOf(NEWLINE, filled - 1);

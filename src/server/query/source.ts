@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { scanFileInParts, type PartsOptions, type QueryConsumer } from './parallel-scan.ts';
 import { scanFile, type LineConsumer, type ScanOptions, type ScanReport } from './scan.ts';
 
 export interface AuditLogSource {
@@ -14,6 +15,11 @@ export interface AuditLogSource {
   readonly description: string;
   /** Streams every line of the log through the consumers. */
   scan(consumers: LineConsumer[], options?: ScanOptions): Promise<ScanReport>;
+  /**
+   * Runs whole queries over the log in several threads, when that is worth it and gives the
+   * same results (see parallel-scan.ts); undefined means "scan sequentially".
+   */
+  scanInParts?(consumers: QueryConsumer[], options?: PartsOptions): Promise<ScanReport | undefined>;
 }
 
 export class FileAuditLogSource implements AuditLogSource {
@@ -43,7 +49,15 @@ export class FileAuditLogSource implements AuditLogSource {
     return new FileAuditLogSource(file, id);
   }
 
-  scan(consumers: LineConsumer[], options?: ScanOptions): Promise<ScanReport> {
+  scan(consumers: LineConsumer[], options?: ScanOptions & { chunkSize?: number }): Promise<ScanReport> {
     return scanFile(this.file, consumers, options);
+  }
+
+  async scanInParts(consumers: QueryConsumer[], options?: PartsOptions): Promise<ScanReport | undefined> {
+    // Hidden user agents are filtered by the caller's consumers, which see every event; the
+    // parts would have to know them too, so such a source scans sequentially.
+    if (this.hideUserAgents.length) return undefined;
+    const { size } = await stat(this.file);
+    return scanFileInParts(this.file, size, consumers, options);
   }
 }
