@@ -6,7 +6,8 @@
 #   - openssl: signs each drill participant's own client certificate with the drill cluster's CA;
 #   - e2fsprogs: mkfs.ext4 makes each workspace a size-limited filesystem when irlab runs as root;
 #   - the irlab-sandbox system user (owner of workspaces from before per-session uids);
-#   - chromium: the browser Playwright drives for the end-to-end tests (never a downloaded one).
+#   - chromium: the browser Playwright drives for the end-to-end tests (never a downloaded one);
+#   - hyperfine and jq: the benches (`npm run bench:query`, `bench:cli`) time irlab against jq.
 # Usage: ensure-system-packages.sh [--runtime]   (--runtime: skip chromium; npm start uses it)
 set -euo pipefail
 
@@ -28,6 +29,8 @@ missing=()
 [ -x /usr/bin/setpriv ] || missing+=(util-linux)
 [ -x /usr/sbin/mkfs.ext4 ] || missing+=(e2fsprogs)
 if [ "$runtime_only" = false ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium fonts-dejavu-core); fi
+if [ "$runtime_only" = false ] && [ ! -x /usr/bin/hyperfine ]; then missing+=(hyperfine); fi
+if [ "$runtime_only" = false ] && [ ! -x /usr/bin/jq ]; then missing+=(jq); fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "${as_root[0]:-}" = false ]; then

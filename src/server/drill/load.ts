@@ -9,7 +9,7 @@ import path from 'node:path';
 import { drillSchema, offsetMs, type Drill } from '../../schemas/drill.ts';
 import { RUNTIME_PLACEHOLDERS } from '../../schemas/scenario.ts';
 import { formatPath, locate, nearest, parseLocatedYaml, problemsFromZod, yamlSyntaxProblems, type ContentProblem } from '../content/friendly-errors.ts';
-import { CHECK_CRITERIA } from '../lab/check-catalogue.ts';
+import { CHECK_CRITERIA, NEEDS_APPLIED_POLICY } from '../lab/check-catalogue.ts';
 import type { LoadedLab } from '../lab/labs.ts';
 import { KINDS } from '../scenarios/kinds.ts';
 import type { LoadedScenario } from '../scenarios/load.ts';
@@ -67,7 +67,7 @@ export async function validateDrills(root: string, references: DrillReferences) 
     const steps = lab?.lab.steps.map((s) => s.id) ?? [];
     // A drill has no Apply button: a check that grades an applied audit policy could never pass.
     const gradable = (at: PropertyKey[], stepId: string) => {
-      const needing = (lab?.lab.steps.find((s) => s.id === stepId)?.checks ?? []).filter((c) => CHECKS.get(c)?.needs?.appliedPolicy);
+      const needing = (lab?.lab.steps.find((s) => s.id === stepId)?.checks ?? []).filter((c) => NEEDS_APPLIED_POLICY.has(c));
       if (needing.length) problem(at, `step "${stepId}" is graded by ${needing.join(', ')}, which needs a policy applied through the lab's Apply; drills have none`, 'score or condition on another step');
     };
     const seen = new Set<string>();

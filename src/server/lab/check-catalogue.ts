@@ -14,6 +14,9 @@ export const CHECK_CRITERIA: Readonly<Record<string, readonly string[]>> = {
   'token-revoked': ['token-rejected', 'account-kept'],
 };
 
+/** Checks that grade a policy applied through the lab's Apply button (drills have none). */
+export const NEEDS_APPLIED_POLICY: ReadonlySet<string> = new Set(['audit-policy']);
+
 export const CHECK_NAMES: readonly string[] = Object.keys(CHECK_CRITERIA);
 
 /** Questions the scope check grades; every other question is the investigation check's. */
