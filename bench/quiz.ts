@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadCatalog } from '../src/server/quiz/catalog.ts';
-import { quizEngine } from '../src/server/quiz/engine.ts';
+import { quizEngine } from '../src/server/quiz/attempts.ts';
 import { quizReport } from '../src/server/quiz/item-report.ts';
 import { learnerService } from '../src/server/learners/learners.ts';
 import { openStore, allMigrations } from '../src/server/store/index.ts';

@@ -4,7 +4,7 @@ import { quizSchema } from '../../src/schemas/quiz.ts';
 import { openStore } from '../../src/server/store/database.ts';
 import { allMigrations } from '../../src/server/store/migrations.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
-import { quizEngine, type QuizError } from '../../src/server/quiz/engine.ts';
+import { quizEngine, type QuizError } from '../../src/server/quiz/attempts.ts';
 import type { CatalogQuiz } from '../../src/server/quiz/catalog.ts';
 import type { QuestionView } from '../../src/lib/quiz-view.ts';
 

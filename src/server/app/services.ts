@@ -26,7 +26,7 @@ import type { QueryAnswer, QueryJob } from '../query/query-job.ts';
 import { createQueryPool } from '../query/query-pool.ts';
 import type { WorkerPool } from '../query/worker-pool.ts';
 import { loadCatalog, type QuizCatalog } from '../quiz/catalog.ts';
-import { quizEngine, type QuizEngine } from '../quiz/engine.ts';
+import { quizEngine, type QuizEngine } from '../quiz/attempts.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type LeaseCluster } from '../terminal/cluster-source.ts';

@@ -5,7 +5,7 @@ import type { ApiError } from '../../lib/quiz-view.ts';
 import { httpStatusOf } from '../../lib/error-status.ts';
 import { problemsFromZod } from '../content/friendly-errors.ts';
 import { errorResponse, readJsonValue } from '../http/endpoint.ts';
-import { QuizError } from './engine.ts';
+import { QuizError } from './attempts.ts';
 
 export function json(data: unknown, status = 200): Response {
   return new Response(JSON.stringify(data), {

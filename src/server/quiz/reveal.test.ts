@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { quizSchema, type Question } from '../../schemas/quiz.ts';
 import type { QuestionView, QuizState } from '../../lib/quiz-view.ts';
 import { loadCatalog, type CatalogQuiz } from './catalog.ts';
-import { QuizError } from './engine.ts';
-import { rightAnswer, setupQuizEngine } from './engine-test-kit.ts';
+import { QuizError } from './attempts.ts';
+import { rightAnswer, setupQuizEngine } from './attempts-test-kit.ts';
 
 const setup = setupQuizEngine;
 

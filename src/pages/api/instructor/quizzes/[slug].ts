@@ -1,6 +1,6 @@
 import type { APIRoute } from 'astro';
 import { INSTRUCTOR_COOKIE, isInstructor } from '../../../../server/instructors/token.ts';
-import { QuizError } from '../../../../server/quiz/engine.ts';
+import { QuizError } from '../../../../server/quiz/attempts.ts';
 import { respond } from '../../../../server/quiz/http.ts';
 import { quizReport } from '../../../../server/quiz/item-report.ts';
 

@@ -1,7 +1,7 @@
 import type { APIRoute } from 'astro';
 import { z } from 'zod';
 import { currentLearner } from '../../../../../../server/learners/session.ts';
-import { QuizError } from '../../../../../../server/quiz/engine.ts';
+import { QuizError } from '../../../../../../server/quiz/attempts.ts';
 import { readBody, respond } from '../../../../../../server/quiz/http.ts';
 
 export const prerender = false;

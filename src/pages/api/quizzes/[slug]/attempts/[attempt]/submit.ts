@@ -1,6 +1,6 @@
 import type { APIRoute } from 'astro';
 import { currentLearner } from '../../../../../../server/learners/session.ts';
-import { QuizError } from '../../../../../../server/quiz/engine.ts';
+import { QuizError } from '../../../../../../server/quiz/attempts.ts';
 import { respond } from '../../../../../../server/quiz/http.ts';
 
 export const prerender = false;

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { quizSchema } from '../../schemas/quiz.ts';
 import type { AttemptView, QuestionView } from '../../lib/quiz-view.ts';
 import { loadCatalog, type CatalogQuiz } from './catalog.ts';
-import { QuizError } from './engine.ts';
-import { rightAnswer, setupQuizEngine } from './engine-test-kit.ts';
+import { QuizError } from './attempts.ts';
+import { rightAnswer, setupQuizEngine } from './attempts-test-kit.ts';
 import { quizReport } from './item-report.ts';
 
 const explanation = 'Because the lesson says so, in its own section.';

@@ -8,7 +8,7 @@ import { openStore, type Store } from '../store/database.ts';
 import { allMigrations } from '../store/migrations.ts';
 import { learnerService } from '../learners/learners.ts';
 import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
-import { quizEngine } from './engine.ts';
+import { quizEngine } from './attempts.ts';
 
 export function setupQuizEngine(catalogQuizzes: CatalogQuiz[]) {
   const store: Store = openStore(':memory:', allMigrations);
