@@ -145,4 +145,19 @@ describe('npm start without the cluster engine', () => {
 
     await stopAndExpectNothingLeft(server);
   }, 1_800_000);
+
+  it('stops the server when npm start itself is killed with SIGKILL (it cannot pass anything on)', async () => {
+    const dir = join(work, 'killed');
+    const server = await npmStart(dir, { IRLAB_ENGINE_BUILD: 'off', IRLAB_WARM_POOL_SIZE: '0', IRLAB_LAB_PREPARED: '0' });
+    await until(server, 'the site answering', 120_000, async () => ((await fetch(`${server.base}/api/health`)).ok ? true : undefined));
+    // The node process itself, not npm's `sh -c` around it (killing that one leaves start.ts to
+    // notice its adoption and stop the server, which is not what this is about).
+    const start = processesUnder(dir).find((p) => p.command.includes('scripts/start.ts') && !p.command.startsWith('sh '));
+    expect(start, processesUnder(dir).map((p) => p.command).join('\n')).toBeDefined();
+    process.kill(start!.pid, 'SIGKILL');
+    const left = await until(server, 'every process gone after SIGKILL of start.ts', 60_000, async () => (processesUnder(dir).length === 0 ? [] : undefined)).catch(() => processesUnder(dir));
+    expect(left.map((p) => p.command), server.output.join('\n')).toEqual([]);
+    server.npm.kill('SIGTERM');
+    await server.exited;
+  }, 240_000);
 });

@@ -72,3 +72,11 @@ async function stop(signal: string): Promise<void> {
   process.exit(0);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));
+// Node has no parent-death signal: when whoever started the server dies without stopping it
+// (`npm start`'s scripts/start.ts killed with SIGKILL), it is adopted, and its parent pid changes.
+// Stop then, so nothing of a start outlives it. A server run by init or a container's PID 1 keeps
+// its parent.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop(`the parent process (${parent}) went away`);
+}, 1000).unref();
