@@ -27,6 +27,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+const CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
 /** A cache of its own holding the shared cache's binaries, but not this checkout's pod sandbox. */
 async function cacheWithoutSandbox(name: string): Promise<string> {
   for (const binary of [...EMBEDDED_BINARIES, 'kind']) {
@@ -35,7 +37,12 @@ async function cacheWithoutSandbox(name: string): Promise<string> {
   const cache = join(work, name);
   const bin = binDir(versions, { IRLAB_CACHE: cache });
   await mkdir(bin, { recursive: true });
-  for (const binary of [...EMBEDDED_BINARIES, 'kind']) await symlink(join(shared, binary), join(bin, binary));
+  // The control plane as build.sh lays it out: the multi-call binary, and a link named for each
+  // component pointing at it (build.sh relinks a cache where they are anything else).
+  await symlink(join(shared, 'irlab-kube'), join(bin, 'irlab-kube'));
+  for (const binary of [...EMBEDDED_BINARIES, 'kind']) {
+    await symlink(CONTROL_PLANE.includes(binary) ? 'irlab-kube' : join(shared, binary), join(bin, binary));
+  }
   return cache;
 }
 

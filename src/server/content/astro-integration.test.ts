@@ -44,14 +44,15 @@ describe('content validation integration', () => {
     expect(infos).toEqual(['content ok: 0 lessons, 0 scenarios, 0 quizzes, 0 labs, 0 drills']);
   });
 
-  it('under astro dev, prints every problem instead of stopping, and adds the reload plugin', async () => {
+  it('under astro dev, prints every problem instead of stopping, and adds the reload and services plugins', async () => {
     const plugins: unknown[] = [];
     const { errors } = await runSetup(
       { 'one.mdx': '---\ncode: L1\ntitle: Broken one\nsummary: too short\n---\n' },
       { command: 'dev', updateConfig: (config: { vite: { plugins: unknown[] } }) => plugins.push(...config.vite.plugins) },
     );
     expect(errors.join('\n')).toMatch(/content is invalid \(\d+ problems?\):[\s\S]*src\/content\/lessons\/one.mdx/);
-    expect(plugins).toMatchObject([{ name: 'irlab:content-reload', apply: 'serve' }]);
+    // The reload plugin, then the one that hands the dev server the composition root's services.
+    expect(plugins).toMatchObject([{ name: 'irlab:content-reload', apply: 'serve' }, { name: 'irlab:dev-services', apply: 'serve' }]);
   });
 
   it('watches labs, scenarios and quizzes at the top of the project only', () => {

@@ -27,6 +27,7 @@ describe('store', () => {
       { module: 'labs', version: 1 },
       { module: 'labs', version: 2 },
       { module: 'labs', version: 3 },
+      { module: 'labs', version: 4 },
       { module: 'drills', version: 1 },
     ]);
     db.close();
