@@ -11,7 +11,7 @@ test.describe.configure({ timeout: 60_000 });
 test("kubectl in the terminal talks to the learner's own cluster", async ({ page }) => {
   await openTerminal(page);
   const cluster = (await page.getByTestId('terminal-cluster').innerText()).trim();
-  expect(cluster).toMatch(/^term-[0-9a-f]{6}$/);
+  expect(cluster).toMatch(/^term-[0-9a-f]{12}$/);
   await run(page, 'kubectl get ns');
   for (const namespace of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) await expect(screen(page)).toContainText(namespace, { timeout: 20_000 });
   await run(page, 'clear; kubectl config current-context; kubectl create namespace "mine-$((6*7))" && kubectl get ns');
