@@ -12,13 +12,14 @@
  * Flags: --no-start (leave out the running lab: no cluster is created), --verbose (every asset).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { startBuiltServer } from './built-server.ts';
 import { kb, recordAssets, weigh, isScript, type Asset } from './page-weight.ts';
+import { siteBuildState } from '../scripts/site-build.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = new Set(process.argv.slice(2));
@@ -26,20 +27,8 @@ const startLab = !args.has('--no-start');
 const verbose = args.has('--verbose');
 const LESSON = '/lessons/l18-audit-logging-incident-response';
 
-function newestMtime(target: string): number {
-  if (!existsSync(target)) return 0;
-  const stat = statSync(target);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const name of readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, name)));
-  return newest;
-}
-
 function buildIfStale(): void {
-  const entry = path.join(root, 'dist/server/entry.mjs');
-  const builtAt = existsSync(entry) ? statSync(entry).mtimeMs : 0;
-  const sourcesAt = Math.max(...['src', 'public', 'astro.config.ts', 'package-lock.json'].map((s) => newestMtime(path.join(root, s))));
-  if (builtAt >= sourcesAt) return;
+  if (siteBuildState(root) === 'fresh') return;
   console.log('bench:pages: building the site (sources are newer than dist/)...');
   const build = spawnSync(process.execPath, [path.join(root, 'node_modules/astro/bin/astro.mjs'), 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('the build failed (see above); fix it, or run `npx astro build` to see the whole output');

@@ -13,30 +13,17 @@
  * engine build), and then this process.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { siteBuildState } from './site-build.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const entry = path.join(root, 'dist/server/entry.mjs');
-const sources = ['src', 'public', 'astro.config.ts', 'package.json', 'package-lock.json'];
-
-function newestMtime(target: string): number {
-  if (!existsSync(target)) return 0;
-  const stat = statSync(target);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const name of readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, name)));
-  return newest;
-}
-
 // The site serves without it, but the terminal needs bubblewrap; install it when we can.
 const system = spawnSync('bash', [path.join(root, 'scripts/ensure-system-packages.sh'), '--runtime'], { cwd: root, stdio: 'inherit' });
 if (system.status !== 0) console.warn('irlab: continuing without the terminal sandbox (see above); the site itself works.');
 
-const builtAt = existsSync(entry) ? statSync(entry).mtimeMs : 0;
-const sourcesAt = Math.max(...sources.map((s) => newestMtime(path.join(root, s))));
-if (builtAt < sourcesAt) {
-  console.log(builtAt ? 'irlab: sources changed since the last build; rebuilding...' : 'irlab: building the site (first start)...');
+const built = siteBuildState(root);
+if (built !== 'fresh') {
+  console.log(built === 'stale' ? 'irlab: sources changed since the last build; rebuilding...' : 'irlab: building the site (first start)...');
   const started = Date.now();
   const build = spawnSync(process.execPath, [path.join(root, 'node_modules/astro/bin/astro.mjs'), 'build'], {
     cwd: root,

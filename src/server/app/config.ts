@@ -13,6 +13,7 @@ import { parseUidRange } from '../terminal/uid-claims.ts';
 import { workspaceBytesFromEnv } from '../terminal/workspace-volume.ts';
 import { PROVIDER_NAMES } from '../cluster/types.ts';
 import type { EngineBuildConfig } from '../cluster/engine-build.ts';
+import type { LimitsConfig } from '../limits/server-limits.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -177,16 +178,7 @@ export interface Config {
   /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
   pool: { size: number; idleTtlMs: number; stateDir: string; watchdog?: { intervalMs: number; readyzEveryMs: number } };
   labs: { preparedPerLab: number };
-  limits: {
-    startsPerLearner: number;
-    startsPerAddress: number;
-    startsWindowSeconds: number;
-    checksPerLearner: number;
-    checksPerAddress: number;
-    checksWindowSeconds: number;
-    queriesPerLearner: number;
-    queriesPerAddress: number;
-  };
+  limits: LimitsConfig;
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
   engine: EngineBuildConfig;
   /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */

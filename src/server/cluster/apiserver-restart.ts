@@ -47,6 +47,15 @@ export async function swapAuditPolicy(ctx: RestartContext, newPolicy: string): P
 
 export async function restartApiServer(ctx: RestartContext): Promise<StartOutcome> {
   await stopApiServer(ctx);
+  return startStoppedComponents(ctx);
+}
+
+/**
+ * `kwokctl start cluster`: starts every component whose pid file names no live process, then
+ * waits for the API server's /readyz. A refused API server is dead (or a zombie): its pid file is
+ * dropped, so the next start does not skip it.
+ */
+export async function startStoppedComponents(ctx: RestartContext): Promise<StartOutcome> {
   const seconds = Math.ceil(ctx.readyTimeoutMs / 1000);
   const outcome = await startAndWatchApiServer({
     paths: ctx.paths,
@@ -60,7 +69,6 @@ export async function restartApiServer(ctx: RestartContext): Promise<StartOutcom
         signal,
       }),
   });
-  // A refused API server is dead (or a zombie): the next start must not skip it.
   if (!outcome.ok) await clearStalePidFiles(ctx.paths);
   return outcome;
 }

@@ -4,8 +4,8 @@
 // repair drops the pid files of the dead, lets kwokctl start them, and waits for /readyz. etcd
 // keeps its data dir, so a restarted etcd serves the cluster's objects as they were.
 
-import { APISERVER, startAndWatchApiServer } from './apiserver-watch.ts';
-import { clearStalePidFiles, type RestartContext } from './apiserver-restart.ts';
+import { APISERVER } from './apiserver-watch.ts';
+import { clearStalePidFiles, startStoppedComponents, type RestartContext } from './apiserver-restart.ts';
 import type { Problem } from './cluster-watchdog.ts';
 import { readPid, readPids, type ClusterPaths } from './kwokctl.ts';
 import { processState, waitUntil } from './runtime.ts';
@@ -30,17 +30,8 @@ export async function restartDeadComponents(ctx: RestartContext, problem: Proble
     }
   }
   await clearStalePidFiles(ctx.paths);
-  const seconds = Math.ceil(ctx.readyTimeoutMs / 1000);
-  const outcome = await startAndWatchApiServer({
-    paths: ctx.paths,
-    clock: ctx.clock,
-    ready: ctx.ready,
-    timeoutMs: ctx.readyTimeoutMs,
-    label: 'kwokctl start cluster',
-    start: (signal) => ctx.kwokctl.run(['start', 'cluster', `--name=${ctx.name}`, `--timeout=${seconds}s`], { timeoutMs: ctx.readyTimeoutMs + 10_000, signal }),
-  });
+  const outcome = await startStoppedComponents(ctx);
   if (!outcome.ok) {
-    await clearStalePidFiles(ctx.paths);
     throw new ClusterError(`cluster ${ctx.name}: restarting ${problem.dead.join(', ') || APISERVER} failed: ${outcome.message}`, 'The cluster will be replaced.');
   }
   const still = await deadComponents(ctx.paths);
