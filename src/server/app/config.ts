@@ -17,36 +17,29 @@ import type { LimitsConfig } from '../limits/server-limits.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** A whole number in [min, max]; unset or blank gives the default. */
-function whole(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+/** A number the check accepts; unset or blank gives the default, anything else names what it wants. */
+function number(fallback: number, accepts: (value: number) => boolean, wanted: string) {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return fallback;
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}; set it to, for example, ${fallback}, or unset it` });
-        return z.NEVER;
-      }
-      return value;
+      if (accepts(value)) return value;
+      ctx.addIssue({ code: 'custom', message: `is not ${wanted}; set it to, for example, ${fallback}, or unset it` });
+      return z.NEVER;
     });
+}
+
+/** A whole number in [min, max]. */
+function whole(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  return number(fallback, (value) => Number.isInteger(value) && value >= min && value <= max, `a whole number ${range}`);
 }
 
 /** A number ≥ 0 (a scale). */
 function scale(fallback: number) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const value = Number(raw);
-      if (!Number.isFinite(value) || value < 0) {
-        ctx.addIssue({ code: 'custom', message: `is not a number of at least 0; set it to, for example, ${fallback}, or unset it` });
-        return z.NEVER;
-      }
-      return value;
-    });
+  return number(fallback, (value) => Number.isFinite(value) && value >= 0, 'a number of at least 0');
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
