@@ -7,42 +7,26 @@
 // the log holds was started before the abort. Fails with a plain KubeConfig in the context: the
 // loop goes on and never settles.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/lib/check-result.ts';
 import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
-import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
 import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
-import type { AuditEvent, ClusterInfo } from '../../src/server/cluster/types.ts';
+import type { AuditEvent } from '../../src/server/cluster/types.ts';
 import { stepGrader } from '../../src/server/grading/grade.ts';
 import { CheckTimeoutError } from '../../src/server/grading/runner.ts';
 import type { Check, LabContext } from '../../src/server/lab/check.ts';
 import { callApi } from '../../src/server/scenarios/kube-request.ts';
 import { admin } from '../../src/server/scenarios/world.ts';
+import { useEmbeddedCluster } from './fixtures/embedded-cluster.ts';
 
-let work: string;
-let provider: EmbeddedProvider;
-let cluster: ClusterInfo;
-const name = `grading-${randomBytes(3).toString('hex')}`;
-
-beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'irlab-grading-it-'));
-  provider = new EmbeddedProvider({ workDir: path.join(work, 'clusters') });
-  const available = await provider.available();
-  if (!available.ok) throw new Error(`embedded provider unavailable: ${available.problems.join('; ')}`);
-  cluster = await provider.create({ name, nodes: 0, timeoutMs: 180_000 });
-  // The grader reads the cluster's answer key; these checks need nothing from it.
+// The grader reads the cluster's answer key; these checks need nothing from it.
+const real = useEmbeddedCluster('grading', async ({ work, name }) => {
   await mkdir(path.join(work, 'keys'));
   await writeFile(path.join(work, 'keys', `${name}.json`), JSON.stringify({ cluster: name }));
-}, 240_000);
-
-afterAll(async () => {
-  await provider?.delete(name).catch(() => undefined);
-  await rm(work, { recursive: true, force: true });
-}, 60_000);
+});
 
 /** A check that asks for ConfigMaps `<prefix>-<n>` until a request fails with anything but 404. */
 function endlessProber(prefix: string, get: (context: LabContext, name: string) => Promise<number>) {
@@ -69,7 +53,7 @@ function endlessProber(prefix: string, get: (context: LabContext, name: string) 
 
 /** Resolves once an audit event matching `match` has been written (the log is followed, not polled by time). */
 async function auditedEvent(match: (e: AuditEvent) => boolean): Promise<AuditEvent> {
-  for await (const event of readAuditLog(cluster.auditLogPath, { follow: true, signal: AbortSignal.timeout(60_000) })) if (match(event)) return event;
+  for await (const event of readAuditLog(real.cluster.auditLogPath, { follow: true, signal: AbortSignal.timeout(60_000) })) if (match(event)) return event;
   throw new Error('the marker request never reached the audit log within 60 s');
 }
 
@@ -92,8 +76,8 @@ describe('a check past its time limit', () => {
     it(`stops its requests through ${way}: none reaches the API server after the abort`, async () => {
       const prefix = `probe-${way.toLowerCase().replace(/[^a-z]/g, '')}-${randomBytes(2).toString('hex')}`;
       const prober = endlessProber(prefix, get);
-      const grade = stepGrader({ provider, answerKeys: path.join(work, 'keys'), checkTimeoutMs: 1_500, checks: new Map([[prober.check.name, prober.check]]) });
-      const error = await grade({ cluster, step: { id: 'probe', checks: [prober.check.name], questions: [] }, workspaces: [work], answers: {}, appliedPolicySha256: undefined }).catch((e: unknown) => e);
+      const grade = stepGrader({ provider: real.provider, answerKeys: path.join(real.work, 'keys'), checkTimeoutMs: 1_500, checks: new Map([[prober.check.name, prober.check]]) });
+      const error = await grade({ cluster: real.cluster, step: { id: 'probe', checks: [prober.check.name], questions: [] }, workspaces: [real.work], answers: {}, appliedPolicySha256: undefined }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CheckTimeoutError);
 
       // The loop ends by itself: its request was cancelled (never a 404, never a hang).
@@ -105,10 +89,10 @@ describe('a check past its time limit', () => {
 
       // A request sent now reaches the log after anything the check could still have sent.
       const marker = `${prefix}-marker`;
-      await loadKubeConfig(cluster.kubeconfigPath).makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: marker, namespace: 'default' }).catch(() => undefined);
+      await loadKubeConfig(real.cluster.kubeconfigPath).makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: marker, namespace: 'default' }).catch(() => undefined);
       await auditedEvent((e) => e.objectRef?.name === marker);
       const probes: number[] = [];
-      for await (const event of readAuditLog(cluster.auditLogPath)) {
+      for await (const event of readAuditLog(real.cluster.auditLogPath)) {
         const index = probeIndex(event, prefix);
         if (index !== undefined) probes.push(index);
       }
