@@ -1,126 +1,28 @@
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
-import type { StepView } from '../lib/lab-view.ts';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useLabStore } from '../stores/lab-store.ts';
-import { useEngineStore } from '../stores/engine-store.ts';
+import { AuditLogTab } from './lab/AuditLogTab.tsx';
+import { Completion } from './lab/Completion.tsx';
+import { FilesTab } from './lab/FilesTab.tsx';
+import { NotesTab } from './lab/NotesTab.tsx';
+import { RunBar } from './lab/RunBar.tsx';
+import { StepList } from './lab/StepList.tsx';
 
-// The terminal (xterm.js, most of the page's weight) and the query panel (parser, evaluator) load
-// only when shown: the terminal once the lab runs, the query panel once its section is opened.
+// The terminal (xterm.js, most of the page's weight) loads only once the lab runs.
 const loadTerminal = () => import('./Terminal.tsx');
 const Terminal = lazy(loadTerminal);
-const QueryPanel = lazy(() => import('./QueryPanel.tsx'));
 
-const percent = (share: number) => `${Math.round(share * 100)}%`;
+const TABS = [
+  { id: 'terminal', label: 'Terminal' },
+  { id: 'audit', label: 'Audit log' },
+  { id: 'files', label: 'Files' },
+  { id: 'notes', label: 'Notes' },
+] as const;
+type TabId = (typeof TABS)[number]['id'];
 
-/** Seconds since a request started, so a slow start shows it is alive. */
-function useElapsed(active: boolean): number {
-  const [seconds, setSeconds] = useState(0);
-  useEffect(() => {
-    if (!active) return setSeconds(0);
-    const started = Date.now();
-    const timer = setInterval(() => setSeconds(Math.floor((Date.now() - started) / 1000)), 500);
-    return () => clearInterval(timer);
-  }, [active]);
-  return seconds;
-}
-
-function Step({ step, index, running }: { step: StepView; index: number; running: boolean }) {
-  const { busy, act, drafts, setDraft } = useLabStore();
-  const checking = busy === `check:${step.id}`;
-  const result = step.result;
-  return (
-    <li className={`lab-step${step.passed ? ' passed' : ''}`} id={`step-${step.id}`}>
-      <h3>
-        <span className="step-number">{index + 1}.</span> {step.title}{' '}
-        <span className="step-state">{step.passed ? '✓ done' : result ? '✗ not yet' : ''}</span>
-      </h3>
-      <div className="step-body" dangerouslySetInnerHTML={{ __html: step.bodyHtml }} />
-      {step.questions.length > 0 && (
-        <fieldset className="lab-questions">
-          <legend>Your findings</legend>
-          {step.questions.map((q) => (
-            <label key={q.id}>
-              <span>{q.prompt}</span>
-              <input
-                type="text"
-                name={q.id}
-                value={drafts[q.id] ?? ''}
-                placeholder={q.placeholder}
-                onChange={(e) => setDraft(q.id, e.target.value)}
-                disabled={!running}
-                autoComplete="off"
-                spellCheck={false}
-              />
-            </label>
-          ))}
-        </fieldset>
-      )}
-      <div className="step-actions">
-        <button
-          type="button"
-          disabled={!running || Boolean(busy)}
-          onClick={() =>
-            act('check', { step: step.id, answers: Object.fromEntries(step.questions.map((q) => [q.id, drafts[q.id] ?? ''])) }, `check:${step.id}`)
-          }
-        >
-          {checking ? 'Checking…' : `Check step ${index + 1}`}
-        </button>
-        {step.canApplyPolicy && (
-          <button type="button" disabled={!running || Boolean(busy)} onClick={() => act('apply-policy', {}, `apply:${step.id}`)}>
-            {busy === `apply:${step.id}` ? 'Restarting the API server…' : 'Apply audit-policy.yaml'}
-          </button>
-        )}
-        <span className="muted">Score {percent(step.score)}</span>
-        {step.retry && !step.passed && (
-          <span className="muted check-cost" data-testid={`check-cost-${step.id}`}>
-            {step.retry.nextCost > 0
-              ? `next check costs ${percent(step.retry.nextCost)} of this step`
-              : step.retry.freeLeft > 0
-                ? `${step.retry.freeLeft} free check${step.retry.freeLeft === 1 ? '' : 's'} left, then each costs ${percent(step.retry.cost)}`
-                : 'further checks are free: retries have taken all they can'}
-          </span>
-        )}
-      </div>
-      <div aria-live="polite" className="step-result">
-        {result && (
-          <ul className="criteria">
-            {result.criteria.map((c) => (
-              <li key={c.id} className={c.passed ? 'ok' : 'missing'}>
-                <span aria-hidden="true">{c.passed ? '✓' : '✗'}</span>
-                <span className="visually-hidden">{c.passed ? 'Passed:' : 'Not yet:'}</span> {c.message}
-              </li>
-            ))}
-          </ul>
-        )}
-      </div>
-      {step.hints.length > 0 && (
-        <details className="hints">
-          <summary>Hints ({step.hints.length})</summary>
-          <ol>
-            {step.hints.map((hint) => (
-              <li key={hint.index}>
-                {hint.text ? (
-                  <span>{hint.text}</span>
-                ) : (
-                  <button type="button" disabled={!running || Boolean(busy)} onClick={() => act('hint', { step: step.id, index: hint.index }, `hint:${step.id}`)}>
-                    Show hint {hint.index + 1} (costs {percent(hint.cost)} of this step)
-                  </button>
-                )}
-              </li>
-            ))}
-          </ol>
-        </details>
-      )}
-    </li>
-  );
-}
-
-/** The lab beside the lesson: start your cluster, work the steps, check each one. */
+/** The lab workspace: the steps on one side; the terminal, audit log, files and notes on the other. */
 export default function LabPanel({ slug }: { slug: string }) {
-  const { lab, busy, error, load, act } = useLabStore();
-  const engineBusy = useEngineStore((s) => s.busy); // the EngineStatus island polls and shows why
-  const elapsed = useElapsed(busy === 'start' || busy === 'reset');
-  const errorRef = useRef<HTMLParagraphElement>(null);
-  const [queryOpened, setQueryOpened] = useState(false);
+  const { lab, busy, error, load } = useLabStore();
+  const [tab, setTab] = useState<TabId>('terminal');
   useEffect(() => {
     void load(slug);
   }, [slug, load]);
@@ -128,9 +30,6 @@ export default function LabPanel({ slug }: { slug: string }) {
   useEffect(() => {
     if (busy === 'start' || busy === 'reset') void loadTerminal().catch(() => {});
   }, [busy]);
-  useEffect(() => {
-    if (error) errorRef.current?.focus();
-  }, [error]);
 
   if (!lab) return <p className="muted">{error ?? 'Loading the lab…'}</p>;
   const running = Boolean(lab.run);
@@ -139,59 +38,39 @@ export default function LabPanel({ slug }: { slug: string }) {
       <header className="lab-header">
         <h2 id="lab-panel-title">{lab.title}</h2>
         <p>{lab.summary}</p>
-        <p className="lab-status" role="status">
-          {busy === 'start'
-            ? `Creating your cluster and seeding the incident… ${elapsed} s`
-            : busy === 'reset'
-              ? `Resetting… ${elapsed} s`
-              : running
-                ? `Your cluster ${lab.run!.cluster} is running (${lab.run!.provider}). Score: ${percent(lab.score)}`
-                : 'Start the lab to get your own cluster with the incident in it.'}
-        </p>
-        {lab.run?.recovered && <p className="lab-notice" role="status">Your cluster {lab.run.recovered.from} was lost ({lab.run.recovered.reason}) and a freshly seeded one took its place at {new Date(lab.run.recovered.at).toLocaleTimeString()}: steps done stay done; the incident is new, so investigate the open steps again.</p>}
-        <div className="lab-controls">
-          {!running && (
-            <button type="button" className="primary" disabled={Boolean(busy) || engineBusy} onClick={() => act('start')}>
-              Start the lab
-            </button>
-          )}
-          {running && (
-            <button type="button" disabled={Boolean(busy)} onClick={() => act('reset')}>
-              Reset (new cluster)
-            </button>
-          )}
-        </div>
-        {error && (
-          <p className="lab-error" role="alert" tabIndex={-1} ref={errorRef}>
-            {error}
-          </p>
-        )}
+        <RunBar />
       </header>
+      <Completion lab={lab} />
       <div className="lab-layout">
-        <ol className="lab-steps">
-          {lab.steps.map((step, index) => (
-            <Step key={step.id} step={step} index={index} running={running} />
-          ))}
-        </ol>
+        <StepList lab={lab} running={running} />
         <div className="lab-workbench">
-          {running ? (
-            <>
+          <div role="tablist" aria-label="Workspace">
+            {TABS.map((t) => (
+              <button key={t.id} type="button" role="tab" id={`tab-${t.id}`} aria-selected={tab === t.id} aria-controls={`pane-${t.id}`} onClick={() => setTab(t.id)}>
+                {t.label}
+              </button>
+            ))}
+          </div>
+          {/* Panes stay mounted once shown (a hidden terminal keeps its connection). */}
+          <div role="tabpanel" id="pane-terminal" aria-labelledby="tab-terminal" hidden={tab !== 'terminal'}>
+            {running ? (
               <Suspense fallback={<p className="muted">Loading the terminal…</p>}>
                 {/* Keyed by cluster: after a reset the shell reconnects to the new cluster. */}
                 <Terminal key={lab.run!.cluster} label={`Shell for ${lab.title}`} />
               </Suspense>
-              <details className="lab-query" onToggle={(e) => e.currentTarget.open && setQueryOpened(true)}>
-                <summary>Query your cluster's audit log</summary>
-                {queryOpened && (
-                  <Suspense fallback={<p className="muted">Loading the query panel…</p>}>
-                    <QueryPanel key={`q-${lab.run!.cluster}`} source="lab" initialQuery={'user.username == "system:serviceaccount:*" AND objectRef.resource == "secrets" | count by user.username'} />
-                  </Suspense>
-                )}
-              </details>
-            </>
-          ) : (
-            <p className="muted">Your terminal appears here once the lab has started.</p>
-          )}
+            ) : (
+              <p className="muted">Your terminal appears here once the lab has started.</p>
+            )}
+          </div>
+          <div role="tabpanel" id="pane-audit" aria-labelledby="tab-audit" hidden={tab !== 'audit'}>
+            {running && tab === 'audit' ? <AuditLogTab cluster={lab.run!.cluster} /> : <p className="muted">Start the lab to query its audit log.</p>}
+          </div>
+          <div role="tabpanel" id="pane-files" aria-labelledby="tab-files" hidden={tab !== 'files'}>
+            <FilesTab />
+          </div>
+          <div role="tabpanel" id="pane-notes" aria-labelledby="tab-notes" hidden={tab !== 'notes'}>
+            <NotesTab />
+          </div>
         </div>
       </div>
     </section>

@@ -33,8 +33,8 @@ export type ResultRow = Record<string, string>;
  * time/user/verb/resource/namespace/name/code/sourceIPs).
  */
 export async function auditQuery(page: Page, query: string): Promise<ResultRow[]> {
-  const panel = page.locator('.lab-query');
-  if (!(await panel.evaluate((details) => (details as HTMLDetailsElement).open))) await panel.locator('summary').click();
+  await page.getByRole('tab', { name: 'Audit log' }).click();
+  const panel = page.locator('#pane-audit');
   await panel.getByLabel('Query', { exact: true }).fill(query);
   const answered = page.waitForResponse((r) => r.url().endsWith('/api/query'), { timeout: 60_000 });
   await panel.getByRole('button', { name: 'Run query' }).click();
