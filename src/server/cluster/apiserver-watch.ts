@@ -13,7 +13,20 @@ import { processState, waitUntil, type Clock, type RunResult } from './runtime.t
 
 export const APISERVER = 'kube-apiserver';
 
-export type StartOutcome = { ok: true; exit: RunResult } | { ok: false; message: string };
+/**
+ * `gaveUp`: components that exited before the API server was ready because they stopped waiting
+ * for it (a slow start on a loaded machine); the caller starts them again once it is ready.
+ */
+export type StartOutcome = { ok: true; exit: RunResult; gaveUp?: string[] } | { ok: false; message: string };
+
+/**
+ * kube-controller-manager (and kube-scheduler) wait a fixed time for the API server's /healthz
+ * and exit when it does not turn healthy in time: under load the API server's post-start hooks
+ * (RBAC bootstrap roles, ...) take longer than that. Nothing is wrong with the cluster then.
+ */
+export function gaveUpWaitingForApiServer(log: string): boolean {
+  return /failed to wait for apiserver being healthy/.test(log);
+}
 
 export interface WatchOptions {
   paths: ClusterPaths;
@@ -43,12 +56,19 @@ export async function startAndWatchApiServer(options: WatchOptions): Promise<Sta
 
   let verdict: 'ready' | 'died' | 'kwokctl-failed' | undefined;
   let dead = APISERVER;
+  const gaveUp = new Set<string>();
   try {
     await waitUntil(
       async () => {
         const pid = await readPid(options.paths.pidsDir, APISERVER);
         const others = options.watchAll ? await readPids(options.paths.pidsDir) : [];
-        const deadOther = others.find((p) => p.component !== APISERVER && processState(p.pid) !== 'running');
+        let deadOther: (typeof others)[number] | undefined;
+        for (const other of others) {
+          if (other.component === APISERVER || gaveUp.has(other.component) || processState(other.pid) === 'running') continue;
+          const log = await readFrom(join(options.paths.logsDir, `${other.component}.log`), 0);
+          if (gaveUpWaitingForApiServer(log)) gaveUp.add(other.component);
+          else deadOther ??= other;
+        }
         if (pid !== null && processState(pid) !== 'running') verdict = 'died';
         else if (deadOther) [verdict, dead] = ['died', deadOther.component];
         else if (exit && exit.code !== 0) verdict = 'kwokctl-failed';
@@ -64,7 +84,7 @@ export async function startAndWatchApiServer(options: WatchOptions): Promise<Sta
     return { ok: false, message: `${(err as Error).message}\n${apiServerError(log) ?? lastLines(log, 10)}` };
   }
 
-  if (verdict === 'ready') return { ok: true, exit: await start };
+  if (verdict === 'ready') return { ok: true, exit: await start, ...(gaveUp.size ? { gaveUp: [...gaveUp] } : {}) };
   cancel.abort();
   const result = await start;
   if (verdict === 'died' && dead !== APISERVER) {

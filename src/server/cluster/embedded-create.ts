@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import type { KubeConfig } from '@kubernetes/client-node';
 
+import { startStoppedComponents } from './apiserver-restart.ts';
 import { startAndWatchApiServer } from './apiserver-watch.ts';
 import { DEFAULT_AUDIT_POLICY, loadAuditPolicy } from './audit-policy.ts';
 import { assertBinaries, embeddedBinaries, podSandboxBinaryName } from './binaries.ts';
@@ -90,6 +91,20 @@ export async function createEmbeddedCluster(ctx: CreateContext): Promise<void> {
             if (!outcome.ok) throw new ClusterError(outcome.message, 'The cluster was removed again; fix the cause and retry.');
             if (outcome.exit.code !== 0) {
               throw new ClusterError(`kwokctl create cluster exited with ${outcome.exit.code}:\n${lastLines(outcome.exit.stderr, 15)}`);
+            }
+            if (outcome.gaveUp?.length) {
+              // Controllers that stopped waiting for a slow API server start again now that it is
+              // ready; one more start, and a second exit fails the wait steps below with its log.
+              const again = await startStoppedComponents({
+                name,
+                paths,
+                clock,
+                kwokctl: ctx.kwokctl,
+                ready: readyOnceConfigured(paths.kubeconfig),
+                signalProcess: (pid, signal) => process.kill(pid, signal),
+                readyTimeoutMs: remaining(),
+              });
+              if (!again.ok) throw new ClusterError(`${outcome.gaveUp.join(' and ')} gave up waiting for the API server and did not start again: ${again.message}`);
             }
           },
           cleanup: ctx.destroy,
