@@ -172,3 +172,22 @@ describe('what a command loads', () => {
   });
 });
 
+
+describe('a command that fails', () => {
+  it('exits 1 with what failed and no stack trace of our files', async () => {
+    // `schema` writing under a regular file fails whatever the user (root too): an error from deep inside a command.
+    const failure = await run('/usr/bin/env', ['node', bin, 'schema', '/etc/hostname/irlab-schemas']).catch((error: unknown) => error);
+    const { code, stderr } = failure as { code: number; stderr: string };
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^irlab schema: ENOTDIR.*irlab-schemas/m);
+    expect(stderr).toContain('IRLAB_DEBUG=1');
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+  }, 60_000);
+
+  it('adds the hint an error carries, and the stack when asked', async () => {
+    const { failureReport } = await import('./main.ts');
+    const error = Object.assign(new Error('step "start control plane" failed: boom'), { hint: 'The cluster was removed again; fix the cause and retry.' });
+    expect(failureReport('test', error, false)).toBe('irlab test: step "start control plane" failed: boom\nThe cluster was removed again; fix the cause and retry.\n(IRLAB_DEBUG=1 shows where it failed)');
+    expect(failureReport('test', error, true)).toContain('main.test.ts');
+  });
+});

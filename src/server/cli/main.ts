@@ -60,5 +60,23 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`irlab: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  return command(rest);
+  try {
+    return await command(rest);
+  } catch (error) {
+    console.error(failureReport(name, error, process.env.IRLAB_DEBUG === '1'));
+    return 1;
+  }
+}
+
+/**
+ * A command that fails says what failed and what to do (errors such as ClusterError carry a
+ * `hint`), not a Node stack trace of our files; IRLAB_DEBUG=1 adds the stack for a bug report.
+ */
+export function failureReport(command: string, error: unknown, withStack: boolean): string {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const hint = (failure as { hint?: unknown }).hint;
+  const lines = [`irlab ${command}: ${failure.message}`];
+  if (typeof hint === 'string' && hint) lines.push(hint);
+  lines.push(withStack ? (failure.stack ?? '') : '(IRLAB_DEBUG=1 shows where it failed)');
+  return lines.join('\n');
 }
