@@ -213,6 +213,9 @@ const allReadyS = (Math.max(...ready.map((c) => c.readyAt)) - serverStarted) / 1
 // --- 2. Load ---------------------------------------------------------------------------------
 const participants: Participant[] = [];
 for (const c of ready) {
+  // Terminals are locked until the clock starts: open them early, as a facilitator may, so every
+  // shell is up before the clock (and the load) starts.
+  await api(`/api/drills/${c.drill.id}/control`, { method: 'POST', body: JSON.stringify({ action: 'open-terminals' }), token: c.facilitatorToken });
   for (let i = 0; i < perDrill; i++) participants.push(await joinDrill(c.drill, i));
   await api(`/api/drills/${c.drill.id}/control`, { method: 'POST', body: JSON.stringify({ action: 'start' }), token: c.facilitatorToken });
 }

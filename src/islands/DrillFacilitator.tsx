@@ -58,6 +58,18 @@ function Controls({ drill }: { drill: DrillView }) {
         </form>
       )}
       {drill.state === 'lobby' && drill.cluster.status !== 'ready' && <p className="muted">You can start once the cluster is ready.</p>}
+      {drill.state === 'lobby' && (
+        <div className="drill-early" role="group" aria-label="Terminals before the start">
+          <p className="muted" data-testid="drill-terminals-state">
+            {drill.terminals.openedEarly
+              ? 'Terminals and the audit log are open before the start.'
+              : 'Participants\' terminals and audit log are locked until you start the clock.'}
+          </p>
+          <button type="button" disabled={disabled} onClick={() => control({ action: drill.terminals.openedEarly ? 'lock-terminals' : 'open-terminals' })}>
+            {drill.terminals.openedEarly ? 'Lock terminals until the start' : 'Open terminals now'}
+          </button>
+        </div>
+      )}
     </section>
   );
 }

@@ -17,8 +17,9 @@ const kindWords: Record<LogEntryKind, string> = {
 const highlighted = new Set<LogEntryKind>(['inject', 'attack']);
 
 /**
- * Bodies are Markdown source written by authors and participants. Only **bold** and `code` are
- * rendered, as React elements (never as HTML), which is all injects use; the rest stays text.
+ * Bodies people write (notes, decisions, manual injects) are Markdown source: only **bold** and
+ * `code` are rendered, as React elements (never as HTML); the rest stays text. Scripted injects
+ * come with `html`, rendered on the server from the drill file.
  */
 export function InlineMarkdown({ text }: { text: string }) {
   const parts = text.split(/(\*\*[^*\n]+\*\*|`[^`\n]+`)/);
@@ -52,10 +53,16 @@ function Entry({ entry, live }: { entry: LogEntry; live: boolean }) {
         )}
       </div>
       {entry.title && <p className="drill-entry-title">{entry.title}</p>}
-      {entry.body && entry.body.trim() !== entry.title.trim() && (
-        <p className="drill-entry-body">
-          <InlineMarkdown text={entry.body.trim()} />
-        </p>
+      {entry.html ? (
+        // A scripted inject: Markdown from the drill file (author content), rendered by the server.
+        <div className="drill-entry-body drill-entry-md" dangerouslySetInnerHTML={{ __html: entry.html }} />
+      ) : (
+        entry.body &&
+        entry.body.trim() !== entry.title.trim() && (
+          <p className="drill-entry-body">
+            <InlineMarkdown text={entry.body.trim()} />
+          </p>
+        )
       )}
     </li>
   );

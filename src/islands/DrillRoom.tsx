@@ -1,13 +1,37 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import type { ParticipantView } from '../lib/drill-view.ts';
+import type { DrillView, ParticipantView, PostLogRequest } from '../lib/drill-view.ts';
+import type { Ev } from '../lib/query/columns.ts';
+import { eventSummaryMarkdown } from '../lib/query/event-summary.ts';
 import { SessionError, type SessionSource } from '../lib/terminal-session.ts';
 import { drillTerminalSession, useDrillStore } from '../stores/drill-store.ts';
 import { DrillLog, LogComposer } from './DrillLog.tsx';
 import { ConnectionBadge, DrillStatusBar, Expectations, Findings, Participants, Scoreboard } from './DrillParts.tsx';
+import { DrillTabs } from './DrillTabs.tsx';
 
-// xterm.js loads only when a terminal is shown (not for someone who has not joined, nor after the end).
+// xterm.js loads only when a terminal is shown (not for someone who has not joined, nor after the end);
+// the query panel only when the Audit log tab is first opened.
 const Terminal = lazy(() => import('./Terminal.tsx'));
+const QueryPanel = lazy(() => import('./QueryPanel.tsx'));
 const loadingTerminal = <p className="muted">Loading the terminal…</p>;
+const FIRST_QUERY = 'objectRef.resource == "secrets" AND verb in ("get", "list") | count by user.username';
+
+/** Why the terminal and the audit log are not there (yet), or null when they are. */
+function closedBecause(drill: DrillView): string | null {
+  if (drill.state === 'ended') return 'The drill has ended; terminals are closed and the cluster is deleted. The after-action report keeps what happened.';
+  if (!drill.terminals.open) return 'Locked until the drill clock starts: the facilitator starts it (or opens the terminals early), and this opens by itself.';
+  if (drill.cluster.status !== 'ready') return 'This opens once the drill cluster is ready.';
+  return null;
+}
+
+function Closed({ drill, what }: { drill: DrillView; what: string }) {
+  const locked = drill.state !== 'ended' && !drill.terminals.open;
+  return (
+    <p className="muted drill-terminal-placeholder" data-testid={locked ? `drill-${what}-locked` : undefined}>
+      {locked && <strong>{what === 'terminal' ? 'Your terminal' : 'The audit log'} is locked. </strong>}
+      {closedBecause(drill)}
+    </p>
+  );
+}
 
 /** Someone else's shell, read-only: the server replays it, then streams it as they type. */
 function WatchedTerminal({ participant }: { participant: ParticipantView }) {
@@ -29,13 +53,23 @@ function WatchedTerminal({ participant }: { participant: ParticipantView }) {
 }
 
 /**
- * A participant's drill room: the clock, the cluster, their own terminal into the drill cluster,
- * the shared log with a composer, the scoreboard, and everyone else's terminals to watch.
+ * A participant's drill room: the clock, the cluster, their role, tabs with their own terminal into
+ * the drill cluster (and teammates' to watch) and the Audit log (the query panel over the drill
+ * cluster's log; a pinned event goes to the incident log), the shared log with a composer, the
+ * scoreboard. Terminal and audit log are locked until the clock starts (the server enforces it)
+ * and open live when it does.
  */
 export default function DrillRoom({ drillId }: { drillId: string }) {
   const { drill, log, receivedAt, connection, connectionDetail, loadedSeq, busy, error, connect, postLog, answer } = useDrillStore();
   const [watching, setWatching] = useState<ParticipantView | null>(null);
+  const [tab, setTab] = useState('terminal');
+  const [shownTabs, setShownTabs] = useState<ReadonlySet<string>>(() => new Set(['terminal']));
   useEffect(() => connect(drillId, null), [drillId, connect]);
+  // A pinned event goes to the team's shared notes: the incident log, as a note by the pinner.
+  const pin = useCallback(
+    async (event: Ev) => ((await postLog({ kind: 'note', text: eventSummaryMarkdown(event) } satisfies PostLogRequest)) ? 'Pinned to the incident log for the whole team.' : 'Not pinned: see the error above the room.'),
+    [postLog],
+  );
 
   const ownSession = useCallback<SessionSource>(async () => {
     try {
@@ -72,14 +106,18 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
   // The participant list refreshes with every state message: follow the watched one's session.
   const watched = watching ? (drill.participants.find((p) => p.id === watching.id) ?? null) : null;
   const ended = drill.state === 'ended';
+  const open = closedBecause(drill) === null;
   return (
     <section className="drill-page" aria-labelledby="drill-title">
       <header className="drill-header">
         <div>
           <p className="eyebrow">
-            Drill {drill.code} · you are {drill.you.name}, {drill.you.role}
+            Drill {drill.code} · you are {drill.you.name}
           </p>
           <h1 id="drill-title">{drill.title}</h1>
+          <p className="drill-role" data-testid="drill-role">
+            Your role: <strong>{drill.you.role}</strong>
+          </p>
         </div>
         <DrillStatusBar drill={drill} receivedAt={receivedAt} connection={connection} connectionDetail={connectionDetail} />
       </header>
@@ -95,16 +133,47 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
       )}
       <div className="drill-layout">
         <div className="drill-main">
-          {drill.cluster.status === 'ready' && !ended ? (
-            <Suspense fallback={loadingTerminal}>
-              <Terminal session={ownSession} label={`Your shell in drill ${drill.code}`} />
-            </Suspense>
-          ) : (
-            <p className="muted drill-terminal-placeholder">
-              {ended ? 'The drill has ended; terminals are closed.' : 'Your terminal opens here once the drill cluster is ready.'}
-            </p>
-          )}
-          {watched?.terminalSessionId && <WatchedTerminal participant={watched} />}
+          <DrillTabs
+            label="Drill workspace"
+            selected={tab}
+            shown={shownTabs}
+            onSelect={(id) => {
+              setTab(id);
+              setShownTabs((before) => new Set(before).add(id));
+            }}
+            tabs={[
+              {
+                id: 'terminal',
+                label: 'Terminal',
+                focusableStart: false,
+                render: () => (
+                  <>
+                    {open ? (
+                      <Suspense fallback={loadingTerminal}>
+                        <Terminal session={ownSession} label={`Your shell in drill ${drill.code}`} />
+                      </Suspense>
+                    ) : (
+                      <Closed drill={drill} what="terminal" />
+                    )}
+                    {watched?.terminalSessionId && <WatchedTerminal participant={watched} />}
+                  </>
+                ),
+              },
+              {
+                id: 'audit',
+                label: 'Audit log',
+                focusableStart: open,
+                render: () =>
+                  open ? (
+                    <Suspense fallback={<p className="muted">Loading the query panel…</p>}>
+                      <QueryPanel source={`drill:${drill.id}`} initialQuery={FIRST_QUERY} onPin={pin} pinLabel="Pin to the incident log" />
+                    </Suspense>
+                  ) : (
+                    <Closed drill={drill} what="audit" />
+                  ),
+              },
+            ]}
+          />
         </div>
         <div className="drill-side">
           <section className="drill-card" aria-labelledby="drill-log-title">
@@ -114,7 +183,11 @@ export default function DrillRoom({ drillId }: { drillId: string }) {
           </section>
           <Scoreboard rows={drill.scoreboard} />
           <Findings questions={drill.questions ?? []} onSave={answer} busy={busy === 'answers'} disabled={drill.state !== 'running' && drill.state !== 'paused'} />
-          <Participants participants={drill.participants} you={drill.you.id} watching={watched?.id ?? null} onWatch={setWatching} />
+          <Participants participants={drill.participants} you={drill.you.id} watching={watched?.id ?? null} onWatch={(p) => {
+              setWatching(p);
+              // The watched shell shows under the Terminal tab.
+              if (p) setTab('terminal');
+            }} />
           <Expectations items={drill.expectations} />
         </div>
       </div>

@@ -3,6 +3,8 @@ import { caretLines } from '../lib/query/errors.ts';
 import { formatPath } from '../lib/query/fields.ts';
 import { addCondition } from '../lib/query/edit.ts';
 import { useQueryStore } from '../stores/query-store.ts';
+import type { Ev } from '../lib/query/columns.ts';
+import { ColumnChooser } from './query/ColumnChooser.tsx';
 import { FieldSidebar } from './query/FieldSidebar.tsx';
 import { ResultsTable } from './query/ResultsTable.tsx';
 import { Timeline } from './query/Timeline.tsx';
@@ -13,15 +15,21 @@ interface Props {
   source: string;
   /** Shown the first time, before the learner typed anything. */
   initialQuery?: string;
+  /** Pins an opened event (to the case notes, the incident log); resolves to what to tell the reader. */
+  onPin?: (event: Ev) => Promise<string>;
+  /** The pin button's words, e.g. "Pin to case notes". */
+  pinLabel?: string;
 }
 
 /**
- * Query an audit log on the server: results table, top values per field, events per minute with
- * marked and detection-flagged identities highlighted, and any event's JSON. Queries are parsed in
- * the browser first (same parser as the server) so mistakes show at once with their column.
+ * Query an audit log on the server: results table (columns of the reader's choice), top values
+ * per field, events per minute with marked and detection-flagged identities highlighted, and any
+ * event's JSON, wrapped and searchable, pinned to notes on request. Queries are parsed in the
+ * browser first (same parser as the server) so mistakes show at once with their column. The query
+ * box is the first thing focusable, so Tab from a tab list lands in it.
  */
-export default function QueryPanel({ source, initialQuery = '' }: Props) {
-  const { query, status, answer, problem, open, marked, setQuery, run, toggleMark, setOpen } = useQueryStore();
+export default function QueryPanel({ source, initialQuery = '', onPin, pinLabel }: Props) {
+  const { query, status, answer, problem, open, marked, columns, setQuery, run, toggleMark, setOpen, setColumns } = useQueryStore();
   const ids = useId();
   const mine = marked[source] ?? [];
 
@@ -113,10 +121,11 @@ export default function QueryPanel({ source, initialQuery = '' }: Props) {
               </p>
             )}
             <Timeline buckets={answer.summary.timeline} highlighted={highlighted} />
+            {output.kind === 'events' && <ColumnChooser chosen={columns} onChange={setColumns} />}
             {output.kind === 'events' && output.total > output.events.length && (
               <p className="muted">Showing the first {output.events.length} of {output.total}; narrow the query or add | head, | sort.</p>
             )}
-            <ResultsTable output={output} open={open} onOpen={setOpen} />
+            <ResultsTable output={output} open={open} onOpen={setOpen} columns={columns} {...(onPin ? { onPin } : {})} {...(pinLabel ? { pinLabel } : {})} />
           </div>
         </div>
       )}

@@ -25,7 +25,7 @@ function tag(entry: ReportEntry): string {
 function metricRows(report: DrillReport): Array<[string, string]> {
   const m = report.metrics;
   return [
-    ['Time to detect (first note or command)', minutes(m.timeToDetectMs)],
+    ['Time to detect (first detection step green or first finding)', minutes(m.timeToDetectMs)],
     ['Time to contain', minutes(m.timeToContainMs)],
     ['Time to eradicate', minutes(m.timeToEradicateMs)],
     ['Commands typed', String(m.commandsTyped)],

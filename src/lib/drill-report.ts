@@ -49,6 +49,10 @@ export interface ReportInput {
   audit: ReportAuditEvent[];
   techniques: AttackTechnique[];
   generatedAt: string;
+  /** Scoreboard steps whose first green is a detection (NIST Detection & Analysis). */
+  detectionSteps?: string[];
+  /** When each investigation question first got an answer from the team (wall time, ISO). */
+  findings?: Array<{ at: string; question: string }>;
 }
 
 /**
@@ -146,13 +150,16 @@ export function buildReport(input: ReportInput): DrillReport {
     const step = Object.entries(input.measures).find(([, m]) => m === measure)?.[0];
     return input.scoreboard.find((row) => row.step === step)?.tMs ?? null;
   };
-  const engaged = [
-    ...input.log.filter((e) => (e.kind === 'note' || e.kind === 'decision') && e.author?.participantId).map((e) => e.tMs),
-    ...timeline.filter((e) => e.kind === 'command').map((e) => e.tMs),
+  // Detected means the team knew something: a detection step of the scoreboard went green, or
+  // the team wrote down a finding. Typing `ls` or naming an incident commander is not detection.
+  const detections = new Set(input.detectionSteps ?? []);
+  const detected = [
+    ...input.scoreboard.filter((row) => detections.has(row.step) && row.tMs !== null).map((row) => row.tMs!),
+    ...(input.findings ?? []).map((f) => clock(f.at)),
   ].filter((t) => t >= 0);
   const attacks = timeline.filter((e) => e.role === 'attacker' && e.kind === 'attack' && e.tMs >= 0);
   const metrics: DrillMetrics = {
-    timeToDetectMs: engaged.length ? Math.min(...engaged) : null,
+    timeToDetectMs: detected.length ? Math.min(...detected) : null,
     timeToContainMs: firstGreen('contain'),
     timeToEradicateMs: firstGreen('eradicate'),
     stepFirstGreenMs: Object.fromEntries(input.scoreboard.map((row) => [row.step, row.tMs])),
@@ -181,7 +188,7 @@ export function buildReport(input: ReportInput): DrillReport {
     toImprove.push(`The attacker's scripted actions landed ${metrics.attacksLanded} time(s) during the drill${used.length ? ` (${used.join(', ')})` : ''}.`);
   }
   for (const e of input.expectations) (e.met ? wentWell : toImprove).push(`${e.met ? 'Met' : 'Not met'}: ${e.text}`);
-  if (metrics.timeToDetectMs === null) toImprove.push('Nobody wrote in the log or typed a command during the drill.');
+  if (metrics.timeToDetectMs === null) toImprove.push('The incident was never detected during the drill: no detection step passed and the team recorded no finding.');
 
   return { drill: input.drill, metrics, scoreboard: input.scoreboard, expectations: input.expectations, timeline, wentWell, toImprove, generatedAt: input.generatedAt };
 }

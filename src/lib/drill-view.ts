@@ -31,6 +31,16 @@ export interface DrillClusterView {
   message: string;
 }
 
+/** Whether participants may open their terminals and query the audit log now. */
+export interface DrillTerminalsView {
+  /** False before the clock starts, unless the facilitator opened them early. */
+  open: boolean;
+  /** The facilitator opened them before the start. */
+  openedEarly: boolean;
+  /** Why they are locked ('' when open), in words for the room. */
+  reason: string;
+}
+
 export interface ParticipantView {
   id: string;
   name: string;
@@ -70,6 +80,11 @@ export interface LogEntry {
   title: string;
   /** Markdown source (the UI renders it as text or sanitised Markdown). */
   body: string;
+  /**
+   * A scripted inject's body as HTML, rendered on the server from the drill file (author content,
+   * like a lab step's text) when it fired. Absent for everything participants or the facilitator wrote.
+   */
+  html?: string;
 }
 
 export interface ScoreCriterionView {
@@ -136,6 +151,8 @@ export interface DrillView {
   roles: string[];
   clock: DrillClock;
   cluster: DrillClusterView;
+  /** Are the terminals (and the Audit log tab) open to participants? */
+  terminals: DrillTerminalsView;
   participants: ParticipantView[];
   /** The caller as a participant; null for the facilitator or an outsider. */
   you: ParticipantView | null;
@@ -197,7 +214,7 @@ export interface PostLogRequest {
 }
 
 export type DrillControlRequest =
-  | { action: 'start' | 'pause' | 'resume' | 'end' }
+  | { action: 'start' | 'pause' | 'resume' | 'end' | 'open-terminals' | 'lock-terminals' }
   | { action: 'fast-forward'; minutes: number };
 
 export type ManualInjectRequest = { title: string; body: string } | { injectId: string };
@@ -260,7 +277,7 @@ export interface ReportEntry {
 }
 
 export interface DrillMetrics {
-  /** Drill start to the first note/decision/command/audit read by a responder. */
+  /** Drill start to the first green of a detection step (Detection & Analysis) or the team's first recorded finding, whichever came first. */
   timeToDetectMs: number | null;
   /** Drill start to the first green of the lab's containment step. */
   timeToContainMs: number | null;

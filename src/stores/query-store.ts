@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
+import { DEFAULT_COLUMNS } from '../lib/query/columns.ts';
 import { QueryError } from '../lib/query/errors.ts';
 import { parseQuery } from '../lib/query/parser.ts';
 import type { QueryOutput } from '../lib/query/pipeline.ts';
@@ -29,6 +30,9 @@ interface QueryState {
   problem: QueryProblem | undefined;
   /** Index of the event whose JSON is open. */
   open: number | undefined;
+  /** Ids of the events table's columns (src/lib/query/columns.ts), remembered in this browser. */
+  columns: string[];
+  setColumns: (columns: string[]) => void;
   setQuery: (query: string) => void;
   toggleMark: (source: string, username: string) => void;
   setOpen: (index: number | undefined) => void;
@@ -44,6 +48,8 @@ export const useQueryStore = create<QueryState>()(
       answer: undefined,
       problem: undefined,
       open: undefined,
+      columns: [...DEFAULT_COLUMNS],
+      setColumns: (columns) => set({ columns }),
       setQuery: (query) => set({ query }),
       setOpen: (open) => set({ open }),
       toggleMark: (source, username) =>
@@ -79,6 +85,6 @@ export const useQueryStore = create<QueryState>()(
         }
       },
     }),
-    { name: 'irlab-query', partialize: (state) => ({ query: state.query, marked: state.marked }) },
+    { name: 'irlab-query', partialize: (state) => ({ query: state.query, marked: state.marked, columns: state.columns }) },
   ),
 );

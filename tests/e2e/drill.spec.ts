@@ -4,10 +4,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 // A tabletop drill as a team lives it, in three browser contexts against the real server and a
-// real drill cluster: a facilitator creates it, two participants join and start working, the
+// real drill cluster: a facilitator creates it, two participants join (their terminals locked
+// until the clock starts) and start working, the
 // clock is fast-forwarded past the escalation (the pod is not contained, so the attacker acts),
 // one participant contains the pod with kubectl typed in their terminal, the other sees it live,
-// the drill ends and the report merges it all.
+// the investigator queries the audit log and pins an event to the incident log, the drill ends
+// and the report merges it all.
 
 const NAME_A = 'Ada Containment';
 const NAME_B = 'Bo Investigator';
@@ -111,6 +113,16 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   const b = await join(contextB, joinLink, NAME_B, 'Investigator');
   await expect(facilitator.getByTestId('drill-participants')).toContainText(NAME_A);
   await expect(facilitator.getByTestId('drill-participants')).toContainText(NAME_B);
+  await expect(b.page.getByTestId('drill-role')).toContainText('Investigator');
+
+  // Before the clock starts the terminals are locked: the room says why, and the server refuses
+  // the terminal itself (not only the button).
+  const drillId = new URL(a.page.url()).pathname.split('/').pop()!;
+  await expect(a.page.getByTestId('drill-terminal-locked')).toContainText('Locked until the drill clock starts');
+  await expect(ownTerminal(a.page)).toHaveCount(0);
+  const early = await a.page.request.post(`/api/drills/${drillId}/terminal`, { data: {} });
+  expect(early.status()).toBe(423);
+  expect(((await early.json()) as { error: string }).error).toContain('starts the drill clock');
 
   // The cluster gets ready; the facilitator starts the clock; both terminals connect.
   await expect(facilitator.getByTestId('drill-cluster')).toContainText('Cluster ready', { timeout: 180_000 });
@@ -122,6 +134,10 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
     await expect(ownTerminal(page).locator('.xterm-rows')).toContainText('$', { timeout: 30_000 });
   }
   await expect(b.page.getByTestId('drill-log')).toContainText('Incident declared', { timeout: 30_000 });
+  // Injects are Markdown rendered by the server: bold and code, one paragraph, no YAML line breaks.
+  const brief = b.page.getByTestId('drill-log').locator('[data-kind="inject"]', { hasText: 'Incident declared' });
+  await expect(brief.locator('.drill-entry-md strong', { hasText: 'web-app' })).toBeVisible();
+  await expect(brief.locator('.drill-entry-md code', { hasText: 'kubectl' })).toBeVisible();
   await expectAccessible(b.page);
   await expectAccessible(facilitator);
 
@@ -182,6 +198,35 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
     expect(await a.page.content()).not.toContain(token);
   }
 
+  // B, the Investigator, queries the drill cluster's audit log from the Audit log tab, by keyboard
+  // from the tab list. (After the traffic check above: the audit log is evidence the team is meant
+  // to read, and it holds the attacker's request times that the answer key also records.)
+  const auditTab = b.page.getByRole('tab', { name: 'Audit log' });
+  await auditTab.click();
+  const pane = b.page.locator('#drill-pane-audit');
+  const queryBox = pane.getByLabel('Query', { exact: true });
+  await expect(queryBox).toBeVisible({ timeout: 30_000 });
+  await auditTab.focus();
+  await b.page.keyboard.press('Tab');
+  await expect(queryBox).toBeFocused();
+  await queryBox.fill('objectRef.resource == "secrets" AND verb in ("get", "list")');
+  await b.page.keyboard.press('Control+Enter');
+  await expect(pane.locator('.qp-status')).toContainText('matching event', { timeout: 60_000 });
+  const rows = pane.locator('.qp-main table.qp-table tbody tr');
+  await expect(rows.first()).toBeVisible();
+  await rows.first().getByRole('button').click();
+  const json = pane.locator('.qp-json pre');
+  await expect(json).toContainText('"requestURI"');
+  expect(await json.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // wrapped, nothing clipped
+  await pane.getByLabel('Find in event', { exact: true }).fill('secrets');
+  await expect(pane.locator('mark.qp-hit-current')).toHaveText(/secrets/i);
+  await pane.getByRole('button', { name: 'Pin to the incident log' }).click();
+  await expect(a.page.getByTestId('drill-log').locator('[data-kind="note"]', { hasText: 'Audit event at' })).toContainText(NAME_B, { timeout: 15_000 });
+  // Someone outside the drill cannot query its cluster.
+  const outsider = await facilitator.request.post('/api/query', { data: { source: `drill:${drillId}`, query: '' } });
+  expect(outsider.status()).toBe(403);
+  await expectAccessible(b.page);
+
   // The facilitator ends the drill; everyone is pointed to the report.
   facilitator.on('dialog', (dialog) => void dialog.accept());
   await facilitator.getByRole('button', { name: 'End the drill' }).click();
@@ -206,7 +251,7 @@ test('a drill: create, join, a conditional inject fires, one contains the pod, t
   await expect(b.page.getByRole('button', { name: 'Print or save as PDF' })).toBeHidden();
   await expect(timeline).toBeVisible();
   await b.page.emulateMedia({ media: 'screen' });
-  const drillId = /\/drills\/([^/]+)\/report$/.exec(new URL(b.page.url()).pathname)![1]!;
+  expect(/\/drills\/([^/]+)\/report$/.exec(new URL(b.page.url()).pathname)![1]).toBe(drillId);
   const markdown = await b.page.request.get(`/api/drills/${drillId}/report.md`);
   expect(markdown.ok()).toBe(true);
   expect(await markdown.text()).toContain(NOTE_B);

@@ -1,27 +1,19 @@
 import type { QueryOutput } from '../../lib/query/pipeline.ts';
+import { cellText, visibleColumns, type Ev } from '../../lib/query/columns.ts';
+import { EventJson } from './EventJson.tsx';
 
 interface Props {
   output: QueryOutput;
   open: number | undefined;
   onOpen: (index: number | undefined) => void;
+  /** Ids of the columns to show (the column chooser's). */
+  columns: string[];
+  onPin?: (event: Ev) => Promise<string>;
+  pinLabel?: string;
 }
 
-// Audit events are free-form JSON; the columns read them loosely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Ev = Record<string, any>;
-const COLUMNS: [string, (e: Ev) => unknown][] = [
-  ['user', (e) => e.user?.username],
-  ['verb', (e) => e.verb],
-  ['resource', (e) => (e.objectRef ? [e.objectRef.resource, e.objectRef.subresource].filter(Boolean).join('/') : e.requestURI)],
-  ['namespace', (e) => e.objectRef?.namespace],
-  ['name', (e) => e.objectRef?.name],
-  ['code', (e) => e.responseStatus?.code],
-  ['sourceIPs', (e) => (Array.isArray(e.sourceIPs) ? e.sourceIPs.join(', ') : '')],
-];
-const text = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-
 /** Matching events (the time opens the event's JSON) or aggregation rows. */
-export function ResultsTable({ output, open, onOpen }: Props) {
+export function ResultsTable({ output, open, onOpen, columns, onPin, pinLabel }: Props) {
   if (output.kind === 'rows') {
     return (
       <table className="qp-table">
@@ -31,7 +23,7 @@ export function ResultsTable({ output, open, onOpen }: Props) {
         </thead>
         <tbody>
           {output.rows.map((row, i) => (
-            <tr key={i}>{output.columns.map((c) => <td key={c}>{text(row[c])}</td>)}</tr>
+            <tr key={i}>{output.columns.map((c) => <td key={c}>{cellText(row[c])}</td>)}</tr>
           ))}
         </tbody>
       </table>
@@ -39,6 +31,12 @@ export function ResultsTable({ output, open, onOpen }: Props) {
   }
   const events = output.events as Ev[];
   const selected = open === undefined ? undefined : events[open];
+  const shown = visibleColumns(columns);
+  // Closing the event puts focus back on the row it was opened from.
+  const close = (index: number) => {
+    onOpen(undefined);
+    document.getElementById(`qp-time-${index}`)?.focus();
+  };
   return (
     <>
       <table className="qp-table">
@@ -46,31 +44,23 @@ export function ResultsTable({ output, open, onOpen }: Props) {
         <thead>
           <tr>
             <th scope="col">time (UTC)</th>
-            {COLUMNS.map(([name]) => <th key={name} scope="col">{name}</th>)}
+            {shown.map((c) => <th key={c.id} scope="col">{c.label}</th>)}
           </tr>
         </thead>
         <tbody>
           {events.map((e, i) => (
             <tr key={`${e.auditID}-${i}`} className={open === i ? 'qp-open' : undefined}>
               <td>
-                <button type="button" className="qp-link" onClick={() => onOpen(open === i ? undefined : i)} aria-expanded={open === i} aria-controls="qp-json">
-                  {text(e.requestReceivedTimestamp).replace('T', ' ').replace('Z', '')}
+                <button type="button" id={`qp-time-${i}`} className="qp-link" onClick={() => onOpen(open === i ? undefined : i)} aria-expanded={open === i} aria-controls="qp-json">
+                  {cellText(e.requestReceivedTimestamp).replace('T', ' ').replace('Z', '')}
                 </button>
               </td>
-              {COLUMNS.map(([name, get]) => <td key={name}>{text(get(e))}</td>)}
+              {shown.map((c) => <td key={c.id} data-column={c.id}>{cellText(c.get(e))}</td>)}
             </tr>
           ))}
         </tbody>
       </table>
-      {selected && (
-        <section id="qp-json" className="qp-json" aria-label="Event JSON">
-          <div className="qp-json-bar">
-            <strong>auditID {text(selected.auditID)}</strong>
-            <button type="button" onClick={() => onOpen(undefined)}>Close</button>
-          </div>
-          <pre tabIndex={0}>{JSON.stringify(selected, null, 2)}</pre>
-        </section>
-      )}
+      {selected && <EventJson event={selected} onClose={() => close(open!)} {...(onPin ? { onPin } : {})} {...(pinLabel ? { pinLabel } : {})} />}
     </>
   );
 }

@@ -25,8 +25,8 @@ export function Timeline({ buckets, highlighted }: Props) {
       <svg viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-labelledby="qp-timeline-caption" preserveAspectRatio="none">
         <defs>
           <pattern id="qp-stripes" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-            <rect width="6" height="6" fill="var(--qp-hot)" />
-            <line x1="0" y1="0" x2="0" y2="6" stroke="#fff" strokeWidth="2" />
+            <rect width="6" height="6" style={{ fill: 'var(--qp-hot)' }} />
+            <line x1="0" y1="0" x2="0" y2="6" strokeWidth="2" style={{ stroke: 'var(--surface)' }} />
           </pattern>
         </defs>
         {buckets.map((b, i) => {
@@ -35,7 +35,7 @@ export function Timeline({ buckets, highlighted }: Props) {
           return (
             <g key={b.minute}>
               <title>{`${hhmm(b.minute)} UTC: ${b.count} events${b.highlighted ? `, ${b.highlighted} highlighted` : ''}`}</title>
-              <rect x={i * bar} y={height - h} width={Math.max(bar - 1, 1)} height={h} fill="var(--qp-bar)" />
+              <rect x={i * bar} y={height - h} width={Math.max(bar - 1, 1)} height={h} style={{ fill: 'var(--qp-bar)' }} />
               {hh > 0 && <rect x={i * bar} y={height - Math.max(hh, 6)} width={Math.max(bar - 1, 1)} height={Math.max(hh, 6)} fill="url(#qp-stripes)" />}
             </g>
           );

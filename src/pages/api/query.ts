@@ -1,9 +1,7 @@
 import type { APIRoute } from 'astro';
 import { endpointAddress } from '../../server/http/client-address.ts';
 import { handleQuery } from '../../server/query/http.ts';
-import { serverSources } from '../../server/query/sources.ts';
-import { FileAuditLogSource } from '../../server/query/source.ts';
-import { PROBE_USER_AGENT } from '../../lib/audit-policy/canonical.ts';
+import { sourcesFor } from '../../server/query/learner-sources.ts';
 import { currentLearner } from '../../server/learners/session.ts';
 
 export const prerender = false;
@@ -21,7 +19,8 @@ export const POST: APIRoute = async (context) => {
   } catch {
     return Response.json({ ok: false, error: { message: 'the request body is not JSON', hint: 'send {"source": "...", "query": "..."}' } }, { status: 400 });
   }
-  // "lab": the audit log of the requesting learner's own running lab cluster, nobody else's.
+  // "lab": the audit log of the requesting learner's own running lab cluster, nobody else's;
+  // "drill:<id>": that drill's cluster, for its participants only (each with their own budget).
   const learner = currentLearner(services.learners, cookies, url, { create: false });
   const admitted = services.limits.query({ learner: learner?.id, address: endpointAddress(context) }, services.config.query.budgetSeconds);
   if (!admitted.ok) {
@@ -31,8 +30,13 @@ export const POST: APIRoute = async (context) => {
     );
   }
   try {
-    const lab = learner ? await services.labs.clusterFor(learner.id) : undefined;
-    const sources = serverSources(services.config.query.auditLog, lab ? [new FileAuditLogSource(lab.auditLogPath, 'lab', [PROBE_USER_AGENT])] : []);
+    const resolved = await sourcesFor(body, learner?.id, {
+      file: services.config.query.auditLog,
+      labAuditLog: async (id) => (await services.labs.clusterFor(id))?.auditLogPath,
+      drillAuditLog: (drillId, learnerId) => services.drills.auditLog(drillId, learnerId ? { learnerId } : {}),
+    });
+    if ('refused' in resolved) return Response.json(resolved.refused.body, { status: resolved.refused.status, headers: { 'cache-control': 'no-store' } });
+    const { sources } = resolved;
     const pool = services.queryPool();
     const answer = await handleQuery(body, sources, (job, signal) => pool.run(job, signal), request.signal);
     return Response.json(answer.body, { status: answer.status, headers: { 'cache-control': 'no-store', ...answer.headers } });

@@ -101,4 +101,16 @@ export const drillMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    module: 'drills',
+    version: 2,
+    name: 'terminals allowed before the start; when each finding was first written',
+    sql: `
+      -- 1 when the facilitator opened the terminals before starting the clock
+      ALTER TABLE drills ADD COLUMN terminals_early INTEGER NOT NULL DEFAULT 0;
+      -- the first time the question got a non-empty answer (time to detect), kept across later edits
+      ALTER TABLE drill_answers ADD COLUMN first_at TEXT;
+      UPDATE drill_answers SET first_at = at WHERE answer != '';
+    `,
+  },
 ];

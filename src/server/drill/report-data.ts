@@ -134,6 +134,8 @@ export async function buildDrillReport(sources: ReportSources): Promise<DrillRep
     commands: await typedCommands(sources),
     audit,
     techniques: [...loaded.scenario.scenario.attack, ...loaded.drill.techniques],
+    detectionSteps: loaded.drill.scoreboard.filter((r) => r.phase === 'detection-analysis' || r.measures === 'identify').map((r) => r.step),
+    findings: repo.firstFindings(drill.id),
     generatedAt: new Date(sources.now).toISOString(),
   });
 }

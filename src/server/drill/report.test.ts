@@ -82,10 +82,24 @@ describe('drill report', () => {
 
   it('computes metrics and what went well or not', () => {
     const report = buildReport(input);
-    expect(report.metrics).toMatchObject({ timeToDetectMs: 30_000, timeToContainMs: 260_000, timeToEradicateMs: null, commandsTyped: 2, notes: 1, injectsFired: 1, attacksLanded: 1, attacksSkipped: 1, expectationsMet: 1, expectationsTotal: 2 });
+    expect(report.metrics).toMatchObject({ timeToDetectMs: null, timeToContainMs: 260_000, timeToEradicateMs: null, commandsTyped: 2, notes: 1, injectsFired: 1, attacksLanded: 1, attacksSkipped: 1, expectationsMet: 1, expectationsTotal: 2 });
     expect(report.wentWell.join('\n')).toContain('Contain the compromised pod: done at T+04:20');
     expect(report.toImprove.join('\n')).toContain('Eradicate never passed: the attacker\'s binding is still there');
     expect(report.toImprove.join('\n')).toContain('Not met: Legal gets an answer');
+  });
+
+  it('times detection from the first scored detection or the team\'s first finding, never from the first note or command', () => {
+    const investigate = { step: 'investigate', title: 'Investigate', phase: 'Detection & Analysis', passedAt: at(250), tMs: 400_000, criteria: [] };
+    const withDetection = { ...input, scoreboard: [...input.scoreboard, investigate], detectionSteps: ['investigate'] };
+    // The note at T+00:30 and the command at 150 s are activity, not detection.
+    expect(buildReport(withDetection).metrics.timeToDetectMs).toBe(400_000);
+    // A finding saved at 200 s wall (T+04:00 after the fast-forward) comes before the green.
+    expect(buildReport({ ...withDetection, findings: [{ at: at(200), question: 'compromised-pod' }] }).metrics.timeToDetectMs).toBe(260_000);
+    // Findings written in the lobby do not count as detecting during the drill.
+    expect(buildReport({ ...input, findings: [{ at: at(-30), question: 'compromised-pod' }] }).metrics.timeToDetectMs).toBeNull();
+    const none = buildReport(input);
+    expect(none.metrics.timeToDetectMs).toBeNull();
+    expect(none.toImprove.join('\n')).toContain('no detection step passed and the team recorded no finding');
   });
 
   it('renders Markdown and self-contained HTML with everything escaped', () => {

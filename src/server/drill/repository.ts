@@ -28,6 +28,8 @@ export interface DrillRow {
   clusterStatus: ClusterStatus;
   clusterMessage: string;
   report: string | null;
+  /** The facilitator opened the terminals before the clock started. */
+  terminalsEarly: boolean;
 }
 
 export interface ParticipantRow {
@@ -53,7 +55,7 @@ const drillOf = (r: Raw): DrillRow => ({
   state: r.state as DrillStateName, createdAt: String(r.created_at), startedAt: r.started_at as string | null, endedAt: r.ended_at as string | null,
   clock: { elapsedMs: Number(r.elapsed_ms), runningSince: r.running_since === null ? null : Number(r.running_since) },
   seed: String(r.seed), clusterName: r.cluster_name as string | null, clusterStatus: r.cluster_status as ClusterStatus,
-  clusterMessage: String(r.cluster_message), report: r.report as string | null,
+  clusterMessage: String(r.cluster_message), report: r.report as string | null, terminalsEarly: r.terminals_early === 1,
 });
 
 const participantOf = (r: Raw): ParticipantRow => ({
@@ -69,7 +71,7 @@ const entryOf = (r: Raw): StoredEntry => ({
 
 export function drillRepository(store: Store) {
   return {
-    insertDrill(row: Omit<DrillRow, 'report'>): void {
+    insertDrill(row: Omit<DrillRow, 'report' | 'terminalsEarly'>): void {
       store
         .prepare(
           `INSERT INTO drills (id, code, title, scenario, roles, duration_ms, facilitator_sha256, state, created_at, started_at, ended_at,
@@ -97,6 +99,9 @@ export function drillRepository(store: Store) {
     },
     setCluster(id: string, status: ClusterStatus, message: string, name?: string): void {
       store.prepare('UPDATE drills SET cluster_status = ?, cluster_message = ?, cluster_name = COALESCE(?, cluster_name) WHERE id = ?').run(status, message, name ?? null, id);
+    },
+    setTerminalsEarly(id: string, early: boolean): void {
+      store.prepare('UPDATE drills SET terminals_early = ? WHERE id = ?').run(early ? 1 : 0, id);
     },
     setReport(id: string, report: string): void {
       store.prepare('UPDATE drills SET report = ? WHERE id = ?').run(report, id);
@@ -191,8 +196,17 @@ export function drillRepository(store: Store) {
     },
     setAnswer(drillId: string, question: string, answer: string, participantId: string, at: string): void {
       store
-        .prepare('INSERT INTO drill_answers (drill_id, question, answer, participant_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (drill_id, question) DO UPDATE SET answer = excluded.answer, participant_id = excluded.participant_id, at = excluded.at')
-        .run(drillId, question, answer, participantId, at);
+        .prepare(
+          `INSERT INTO drill_answers (drill_id, question, answer, participant_id, at, first_at) VALUES (?, ?, ?, ?, ?, CASE WHEN ? != '' THEN ? END)
+           ON CONFLICT (drill_id, question) DO UPDATE SET answer = excluded.answer, participant_id = excluded.participant_id, at = excluded.at,
+             first_at = COALESCE(drill_answers.first_at, excluded.first_at)`,
+        )
+        .run(drillId, question, answer, participantId, at, answer.trim(), at);
+    },
+    /** When each question first got a non-empty answer (the team's findings, for time to detect). */
+    firstFindings(drillId: string): Array<{ question: string; at: string }> {
+      const rows = store.prepare('SELECT question, first_at FROM drill_answers WHERE drill_id = ? AND first_at IS NOT NULL ORDER BY first_at').all(drillId) as Raw[];
+      return rows.map((r) => ({ question: String(r.question), at: String(r.first_at) }));
     },
   };
 }

@@ -66,6 +66,8 @@ export interface DrillRuntime {
    */
   participantKubeconfig(clusterName: string, drillId: string, participant: { id: string; name: string }): Promise<string>;
   auditEvents(clusterName: string): Promise<AuditEvent[]>;
+  /** Where the cluster's API server writes its audit log (the participants' Audit log tab queries it). */
+  auditLogPath(clusterName: string): Promise<string>;
   answerKey(clusterName: string): Promise<AnswerKey>;
   release(clusterName: string): Promise<void>;
 }
@@ -223,6 +225,8 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       for await (const event of readAuditLog(cluster.auditLogPath)) if (event.stage === 'ResponseComplete' || event.stage === 'Panic') events.push(event);
       return events;
     },
+
+    auditLogPath: async (name) => (await clusterOf(name)).auditLogPath,
 
     answerKey: (name) => readAnswerKey(options.answerKeys, name),
 

@@ -26,6 +26,31 @@ export interface SchedulerContext {
   loadedOf: (scenario: string) => Promise<LoadedDrill>;
   drillOf: (id: string) => DrillRow;
   terminals: () => DrillTerminals | undefined;
+  /** The project's Markdown renderer (marked): inject bodies are author content, like lab steps. */
+  renderMarkdown: (markdown: string) => Promise<string>;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * An inject's body as HTML: the author's Markdown is rendered with an inert marker for each
+ * value, then each marker becomes its value, escaped. A value read from the cluster (a pod name)
+ * is text wherever it stands (in a code span too), never markup or Markdown.
+ */
+async function injectHtml(body: string, values: Record<string, ParamValue>, fillText: (value: string, filling: Record<string, ParamValue>) => string, render: (markdown: string) => Promise<string>): Promise<string | undefined> {
+  const names = Object.keys(values);
+  const marker = (i: number) => `irlabvalue${i}x${names.length}q`;
+  const markers = Object.fromEntries(names.map((name, i) => [name, marker(i)]));
+  try {
+    let html = await render(fillText(body, markers));
+    names.forEach((name, i) => {
+      const value = values[name]!;
+      html = html.replaceAll(marker(i), escapeHtml(Array.isArray(value) ? value.join(', ') : value));
+    });
+    return html;
+  } catch {
+    return undefined;
+  }
 }
 
 export function drillScheduler(ctx: SchedulerContext) {
@@ -85,14 +110,15 @@ export function drillScheduler(ctx: SchedulerContext) {
       }
       let values: Record<string, ParamValue> = {};
       if (ready) values = await ctx.runtime.values(drill.clusterName!, loaded).catch(() => ({}));
-      const text = (value: string) => {
+      const text = (value: string, filling = values) => {
         try {
-          return String(fill(value, values));
+          return String(fill(value, filling));
         } catch {
           return value;
         }
       };
-      append(drill, { kind: 'inject', title: text(inject.title), body: text(inject.body), detail: { inject: inject.id, reason } });
+      const html = await injectHtml(inject.body, values, text, ctx.renderMarkdown);
+      append(drill, { kind: 'inject', title: text(inject.title), body: text(inject.body), detail: { inject: inject.id, reason, ...(html ? { html } : {}) } });
       if (inject.attack?.length) {
         if (!ready) throw new Error(`the drill cluster is not available (${drill.clusterMessage || drill.clusterStatus})`);
         const outcomes = await ctx.runtime.attack(drill.clusterName!, loaded, inject.attack);

@@ -13,7 +13,7 @@ import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { loadDrills } from './project-drills.ts';
 import type { LoadedDrill } from './load.ts';
 import type { AttackOutcome, DrillRuntime } from './runtime.ts';
-import { drillService, sha256, type DrillService } from './service.ts';
+import { drillService, sha256, type DrillService, type DrillTerminals } from './service.ts';
 
 let work: string;
 let drills: LoadedDrill[];
@@ -43,10 +43,27 @@ function scriptedRuntime() {
     },
     participantKubeconfig: async () => '/dev/null',
     auditEvents: async () => [],
+    auditLogPath: async (cluster) => `/clusters/${cluster}/audit.log`,
     answerKey: async () => Promise.reject(new Error('no answer key in this test')),
     release: async () => {},
   };
   return { runtime, passing, attacks };
+}
+
+/** The terminal manager's side as the service sees it: records who opened and which groups were closed. */
+function recordingTerminals() {
+  const opened: string[] = [];
+  const closed: string[] = [];
+  const terminals: DrillTerminals = {
+    open: async (owner) => {
+      opened.push(owner);
+      return { id: `term-${opened.length}`, createdAt: 0 };
+    },
+    closeGroup: async (group) => void closed.push(group),
+    recordingPath: () => '/dev/null',
+    workspaceDir: () => '/nonexistent',
+  };
+  return { terminals, opened, closed };
 }
 
 let store: Store;
@@ -117,6 +134,86 @@ describe('drill service', () => {
     expect(s.canWatch(bob.learnerId, 'drill:drl_other')).toBe(false);
     expect(s.canWatch('lrn_outsider', `drill:${id}`)).toBe(false);
     expect(s.canWatch(bob.learnerId, null)).toBe(false);
+  });
+
+  it('locks terminals and the audit log until the clock starts, unless the facilitator opens them early', async () => {
+    const t = recordingTerminals();
+    const s = drillService({ store, drills: async () => drills, runtime: script.runtime, now: () => clock, terminals: t.terminals });
+    const { id, fac, alice, bob } = await created(s);
+    expect((await s.view(id, alice)).terminals).toMatchObject({ open: false, openedEarly: false });
+    expect((await s.view(id, alice)).terminals.reason).toMatch(/starts the drill clock/);
+    await expect(s.terminal(id, alice)).rejects.toMatchObject({ status: 423, message: expect.stringMatching(/wait for the start/) });
+    await expect(s.auditLog(id, alice)).rejects.toMatchObject({ status: 423 });
+    expect(t.opened).toEqual([]);
+    // Only the facilitator opens them early, and only in the lobby.
+    await expect(s.control(id, alice, 'open-terminals')).rejects.toMatchObject({ status: 403 });
+    await s.control(id, fac, 'open-terminals');
+    expect((await s.view(id, bob)).terminals).toMatchObject({ open: true, openedEarly: true, reason: '' });
+    expect((await s.terminal(id, alice)).sessionId).toBe('term-1');
+    expect(await s.auditLog(id, alice)).toBe('/clusters/drill-cluster-1/audit.log');
+    expect((await s.view(id, fac)).log.at(-1)).toMatchObject({ kind: 'system', title: 'Terminals opened before the start' });
+    // Locked again: the early shells are closed and no new one opens.
+    await s.control(id, fac, 'lock-terminals');
+    expect(t.closed).toEqual([`drill:${id}`]);
+    await expect(s.terminal(id, bob)).rejects.toMatchObject({ status: 423 });
+    // The clock opens them for everyone; the early switch is for the lobby only.
+    await s.control(id, fac, 'start');
+    expect((await s.view(id, bob)).terminals).toMatchObject({ open: true, openedEarly: false });
+    expect((await s.terminal(id, bob)).sessionId).toBe('term-2');
+    await expect(s.control(id, fac, 'lock-terminals')).rejects.toMatchObject({ status: 409 });
+    // The lock entries are no clock marks: the report's drill time is untouched by them.
+    expect(store.prepare("SELECT COUNT(*) AS n FROM drill_log WHERE drill_id = ? AND detail LIKE '%control%terminals%'").get(id)).toEqual({ n: 0 });
+  });
+
+  it('gives the audit log only to the drill\'s own participants, never to outsiders or another drill\'s team', async () => {
+    const s = service();
+    const first = await created(s);
+    const second = await created(s);
+    await s.control(first.id, first.fac, 'start');
+    await s.control(second.id, second.fac, 'start');
+    expect(await s.auditLog(first.id, first.alice)).toBe('/clusters/drill-cluster-1/audit.log');
+    await expect(s.auditLog(first.id, second.alice)).rejects.toMatchObject({ status: 403 });
+    await expect(s.auditLog(first.id, { learnerId: 'lrn_outsider' })).rejects.toMatchObject({ status: 403 });
+    await expect(s.auditLog(first.id, {})).rejects.toMatchObject({ status: 403 });
+    await expect(s.auditLog(first.id, first.fac)).rejects.toMatchObject({ status: 403 }); // the facilitator has no seat at the keyboard
+    await expect(s.auditLog('drl_nope', first.alice)).rejects.toMatchObject({ status: 404 });
+    await s.control(first.id, first.fac, 'end');
+    await expect(s.auditLog(first.id, first.alice)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('renders a scripted inject\'s Markdown on the server, with values from the cluster as text', async () => {
+    script.runtime.values = async () => ({ compromisedPodIp: '10.0.0.1<img src=x onerror=alert(1)>' });
+    const s = service();
+    const { id, fac, alice } = await created(s);
+    await s.control(id, fac, 'start');
+    clock += minutes(1);
+    await s.tick();
+    const log = (await s.view(id, alice)).log;
+    const brief = log.find((e) => e.title === 'Incident declared')!;
+    // The YAML's hard line breaks are no longer kept: one paragraph, Markdown rendered.
+    expect(brief.html).toMatch(/^<p>The on-call engineer paged the team: the SOC sees the production <strong>web-app<\/strong> service account\s+talking/);
+    expect(brief.html).toContain('<code>kubectl</code>');
+    expect(brief.body).toContain('**web-app**'); // the Markdown source stays for the report
+    const alert = log.find((e) => e.title.startsWith('SOC alert'))!;
+    expect(alert.html).not.toContain('<img');
+    expect(alert.html).toContain('<code>10.0.0.1&#60;img src=x onerror=alert(1)&#62;</code>'); // the value as text, in its code span
+    // Entries people write are never HTML.
+    const note = await s.post(id, alice, 'note', '**bold** <b>x</b>');
+    expect(note.html).toBeUndefined();
+  });
+
+  it('keeps when each finding was first written, across later edits', async () => {
+    const s = service();
+    const { id, fac, alice, bob } = await created(s);
+    await s.control(id, fac, 'start');
+    const question = (await s.view(id, alice)).questions[0]!.id;
+    await s.answer(id, alice, { [question]: '' });
+    clock += minutes(2);
+    await s.answer(id, alice, { [question]: 'web-app' });
+    const firstAt = new Date(clock).toISOString();
+    clock += minutes(3);
+    await s.answer(id, bob, { [question]: 'web-app-7d9f' });
+    expect(store.prepare('SELECT first_at, at FROM drill_answers WHERE drill_id = ?').get(id)).toEqual({ first_at: firstAt, at: new Date(clock).toISOString() });
   });
 
   it('fires injects on the drill clock: pause stops it, fast-forward jumps it, a live attack runs while contain fails', async () => {

@@ -7,6 +7,7 @@
  * re-arms the scheduler from the database and nothing fires twice.
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { marked } from 'marked';
 import type { DrillReport, DrillView, LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
 import { brandStatus } from '../../lib/error-status.ts';
 import type { Store } from '../store/database.ts';
@@ -15,7 +16,7 @@ import type { LoadedDrill } from './load.ts';
 import { buildDrillReport } from './report-data.ts';
 import { drillRepository, type DrillRow, type ParticipantRow, type StoredEntry } from './repository.ts';
 import type { DrillRuntime } from './runtime.ts';
-import { buildView, entryView, participantView, type Viewer } from './views.ts';
+import { buildView, entryView, participantView, terminalsLock, type Viewer } from './views.ts';
 import { drillScheduler } from './scheduler.ts';
 import { groupOf, terminalOwner, type DrillEvent, type DrillTerminals } from './types.ts';
 
@@ -45,6 +46,8 @@ export interface DrillServiceOptions {
   terminals?: DrillTerminals;
   /** Drills not ended at once (each holds a cluster); default 10. */
   maxLive?: number;
+  /** Renders an inject's Markdown (author content from drill.yaml) to HTML; default: marked, as lab steps. */
+  renderMarkdown?: (markdown: string) => Promise<string>;
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -120,7 +123,8 @@ export function drillService(options: DrillServiceOptions) {
     emit(id, { type: 'state' });
   }
 
-  const scheduler = drillScheduler({ repo, runtime: options.runtime, now, append, emit, loadedOf, drillOf, terminals: () => terminals });
+  const renderMarkdown = options.renderMarkdown ?? (async (markdown: string) => marked.parse(markdown, { async: true }));
+  const scheduler = drillScheduler({ repo, runtime: options.runtime, now, append, emit, loadedOf, drillOf, terminals: () => terminals, renderMarkdown });
 
   async function end(drill: DrillRow): Promise<void> {
     repo.setState(drill.id, 'ended', stopped(drill.clock, now()), { endedAt: iso(), ...(drill.startedAt ? {} : { startedAt: iso() }) });
@@ -248,12 +252,24 @@ export function drillService(options: DrillServiceOptions) {
           clockEntry(`Clock fast-forwarded by ${by} min`, 'fast-forward');
           break;
         }
+        case 'open-terminals':
+        case 'lock-terminals': {
+          const open = action === 'open-terminals';
+          if (drill.state !== 'lobby') throw new DrillError(`the drill is ${drill.state}; terminals are opened or locked early only before the start (the clock opens them)`, 409);
+          if (drill.terminalsEarly === open) break;
+          repo.setTerminalsEarly(id, open);
+          // Not a clock control (`detail.control` marks the clock for the report): the clock stays at 0.
+          append(drillOf(id), { kind: 'system', title: open ? 'Terminals opened before the start' : 'Terminals locked until the start', body: open ? 'The facilitator opened the terminals and the audit log before the clock starts.' : 'The facilitator locked the terminals and the audit log again until the clock starts.', detail: { terminals: action } });
+          // Locked again: the shells opened early end (their recordings are kept for the report).
+          if (!open) await terminals?.closeGroup(groupOf(id)).catch(() => {});
+          break;
+        }
         case 'end':
           if (drill.state === 'ended') throw new DrillError('the drill has already ended', 409);
           await end(drill);
           return view(id, caller);
         default:
-          throw new DrillError(`unknown action "${action}": use start, pause, resume, fast-forward or end`);
+          throw new DrillError(`unknown action "${action}": use start, pause, resume, fast-forward, end, open-terminals or lock-terminals`);
       }
       emit(id, { type: 'state' });
       await scheduler.fireDue(id);
@@ -309,6 +325,9 @@ export function drillService(options: DrillServiceOptions) {
       const drill = drillOf(id);
       const viewer = authorize(drill, caller);
       if (!viewer.participant || !caller.learnerId) throw new DrillError('terminals are for participants: join the drill first', 403);
+      // Enforced here, not only hidden in the room: nobody investigates before T+0 unless the facilitator allows it.
+      const lock = terminalsLock(drill);
+      if (lock) throw new DrillError(lock, 423);
       if (!terminals) throw new DrillError('terminals are unavailable on this server', 503);
       if (drill.clusterStatus !== 'ready' || !drill.clusterName) throw new DrillError(`the drill cluster is not ready: ${drill.clusterMessage}`, 409);
       if (drill.state === 'ended') throw new DrillError('the drill has ended', 409);
@@ -325,6 +344,22 @@ export function drillService(options: DrillServiceOptions) {
         emit(id, { type: 'state' });
       }
       return { sessionId: session.id };
+    },
+
+    /**
+     * The drill cluster's audit log for a participant's Audit log tab (POST /api/query with the
+     * source `drill:<id>`): participants only (an outsider or another drill's participant gets
+     * 403), under the same lock as the terminals, while the cluster exists.
+     */
+    async auditLog(id: string, caller: Caller): Promise<string> {
+      const drill = drillOf(id);
+      const viewer = authorize(drill, caller);
+      if (!viewer.participant) throw new DrillError('the audit log is for participants: join the drill first', 403);
+      if (drill.state === 'ended') throw new DrillError('the drill has ended and its cluster was deleted: the after-action report keeps what the audit log showed', 409);
+      const lock = terminalsLock(drill);
+      if (lock) throw new DrillError(lock.replace('terminals open', 'terminals and the audit log open'), 423);
+      if (drill.clusterStatus !== 'ready' || !drill.clusterName) throw new DrillError(`the drill cluster is not ready: ${drill.clusterMessage}`, 409);
+      return options.runtime.auditLogPath(drill.clusterName);
     },
 
     /** A watcher may see a session of a drill they are in. */

@@ -15,8 +15,18 @@ export function participantView(row: ParticipantRow): ParticipantView {
 }
 
 export function entryView(entry: StoredEntry): LogEntry {
-  const { detail: _detail, ...visible } = entry;
-  return visible;
+  const { detail, ...visible } = entry;
+  // A scripted inject's body rendered from the drill file (author content) when it fired.
+  return typeof detail?.html === 'string' ? { ...visible, html: detail.html } : visible;
+}
+
+/**
+ * Why the drill's terminals (and its audit log) are closed to participants now, or null when
+ * open: before the clock starts unless the facilitator opened them early.
+ */
+export function terminalsLock(drill: Pick<DrillRow, 'state' | 'terminalsEarly'>): string | null {
+  if (drill.state === 'lobby' && !drill.terminalsEarly) return 'the terminals open when the facilitator starts the drill clock (or opens them early): wait for the start';
+  return null;
 }
 
 export interface Viewer {
@@ -39,6 +49,7 @@ export function buildView(repo: DrillRepository, drill: DrillRow, loaded: Loaded
     roles: drill.roles,
     clock: { elapsedMs: elapsedAt(drill.clock, nowMs), durationMs: drill.durationMs, running: drill.state === 'running', at: new Date(nowMs).toISOString() },
     cluster: { status: drill.clusterStatus, message: drill.clusterMessage },
+    terminals: { open: terminalsLock(drill) === null, openedEarly: drill.terminalsEarly, reason: terminalsLock(drill) ?? '' },
     participants,
     you: viewer.participant ? participantView(viewer.participant) : null,
     facilitator: viewer.facilitator,

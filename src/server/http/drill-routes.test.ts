@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import type { DrillServerMessage } from '../../lib/drill-view.ts';
 import { loadDrills } from '../drill/project-drills.ts';
 import type { DrillRuntime } from '../drill/runtime.ts';
-import { drillService, type DrillService } from '../drill/service.ts';
+import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
 import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { createDrillRoutes } from './drill-routes.ts';
@@ -26,6 +26,7 @@ const runtime: DrillRuntime = {
   attack: async () => [],
   participantKubeconfig: async () => '/dev/null',
   auditEvents: async () => [],
+  auditLogPath: async () => '/dev/null',
   answerKey: async () => Promise.reject(new Error('none')),
   release: async () => {},
 };
@@ -39,12 +40,25 @@ let drill: { id: string; code: string };
 let token: string;
 let aliceCookie: string;
 let outsiderCookie: string;
+let http_: string;
+let lockedDrill: { id: string; token: string };
+const opened: string[] = [];
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'irlab-drill-ws-'));
   store = openStore(path.join(work, 'irlab.db'), allMigrations);
   const drills = await loadDrills(process.cwd());
-  service = drillService({ store, drills: async () => drills, runtime });
+  // The terminal manager's side is a double that records opens: the lock is the service's and the route's.
+  const terminals: DrillTerminals = {
+    open: async (owner) => {
+      opened.push(owner);
+      return { id: `term-${opened.length}`, createdAt: 0 };
+    },
+    closeGroup: async () => {},
+    recordingPath: () => '/dev/null',
+    workspaceDir: () => '/nonexistent',
+  };
+  service = drillService({ store, drills: async () => drills, runtime, terminals });
   const learners = learnerService({ store });
   const identify = ((req) => {
     const found = learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
@@ -55,6 +69,7 @@ beforeAll(async () => {
   server.on('upgrade', (req, socket, head) => routes.upgrade(req, socket, head) || socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  http_ = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const created = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Scribe'] });
   await service.prepared(created.drill.id);
   drill = created.drill;
@@ -63,6 +78,10 @@ beforeAll(async () => {
   aliceCookie = `${SESSION_COOKIE}=${alice.token}`;
   outsiderCookie = `${SESSION_COOKIE}=${learners.create().token}`;
   await service.join(drill.code, alice.learner.id, 'Alice', 'Scribe');
+  const locked = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Scribe'] });
+  await service.prepared(locked.drill.id);
+  await service.join(locked.drill.code, alice.learner.id, 'Alice', 'Scribe');
+  lockedDrill = { id: locked.drill.id, token: locked.facilitatorToken };
 });
 
 afterAll(async () => {
@@ -133,5 +152,45 @@ describe('/ws/drills/:id', () => {
     expect(await forger.closed).toBe(4403);
     const crossSite = connect({ cookie: aliceCookie, origin: 'https://evil.example' }, []);
     await expect(new Promise((resolve, reject) => { crossSite.ws.on('error', reject); crossSite.ws.on('open', resolve); })).rejects.toThrow(/403/);
+  });
+});
+
+describe('POST /api/drills/:id/terminal', () => {
+  const openTerminal = (cookie: string) => fetch(`${http_}/api/drills/${lockedDrill.id}/terminal`, { method: 'POST', headers: { cookie }, body: '{}' });
+
+  it('is locked until the clock starts, says why, and opens when the facilitator allows it early', async () => {
+    const refused = await openTerminal(aliceCookie);
+    expect(refused.status).toBe(423);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/open when the facilitator starts the drill clock/);
+    expect(opened).toEqual([]);
+    expect((await openTerminal(outsiderCookie)).status).toBe(403);
+    await service.control(lockedDrill.id, { facilitatorToken: lockedDrill.token }, 'open-terminals');
+    const allowed = await openTerminal(aliceCookie);
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toEqual({ sessionId: 'term-1' });
+    await service.control(lockedDrill.id, { facilitatorToken: lockedDrill.token }, 'lock-terminals');
+    expect((await openTerminal(aliceCookie)).status).toBe(423);
+    await service.control(lockedDrill.id, { facilitatorToken: lockedDrill.token }, 'start');
+    expect((await openTerminal(aliceCookie)).status).toBe(200);
+  });
+
+  it('tells every browser in the room when the clock unlocks the terminals', async () => {
+    const other = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Scribe'] });
+    await service.prepared(other.drill.id);
+    const ws = new WebSocket(`${base}/ws/drills/${other.drill.id}`);
+    const states: DrillServerMessage[] = [];
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'auth', token: other.facilitatorToken }));
+      ws.send(JSON.stringify({ type: 'hello', afterSeq: 0 }));
+    });
+    ws.on('message', (data) => states.push(JSON.parse(data.toString()) as DrillServerMessage));
+    const until = async (test: () => boolean) => {
+      for (let i = 0; i < 300 && !test(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(test()).toBe(true);
+    };
+    await until(() => states.some((m) => m.type === 'snapshot' && !m.drill.terminals.open));
+    await service.control(other.drill.id, { facilitatorToken: other.facilitatorToken }, 'start');
+    await until(() => states.some((m) => m.type === 'state' && m.drill.terminals.open));
+    ws.close();
   });
 });

@@ -29,6 +29,7 @@ describe('store', () => {
       { module: 'labs', version: 3 },
       { module: 'labs', version: 4 },
       { module: 'drills', version: 1 },
+      { module: 'drills', version: 2 },
     ]);
     db.close();
   });
