@@ -56,7 +56,12 @@ export const useLabStore = create<LabState>()((set, get) => ({
       // A reset's answers belonged to the run that ended: the new run starts with empty fields.
       if (action === 'reset') set({ drafts: {} });
       if ('steps' in result) set({ lab: result });
-      else if (lab) set({ lab: mergeStep(lab, result) });
+      else if (lab) {
+        const merged = mergeStep(lab, result);
+        set({ lab: merged });
+        // The last step passed: the completion (time, checks, what next) comes with the whole view.
+        if (merged.run && !merged.completion && merged.steps.every((s) => s.passed)) await get().load(slug);
+      }
     } catch (error) {
       set({ error: (error as Error).message });
     } finally {
