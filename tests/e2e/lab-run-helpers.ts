@@ -90,7 +90,7 @@ const client = (sourceIPs: string) => sourceIPs.split(',')[0]!.trim();
 export async function solveL18(page: Page): Promise<number> {
   await run(page, AUDIT_POLICY);
   expect(await shellOut(page, 'grep -c level: audit-policy.yaml')).toMatch(/^4$/m);
-  expect((await page.request.post('/api/labs/l18/apply-policy', { timeout: 180_000 })).status()).toBe(200);
+  expect((await page.request.post('/api/labs/l18/apply-policy', { data: {}, timeout: 180_000 })).status()).toBe(200);
   await checkViaApi(page, 'audit-policy');
 
   const pods = await shellOut(page, 'kubectl get pods -n production -l app=web-app -o custom-columns=NAME:.metadata.name,IP:.status.podIP --no-headers');
@@ -142,13 +142,16 @@ export async function solveL18(page: Page): Promise<number> {
     .map((l) => l.trim())
     .filter((ref) => secrets.includes(ref));
   const reach = [];
-  for (const user of identities) {
-    const out = await shellOut(
+  for (const [index, user] of identities.entries()) {
+    // Written to a file and read back through the Files tab's API: a long line wraps on screen.
+    await shellOut(
       page,
-      `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, -`,
+      `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, - > reach-${index}.txt`,
       120_000,
     );
-    reach.push(`${user}: ${out.trim().split('\n').at(-1)}`);
+    const file = (await (await page.request.get(`/api/labs/l18/files?path=reach-${index}.txt`)).json()) as { kind: string; text?: string; reason?: string };
+    expect(file.kind, file.reason).toBe('text');
+    reach.push(`${user}: ${file.text!.trim()}`);
   }
   await checkViaApi(page, 'scope', { identities: identities.join(', '), 'stolen-credentials': tokenSecrets.join(', '), reach: reach.join('; ') });
 
