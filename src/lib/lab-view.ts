@@ -49,6 +49,39 @@ export interface RunView {
   startedAt: string;
   /** Set once the run's cluster was gone and a freshly seeded one took its place (progress kept). */
   recovered?: { at: string; from: string; reason: string };
+  /** When the run ends on the server (its cluster given back, its progress kept). */
+  expiresAt: string;
+  /** The server's clock when it answered: the page counts down from it, not from its own clock. */
+  serverTime: string;
+  /**
+   * What Extend adds now (`minutes`, 0 once the run is at its maximum), how many minutes all
+   * further extensions may still add, the latest deadline and the run's maximum length.
+   */
+  extend: { minutes: number; minutesLeft: number; latestExpiresAt: string; maxMinutes: number };
+}
+
+/** A link to what comes after a lab. */
+export interface NextLink {
+  title: string;
+  href: string;
+}
+
+/** What to do after this lab: its lesson, the lesson's quiz, another lab (computed on the server). */
+export interface LabNext {
+  lesson: NextLink;
+  quiz?: NextLink;
+  lab?: NextLink;
+}
+
+/** How a completed run went (every step passed). */
+export interface CompletionView {
+  /** When the last step first passed. */
+  completedAt: string;
+  /** From the run's start to `completedAt`. */
+  seconds: number;
+  hintsUsed: number;
+  /** Every press of Check in the run. */
+  checks: number;
 }
 
 export interface LabView {
@@ -57,6 +90,11 @@ export interface LabView {
   summary: string;
   steps: StepView[];
   run?: RunView;
+  /** The learner's last run ended by its time limit (and no run is going): when, and its score. */
+  expired?: { at: string; score: number };
+  /** Present once every step of the running lab has passed. */
+  completion?: CompletionView;
+  next?: LabNext;
   /** Mean of the steps' scores, 0 to 1. */
   score: number;
 }

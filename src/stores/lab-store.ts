@@ -13,7 +13,9 @@ interface LabState {
   /** Answers being typed, before they are sent with a check. */
   drafts: Record<string, string>;
   load: (slug: string) => Promise<void>;
-  act: (action: 'start' | 'reset' | 'check' | 'hint' | 'apply-policy', body?: Record<string, unknown>, busy?: string) => Promise<void>;
+  act: (action: 'start' | 'reset' | 'check' | 'hint' | 'apply-policy' | 'extend', body?: Record<string, unknown>, busy?: string) => Promise<void>;
+  /** Reset, then start again at once (a new cluster and incident): what the Reset dialog confirms. */
+  restart: () => Promise<void>;
   setDraft: (question: string, value: string) => void;
 }
 
@@ -51,13 +53,25 @@ export const useLabStore = create<LabState>()((set, get) => ({
     try {
       const result = await call<LabView | StepView>(`/api/labs/${slug}/${action}`, { method: 'POST', body: JSON.stringify(body ?? {}) });
       const lab = get().lab;
+      // A reset's answers belonged to the run that ended: the new run starts with empty fields.
+      if (action === 'reset') set({ drafts: {} });
       if ('steps' in result) set({ lab: result });
-      else if (lab) set({ lab: mergeStep(lab, result) });
+      else if (lab) {
+        const merged = mergeStep(lab, result);
+        set({ lab: merged });
+        // The last step passed: the completion (time, checks, what next) comes with the whole view.
+        if (merged.run && !merged.completion && merged.steps.every((s) => s.passed)) await get().load(slug);
+      }
     } catch (error) {
       set({ error: (error as Error).message });
     } finally {
       set({ busy: undefined });
     }
+  },
+  restart: async () => {
+    await get().act('reset');
+    // A reset that failed leaves the run as it was: no second cluster is asked for.
+    if (!get().error && !get().lab?.run) await get().act('start');
   },
   setDraft: (question, value) => set((state) => ({ drafts: { ...state.drafts, [question]: value } })),
 }));

@@ -1,6 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLabStore } from '../../stores/lab-store.ts';
 import { useEngineStore } from '../../stores/engine-store.ts';
+import { ResetDialog } from './ResetDialog.tsx';
+import { RunTimer } from './RunTimer.tsx';
+import '../../styles/lab-run.css';
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
@@ -16,15 +19,22 @@ function useElapsed(active: boolean): number {
   return seconds;
 }
 
-/** The run's state and controls: start, reset, what the cluster is doing, the last error. */
+/**
+ * The run's state and controls: start, the time left and Extend, what the cluster is doing, the
+ * last error, and Reset last of all, behind a dialog that says what it costs.
+ */
 export function RunBar() {
-  const { lab, busy, error, act } = useLabStore();
+  const { lab, busy, error, act, restart, load, slug } = useLabStore();
   const engineBusy = useEngineStore((s) => s.busy); // the EngineStatus island polls and shows why
   const elapsed = useElapsed(busy === 'start' || busy === 'reset');
   const errorRef = useRef<HTMLParagraphElement>(null);
+  const resetButton = useRef<HTMLButtonElement>(null);
+  const [confirming, setConfirming] = useState(false);
   useEffect(() => {
     if (error) errorRef.current?.focus();
   }, [error]);
+  // The deadline passed: the server ends the run on this very request and says so.
+  const onExpired = useCallback(() => void load(slug), [load, slug]);
   if (!lab) return null;
   const running = Boolean(lab.run);
   return (
@@ -38,6 +48,12 @@ export function RunBar() {
               ? `Your cluster ${lab.run!.cluster} is running (${lab.run!.provider}). Score: ${percent(lab.score)}`
               : 'Start the lab to get your own cluster with the incident in it.'}
       </p>
+      {!running && lab.expired && (
+        <p className="lab-notice">
+          Your last run reached its time limit at {new Date(lab.expired.at).toLocaleTimeString()} and its cluster was given back. Its score ({percent(lab.expired.score)}) is
+          kept on <a href="/progress">your progress page</a>, and your case notes and workspace files are kept. Start the lab again for a new cluster.
+        </p>
+      )}
       {lab.run?.recovered && (
         <p className="lab-notice" role="status">
           Your cluster {lab.run.recovered.from} was lost ({lab.run.recovered.reason}) and a freshly seeded one took its place at{' '}
@@ -50,12 +66,25 @@ export function RunBar() {
             Start the lab
           </button>
         )}
+        {running && <RunTimer run={lab.run!} busy={Boolean(busy)} onExtend={() => void act('extend')} onExpired={onExpired} />}
         {running && (
-          <button type="button" disabled={Boolean(busy)} onClick={() => act('reset')}>
-            Reset (new cluster)
+          <button type="button" ref={resetButton} className="lab-reset" disabled={Boolean(busy)} onClick={() => setConfirming(true)}>
+            Reset…
           </button>
         )}
       </div>
+      {running && (
+        <ResetDialog
+          lab={lab}
+          open={confirming}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            void restart();
+          }}
+          returnFocus={() => resetButton.current?.focus()}
+        />
+      )}
       {error && (
         <p className="lab-error" role="alert" tabIndex={-1} ref={errorRef}>
           {error}

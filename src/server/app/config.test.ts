@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       terminal: { cluster: 'engine', graceMs: 600_000, ttlMs: 14_400_000 },
       drills: { scoreMs: 10_000, maxLive: 10 },
       pool: { size: 1, idleTtlMs: 1_800_000, stateDir: '/srv/irlab/.irlab/data/cluster-pool' },
-      labs: { preparedPerLab: 1 },
+      labs: { preparedPerLab: 1, timeLimit: { sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240 } },
       limits: { startsPerLearner: 6, startsPerAddress: 20, checksWindowSeconds: 60, queriesPerLearner: 2 },
       query: { budgetSeconds: 5, queue: 16, memoryMb: 512 },
     });
@@ -80,6 +80,14 @@ describe('loadConfig', () => {
   it('refuses a scoring interval below two seconds and fractions', () => {
     expect(problemsOf({ IRLAB_DRILL_SCORE_SECONDS: '1' })[0]!.variable).toBe('IRLAB_DRILL_SCORE_SECONDS');
     expect(problemsOf({ IRLAB_TERMINAL_TTL_SECONDS: '3600.5' })[0]!.variable).toBe('IRLAB_TERMINAL_TTL_SECONDS');
+  });
+
+  it('gives a lab run a time limit no longer than a terminal session lives', () => {
+    expect(loadConfig({}, '/srv').labs.timeLimit).toEqual({ sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240 });
+    expect(loadConfig({ IRLAB_LAB_SESSION_MINUTES: '300', IRLAB_TERMINAL_TTL_SECONDS: '36000', IRLAB_LAB_MAX_MINUTES: '200' }, '/srv').labs.timeLimit.sessionMinutes).toBe(200);
+    const [problem] = problemsOf({ IRLAB_LAB_MAX_MINUTES: '241' });
+    expect(problem).toMatchObject({ variable: 'IRLAB_LAB_MAX_MINUTES', value: '241', message: expect.stringMatching(/IRLAB_TERMINAL_TTL_SECONDS=14400.*at most 240/) });
+    expect(problemsOf({ IRLAB_LAB_EXTEND_MINUTES: '0' })[0]!.variable).toBe('IRLAB_LAB_EXTEND_MINUTES');
   });
 
   it('is documented: docs/configuration.md holds the table of every setting', () => {

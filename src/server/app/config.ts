@@ -106,6 +106,9 @@ export const SETTINGS = {
   IRLAB_WATCHDOG_SECONDS: { schema: whole(5, 0, 3600), default: '5', meaning: 'how often the pool\'s clusters\' processes are looked at (0: no watchdog, a dead component stays dead)' },
   IRLAB_WATCHDOG_READYZ_SECONDS: { schema: whole(30, 1, 3600), default: '30', meaning: 'how often each pool cluster\'s /readyz is asked' },
   IRLAB_LAB_PREPARED: { schema: whole(1, 0, 10), default: '1', meaning: 'incidents each lab keeps seeded ahead of time (0: off)' },
+  IRLAB_LAB_SESSION_MINUTES: { schema: whole(120, 1, 7 * 24 * 60), default: '120', meaning: 'a lab run ends this long after its start (its cluster given back, progress and notes kept) unless extended' },
+  IRLAB_LAB_EXTEND_MINUTES: { schema: whole(30, 1, 7 * 24 * 60), default: '30', meaning: 'what one press of Extend adds to a lab run' },
+  IRLAB_LAB_MAX_MINUTES: { schema: whole(240, 1, 30 * 24 * 60), default: '240', meaning: 'a lab run\'s longest length, extensions included; at most IRLAB_TERMINAL_TTL_SECONDS (the shell would end first)' },
   IRLAB_SCENARIO_TIME_SCALE: { schema: scale(1), default: '1', meaning: 'how much of a timeline\'s pauses seeding really waits (tests: 0.002)' },
   IRLAB_SCENARIO_WAITING_TIME_SCALE: { schema: scale(0.02), default: '0.02', meaning: 'the same for a seeding somebody waits for (a Start with none ready, a new drill)' },
   IRLAB_LIMIT_STARTS_PER_LEARNER: { schema: whole(6, 0), default: '6', meaning: 'cluster starts per learner per window (0: no limit)' },
@@ -170,7 +173,7 @@ export interface Config {
   drills: { scoreMs: number; maxLive: number };
   /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
   pool: { size: number; idleTtlMs: number; stateDir: string; watchdog?: { intervalMs: number; readyzEveryMs: number } };
-  labs: { preparedPerLab: number };
+  labs: { preparedPerLab: number; timeLimit: { sessionMinutes: number; extendMinutes: number; maxMinutes: number } };
   limits: LimitsConfig;
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
   engine: EngineBuildConfig;
@@ -192,6 +195,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new ConfigError(problems);
   }
   const r = parsed.data as RawConfig;
+  // A run longer than its shell's life would outlive the terminal the learner works in.
+  if (r.IRLAB_LAB_MAX_MINUTES * 60 > r.IRLAB_TERMINAL_TTL_SECONDS) {
+    throw new ConfigError([
+      {
+        variable: 'IRLAB_LAB_MAX_MINUTES',
+        value: env.IRLAB_LAB_MAX_MINUTES,
+        message: `is longer than a terminal session lives (IRLAB_TERMINAL_TTL_SECONDS=${r.IRLAB_TERMINAL_TTL_SECONDS}, ${r.IRLAB_TERMINAL_TTL_SECONDS / 60} minutes); set it to at most ${Math.floor(r.IRLAB_TERMINAL_TTL_SECONDS / 60)}, or raise IRLAB_TERMINAL_TTL_SECONDS`,
+      },
+    ]);
+  }
   const dataDir = path.resolve(cwd, r.IRLAB_DATA_DIR ?? '.irlab/data');
   return {
     port: r.PORT,
@@ -209,7 +222,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       stateDir: path.join(dataDir, 'cluster-pool'),
       ...(r.IRLAB_WATCHDOG_SECONDS === 0 ? {} : { watchdog: { intervalMs: r.IRLAB_WATCHDOG_SECONDS * 1000, readyzEveryMs: r.IRLAB_WATCHDOG_READYZ_SECONDS * 1000 } }),
     },
-    labs: { preparedPerLab: r.IRLAB_LAB_PREPARED },
+    labs: {
+      preparedPerLab: r.IRLAB_LAB_PREPARED,
+      timeLimit: { sessionMinutes: Math.min(r.IRLAB_LAB_SESSION_MINUTES, r.IRLAB_LAB_MAX_MINUTES), extendMinutes: r.IRLAB_LAB_EXTEND_MINUTES, maxMinutes: r.IRLAB_LAB_MAX_MINUTES },
+    },
     limits: {
       startsPerLearner: r.IRLAB_LIMIT_STARTS_PER_LEARNER,
       startsPerAddress: r.IRLAB_LIMIT_STARTS_PER_ADDRESS,

@@ -18,6 +18,7 @@ import { liveRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
 import { pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
+import { labNextOf } from '../lab/lab-next.ts';
 import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../lab/service.ts';
 import { learnerService, type LearnerService } from '../learners/learners.ts';
@@ -147,6 +148,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     preparedPerLab: config.labs.preparedPerLab,
     scenarioTimeScale: config.raw.IRLAB_SCENARIO_TIME_SCALE,
     waitingTimeScale: Math.min(config.raw.IRLAB_SCENARIO_WAITING_TIME_SCALE, config.raw.IRLAB_SCENARIO_TIME_SCALE),
+    timeLimit: config.labs.timeLimit,
+    nextOf: labNextOf(config.contentRoot, config.contentLive),
+    // The shell on a run's cluster goes with it (a reset's is replaced when the page reconnects).
+    onRunEnded: async (owner, reason) => {
+      if (reason !== 'expired' || !terminals) return;
+      for (const session of terminals.list().filter((s) => s.owner === owner && !s.group)) {
+        await terminals.close(session.id, 'Your lab run reached its time limit: its cluster was given back. Your progress, notes and workspace files are kept; start the lab again for a new cluster.');
+      }
+    },
   });
 
   // The terminal: a sandboxed shell per learner, on their lab's cluster when they have one.
@@ -228,6 +238,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
   });
   const timers: NodeJS.Timeout[] = [];
+  // Runs past their deadline give their clusters back even when nobody looks at them.
+  timers.push(setInterval(() => void labs.sweepExpired().catch((caught: unknown) => error(`irlab labs: the expiry sweep failed: ${String(caught)}`)), 30_000).unref());
   if (options.drillTimers !== false) {
     let scoring = false;
     timers.push(setInterval(() => void drills.tick(), 1000).unref());

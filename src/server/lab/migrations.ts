@@ -65,4 +65,26 @@ export const labMigrations: readonly Migration[] = [
       ALTER TABLE lab_runs ADD COLUMN recovered_reason TEXT;
     `,
   },
+  {
+    module: 'labs',
+    version: 5,
+    name: 'a run has a deadline (extendable up to a maximum) and says why it ended',
+    sql: `
+      ALTER TABLE lab_runs ADD COLUMN expires_at TEXT;
+      ALTER TABLE lab_runs ADD COLUMN ended_reason TEXT;
+      CREATE INDEX lab_runs_expiry ON lab_runs (ended_at, expires_at);
+    `,
+  },
+  {
+    module: 'labs',
+    version: 6,
+    name: 'the learner\'s case notes, kept with the run',
+    sql: `
+      CREATE TABLE lab_notes (
+        run_id TEXT PRIMARY KEY REFERENCES lab_runs(id),
+        text TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

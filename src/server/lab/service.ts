@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { CheckResult } from '../../lib/check-result.ts';
 import { brandStatus } from '../../lib/error-status.ts';
 import { resultOf } from '../../lib/check-result.ts';
-import type { LabView, StepView } from '../../lib/lab-view.ts';
+import type { LabNext, LabView, StepView } from '../../lib/lab-view.ts';
 import type { LabStep } from '../../schemas/lab.ts';
 import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
@@ -27,6 +27,9 @@ import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
 import { nextCheckCost, RETRY_POLICY, stepScore } from './retry-cost.ts';
+import { DEFAULT_TIME_LIMIT, extendedDeadline, firstDeadline, timeView, type RunTimeLimit } from './run-clock.ts';
+import { carryNotes, completionOf, notesProblem, readNotes, writeNotes, type NotesRecord } from './run-records.ts';
+import { listWorkspace, viewWorkspaceFile, type WorkspaceFileView, type WorkspaceListing } from './workspace-listing.ts';
 
 export type { ClusterSource } from './cluster-source.ts';
 
@@ -49,6 +52,12 @@ export interface LabServiceOptions {
   /** The scale of a seeding a learner waits for (no incident was ready): default
    * IRLAB_SCENARIO_WAITING_TIME_SCALE (0.02), never slower than scenarioTimeScale. */
   waitingTimeScale?: number;
+  /** How long a run lasts, what Extend adds, its maximum (default DEFAULT_TIME_LIMIT). */
+  timeLimit?: RunTimeLimit;
+  /** What comes after a lab (its lesson, quiz, another lab), for the completion screen. */
+  nextOf?: (lab: LoadedLab) => Promise<LabNext | undefined>;
+  /** Told when a run ends (reset or time up), after its cluster was given back: the shell on it goes. */
+  onRunEnded?: (learnerId: string, reason: 'reset' | 'expired') => void | Promise<void>;
 }
 
 interface RunRow {
@@ -63,6 +72,9 @@ interface RunRow {
   recovered_at?: string | null;
   recovered_from?: string | null;
   recovered_reason?: string | null;
+  expires_at?: string | null;
+  ended_at?: string | null;
+  ended_reason?: string | null;
 }
 
 /** One lab run as the progress page lists it. */
@@ -95,6 +107,8 @@ export function labService(options: LabServiceOptions) {
   // Seeding waits out minutes of dwell time: close() stops every seed, reset() the learner's own.
   const closing = new AbortController();
   const seedingFor = new Map<string, AbortController>();
+  const limit = options.timeLimit ?? DEFAULT_TIME_LIMIT;
+  const deadlineOf = (run: RunRow) => run.expires_at ?? firstDeadline(run.started_at, limit);
   const grade = stepGrader({ provider: options.clusters.provider, answerKeys: keys, checkTimeoutMs: options.checkTimeoutMs });
 
   async function labOf(slug: string): Promise<LoadedLab> {
@@ -103,10 +117,41 @@ export function labService(options: LabServiceOptions) {
     return lab;
   }
 
+  /**
+   * Ends a run (once: a concurrent end finds it ended) and gives its cluster back. A run past its
+   * deadline ends at its deadline, whenever it is noticed.
+   */
+  async function endRun(run: RunRow, reason: 'reset' | 'expired', at: string): Promise<void> {
+    const ended = store.prepare('UPDATE lab_runs SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL').run(at, reason, run.id);
+    if (Number(ended.changes) === 0) return;
+    if (reason === 'expired') console.log(`irlab: lab ${run.lab}: a run reached its time limit at ${at}; cluster ${run.cluster} given back, progress kept`);
+    try {
+      await options.clusters.release(run.cluster);
+    } finally {
+      await Promise.resolve(options.onRunEnded?.(run.learner_id, reason)).catch((error: unknown) => console.error(`irlab: after a lab run ended: ${String(error)}`));
+    }
+  }
+
+  /** The run itself, unless its time is up: then it is ended (cluster given back in the background). */
+  function live(run: RunRow | undefined): RunRow | undefined {
+    if (!run) return undefined;
+    const deadline = deadlineOf(run);
+    if (Date.parse(deadline) > now().getTime()) return run;
+    endRun(run, 'expired', deadline).catch((error: unknown) => console.error(`irlab: giving back cluster ${run.cluster} of an expired run failed: ${error instanceof Error ? error.message : String(error)}`));
+    return undefined;
+  }
+
   function activeRun(learnerId: string, slug: string): RunRow | undefined {
-    return store
-      .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
-      .get(learnerId, slug) as RunRow | undefined;
+    return live(
+      store
+        .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
+        .get(learnerId, slug) as RunRow | undefined,
+    );
+  }
+
+  /** The learner's newest run of the lab, going or ended (its notes outlive it). */
+  function latestRun(learnerId: string, slug: string): RunRow | undefined {
+    return store.prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(learnerId, slug) as RunRow | undefined;
   }
 
   const recovering = new Map<string, Promise<ClusterInfo>>();
@@ -212,10 +257,14 @@ export function labService(options: LabServiceOptions) {
     const { cluster, seed } = await incidentFor(learnerId, lab, onProgress);
     try {
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
-      const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: now().toISOString(), applied_policy_sha256: null };
+      const previous = latestRun(learnerId, lab.slug);
+      const startedAt = now().toISOString();
+      const expiresAt = firstDeadline(startedAt, limit);
+      const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: startedAt, applied_policy_sha256: null, expires_at: expiresAt };
       store
-        .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at);
+        .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at, expiresAt);
+      carryNotes(store, previous?.id, run.id, startedAt);
       return run;
     } catch (error) {
       await options.clusters.release(cluster.name);
@@ -269,12 +318,19 @@ export function labService(options: LabServiceOptions) {
     };
   }
 
+  function runScore(run: RunRow, lab: LoadedLab): number {
+    return lab.lab.steps.reduce((sum, step) => sum + standing(run, step).score, 0) / lab.lab.steps.length;
+  }
+
   async function view(learnerId: string, slug: string): Promise<LabView> {
     const lab = await labOf(slug);
     const run = activeRun(learnerId, slug);
     // A run whose cluster is gone gets its new one before the learner looks (and is told below).
     if (run) await clusterOf(run).catch(() => undefined);
     const steps = await Promise.all(lab.lab.steps.map((step) => stepView(run, step)));
+    const last = run ? undefined : latestRun(learnerId, slug);
+    const completion = run ? completionOf(store, run, lab.lab.steps.map((s) => s.id)) : undefined;
+    const next = await options.nextOf?.(lab);
     return {
       slug,
       title: lab.lab.title,
@@ -287,9 +343,13 @@ export function labService(options: LabServiceOptions) {
               provider: run.provider,
               startedAt: run.started_at,
               ...(run.recovered_at && run.recovered_from ? { recovered: { at: run.recovered_at, from: run.recovered_from, reason: run.recovered_reason ?? '' } } : {}),
+              ...timeView(run.started_at, deadlineOf(run), limit, now()),
             },
           }
         : {}),
+      ...(last?.ended_reason === 'expired' && last.ended_at ? { expired: { at: last.ended_at, score: runScore(last, lab) } } : {}),
+      ...(completion ? { completion } : {}),
+      ...(next ? { next } : {}),
       score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length,
     };
   }
@@ -392,16 +452,59 @@ export function labService(options: LabServiceOptions) {
       return view(learnerId, slug);
     },
 
-    /** Ends the run and deletes its cluster; the next start seeds a fresh one. */
+    /**
+     * Ends the run and deletes its cluster; the next start seeds a fresh one (a new run: its
+     * steps start open; this run's score stays on the progress page, its notes go to the next run).
+     */
     async reset(learnerId: string, slug: string): Promise<LabView> {
       seedingFor.get(`${learnerId}\u0000${slug}`)?.abort(new Error('the lab was reset'));
       const run = activeRun(learnerId, slug);
-      if (run) {
-        store.prepare('UPDATE lab_runs SET ended_at = ? WHERE id = ?').run(now().toISOString(), run.id);
-        await options.clusters.release(run.cluster);
-      }
+      if (run) await endRun(run, 'reset', now().toISOString());
       return view(learnerId, slug);
     },
+
+    /** Moves the run's deadline by the extension step, never past the run's maximum length. */
+    async extend(learnerId: string, slug: string): Promise<LabView> {
+      const run = activeRun(learnerId, slug);
+      if (!run) throw new LabError('this lab is not running: start it first', 409);
+      const deadline = extendedDeadline(run.started_at, deadlineOf(run), limit);
+      if (!deadline) {
+        throw new LabError(`this run is at its maximum length of ${limit.maxMinutes} minutes and ends at ${new Date(deadlineOf(run)).toISOString().slice(11, 16)} UTC: it cannot be extended further; keep your evidence in your workspace and your notes, they outlive the run`, 409);
+      }
+      store.prepare('UPDATE lab_runs SET expires_at = ? WHERE id = ? AND ended_at IS NULL').run(deadline, run.id);
+      return view(learnerId, slug);
+    },
+
+    /**
+     * Ends every run past its deadline and gives its cluster back (the server calls it on a
+     * timer; every access checks too). Returns how many ended.
+     */
+    async sweepExpired(): Promise<number> {
+      const open = store.prepare('SELECT * FROM lab_runs WHERE ended_at IS NULL').all() as unknown as RunRow[];
+      const due = open.filter((run) => Date.parse(deadlineOf(run)) <= now().getTime());
+      const results = await Promise.allSettled(due.map((run) => endRun(run, 'expired', deadlineOf(run))));
+      for (const result of results) if (result.status === 'rejected') console.error(`irlab: giving back the cluster of an expired run failed: ${String(result.reason)}`);
+      return due.length;
+    },
+
+    /** The learner's case notes of their newest run of the lab (going or ended). */
+    notes(learnerId: string, slug: string): NotesRecord {
+      const run = latestRun(learnerId, slug);
+      return run ? readNotes(store, run.id) : { text: '' };
+    },
+
+    /** Saves the learner's case notes with their newest run of the lab. */
+    saveNotes(learnerId: string, slug: string, text: unknown): NotesRecord {
+      const problem = notesProblem(text);
+      if (problem) throw new LabError(problem, 413);
+      const run = latestRun(learnerId, slug);
+      if (!run) throw new LabError('start the lab first: notes are kept with a run of the lab', 409);
+      return writeNotes(store, run.id, text as string, now().toISOString());
+    },
+
+    /** The files of the learner's workspace (read without following anything they control). */
+    files: (learnerId: string): Promise<WorkspaceListing> => listWorkspace(options.workspaceOf(learnerId)),
+    file: (learnerId: string, relative: string): Promise<WorkspaceFileView> => viewWorkspaceFile(options.workspaceOf(learnerId), relative),
 
     /** Every run of this learner, newest first: each step's state and score (the progress page). */
     async progress(learnerId: string): Promise<LabRunSummary[]> {
@@ -420,9 +523,9 @@ export function labService(options: LabServiceOptions) {
 
     /** Where the terminal's shell for this learner should point, if they have a running lab. */
     async clusterFor(learnerId: string): Promise<ClusterInfo | undefined> {
-      const run = store
-        .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
-        .get(learnerId) as RunRow | undefined;
+      const run = live(
+        store.prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1').get(learnerId) as RunRow | undefined,
+      );
       // A lab learner's shell is on their lab's cluster or on none: never on another engine's.
       return run ? clusterOf(run) : undefined;
     },

@@ -18,7 +18,7 @@ function refusal(labs: LabService, limits: ServerLimits, action: string | undefi
   return undefined;
 }
 
-/** start · check {step, answers} · hint {step, index} · apply-policy · reset */
+/** start · check {step, answers} · hint {step, index} · apply-policy · extend · reset */
 export const POST: APIRoute = (context) => {
   const { params, cookies, url, request } = context;
   const { labs, limits, learners } = context.locals.services;
@@ -39,10 +39,12 @@ export const POST: APIRoute = (context) => {
         return service.hint(learner.id, slug, String(body.step ?? ''), Number(body.index));
       case 'apply-policy':
         return service.applyPolicy(learner.id, slug);
+      case 'extend':
+        return service.extend(learner.id, slug);
       case 'reset':
         return service.reset(learner.id, slug);
       default:
-        throw new LabError(`unknown action "${params.action}": use start, check, hint, apply-policy or reset`, 404);
+        throw new LabError(`unknown action "${params.action}": use start, check, hint, apply-policy, extend or reset`, 404);
     }
   });
 };
