@@ -97,8 +97,9 @@ describe('loadConfig', () => {
 
   it('covers every IRLAB_* variable the server reads', () => {
     // The engine build's own variables (engine/build.sh) and those irlab sets for its children
-    // (the pod sandbox, the shell launcher) are not the server's settings.
-    const notSettings = new Set(['IRLAB_BUILD_DATE', 'IRLAB_BUILD_NICE', 'IRLAB_FORCE_REBUILD', 'IRLAB_SECCOMP', 'IRLAB_CGROUP_PROCS', 'IRLAB_POD_PIDS_MAX', 'IRLAB_POD_MEMORY_MAX', 'IRLAB_POD_CPU_WEIGHT']);
+    // (the pod sandbox, the shell launcher) are not the server's settings, nor the CLI's
+    // IRLAB_DEBUG (docs/cli.md).
+    const notSettings = new Set(['IRLAB_DEBUG', 'IRLAB_BUILD_DATE', 'IRLAB_BUILD_NICE', 'IRLAB_FORCE_REBUILD', 'IRLAB_SECCOMP', 'IRLAB_CGROUP_PROCS', 'IRLAB_POD_PIDS_MAX', 'IRLAB_POD_MEMORY_MAX', 'IRLAB_POD_CPU_WEIGHT']);
     const read = new Set<string>();
     const walk = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
