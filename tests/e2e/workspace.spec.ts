@@ -79,6 +79,7 @@ test('the lab workspace: a wide terminal, shortcuts from inside it, help, a seco
   await runIn(main, 'clear; echo "size=$(stty size)"');
   await expect(rows(main)).toContainText(`size=${await main.getAttribute('data-rows')} ${cols}`);
   const desktop = await boxes(page, main);
+  test.info().annotations.push({ type: 'measured', description: `1440×900: ${cols}×${await main.getAttribute('data-rows')}, frame ${JSON.stringify(desktop.frame)}, xterm ${JSON.stringify(desktop.xterm)}` });
   expectNoOverflow(desktop);
   expect(desktop.scroll.height, 'the page itself does not scroll').toBeLessThanOrEqual(900);
 
@@ -184,6 +185,7 @@ test('the lab workspace: a wide terminal, shortcuts from inside it, help, a seco
     await expect(terminal.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
     await expect(rows(terminal)).toContainText('learner@irlab', { timeout: 30_000 });
     const small = await boxes(mobile, terminal);
+    test.info().annotations.push({ type: 'measured', description: `390×844: ${await terminal.getAttribute('data-cols')}×${await terminal.getAttribute('data-rows')}, frame ${JSON.stringify(small.frame)}, xterm ${JSON.stringify(small.xterm)}` });
     expectNoOverflow(small);
     expect(small.frame.y + 120, 'the terminal is on the first screen').toBeLessThanOrEqual(844);
     await mobile.getByRole('tab', { name: 'Steps' }).tap();
