@@ -47,6 +47,4 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string; what: string }> = [
   { keys: '← → Home End', what: 'On a tab: the previous, next, first or last tab' },
   { keys: '← → Home End', what: 'On the divider: narrower or wider steps; double-click resets it' },
   { keys: 'Ctrl+Shift+F', what: 'Find in the terminal’s output' },
-  { keys: 'Ctrl+Shift+V', what: 'Paste into the terminal (or right click → Paste); Ctrl+V is the shell’s own key' },
-  { keys: 'Right click', what: 'Copy what you selected in the terminal (right click → Copy)' },
 ];
