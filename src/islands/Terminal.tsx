@@ -4,9 +4,11 @@ import { SerializeAddon } from '@xterm/addon-serialize';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import '../styles/terminal.css';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { TerminalClient, type ConnectionStatus, type SocketLike } from '../lib/terminal-client.ts';
 import { SessionError, type SessionInfo, type SessionSource } from '../lib/terminal-session.ts';
+import { useTerminalInput } from '../stores/terminal-input.ts';
 import { useTerminalStore } from '../stores/terminal-store.ts';
 
 export { SessionError, type SessionInfo, type SessionSource };
@@ -18,19 +20,28 @@ interface Props {
   session?: SessionSource;
   /** Watch someone else's shell: keystrokes and resizes are never sent, and nothing is saved. */
   readOnly?: boolean;
+  /** Which of the learner's own shells (1, or 2: the lab page's second terminal); ignored with `session`. */
+  slot?: 1 | 2;
+  /** Keys the page handles (workspace shortcuts): xterm lets them through instead of sending them to the shell. */
+  passKey?: (event: KeyboardEvent) => boolean;
+  /** The page's main terminal: types what "Run in terminal" asks (src/stores/terminal-input.ts). Never for a read-only one. */
+  takesInput?: boolean;
 }
 
-/** The learner's own session (the /terminal page and labs). */
-const ownSession: SessionSource = async ({ cols, rows }, fresh) => {
-  const response = await fetch('/api/terminal/session', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ cols, rows, fresh }),
-  });
-  const body = (await response.json().catch(() => ({}))) as SessionInfo & { error?: string };
-  if (!response.ok || body.error) throw new SessionError(body.error ?? `The server answered ${response.status}.`);
-  return body;
-};
+/** The learner's own session in a slot (the /terminal page and labs; slot 2 is a lab's second terminal). */
+const ownSession =
+  (slot: 1 | 2): SessionSource =>
+  async ({ cols, rows }, fresh) => {
+    const response = await fetch('/api/terminal/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cols, rows, fresh, slot }),
+    });
+    const body = (await response.json().catch(() => ({}))) as SessionInfo & { error?: string };
+    if (!response.ok || body.error) throw new SessionError(body.error ?? `The server answered ${response.status}.`);
+    return body;
+  };
+const OWN_SESSIONS = { 1: ownSession(1), 2: ownSession(2) } as const;
 
 /** Screen contents saved across a reload of this tab, so the shell reappears as it was. */
 interface Snapshot {
@@ -38,11 +49,11 @@ interface Snapshot {
   seq: number;
   screen: string;
 }
-const SNAPSHOT_KEY = 'irlab-terminal-snapshot';
+const snapshotKey = (slot: number) => (slot === 1 ? 'irlab-terminal-snapshot' : `irlab-terminal-snapshot-${slot}`);
 
-function readSnapshot(sessionId: string): Snapshot | null {
+function readSnapshot(sessionId: string, slot: number): Snapshot | null {
   try {
-    const snapshot = JSON.parse(sessionStorage.getItem(SNAPSHOT_KEY) ?? 'null') as Snapshot | null;
+    const snapshot = JSON.parse(sessionStorage.getItem(snapshotKey(slot)) ?? 'null') as Snapshot | null;
     return snapshot?.sessionId === sessionId ? snapshot : null;
   } catch {
     return null;
@@ -69,7 +80,13 @@ function transcript(term: XTerm): string {
  * server (protocol: src/lib/terminal-protocol.ts). Reconnects by itself, says what it is doing
  * in a live region, and leaves the keyboard trap with Shift+Tab.
  */
-export default function Terminal({ label = 'Terminal', session = ownSession, readOnly = false }: Props) {
+export default function Terminal({ label = 'Terminal', session: given, readOnly = false, slot = 1, passKey, takesInput = false }: Props) {
+  const session = given ?? OWN_SESSIONS[slot];
+  // Read through a ref: a new predicate each render must not restart the terminal.
+  const passKeyRef = useRef(passKey);
+  passKeyRef.current = passKey;
+  /** Focus asked for while the terminal was hidden (its tab not shown yet): given once it has a size. */
+  const focusWhenShown = useRef(false);
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
   const clientRef = useRef<TerminalClient | null>(null);
@@ -108,12 +125,16 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
     if (readOnly) term.textarea?.setAttribute('aria-readonly', 'true');
     termRef.current = term;
     searchRef.current = null;
-    fit.fit();
+    // Never fitted while hidden (a tab not shown): xterm would shrink to its minimum and the shell
+    // redraw its prompt over what it printed meanwhile. Shown again, the observer fits it.
+    const shown = () => Boolean(host.current?.checkVisibility() && host.current.clientWidth > 0);
+    if (shown()) fit.fit();
     setSize(term.cols, term.rows);
 
     // Shift+Tab is not used by bash; let the browser move focus so keyboard users are not trapped.
     term.attachCustomKeyEventHandler((event) => {
       if (event.key === 'Tab' && event.shiftKey) return false;
+      if (passKeyRef.current?.(event)) return false;
       if (event.type === 'keydown' && event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 'f') {
         setSearchOpen(true);
         return false;
@@ -140,7 +161,7 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       if (disposed) return;
       sessionId = body.sessionId;
       setCluster(body.cluster);
-      const snapshot = fresh || readOnly ? null : readSnapshot(sessionId);
+      const snapshot = fresh || readOnly ? null : readSnapshot(sessionId, slot);
       if (snapshot) term.write(snapshot.screen);
       const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
       client = new TerminalClient({
@@ -167,7 +188,14 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       setSize(cols, rows);
       if (!readOnly) client?.resize(cols, rows);
     });
-    const observer = new ResizeObserver(() => fit.fit());
+    const observer = new ResizeObserver(() => {
+      if (!shown()) return;
+      fit.fit();
+      if (focusWhenShown.current) {
+        focusWhenShown.current = false;
+        term.focus();
+      }
+    });
     observer.observe(host.current);
     const goOffline = () => client?.offline();
     const goOnline = () => client?.online();
@@ -175,7 +203,7 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       if (!client || !sessionId || readOnly) return;
       const snapshot: Snapshot = { sessionId, seq: client.lastWrittenSeq, screen: serialize.serialize({ scrollback: 2_000 }) };
       try {
-        sessionStorage.setItem(SNAPSHOT_KEY, JSON.stringify(snapshot));
+        sessionStorage.setItem(snapshotKey(slot), JSON.stringify(snapshot));
       } catch {
         // storage full or disabled: a reload then replays from the server instead
       }
@@ -200,7 +228,21 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
       searchRef.current = null;
     };
     // generation restarts everything for "New session"; the setters are stable.
-  }, [generation, label, session, readOnly, setSize, setStatus]);
+  }, [generation, label, session, readOnly, slot, setSize, setStatus]);
+
+  // "Run in terminal": once connected, the main terminal types the request, as a paste (bracketed
+  // when the shell asks for it, so a multi-line command is not run line by line), then Enter.
+  const pending = useTerminalInput((state) => state.pending);
+  useEffect(() => {
+    const term = termRef.current;
+    const client = clientRef.current;
+    if (!takesInput || readOnly || !pending || !term || !client || status !== 'connected') return;
+    term.paste(pending.text);
+    if (pending.submit) client.sendInput('\r');
+    if (host.current?.checkVisibility()) term.focus();
+    else focusWhenShown.current = true;
+    useTerminalInput.getState().taken(pending.id);
+  }, [takesInput, readOnly, pending, status]);
 
   useEffect(() => {
     if (termRef.current) termRef.current.options.screenReaderMode = screenReader;
@@ -253,7 +295,7 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
   };
 
   return (
-    <section className="terminal" aria-label={label} data-status={status} data-readonly={readOnly || undefined}>
+    <section className="terminal" aria-label={label} data-status={status} data-readonly={readOnly || undefined} data-cols={size.cols} data-rows={size.rows}>
       <div className="terminal-toolbar" role="toolbar" aria-label={`${label} controls`}>
         <button type="button" aria-pressed={screenReader} onClick={() => setScreenReader(!screenReader)}>
           Screen reader mode
@@ -301,7 +343,11 @@ export default function Terminal({ label = 'Terminal', session = ownSession, rea
           <span aria-live="polite">{searchResult}</span>
         </form>
       )}
-      <div className="terminal-screen" ref={host} onClick={() => termRef.current?.focus()} />
+      {/* xterm goes in an unpadded box: its fit reads the parent's CSS height, which with border-box
+          includes the frame's padding and border, so a padded parent made it overflow by as much. */}
+      <div className="terminal-screen" onClick={() => termRef.current?.focus()}>
+        <div className="terminal-host" ref={host} />
+      </div>
       <p className="terminal-status">
         <span role="status" aria-live="polite" data-testid="terminal-status">
           {detail}

@@ -1,6 +1,7 @@
 /**
  * The terminal's HTTP endpoint and WebSocket, mounted in front of Astro by serve.ts:
- *   POST /api/terminal/session  → the learner's session (created if needed) for this browser
+ *   POST /api/terminal/session  → the learner's session (created if needed) for this browser;
+ *                                 `slot` 2 is a second shell (the lab page's second terminal)
  *   GET  /ws/terminal/<id>      → WebSocket upgrade; protocol in docs/protocol.md
  *   GET  /ws/terminal/<id>?watch=1 → read-only: replay and live output, input ignored; only for
  *                                 learners `canWatch` allows (drills: the same drill)
@@ -19,7 +20,7 @@ import { internalError, MAX_BODY_BYTES, sendJson as json } from './endpoint.ts';
 import { CLOSE_PROTOCOL, CLOSE_SESSION_GONE, SESSION_ID_PATTERN, parseClientMessage, terminalSocketPath } from '../../lib/terminal-protocol.ts';
 import { refusalHeaders, type Refusal } from '../limits/server-limits.ts';
 import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
-import type { TerminalManager } from '../terminal/session-manager.ts';
+import { isTerminalSlot, SlotRefusedError, TERMINAL_SLOTS, type TerminalManager } from '../terminal/session-manager.ts';
 import type { TerminalConnection, TerminalSession } from '../terminal/session.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -118,25 +119,29 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
       body = await readJson(req);
     } catch (error) {
       if (!(error instanceof BodyError)) throw error;
-      return json(res, error.status, { error: `${error.message}; send {"cols", "rows", "fresh"?}` });
+      return json(res, error.status, { error: `${error.message}; send {"cols", "rows", "fresh"?, "slot"?}` });
     }
+    const slot = body.slot ?? 1;
+    if (!isTerminalSlot(slot)) return json(res, 400, { error: `"slot" must be one of ${TERMINAL_SLOTS.join(', ')} (a learner has at most ${TERMINAL_SLOTS.length} shells)` });
     // Budgets before a learner is created, so that a refused flood without cookies creates none.
     const known = identify(req, { create: false });
     let headers: Record<string, string> = {};
     try {
-      const live = known !== undefined && manager.list().some((s) => s.owner === known.id && !s.exit && Date.now() < s.expiresAt);
+      const live = known !== undefined && manager.liveSession(known.id, slot) !== undefined;
       const refused = admitNewSession && (body.fresh === true || !live) ? await admitNewSession(req, known?.id) : undefined;
       if (refused) return json(res, 429, { error: refused.reason, retryAfterSeconds: refused.retryAfterSeconds }, refusalHeaders(refused));
       const learner = known ?? identify(req, { create: true });
       if (learner.setCookie) headers = { 'set-cookie': learner.setCookie };
       if (body.fresh === true) {
-        for (const old of manager.list().filter((s) => s.owner === learner.id)) await manager.close(old.id, 'Replaced by a new session.');
+        // Only this slot's shell: the learner's other terminal keeps running.
+        for (const old of manager.list().filter((s) => s.owner === learner.id && s.slot === slot)) await manager.close(old.id, 'Replaced by a new session.');
       }
       const cols = typeof body.cols === 'number' ? body.cols : 80;
       const rows = typeof body.rows === 'number' ? body.rows : 24;
-      const session = await manager.open(learner.id, { cols, rows });
+      const session = await manager.open(learner.id, { cols, rows }, { slot });
       json(res, 200, { sessionId: session.id, socketPath: terminalSocketPath(session.id), cluster: session.lease?.name ?? null, expiresAt: session.expiresAt }, headers);
     } catch (error) {
+      if (error instanceof SlotRefusedError) return json(res, 409, { error: error.message }, headers);
       const message = error instanceof SandboxUnavailableError ? error.message : `The terminal could not start: ${(error as Error).message}`;
       console.error(`irlab terminal: ${message}`);
       json(res, 503, { error: message }, headers);

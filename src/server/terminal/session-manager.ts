@@ -1,5 +1,6 @@
 /**
- * All terminal sessions of this server: creates one per learner (reusing a live one), finds them
+ * All terminal sessions of this server: creates one per learner and slot (reusing a live one;
+ * slot 2 is the lab page's second terminal, so a learner has at most two live shells), finds them
  * for the WebSocket, and reaps them. A session whose browser went away lives on for `graceMs`
  * (a reload or a flaky network must not kill the shell); every session ends after `ttlMs`.
  *
@@ -25,7 +26,7 @@ import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './output-log.ts';
 import { buildSandboxCommand, SANDBOX_HOSTNAME, type SandboxCommand } from './sandbox.ts';
 import { specFor, type SandboxHost } from './sandbox-host.ts';
 import { TerminalSession, type ClusterLease, type PtyProcess } from './session.ts';
-import { startShellBudget } from './shell-budget.ts';
+import { startShellBudget, type ShellBudget } from './shell-budget.ts';
 import { ShellRecords } from './shell-records.ts';
 import { processStartTime } from './uid-claims.ts';
 import { unmountWorkspace, WorkspaceVolumes } from './workspace-volume.ts';
@@ -62,7 +63,17 @@ export interface OpenOptions {
   principal?: string;
   /** Sessions of one group may watch each other read-only (`drill:<id>`). */
   group?: string;
+  /** Which of the learner's shells (default 1); slot 2 shares slot 1's uid and workspace. */
+  slot?: TerminalSlot;
 }
+
+/** A learner has at most this many live shells: the lab page's main terminal and a second one. */
+export const TERMINAL_SLOTS = [1, 2] as const;
+export type TerminalSlot = (typeof TERMINAL_SLOTS)[number];
+export const isTerminalSlot = (value: unknown): value is TerminalSlot => TERMINAL_SLOTS.includes(value as TerminalSlot);
+
+/** A shell this learner cannot have now, said in words (the route answers 409). */
+export class SlotRefusedError extends Error {}
 
 /** Learner ids become directory names: keep them boring. */
 export const OWNER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -70,6 +81,10 @@ export const OWNER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export class TerminalManager {
   private readonly sessions = new Map<string, TerminalSession>();
   private readonly starting = new Map<string, Promise<TerminalSession>>();
+  /** Each live session's budget, so a second shell of the learner can share its uid. */
+  private readonly budgets = new Map<string, ShellBudget>();
+  /** The last start of each learner: a learner's shells start one after the other (the second shares the first's uid). */
+  private readonly creating = new Map<string, Promise<unknown>>();
   private readonly options: Required<Omit<TerminalManagerOptions, 'wantedCluster'>> & Pick<TerminalManagerOptions, 'wantedCluster'>;
   private reaper: NodeJS.Timeout | null = null;
   /** Size-limited workspace filesystems (null: plain directories, see shell-budget.ts). */
@@ -140,33 +155,53 @@ export class TerminalManager {
     return path.join(this.options.dataDir, 'recordings', `${sessionId}.cast`);
   }
 
-  /** The learner's live session, or a new one. Concurrent calls for one learner share one start. */
+  /** The learner's live session in this slot, or a new one. Concurrent calls for one slot share one start. */
   async open(owner: string, size = { cols: 80, rows: 24 }, extra: OpenOptions = {}): Promise<TerminalSession> {
     if (!OWNER_PATTERN.test(owner)) throw new Error(`learner id ${JSON.stringify(owner)} must match ${OWNER_PATTERN}`);
-    const live = this.list().find((s) => s.owner === owner && !s.exit && this.options.now() < s.expiresAt);
+    const slot = extra.slot ?? 1;
+    if (!isTerminalSlot(slot)) throw new Error(`terminal slot ${JSON.stringify(slot)} must be one of ${TERMINAL_SLOTS.join(', ')}`);
+    const live = this.liveSession(owner, slot);
     const wanted = extra.lease ? undefined : await this.options.wantedCluster?.(owner);
+    // Without a lab, a shell gets a cluster of its own: a second one would not share the first's.
+    if (slot !== 1 && !extra.lease && this.options.wantedCluster && !wanted) throw new SlotRefusedError('A second terminal works on a running lab\'s cluster: start the lab first.');
     if (live && wanted && live.lease?.name !== wanted) {
+      // Only this slot's shell is replaced here; the other slot's is when its terminal reconnects.
       await this.close(live.id, 'Your lab was reset: this shell belonged to the old cluster. A new one is starting.');
     } else if (live) return live;
-    const pending = this.starting.get(owner);
+    const key = `${owner}#${slot}`;
+    const pending = this.starting.get(key);
     if (pending) return pending;
-    // A shell a crashed server left in this workspace (or on a uid) is ended before a new one starts.
-    const start = (this.reaping ?? Promise.resolve()).catch(() => undefined).then(() => this.create(owner, size, extra)).finally(() => this.starting.delete(owner));
-    this.starting.set(owner, start);
+    // A shell a crashed server left in this workspace (or on a uid) is ended before a new one starts,
+    // and the learner's other start (if any) finishes first: its uid is the one to share.
+    const before = Promise.all([this.reaping, this.creating.get(owner)]).catch(() => undefined);
+    const start = before.then(() => this.create(owner, size, { ...extra, slot })).finally(() => this.starting.delete(key));
+    this.starting.set(key, start);
+    const settled = start.catch(() => undefined);
+    this.creating.set(owner, settled);
+    void settled.then(() => this.creating.get(owner) === settled && this.creating.delete(owner));
     return start;
   }
 
-  private async create(owner: string, size: { cols: number; rows: number }, extra: OpenOptions): Promise<TerminalSession> {
+  /** The learner's live (not exited, not expired) session in a slot. */
+  liveSession(owner: string, slot: TerminalSlot = 1): TerminalSession | undefined {
+    return this.list().find((s) => s.owner === owner && s.slot === slot && !s.exit && this.options.now() < s.expiresAt);
+  }
+
+  private async create(owner: string, size: { cols: number; rows: number }, extra: OpenOptions & { slot: TerminalSlot }): Promise<TerminalSession> {
     const { host, now } = this.options;
     const workspace = this.workspaceDir(owner);
     const id = this.options.newId();
+    // The learner's other live shell, whose uid this one shares (one owner for the workspace's files).
+    const sibling = this.list().find((s) => s.owner === owner && s.slot !== extra.slot && this.budgets.has(s.id));
     // Its uid, cgroup and workspace filesystem. The workspace itself is the server's path (the
     // learner cannot replace it); nothing inside it is written or followed.
-    const budget = await startShellBudget({ budgets: host.budgets, hostIdentity: host.identity, volumes: this.volumes, owner, sessionId: id, workspace, sessionsDir: path.join(this.options.dataDir, 'sandbox', 'sessions') });
+    const budget = await startShellBudget({ budgets: host.budgets, hostIdentity: host.identity, volumes: this.volumes, owner, sessionId: id, workspace, sessionsDir: path.join(this.options.dataDir, 'sandbox', 'sessions'), ...(sibling ? { sibling: this.budgets.get(sibling.id)! } : {}) });
+    this.budgets.set(id, budget);
     const identity = budget.identity;
     const uids = host.budgets.uids;
     const record = { session: id, owner, workspace, uid: uids && identity.mode === 'setpriv' ? { uid: identity.uid, gid: identity.gid, claimsDir: uids.claimsDir } : null, cgroup: budget.cgroup?.directories ?? null };
     const release = async () => {
+      this.budgets.delete(id);
       // Kept while a process survived: the next start tries again.
       if (await budget.release()) this.records.removeSession(id);
     };
@@ -219,7 +254,7 @@ export class TerminalManager {
           env: { TERM: 'xterm-256color', SHELL: '/bin/bash', HOSTNAME: SANDBOX_HOSTNAME },
         },
       });
-      const session = new TerminalSession({ id, owner, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows, dispose: release });
+      const session = new TerminalSession({ id, owner, slot: extra.slot, principal: extra.principal ?? owner, group: extra.group ?? null, pty, lease, recorder, flow: this.options.flow, now, expiresAt: now() + this.options.ttlMs, cols, rows, dispose: release });
       this.sessions.set(id, session);
       return session;
     } catch (error) {

@@ -49,6 +49,8 @@ export interface SessionInit {
   principal?: string;
   /** Sessions of one group (a drill) may watch each other read-only. */
   group?: string | null;
+  /** Which of the owner's shells this is (1, or 2 for the lab page's second terminal). */
+  slot?: number;
   pty: PtyProcess;
   lease: ClusterLease | null;
   recorder: AsciicastRecorder | null;
@@ -66,6 +68,7 @@ export class TerminalSession {
   readonly owner: string;
   readonly principal: string;
   readonly group: string | null;
+  readonly slot: number;
   readonly lease: ClusterLease | null;
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -95,6 +98,7 @@ export class TerminalSession {
     this.owner = init.owner;
     this.principal = init.principal ?? init.owner;
     this.group = init.group ?? null;
+    this.slot = init.slot ?? 1;
     this.lease = init.lease;
     this.pty = init.pty;
     this.recorder = init.recorder;
