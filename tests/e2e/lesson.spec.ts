@@ -167,6 +167,9 @@ test.describe('on a 390 px phone', () => {
     const summary = page.locator('summary', { hasText: 'On this page' });
     const toc = page.getByRole('navigation', { name: 'On this page' });
     expect((await title.boundingBox())!.y).toBeLessThan((await summary.boundingBox())!.y);
+    // The lab link and the contents are on the first screen, not after 30 entries.
+    await expect(page.locator('.lesson-header').getByRole('link', { name: 'Open the lab' })).toBeInViewport();
+    await expect(summary).toBeInViewport();
     await expect(toc.getByRole('link', { name: 'Key takeaways' })).toBeHidden();
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
     // A disclosure: keyboard opens it, and its entries work.
