@@ -145,3 +145,65 @@ test('the lesson page leads to every other lab and quiz written for it', async (
   await page.getByRole('button', { name: 'Start the quiz' }).click();
   await expect(page.locator('[data-question]')).toHaveCount(5);
 });
+
+test('the lesson leads to its lab and quiz from its header, and still at the end', async ({ page }) => {
+  await page.goto(LESSON);
+  const header = page.locator('.lesson-header');
+  const lab = header.getByRole('link', { name: 'Open the lab' });
+  await expect(lab).toHaveAttribute('href', '/labs/l18');
+  await expect(lab).toBeInViewport();
+  expect((await lab.boundingBox())!.y).toBeLessThan(900);
+  await expect(header.getByRole('link', { name: 'Take the quiz' })).toHaveAttribute('href', '#quiz');
+  await expect(page.locator('#lab').getByRole('link', { name: 'Open the lab' })).toHaveAttribute('href', '/labs/l18');
+});
+
+test.describe('on a 390 px phone', () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test('the title comes first, then the table of contents collapsed; nothing overflows', async ({ page }) => {
+    await page.goto(LESSON);
+    const title = page.getByRole('heading', { level: 1 });
+    await expect(title).toBeInViewport();
+    const summary = page.locator('summary', { hasText: 'On this page' });
+    const toc = page.getByRole('navigation', { name: 'On this page' });
+    expect((await title.boundingBox())!.y).toBeLessThan((await summary.boundingBox())!.y);
+    // The lab link and the contents are on the first screen, not after 30 entries.
+    await expect(page.locator('.lesson-header').getByRole('link', { name: 'Open the lab' })).toBeInViewport();
+    await expect(summary).toBeInViewport();
+    await expect(toc.getByRole('link', { name: 'Key takeaways' })).toBeHidden();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+    // A disclosure: keyboard opens it, and its entries work.
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await expect(summary.locator('xpath=..')).toHaveAttribute('open', '');
+    await toc.getByRole('link', { name: 'Key takeaways' }).click();
+    await expect(page).toHaveURL(/#key-takeaways$/);
+  });
+});
+
+test('/labs lists every lab with its lesson and steps, and leads to it', async ({ page }) => {
+  await page.goto('/labs');
+  await expect(page.getByRole('heading', { level: 1, name: 'Labs' })).toBeVisible();
+  const entries = page.locator('[data-lab]');
+  await expect(entries).toHaveCount(2);
+  const l18 = page.locator('[data-lab="l18"]');
+  await expect(l18.getByRole('heading', { level: 2 })).toHaveText('Respond to a compromised web-app pod');
+  await expect(l18).toContainText(/\d+ steps/);
+  await expect(l18.getByRole('link', { name: /L18: Audit Logging/ })).toHaveAttribute('href', LESSON);
+  await expect(page.locator('[data-lab="leaked-ci-token"]')).toContainText('Revoke a leaked CI token');
+  await l18.getByRole('link', { name: 'Open the lab: Respond to a compromised web-app pod' }).click();
+  await expect(page).toHaveURL(/\/labs\/l18$/);
+});
+
+test('/quizzes lists every quiz with its lesson, and the quiz page leads back to its lesson and lab', async ({ page }) => {
+  await page.goto('/quizzes');
+  await expect(page.locator('[data-quiz]')).toHaveCount(2);
+  const l18 = page.locator('[data-quiz="l18"]');
+  await expect(l18).toContainText(/\d+ questions · pass at \d+%/);
+  await expect(l18.getByRole('link', { name: /L18: Audit Logging/ })).toHaveAttribute('href', LESSON);
+  await l18.getByRole('link', { name: /^Take the quiz/ }).click();
+  await expect(page).toHaveURL(/\/quizzes\/l18$/);
+  const context = page.getByRole('list', { name: 'Goes with' });
+  await expect(context.getByRole('link', { name: 'Audit Logging and Incident Response in Kubernetes' })).toHaveAttribute('href', LESSON);
+  await expect(context.getByRole('link', { name: 'Respond to a compromised web-app pod' })).toHaveAttribute('href', '/labs/l18');
+});

@@ -290,3 +290,31 @@ test('every explanation links to a heading that exists on the lesson page', asyn
   expect(sections.length).toBeGreaterThan(20);
   for (const section of sections) await expect(page.locator(`.prose :is(h2, h3, h4)[id="${section}"]`), section).toHaveCount(1);
 });
+
+test('the instructor index is behind the instructor token and leads to every quiz\'s statistics', async ({ page }) => {
+  const denied = await page.goto('/instructor');
+  expect(denied?.status()).toBe(401);
+  await expect(page.locator('table')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: /L18 quiz/ })).toHaveCount(0);
+
+  await page.getByLabel('Instructor token').fill('wrong-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('That token is not right.');
+  await expect(page.locator('table')).toHaveCount(0);
+
+  await page.getByLabel('Instructor token').fill(E2E_INSTRUCTOR_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('tr[data-quiz]')).toHaveCount(2);
+  await expect(page.getByRole('link', { name: 'Start a drill' })).toHaveAttribute('href', '/drills');
+  await expect(page.getByText('npx irlab validate')).toBeVisible();
+  // One sign-in opens every instructor page.
+  await page.locator('tr[data-quiz="l18"]').getByRole('link').click();
+  await expect(page).toHaveURL(/\/instructor\/quizzes\/l18$/);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('item statistics');
+
+  // A script with the token as a bearer header gets the page too; a wrong one does not.
+  expect((await page.request.get('/instructor', { headers: { authorization: `Bearer ${E2E_INSTRUCTOR_TOKEN}`, cookie: '' } })).status()).toBe(200);
+  const anonymous = await page.context().browser()!.newContext();
+  expect((await anonymous.request.get(page.url().replace(/\/instructor\/.*$/, '/instructor'), { headers: { authorization: 'Bearer nope' } })).status()).toBe(401);
+  await anonymous.close();
+});
