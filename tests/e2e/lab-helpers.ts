@@ -25,6 +25,17 @@ export async function press(page: Page, button: Locator, action: string): Promis
   await answered;
 }
 
+/**
+ * Opens a lab step (its heading is a disclosure; only the current step is open) and returns it.
+ * A step already open stays open.
+ */
+export async function openStep(page: Page, id: string): Promise<Locator> {
+  const toggle = page.locator(`#step-${id}-toggle`);
+  if ((await toggle.getAttribute('aria-expanded', { timeout: 30_000 })) !== 'true') await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  return page.locator(`#step-${id}`);
+}
+
 export type ResultRow = Record<string, string>;
 
 /**
