@@ -204,9 +204,11 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   await page.reload();
   for (const id of ['audit-policy', 'contain', 'evidence', 'investigate', 'scope', 'eradicate']) await expect(page.locator(`#step-${id}`).getByText('✓ done')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByRole('status').first()).toContainText('Score: 100%');
-  // The rail: every step done; with none left to do, no step is open.
+  // The rail: every step done; the step the learner had open is still open and current.
   await expect(page.locator('.step-rail li[data-state="done"]')).toHaveCount(6);
-  await expect(page.locator('.step-toggle[aria-expanded="true"]')).toHaveCount(0);
+  await expect(page.locator('.step-toggle[aria-expanded="true"]')).toHaveCount(1);
+  await expect(page.locator('#step-eradicate-toggle')).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.locator('.step-rail [aria-current="step"]')).toHaveAccessibleName(/^Step 6: Eradicate, done, current$/);
 
   // "My progress": the run, every step done, its score; from the database, not the page's state.
   await page.getByRole('link', { name: 'My progress' }).click();

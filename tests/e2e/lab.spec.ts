@@ -88,6 +88,8 @@ test('start the lab, contain the pod from the terminal, and keep it all across a
   await page.reload();
   await expect(page.locator('#step-contain').getByText('✓ done')).toBeVisible({ timeout: 30_000 });
   await expect(rail.locator('li').nth(1)).toHaveAttribute('data-state', 'done');
+  // The step the learner had open is open again after the reload.
+  await expect(page.locator('#step-contain-toggle')).toHaveAttribute('aria-expanded', 'true');
   await expect(page.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
   await expect(screen(page)).toContainText('payments-frontend', { timeout: 20_000 });
   await run(page, 'kubectl get networkpolicy -n production quarantine -o name');

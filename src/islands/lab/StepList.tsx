@@ -6,17 +6,41 @@ import { Step } from './Step.tsx';
 import { StepRail } from './StepRail.tsx';
 import { firstOpenStep } from './step-status.ts';
 
+function remembered(key: string): string | undefined {
+  try {
+    return sessionStorage.getItem(key) ?? undefined;
+  } catch {
+    return undefined; // storage off (private mode, policy): the first step not passed is current
+  }
+}
+
+function remember(key: string, id: string): void {
+  try {
+    sessionStorage.setItem(key, id);
+  } catch {
+    // storage off or full: current again after a reload is the first step not passed
+  }
+}
+
 /**
  * The steps pane: the progress rail, then the steps, the current one open and the others
  * collapsed. Current is the step the learner opened (heading, rail, previous/next), else the
- * first not passed; collapsing it keeps it current.
+ * first not passed when the page came; collapsing it keeps it current.
  */
 export function StepList({ lab, running }: { lab: LabView; running: boolean }) {
-  const [chosen, setChosen] = useState<string | undefined>();
+  // The step the learner opened survives a reload of the tab (sessionStorage: this tab only).
+  const memory = `irlab:lab-step:${lab.slug}`;
+  const [chosen, setChosen] = useState<string | undefined>(() => remembered(memory));
+  useEffect(() => {
+    if (chosen) remember(memory, chosen);
+  }, [memory, chosen]);
   const [collapsed, setCollapsed] = useState(false);
   const [focusOn, setFocusOn] = useState<string | undefined>();
   const [announcement, setAnnouncement] = useState('');
-  const current = chosen && lab.steps.some((s) => s.id === chosen) ? chosen : firstOpenStep(lab.steps);
+  // Taken once: the step open when the page came stays open when it passes (its feedback with it)
+  // until the learner moves on.
+  const [fallback] = useState(() => firstOpenStep(lab.steps));
+  const current = chosen && lab.steps.some((s) => s.id === chosen) ? chosen : fallback;
 
   const go = useCallback((id: string) => {
     setChosen(id);
