@@ -24,4 +24,13 @@ describe('one line per criterion', () => {
     expect(line.endsWith('word…')).toBe(true);
     expect(details).toBe(message);
   });
+
+  it('never cuts inside parentheses or code', () => {
+    const message =
+      'for at least one compromised identity the secrets are not exactly those it could read (one line per identity, `identity: namespace/name, ...`): ask the API server what each may get, list or watch (kubectl auth can-i --list --as ... -n <namespace>); a list reads every secret in its namespace';
+    const { line } = summariseMessage(message);
+    // Not at the colon inside the backticks (the old cut, "…(one line per identity, `identity").
+    expect(line.startsWith('for at least one compromised identity the secrets are not exactly those it could read (one line per identity, `identity: namespace')).toBe(true);
+    expect(line.length).toBeLessThanOrEqual(141);
+  });
 });

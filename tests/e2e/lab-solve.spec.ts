@@ -160,10 +160,14 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   const tokenSecrets = (await shell(page, 'kubectl get secrets -A --field-selector type=kubernetes.io/service-account-token --no-headers -o custom-columns=R:.metadata.namespace,N:.metadata.name | tr -s " " /'))
     .split('\n').map((l) => l.trim()).filter((ref) => secrets.includes(ref));
   expect(tokenSecrets).toHaveLength(1);
-  const reachOf = (user: string) =>
-    shell(page, `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, -`, 120_000);
+  // The list is folded into short rows, each marked by a prefix the shell computes (so the echoed
+  // command line never matches it): a row wider than the terminal would wrap on its screen.
+  const reachOf = async (user: string) => {
+    const out = await shell(page, `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, - | fold -w 48 | sed "s/^/R$((6*7)):/"`, 120_000);
+    return [...out.matchAll(/^R42:(.*)$/gm)].map((m) => m[1]!.trimEnd()).join('');
+  };
   const reach = [];
-  for (const user of identities) reach.push(`${user}: ${(await reachOf(user)).trim().split('\n').at(-1)}`);
+  for (const user of identities) reach.push(`${user}: ${await reachOf(user)}`);
   const scope = await openStep(page, 'scope');
   await scope.locator('input[name="identities"]').fill(identities.join(', '));
   await scope.locator('input[name="stolen-credentials"]').fill(tokenSecrets.join(', '));
