@@ -8,8 +8,10 @@ export interface HintView {
   index: number;
   /** Share of the step's points the hint costs. */
   cost: number;
-  /** Present only once the learner has taken the hint. */
+  /** Present only once the learner has taken the hint: the lab file's Markdown. */
   text?: string;
+  /** The same hint as HTML rendered on the server (present with `text`). */
+  html?: string;
 }
 
 export interface QuestionView {

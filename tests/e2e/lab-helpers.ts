@@ -10,6 +10,7 @@ let commands = 0;
  * screen: rows scrolled off the top are not read.
  */
 export async function shell(page: Page, command: string, timeout = 60_000): Promise<string> {
+  await showTerminal(page);
   commands += 1;
   const marker = `END-${commands * 1000 + 7}`;
   await run(page, `clear; ${command}; echo "END-$((${commands}*1000+7))"`);
@@ -18,11 +19,32 @@ export async function shell(page: Page, command: string, timeout = 60_000): Prom
   return text.slice(0, text.indexOf(marker));
 }
 
+/**
+ * Brings the lab workspace's Terminal tab to the front (the Audit log tab hides the terminal);
+ * a page without workspace tabs (/terminal) shows its terminal anyway.
+ */
+export async function showTerminal(page: Page): Promise<void> {
+  const tab = page.getByRole('tab', { name: 'Terminal', exact: true });
+  if ((await tab.count()) > 0 && (await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+  await expect(page.locator('.terminal-screen').first()).toBeVisible();
+}
+
 /** Presses a lab button and waits for the server's answer to the action it sends. */
 export async function press(page: Page, button: Locator, action: string): Promise<void> {
   const answered = page.waitForResponse((r) => r.url().includes(`/api/labs/`) && r.url().endsWith(`/${action}`), { timeout: 120_000 });
   await button.click();
   await answered;
+}
+
+/**
+ * Opens a lab step (its heading is a disclosure; only the current step is open) and returns it.
+ * A step already open stays open.
+ */
+export async function openStep(page: Page, id: string): Promise<Locator> {
+  const toggle = page.locator(`#step-${id}-toggle`);
+  if ((await toggle.getAttribute('aria-expanded', { timeout: 30_000 })) !== 'true') await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  return page.locator(`#step-${id}`);
 }
 
 export type ResultRow = Record<string, string>;
@@ -43,5 +65,7 @@ export async function auditQuery(page: Page, query: string): Promise<ResultRow[]
   const table = panel.locator('.qp-main table.qp-table').first();
   const headers = await table.locator('thead th').allInnerTexts();
   const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  // Back to the terminal, as a learner would, so the next command has a screen to type on.
+  await showTerminal(page);
   return rows.map((cells) => Object.fromEntries(headers.map((header, i) => [header.trim(), (cells[i] ?? '').trim()])));
 }

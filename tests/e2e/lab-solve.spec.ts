@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { auditQuery, press, shell } from './lab-helpers.ts';
+import { auditQuery, openStep, press, shell } from './lab-helpers.ts';
 import { run, screen } from './terminal-helpers.ts';
 
 // The lesson's audit policy, typed into the terminal as a heredoc.
@@ -41,7 +41,7 @@ spec:
 YAML`;
 
 async function checkStep(page: Page, id: string, number: number) {
-  const step = page.locator(`#step-${id}`);
+  const step = await openStep(page, id);
   await press(page, step.getByRole('button', { name: `Check step ${number}` }), 'check');
   await expect(step.locator('.criteria')).not.toContainText('✗');
   await expect(step.getByText('✓ done')).toBeVisible();
@@ -130,7 +130,7 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   expect(sources.length).toBeGreaterThan(1);
   const first = rfc3339(events[0]!['time (UTC)']!);
 
-  const investigate = page.locator('#step-investigate');
+  const investigate = await openStep(page, 'investigate');
   await investigate.locator('input[name="identity"]').fill(identity);
   await investigate.locator('input[name="secrets"]').fill(secrets.join(', '));
   await investigate.locator('input[name="binding"]').fill(`${binding} → ${role}`);
@@ -138,6 +138,18 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   await investigate.locator('input[name="source-ips"]').fill(sources.join(', '));
   await investigate.locator('input[name="first-request"]').fill(first);
   await checkStep(page, 'investigate', 4);
+
+  // A wrong answer checked after the pass: the step stays done with its best score, and says
+  // plainly that the latest check failed (no ✗ list under an unexplained "✓ done").
+  await investigate.locator('input[name="exec-command"]').fill('not-what-they-ran');
+  await press(page, investigate.getByRole('button', { name: 'Check step 4' }), 'check');
+  await expect(investigate.locator('.step-verdict')).toContainText('Passed earlier: this step stays done and its best score is kept. Your latest check did not pass');
+  await expect(investigate.locator('.criteria > li').first()).toHaveClass(/missing/);
+  await expect(investigate.getByText('(latest check failed)')).toBeVisible();
+  await expect(investigate.getByText('Score 100% (best check kept)')).toBeVisible();
+  await investigate.locator('input[name="exec-command"]').fill(command);
+  await checkStep(page, 'investigate', 4);
+  await expect(investigate.getByText('(latest check failed)')).toHaveCount(0);
 
   // 5. Scope: every identity the attacker's requests used (from the pod and from outside it), the
   // token Secret among what they read, and what each identity could read, asked of the API server.
@@ -148,11 +160,15 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   const tokenSecrets = (await shell(page, 'kubectl get secrets -A --field-selector type=kubernetes.io/service-account-token --no-headers -o custom-columns=R:.metadata.namespace,N:.metadata.name | tr -s " " /'))
     .split('\n').map((l) => l.trim()).filter((ref) => secrets.includes(ref));
   expect(tokenSecrets).toHaveLength(1);
-  const reachOf = (user: string) =>
-    shell(page, `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, -`, 120_000);
+  // The list is folded into short rows, each marked by a prefix the shell computes (so the echoed
+  // command line never matches it): a row wider than the terminal would wrap on its screen.
+  const reachOf = async (user: string) => {
+    const out = await shell(page, `for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}'); do if kubectl auth can-i list secrets --as ${user} -n $ns >/dev/null; then echo "$ns/*"; else for s in $(kubectl get secrets -n $ns -o jsonpath='{.items[*].metadata.name}'); do kubectl auth can-i get secret/$s --as ${user} -n $ns >/dev/null && echo "$ns/$s"; done; fi; done | paste -sd, - | fold -w 48 | sed "s/^/R$((6*7)):/"`, 120_000);
+    return [...out.matchAll(/^R42:(.*)$/gm)].map((m) => m[1]!.trimEnd()).join('');
+  };
   const reach = [];
-  for (const user of identities) reach.push(`${user}: ${(await reachOf(user)).trim().split('\n').at(-1)}`);
-  const scope = page.locator('#step-scope');
+  for (const user of identities) reach.push(`${user}: ${await reachOf(user)}`);
+  const scope = await openStep(page, 'scope');
   await scope.locator('input[name="identities"]').fill(identities.join(', '));
   await scope.locator('input[name="stolen-credentials"]').fill(tokenSecrets.join(', '));
   await scope.locator('input[name="reach"]').fill(reach.join('; '));
@@ -192,6 +208,11 @@ test('solve every step of the L18 lab from the browser, with a reload in the mid
   await page.reload();
   for (const id of ['audit-policy', 'contain', 'evidence', 'investigate', 'scope', 'eradicate']) await expect(page.locator(`#step-${id}`).getByText('✓ done')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByRole('status').first()).toContainText('Score: 100%');
+  // The rail: every step done; the step the learner had open is still open and current.
+  await expect(page.locator('.step-rail li[data-state="done"]')).toHaveCount(6);
+  await expect(page.locator('.step-toggle[aria-expanded="true"]')).toHaveCount(1);
+  await expect(page.locator('#step-eradicate-toggle')).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.locator('.step-rail [aria-current="step"]')).toHaveAccessibleName(/^Step 6: Eradicate, done, current$/);
 
   // "My progress": the run, every step done, its score; from the database, not the page's state.
   await page.getByRole('link', { name: 'My progress' }).click();

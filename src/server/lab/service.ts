@@ -308,7 +308,10 @@ export function labService(options: LabServiceOptions) {
       title: step.title,
       bodyHtml: await options.renderMarkdown(step.body),
       canApplyPolicy: step.checks.includes('audit-policy'),
-      hints: step.hints.map((hint, index) => ({ index, cost: hint.cost, ...(taken.has(index) ? { text: hint.text } : {}) })),
+      // Rendered only once taken: an untaken hint's text never leaves the server, in any form.
+      hints: await Promise.all(
+        step.hints.map(async (hint, index) => ({ index, cost: hint.cost, ...(taken.has(index) ? { text: hint.text, html: await options.renderMarkdown(hint.text) } : {}) })),
+      ),
       questions: step.questions.map((q) => ({ id: q.id, prompt: q.prompt, ...(q.placeholder ? { placeholder: q.placeholder } : {}) })),
       answers,
       ...(last ? { result: { ...resultOf(JSON.parse(last.criteria) as CheckResult['criteria']), checkedAt: last.checked_at } } : {}),

@@ -4,7 +4,7 @@
  * server, live: probes replayed and the levels the real API server recorded read back.
  */
 import { checkPolicyText } from '../../../lib/audit-policy/check.ts';
-import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
+import { resultOf, type CheckResult, type CriterionResult } from '../../../lib/check-result.ts';
 import { liveCheckAuditPolicy } from '../../audit-policy/live-check.ts';
 import type { Check } from '../check.ts';
 import { readWorkspaceFile, sha256 } from '../workspace-files.ts';
@@ -37,12 +37,38 @@ export const auditPolicyCheck: Check = {
       return resultOf(criteria);
     }
     const live = await liveCheckAuditPolicy({ cluster, provider, policyText: text, signal });
-    const failing = live.result.criteria.filter((c) => !c.passed);
-    criteria.push({
-      id: 'live',
-      passed: live.result.passed,
-      message: live.result.passed ? `the API server recorded every probe at the level your policy asks for (${live.probes.length} probes)` : `live: ${failing.map((c) => c.message).join('; ')}`,
-    });
+    criteria.push(liveCriterion(statics.criteria, live.result, live.probes.length));
     return resultOf(criteria);
   },
 };
+
+/** What each static criterion is about, for the live criterion to point at it in a few words. */
+const SHORT_NAMES: Record<string, string> = {
+  'secrets-audited': 'secrets requests',
+  'rbac-changes-at-request-response': 'RBAC changes',
+  'pod-exec-at-request': 'exec, attach and port-forward',
+  'nodes-namespaces-at-metadata': 'node and namespace requests',
+  'everything-else-at-metadata': 'other requests',
+  'every-identity-audited': 'identities',
+  'response-bodies-bounded': 'response bodies',
+  'request-received-omitted': 'the RequestReceived stage',
+};
+
+/**
+ * The `live` criterion: what the API server really recorded. A shortfall the static criteria
+ * already report (same criterion failing there) is only pointed at, so the feedback does not
+ * say everything twice; one only the live check found (the API server disagreed with the static
+ * prediction, or another identity was blinded) is the live criterion's own, given in full.
+ */
+export function liveCriterion(statics: readonly CriterionResult[], live: CheckResult, probes: number): CriterionResult {
+  if (live.passed) return { id: 'live', passed: true, message: `the API server recorded every probe at the level your policy asks for (${probes} probes)` };
+  const failing = live.criteria.filter((c) => !c.passed);
+  const staticFailed = new Set(statics.filter((c) => !c.passed).map((c) => c.id));
+  const known = failing.filter((c) => staticFailed.has(c.id));
+  const own = failing.filter((c) => !staticFailed.has(c.id));
+  const parts = own.map((c) => `the API server recorded what the policy text does not predict: ${c.message}`);
+  if (known.length) {
+    parts.push(`the API server's log shows the shortfalls the criteria above name (${known.map((c) => SHORT_NAMES[c.id] ?? c.id).join(', ')}); fix those and check again`);
+  }
+  return { id: 'live', passed: false, message: parts.join('. ') };
+}
