@@ -72,7 +72,9 @@ if [[ ${1:-} == base ]]; then
     ((SECONDS < deadline)) || { docker logs irlab-kind-smoke-base 2>&1 | tail -n 30 >&2; fail "containerd in the base image did not answer within 120 s"; }
     sleep 1
   done
+  [[ $(docker exec irlab-kind-smoke-base cat /proc/1/comm) == systemd ]] || fail "PID 1 in the base image is not systemd"
+  docker exec irlab-kind-smoke-base systemctl is-active -q containerd.service || fail "systemd did not start containerd.service"
   docker exec irlab-kind-smoke-base sh -c 'containerd config dump | grep -q "restrict_oom_score_adj = true"' ||
     fail "containerd in $image does not restrict oom_score_adj (this VM needs it)"
-  log "base image: systemd booted, containerd $(docker exec irlab-kind-smoke-base containerd --version | awk '{print $3}') answers, restrict_oom_score_adj = true"
+  log "base image: systemd is PID 1, containerd.service active, containerd $(docker exec irlab-kind-smoke-base containerd --version | awk '{print $3}') answers, restrict_oom_score_adj = true"
 fi
