@@ -18,8 +18,16 @@ die() { printf '[kind] ERROR: %s\n' "$*" >&2; exit 1; }
 # plan STEP...: announces the steps this run will take; step ID WHAT starts the next one.
 PLAN=()
 STEP=0
-plan() { PLAN=("$@"); STEP=0; log "plan: ${PLAN[*]}"; }
-step() { STEP=$((STEP + 1)); log "step $STEP/${#PLAN[@]} $1: $2"; }
+# Run by build.sh (IRLAB_KIND_NESTED=1), a script's own steps are sub-steps: only the
+# outer plan and steps carry `plan:`/`step k/n`, which a progress parser reads.
+plan() {
+  PLAN=("$@"); STEP=0
+  if [[ ${IRLAB_KIND_NESTED:-} == 1 ]]; then log "  (${PLAN[*]:-nothing to do})"; else log "plan: ${PLAN[*]}"; fi
+}
+step() {
+  STEP=$((STEP + 1))
+  if [[ ${IRLAB_KIND_NESTED:-} == 1 ]]; then log "  $1: $2"; else log "step $STEP/${#PLAN[@]} $1: $2"; fi
+}
 
 # lock NAME: one holder of $KIND_CACHE/NAME.lock at a time (released when this shell
 # and everything it started have exited).
