@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# smoke.sh [base]: proves the local kind engine on this machine, end to end, with
+# smoke.sh [base|cluster]: proves the local kind engine on this machine, end to end, with
 # real containers. Starts dockerd (dockerd.sh) unless an engine already runs, and
 # stops it again when it started it.
 #   always: a --privileged container and a --privileged exec run through
@@ -7,6 +7,9 @@
 #           to fail the same run ("unable to apply caps"), so the wrapper is why.
 #   base:   the base image (base-image.sh) boots systemd as kind would run it and
 #           its containerd answers with restrict_oom_score_adj set.
+#   cluster: kind create cluster with the node image (node-image.sh) reaches Ready;
+#           a pod of a locally built image runs (kind load), exec and logs work;
+#           the cluster and kind's network are deleted.
 # Needs root, Debian's packages (packages.sh) and busybox-static. Not part of
 # `npm test`: it needs a container engine (about 5 s without `base`).
 set -euo pipefail
@@ -22,7 +25,7 @@ export DOCKER_HOST
 SMOKE_IMAGE=irlab-kind-smoke:busybox
 names=()
 finish() {
-  local rc=$?
+  local rc=${1:-$?}
   ((${#names[@]})) && docker rm -f "${names[@]}" >/dev/null 2>&1
   docker rmi "$SMOKE_IMAGE" >/dev/null 2>&1
   [[ $started == 1 ]] && "$KIND_HERE/dockerd.sh" stop
@@ -57,6 +60,45 @@ names+=(irlab-kind-smoke-exec)
 docker run -d --name irlab-kind-smoke-exec --privileged "$SMOKE_IMAGE" sleep 300 >/dev/null
 docker exec --privileged irlab-kind-smoke-exec true || fail "--privileged exec failed"
 log "privileged exec: ok"
+
+if [[ ${1:-} == cluster ]]; then
+  source "$KIND_HERE/../versions.env"
+  BIN=$CACHE/bin/$K8S_VERSION
+  node=$("$KIND_HERE/node-image.sh" --print-tag)
+  docker image inspect "$node" >/dev/null 2>&1 || fail "$node is not built; run engine/kind/node-image.sh"
+  name=irlab-kind-smoke
+  work=$(mktemp -d)
+  cleanup_cluster() {
+    local rc=$?
+    "$BIN/kind" delete cluster --name "$name" >/dev/null 2>&1 || true
+    # kind keeps its "kind" network after the last cluster; ours is removed when empty.
+    [[ -z $(docker network inspect kind -f '{{range .Containers}}x{{end}}' 2>/dev/null) ]] && docker network rm kind >/dev/null 2>&1
+    rm -rf "$work"
+    finish "$rc"
+  }
+  trap cleanup_cluster EXIT
+  printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  apiServerAddress: 127.0.0.1\n  disableDefaultCNI: true\n' >"$work/kind.yaml"
+  t0=$SECONDS
+  "$BIN/kind" create cluster --name "$name" --image "$node" --config "$work/kind.yaml" --kubeconfig "$work/kubeconfig" --wait 300s ||
+    fail "kind create cluster failed"
+  log "kind create cluster: $((SECONDS - t0)) s to Ready"
+  k() { "$BIN/kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
+  k get nodes -o wide
+  # The controller manager creates the namespace's default service account just after Ready.
+  deadline=$((SECONDS + 120))
+  until k get serviceaccount default >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || fail "no default service account within 120 s"
+    sleep 1
+  done
+  "$BIN/kind" load docker-image "$SMOKE_IMAGE" --name "$name" >/dev/null
+  k run bb --image="$SMOKE_IMAGE" --image-pull-policy=Never --restart=Never --command -- sh -c 'echo hello from a real container; sleep 600'
+  k wait --for=condition=Ready pod/bb --timeout=180s || { k describe pod bb; fail "pod bb did not become Ready"; }
+  [[ $(k exec bb -- sh -c 'echo "exec in $(hostname)"') == "exec in bb" ]] || fail "kubectl exec did not run in the pod"
+  k logs bb | grep -q 'hello from a real container' || fail "kubectl logs did not show the pod's output"
+  log "real pod: kubectl run, exec and logs work"
+  k get pods -A
+  docker stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.CPUPerc}}' "$name-control-plane"
+fi
 
 if [[ ${1:-} == base ]]; then
   source "$KIND_HERE/base-image.env"
