@@ -110,6 +110,9 @@ stop() {
   lock dockerd
   plan stop
   step stop "stopping dockerd (pid $pid)"
+  local running
+  running=$(docker -H "$OURS" ps --format '{{.Names}}' 2>/dev/null | paste -sd' ' || true)
+  [[ -z $running ]] || log "stopping with containers running (dockerd stops them; they stay, stopped, in the data root): $running"
   # Bridges of user-defined networks (kind's) outlive dockerd; note them first.
   mapfile -t bridges < <(docker -H "$OURS" network ls --filter driver=bridge -q 2>/dev/null | sed 's/^/br-/')
   kill -TERM "$pid"
