@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# smoke.sh [base|cluster]: proves the local kind engine on this machine, end to end, with
+# real containers. Starts dockerd (dockerd.sh) unless an engine already runs, and
+# stops it again when it started it.
+#   always: a --privileged container and a --privileged exec run through
+#           irlab-runc; where CapBnd lacks CAP_SYS_RESOURCE, plain runc is shown
+#           to fail the same run ("unable to apply caps"), so the wrapper is why.
+#   base:   the base image (base-image.sh) boots systemd as kind would run it and
+#           its containerd answers with restrict_oom_score_adj set.
+#   cluster: kind create cluster with the node image (node-image.sh) reaches Ready;
+#           a pod of a locally built image runs (kind load), exec and logs work;
+#           the cluster and kind's network are deleted.
+# Needs root, Debian's packages (packages.sh) and busybox-static. Not part of
+# `npm test`: it needs a container engine (about 5 s without `base`).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+started=0
+eval "$("$KIND_HERE/dockerd.sh" status 2>/dev/null || true)"
+if [[ -z ${DOCKER_HOST:-} ]]; then
+  eval "$("$KIND_HERE/dockerd.sh" start)"
+  started=1
+fi
+export DOCKER_HOST
+SMOKE_IMAGE=irlab-kind-smoke:busybox
+names=()
+finish() {
+  local rc=${1:-$?}
+  ((${#names[@]})) && docker rm -f "${names[@]}" >/dev/null 2>&1
+  docker rmi "$SMOKE_IMAGE" >/dev/null 2>&1
+  [[ $started == 1 ]] && "$KIND_HERE/dockerd.sh" stop
+  ((rc == 0)) && log "smoke: passed" || log "smoke: FAILED (exit $rc)"
+}
+trap finish EXIT
+fail() { printf '[kind] smoke FAILED: %s\n' "$*" >&2; exit 1; }
+
+# A 2 MB image from the host's static busybox: nothing to pull.
+[[ -x /bin/busybox ]] || die "/bin/busybox missing; apt-get install busybox-static"
+root=$(mktemp -d)
+mkdir -p "$root"/{bin,proc,sys,dev,etc}
+cp /bin/busybox "$root/bin/"
+for a in sh cat grep true sleep; do ln -s busybox "$root/bin/$a"; done
+tar -C "$root" -c . | docker import - "$SMOKE_IMAGE" >/dev/null
+rm -rf "$root"
+
+capbnd=$(awk '/^CapBnd:/{print $2}' /proc/self/status)
+lacks=0; (( (16#$capbnd >> 24) & 1 )) || lacks=1
+log "host CapBnd $capbnd: CAP_SYS_RESOURCE $([[ $lacks == 1 ]] && echo missing || echo present)"
+[[ $(docker info --format '{{.DefaultRuntime}}') == irlab-runc ]] || log "note: the engine's default runtime is not irlab-runc (not ours?)"
+
+eff=$(docker run --rm --privileged "$SMOKE_IMAGE" grep CapEff /proc/self/status) || fail "--privileged run through the default runtime failed"
+log "privileged run: $eff"
+if [[ $lacks == 1 ]]; then
+  (( (16#${eff##*[[:space:]]} >> 24) & 1 )) && fail "the container has CAP_SYS_RESOURCE the host lacks"
+  out=$(docker run --rm --privileged --runtime=runc "$SMOKE_IMAGE" true 2>&1) && fail "plain runc ran a privileged container here; the wrapper may not be needed"
+  grep -q 'unable to apply caps' <<<"$out" || fail "plain runc failed differently: $out"
+  log "plain runc, same run: fails with 'unable to apply caps' (the wrapper is what makes it work)"
+fi
+names+=(irlab-kind-smoke-exec)
+docker run -d --name irlab-kind-smoke-exec --privileged "$SMOKE_IMAGE" sleep 300 >/dev/null
+docker exec --privileged irlab-kind-smoke-exec true || fail "--privileged exec failed"
+log "privileged exec: ok"
+
+if [[ ${1:-} == cluster ]]; then
+  source "$KIND_HERE/../versions.env"
+  BIN=$CACHE/bin/$K8S_VERSION
+  node=$("$KIND_HERE/node-image.sh" --print-tag)
+  docker image inspect "$node" >/dev/null 2>&1 || fail "$node is not built; run engine/kind/node-image.sh"
+  name=irlab-kind-smoke
+  work=$(mktemp -d)
+  cleanup_cluster() {
+    local rc=$?
+    "$BIN/kind" delete cluster --name "$name" >/dev/null 2>&1 || true
+    # kind keeps its "kind" network after the last cluster; ours is removed when empty.
+    [[ -z $(docker network inspect kind -f '{{range .Containers}}x{{end}}' 2>/dev/null) ]] && docker network rm kind >/dev/null 2>&1
+    rm -rf "$work"
+    finish "$rc"
+  }
+  trap cleanup_cluster EXIT
+  printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  apiServerAddress: 127.0.0.1\n  disableDefaultCNI: true\n' >"$work/kind.yaml"
+  t0=$SECONDS
+  "$BIN/kind" create cluster --name "$name" --image "$node" --config "$work/kind.yaml" --kubeconfig "$work/kubeconfig" --wait 300s ||
+    fail "kind create cluster failed"
+  log "kind create cluster: $((SECONDS - t0)) s to Ready"
+  k() { "$BIN/kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
+  k get nodes -o wide
+  # The controller manager creates the namespace's default service account just after Ready.
+  deadline=$((SECONDS + 120))
+  until k get serviceaccount default >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || fail "no default service account within 120 s"
+    sleep 1
+  done
+  "$BIN/kind" load docker-image "$SMOKE_IMAGE" --name "$name" >/dev/null
+  k run bb --image="$SMOKE_IMAGE" --image-pull-policy=Never --restart=Never --command -- sh -c 'echo hello from a real container; sleep 600'
+  k wait --for=condition=Ready pod/bb --timeout=180s || { k describe pod bb; fail "pod bb did not become Ready"; }
+  [[ $(k exec bb -- sh -c 'echo "exec in $(hostname)"') == "exec in bb" ]] || fail "kubectl exec did not run in the pod"
+  k logs bb | grep -q 'hello from a real container' || fail "kubectl logs did not show the pod's output"
+  log "real pod: kubectl run, exec and logs work"
+  k get pods -A
+  docker stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.CPUPerc}}' "$name-control-plane"
+fi
+
+if [[ ${1:-} == base ]]; then
+  source "$KIND_HERE/base-image.env"
+  image=$("$KIND_HERE/base-image.sh" --print-tag)
+  docker image inspect "$image" >/dev/null 2>&1 || fail "$image is not built; run engine/kind/base-image.sh"
+  names+=(irlab-kind-smoke-base)
+  # As kind runs a node: privileged, tmpfs /run and /tmp, /lib/modules read-only, cgroupns private.
+  docker run -d --name irlab-kind-smoke-base --privileged --tmpfs /run --tmpfs /tmp \
+    -v /lib/modules:/lib/modules:ro --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --cgroupns=private "$image" >/dev/null
+  deadline=$((SECONDS + 120))
+  until docker exec irlab-kind-smoke-base ctr version >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { docker logs irlab-kind-smoke-base 2>&1 | tail -n 30 >&2; fail "containerd in the base image did not answer within 120 s"; }
+    sleep 1
+  done
+  [[ $(docker exec irlab-kind-smoke-base cat /proc/1/comm) == systemd ]] || fail "PID 1 in the base image is not systemd"
+  docker exec irlab-kind-smoke-base systemctl is-active -q containerd.service || fail "systemd did not start containerd.service"
+  docker exec irlab-kind-smoke-base sh -c 'containerd config dump | grep -q "restrict_oom_score_adj = true"' ||
+    fail "containerd in $image does not restrict oom_score_adj (this VM needs it)"
+  log "base image: systemd is PID 1, containerd.service active, containerd $(docker exec irlab-kind-smoke-base containerd --version | awk '{print $3}') answers, restrict_oom_score_adj = true"
+fi
