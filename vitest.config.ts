@@ -8,7 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'tests/unit/**/*.test.ts'],
+          // tests/kind: the kind engine's scripts (engine/kind/) with fixtures; bash and jq, no Docker.
+          include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'tests/unit/**/*.test.ts', 'tests/kind/**/*.test.ts'],
           environment: 'node',
         },
       },
