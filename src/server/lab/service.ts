@@ -6,11 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CheckResult } from '../../lib/check-result.ts';
 import { brandStatus } from '../../lib/error-status.ts';
-import { resultOf } from '../../lib/check-result.ts';
 import type { LabNext, LabView, StepView } from '../../lib/lab-view.ts';
-import type { LabStep } from '../../schemas/lab.ts';
 import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
@@ -23,10 +20,10 @@ import { loadScenario } from '../scenarios/load.ts';
 import { seedScenario } from '../scenarios/seed.ts';
 import { waitingTimeScale } from '../scenarios/timeline.ts';
 import { stepGrader } from '../grading/grade.ts';
+import { stepStanding, stepView } from './step-view.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
-import { nextCheckCost, RETRY_POLICY, stepScore } from './retry-cost.ts';
 import { DEFAULT_TIME_LIMIT, extendedDeadline, firstDeadline, timeView, type RunTimeLimit } from './run-clock.ts';
 import { carryNotes, completionOf, notesProblem, readNotes, writeNotes, type NotesRecord } from './run-records.ts';
 import { listWorkspace, viewWorkspaceFile, type WorkspaceFileView, type WorkspaceListing } from './workspace-listing.ts';
@@ -272,57 +269,8 @@ export function labService(options: LabServiceOptions) {
     }
   }
 
-  function standing(run: RunRow | undefined, step: LabStep) {
-    const taken = new Set(
-      run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [],
-    );
-    // rowid breaks ties between checks stored in the same millisecond.
-    const results = run
-      ? (store.prepare('SELECT * FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at, rowid').all(run.id, step.id) as Array<{ checked_at: string; passed: number; score: number; criteria: string; retry_cost: number }>)
-      : [];
-    const past = results.map((r) => ({ score: r.score, passed: r.passed === 1, retryCost: r.retry_cost }));
-    const cost = step.hints.reduce((sum, hint, index) => sum + (taken.has(index) ? hint.cost : 0), 0);
-    const answerStep = step.questions.length > 0;
-    return {
-      taken,
-      results,
-      score: stepScore(past, cost),
-      passed: past.some((r) => r.passed),
-      nextCheckCost: nextCheckCost(answerStep, past),
-      ...(answerStep ? { freeLeft: Math.max(0, RETRY_POLICY.free - results.length) } : {}),
-    };
-  }
-
-  async function stepView(run: RunRow | undefined, step: LabStep): Promise<StepView> {
-    const { taken, results, score, passed, nextCheckCost: nextCost, freeLeft } = standing(run, step);
-    const last = results.at(-1);
-    const answers = run
-      ? Object.fromEntries(
-          (store.prepare('SELECT question, answer FROM lab_answers WHERE run_id = ?').all(run.id) as Array<{ question: string; answer: string }>)
-            .filter((r) => step.questions.some((q) => q.id === r.question))
-            .map((r) => [r.question, r.answer]),
-        )
-      : {};
-    return {
-      id: step.id,
-      title: step.title,
-      bodyHtml: await options.renderMarkdown(step.body),
-      canApplyPolicy: step.checks.includes('audit-policy'),
-      // Rendered only once taken: an untaken hint's text never leaves the server, in any form.
-      hints: await Promise.all(
-        step.hints.map(async (hint, index) => ({ index, cost: hint.cost, ...(taken.has(index) ? { text: hint.text, html: await options.renderMarkdown(hint.text) } : {}) })),
-      ),
-      questions: step.questions.map((q) => ({ id: q.id, prompt: q.prompt, ...(q.placeholder ? { placeholder: q.placeholder } : {}) })),
-      answers,
-      ...(last ? { result: { ...resultOf(JSON.parse(last.criteria) as CheckResult['criteria']), checkedAt: last.checked_at } } : {}),
-      score,
-      passed,
-      ...(freeLeft !== undefined ? { retry: { nextCost, freeLeft, cost: RETRY_POLICY.cost } } : {}),
-    };
-  }
-
   function runScore(run: RunRow, lab: LoadedLab): number {
-    return lab.lab.steps.reduce((sum, step) => sum + standing(run, step).score, 0) / lab.lab.steps.length;
+    return lab.lab.steps.reduce((sum, step) => sum + stepStanding(store, run, step).score, 0) / lab.lab.steps.length;
   }
 
   async function view(learnerId: string, slug: string): Promise<LabView> {
@@ -330,7 +278,7 @@ export function labService(options: LabServiceOptions) {
     const run = activeRun(learnerId, slug);
     // A run whose cluster is gone gets its new one before the learner looks (and is told below).
     if (run) await clusterOf(run).catch(() => undefined);
-    const steps = await Promise.all(lab.lab.steps.map((step) => stepView(run, step)));
+    const steps = await Promise.all(lab.lab.steps.map((step) => stepView(store, options.renderMarkdown, run, step)));
     const last = run ? undefined : latestRun(learnerId, slug);
     const completion = run ? completionOf(store, run, lab.lab.steps.map((s) => s.id)) : undefined;
     const next = await options.nextOf?.(lab);
@@ -395,7 +343,7 @@ export function labService(options: LabServiceOptions) {
       const cluster = await clusterOf(run);
       const at = now().toISOString();
       // Priced before the check runs, as the panel showed it before the press.
-      const retryCost = standing(run, step).nextCheckCost;
+      const retryCost = stepStanding(store, run, step).nextCheckCost;
       const upsert = store.prepare('INSERT INTO lab_answers (run_id, question, answer, answered_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, question) DO UPDATE SET answer = excluded.answer, answered_at = excluded.answered_at');
       const given: Record<string, string> = {};
       for (const question of step.questions) {
@@ -414,7 +362,7 @@ export function labService(options: LabServiceOptions) {
       store
         .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria, retry_cost) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria), retryCost);
-      return stepView(run, step);
+      return stepView(store, options.renderMarkdown, run, step);
     },
 
     async hint(learnerId: string, slug: string, stepId: string, index: number): Promise<StepView> {
@@ -424,7 +372,7 @@ export function labService(options: LabServiceOptions) {
       const run = activeRun(learnerId, slug);
       if (!run) throw new LabError('start the lab first', 409);
       store.prepare('INSERT OR IGNORE INTO lab_hints (run_id, step, hint, taken_at) VALUES (?, ?, ?, ?)').run(run.id, step.id, index, now().toISOString());
-      return stepView(run, step);
+      return stepView(store, options.renderMarkdown, run, step);
     },
 
     /**
@@ -517,7 +465,7 @@ export function labService(options: LabServiceOptions) {
         const lab = labs.find((l) => l.slug === run.lab);
         if (!lab) return [];
         const steps = lab.lab.steps.map((step) => {
-          const { results, score, passed } = standing(run, step);
+          const { results, score, passed } = stepStanding(store, run, step);
           return { id: step.id, title: step.title, state: passed ? 'done' : results.length ? 'not yet' : 'not checked', score } as const;
         });
         return [{ lab: lab.slug, title: lab.lab.title, startedAt: run.started_at, endedAt: run.ended_at ?? undefined, steps, score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length }];
