@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { solveL18 } from './lab-run-helpers.ts';
 import { run, screen } from './terminal-helpers.ts';
 
@@ -44,6 +44,21 @@ async function shoot(page: Page, name: string, before: (size: (typeof SIZES)[num
   }
 }
 
+/**
+ * Scrolls the page to the workspace (a phone scrolls past the lab's header) and the steps pane to
+ * `target`, `above` px under the pane's top: scrolling the target itself into view also scrolled
+ * the page past the workspace, leaving blank space in the shot.
+ */
+async function showInSteps(page: Page, target: Locator, above = 0): Promise<void> {
+  const narrow = (page.viewportSize()?.width ?? 0) < 900;
+  if (narrow) await page.locator('.lab-body').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  else await page.evaluate(() => window.scrollTo(0, 0));
+  await target.evaluate((el, above) => {
+    const pane = el.closest('.lab-steps-pane')!;
+    pane.scrollTop += el.getBoundingClientRect().top - pane.getBoundingClientRect().top - above;
+  }, above);
+}
+
 async function tab(page: Page, name: string): Promise<void> {
   await page.getByRole('tab', { name, exact: true }).click();
 }
@@ -69,7 +84,7 @@ test('the lab at work and the completion screen', async ({ page }) => {
   // A phone shows one pane at a time: the steps tab with the same feedback.
   await page.setViewportSize({ width: 390, height: 844 });
   await tab(page, 'Steps');
-  await page.locator('#step-audit-policy .step-result').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  await showInSteps(page, page.locator('#step-audit-policy .step-result'), 200);
   for (const theme of THEMES) {
     await page.emulateMedia({ colorScheme: theme, reducedMotion: 'reduce' });
     await settle(page);
@@ -88,7 +103,7 @@ test('the lab at work and the completion screen', async ({ page }) => {
   await expect(results.getByRole('heading', { name: /Lab complete: score \d+%/ })).toBeVisible({ timeout: 180_000 });
   await shoot(page, 'completion', async (size) => {
     if (size.name === '390') await tab(page, 'Steps');
-    await results.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await showInSteps(page, results);
   });
   expect((await page.request.post('/api/labs/l18/reset', { data: {} })).status()).toBe(200);
 });

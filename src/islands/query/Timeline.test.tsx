@@ -13,8 +13,7 @@ describe('Timeline', () => {
   it('draws one busy minute as one bar, not a block as wide as the chart', () => {
     const html = renderToStaticMarkup(<Timeline buckets={[bucket('10:51', 18, 18)]} highlighted={['attacker']} />);
     expect(Math.max(...widths(html))).toBeLessThanOrEqual(640 / 12);
-    expect(html.match(/10:51/g)!.length).toBeGreaterThanOrEqual(1);
-    expect(html).not.toMatch(/>10:51<\/text><text[^>]*>10:51 UTC/);
+    expect(html).toContain('<span>10:51 UTC</span></div>'); // one axis label, not "10:51" at both ends
   });
 
   it('spreads many minutes over the whole width', () => {
@@ -22,6 +21,6 @@ describe('Timeline', () => {
     const html = renderToStaticMarkup(<Timeline buckets={buckets} highlighted={[]} />);
     expect(widths(html)).toHaveLength(32);
     expect(Math.max(...widths(html))).toBeCloseTo(640 / 32 - 1);
-    expect(html).toContain('10:41 UTC');
+    expect(html).toContain('<span>10:10</span><span>10:41 UTC</span>');
   });
 });

@@ -25,7 +25,7 @@ export function Timeline({ buckets, highlighted }: Props) {
   const busiest = buckets.reduce((a, b) => (b.count > a.count ? b : a));
   return (
     <figure className="qp-timeline">
-      <svg viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-labelledby="qp-timeline-caption" preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="qp-timeline-caption" preserveAspectRatio="none">
         <defs>
           <pattern id="qp-stripes" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
             <rect width="6" height="6" style={{ fill: 'var(--qp-hot)' }} />
@@ -43,13 +43,12 @@ export function Timeline({ buckets, highlighted }: Props) {
             </g>
           );
         })}
-        <text x="0" y={height + 14} fontSize="11">{buckets.length === 1 ? `${first} UTC` : first}</text>
-        {buckets.length > 1 && (
-          <text x={buckets.length * bar} y={height + 14} fontSize="11" textAnchor="end">
-            {last} UTC
-          </text>
-        )}
       </svg>
+      {/* The axis in HTML: the stretched SVG (preserveAspectRatio none) squeezed its text on a phone. */}
+      <div className="qp-axis" aria-hidden="true" style={{ width: `${((buckets.length * bar) / width) * 100}%` }}>
+        <span>{buckets.length === 1 ? `${first} UTC` : first}</span>
+        {buckets.length > 1 && <span>{last} UTC</span>}
+      </div>
       <figcaption id="qp-timeline-caption">
         Events per minute, {first}–{last} UTC; busiest {hhmm(busiest.minute)} ({busiest.count}).{' '}
         {highlighted.length > 0 ? (
