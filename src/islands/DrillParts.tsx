@@ -47,8 +47,11 @@ export function ClusterStatus({ cluster }: { cluster: DrillView['cluster'] }) {
   const words = { preparing: 'Preparing the cluster', ready: 'Cluster ready', failed: 'Cluster failed', deleted: 'Cluster deleted' }[cluster.status];
   return (
     <div className="drill-cluster" data-cluster={cluster.status} data-testid="drill-cluster">
-      <strong>{words}</strong>
-      {cluster.message && <span className="muted">: {cluster.message}</span>}
+      {/* One run of text: as flex items the word and its message wrapped apart (a lone ": …" line). */}
+      <span>
+        <strong>{words}</strong>
+        {cluster.message && <span className="muted">: {cluster.message}</span>}
+      </span>
       {cluster.status === 'preparing' && (
         <progress
           aria-label="Cluster preparation"

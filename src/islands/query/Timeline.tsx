@@ -17,12 +17,15 @@ export function Timeline({ buckets, highlighted }: Props) {
   const max = Math.max(...buckets.map((b) => b.count), 1);
   const width = 640;
   const height = 120;
-  const bar = width / buckets.length;
+  // At least 12 slots: a minute or two of events (a seeded incident) made bars as wide as the chart.
+  const bar = width / Math.max(buckets.length, 12);
+  const first = hhmm(buckets[0]!.minute);
+  const last = hhmm(buckets[buckets.length - 1]!.minute);
   const hot = buckets.filter((b) => b.highlighted > 0);
   const busiest = buckets.reduce((a, b) => (b.count > a.count ? b : a));
   return (
     <figure className="qp-timeline">
-      <svg viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-labelledby="qp-timeline-caption" preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="qp-timeline-caption" preserveAspectRatio="none">
         <defs>
           <pattern id="qp-stripes" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
             <rect width="6" height="6" style={{ fill: 'var(--qp-hot)' }} />
@@ -40,11 +43,14 @@ export function Timeline({ buckets, highlighted }: Props) {
             </g>
           );
         })}
-        <text x="0" y={height + 14} fontSize="11">{hhmm(buckets[0]!.minute)}</text>
-        <text x={width} y={height + 14} fontSize="11" textAnchor="end">{hhmm(buckets[buckets.length - 1]!.minute)} UTC</text>
       </svg>
+      {/* The axis in HTML: the stretched SVG (preserveAspectRatio none) squeezed its text on a phone. */}
+      <div className="qp-axis" aria-hidden="true" style={{ width: `${((buckets.length * bar) / width) * 100}%` }}>
+        <span>{buckets.length === 1 ? `${first} UTC` : first}</span>
+        {buckets.length > 1 && <span>{last} UTC</span>}
+      </div>
       <figcaption id="qp-timeline-caption">
-        Events per minute, {hhmm(buckets[0]!.minute)}–{hhmm(buckets[buckets.length - 1]!.minute)} UTC; busiest {hhmm(busiest.minute)} ({busiest.count}).{' '}
+        Events per minute, {first}–{last} UTC; busiest {hhmm(busiest.minute)} ({busiest.count}).{' '}
         {highlighted.length > 0 ? (
           <>
             <span className="qp-swatch" aria-hidden="true" /> Striped: {highlighted.join(', ')}
