@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summariseMessage } from './criterion-summary.ts';
+import { sameMessageOnce, summariseMessage } from './criterion-summary.ts';
 
 describe('one line per criterion', () => {
   it('keeps a short message whole, with nothing to expand', () => {
@@ -32,5 +32,20 @@ describe('one line per criterion', () => {
     // Not at the colon inside the backticks (the old cut, "…(one line per identity, `identity").
     expect(line.startsWith('for at least one compromised identity the secrets are not exactly those it could read (one line per identity, `identity: namespace')).toBe(true);
     expect(line.length).toBeLessThanOrEqual(141);
+  });
+});
+
+describe('sameMessageOnce', () => {
+  it('shows criteria that say the same thing once, counted, in the first one\'s place', () => {
+    const criteria = [
+      { id: 'file', message: 'audit-policy.yaml is missing; write your policy there' },
+      { id: 'secrets', message: 'needs audit-policy.yaml first' },
+      { id: 'rbac', message: 'needs audit-policy.yaml first ' },
+      { id: 'exec', message: 'needs audit-policy.yaml first' },
+    ];
+    expect(sameMessageOnce(criteria).map((g) => [g.first.id, g.count])).toEqual([
+      ['file', 1],
+      ['secrets', 3],
+    ]);
   });
 });

@@ -37,3 +37,18 @@ function firstClause(text: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Failing criteria that say the same thing (three criteria that each need audit-policy.yaml
+ * first) shown once, with how many they are, in their first one's place.
+ */
+export function sameMessageOnce<T extends { id: string; message: string }>(criteria: readonly T[]): Array<{ first: T; count: number }> {
+  const groups = new Map<string, { first: T; count: number }>();
+  for (const criterion of criteria) {
+    const key = criterion.message.trim();
+    const group = groups.get(key);
+    if (group) group.count += 1;
+    else groups.set(key, { first: criterion, count: 1 });
+  }
+  return [...groups.values()];
+}

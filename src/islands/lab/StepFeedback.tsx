@@ -1,5 +1,5 @@
 import type { CheckCriterion } from '../../lib/check-result.ts';
-import { summariseMessage } from '../../lib/criterion-summary.ts';
+import { sameMessageOnce, summariseMessage } from '../../lib/criterion-summary.ts';
 import type { StepView } from '../../lib/lab-view.ts';
 import { stepStatus } from './step-status.ts';
 
@@ -15,13 +15,15 @@ function Folded({ message }: { message: string }) {
   );
 }
 
-function Criterion({ criterion }: { criterion: CheckCriterion }) {
+/** `count`: how many criteria say this (shown once: see sameMessageOnce). */
+function Criterion({ criterion, count = 1 }: { criterion: CheckCriterion; count?: number }) {
   return (
     <li className={criterion.passed ? 'ok' : 'missing'}>
       <span className="mark" aria-hidden="true">
         {criterion.passed ? '✓' : '✗'}
       </span>
       <span className="visually-hidden">{criterion.passed ? 'Passed:' : 'Not yet:'}</span> <Folded message={criterion.message} />
+      {count > 1 && <span className="criterion-count"> ({count} criteria)</span>}
     </li>
   );
 }
@@ -52,8 +54,8 @@ export function StepFeedback({ step }: { step: StepView }) {
       </p>
       {result && (
         <ul className="criteria">
-          {failing.map((c) => (
-            <Criterion key={c.id} criterion={c} />
+          {sameMessageOnce(failing).map(({ first, count }) => (
+            <Criterion key={first.id} criterion={first} count={count} />
           ))}
           {warnings.map((c) => (
             <li key={`${c.id}-warning`} className="warning">
