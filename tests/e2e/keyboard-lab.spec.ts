@@ -153,7 +153,8 @@ YAML`);
   await activate(page, page.locator('#step-investigate-toggle'));
   await expect(page.locator('#step-investigate-toggle')).toHaveAttribute('aria-expanded', 'true');
   await activate(page, investigate.getByRole('button', { name: /^Run in terminal: kubectl get clusterrolebindings -o wide/ }));
-  await expect(terminalRows(page)).toContainText('ROLE', { timeout: 60_000 });
+  // The bindings scroll off the screen; the pods listed after them are the block's last output.
+  await expect(terminalRows(page)).toContainText('NOMINATED NODE', { timeout: 60_000 });
 
   const secrets = (await query(page, `user.username == "${identity}" AND verb == "get" AND objectRef.resource == "secrets" AND responseStatus.code < 400 | count by objectRef.namespace, objectRef.name`)).map(
     (row) => `${row['objectRef.namespace']}/${row['objectRef.name']}`,
