@@ -36,32 +36,6 @@ function expectNoOverflow(b: Awaited<ReturnType<typeof boxes>>) {
   expect(b.frame.x + b.frame.width).toBeLessThanOrEqual(b.viewport.width);
 }
 
-/**
- * "Run in terminal" through the page's own store (src/stores/terminal-input.ts): the module the
- * page loaded is imported again by its URL (the same instance) and `send` called, as a step's
- * button does.
- */
-async function runInTerminal(page: Page, text: string, submit: boolean): Promise<void> {
-  const sent = await page.evaluate(
-    async ([text, submit]) => {
-      const urls = performance.getEntriesByType('resource').map((e) => e.name).filter((url) => url.endsWith('.js') && new URL(url).origin === location.origin);
-      for (const url of [...new Set(urls)]) {
-        const module = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
-        for (const value of Object.values(module)) {
-          const state = (value as { getState?: () => Record<string, unknown> })?.getState?.();
-          if (state && typeof state.send === 'function' && typeof state.taken === 'function' && 'pending' in state) {
-            (state.send as (t: string, s: boolean) => void)(text, submit);
-            return true;
-          }
-        }
-      }
-      return false;
-    },
-    [text, submit] as const,
-  );
-  expect(sent, 'the page has the terminal-input store').toBe(true);
-}
-
 test('the lab workspace: a wide terminal, shortcuts from inside it, help, a second shell, a resizable split, run-in-terminal, and a mobile layout', async ({ page, browser }) => {
   test.setTimeout(300_000);
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -158,18 +132,34 @@ test('the lab workspace: a wide terminal, shortcuts from inside it, help, a seco
   await expect(main.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
   await expect.poll(async () => Number(await main.getAttribute('data-cols'))).toBeGreaterThanOrEqual(120);
 
-  // Run in terminal: from another tab, the request shows the terminal, types and runs the text.
+  // Run in terminal: a step's button, pressed while another tab is shown, brings the terminal to
+  // the front, types the step's commands and runs them, and leaves focus in the shell.
+  await runIn(main, 'clear');
   await page.getByRole('tab', { name: 'Notes' }).click();
-  await runInTerminal(page, 'echo "ran-$((6*7))"', true);
+  const step = async (id: string) => {
+    const toggle = page.locator(`#step-${id}-toggle`);
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+    return page.locator(`#step-${id}`);
+  };
+  await (await step('contain')).getByRole('button', { name: /^Run in terminal: kubectl get pods -n production --show-labels/ }).click();
   await expect(page.getByRole('tab', { name: 'Terminal', exact: true })).toHaveAttribute('aria-selected', 'true');
-  await expect(rows(main)).toContainText('ran-42');
+  await expect(rows(main)).toContainText('LABELS', { timeout: 60_000 });
+  await expect(rows(main)).toContainText(/web-app-\S+\s+\d\/\d\s+Running/, { timeout: 60_000 });
   await expect.poll(() => page.evaluate(() => document.activeElement?.closest('#pane-terminal') !== null)).toBe(true);
-  // Without submit the text waits at the prompt; Enter runs it.
-  await runInTerminal(page, 'echo "waited-$((7*7))"', false);
-  await expect(rows(main)).toContainText('echo "waited-$((7*7))"');
-  await expect(rows(main)).not.toContainText('waited-49');
+  // A command with <placeholders> is pasted without Enter: it waits at the prompt to be filled in.
+  await runIn(main, 'clear');
+  await page.getByRole('tab', { name: 'Files' }).click();
+  const placeholder = '<namespace>:<name>';
+  await (await step('scope')).getByRole('button', { name: /^Paste in terminal: kubectl auth can-i --list -n production --as/ }).click();
+  await expect(page.getByRole('tab', { name: 'Terminal', exact: true })).toHaveAttribute('aria-selected', 'true');
+  await expect(rows(main)).toContainText(`--as system:serviceaccount:${placeholder}`);
+  await expect.poll(() => page.evaluate(() => document.activeElement?.closest('#pane-terminal') !== null)).toBe(true);
+  for (let i = 0; i < placeholder.length; i++) await page.keyboard.press('Backspace');
+  await page.keyboard.type('default:default');
+  await expect(rows(main)).toContainText('--as system:serviceaccount:default:default');
+  await expect(rows(main)).not.toContainText('Non-Resource URLs');
   await page.keyboard.press('Enter');
-  await expect(rows(main)).toContainText('waited-49');
+  await expect(rows(main)).toContainText('Non-Resource URLs', { timeout: 60_000 });
 
   const axe = await new AxeBuilder({ page }).include('.lab-panel').analyze();
   expect(axe.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);

@@ -20,6 +20,8 @@ export function RichHtml({ html, className, running }: { html: string; className
   useLayoutEffect(() => {
     const root = ref.current;
     if (!root) return;
+    // A block wider than its pane scrolls sideways: focusable, so the keyboard can scroll it too.
+    for (const pre of root.querySelectorAll('pre')) pre.tabIndex = 0;
     const blocks: Found[] = [];
     for (const code of root.querySelectorAll<HTMLElement>('pre > code')) {
       const command = commandOf(fenceLanguage(code.className), code.textContent ?? '');
