@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { AUDIT_POLICY, EGRESS_POLICY as EGRESS, QUARANTINE_POLICY as QUARANTINE } from './l18-commands.ts';
 import { run, screen } from './terminal-helpers.ts';
 
 // Solving L18 for the completion screen, as lab-solve.spec.ts does it but through the page's own
@@ -42,43 +43,6 @@ export async function checkViaApi(page: Page, step: string, answers: Record<stri
   expect(response.status(), body.error).toBe(200);
   expect(body.passed, `${step}: ${JSON.stringify(body.result?.criteria)}`).toBe(true);
 }
-
-const AUDIT_POLICY = `cat > audit-policy.yaml <<'YAML'
-apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: ["RequestReceived"]
-rules:
-  - level: Request
-    resources: [{group: "", resources: ["secrets"]}]
-  - level: RequestResponse
-    resources: [{group: "rbac.authorization.k8s.io", resources: ["clusterroles", "clusterrolebindings", "roles", "rolebindings"]}]
-  - level: Request
-    resources: [{group: "", resources: ["pods/exec", "pods/portforward", "pods/attach"]}]
-  - level: Metadata
-YAML`;
-
-const QUARANTINE = `kubectl apply -f - <<'YAML'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: quarantine, namespace: production}
-spec:
-  podSelector: {matchLabels: {quarantine: "true"}}
-  policyTypes: ["Ingress", "Egress"]
-YAML`;
-
-const EGRESS = `kubectl apply -f - <<'YAML'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-app-egress, namespace: production}
-spec:
-  podSelector: {matchLabels: {app: web-app}}
-  policyTypes: ["Egress"]
-  egress:
-    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: payments}}, podSelector: {matchLabels: {app: payments-db}}}]
-      ports: [{protocol: TCP, port: 5432}]
-    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]
-      ports: [{protocol: UDP, port: 53}]
-YAML`;
 
 const client = (sourceIPs: string) => sourceIPs.split(',')[0]!.trim();
 
