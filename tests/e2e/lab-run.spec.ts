@@ -42,7 +42,7 @@ test('timer and Extend, notes across a reload, files from the terminal, Reset as
   await expect(page.getByLabel('Case notes')).toHaveValue('Suspect: web-app pod <b>not bold</b>\nTyped just before the reload', { timeout: 30_000 });
 
   // Files: what the shell writes, listed and shown read-only; a hostile name is text.
-  await page.getByRole('tab', { name: 'Terminal' }).click();
+  await page.getByRole('tab', { name: 'Terminal', exact: true }).click();
   await expect(page.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
   await expect(screen(page)).toContainText('learner@irlab', { timeout: 30_000 });
   await run(page, `echo "evidence-$((6*7))" > e2e-evidence.txt; touch '<img src=x onerror=alert(1)>.txt'; echo written-$((2*3))`);
@@ -76,7 +76,7 @@ test('timer and Extend, notes across a reload, files from the terminal, Reset as
   await page.getByRole('tab', { name: 'Notes' }).click();
   await expect(page.getByLabel('Case notes')).toHaveValue(/Typed just before the reload/, { timeout: 30_000 });
   // The shell reconnects on the new cluster; the workspace's files stayed.
-  await page.getByRole('tab', { name: 'Terminal' }).click();
+  await page.getByRole('tab', { name: 'Terminal', exact: true }).click();
   await expect(page.getByTestId('terminal-status')).toContainText('Connected', { timeout: 60_000 });
   await page.getByRole('tab', { name: 'Files' }).click();
   await files.getByRole('button', { name: 'Refresh' }).click();
