@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { createDrill, joinAsInvestigator } from './drill-helpers.ts';
 import { solveL18 } from './lab-run-helpers.ts';
 import { screen } from './terminal-helpers.ts';
 
@@ -161,24 +162,9 @@ test('the drill room as a participant, dark: no axe violations before and after 
   const facilitatorContext = await browser.newContext();
   const participantContext = await browser.newContext({ colorScheme: 'dark' });
   try {
-    const lobby = await facilitatorContext.newPage();
-    await lobby.goto('/drills');
-    await expect(lobby.getByLabel('Scenario', { exact: true })).toBeVisible({ timeout: 20_000 });
-    await lobby.getByLabel('Duration (minutes)').fill('20');
-    await lobby.getByRole('button', { name: 'Create the drill' }).click();
-    await expect(lobby.getByTestId('drill-created')).toBeVisible({ timeout: 30_000 });
-    const joinLink = (await lobby.getByTestId('drill-join-link').getAttribute('href'))!;
-    const facilitatorLink = (await lobby.getByTestId('drill-facilitator-link').getAttribute('href'))!;
-    const facilitator = await facilitatorContext.newPage();
-    await facilitator.goto(facilitatorLink);
-    await expect(facilitator.getByRole('heading', { level: 1 })).toBeVisible({ timeout: 20_000 });
-
+    const { facilitator, joinLink } = await createDrill(facilitatorContext);
     const page = await participantContext.newPage();
-    await page.goto(joinLink);
-    await page.getByLabel('Your name').fill('Ada Dark');
-    await page.getByRole('radio', { name: 'Investigator' }).check();
-    await page.getByRole('button', { name: 'Join the drill' }).click();
-    await expect(page).toHaveURL(/\/drills\/[^/]+$/);
+    await joinAsInvestigator(page, joinLink, 'Ada Dark');
     await expect(page.getByTestId('drill-terminal-locked')).toContainText('Locked until the drill clock starts');
     await scan(page, 'drill room before the start', [DARK_SYSTEM, DARK_CHOSEN]);
 

@@ -1,4 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { createDrill, joinAsInvestigator } from './drill-helpers.ts';
 import { solveL18 } from './lab-run-helpers.ts';
 import { run, screen } from './terminal-helpers.ts';
 
@@ -113,25 +114,10 @@ test('the drill room: an investigator in the Audit log tab', async ({ browser })
   const facilitatorContext = await browser.newContext();
   const participantContext = await browser.newContext();
   try {
-    const lobby = await facilitatorContext.newPage();
-    await lobby.goto('/drills');
-    await expect(lobby.getByLabel('Scenario', { exact: true })).toBeVisible({ timeout: 20_000 });
-    await lobby.getByLabel('Duration (minutes)').fill('20');
-    await lobby.getByRole('button', { name: 'Create the drill' }).click();
-    await expect(lobby.getByTestId('drill-created')).toBeVisible({ timeout: 30_000 });
-    const joinLink = (await lobby.getByTestId('drill-join-link').getAttribute('href'))!;
-    const facilitatorLink = (await lobby.getByTestId('drill-facilitator-link').getAttribute('href'))!;
-    const facilitator = await facilitatorContext.newPage();
-    await facilitator.goto(facilitatorLink);
-    await expect(facilitator.getByRole('heading', { level: 1 })).toBeVisible({ timeout: 20_000 });
-
+    const { facilitator, joinLink } = await createDrill(facilitatorContext);
     const page = await participantContext.newPage();
     await page.setViewportSize({ width: 1440, height: 900 });
-    await page.goto(joinLink);
-    await page.getByLabel('Your name').fill('Bo Investigator');
-    await page.getByRole('radio', { name: 'Investigator' }).check();
-    await page.getByRole('button', { name: 'Join the drill' }).click();
-    await expect(page).toHaveURL(/\/drills\/[^/]+$/);
+    await joinAsInvestigator(page, joinLink, 'Bo Investigator');
 
     await expect(facilitator.getByTestId('drill-cluster')).toContainText('Cluster ready', { timeout: 180_000 });
     await facilitator.getByRole('button', { name: 'Start the drill' }).click();
