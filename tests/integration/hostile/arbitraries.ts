@@ -129,7 +129,7 @@ function isJson(text: string): boolean {
 }
 
 /** Pages and endpoints the header fuzz asks for. */
-export const PAGES = ['/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page'];
+export const PAGES = ['/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page', '/labs', '/quizzes', '/instructor', '/api/labs/l18/notes', '/api/labs/l18/files', '/api/labs/l18/files?path=../../etc/shadow', `/api/labs/l18/files?path=${'%2e%2e/'.repeat(400)}`, '/api/labs/l18/files?path=%00%zz'];
 
 /** Every endpoint that takes a body, with ids that exist nowhere, so that every generated body is wrong. */
 export interface BodyTarget {
@@ -146,6 +146,12 @@ export const BODY_TARGETS: BodyTarget[] = [
   { method: 'POST', path: '/api/labs/l18/apply-policy', fields: ['step'], strict: true },
   { method: 'POST', path: '/api/labs/no-such-lab/start', fields: ['step'], strict: true },
   { method: 'POST', path: '/api/labs/l18/frobnicate', fields: ['step'], strict: true },
+  { method: 'POST', path: '/api/labs/no-such-lab/extend', fields: [], strict: true },
+  { method: 'POST', path: '/api/labs/no-such-lab/reset', fields: [], strict: true },
+  // Case notes are any text: a lab that does not exist refuses whatever the body.
+  { method: 'PUT', path: '/api/labs/no-such-lab/notes', fields: ['text'], strict: true },
+  // The instructor pages' sign-in form: anything but the right token is a refused sign-in.
+  { method: 'POST', path: '/instructor', fields: ['token'], strict: true },
   { method: 'POST', path: '/api/drills', fields: ['scenario', 'title', 'durationMinutes', 'roles'], strict: true },
   { method: 'POST', path: '/api/drills/join', fields: ['code', 'name', 'role'], strict: true },
   { method: 'POST', path: '/api/drills/no-such-drill/answers', fields: ['answers'], strict: true },
@@ -160,7 +166,7 @@ export const BODY_TARGETS: BodyTarget[] = [
   { method: 'POST', path: '/api/query', fields: ['source', 'query', 'highlight', 'limit'], strict: true },
   { method: 'PUT', path: '/api/me', fields: ['displayName'], strict: false },
   // With the owner's cookie: their session exists, so a JSON body answers it (never a new shell).
-  { method: 'POST', path: '/api/terminal/session', fields: ['cols', 'rows'], strict: false },
+  { method: 'POST', path: '/api/terminal/session', fields: ['cols', 'rows', 'slot'], strict: false },
 ];
 
 /** Tokens of the query language (docs/query.md) and near misses. */
