@@ -168,6 +168,17 @@ test('the lab workspace: a wide terminal, shortcuts from inside it, help, a seco
   const phone = await browser.newContext({ storageState: await page.context().storageState(), viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   try {
     const mobile = await phone.newPage();
+    // Every frame while the page loads, the widest the layout viewport got: a phone widens it to
+    // whatever overflows, and an unfitted 80-column terminal once did (687 px, then 17 px a frame back).
+    await mobile.addInitScript(() => {
+      const w = window as unknown as { widest: number };
+      w.widest = 0;
+      const sample = () => {
+        w.widest = Math.max(w.widest, window.innerWidth, document.documentElement.scrollWidth);
+        requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
     await mobile.goto('/labs/l18');
     await expect(mobile.getByRole('tab', { name: 'Steps' })).toBeVisible();
     await expect(mobile.getByRole('separator')).toHaveCount(0);
@@ -177,6 +188,7 @@ test('the lab workspace: a wide terminal, shortcuts from inside it, help, a seco
     const small = await boxes(mobile, terminal);
     test.info().annotations.push({ type: 'measured', description: `390×844: ${await terminal.getAttribute('data-cols')}×${await terminal.getAttribute('data-rows')}, frame ${JSON.stringify(small.frame)}, xterm ${JSON.stringify(small.xterm)}` });
     expectNoOverflow(small);
+    expect(await mobile.evaluate(() => (window as unknown as { widest: number }).widest), 'the page never grew wider than the phone while it loaded').toBeLessThanOrEqual(390);
     expect(small.frame.y + 120, 'the terminal is on the first screen').toBeLessThanOrEqual(844);
     await mobile.getByRole('tab', { name: 'Steps' }).tap();
     await expect(pane(mobile, 'steps')).toBeVisible();
