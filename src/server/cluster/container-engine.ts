@@ -18,10 +18,10 @@ const PROBES: readonly { engine: EngineName; args: string[] }[] = [
   { engine: 'podman', args: ['info', '--format', '{{.Version.Version}}'] },
 ];
 
-export async function probeContainerEngines(runner: Runner, timeoutMs = 5_000): Promise<EngineProbe[]> {
+export async function probeContainerEngines(runner: Runner, timeoutMs = 5_000, env?: NodeJS.ProcessEnv): Promise<EngineProbe[]> {
   return Promise.all(
     PROBES.map(async ({ engine, args }) => {
-      const r = await runner.run(engine, args, { timeoutMs });
+      const r = await runner.run(engine, args, { timeoutMs, ...(env ? { env } : {}) });
       const out = r.stdout.trim();
       if (r.code === 0 && out) return { engine, ok: true, detail: out };
       if (r.code === 127) return { engine, ok: false, detail: `${engine} CLI not installed` };

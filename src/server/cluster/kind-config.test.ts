@@ -68,8 +68,9 @@ describe('kind cluster config', () => {
   const clusterConfiguration = parse(String(patches[0])) as Obj;
   const apiServer = clusterConfiguration['apiServer'] as Obj;
 
-  it('patches kubeadm ClusterConfiguration with the audit flags', () => {
-    expect(patches).toHaveLength(1);
+  it('patches kubeadm ClusterConfiguration with the audit flags, and the kubelet to see a changed static pod within a second', () => {
+    expect(patches).toHaveLength(2);
+    expect(parse(String(patches[1]))).toEqual({ kind: 'KubeletConfiguration', fileCheckFrequency: '1s' });
     expect(clusterConfiguration['kind']).toBe('ClusterConfiguration');
     // No apiVersion, so kind converts the map-form extraArgs for kubeadm v1beta4.
     expect(clusterConfiguration['apiVersion']).toBeUndefined();

@@ -61,10 +61,13 @@ export function kindClusterConfig(input: KindConfigInput): KindCluster {
       ],
     },
   };
+  // The kubelet looks for static pod changes every 20 s by default; an audit policy swap is such a
+  // change (kind-apiserver-restart.ts), and a learner waits for it: 1 s costs a stat a second.
+  const kubeletConfiguration = { kind: 'KubeletConfiguration', fileCheckFrequency: '1s' };
   const node: KindNode = {
     role: 'control-plane',
     ...(input.nodeImage ? { image: input.nodeImage } : {}),
-    kubeadmConfigPatches: [stringify(clusterConfiguration)],
+    kubeadmConfigPatches: [stringify(clusterConfiguration), stringify(kubeletConfiguration)],
     extraMounts: [
       { hostPath: input.policyHostDir, containerPath: KIND_POLICY_DIR, readOnly: true },
       { hostPath: input.logHostDir, containerPath: KIND_LOG_DIR, readOnly: false },

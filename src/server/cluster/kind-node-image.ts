@@ -40,7 +40,7 @@ export async function kindNodeImage(kindBinary: string, env: NodeJS.ProcessEnv, 
  * Whether the engine holds `image` locally. kind itself asks `<engine> inspect --type=image` and
  * pulls when that fails, so the same question gives the same answer kind would get.
  */
-export async function nodeImagePresent(runner: Runner, engine: EngineName, image: string, timeoutMs = 10_000): Promise<boolean> {
-  const result = await runner.run(engine, ['inspect', '--type=image', image], { timeoutMs });
+export async function nodeImagePresent(runner: Runner, engine: EngineName, image: string, timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<boolean> {
+  const result = await runner.run(engine, ['inspect', '--type=image', image], { timeoutMs, ...(env ? { env } : {}) });
   return result.code === 0;
 }

@@ -1,18 +1,25 @@
 // The kind provider: one kind node container running a kubeadm control plane
-// with auditing on. Chosen when a Docker/Podman engine answers, or by
-// `--provider kind`. Every step needs the engine, so the first step checks it
-// and fails fast with what is missing and how to get it.
+// with auditing on, real containers and enforced NetworkPolicy (kube-router,
+// from the node image irlab builds offline: engine/kind/build.sh). Chosen when
+// a Docker/Podman engine answers with the node image in it, or by
+// `--provider kind`, which starts irlab's own dockerd when no engine answers
+// (kind-engine.ts). Every step needs the engine, so the first step gets it and
+// fails fast with what is missing and how to get it.
 
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { readAuditLog } from './audit-log.ts';
 import { DEFAULT_AUDIT_POLICY, loadAuditPolicy } from './audit-policy.ts';
 import { assertBinaries, binDir, cacheRoot, missingBinaries, readEngineVersions } from './binaries.ts';
-import { firstWorkingEngine, missingEngineMessage, probeContainerEngines, type EngineName } from './container-engine.ts';
+
+import { missingEngineMessage } from './container-engine.ts';
 import { checkClusterName, randomClusterName } from './embedded-provider.ts';
+import { restartKindApiServer } from './kind-apiserver-restart.ts';
 import { kindClusterConfigYaml } from './kind-config.ts';
-import { KIND_NODE_IMAGE_ENV, kindNodeImage } from './kind-node-image.ts';
+import { answeringEngine, builtNodeImage, ensureKindEngine, stopOurEngine, type KindEngine } from './kind-engine.ts';
+import { KIND_NODE_IMAGE_ENV, kindNodeImage, nodeImagePresent } from './kind-node-image.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
 import { lastLines } from './kwokctl.ts';
 import { nodeRunner, pathExists as exists, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
@@ -31,7 +38,7 @@ import {
 export interface KindProviderOptions extends ProviderRuntimeOptions {
   /** Where cluster dirs (config, policy, logs, kubeconfig) go; default <cache>/kind. */
   stateDir?: string;
-  /** Node image; default $IRLAB_KIND_NODE_IMAGE, else the one the kind binary was built with. */
+  /** Node image; default $IRLAB_KIND_NODE_IMAGE, else the one engine/kind/build.sh built, else kind's own. */
   nodeImage?: string;
 }
 
@@ -63,18 +70,22 @@ export class KindProvider implements ClusterProvider {
     this.nodeImage = options.nodeImage || this.env[KIND_NODE_IMAGE_ENV] || undefined;
   }
 
-  /** The node image a create boots (configured, or kind's built-in default); undefined if unknown. */
-  nodeImageRef(): Promise<string | undefined> {
-    return kindNodeImage(join(this.binDir, 'kind'), this.env, this.nodeImage);
+  /** The node image a create boots (configured, built here, or kind's built-in default); undefined if unknown. */
+  async nodeImageRef(): Promise<string | undefined> {
+    return this.nodeImage || this.env[KIND_NODE_IMAGE_ENV] || (await builtNodeImage(this.env)) || kindNodeImage(join(this.binDir, 'kind'), this.env);
   }
 
   async available(): Promise<{ ok: boolean; problems: string[] }> {
     const problems: string[] = [];
-    const probes = await probeContainerEngines(this.runner);
-    if (!firstWorkingEngine(probes)) problems.push(missingEngineMessage(probes));
+    const { found, probes } = await answeringEngine(this.runner, this.env);
+    // Ours can be started on demand once Debian's docker.io is installed.
+    if (!found && !existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) {
+      problems.push(`${probes.map((p) => `${p.engine}: ${p.detail}`).join('; ')}; and dockerd is not installed: run \`irlab engine build --kind\``);
+    }
     if (missingBinaries(this.binDir, ['kind']).length) {
       problems.push(`kind is not in ${this.binDir}; run \`irlab engine build\``);
     }
+    if (!(await this.nodeImageRef())) problems.push('no kind node image is built or configured: run `irlab engine build --kind`');
     return { ok: problems.length === 0, problems };
   }
 
@@ -84,20 +95,36 @@ export class KindProvider implements ClusterProvider {
     const paths = this.paths(name);
     const timeoutMs = options.timeoutMs ?? 300_000;
     const deadline = this.clock.now() + timeoutMs;
-    let engine: EngineName = 'docker';
+    let engine: KindEngine | undefined;
+    let nodeImage = '';
+    const ready = (): KindEngine => {
+      if (!engine) throw new ClusterError('no container engine');
+      return engine;
+    };
 
     await runSteps(
       [
         {
           name: 'check container engine',
           run: async () => {
-            const probes = await probeContainerEngines(this.runner);
-            const found = firstWorkingEngine(probes);
-            if (!found) throw new ClusterError(missingEngineMessage(probes));
-            engine = found;
+            engine = await ensureKindEngine(this.runner, this.env);
           },
+          // Ours, started for this cluster alone, stops again when the create fails.
+          cleanup: () => this.stopOursIfIdle(ready()),
         },
         { name: 'check binaries', run: async () => assertBinaries(this.binDir, ['kind']) },
+        {
+          name: 'node image',
+          run: async () => {
+            const image = await this.nodeImageRef();
+            if (!image) throw new ClusterError('no kind node image is built or configured', 'Run `irlab engine build --kind`, or set IRLAB_KIND_NODE_IMAGE.');
+            // kind pulls a missing image; no registry answers here, and a 1 GB pull is never what a lab wants.
+            if (!(await nodeImagePresent(this.runner, ready().engine, image, 10_000, ready().env))) {
+              throw new ClusterError(`the node image ${image} is not in the ${ready().engine} engine`, 'Run `irlab engine build --kind` (it builds the image offline into irlab\'s engine).');
+            }
+            nodeImage = image;
+          },
+        },
         {
           name: 'write cluster config',
           run: async () => {
@@ -108,11 +135,7 @@ export class KindProvider implements ClusterProvider {
             await mkdir(paths.policyDir, { recursive: true });
             await mkdir(paths.logDir, { recursive: true });
             await writeFile(paths.policy, policy, 'utf8');
-            const config = kindClusterConfigYaml({
-              policyHostDir: paths.policyDir,
-              logHostDir: paths.logDir,
-              ...(this.nodeImage ? { nodeImage: this.nodeImage } : {}),
-            });
+            const config = kindClusterConfigYaml({ policyHostDir: paths.policyDir, logHostDir: paths.logDir, nodeImage });
             await writeFile(paths.config, config, 'utf8');
           },
           cleanup: () => rm(paths.dir, { recursive: true, force: true }),
@@ -123,11 +146,9 @@ export class KindProvider implements ClusterProvider {
             const left = Math.max(1_000, deadline - this.clock.now());
             const args = ['create', 'cluster', `--name=${name}`, `--config=${paths.config}`];
             args.push(`--kubeconfig=${paths.kubeconfig}`, `--wait=${Math.ceil(left / 1000)}s`);
-            await this.kind(engine, args, left + 10_000);
+            await this.kind(ready(), args, left + 10_000);
           },
-          cleanup: async () => {
-            await this.kind(engine, ['delete', 'cluster', `--name=${name}`, `--kubeconfig=${paths.kubeconfig}`], 120_000);
-          },
+          cleanup: () => this.removeCluster(ready(), name, paths),
         },
         {
           name: 'wait for API server',
@@ -141,9 +162,29 @@ export class KindProvider implements ClusterProvider {
 
   async delete(name: string): Promise<void> {
     const paths = await this.existing(name);
-    const engine = await this.engineOrThrow();
-    await this.kind(engine, ['delete', 'cluster', `--name=${name}`, `--kubeconfig=${paths.kubeconfig}`], 120_000);
+    // A stopped engine of ours still holds the node container: start it to remove it.
+    const engine = await ensureKindEngine(this.runner, this.env);
+    await this.removeCluster(engine, name, paths);
     await rm(paths.dir, { recursive: true, force: true });
+    await this.stopOursIfIdle(engine);
+  }
+
+  /** The node container, its volumes, and kind's network once no node is left on it. */
+  private async removeCluster(engine: KindEngine, name: string, paths: KindPaths): Promise<void> {
+    await this.kind(engine, ['delete', 'cluster', `--name=${name}`, `--kubeconfig=${paths.kubeconfig}`], 120_000);
+    const members = await this.runner.run(engine.engine, ['network', 'inspect', 'kind', '--format', '{{len .Containers}}'], { env: engine.env, timeoutMs: 15_000 });
+    if (members.code === 0 && members.stdout.trim() === '0') {
+      await this.runner.run(engine.engine, ['network', 'rm', 'kind'], { env: engine.env, timeoutMs: 30_000 });
+    }
+  }
+
+  /** Ours serves kind clusters only: once none is left (here or in the engine), it stops. */
+  private async stopOursIfIdle(engine: KindEngine): Promise<void> {
+    if (!engine.ours) return;
+    if ((await this.list()).length) return;
+    const nodes = await this.runner.run('docker', ['ps', '-aq', '--filter', 'label=io.x-k8s.kind.cluster'], { env: engine.env, timeoutMs: 15_000 });
+    if (nodes.code !== 0 || nodes.stdout.trim()) return;
+    await stopOurEngine(this.runner, this.env);
   }
 
   async list(): Promise<ClusterInfo[]> {
@@ -171,9 +212,9 @@ export class KindProvider implements ClusterProvider {
   }
 
   /**
-   * The API server is a kubelet static pod: moving its manifest out and back
-   * makes the kubelet recreate it, re-reading the (directory-mounted) policy.
-   * Untested on the development machine, which has no container engine.
+   * The API server re-reads the (directory-mounted) policy when the kubelet
+   * replaces its static pod (kind-apiserver-restart.ts). Proved on a real kind
+   * cluster by tests/kind-clusters/.
    */
   async setAuditPolicy(name: string, policyPath: string): Promise<void> {
     const paths = await this.existing(name);
@@ -202,30 +243,15 @@ export class KindProvider implements ClusterProvider {
   }
 
   /** Returns null when the API server is ready again, else its last log lines. */
-  private async restartApiServer(engine: EngineName, name: string, paths: KindPaths): Promise<string | null> {
-    const node = `${name}-control-plane`;
-    const manifest = '/etc/kubernetes/manifests/kube-apiserver.yaml';
-    const parked = '/etc/kubernetes/kube-apiserver.yaml.irlab';
-    await this.exec(engine, node, `mv ${manifest} ${parked}`);
-    const kc = loadKubeConfig(paths.kubeconfig);
-    await waitUntil(async () => !(await apiServerReady(kc, 1_000).catch(() => false)), {
-      timeoutMs: 60_000,
+  private restartApiServer(engine: KindEngine, name: string, paths: KindPaths): Promise<string | null> {
+    return restartKindApiServer({
+      runner: this.runner,
       clock: this.clock,
-      what: 'the old kube-apiserver to stop',
+      engine: engine.engine,
+      env: engine.env,
+      node: `${name}-control-plane`,
+      kubeConfig: loadKubeConfig(paths.kubeconfig),
     });
-    await this.exec(engine, node, `mv ${parked} ${manifest}`);
-    try {
-      await this.waitReady(paths, 90_000);
-      return null;
-    } catch {
-      const logs = await this.runner.run(engine, ['exec', node, 'sh', '-c', apiServerLogsCommand()], { timeoutMs: 15_000 });
-      return lastLines(`${logs.stdout}\n${logs.stderr}`, 10) || 'kube-apiserver did not become ready';
-    }
-  }
-
-  private async exec(engine: EngineName, node: string, script: string): Promise<void> {
-    const r = await this.runner.run(engine, ['exec', node, 'sh', '-c', script], { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new ClusterError(`${engine} exec ${node} \`${script}\` failed: ${r.stderr.trim()}`);
   }
 
   private async waitReady(paths: KindPaths, timeoutMs: number): Promise<void> {
@@ -233,19 +259,19 @@ export class KindProvider implements ClusterProvider {
     await waitUntil(() => apiServerReady(kc), { timeoutMs, clock: this.clock, what: 'kube-apiserver /readyz' });
   }
 
-  private async kind(engine: EngineName, args: string[], timeoutMs: number): Promise<void> {
-    const env = { ...this.env, ...(engine === 'podman' ? { KIND_EXPERIMENTAL_PROVIDER: 'podman' } : {}) };
+  private async kind(engine: KindEngine, args: string[], timeoutMs: number): Promise<void> {
+    const env = { ...engine.env, ...(engine.engine === 'podman' ? { KIND_EXPERIMENTAL_PROVIDER: 'podman' } : {}) };
     const r = await this.runner.run(join(this.binDir, 'kind'), args, { env, timeoutMs });
     if (r.code !== 0) {
       throw new ClusterError(`kind ${args.slice(0, 2).join(' ')} exited with ${r.code}:\n${lastLines(r.stderr, 15)}`);
     }
   }
 
-  private async engineOrThrow(): Promise<EngineName> {
-    const probes = await probeContainerEngines(this.runner);
-    const engine = firstWorkingEngine(probes);
-    if (!engine) throw new ClusterError(missingEngineMessage(probes));
-    return engine;
+  /** An engine that answers now, for work on a running cluster (never starts ours). */
+  private async engineOrThrow(): Promise<KindEngine> {
+    const { found, probes } = await answeringEngine(this.runner, this.env);
+    if (!found) throw new ClusterError(missingEngineMessage(probes));
+    return found;
   }
 
   private async existing(name: string): Promise<KindPaths> {
@@ -274,10 +300,3 @@ export class KindProvider implements ClusterProvider {
     return { name, provider: 'kind', kubeconfigPath: paths.kubeconfig, auditLogPath: paths.auditLog, dir: paths.dir };
   }
 }
-
-/** crictl is in kind's node image; the newest kube-apiserver container holds the refusal. */
-function apiServerLogsCommand(): string {
-  return `id=$(crictl ps -a --name kube-apiserver -q | head -n1); [ -n "$id" ] && crictl logs --tail 20 "$id" 2>&1`;
-}
-
-

@@ -6,8 +6,8 @@
 // (auto-selection never makes the server pull an image); otherwise the
 // embedded provider, which needs nothing but the engine cache.
 
-import { firstWorkingEngine, probeContainerEngines } from './container-engine.ts';
 import { EmbeddedProvider } from './embedded-provider.ts';
+import { answeringEngine } from './kind-engine.ts';
 import { KindProvider } from './kind-provider.ts';
 import { nodeImagePresent } from './kind-node-image.ts';
 import { nodeRunner, type Runner } from './runtime.ts';
@@ -55,8 +55,9 @@ export async function selectProvider(options: SelectOptions = {}): Promise<Selec
     return { provider: make(choice), reason: `${choice} (chosen by ${fromFlag ? '--provider' : 'IRLAB_PROVIDER'})` };
   }
 
-  const engine = firstWorkingEngine(await probeContainerEngines(runner, 3_000));
-  if (!engine) {
+  const answering = (await answeringEngine(runner, env, 3_000)).found;
+  const engine = answering?.engine;
+  if (!answering || !engine) {
     return { provider: make('embedded'), reason: 'embedded (no Docker/Podman engine answered)' };
   }
   const kindProvider = make('kind');
@@ -68,7 +69,7 @@ export async function selectProvider(options: SelectOptions = {}): Promise<Selec
   if (!nodeImage) {
     return { provider: make('embedded'), reason: `embedded (${engine} answers, but kind's node image is unknown: set IRLAB_KIND_NODE_IMAGE or IRLAB_PROVIDER=kind)` };
   }
-  if (!(await nodeImagePresent(runner, engine, nodeImage))) {
+  if (!(await nodeImagePresent(runner, engine, nodeImage, 10_000, answering.env))) {
     return {
       provider: make('embedded'),
       reason: `embedded (${engine} answers, but kind's node image ${nodeImage} is not in it: \`${engine} pull ${nodeImage}\` first, or set IRLAB_PROVIDER=kind)`,
