@@ -25,6 +25,17 @@ export default defineConfig({
           env: { IRLAB_SCENARIO_TIME_SCALE: '0.002' },
         },
       },
+      {
+        test: {
+          // Real kind clusters on the node image engine/kind/build.sh builds (npm test's kind stage).
+          name: 'kind',
+          include: ['tests/kind-clusters/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 420_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

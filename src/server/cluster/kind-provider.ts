@@ -169,6 +169,21 @@ export class KindProvider implements ClusterProvider {
     await this.stopOursIfIdle(engine);
   }
 
+  /**
+   * Puts an image from the engine into the cluster's containerd (`kind load`): no registry is
+   * reachable, so a pod's image must be there before the pod (with imagePullPolicy Never or
+   * IfNotPresent).
+   */
+  async loadImage(name: string, image: string): Promise<void> {
+    await this.existing(name);
+    await this.kind(await this.engineOrThrow(), ['load', 'docker-image', image, `--name=${name}`], 180_000);
+  }
+
+  /** The engine environment a cluster's `docker`/`kind` commands need (DOCKER_HOST for ours). */
+  async engineEnv(): Promise<KindEngine> {
+    return this.engineOrThrow();
+  }
+
   /** The node container, its volumes, and kind's network once no node is left on it. */
   private async removeCluster(engine: KindEngine, name: string, paths: KindPaths): Promise<void> {
     await this.kind(engine, ['delete', 'cluster', `--name=${name}`, `--kubeconfig=${paths.kubeconfig}`], 120_000);
