@@ -28,7 +28,8 @@ export const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
 ${VALIDATE_USAGE}
-  irlab engine build                         build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache
+  irlab engine build [--kind]                build the cluster binaries (kube-apiserver, etcd, kwok...) into the cache;
+                                             --kind also Debian's Docker and kind's node image, offline
   irlab cluster create|list|delete|audit|audit-policy|health|pod-runtime ...
                                              short-lived real clusters (irlab cluster help); their simulated pods get kubectl exec
                                              and logs while \`irlab cluster pod-runtime N\` runs

@@ -70,6 +70,13 @@ describe('irlab cluster CLI', () => {
     expect(r.err).toContain('hint: Build them once with `irlab engine build`');
   });
 
+  it('refuses an engine build option it does not know, before building anything', async () => {
+    const r = await cli(['engine', 'build', '--knd']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown option --knd');
+    expect(r.err).toContain('irlab engine build [--kind]');
+  });
+
   it('rejects an unknown provider and a bad name', async () => {
     expect((await cli(['cluster', 'create', '--provider', 'minikube'])).err).toMatch(/unknown provider "minikube"/);
     expect((await cli(['cluster', 'create', '--provider', 'embedded', '--name', 'Bad_Name'])).err).toMatch(/invalid cluster name/);

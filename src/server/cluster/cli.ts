@@ -30,7 +30,8 @@ const USAGE = `usage:
   irlab cluster audit-policy N FILE   (validate FILE, restart the API server with it)
   irlab cluster health N
   irlab cluster pod-runtime N         (kubectl exec and logs for an embedded cluster's pods, until Ctrl-C)
-  irlab engine build                  (build the cluster binaries into the cache)
+  irlab engine build [--kind]         (build the cluster binaries into the cache; --kind: also
+                                       Debian's Docker and kind's node image, offline)
 `;
 
 export async function runClusterCommand(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
@@ -52,7 +53,16 @@ export async function runClusterCommand(argv: string[], io: Partial<CliIo> = {})
 
 async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const [group, command, ...rest] = argv;
-  if (group === 'engine' && command === 'build') return engineBuild(io);
+  if (group === 'engine' && command === 'build') {
+    const unknown = rest.filter((a) => a !== '--kind');
+    if (unknown.length) {
+      io.stderr(`error: unknown option ${unknown[0]} for \`irlab engine build\`\n${USAGE}`);
+      return 2;
+    }
+    const code = await engineBuild(io, 'build.sh');
+    // kind's node image needs the engine's binaries (the control plane reuses them).
+    return code === 0 && rest.includes('--kind') ? engineBuild(io, join('kind', 'build.sh')) : code;
+  }
   if (group !== 'cluster' || !command) {
     io.stderr(USAGE);
     return group === undefined || group === 'help' ? 0 : 2;
@@ -151,12 +161,12 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-/** Runs engine/build.sh with the terminal attached: it prints its own progress. */
-function engineBuild(io: CliIo): Promise<number> {
+/** Runs engine/build.sh (or engine/kind/build.sh) with the terminal attached: it prints its own progress. */
+function engineBuild(io: CliIo, script: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [join(engineDir(io.env), 'build.sh')], { env: io.env, stdio: 'inherit' });
+    const child = spawn('bash', [join(engineDir(io.env), script)], { env: io.env, stdio: 'inherit' });
     child.on('error', (err) => {
-      io.stderr(`error: cannot run engine/build.sh: ${err.message}\n`);
+      io.stderr(`error: cannot run engine/${script}: ${err.message}\n`);
       resolve(1);
     });
     child.on('close', (code) => resolve(code ?? 1));
