@@ -30,6 +30,7 @@ export default defineConfig({
           // Real kind clusters on the node image engine/kind/build.sh builds (npm test's kind stage).
           name: 'kind',
           include: ['tests/kind-clusters/**/*.test.ts'],
+          globalSetup: ['tests/kind-clusters/global-setup.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 420_000,
