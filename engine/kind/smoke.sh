@@ -73,24 +73,28 @@ log "privileged exec: ok"
 reaches() {
   k exec "$1" -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 $2 8080" 2>/dev/null | grep -q irlab-netpol-ok
 }
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 # expect WHAT A B IP: polls (deadline 60 s) until client-a reaches IP iff A=yes and
-# client-b iff B=yes, twice in a row (one lucky probe is not enforcement); prints the
-# seconds from the call (just after the policy change) to the first matching probe.
+# client-b iff B=yes, twice in a row (one lucky probe is not enforcement). Prints the
+# time from $changed (set just before the policy change) to the start of the first
+# matching round of probes: an upper bound on apply-to-effect, to within one round
+# (0.5 s pause + two probes; a dropped probe waits its 1 s timeout).
 expect() {
-  local what=$1 want_a=$2 want_b=$3 ip=$4 t0=$SECONDS deadline=$((SECONDS + 60)) got_a got_b first=''
+  local what=$1 want_a=$2 want_b=$3 ip=$4 deadline=$((SECONDS + 60)) got_a got_b round first=''
   while :; do
+    round=$(now_ms)
     got_a=no; reaches client-a "$ip" && got_a=yes
     got_b=no; reaches client-b "$ip" && got_b=yes
     if [[ $got_a == "$want_a" && $got_b == "$want_b" ]]; then
       if [[ -n $first ]]; then break; fi
-      first=$((SECONDS - t0))
+      first=$((round - changed))
     else
       first=''
       ((SECONDS < deadline)) || fail "$what: client-a reaches the server: $got_a (want $want_a), client-b: $got_b (want $want_b) after 60 s"
     fi
     sleep 0.5 # between probes only; the deadline decides
   done
-  log "netpol: $what: client-a reaches: $got_a, client-b: $got_b (in effect ${first} s after the change)"
+  log "netpol: $what: client-a reaches: $got_a, client-b: $got_b (in effect by $((first / 1000)).$(printf %03d $((first % 1000))) s after the change)"
 }
 netpol_smoke() {
   local ip
@@ -104,7 +108,9 @@ netpol_smoke() {
   k wait --for=condition=Ready pod/server pod/client-a pod/client-b --timeout=180s ||
     { k describe pods server client-a client-b; fail "the netpol pods did not become Ready"; }
   ip=$(k get pod server -o jsonpath='{.status.podIP}')
+  changed=$(now_ms)
   expect "no policy" yes yes "$ip"
+  changed=$(now_ms)
   k apply -f - >/dev/null <<'YAML'
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -116,6 +122,7 @@ spec:
     - from: [{podSelector: {matchLabels: {access: granted}}}]
 YAML
   expect "allow-from-label (access=granted)" yes no "$ip"
+  changed=$(now_ms)
   k delete networkpolicy allow-granted >/dev/null
   k apply -f - >/dev/null <<'YAML'
 apiVersion: networking.k8s.io/v1
@@ -126,6 +133,7 @@ spec:
   policyTypes: [Ingress]
 YAML
   expect "deny-all ingress" no no "$ip"
+  changed=$(now_ms)
   k delete networkpolicy deny-all-ingress >/dev/null
   expect "policy deleted" yes yes "$ip"
   log "netpol: kube-router $(docker exec "$name-control-plane" ps -C kube-router -o rss=,time= | awk '{printf "RSS %d MiB, CPU time %s", $1/1024, $2}')"
