@@ -75,26 +75,28 @@ reaches() {
 }
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 # expect WHAT A B IP: polls (deadline 60 s) until client-a reaches IP iff A=yes and
-# client-b iff B=yes, twice in a row (one lucky probe is not enforcement). Prints the
-# time from $changed (set just before the policy change) to the start of the first
-# matching round of probes: an upper bound on apply-to-effect, to within one round
-# (0.5 s pause + two probes; a dropped probe waits its 1 s timeout).
+# client-b iff B=yes, twice in a row (one lucky probe is not enforcement). Prints when
+# the first matching round of probes started and ended, counted from $changed (set
+# just before the policy change): the rules were in place before that round's probes
+# connected, so the end is an upper bound on apply-to-effect (a dropped probe waits
+# its 1 s timeout, so a round with one lasts over 1 s).
 expect() {
-  local what=$1 want_a=$2 want_b=$3 ip=$4 deadline=$((SECONDS + 60)) got_a got_b round first=''
+  local what=$1 want_a=$2 want_b=$3 ip=$4 deadline=$((SECONDS + 60)) got_a got_b round first='' seen
+  ms() { echo "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"; }
   while :; do
     round=$(now_ms)
     got_a=no; reaches client-a "$ip" && got_a=yes
     got_b=no; reaches client-b "$ip" && got_b=yes
     if [[ $got_a == "$want_a" && $got_b == "$want_b" ]]; then
       if [[ -n $first ]]; then break; fi
-      first=$((round - changed))
+      first=$((round - changed)) seen=$(($(now_ms) - changed))
     else
       first=''
       ((SECONDS < deadline)) || fail "$what: client-a reaches the server: $got_a (want $want_a), client-b: $got_b (want $want_b) after 60 s"
     fi
     sleep 0.5 # between probes only; the deadline decides
   done
-  log "netpol: $what: client-a reaches: $got_a, client-b: $got_b (in effect by $((first / 1000)).$(printf %03d $((first % 1000))) s after the change)"
+  log "netpol: $what: client-a reaches: $got_a, client-b: $got_b (seen by the probe round from $(ms "$first") to $(ms "$seen") s after the change)"
 }
 netpol_smoke() {
   local ip
