@@ -86,7 +86,7 @@ fi
 if [[ $need_kube_router == 1 ]]; then
   # Its go.mod has no replace directives, so `go install mod@version` builds it as released;
   # the version ldflags are its Makefile's (BuildDate fixed: the same inputs, the same bytes).
-  step kube-router "building kube-router $KUBE_ROUTER_VERSION (about 9 minutes cold)"
+  step kube-router "building kube-router $KUBE_ROUTER_VERSION (6-9 minutes cold)"
   GOBIN=$OUT "${NICE[@]}" go install -trimpath -ldflags "-s -w -X $KUBE_ROUTER_MOD/pkg/version.Version=$KUBE_ROUTER_VERSION -X $KUBE_ROUTER_MOD/pkg/version.BuildDate=1970-01-01T00:00:00Z" \
     "$KUBE_ROUTER_MOD/cmd/kube-router@$KUBE_ROUTER_VERSION" ||
     die "go install of kube-router $KUBE_ROUTER_VERSION failed; is $KUBE_ROUTER_MOD@$KUBE_ROUTER_VERSION in the module cache (go mod download $KUBE_ROUTER_MOD@$KUBE_ROUTER_VERSION)?"

@@ -138,6 +138,10 @@ YAML
   changed=$(now_ms)
   k delete networkpolicy deny-all-ingress >/dev/null
   expect "policy deleted" yes yes "$ip"
+  # Its ClusterRole is least privilege: a missing verb shows as "forbidden" in its log.
+  if k -n kube-system logs daemonset/kube-router | grep -i forbidden >&2; then
+    fail "kube-router was refused by the API server: extend the ClusterRole in node/kube-router.yaml"
+  fi
   log "netpol: kube-router $(docker exec "$name-control-plane" ps -C kube-router -o rss=,time= | awk '{printf "RSS %d MiB, CPU time %s", $1/1024, $2}')"
 }
 
