@@ -4,7 +4,7 @@
 # Debian mirror and the kind module in the Go module cache.
 #
 #   rootfs   debootstrap --variant=minbase $BASE_SUITE + kind's packages + Debian's
-#            containerd/runc/CNI plugins (base-image.env)
+#            containerd/runc/CNI plugins + ipset for kube-router (base-image.env)
 #   files    kind's images/base/files (its entrypoint, systemd units, containerd
 #            config, kubelet drop-ins) from sigs.k8s.io/kind@$KIND_VERSION
 #   tweaks   what kind's Dockerfile RUNs, plus what this VM needs:
@@ -66,7 +66,7 @@ if [[ ! -f $WORK/rootfs.done ]]; then
   step debootstrap "debootstrap --variant=minbase $BASE_SUITE from $MIRROR with kind's packages (a minute or more)"
   rm -rf "$ROOTFS" "$WORK/debootstrap.log"
   mkdir -p "$WORK"
-  pkgs=$(tr ' ' ',' <<<"$BASE_KIND_PACKAGES $BASE_ENGINE_PACKAGES")
+  pkgs=$(tr ' ' ',' <<<"$BASE_KIND_PACKAGES $BASE_ENGINE_PACKAGES $BASE_EXTRA_PACKAGES")
   "${NICE[@]}" debootstrap --variant=minbase --include="$pkgs" "$BASE_SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -n 20 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log: $WORK/debootstrap.log)"; }
   unmount_work

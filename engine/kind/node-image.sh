@@ -2,7 +2,7 @@
 # node-image.sh [--print-tag]: builds irlab/kind-node:<k8s>-<hash>, a kind node image,
 # without a registry (`kind build node-image` pulls images and cannot work offline):
 #   binaries  kubeadm, kubelet, kube-proxy (k8s.io/kubernetes, engine/kind/node/go.mod),
-#             crictl and coredns from Go modules, pause (pause.c, static, gcc), into
+#             crictl, coredns and kube-router from Go modules, pause (pause.c, static, gcc), into
 #             $IRLAB_CACHE/kind/bin/<k8s>/
 #   images    the images kubeadm asks for (`kubeadm config images list`), each a
 #             `docker import` of a skeleton rootfs holding its static binary; the
@@ -12,8 +12,13 @@
 #             in, /kind/version, a static bridge CNI config (single node; kind's
 #             kindnetd is not on the module proxy), containerd started inside,
 #             `docker save | ctr -n k8s.io images import --no-unpack`, `docker commit`
-# <hash> covers this script, pause.c, the CNI config, the base image's tag and the
-# bytes of every binary. Needs root, an engine (DOCKER_HOST), the base image
+#   netpol    kube-router $KUBE_ROUTER_VERSION (Go module) in firewall-only mode enforces
+#             NetworkPolicy: its image is the base image plus its binary (iptables,
+#             ipset, conntrack), and node/kube-router.yaml becomes the node's
+#             /kind/manifests/default-cni.yaml, which kind applies on create unless
+#             the cluster's config sets disableDefaultCNI
+# <hash> covers this script, pause.c, the CNI config, kube-router.yaml, the base
+# image's tag and the bytes of every binary. Needs root, an engine (DOCKER_HOST), the base image
 # (base-image.sh) and the engine cache (engine/build.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,6 +26,11 @@ source "$KIND_HERE/../versions.env"
 
 CRICTL_VERSION=v1.36.0   # kind v0.33.0's base Dockerfile
 COREDNS_VERSION=v1.14.6  # what kubeadm v1.37 deploys (checked against `kubeadm config images list` below)
+# NetworkPolicy enforcement (firewall only; default-cni.yaml). The only version the module
+# proxy here serves; docs/engine.md has the note on its advisories.
+KUBE_ROUTER_VERSION=v2.1.0
+KUBE_ROUTER_MOD=github.com/cloudnativelabs/kube-router/v2
+KUBE_ROUTER_IMAGE=irlab/kube-router:$KUBE_ROUTER_VERSION
 NODE_REPO=irlab/kind-node
 ENGINE_BIN=$CACHE/bin/$K8S_VERSION
 OUT=$KIND_CACHE/bin/$K8S_VERSION
@@ -40,6 +50,7 @@ has "$OUT/kubelet" "Kubernetes $K8S_VERSION" --version || need_k8s=1
 has "$OUT/kube-proxy" "Kubernetes $K8S_VERSION" --version || need_k8s=1
 need_crictl=0; has "$OUT/crictl" "$CRICTL_VERSION" --version || need_crictl=1
 need_coredns=0; has "$OUT/coredns" "CoreDNS-${COREDNS_VERSION#v}" -version || need_coredns=1
+need_kube_router=0; has "$OUT/kube-router" "version $KUBE_ROUTER_VERSION," --version || need_kube_router=1
 need_pause=0; has "$OUT/pause" "pause.c irlab $(content_hash "$KIND_HERE/pause.c")" -v || need_pause=1
 
 if [[ ${1:-} != --print-tag ]]; then
@@ -52,6 +63,7 @@ STEPS=()
 [[ $need_k8s == 1 ]] && STEPS+=(k8s)
 [[ $need_crictl == 1 ]] && STEPS+=(crictl)
 [[ $need_coredns == 1 ]] && STEPS+=(coredns)
+[[ $need_kube_router == 1 ]] && STEPS+=(kube-router)
 [[ $need_pause == 1 ]] && STEPS+=(pause)
 if [[ ${1:-} == --print-tag ]] && ((${#STEPS[@]})); then die "binaries missing (${STEPS[*]}): run node-image.sh to build them"; fi
 [[ ${1:-} == --print-tag ]] || plan "${STEPS[@]}" images node
@@ -71,6 +83,14 @@ if [[ $need_coredns == 1 ]]; then
   step coredns "building coredns $COREDNS_VERSION (slow: about 8 minutes cold)"
   GOBIN=$OUT "${NICE[@]}" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 fi
+if [[ $need_kube_router == 1 ]]; then
+  # Its go.mod has no replace directives, so `go install mod@version` builds it as released;
+  # the version ldflags are its Makefile's (BuildDate fixed: the same inputs, the same bytes).
+  step kube-router "building kube-router $KUBE_ROUTER_VERSION (6-9 minutes cold)"
+  GOBIN=$OUT "${NICE[@]}" go install -trimpath -ldflags "-s -w -X $KUBE_ROUTER_MOD/pkg/version.Version=$KUBE_ROUTER_VERSION -X $KUBE_ROUTER_MOD/pkg/version.BuildDate=1970-01-01T00:00:00Z" \
+    "$KUBE_ROUTER_MOD/cmd/kube-router@$KUBE_ROUTER_VERSION" ||
+    die "go install of kube-router $KUBE_ROUTER_VERSION failed; is $KUBE_ROUTER_MOD@$KUBE_ROUTER_VERSION in the module cache (go mod download $KUBE_ROUTER_MOD@$KUBE_ROUTER_VERSION)?"
+fi
 if [[ $need_pause == 1 ]]; then
   step pause "building pause (static C)"
   command -v gcc >/dev/null || die "gcc is not on PATH (Debian: apt-get install gcc libc6-dev)"
@@ -79,8 +99,8 @@ if [[ $need_pause == 1 ]]; then
 fi
 
 BASE=$("$KIND_HERE/base-image.sh" --print-tag)
-HASH=$( { content_hash "$KIND_HERE/node-image.sh" "$KIND_HERE/pause.c" "$KIND_HERE/node/10-irlab-bridge.conflist"; echo "$BASE";
-  sha256sum "$ENGINE_BIN/irlab-kube" "$ENGINE_BIN/etcd" "$ENGINE_BIN/kubectl" "$OUT"/{kubeadm,kubelet,kube-proxy,crictl,coredns,pause} | cut -c1-64; } |
+HASH=$( { content_hash "$KIND_HERE/node-image.sh" "$KIND_HERE/pause.c" "$KIND_HERE/node/10-irlab-bridge.conflist" "$KIND_HERE/node/kube-router.yaml"; echo "$BASE";
+  sha256sum "$ENGINE_BIN/irlab-kube" "$ENGINE_BIN/etcd" "$ENGINE_BIN/kubectl" "$OUT"/{kubeadm,kubelet,kube-proxy,crictl,coredns,pause,kube-router} | cut -c1-64; } |
   sha256sum | cut -c1-16)
 TAG=$NODE_REPO:$K8S_VERSION-$HASH
 if [[ ${1:-} == --print-tag ]]; then echo "$TAG"; exit 0; fi
@@ -137,6 +157,18 @@ for img in "${WANT[@]}"; do
     *) die "kubeadm asks for $img, which this script does not know how to build" ;;
   esac
 done
+# kube-router: not asked for by kubeadm; default-cni.yaml runs it (imagePullPolicy: Never).
+# Like kube-proxy, the base image plus the binary: it execs iptables, ipset and conntrack.
+IMAGES+=("$KUBE_ROUTER_IMAGE")
+if [[ $(docker image inspect -f '{{index .Config.Labels "irlab.hash"}}' "$KUBE_ROUTER_IMAGE" 2>/dev/null) != "$HASH" ]]; then
+  ctx=$(mktemp -d); cp "$OUT/kube-router" "$ctx/"
+  printf 'FROM %s\nCOPY kube-router /usr/local/bin/kube-router\nLABEL irlab.hash=%s\nENTRYPOINT ["/usr/local/bin/kube-router"]\n' "$BASE" "$HASH" >"$ctx/Dockerfile"
+  docker build -q -t "$KUBE_ROUTER_IMAGE" "$ctx" >/dev/null; rm -rf "$ctx"
+  docker image inspect "$KUBE_ROUTER_IMAGE" >/dev/null 2>&1 || die "docker build of $KUBE_ROUTER_IMAGE failed"
+  log "  built $KUBE_ROUTER_IMAGE ($(docker image inspect -f '{{.Size}}' "$KUBE_ROUTER_IMAGE" | numfmt --to=iec), the base image plus kube-router)"
+else log "  have $KUBE_ROUTER_IMAGE"; fi
+grep -qF "image: $KUBE_ROUTER_IMAGE" "$KIND_HERE/node/kube-router.yaml" ||
+  die "node/kube-router.yaml does not run $KUBE_ROUTER_IMAGE; make its image: line and KUBE_ROUTER_VERSION agree"
 # containerd's sandbox_image (kind's config) may differ from kubeadm's pause tag.
 if [[ -n $SANDBOX ]] && ! printf '%s\n' "${IMAGES[@]}" | grep -qxF "$SANDBOX"; then
   pause_img=$(printf '%s\n' "${IMAGES[@]}" | grep '/pause:')
@@ -152,9 +184,10 @@ else
   trap 'docker rm -f -v "$cid" >/dev/null 2>&1 || true' EXIT
   for b in "$OUT/kubeadm" "$OUT/kubelet" "$ENGINE_BIN/kubectl"; do docker cp "$b" "$cid:/usr/bin/"; done
   docker cp "$OUT/crictl" "$cid:/usr/local/bin/"
-  docker exec "$cid" mkdir -p /etc/cni/net.d
+  docker exec "$cid" mkdir -p /etc/cni/net.d /kind/manifests
   docker cp "$KIND_HERE/node/10-irlab-bridge.conflist" "$cid:/etc/cni/net.d/"
-  docker exec "$cid" sh -c "chown root:root /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl /usr/local/bin/crictl /etc/cni/net.d/* && echo $K8S_VERSION >/kind/version"
+  docker cp "$KIND_HERE/node/kube-router.yaml" "$cid:/kind/manifests/default-cni.yaml"
+  docker exec "$cid" sh -c "chown root:root /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl /usr/local/bin/crictl /etc/cni/net.d/* /kind/manifests/* && chmod 0644 /kind/manifests/* && echo $K8S_VERSION >/kind/version"
   docker exec "$cid" bash -c 'nohup containerd >/dev/null 2>&1 &'
   deadline=$((SECONDS + 60))
   until docker exec "$cid" ctr version >/dev/null 2>&1; do

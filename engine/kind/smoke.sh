@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# smoke.sh [base|cluster]: proves the local kind engine on this machine, end to end, with
+# smoke.sh [base|cluster|netpol]: proves the local kind engine on this machine, end to end, with
 # real containers. Starts dockerd (dockerd.sh) unless an engine already runs, and
 # stops it again when it started it.
 #   always: a --privileged container and a --privileged exec run through
@@ -10,6 +10,13 @@
 #   cluster: kind create cluster with the node image (node-image.sh) reaches Ready;
 #           a pod of a locally built image runs (kind load), exec and logs work;
 #           the cluster and kind's network are deleted.
+#   netpol: as cluster, but without disableDefaultCNI, so kind applies the node image's
+#           /kind/manifests/default-cni.yaml (kube-router, firewall only); waits for
+#           kube-router Ready, then proves NetworkPolicy by connectivity between a
+#           server pod (busybox httpd) and two clients (busybox nc): no policy, both
+#           reach it; allow-from-label, only the labelled one; deny-all ingress,
+#           neither. Each policy's apply-to-effect time is printed (polled against a
+#           deadline). Cluster irlab-kind-smoke-netpol, deleted with kind's network.
 # Needs root, Debian's packages (packages.sh) and busybox-static. Not part of
 # `npm test`: it needs a container engine (about 5 s without `base`).
 set -euo pipefail
@@ -39,7 +46,7 @@ fail() { printf '[kind] smoke FAILED: %s\n' "$*" >&2; exit 1; }
 root=$(mktemp -d)
 mkdir -p "$root"/{bin,proc,sys,dev,etc}
 cp /bin/busybox "$root/bin/"
-for a in sh cat grep true sleep; do ln -s busybox "$root/bin/$a"; done
+for a in sh cat grep true sleep mkdir nc httpd; do ln -s busybox "$root/bin/$a"; done
 tar -C "$root" -c . | docker import - "$SMOKE_IMAGE" >/dev/null
 rm -rf "$root"
 
@@ -61,12 +68,91 @@ docker run -d --name irlab-kind-smoke-exec --privileged "$SMOKE_IMAGE" sleep 300
 docker exec --privileged irlab-kind-smoke-exec true || fail "--privileged exec failed"
 log "privileged exec: ok"
 
-if [[ ${1:-} == cluster ]]; then
+# reaches CLIENT IP: CLIENT gets the server's page within 1 s (a dropped probe costs 1 s).
+# busybox nc, not wget: this static busybox's wget segfaults in a pod (exit 139).
+reaches() {
+  k exec "$1" -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 $2 8080" 2>/dev/null | grep -q irlab-netpol-ok
+}
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
+# expect WHAT A B IP: polls (deadline 60 s) until client-a reaches IP iff A=yes and
+# client-b iff B=yes, twice in a row (one lucky probe is not enforcement). Prints when
+# the first matching round of probes started and ended, counted from $changed (set
+# just before the policy change): the rules were in place before that round's probes
+# connected, so the end is an upper bound on apply-to-effect (a dropped probe waits
+# its 1 s timeout, so a round with one lasts over 1 s).
+expect() {
+  local what=$1 want_a=$2 want_b=$3 ip=$4 deadline=$((SECONDS + 60)) got_a got_b round first='' seen
+  ms() { echo "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"; }
+  while :; do
+    round=$(now_ms)
+    got_a=no; reaches client-a "$ip" && got_a=yes
+    got_b=no; reaches client-b "$ip" && got_b=yes
+    if [[ $got_a == "$want_a" && $got_b == "$want_b" ]]; then
+      if [[ -n $first ]]; then break; fi
+      first=$((round - changed)) seen=$(($(now_ms) - changed))
+    else
+      first=''
+      ((SECONDS < deadline)) || fail "$what: client-a reaches the server: $got_a (want $want_a), client-b: $got_b (want $want_b) after 60 s"
+    fi
+    sleep 0.5 # between probes only; the deadline decides
+  done
+  log "netpol: $what: client-a reaches: $got_a, client-b: $got_b (seen by the probe round from $(ms "$first") to $(ms "$seen") s after the change)"
+}
+netpol_smoke() {
+  local ip
+  k -n kube-system rollout status daemonset/kube-router --timeout=180s >/dev/null ||
+    { k -n kube-system describe pods -l k8s-app=kube-router; k -n kube-system logs -l k8s-app=kube-router --tail=30; fail "kube-router did not become Ready (default-cni.yaml)"; }
+  log "netpol: kube-router Ready $((SECONDS - create0)) s after kind create started ($((SECONDS - ready0)) s after kind reported the node Ready)"
+  k run server --image="$SMOKE_IMAGE" --image-pull-policy=Never --restart=Never --labels=app=server --command -- \
+    sh -c 'mkdir -p /www && echo irlab-netpol-ok >/www/index.html && exec httpd -f -p 8080 -h /www'
+  k run client-a --image="$SMOKE_IMAGE" --image-pull-policy=Never --restart=Never --labels=access=granted --command -- sleep 600
+  k run client-b --image="$SMOKE_IMAGE" --image-pull-policy=Never --restart=Never --command -- sleep 600
+  k wait --for=condition=Ready pod/server pod/client-a pod/client-b --timeout=180s ||
+    { k describe pods server client-a client-b; fail "the netpol pods did not become Ready"; }
+  ip=$(k get pod server -o jsonpath='{.status.podIP}')
+  changed=$(now_ms)
+  expect "no policy" yes yes "$ip"
+  changed=$(now_ms)
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-granted}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{podSelector: {matchLabels: {access: granted}}}]
+YAML
+  expect "allow-from-label (access=granted)" yes no "$ip"
+  changed=$(now_ms)
+  k delete networkpolicy allow-granted >/dev/null
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all-ingress}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+YAML
+  expect "deny-all ingress" no no "$ip"
+  changed=$(now_ms)
+  k delete networkpolicy deny-all-ingress >/dev/null
+  expect "policy deleted" yes yes "$ip"
+  # Its ClusterRole is least privilege: a missing verb shows as "forbidden" in its log.
+  if k -n kube-system logs daemonset/kube-router | grep -i forbidden >&2; then
+    fail "kube-router was refused by the API server: extend the ClusterRole in node/kube-router.yaml"
+  fi
+  log "netpol: kube-router $(docker exec "$name-control-plane" ps -C kube-router -o rss=,time= | awk '{printf "RSS %d MiB, CPU time %s", $1/1024, $2}')"
+}
+
+if [[ ${1:-} == cluster || ${1:-} == netpol ]]; then
+  mode=$1
   source "$KIND_HERE/../versions.env"
   BIN=$CACHE/bin/$K8S_VERSION
   node=$("$KIND_HERE/node-image.sh" --print-tag)
   docker image inspect "$node" >/dev/null 2>&1 || fail "$node is not built; run engine/kind/node-image.sh"
-  name=irlab-kind-smoke
+  # Each mode its own cluster, so the two can run side by side.
+  name=irlab-kind-smoke; [[ $mode == netpol ]] && name=irlab-kind-smoke-netpol
   work=$(mktemp -d)
   cleanup_cluster() {
     local rc=$?
@@ -77,10 +163,14 @@ if [[ ${1:-} == cluster ]]; then
     finish "$rc"
   }
   trap cleanup_cluster EXIT
-  printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  apiServerAddress: 127.0.0.1\n  disableDefaultCNI: true\n' >"$work/kind.yaml"
-  t0=$SECONDS
+  # cluster: the static bridge CNI alone (no manifest applied); netpol: kind applies
+  # default-cni.yaml (kube-router) as it does for any cluster that keeps the default CNI.
+  cni=true; [[ $mode == netpol ]] && cni=false
+  printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  apiServerAddress: 127.0.0.1\n  disableDefaultCNI: %s\n' "$cni" >"$work/kind.yaml"
+  t0=$SECONDS; create0=$SECONDS
   "$BIN/kind" create cluster --name "$name" --image "$node" --config "$work/kind.yaml" --kubeconfig "$work/kubeconfig" --wait 300s ||
     fail "kind create cluster failed"
+  ready0=$SECONDS
   log "kind create cluster: $((SECONDS - t0)) s to Ready"
   k() { "$BIN/kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
   k get nodes -o wide
@@ -96,6 +186,7 @@ if [[ ${1:-} == cluster ]]; then
   [[ $(k exec bb -- sh -c 'echo "exec in $(hostname)"') == "exec in bb" ]] || fail "kubectl exec did not run in the pod"
   k logs bb | grep -q 'hello from a real container' || fail "kubectl logs did not show the pod's output"
   log "real pod: kubectl run, exec and logs work"
+  [[ $mode == netpol ]] && netpol_smoke
   k get pods -A
   docker stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.CPUPerc}}' "$name-control-plane"
 fi
