@@ -65,7 +65,7 @@ async function statusOf(request: Promise<unknown>): Promise<number> {
 
 /** A 2 MB image of the host's static busybox, imported into the engine: nothing is pulled. */
 async function importBusybox(): Promise<void> {
-  const script = 'set -e; r=$(mktemp -d); mkdir -p "$r/bin" "$r/tmp" "$r/www"; cp /bin/busybox "$r/bin/"; for a in sh httpd nc printf sleep cat echo mkdir tr; do ln -s busybox "$r/bin/$a"; done; echo served >"$r/www/index.html"; tar -C "$r" -c . | "$0" import -c "ENV PATH=/bin" - "$1" >/dev/null; rm -rf "$r"';
+  const script = 'set -e; r=$(mktemp -d); mkdir -p "$r/bin" "$r/tmp" "$r/www"; cp /bin/busybox "$r/bin/"; for a in sh httpd nc printf sleep cat echo mkdir tr tar; do ln -s busybox "$r/bin/$a"; done; echo served >"$r/www/index.html"; tar -C "$r" -c . | "$0" import -c "ENV PATH=/bin" - "$1" >/dev/null; rm -rf "$r"';
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', ['-c', script, engine.engine, IMAGE], { env: engine.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -141,11 +141,22 @@ describe('kind cluster on the offline node image', () => {
     expect(allowed.annotations?.['authorization.k8s.io/decision']).toBe('allow');
   }, 60_000);
 
-  it('runs a real container: exec and logs reach the process', async () => {
+  it('runs a real container: exec, logs and cp reach it', async () => {
+    // The controller manager gives the namespace its default service account a moment after it exists.
+    const core = admin.makeApiClient(CoreV1Api);
+    await waitUntil(async () => (await statusOf(core.readNamespacedServiceAccount({ namespace: NS, name: 'default' }))) === 200, { timeoutMs: 60_000, what: `the ${NS} namespace's default service account` });
     await k('run', '-n', NS, 'shell', `--image=${IMAGE}`, '--image-pull-policy=Never', '--restart=Never', '--command', '--', 'sh', '-c', 'echo started in a real container; exec sleep 3600');
     await k('wait', '-n', NS, '--for=condition=Ready', 'pod/shell', '--timeout=120s');
     expect((await k('exec', '-n', NS, 'shell', '--', 'sh', '-c', 'echo "$(cat /proc/1/cmdline | tr "\\0" " ")"')).trim()).toBe('sleep 3600');
     expect(await k('logs', '-n', NS, 'shell')).toContain('started in a real container');
+    // kubectl cp (a tar stream through exec), both ways: evidence leaves the container intact.
+    await k('exec', '-n', NS, 'shell', '--', 'sh', '-c', 'echo "evidence $HOSTNAME" >/tmp/evidence.txt');
+    const local = join(stateDir, 'evidence.txt');
+    await k('cp', `${NS}/shell:/tmp/evidence.txt`, local);
+    expect(await readFile(local, 'utf8')).toBe('evidence shell\n');
+    await writeFile(local, 'planted back\n');
+    await k('cp', local, `${NS}/shell:/tmp/back.txt`);
+    expect(await k('exec', '-n', NS, 'shell', '--', 'cat', '/tmp/back.txt')).toBe('planted back\n');
   }, 150_000);
 
   it('enforces NetworkPolicy: connections are cut or allowed as the policies say', async () => {

@@ -40,6 +40,11 @@ export interface KindProviderOptions extends ProviderRuntimeOptions {
   stateDir?: string;
   /** Node image; default $IRLAB_KIND_NODE_IMAGE, else the one engine/kind/build.sh built, else kind's own. */
   nodeImage?: string;
+  /**
+   * Keep irlab's own dockerd running after the last cluster is deleted (a server or a benchmark
+   * that creates the next one soon); by default it stops with the last cluster.
+   */
+  keepOurEngine?: boolean;
 }
 
 interface KindPaths {
@@ -60,6 +65,7 @@ export class KindProvider implements ClusterProvider {
   private readonly binDir: string;
   private readonly stateDir: string;
   private readonly nodeImage: string | undefined;
+  private readonly keepOurEngine: boolean;
 
   constructor(options: KindProviderOptions = {}) {
     this.env = options.env ?? process.env;
@@ -68,6 +74,12 @@ export class KindProvider implements ClusterProvider {
     this.binDir = options.binDir ?? binDir(readEngineVersions(this.env), this.env);
     this.stateDir = options.stateDir ?? join(cacheRoot(this.env), 'kind');
     this.nodeImage = options.nodeImage || this.env[KIND_NODE_IMAGE_ENV] || undefined;
+    this.keepOurEngine = options.keepOurEngine ?? false;
+  }
+
+  /** Where kind, kubectl and the engine's other binaries are. */
+  binDirPath(): string {
+    return this.binDir;
   }
 
   /** The node image a create boots (configured, built here, or kind's built-in default); undefined if unknown. */
@@ -195,7 +207,7 @@ export class KindProvider implements ClusterProvider {
 
   /** Ours serves kind clusters only: once none is left (here or in the engine), it stops. */
   private async stopOursIfIdle(engine: KindEngine): Promise<void> {
-    if (!engine.ours) return;
+    if (!engine.ours || this.keepOurEngine) return;
     if ((await this.list()).length) return;
     const nodes = await this.runner.run('docker', ['ps', '-aq', '--filter', 'label=io.x-k8s.kind.cluster'], { env: engine.env, timeoutMs: 15_000 });
     if (nodes.code !== 0 || nodes.stdout.trim()) return;
