@@ -2,7 +2,7 @@
 // embedded cluster: it must delete what it made before it exits, leaving no process or directory.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,9 +24,12 @@ const clusterDirs = (kwok: string) => readdir(join(kwok, 'clusters')).catch(() =
 describe('irlab test, interrupted', () => {
   it('deletes the cluster it was creating or testing on SIGTERM, and exits 130', async () => {
     const kwok = join(work, 'kwok');
+    // Its own temp dir: what the run leaves there (kwokctl's input, the lab test's workspace) is its.
+    const tmp = join(work, 'tmp');
+    await mkdir(tmp);
     const child = spawn(process.execPath, [join(root, 'bin/irlab.mjs'), 'test', 'l18'], {
       cwd: root,
-      env: { ...process.env, KWOK_WORKDIR: kwok, IRLAB_DATA_DIR: join(work, 'data') },
+      env: { ...process.env, KWOK_WORKDIR: kwok, IRLAB_DATA_DIR: join(work, 'data'), TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -53,6 +56,10 @@ describe('irlab test, interrupted', () => {
       expect(output).toMatch(/SIGTERM: deleting 1 cluster\(s\) of this run/);
       expect(processesUnder(kwok).map((p) => p.command).filter((c) => c.includes(join(kwok, 'clusters')))).toEqual([]);
       expect(await clusterDirs(kwok)).toEqual([]);
+      // Temp dirs too: the process used to exit from the signal handler, before the `finally`
+      // blocks that remove them had run (irlab-kwokctl-*, irlab-test-l18-* were left behind).
+      // (Node keeps its compile cache there too: only ours count.)
+      expect((await readdir(tmp)).filter((f) => f.startsWith('irlab-'))).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -30,12 +30,16 @@ class RememberingProvider extends EmbeddedProvider {
  * On SIGINT/SIGTERM: reap every cluster the command still has, then exit 130. The signal also
  * reaches kwokctl (same process group), so a create in flight fails: `reaping()` lets the
  * command wait for the reaping instead of crashing on that error with the clusters half gone.
+ * Before exiting, the run itself is given a moment to fail (its clusters are gone) so that its
+ * `finally` blocks remove their temp dirs; exiting from here at once left them behind.
  */
-function reapOnInterrupt(provider: RememberingProvider, err: (t: string) => void) {
+function reapOnInterrupt(provider: RememberingProvider, err: (t: string) => void, run: () => Promise<unknown>) {
   let reaping: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     err(`\nirlab test: ${signal}: deleting ${provider.live.size} cluster(s) of this run\n`);
-    reaping = Promise.all([...provider.live].map((name) => reapCluster(provider.workDir, name).catch(() => 0))).then(() => process.exit(130));
+    reaping = Promise.all([...provider.live].map((name) => reapCluster(provider.workDir, name).catch(() => 0)))
+      .then(() => settledWithin(run(), 15_000))
+      .then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -46,6 +50,17 @@ function reapOnInterrupt(provider: RememberingProvider, err: (t: string) => void
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** Resolves once `promise` settles either way, or after `ms`, whichever comes first. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    promise.then(
+      () => resolve(),
+      () => resolve(),
+    ).finally(() => clearTimeout(timer));
+  });
 }
 
 export async function testCommand(
@@ -108,9 +123,11 @@ export async function testCommand(
     }
     return failed;
   };
-  const interrupt = remembering ? reapOnInterrupt(remembering, io.err) : undefined;
+  let running: Promise<number> | undefined;
+  const interrupt = remembering ? reapOnInterrupt(remembering, io.err, () => running ?? Promise.resolve()) : undefined;
   try {
-    return (await proveLabs()) ? 1 : 0;
+    running = proveLabs();
+    return (await running) ? 1 : 0;
   } catch (error) {
     const reaping = interrupt?.reaping();
     if (!reaping) throw error;
