@@ -166,7 +166,13 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
     expect(first).toMatchObject({ n: 5, facility: 1 });
     expect(first.flags.some((f) => f.startsWith('too easy'))).toBe(true);
     expect(first.options.find((o) => o.correct)).toMatchObject({ picks: 5 });
-    const late = report.items.find((i) => i.id === 'eradicate-steps')!;
-    expect(late.discrimination).toBeGreaterThan(0.5);
+    // Questions past a learner's last answer were submitted unanswered: counted apart, never as wrong.
+    for (const item of report.items) {
+      // (Pools draw some questions for some learners only.)
+      expect(item.n + item.unanswered, item.id).toBeLessThanOrEqual(5);
+      if (item.n > 0) expect(item.facility, item.id).toBe(1);
+      expect(item.flags.some((f) => f.startsWith('too hard')), item.id).toBe(false);
+    }
+    expect(report.items.some((i) => i.unanswered > 0)).toBe(true);
   });
 });

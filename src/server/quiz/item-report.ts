@@ -50,10 +50,11 @@ export function quizReport(store: Store, quiz: CatalogQuiz): QuizReport {
     .prepare('SELECT a.attempt_id, t.learner_id, a.question_id, a.answer, a.score FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id WHERE t.quiz = ? AND t.submitted_at IS NOT NULL')
     .all(quiz.slug) as unknown as Row[]).filter((r) => chosen.has(r.attempt_id));
 
-  const byAttempt = new Map<string, Record<string, number>>();
+  const byAttempt = new Map<string, Record<string, number | null>>();
   for (const r of rows) {
     const scores = byAttempt.get(r.attempt_id) ?? {};
-    scores[r.question_id] = r.score ?? 0;
+    // Submit records every asked question; one with no answer is unanswered, not wrong.
+    scores[r.question_id] = r.answer === null ? null : (r.score ?? 0);
     byAttempt.set(r.attempt_id, scores);
   }
   const questions = quiz.data.questions;

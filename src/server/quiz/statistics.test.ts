@@ -75,4 +75,19 @@ describe('itemStatistics', () => {
     expect(weighted[0]!.flags[0]).toContain(`fewer than ${THRESHOLDS.minResponses}`);
     expect(weighted[1]).toMatchObject({ id: 'y', n: 2, facility: 0.5 });
   });
+
+  it('counts a question submitted unanswered apart from a wrong one: no false "too hard"', () => {
+    // Six learners asked `last`: two answered it right, four ran out of time (null).
+    const skipped = itemStatistics(
+      [1, 1, null, null, null, null].map((last, i) => ({ scores: { first: i < 3 ? 1 : 0, last } })),
+      [{ id: 'first', points: 1 }, { id: 'last', points: 1 }],
+    );
+    const last = skipped[1]!;
+    expect(last).toMatchObject({ id: 'last', n: 2, unanswered: 4, facility: 1 });
+    expect(last.flags.some((f) => f.startsWith('too hard'))).toBe(false);
+    expect(last.flags).toContain('often left unanswered: 4 of 6 learners submitted without answering (too long, unclear, or too late in the quiz?)');
+    // What a learner left unanswered earned nothing toward their rest score on other items.
+    expect(skipped[0]).toMatchObject({ n: 6, unanswered: 0, facility: 0.5 });
+    expect(skipped[0]!.discrimination).toBeCloseTo(pearson([1, 1, 1, 0, 0, 0], [1, 1, 0, 0, 0, 0])!, 10);
+  });
 });
