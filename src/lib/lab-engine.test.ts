@@ -8,7 +8,7 @@ describe('the engine labs run on', () => {
     const facts = Object.fromEntries(engine.description.facts.map((f) => [f.aspect, f]));
     expect(facts['API server']).toMatchObject({ real: true });
     expect(facts['RBAC and audit log']).toMatchObject({ real: true });
-    expect(facts['Pods']).toMatchObject({ real: false, text: expect.stringMatching(/simulated/) });
+    expect(facts['Pods']).toMatchObject({ real: false, text: expect.stringMatching(/no container runs/) });
     expect(facts['NetworkPolicy']).toMatchObject({ real: false, text: expect.stringMatching(/evaluated.*not enforced/) });
   });
 

@@ -47,7 +47,7 @@ export const ENGINES: Readonly<Record<EngineName, EngineDescription>> = {
     facts: [
       { aspect: 'API server', real: true, text: 'a real kube-apiserver, etcd and controllers: every kubectl request is answered by Kubernetes itself' },
       { aspect: 'RBAC and audit log', real: true, text: 'real authorization decisions, recorded in a real audit log' },
-      { aspect: 'Pods', real: false, text: 'simulated: no container runs; each pod is a sandboxed file tree that answers exec, logs and cp' },
+      { aspect: 'Pods', real: false, text: 'no container runs: each pod is a sandboxed file tree that answers exec, logs and cp' },
       { aspect: 'NetworkPolicy', real: false, text: 'stored and evaluated by the checks, not enforced: no traffic is really blocked' },
     ],
   },
