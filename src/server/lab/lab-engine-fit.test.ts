@@ -18,7 +18,7 @@ import { labService, workspaceUnder } from './service.ts';
 let content: ContentRoot;
 let work: string;
 beforeAll(async () => {
-  content = await contentRootWith({ 'l18-on-kind': { from: 'l18', append: 'engine: kind\n' }, l18: { from: 'l18', append: '' } });
+  content = await contentRootWith({ 'l18-on-kind': { from: 'l18', append: 'engine: kind\n' } });
   work = await mkdtemp(path.join(tmpdir(), 'irlab-engine-fit-'));
 });
 afterAll(async () => {

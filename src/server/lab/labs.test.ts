@@ -20,7 +20,7 @@ describe('a lab\'s engine', () => {
   it('is `any` unless the lab asks for kind', async () => {
     const { labs, problems } = await validateLabs(content.root, references);
     expect(problems.filter((p) => !p.file.includes('wrong'))).toEqual([]);
-    expect(Object.fromEntries(labs.map((l) => [l.slug, l.lab.engine]))).toEqual({ plain: 'any', real: 'kind' });
+    expect(Object.fromEntries(labs.map((l) => [l.slug, l.lab.engine]))).toEqual({ l18: 'any', 'leaked-ci-token': 'any', plain: 'any', real: 'kind' });
   });
 
   it('reports a bad value with the file, its line, the path and the values it takes', async () => {
