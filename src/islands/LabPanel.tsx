@@ -3,6 +3,7 @@ import { useLabStore } from '../stores/lab-store.ts';
 import { useTerminalInput } from '../stores/terminal-input.ts';
 import { AuditLogTab } from './lab/AuditLogTab.tsx';
 import { Completion } from './lab/Completion.tsx';
+import { EngineBadge } from './lab/EngineBadge.tsx';
 import { FilesTab } from './lab/FilesTab.tsx';
 import { NotesTab } from './lab/NotesTab.tsx';
 import { RunBar } from './lab/RunBar.tsx';
@@ -146,17 +147,21 @@ export default function LabPanel({ slug, links = {} }: { slug: string; links?: L
       <header className="lab-header">
         <div className="lab-titles">
           <h2 id="lab-panel-title">{lab.title}</h2>
-          {(links.lesson || links.quiz) && (
-            <nav aria-label="Lesson and quiz" className="lab-links">
-              {links.lesson && (
-                <a href={links.lesson.href}>
-                  <span className="visually-hidden">Lesson: </span>
-                  {links.lesson.title}
-                </a>
-              )}
-              {links.quiz && <a href={links.quiz.href}>{links.quiz.title}</a>}
-            </nav>
-          )}
+          {/* One wrapping row: the badge takes the space beside the last link (the phone header grows no taller). */}
+          <div className="lab-links">
+            {(links.lesson || links.quiz) && (
+              <nav aria-label="Lesson and quiz">
+                {links.lesson && (
+                  <a href={links.lesson.href}>
+                    <span className="visually-hidden">Lesson: </span>
+                    {links.lesson.title}
+                  </a>
+                )}
+                {links.quiz && <a href={links.quiz.href}>{links.quiz.title}</a>}
+              </nav>
+            )}
+            <EngineBadge engine={lab.engine} id="lab-engine" />
+          </div>
         </div>
         <RunBar />
         <button type="button" className="lab-help-button" aria-haspopup="dialog" aria-keyshortcuts="Alt+/" onClick={() => setHelp(true)}>

@@ -3,6 +3,7 @@
  * progress, and never a solution, an answer key or a hint they have not taken.
  */
 import type { CheckResult } from './check-result.ts';
+import type { LabEngineView } from './lab-engine.ts';
 
 export interface HintView {
   index: number;
@@ -90,6 +91,8 @@ export interface LabView {
   slug: string;
   title: string;
   summary: string;
+  /** The engine the lab runs on and what it means; `unavailable` when it cannot start here. */
+  engine: LabEngineView;
   steps: StepView[];
   run?: RunView;
   /** The learner's last run ended by its time limit (and no run is going): when, and its score. */

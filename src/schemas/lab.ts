@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LAB_ENGINE_NEEDS } from '../lib/lab-engine.ts';
 
 /**
  * A lab (`labs/<slug>/lab.yaml`): the scenario to seed, then ordered steps that a learner works
@@ -49,6 +50,13 @@ export const labSchema = z.strictObject({
   lesson: z.string().regex(/^[a-z0-9-]+$/),
   /** Slug of the scenario seeded into the learner's cluster. */
   scenario: z.string().regex(/^[a-z0-9-]+$/),
+  /**
+   * The engine the lab needs. `any` (default): whatever engine the server runs labs on (today the
+   * embedded one: real API server, RBAC and audit log; simulated pods; NetworkPolicy evaluated by
+   * the checks, not enforced). `kind`: real containers and enforced NetworkPolicy; the lab is
+   * listed everywhere but starts only where labs run on kind (docs/labs.md, "Engine").
+   */
+  engine: z.enum(LAB_ENGINE_NEEDS).default('any'),
   steps: z.array(stepSchema).min(1),
 });
 

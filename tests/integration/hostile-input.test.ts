@@ -5,11 +5,14 @@
 // never a 5xx, never silence.
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BODY_TARGETS, hostileBody, hostileCookie, hostileFrames, hostileHeader, nested, PAGES, QUERY_WORDS, type FrameCase } from './hostile/arbitraries.ts';
+import { BODY_TARGETS, hostileBody, hostileCookie, hostileFrames, hostileHeader, KIND_LAB, nested, PAGES, QUERY_WORDS, type FrameCase } from './hostile/arbitraries.ts';
 import { startRealServer, type RealServer } from './hostile/real-server.ts';
+import { contentRootWith, type ContentRoot } from '../unit/fixtures/content-root.ts';
 import { httpRequest, openRawSocket, ping, rawHttp, sendAndReset, text, type RawSocket, type ServerFrames } from './hostile/wire.ts';
 
 let server: RealServer;
+/** The project's content plus KIND_LAB (L18 asking for kind), which this server cannot start. */
+let content: ContentRoot | undefined;
 /** A learner with a terminal session of their own (a shell without a cluster). */
 let owner: { cookie: string; sessionId: string };
 
@@ -52,7 +55,8 @@ async function ownTerminal(): Promise<RawSocket> {
 beforeEach(async () => {
   if (server && !server.exit()) return;
   await server?.stop();
-  server = await startRealServer();
+  content ??= await contentRootWith({ [KIND_LAB]: { from: 'l18', append: 'engine: kind\n' } });
+  server = await startRealServer({ IRLAB_ROOT: content.root });
   const response = await post('/api/terminal/session', { cols: 80, rows: 24 });
   expect(response.status, await response.clone().text()).toBe(200);
   const cookie = response.headers.get('set-cookie')!.split(';')[0]!;
@@ -61,6 +65,7 @@ beforeEach(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  await content?.remove();
 }, 30_000);
 
 afterEach(alive);

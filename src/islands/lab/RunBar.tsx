@@ -37,16 +37,20 @@ export function RunBar() {
   const onExpired = useCallback(() => void load(slug), [load, slug]);
   if (!lab) return null;
   const running = Boolean(lab.run);
+  // A lab this server cannot run (a kind lab on the embedded engine): Start is off, the reason in view.
+  const cannotStart = running ? undefined : lab.engine.unavailable;
   return (
     <div className="lab-runbar">
-      <p className="lab-status" role="status">
+      <p className="lab-status" role="status" id="lab-run-status">
         {busy === 'start'
           ? `Creating your cluster and seeding the incident… ${elapsed} s`
           : busy === 'reset'
             ? `Resetting… ${elapsed} s`
             : running
               ? `Your cluster ${lab.run!.cluster} is running (${lab.run!.provider}). Score: ${percent(lab.score)}`
-              : 'Start the lab to get your own cluster with the incident in it.'}
+              : cannotStart
+                ? `This lab cannot start on this server: it ${cannotStart.reason}. "${lab.engine.badge}" above says what that means and what an operator can do.`
+                : 'Start the lab to get your own cluster with the incident in it.'}
       </p>
       {!running && lab.expired && (
         <p className="lab-notice">
@@ -62,7 +66,13 @@ export function RunBar() {
       )}
       <div className="lab-controls">
         {!running && (
-          <button type="button" className="primary" disabled={Boolean(busy) || engineBusy} onClick={() => act('start')}>
+          <button
+            type="button"
+            className="primary"
+            disabled={Boolean(busy) || engineBusy || Boolean(cannotStart)}
+            aria-describedby={cannotStart ? 'lab-run-status' : undefined}
+            onClick={() => act('start')}
+          >
             Start the lab
           </button>
         )}

@@ -17,6 +17,7 @@ import { loadDrills } from '../drill/project-drills.ts';
 import { liveRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
+import { labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import { pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
 import { labNextOf } from '../lab/lab-next.ts';
 import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
@@ -41,6 +42,8 @@ export interface Services {
   store: Store;
   learners: LearnerService;
   labs: LabService;
+  /** The engine labs run on (the warm pool's provider), what it means for a learner, and each lab's fit. */
+  labEngine: LabEngine;
   drills: DrillService;
   /** The learners' shells; null when this host cannot sandbox them (`terminalProblem` says why). */
   terminals: TerminalManager | null;
@@ -135,6 +138,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       deleteOther: (name, cluster) => (name === 'kind' ? new KindProvider({ env }).delete(cluster) : Promise.reject(new Error(`unknown provider ${name}`))),
     }));
   const clusters: ClusterSource = pooledClusters(provider, startPool);
+  // Labs run on the pool's engine: a lab that needs another (kind) is listed but cannot start.
+  const labEngine = labEngineOn(provider.name);
 
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
   const labs = labService({
@@ -142,6 +147,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     root: config.contentRoot,
     labs: labsContent,
     clusters,
+    engine: labEngine,
     workspaceOf: workspaceUnder(config.dataDir),
     answerKeys: answerKeyDir(env),
     renderMarkdown: async (markdown) => marked.parse(markdown, { async: true }),
@@ -263,6 +269,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     store,
     learners,
     labs,
+    labEngine,
     drills,
     terminals,
     terminalProblem,

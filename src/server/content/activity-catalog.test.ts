@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { labEngineOn } from '../../lib/lab-engine.ts';
 import { activityCatalog, questionsPerAttempt } from './activity-catalog.ts';
 
 // The project's own content is the fixture: two labs and two quizzes on lesson L18, whose
@@ -9,7 +10,7 @@ const LESSON = 'l18-audit-logging-incident-response';
 
 describe('activityCatalog', () => {
   it('lists every lab with its lesson, step count and the lesson\'s quizzes, the lesson\'s own first', async () => {
-    const catalog = await activityCatalog(process.cwd());
+    const catalog = await activityCatalog(process.cwd(), labEngineOn('embedded'));
     expect(catalog.labs.map((l) => l.slug).sort()).toEqual(['l18', 'leaked-ci-token']);
     const l18 = catalog.lab('l18')!;
     const authored = parse(readFileSync('labs/l18/lab.yaml', 'utf8')) as { steps: unknown[] };
@@ -20,7 +21,7 @@ describe('activityCatalog', () => {
   });
 
   it('lists every quiz with its lesson and the lesson\'s labs, the lesson\'s own first', async () => {
-    const catalog = await activityCatalog(process.cwd());
+    const catalog = await activityCatalog(process.cwd(), labEngineOn('embedded'));
     const quiz = catalog.quiz('leaked-ci-token')!;
     expect(quiz.lesson?.href).toBe(`/lessons/${LESSON}`);
     expect(quiz.labs.map((l) => l.href)).toEqual(['/labs/l18', '/labs/leaked-ci-token']);

@@ -4,6 +4,7 @@
  * validators, like lesson-activities.ts, so a page lists only what `irlab validate` accepts;
  * nothing here writes.
  */
+import type { LabEngine, LabEngineView } from '../../lib/lab-engine.ts';
 import { validateProjectLabs } from '../lab/labs.ts';
 import { validateQuizzes } from './quizzes.ts';
 
@@ -16,6 +17,8 @@ export interface ActivityLink {
 export interface LabEntry extends ActivityLink {
   summary: string;
   steps: number;
+  /** The engine the lab runs on here and what it means; `unavailable` when it cannot start here. */
+  engine: LabEngineView;
   /** The lesson the lab practises; undefined when that lesson is a draft (no page to link). */
   lesson: ActivityLink | undefined;
   /** Quizzes on the same lesson, the lesson's own first. */
@@ -48,7 +51,8 @@ export function questionsPerAttempt(quiz: { questions: ReadonlyArray<{ pool?: st
 const ownFirst = (own: string | undefined) => (a: ActivityLink, b: ActivityLink) =>
   Number(b.slug === own) - Number(a.slug === own) || a.title.localeCompare(b.title);
 
-export async function activityCatalog(root: string): Promise<ActivityCatalog> {
+/** `engine`: the engine this server runs labs on (the services' `labEngine`). */
+export async function activityCatalog(root: string, engine: LabEngine): Promise<ActivityCatalog> {
   const { labs, lessonReport } = await validateProjectLabs(root);
   const { quizzes } = await validateQuizzes(root, lessonReport.lessons);
   const lessons = new Map(lessonReport.lessons.filter((l) => !l.data.draft).map((l) => [l.slug, l]));
@@ -70,6 +74,7 @@ export async function activityCatalog(root: string): Promise<ActivityCatalog> {
       href: `/labs/${l.slug}`,
       summary: l.lab.summary,
       steps: l.lab.steps.length,
+      engine: engine.fit(l.lab.engine),
       lesson: lessonLink(l.lab.lesson),
       quizzes: quizLinks.filter((q) => q.lesson === l.lab.lesson).map(link).sort(ownFirst(lessons.get(l.lab.lesson)?.data.quiz)),
     }))

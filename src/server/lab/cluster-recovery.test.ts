@@ -14,6 +14,7 @@ import { allMigrations, openStore, type Store } from '../store/index.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
+import { labEngineOn } from '../../lib/lab-engine.ts';
 
 let work: string;
 let store: Store;
@@ -46,6 +47,7 @@ describe('a lab run whose cluster is gone, with no engine to make a new one', ()
       root: process.cwd(),
       labs: async () => labs,
       clusters,
+      engine: labEngineOn('embedded'),
       workspaceOf: workspaceUnder(work),
       answerKeys: path.join(work, 'keys'),
       renderMarkdown: async (markdown) => markdown,

@@ -10,6 +10,7 @@ import { learnerService } from '../learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
+import { labEngineOn } from '../../lib/lab-engine.ts';
 
 let work: string;
 let store: Store;
@@ -36,6 +37,7 @@ describe('hints as the learner sees them', () => {
         release: async () => {},
         find: async () => undefined,
       },
+      engine: labEngineOn('embedded'),
       workspaceOf: workspaceUnder(work),
       answerKeys: path.join(work, 'keys'),
       renderMarkdown: async (markdown) => marked.parse(markdown, { async: true }),

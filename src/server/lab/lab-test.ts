@@ -17,6 +17,7 @@ import type { LoadedLab } from './labs.ts';
 import { labService } from './service.ts';
 import { freshClusters } from './cluster-source.ts';
 import { fillSolution, runSolution } from './solution.ts';
+import { labEngineOn } from '../../lib/lab-engine.ts';
 
 export interface LabTestRow {
   step: string;
@@ -50,6 +51,8 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
     root: options.root,
     labs: async () => [lab],
     clusters: freshClusters(options.provider),
+    // `irlab test --provider kind` runs a kind lab; on the embedded engine it is refused with the reason.
+    engine: labEngineOn(options.provider.name),
     workspaceOf,
     answerKeys: path.join(work, 'keys'),
     renderMarkdown: async (markdown) => markdown,

@@ -13,6 +13,7 @@ import type { ClusterSource } from './cluster-source.ts';
 import { validateProjectLabs, type LoadedLab } from './labs.ts';
 import { MAX_NOTES_BYTES } from './run-records.ts';
 import { labService, workspaceUnder } from './service.ts';
+import { labEngineOn } from '../../lib/lab-engine.ts';
 
 let work: string;
 let store: Store;
@@ -52,6 +53,7 @@ function setup(limit = { sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240
     root: process.cwd(),
     labs: async () => labs,
     clusters,
+    engine: labEngineOn('embedded'),
     workspaceOf: workspaceUnder(work),
     answerKeys: path.join(work, 'keys'),
     renderMarkdown: async (markdown) => markdown,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { brandStatus } from '../../lib/error-status.ts';
+import type { LabEngine } from '../../lib/lab-engine.ts';
 import type { LabNext, LabView, StepView } from '../../lib/lab-view.ts';
 import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
@@ -35,6 +36,8 @@ export interface LabServiceOptions {
   root: string;
   labs: () => Promise<LoadedLab[]>;
   clusters: ClusterSource;
+  /** The engine these clusters run on (built once by the composition root): each lab's fit. */
+  engine: LabEngine;
   /** The learner's workspace: their shell's home, where evidence files land. */
   workspaceOf: (learnerId: string) => string;
   answerKeys?: string;
@@ -112,6 +115,12 @@ export function labService(options: LabServiceOptions) {
     const lab = (await options.labs()).find((l) => l.slug === slug);
     if (!lab) throw new LabError(`no lab "${slug}"`, 404);
     return lab;
+  }
+
+  /** Refuses a lab this engine cannot run (a `kind` lab on the embedded pool) before any cluster is claimed. */
+  function mustRunHere(lab: LoadedLab): void {
+    const { unavailable } = options.engine.fit(lab.lab.engine);
+    if (unavailable) throw new LabError(`the lab "${lab.slug}" cannot start on this server: it ${unavailable.reason}. Choose another lab on /labs; an operator: ${unavailable.operator}`, 409);
   }
 
   /**
@@ -251,6 +260,7 @@ export function labService(options: LabServiceOptions) {
   }
 
   async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+    mustRunHere(lab);
     const { cluster, seed } = await incidentFor(learnerId, lab, onProgress);
     try {
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
@@ -286,6 +296,7 @@ export function labService(options: LabServiceOptions) {
       slug,
       title: lab.lab.title,
       summary: lab.lab.summary,
+      engine: options.engine.fit(lab.lab.engine),
       steps,
       ...(run
         ? {
@@ -310,7 +321,8 @@ export function labService(options: LabServiceOptions) {
     activeRun,
     /** Seeds `preparedPerLab` incidents of every lab ahead of time (the server calls it at boot). */
     async prepareAll(): Promise<void> {
-      for (const lab of await options.labs()) shelf.fill(lab.slug);
+      // A lab this engine cannot run gets no incident: its Start is refused anyway.
+      for (const lab of await options.labs()) if (!options.engine.fit(lab.lab.engine).unavailable) shelf.fill(lab.slug);
     },
     /** Incidents of `slug` ready or being seeded ahead of time. */
     preparedCount: (slug: string) => shelf.count(slug),

@@ -128,8 +128,11 @@ function isJson(text: string): boolean {
   }
 }
 
+/** A lab the suite's content root adds: L18 with `engine: kind`, which this server cannot start (409). */
+export const KIND_LAB = 'l18-on-kind';
+
 /** Pages and endpoints the header fuzz asks for. */
-export const PAGES = ['/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page', '/labs', '/quizzes', '/instructor', '/api/labs/l18/notes', '/api/labs/l18/files', '/api/labs/l18/files?path=../../etc/shadow', `/api/labs/l18/files?path=${'%2e%2e/'.repeat(400)}`, '/api/labs/l18/files?path=%00%zz'];
+export const PAGES = [`/labs/${KIND_LAB}`, `/api/labs/${KIND_LAB}`, '/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page', '/labs', '/quizzes', '/instructor', '/api/labs/l18/notes', '/api/labs/l18/files', '/api/labs/l18/files?path=../../etc/shadow', `/api/labs/l18/files?path=${'%2e%2e/'.repeat(400)}`, '/api/labs/l18/files?path=%00%zz'];
 
 /** Every endpoint that takes a body, with ids that exist nowhere, so that every generated body is wrong. */
 export interface BodyTarget {
@@ -145,6 +148,8 @@ export const BODY_TARGETS: BodyTarget[] = [
   { method: 'POST', path: '/api/labs/l18/hint', fields: ['step', 'index'], strict: true },
   { method: 'POST', path: '/api/labs/l18/apply-policy', fields: ['step'], strict: true },
   { method: 'POST', path: '/api/labs/no-such-lab/start', fields: ['step'], strict: true },
+  // A lab this server's engine cannot run: a 409 with the reason (or a 429 once the start budget is spent).
+  { method: 'POST', path: `/api/labs/${KIND_LAB}/start`, fields: ['step'], strict: true },
   { method: 'POST', path: '/api/labs/l18/frobnicate', fields: ['step'], strict: true },
   { method: 'POST', path: '/api/labs/no-such-lab/extend', fields: [], strict: true },
   { method: 'POST', path: '/api/labs/no-such-lab/reset', fields: [], strict: true },
