@@ -34,7 +34,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
     runner: noEngine,
     providers: () => [
       new EmbeddedProvider({ env: {}, runner: noEngine, binDir: join(dir, 'bin'), workDir: join(dir, 'kwok') }),
-      new KindProvider({ env: {}, runner: noEngine, binDir: join(dir, 'bin'), stateDir: join(dir, 'kind') }),
+      new KindProvider({ env: { IRLAB_CACHE: join(dir, 'cache') }, runner: noEngine, binDir: join(dir, 'bin'), stateDir: join(dir, 'kind') }),
     ],
   };
   const code = await runClusterCommand(argv, io);

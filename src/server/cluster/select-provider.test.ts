@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,8 @@ const noDaemon: RunResult = {
 const dockerUp: RunResult = { code: 0, stdout: '28.1.1\n', stderr: '' };
 
 // Real providers pointed at paths that hold nothing: selection must not touch them.
-const nowhere = { binDir: '/nonexistent/irlab-bin', env: {} };
+// IRLAB_CACHE too: the machine's own cache may hold a built kind node image (node-image.tag).
+const nowhere = { binDir: '/nonexistent/irlab-bin', env: { IRLAB_CACHE: '/nonexistent/irlab-cache' } };
 const make = {
   embedded: () => new EmbeddedProvider({ ...nowhere, workDir: '/nonexistent/irlab-kwok' }),
   kind: () => new KindProvider({ ...nowhere, stateDir: '/nonexistent/irlab-kind' }),
@@ -113,9 +114,11 @@ describe('kind without its node image', () => {
   const inspect = `docker inspect --type=image ${nodeImage}`;
   const noSuchImage: RunResult = { code: 1, stdout: '[]', stderr: `Error: No such image: ${nodeImage}` };
   let dir: string;
+  /** A cache of this test's own: the machine's may hold a built node image. */
+  const cacheEnv = () => ({ IRLAB_CACHE: join(dir, 'cache') });
   const providers = (runner: Runner) => ({
     embedded: () => new EmbeddedProvider({ binDir: join(dir, 'nothing'), env: {}, workDir: join(dir, 'kwok'), runner }),
-    kind: () => new KindProvider({ binDir: dir, env: {}, stateDir: join(dir, 'kind-state'), runner }),
+    kind: () => new KindProvider({ binDir: dir, env: cacheEnv(), stateDir: join(dir, 'kind-state'), runner }),
   });
 
   beforeAll(async () => {
@@ -126,8 +129,16 @@ describe('kind without its node image', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('reads the default node image from the kind binary', async () => {
-    expect(await new KindProvider({ binDir: dir, env: {} }).nodeImageRef()).toBe(nodeImage);
-    expect(await new KindProvider({ binDir: dir, env: { IRLAB_KIND_NODE_IMAGE: 'kindest/node:v9.9.9' } }).nodeImageRef()).toBe('kindest/node:v9.9.9');
+    expect(await new KindProvider({ binDir: dir, env: cacheEnv() }).nodeImageRef()).toBe(nodeImage);
+    expect(await new KindProvider({ binDir: dir, env: { ...cacheEnv(), IRLAB_KIND_NODE_IMAGE: 'kindest/node:v9.9.9' } }).nodeImageRef()).toBe('kindest/node:v9.9.9');
+  });
+
+  it('prefers the node image `irlab engine build --kind` built to the kind binary\'s own', async () => {
+    const cache = join(dir, 'built-cache');
+    await mkdir(join(cache, 'kind'), { recursive: true });
+    await writeFile(join(cache, 'kind', 'node-image.tag'), 'irlab/kind-node:v1.37.2-0123456789abcdef\n');
+    expect(await new KindProvider({ binDir: dir, env: { IRLAB_CACHE: cache } }).nodeImageRef()).toBe('irlab/kind-node:v1.37.2-0123456789abcdef');
+    expect(await new KindProvider({ binDir: dir, env: { IRLAB_CACHE: cache, IRLAB_KIND_NODE_IMAGE: 'kindest/node:v9.9.9' } }).nodeImageRef()).toBe('kindest/node:v9.9.9');
   });
 
   it('picks embedded, with the reason, when the engine does not hold the image', async () => {
