@@ -37,8 +37,12 @@ function reapOnInterrupt(provider: RememberingProvider, err: (t: string) => void
   let reaping: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     err(`\nirlab test: ${signal}: deleting ${provider.live.size} cluster(s) of this run\n`);
-    reaping = Promise.all([...provider.live].map((name) => reapCluster(provider.workDir, name).catch(() => 0)))
+    const reapAll = () => Promise.all([...provider.live].map((name) => reapCluster(provider.workDir, name).catch(() => 0)));
+    // Reaped again once the run has settled: a create still in flight may have started a component
+    // after the first reaping (an etcd was found running after such a run).
+    reaping = reapAll()
       .then(() => settledWithin(run(), 15_000))
+      .then(reapAll)
       .then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
