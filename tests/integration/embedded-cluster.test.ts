@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditLogEnd, readAuditLog } from '../../src/server/cluster/audit-log.ts';
+import { findAuditEvent, statusOf } from './fixtures/cluster-calls.ts';
+
+import { auditLogEnd } from '../../src/server/cluster/audit-log.ts';
 import { EmbeddedProvider } from '../../src/server/cluster/embedded-provider.ts';
 import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
 import { clusterPaths, readPid, readPids, type PidEntry } from '../../src/server/cluster/kwokctl.ts';
@@ -32,20 +34,6 @@ let admin: KubeConfig;
 let pidsAtStart: PidEntry[] = [];
 const name = `it-${randomBytes(3).toString('hex')}`;
 
-/** Waits until an audit event after `offset` matches, and returns it. */
-async function findEvent(offset: number, match: (e: AuditEvent) => boolean): Promise<AuditEvent> {
-  let found: AuditEvent | undefined;
-  await waitUntil(
-    async () => {
-      for await (const e of readAuditLog(info.auditLogPath, { fromOffset: offset })) {
-        if (match(e)) found = e;
-      }
-      return found !== undefined;
-    },
-    { timeoutMs: 15_000, intervalMs: 200, what: 'the audit event' },
-  );
-  return found as AuditEvent;
-}
 
 function serviceAccountClient(token: string): CoreV1Api {
   const cluster = admin.getCurrentCluster();
@@ -55,15 +43,8 @@ function serviceAccountClient(token: string): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-async function statusOf(request: Promise<unknown>): Promise<number> {
-  try {
-    await request;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
-  }
-}
+
+const findEvent = (offset: number, match: (e: AuditEvent) => boolean): Promise<AuditEvent> => findAuditEvent(info.auditLogPath, offset, match);
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'irlab-it-'));

@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ApiException, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditLogEnd, readAuditLog } from '../../src/server/cluster/audit-log.ts';
+import { findAuditEvent, statusOf } from '../integration/fixtures/cluster-calls.ts';
+
+import { auditLogEnd } from '../../src/server/cluster/audit-log.ts';
 import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
 import { ensureKindEngine, type KindEngine } from '../../src/server/cluster/kind-engine.ts';
 import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
@@ -40,28 +42,7 @@ let nodeVolumes: string[] = [];
 const docker = async (args: string[]): Promise<string> => (await run(engine.engine, args, { env: engine.env, timeout: 60_000 })).stdout.trim();
 const k = async (...args: string[]): Promise<string> => (await run(kubectl, ['--kubeconfig', info.kubeconfigPath, ...args], { timeout: 60_000 })).stdout;
 
-/** Waits until an audit event after `offset` matches, and returns it. */
-async function findEvent(offset: number, match: (e: AuditEvent) => boolean): Promise<AuditEvent> {
-  let found: AuditEvent | undefined;
-  await waitUntil(
-    async () => {
-      for await (const e of readAuditLog(info.auditLogPath, { fromOffset: offset })) if (match(e)) found = e;
-      return found !== undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 250, what: 'the audit event' },
-  );
-  return found as AuditEvent;
-}
 
-async function statusOf(request: Promise<unknown>): Promise<number> {
-  try {
-    await request;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
-  }
-}
 
 /** A 2 MB image of the host's static busybox, imported into the engine: nothing is pulled. */
 async function importBusybox(): Promise<void> {
@@ -83,6 +64,8 @@ async function reaches(client: string, ip: string): Promise<boolean> {
     return false;
   }
 }
+
+const findEvent = (offset: number, match: (e: AuditEvent) => boolean): Promise<AuditEvent> => findAuditEvent(info.auditLogPath, offset, match, 30_000);
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'irlab-kind-it-'));
