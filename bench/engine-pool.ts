@@ -67,7 +67,7 @@ export interface FitEstimate {
  * CPU = 70 % of all cores (headroom for the clusters learners are using) /
  * idle CPU per cluster. The smaller one is the answer.
  */
-export function estimateFit(fp: Footprint, sharedTextMiB: number): FitEstimate {
+export function estimateFit(fp: Pick<Footprint, 'anonMiB' | 'idleCpuPercent'>, sharedTextMiB: number): FitEstimate {
   const memMiB = totalmem() / 2 ** 20;
   const byMemory = Math.floor((memMiB - 2048 - sharedTextMiB) / Math.max(1, fp.anonMiB));
   const byCpu = Math.floor((cpus().length * 100 * 0.7) / Math.max(0.1, fp.idleCpuPercent));

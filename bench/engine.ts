@@ -19,15 +19,10 @@ import { parseArgs } from 'node:util';
 import { EmbeddedProvider, randomClusterName } from '../src/server/cluster/embedded-provider.ts';
 import { engineTuning } from '../src/server/cluster/kwokctl-config.ts';
 import { benchLeaks, benchPool, type LeakFigures, type PoolFigures } from './engine-pool.ts';
+import { percentile } from './percentile.ts';
 import { formatClusterError } from '../src/server/cluster/types.ts';
 
 const TARGET_MS = 15_000;
-
-function percentile(sorted: readonly number[], p: number): number {
-  // Nearest-rank: the smallest value with at least p% of samples at or below it.
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 

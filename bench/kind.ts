@@ -6,7 +6,7 @@
 //    create timed. p50/p95 per engine.
 // 2. One idle cluster of each, side by side for `--idle-seconds`: memory (kind: the node
 //    container's cgroup, page cache excluded; embedded: anonymous memory of its processes), idle
-//    CPU, and how many idle clusters of each kind fit on this machine by the same rule.
+//    CPU, and how many idle clusters of each kind fit here by engine-pool.ts's estimateFit.
 // Needs `irlab engine build --kind`. irlab's own dockerd is started when no engine answers, kept
 // up between runs (its start is not the cluster's), and stopped at the end if this started it.
 
@@ -21,16 +21,13 @@ import { answeringEngine, ensureKindEngine, stopOurEngine } from '../src/server/
 import { KindProvider } from '../src/server/cluster/kind-provider.ts';
 import { nodeRunner } from '../src/server/cluster/runtime.ts';
 import { formatClusterError, type ClusterProvider } from '../src/server/cluster/types.ts';
-import { footprint } from './engine-pool.ts';
+import { estimateFit, footprint } from './engine-pool.ts';
+import { percentile } from './percentile.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const MiB = (bytes: number) => Math.round(bytes / 2 ** 20);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
 
 async function timedCreate(provider: ClusterProvider, name: string): Promise<number> {
   const t0 = performance.now();
@@ -82,12 +79,6 @@ async function kindIdle(env: NodeJS.ProcessEnv, node: string, idleSeconds: numbe
   return { memoryMiB: MiB(bytes), idleCpuPercent: Math.round(cpu * 10) / 10 };
 }
 
-/** Idle clusters that fit: (RAM - 2 GiB) / memory each, and 70 % of the cores / idle CPU each. */
-function fits(memoryMiB: number, idleCpuPercent: number): number {
-  const byMemory = Math.floor((totalmem() / 2 ** 20 - 2048) / Math.max(1, memoryMiB));
-  const byCpu = Math.floor((cpus().length * 100 * 0.7) / Math.max(0.1, idleCpuPercent));
-  return Math.min(byMemory, byCpu);
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, 'idle-seconds': { type: 'string', default: '30' }, json: { type: 'boolean' } } });
@@ -125,7 +116,7 @@ async function main(): Promise<number> {
     const embeddedInfo = await embedded.create({ name: idleEmbedded, timeoutMs: 300_000 });
     const kindInfo = await kind.create({ name: idleKind, timeoutMs: 300_000 });
     // Idle means settled: every kube-system pod (coredns, kube-router...) Ready first.
-    const kubectl = join(kind.binDirPath(), 'kubectl');
+    const kubectl = join(kind.binDir, 'kubectl');
     for (const info of [embeddedInfo, kindInfo]) {
       await nodeRunner.run(kubectl, ['--kubeconfig', info.kubeconfigPath, 'wait', '-n', 'kube-system', '--for=condition=Ready', 'pods', '--all', '--timeout=240s'], { timeoutMs: 250_000 });
     }
@@ -135,7 +126,7 @@ async function main(): Promise<number> {
       const sorted = [...times[name]].sort((a, b) => a - b);
       const memoryMiB = name === 'kind' ? kindFp.memoryMiB : embeddedFp.anonMiB;
       const idleCpuPercent = name === 'kind' ? kindFp.idleCpuPercent : embeddedFp.idleCpuPercent;
-      return { engine: name, runs: sorted.length, p50Ms: Math.round(percentile(sorted, 50)), p95Ms: Math.round(percentile(sorted, 95)), memoryMiB, idleCpuPercent, fits: fits(memoryMiB, idleCpuPercent) };
+      return { engine: name, runs: sorted.length, p50Ms: Math.round(percentile(sorted, 50)), p95Ms: Math.round(percentile(sorted, 95)), memoryMiB, idleCpuPercent, fits: estimateFit({ anonMiB: memoryMiB, idleCpuPercent }, 0).fits };
     });
     if (values.json) process.stdout.write(`${JSON.stringify({ cores: cpus().length, memMiB: MiB(totalmem()), idleSeconds, rows }, null, 2)}\n`);
     else {

@@ -20,6 +20,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { startBuiltServer } from './built-server.ts';
 import { decodeOutputFrame } from '../src/lib/terminal-protocol.ts';
+import { L18_AUDIT_POLICY } from '../tests/e2e/l18-commands.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const port = Number(process.env.BENCH_PORT ?? 4398);
@@ -28,18 +29,6 @@ const checksPerStep = Number(process.env.BENCH_CHECKS ?? 10);
 const base = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'irlab-bench-lab-'));
 const STEPS = ['audit-policy', 'contain', 'evidence', 'investigate', 'eradicate'];
-const POLICY = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: ["RequestReceived"]
-rules:
-  - level: Request
-    resources: [{group: "", resources: ["secrets"]}]
-  - level: RequestResponse
-    resources: [{group: "rbac.authorization.k8s.io", resources: ["clusterroles", "clusterrolebindings", "roles", "rolebindings"]}]
-  - level: Request
-    resources: [{group: "", resources: ["pods/exec", "pods/portforward", "pods/attach"]}]
-  - level: Metadata
-`;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -168,7 +157,7 @@ for (let run = 0; run < runs; run++) {
   }
 
   const { id } = (await me.call('GET', '/api/me')) as { id: string };
-  writeFileSync(path.join(dataDir, 'workspaces', id, 'audit-policy.yaml'), POLICY);
+  writeFileSync(path.join(dataDir, 'workspaces', id, 'audit-policy.yaml'), L18_AUDIT_POLICY);
   const [, applyTook] = await timed(() => me.call('POST', '/api/labs/l18/apply-policy'));
   applies.push(applyTook);
   const [view, liveTook] = await timed(() => me.call('POST', '/api/labs/l18/check', { step: 'audit-policy', answers: {} }));

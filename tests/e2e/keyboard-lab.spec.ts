@@ -1,4 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { client, podsByIP, QUARANTINE_POLICY, SECRET_LISTERS, WEB_APP_PODS } from './l18-commands.ts';
+import { compromisedPod } from './lab-run-helpers.ts';
 
 // Issue 18, done when: "a keyboard-only run of steps 2 and 4 (query panel included)". L18 on a
 // real cluster with page.keyboard only, no click anywhere: Tab reaches every control (a control
@@ -87,8 +89,6 @@ async function openEvent(page: Page, index: number): Promise<Record<string, unkn
   return JSON.parse(await json.locator('pre').innerText()) as Record<string, unknown>;
 }
 
-const client = (sourceIPs: string) => sourceIPs.split(',')[0]!.trim();
-
 test('a keyboard-only run of L18 steps 2 and 4, the query panel included', async ({ page }) => {
   test.setTimeout(600_000);
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -118,26 +118,13 @@ test('a keyboard-only run of L18 steps 2 and 4, the query panel included', async
   await expect(terminalRows(page)).toContainText('web-app-', { timeout: 60_000 });
   await expect.poll(() => page.evaluate(() => document.activeElement?.closest('#pane-terminal') !== null), { message: 'Run in terminal leaves focus in the shell' }).toBe(true);
 
-  const pods = await typed(page, 'kubectl get pods -n production -l app=web-app -o custom-columns=NAME:.metadata.name,IP:.status.podIP --no-headers');
-  const podIPs = new Map([...pods.matchAll(/(web-app-[a-z0-9-]+)\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => [m[2]!, m[1]!]));
+  const podIPs = podsByIP(await typed(page, WEB_APP_PODS));
   expect(podIPs.size).toBe(2);
-  const listers = await query(page, 'verb == "list" AND objectRef.resource == "secrets" AND user.username == "system:serviceaccount:*" | count by user.username, sourceIPs');
-  const fromPod = listers.find((row) => podIPs.has(client(row.sourceIPs!)));
-  expect(fromPod, JSON.stringify(listers)).toBeDefined();
-  const identity = fromPod!['user.username']!;
-  const podIP = client(fromPod!.sourceIPs!);
-  const pod = podIPs.get(podIP)!;
+  const { identity, podIP, pod } = compromisedPod(podIPs, await query(page, SECRET_LISTERS));
 
   await typed(page, `kubectl label pod -n production ${pod} quarantine=true tier-`);
   await intoTerminal(page);
-  await page.keyboard.type(`kubectl apply -f - <<'YAML'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: quarantine, namespace: production}
-spec:
-  podSelector: {matchLabels: {quarantine: "true"}}
-  policyTypes: ["Ingress", "Egress"]
-YAML`);
+  await page.keyboard.type(QUARANTINE_POLICY);
   await page.keyboard.press('Enter');
   await expect(terminalRows(page)).toContainText('networkpolicy.networking.k8s.io/quarantine created', { timeout: 30_000 });
 

@@ -1,5 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import { AUDIT_POLICY, EGRESS_POLICY as EGRESS, QUARANTINE_POLICY as QUARANTINE } from './l18-commands.ts';
+import { AUDIT_POLICY, client, EGRESS_POLICY as EGRESS, podsByIP, QUARANTINE_POLICY as QUARANTINE, SECRET_LISTERS, WEB_APP_PODS } from './l18-commands.ts';
 import { run, screen } from './terminal-helpers.ts';
 
 // Solving L18 for the completion screen, as lab-solve.spec.ts does it but through the page's own
@@ -44,7 +44,6 @@ export async function checkViaApi(page: Page, step: string, answers: Record<stri
   expect(body.passed, `${step}: ${JSON.stringify(body.result?.criteria)}`).toBe(true);
 }
 
-const client = (sourceIPs: string) => sourceIPs.split(',')[0]!.trim();
 
 /**
  * Does every step of L18 on the learner's cluster and checks steps 1–5 through the API; the last
@@ -57,14 +56,8 @@ export async function solveL18(page: Page): Promise<number> {
   expect((await page.request.post('/api/labs/l18/apply-policy', { data: {}, timeout: 180_000 })).status()).toBe(200);
   await checkViaApi(page, 'audit-policy');
 
-  const pods = await shellOut(page, 'kubectl get pods -n production -l app=web-app -o custom-columns=NAME:.metadata.name,IP:.status.podIP --no-headers');
-  const podIPs = new Map([...pods.matchAll(/(web-app-[a-z0-9-]+)\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => [m[2]!, m[1]!]));
-  const listers = await rows(page, 'verb == "list" AND objectRef.resource == "secrets" AND user.username == "system:serviceaccount:*" | count by user.username, sourceIPs');
-  const fromPod = listers.find((row) => podIPs.has(client(row.sourceIPs!)));
-  expect(fromPod, JSON.stringify(listers)).toBeDefined();
-  const identity = fromPod!['user.username']!;
-  const podIP = client(fromPod!.sourceIPs!);
-  const pod = podIPs.get(podIP)!;
+  const podIPs = podsByIP(await shellOut(page, WEB_APP_PODS));
+  const { identity, podIP, pod } = compromisedPod(podIPs, await rows(page, SECRET_LISTERS));
   await shellOut(page, `kubectl label pod -n production ${pod} quarantine=true tier-`);
   await run(page, QUARANTINE);
   await expect(screen(page)).toContainText('networkpolicy.networking.k8s.io/quarantine created', { timeout: 30_000 });
@@ -139,4 +132,12 @@ export async function solveL18(page: Page): Promise<number> {
   await run(page, EGRESS);
   await expect(screen(page)).toContainText('networkpolicy.networking.k8s.io/web-app-egress created', { timeout: 30_000 });
   return 6;
+}
+
+/** The compromised pod: the web-app pod whose address listed secrets as a service account. */
+export function compromisedPod(podIPs: Map<string, string>, listers: Array<Record<string, string>>): { identity: string; podIP: string; pod: string } {
+  const fromPod = listers.find((row) => podIPs.has(client(row.sourceIPs!)));
+  expect(fromPod, JSON.stringify(listers)).toBeDefined();
+  const podIP = client(fromPod!.sourceIPs!);
+  return { identity: fromPod!['user.username']!, podIP, pod: podIPs.get(podIP)! };
 }

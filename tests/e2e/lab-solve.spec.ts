@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { auditQuery, openStep, press, shell } from './lab-helpers.ts';
-import { AUDIT_POLICY, EGRESS_POLICY, QUARANTINE_POLICY } from './l18-commands.ts';
+import { AUDIT_POLICY, client, EGRESS_POLICY, QUARANTINE_POLICY } from './l18-commands.ts';
 import { run, screen } from './terminal-helpers.ts';
 
 async function checkStep(page: Page, id: string, number: number) {
@@ -14,7 +14,6 @@ async function checkStep(page: Page, id: string, number: number) {
 /** The audit log's table time ("2026-11-27 21:47:54.129707") back in RFC 3339, as the lab asks. */
 const rfc3339 = (cell: string) => `${cell.replace(' ', 'T')}Z`;
 /** The client's address: the first entry of sourceIPs (the rest are proxies on the way). */
-const client = (sourceIPs: string) => sourceIPs.split(',')[0]!.trim();
 
 // The whole L18 lab as a learner solves it: real commands in the browser terminal, findings
 // from the audit-log query panel, every check green. Nothing here reads an answer key.

@@ -62,7 +62,8 @@ export class KindProvider implements ClusterProvider {
   private readonly runner: Runner;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly binDir: string;
+  /** Where kind, kubectl and the engine's other binaries are. */
+  readonly binDir: string;
   private readonly stateDir: string;
   private readonly nodeImage: string | undefined;
   private readonly keepOurEngine: boolean;
@@ -75,11 +76,6 @@ export class KindProvider implements ClusterProvider {
     this.stateDir = options.stateDir ?? join(cacheRoot(this.env), 'kind');
     this.nodeImage = options.nodeImage || this.env[KIND_NODE_IMAGE_ENV] || undefined;
     this.keepOurEngine = options.keepOurEngine ?? false;
-  }
-
-  /** Where kind, kubectl and the engine's other binaries are. */
-  binDirPath(): string {
-    return this.binDir;
   }
 
   /** The node image a create boots (configured, built here, or kind's built-in default); undefined if unknown. */
@@ -189,11 +185,6 @@ export class KindProvider implements ClusterProvider {
   async loadImage(name: string, image: string): Promise<void> {
     await this.existing(name);
     await this.kind(await this.engineOrThrow(), ['load', 'docker-image', image, `--name=${name}`], 180_000);
-  }
-
-  /** The engine environment a cluster's `docker`/`kind` commands need (DOCKER_HOST for ours). */
-  async engineEnv(): Promise<KindEngine> {
-    return this.engineOrThrow();
   }
 
   /** The node container, its volumes, and kind's network once no node is left on it. */
