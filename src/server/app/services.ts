@@ -23,6 +23,7 @@ import { labNextOf } from '../lab/lab-next.ts';
 import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../lab/service.ts';
 import { learnerService, type LearnerService } from '../learners/learners.ts';
+import { LearningEvents } from '../learners/learning-events.ts';
 import { ServerLimits } from '../limits/server-limits.ts';
 import type { QueryAnswer, QueryJob } from '../query/query-job.ts';
 import { createQueryPool } from '../query/query-pool.ts';
@@ -41,6 +42,8 @@ export interface Services {
   config: Config;
   store: Store;
   learners: LearnerService;
+  /** Labs launched, steps passed, quizzes answered and completed: subscribe here (xAPI, LTI grades, dashboards). */
+  learningEvents: LearningEvents;
   labs: LabService;
   /** The engine labs run on (the warm pool's provider), what it means for a learner, and each lab's fit. */
   labEngine: LabEngine;
@@ -120,6 +123,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const env = config.env as NodeJS.ProcessEnv;
   const store = openStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
   const learners = learnerService({ store });
+  const learningEvents = new LearningEvents();
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
@@ -143,6 +147,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
   const labs = labService({
+    events: learningEvents,
     store,
     root: config.contentRoot,
     labs: labsContent,
@@ -261,13 +266,14 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 
   let queries: WorkerPool<QueryJob, QueryAnswer> | undefined;
   const catalog = cachedContent(() => loadCatalog(config.contentRoot), config.contentLive);
-  const quizzes = cachedContent(async () => quizEngine({ store, catalog: await catalog() }), config.contentLive);
+  const quizzes = cachedContent(async () => quizEngine({ store, catalog: await catalog(), events: learningEvents }), config.contentLive);
 
   let closing: Promise<void> | undefined;
   return {
     config,
     store,
     learners,
+    learningEvents,
     labs,
     labEngine,
     drills,

@@ -22,6 +22,7 @@ import { seedScenario } from '../scenarios/seed.ts';
 import { waitingTimeScale } from '../scenarios/timeline.ts';
 import { stepGrader } from '../grading/grade.ts';
 import { stepStanding, stepView } from './step-view.ts';
+import type { LearningEvents } from '../learners/learning-events.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
@@ -30,6 +31,8 @@ import { carryNotes, completionOf, notesProblem, readNotes, writeNotes, type Not
 import { listWorkspace, viewWorkspaceFile, type WorkspaceFileView, type WorkspaceListing } from './workspace-listing.ts';
 
 export type { ClusterSource } from './cluster-source.ts';
+
+const activityOf = (lab: LoadedLab) => ({ kind: 'lab', slug: lab.slug, title: lab.lab.title }) as const;
 
 export interface LabServiceOptions {
   store: Store;
@@ -58,6 +61,8 @@ export interface LabServiceOptions {
   nextOf?: (lab: LoadedLab) => Promise<LabNext | undefined>;
   /** Told when a run ends (reset or time up), after its cluster was given back: the shell on it goes. */
   onRunEnded?: (learnerId: string, reason: 'reset' | 'expired') => void | Promise<void>;
+  /** Told of runs launched, steps passed and labs completed (xAPI, LTI grades, dashboards). */
+  events?: LearningEvents;
 }
 
 interface RunRow {
@@ -272,11 +277,23 @@ export function labService(options: LabServiceOptions) {
         .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at, expiresAt);
       carryNotes(store, previous?.id, run.id, startedAt);
+      options.events?.emit({ type: 'launched', learnerId, activity: activityOf(lab), runId: run.id, at: startedAt });
       return run;
     } catch (error) {
       await options.clusters.release(cluster.name);
       throw error;
     }
+  }
+
+  /** A step passed for the first time: `passed`, and `completed` when it was the last one open. */
+  function announcePassed(run: RunRow, lab: LoadedLab, step: LoadedLab['lab']['steps'][number], at: string): void {
+    if (!options.events) return;
+    const standings = lab.lab.steps.map((s) => stepStanding(store, run, s));
+    const raw = standings.reduce((sum, s) => sum + s.score, 0);
+    const score = { scaled: raw / standings.length, raw, max: standings.length };
+    const base = { learnerId: run.learner_id, activity: activityOf(lab), runId: run.id, at };
+    options.events.emit({ ...base, type: 'passed', step: { id: step.id, title: step.title }, score });
+    if (standings.every((s) => s.passed)) options.events.emit({ ...base, type: 'completed', score, success: true });
   }
 
   function runScore(run: RunRow, lab: LoadedLab): number {
@@ -355,7 +372,7 @@ export function labService(options: LabServiceOptions) {
       const cluster = await clusterOf(run);
       const at = now().toISOString();
       // Priced before the check runs, as the panel showed it before the press.
-      const retryCost = stepStanding(store, run, step).nextCheckCost;
+      const { nextCheckCost: retryCost, passed: passedBefore } = stepStanding(store, run, step);
       const upsert = store.prepare('INSERT INTO lab_answers (run_id, question, answer, answered_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, question) DO UPDATE SET answer = excluded.answer, answered_at = excluded.answered_at');
       const given: Record<string, string> = {};
       for (const question of step.questions) {
@@ -374,6 +391,7 @@ export function labService(options: LabServiceOptions) {
       store
         .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria, retry_cost) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria), retryCost);
+      if (result.passed && !passedBefore) announcePassed(run, lab, step, at);
       return stepView(store, options.renderMarkdown, run, step);
     },
 

@@ -56,6 +56,19 @@ export function learnerService({ store, clock = () => new Date(), randomBytes: b
       return { learner: { id, displayName, createdAt: now }, token };
     },
 
+    /** A new session for an existing learner (after a sign-in switched the browser to them). */
+    startSession(learnerId: string): string {
+      const now = clock().toISOString();
+      const token = bytes(32).toString('base64url');
+      store.prepare('INSERT INTO learner_sessions (token_hash, learner_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)').run(hashToken(token), learnerId, now, now);
+      return token;
+    },
+
+    /** Forgets a session (sign-out, or the old one a sign-in replaced). */
+    endSession(token: string | undefined): void {
+      if (token && /^[A-Za-z0-9_-]{43}$/.test(token)) store.prepare('DELETE FROM learner_sessions WHERE token_hash = ?').run(hashToken(token));
+    },
+
     setDisplayName(id: string, displayName: string | undefined): Learner | undefined {
       store.prepare('UPDATE learners SET display_name = ? WHERE id = ?').run(displayName ?? null, id);
       const row = store.prepare('SELECT id, display_name, created_at FROM learners WHERE id = ?').get(id) as LearnerRow | undefined;

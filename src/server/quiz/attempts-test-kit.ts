@@ -7,14 +7,15 @@ import type { AnswerValue, QuestionView } from '../../lib/quiz-view.ts';
 import { openStore, type Store } from '../store/database.ts';
 import { allMigrations } from '../store/migrations.ts';
 import { learnerService } from '../learners/learners.ts';
+import type { LearningEvents } from '../learners/learning-events.ts';
 import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
 import { quizEngine } from './attempts.ts';
 
-export function setupQuizEngine(catalogQuizzes: CatalogQuiz[]) {
+export function setupQuizEngine(catalogQuizzes: CatalogQuiz[], events?: LearningEvents) {
   const store: Store = openStore(':memory:', allMigrations);
   let n = 0;
   const catalog: QuizCatalog = { get: (slug) => catalogQuizzes.find((q) => q.slug === slug), all: () => catalogQuizzes };
-  const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)) });
+  const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)), ...(events ? { events } : {}) });
   const learners = learnerService({ store });
   return { store, engine, learners };
 }

@@ -7,6 +7,7 @@ import type { Question } from '../../schemas/quiz.ts';
 import type { AnswerValue, AttemptView, QuestionResult, QuizState } from '../../lib/quiz-view.ts';
 import { brandStatus } from '../../lib/error-status.ts';
 import { problemsFromZod, type ContentProblem } from '../content/friendly-errors.ts';
+import type { LearningEvents } from '../learners/learning-events.ts';
 import type { Store } from '../store/database.ts';
 import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
 import { AnswerError, decodeAnswer, drawQuestions, encodeAnswer, encodeSolution, viewQuestion } from './present.ts';
@@ -32,6 +33,8 @@ export interface QuizEngineDeps {
   clock?: () => Date;
   /** Seeds and attempt ids; random bytes by default, fixed in tests that need a known order. */
   newId?: (kind: 'attempt' | 'seed') => string;
+  /** Told of attempts launched, answers saved and attempts submitted (xAPI, LTI grades, dashboards). */
+  events?: LearningEvents;
 }
 
 interface AttemptRow {
@@ -68,7 +71,8 @@ function emptyAnswer(question: Question): AnswerValue {
   return '';
 }
 
-export function quizEngine({ store, catalog, clock = () => new Date(), newId = (kind) => `${kind === 'attempt' ? 'att_' : ''}${randomBytes(12).toString('base64url')}` }: QuizEngineDeps) {
+export function quizEngine({ store, catalog, clock = () => new Date(), newId = (kind) => `${kind === 'attempt' ? 'att_' : ''}${randomBytes(12).toString('base64url')}`, events }: QuizEngineDeps) {
+  const activityOf = (slug: string, quiz: CatalogQuiz) => ({ kind: 'quiz', slug, title: quiz.data.title }) as const;
   const quizOf = (slug: string): CatalogQuiz => {
     const quiz = catalog.get(slug);
     if (!quiz) throw new QuizError(404, `no quiz "${slug}"`, 'check the address; quizzes live at /quizzes/<slug>');
@@ -181,9 +185,12 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       }
       const seed = newId('seed');
       const questions = drawQuestions(quiz.data, seed).map((q) => q.id);
+      const attemptId = newId('attempt');
+      const at = clock().toISOString();
       store
         .prepare('INSERT INTO quiz_attempts (id, learner_id, quiz, quiz_hash, seed, question_ids, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(newId('attempt'), learnerId, slug, quiz.hash, seed, JSON.stringify(questions), clock().toISOString());
+        .run(attemptId, learnerId, slug, quiz.hash, seed, JSON.stringify(questions), at);
+      events?.emit({ type: 'launched', learnerId, activity: activityOf(slug, quiz), runId: attemptId, at });
     }
     return state(learnerId, slug);
   }
@@ -216,9 +223,11 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       throw error;
     }
     const score = immediate ? questionTypeOf(question).grade(question, authored).score : null;
+    const at = clock().toISOString();
     store
       .prepare('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, score = excluded.score, answered_at = excluded.answered_at')
-      .run(attemptId, questionId, JSON.stringify(authored), score, clock().toISOString());
+      .run(attemptId, questionId, JSON.stringify(authored), score, at);
+    events?.emit({ type: 'answered', learnerId, activity: activityOf(slug, quiz), runId: attemptId, question: { id: questionId }, at, ...(score === null ? {} : { success: score >= 1 }) });
     return immediate ? { saved: true, result: result(quiz, question, row.seed, authored, false) } : { saved: true };
   }
 
@@ -248,7 +257,15 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       store.exec('ROLLBACK');
       throw error;
     }
-    return state(learnerId, slug);
+    const submitted = state(learnerId, slug);
+    if (events) {
+      const score = { scaled: max ? earned / max : 0, raw: earned, max };
+      const success = submitted.attempt?.score?.passed ?? false;
+      const base = { learnerId, activity: activityOf(slug, quiz), runId: row.id, at: now, score };
+      if (success) events.emit({ ...base, type: 'passed' });
+      events.emit({ ...base, type: 'completed', success });
+    }
+    return submitted;
   }
 
   return { state, start, answer, submit, quizOf };
