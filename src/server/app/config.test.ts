@@ -90,6 +90,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ IRLAB_LAB_EXTEND_MINUTES: '0' })[0]!.variable).toBe('IRLAB_LAB_EXTEND_MINUTES');
   });
 
+  it('takes the public origin as given, or builds it from HOST and PORT; refuses one with a path or another scheme', () => {
+    expect(loadConfig({}, '/srv').publicUrl).toBe('http://localhost:4321');
+    expect(loadConfig({ IRLAB_PUBLIC_URL: 'https://irlab.example.org/' }, '/srv').publicUrl).toBe('https://irlab.example.org');
+    for (const bad of ['irlab.example.org', 'https://irlab.example.org/lti', 'javascript:alert(1)', 'https://u:p@irlab.example.org']) {
+      expect(problemsOf({ IRLAB_PUBLIC_URL: bad })[0]).toMatchObject({ variable: 'IRLAB_PUBLIC_URL', message: expect.stringMatching(/origin without a path/) });
+    }
+  });
+
   it('is documented: docs/configuration.md holds the table of every setting', () => {
     const doc = readFileSync(path.join(root, 'docs/configuration.md'), 'utf8');
     expect(doc).toContain(configurationTable());

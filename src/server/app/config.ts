@@ -54,6 +54,18 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallba
     });
 }
 
+/** An absolute http(s) origin (no path, query or fragment), e.g. `https://irlab.example.org`. */
+const origin = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
+    if (url && (url.protocol === 'https:' || url.protocol === 'http:') && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password) return url.origin;
+    ctx.addIssue({ code: 'custom', message: 'is not an http(s) origin without a path; set it to, for example, https://irlab.example.org, or unset it' });
+    return z.NEVER;
+  });
+
 const text = z
   .string()
   .optional()
@@ -93,6 +105,7 @@ export const SETTINGS = {
   IRLAB_ROOT: { schema: text, default: 'working directory', meaning: 'where labs/, scenarios/ and quizzes/ are read from' },
   IRLAB_CONTENT_LIVE: { schema: flag, default: '0', meaning: 're-read lab and quiz content per request (`irlab dev` sets it)' },
   IRLAB_INSTRUCTOR_TOKEN: { schema: text, default: 'generated', meaning: 'the instructor token; unset: generated into the data directory and printed at first start' },
+  IRLAB_PUBLIC_URL: { schema: origin, default: 'unset', meaning: 'the origin learners reach irlab at (https://irlab.example.org): sign-in redirects, LTI and xAPI ids are built on it; unset: http://HOST:PORT' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -169,6 +182,8 @@ export interface Config {
   contentLive: boolean;
   instructorToken: string | undefined;
   trustProxy: boolean;
+  /** IRLAB_PUBLIC_URL, else `http://<host>:<port>`: where browsers and LMSs reach this server. */
+  publicUrl: string;
   terminal: { cluster: 'engine' | 'none'; kubeconfig: string | undefined; graceMs: number; ttlMs: number };
   drills: { scoreMs: number; maxLive: number };
   /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
@@ -214,6 +229,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     contentLive: r.IRLAB_CONTENT_LIVE,
     instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
     trustProxy: r.IRLAB_TRUST_PROXY,
+    publicUrl: r.IRLAB_PUBLIC_URL ?? `http://${r.HOST ?? 'localhost'}:${r.PORT}`,
     terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
     drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },
     pool: {
