@@ -2,11 +2,12 @@
 # Installs the Debian packages a local kind engine needs, only those missing:
 # docker.io (dockerd + client), containerd, runc, containernetworking-plugins,
 # iptables, debootstrap (builds the node image's base), jq (the OCI runtime
-# wrapper edits config.json with it). Needs root and apt-get.
+# wrapper edits config.json with it), busybox-static (a scenario's stand-in
+# workloads: src/server/cluster/kind-workloads.ts). Needs root and apt-get.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PKGS=(docker.io containerd runc containernetworking-plugins iptables debootstrap jq)
+PKGS=(docker.io containerd runc containernetworking-plugins iptables debootstrap jq busybox-static)
 
 missing=()
 for p in "${PKGS[@]}"; do

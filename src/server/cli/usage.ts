@@ -34,8 +34,9 @@ ${VALIDATE_USAGE}
                                              short-lived real clusters (irlab cluster help); their simulated pods get kubectl exec
                                              and logs while \`irlab cluster pod-runtime N\` runs
   irlab scenario list|validate|seed ...      attack scenarios (irlab scenario help)
-  irlab test <lab> [--step N] [--skip-step N] | --all
+  irlab test <lab> [--step N] [--skip-step N] [--provider kind] | --all
                                              prove a lab on a fresh cluster: checks fail untouched, pass after the reference solution
+                                             (--provider kind: on a kind cluster, real containers; needs irlab engine build --kind)
 ${QUERY_USAGE}
   irlab new scenario|lab|quiz <slug> [--scenario S] [--lesson L]
                                              scaffold a working example to edit

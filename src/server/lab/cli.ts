@@ -2,6 +2,7 @@
 // clusters; a table on stdout, exit 1 on any surprise.
 import { parseArgs } from 'node:util';
 import { EmbeddedProvider, randomClusterName } from '../cluster/embedded-provider.ts';
+import { KindProvider } from '../cluster/kind-provider.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { formatRows, testLab } from './lab-test.ts';
 import { validateProjectLabs } from './labs.ts';
@@ -76,7 +77,7 @@ export async function testCommand(
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { all: { type: 'boolean', default: false }, step: { type: 'string' }, 'skip-step': { type: 'string' } },
+    options: { all: { type: 'boolean', default: false }, step: { type: 'string' }, 'skip-step': { type: 'string' }, provider: { type: 'string' } },
     allowPositionals: true,
   });
   const root = io.root ?? process.cwd();
@@ -108,8 +109,22 @@ export async function testCommand(
     io.err(`irlab test: --skip-step ${skipStep} comes after --step ${untilStep}, so nothing would be skipped\n`);
     return 2;
   }
-  const remembering = io.provider ? undefined : new RememberingProvider();
-  const provider = io.provider ?? remembering!;
+  if (values.provider !== undefined && values.provider !== 'embedded' && values.provider !== 'kind') {
+    io.err(`irlab test: --provider ${values.provider}: give embedded (the default) or kind\n`);
+    return 2;
+  }
+  // On kind, the lab's clusters are containers that `irlab cluster delete` (or the next test) removes;
+  // an interrupt leaves them to the lab test's own clean-up.
+  const onKind = !io.provider && values.provider === 'kind' ? new KindProvider() : undefined;
+  const remembering = io.provider || onKind ? undefined : new RememberingProvider();
+  const provider = io.provider ?? onKind ?? remembering!;
+  if (onKind) {
+    const available = await onKind.available();
+    if (!available.ok) {
+      io.err(`irlab test --provider kind: kind cannot run here: ${available.problems.join('; ')}\n`);
+      return 1;
+    }
+  }
   const proveLabs = async (): Promise<number> => {
     let failed = 0;
     for (const lab of chosen) {

@@ -20,15 +20,18 @@ export interface ClusterSource {
   find(name: string): Promise<ClusterInfo | undefined>;
 }
 
-/** A fresh cluster per run (tests, `irlab test`): create, then start its pod runtime. */
+/**
+ * A fresh cluster per run (tests, `irlab test`): create, then start its pod runtime. kind's pods
+ * are real containers its kubelet runs: they need none.
+ */
 export function freshClusters(provider: ClusterProvider): ClusterSource {
-  const runtimes = new Map<string, PodRuntime>();
+  const runtimes = new Map<string, PodRuntime | undefined>();
   return {
     provider,
     async acquire(onProgress) {
       const cluster = await provider.create({ onStep: onProgress });
       try {
-        runtimes.set(cluster.name, await PodRuntime.start(cluster));
+        runtimes.set(cluster.name, provider.name === 'kind' ? undefined : await PodRuntime.start(cluster));
       } catch (error) {
         await provider.delete(cluster.name).catch(() => {});
         throw error;

@@ -4,8 +4,10 @@
  * cluster's directory (never in a learner's workspace); the pod runtime serves it.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { containerIdOf, writeContainerFiles, writeContainerLogText, type KindNode } from '../cluster/kind-workloads.ts';
 import { chownTree, podPaths, type PodOwner } from '../cluster/pod-tree.ts';
 import { fillString } from './template.ts';
 import type { ParamValue } from './params.ts';
@@ -79,4 +81,30 @@ export async function writeContainerLog(
   await mkdir(path.dirname(logFile), { recursive: true });
   await writeFile(logFile, `${cri.join('\n')}\n`);
   return lines;
+}
+
+/**
+ * The same evidence in a real container on a kind node: the files rendered here, then unpacked
+ * into the container's root filesystem; the log put where the kubelet reads it for `kubectl logs`.
+ */
+export async function writeEvidenceOnNode(
+  node: KindNode,
+  pod: { namespace: string; name: string; uid: string; container: string },
+  templates: { files: string; log: string },
+  /** Where the log is also kept on this machine: the checks read it after the pod is gone. */
+  logFile: string,
+  values: Record<string, ParamValue>,
+  end: Date,
+  random: () => number,
+): Promise<{ files: RenderedFile[]; logLines: string[] }> {
+  const staging = await mkdtemp(path.join(tmpdir(), 'irlab-evidence-'));
+  try {
+    const files = await writePodTree(templates.files, path.join(staging, 'rootfs'), values);
+    await writeContainerFiles(node, await containerIdOf(node, pod.namespace, pod.name, pod.container), path.join(staging, 'rootfs'));
+    const logLines = await writeContainerLog(templates.log, logFile, values, end, random);
+    await writeContainerLogText(node, pod, pod.container, await readFile(logFile, 'utf8'));
+    return { files, logLines };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }

@@ -11,8 +11,9 @@ import { podOwner } from '../cluster/pod-tree.ts';
 import { answerKeyDir, buildAnswerKey, readAnswerKey, writeAnswerKey, type AnswerKey } from './answer-key.ts';
 import type { LoadedScenario } from './load.ts';
 import { resolveParams, seededRandom, type ParamValue } from './params.ts';
-import { podDir, writeContainerLog, writePodTree } from './pod-evidence.ts';
-import { fill } from './template.ts';
+import { podDir, writeContainerLog, writeEvidenceOnNode, writePodTree } from './pod-evidence.ts';
+import { fill, fillString } from './template.ts';
+import { forRealNodes, imagesIn, kindNodeOf, provideImages } from '../cluster/kind-workloads.ts';
 import { durationMs } from '../../schemas/scenario.ts';
 import { noteScope } from './scope-key.ts';
 import { pause, resolveIdentities, runTimeline, scenarioTimeScale, type StepOutcome } from './timeline.ts';
@@ -114,10 +115,15 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   const kubeConfig = loadKubeConfig(cluster.kubeconfigPath);
   const params = resolveParams(options.seed, scenario.params);
   const world = fill(scenario.world, params);
+  // On a real node (kind) the pods are containers: their images come from the node, not a registry.
+  const node = cluster.provider === 'kind' ? await kindNodeOf(cluster) : undefined;
+  // The known-good image too: eradication redeploys the workload from it.
+  if (node) await phase('load the workload images', () => provideImages(node, [...imagesIn(world), String(fillString(scenario.compromisedPod.knownGoodImage, params))]));
 
-  const count = await phase('build the world', () => applyWorld(kubeConfig, world));
+  const count = await phase('build the world', () => applyWorld(kubeConfig, node ? forRealNodes(world) : world));
   progress(`  ${count} objects applied`);
-  await phase('wait for the world to settle', () => waitForSettled(kubeConfig, world));
+  // Real containers start slower than simulated pods, more so on a loaded machine.
+  await phase('wait for the world to settle', () => waitForSettled(kubeConfig, world, node ? { timeoutMs: 120_000 } : {}));
 
   const pods = await listRunningPods(kubeConfig);
   const target = scenario.compromisedPod;
@@ -138,6 +144,8 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   // Secret) is the cluster's history; a quiet gap keeps it out of the incident's window.
   const timeScale = options.timeScale ?? scenarioTimeScale();
   await phase('leave a quiet gap before the incident', () => pause(durationMs(scenario.startAfter) * timeScale, options.signal));
+  // Images the attacker's requests name (an agent, a tool image), so they run as written.
+  if (node) await provideImages(node, imagesIn([scenario.timeline]).map((image) => String(fillString(image, values))));
   const offset = await auditLogEnd(cluster.auditLogPath);
   const timelineStart = now();
   const outcomes = await phase('run the timeline', () =>
@@ -153,17 +161,18 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   // The container log leads up to the attacker's first request, wherever that falls.
   const attackStart = outcomes.find((o) => o.step.malicious)?.at ?? timelineStart;
 
-  const { rootfs, logs } = podDir(cluster.dir, compromised.namespace, compromised.name);
-  // Owned by the pod's root (an unprivileged host uid), so the learner can work on them in the pod.
-  const owner = podOwner(kubeConfig.getCurrentCluster()?.server ?? '');
-  const files = await phase('write the pod evidence', () => writePodTree(path.join(dir, target.files), rootfs, values, owner));
-  const logLines = await writeContainerLog(
-    path.join(dir, target.logs),
-    path.join(logs, `${compromised.containers[0] ?? 'main'}.log`),
-    values,
-    attackStart,
-    seededRandom(`${options.seed}\u0000logs`),
-  );
+  const logRandom = seededRandom(`${options.seed}\u0000logs`);
+  const container = compromised.containers[0] ?? 'main';
+  const { files, logLines } = await phase('write the pod evidence', async () => {
+    const templates = { files: path.join(dir, target.files), log: path.join(dir, target.logs) };
+    const { rootfs, logs } = podDir(cluster.dir, compromised.namespace, compromised.name);
+    const logFile = path.join(logs, `${container}.log`);
+    if (node) return writeEvidenceOnNode(node, { ...compromised, container }, templates, logFile, values, attackStart, logRandom);
+    // Owned by the pod's root (an unprivileged host uid), so the learner can work on them in the pod.
+    const owner = podOwner(kubeConfig.getCurrentCluster()?.server ?? '');
+    const rendered = await writePodTree(templates.files, rootfs, values, owner);
+    return { files: rendered, logLines: await writeContainerLog(templates.log, logFile, values, attackStart, logRandom) };
+  });
 
   const saUser = `system:serviceaccount:${compromised.namespace}:${compromised.serviceAccount}`;
   const reachable = await phase('note the reachable secrets', () =>

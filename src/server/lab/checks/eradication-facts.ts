@@ -6,7 +6,7 @@
 import { AppsV1Api, AuthenticationV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api, type KubeConfig, type V1PodSpec } from '@kubernetes/client-node';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
 import { callApi, resourcePath } from '../../scenarios/kube-request.ts';
-import { sha256, valueHashesOf } from '../../scenarios/scope-key.ts';
+import { sha256, valueHashesOf, type SeededSecret } from '../../scenarios/scope-key.ts';
 import { admin } from '../../scenarios/world.ts';
 import { egressAllows, type Destination } from '../egress.ts';
 import { selects, type NetworkPolicy } from '../network-policy.ts';
@@ -69,6 +69,34 @@ function tokenClaims(token: string): { pod?: string; account?: string } {
 }
 
 /** `kubeConfig`'s requests are cancelled with the check (AbortableKubeConfig); `signal` stops the waits between them. */
+/**
+ * How many in-scope secrets still hold a value of the attack's time, and how many ordinary ones
+ * were deleted (which changes no credential). A token Secret is revoked, not rotated: the Secret
+ * gone, or the key that authenticates changed (a service account token's ca.crt and namespace, a
+ * bootstrap token's id and usages are no credentials). kube-controller-manager's tokencleaner
+ * deletes a bootstrap token whose expiration no longer parses, so rotating all its keys ends in
+ * deletion, which revokes it.
+ */
+export function rotationOf(seeded: SeededSecret[], dataNow: (ref: string) => Record<string, string> | undefined): { secretsUnrotated: number; secretsRemoved: number } {
+  let secretsUnrotated = 0;
+  let secretsRemoved = 0;
+  for (const secret of seeded) {
+    const now = dataNow(`${secret.namespace}/${secret.name}`);
+    const credentialKey = TOKEN_SECRET_KEYS[secret.type];
+    const token = credentialKey !== undefined;
+    const old = new Set(Object.entries(secret.values).filter(([k, hash]) => (!token || k === credentialKey) && hash !== sha256('')).map(([, hash]) => hash));
+    if (!now) {
+      if (!token) secretsRemoved += 1;
+      continue;
+    }
+    if (Object.values(valueHashesOf(now)).some((hash) => old.has(hash))) secretsUnrotated += 1;
+  }
+  return { secretsUnrotated, secretsRemoved };
+}
+
+/** Secret types that hold a token, and the key a token authenticates with. */
+const TOKEN_SECRET_KEYS: Record<string, string> = { 'kubernetes.io/service-account-token': 'token', 'bootstrap.kubernetes.io/token': 'token-secret' };
+
 export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: AnswerKey, signal?: AbortSignal): Promise<EradicationFacts> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -114,20 +142,7 @@ export async function gatherEradicationFacts(kubeConfig: KubeConfig, key: Answer
   }));
 
   // (c) rotation: no value of the attack's time is left in any secret the compromised identities could read.
-  const inScope = new Set(Object.values(scope.reach).flat());
-  let secretsUnrotated = 0;
-  let secretsRemoved = 0;
-  for (const seeded of scope.secrets.filter((s) => inScope.has(`${s.namespace}/${s.name}`))) {
-    const now = secrets.get(`${seeded.namespace}/${seeded.name}`);
-    const token = seeded.type === 'kubernetes.io/service-account-token';
-    // A token Secret's ca.crt and namespace are no credentials: only its token must change (or the Secret go).
-    const old = new Set(Object.entries(seeded.values).filter(([k, hash]) => (!token || k === 'token') && hash !== sha256('')).map(([, hash]) => hash));
-    if (!now) {
-      if (!token) secretsRemoved += 1;
-      continue;
-    }
-    if (Object.values(valueHashesOf(now.data)).some((hash) => old.has(hash))) secretsUnrotated += 1;
-  }
+  const { secretsUnrotated, secretsRemoved } = rotationOf(scope.secrets.filter((seeded) => new Set(Object.values(scope.reach).flat()).has(`${seeded.namespace}/${seeded.name}`)), (ref) => secrets.get(ref)?.data);
   const brokenConsumers: string[] = [];
   const workloads = [
     ...deployments.items.map((d) => ({ kind: 'deployment', o: d, spec: d.spec?.template.spec })),
