@@ -1,41 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startLrsReceiver, type LrsReceiver, type ReceiverMode } from '../../../tests/integration/fixtures/lrs-receiver.ts';
+import { startLrsReceiver, type LrsReceiver } from '../../../tests/integration/fixtures/lrs-receiver.ts';
+import { until, VirtualTimers } from '../../../tests/integration/fixtures/virtual-timers.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { XapiOutbox } from './outbox.ts';
 import { backoffDelay, retryAfterMs, XapiSender, type LrsConfig, type SenderTimers } from './sender.ts';
 import { statementOf, type XapiStatement } from './statements.ts';
-
-/** Time that passes only when the sender sleeps; `at` switches the receiver at virtual moments. */
-class VirtualTimers implements SenderTimers {
-  now = 0;
-  readonly sleeps: number[] = [];
-  readonly #plan: Array<{ at: number; mode: ReceiverMode }> = [];
-  readonly receiver: LrsReceiver | undefined;
-  constructor(receiver?: LrsReceiver) {
-    this.receiver = receiver;
-  }
-  at(ms: number, mode: ReceiverMode): this {
-    this.#plan.push({ at: ms, mode });
-    return this;
-  }
-  async sleep(ms: number, signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    this.sleeps.push(ms);
-    this.now += ms;
-    for (const step of this.#plan.filter((s) => s.at <= this.now)) {
-      this.#plan.splice(this.#plan.indexOf(step), 1);
-      await this.receiver?.setMode(step.mode);
-    }
-  }
-}
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 const publicUrl = 'https://irlab.example.org';
 let receiver: LrsReceiver;
