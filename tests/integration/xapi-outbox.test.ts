@@ -98,6 +98,18 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     store.close();
   });
 
+  it('without IRLAB_XAPI_ENDPOINT there is no outbox work: no sender, nothing written', async () => {
+    const config = loadConfig({ IRLAB_DATA_DIR: path.join(work, 'plain'), IRLAB_ROOT: root, IRLAB_CACHE: path.join(work, 'cache'), IRLAB_WARM_POOL_SIZE: '0', IRLAB_INSTRUCTOR_TOKEN: 'xapi-test-instructor-token' }, root);
+    const services = await buildServices(config, { terminals: false, drillTimers: false, log: () => {}, error: () => {} });
+    try {
+      expect(services.xapi).toBeNull();
+      await takeQuiz(await services.quizzes(), services.learners.create().learner.id);
+      expect(services.store.prepare('SELECT COUNT(*) AS n FROM xapi_outbox').get()).toEqual({ n: 0 });
+    } finally {
+      await services.close();
+    }
+  });
+
   it('through the composition root on real time (short backoff bounds): down, restarted, up; nothing lost or doubled', async () => {
     const dataDir = path.join(work, 'data');
     const config = loadConfig(

@@ -120,6 +120,25 @@ describe('the xAPI sender against a test LRS', () => {
     expect(receiver.requests.map((r) => r.status)).toEqual(['dropped', 200]);
   });
 
+  it('an LRS that refuses a resent batch whole (409): each statement alone is delivered, none stored twice', async () => {
+    await receiver.close();
+    receiver = await startLrsReceiver({ duplicateInBatch: 409, duplicate: 204 });
+    const outbox = new XapiOutbox(store);
+    const ids = add(outbox, 3);
+    await receiver.setMode('losing-answers');
+    start(outbox, new VirtualTimers(receiver).at(1, 'up'));
+    await until(() => outbox.status().pending === 0, 'the outbox to drain');
+    expect(receiver.requests.map((r) => [r.method, r.status])).toEqual([
+      ['POST', 'dropped'],
+      ['POST', 409],
+      ['PUT', 204],
+      ['PUT', 204],
+      ['PUT', 204],
+    ]);
+    expect([...receiver.statements.keys()]).toEqual(ids);
+    expect(outbox.status()).toMatchObject({ failed: 0, delivered: 3 });
+  });
+
   it('the LRS down for a minute (refused, then 503s): the statements wait with backoff and arrive once it is back', async () => {
     const outbox = new XapiOutbox(store);
     const ids = add(outbox, 3);
