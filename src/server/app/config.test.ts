@@ -90,6 +90,31 @@ describe('loadConfig', () => {
     expect(problemsOf({ IRLAB_LAB_EXTEND_MINUTES: '0' })[0]!.variable).toBe('IRLAB_LAB_EXTEND_MINUTES');
   });
 
+  it('reads the LRS: endpoint with key and secret (or one Authorization value); unset endpoint, no xAPI; never shows a secret in a problem', () => {
+    expect(loadConfig({}, '/srv').xapi).toBeUndefined();
+    expect(loadConfig({ IRLAB_XAPI_ENDPOINT: 'https://lrs.example.org/xapi/', IRLAB_XAPI_KEY: 'k', IRLAB_XAPI_SECRET: 's3cret' }, '/srv').xapi).toEqual({
+      endpoint: 'https://lrs.example.org/xapi',
+      authorization: `Basic ${Buffer.from('k:s3cret').toString('base64')}`,
+      batchSize: 50,
+      timeoutMs: 30_000,
+      retryMinMs: 1000,
+      retryMaxMs: 300_000,
+    });
+    expect(loadConfig({ IRLAB_XAPI_ENDPOINT: 'http://127.0.0.1:9/data/xAPI', IRLAB_XAPI_AUTH: 'Basic abc=', IRLAB_XAPI_RETRY_MIN_MS: '10', IRLAB_XAPI_RETRY_MAX_MS: '200' }, '/srv').xapi).toMatchObject({ endpoint: 'http://127.0.0.1:9/data/xAPI', authorization: 'Basic abc=', retryMinMs: 10, retryMaxMs: 200 });
+    for (const bad of ['lrs.example.org', 'ftp://lrs.example.org', 'https://key:secret@lrs.example.org/xapi']) {
+      expect(problemsOf({ IRLAB_XAPI_ENDPOINT: bad, IRLAB_XAPI_AUTH: 'Basic x' })[0]).toMatchObject({ variable: 'IRLAB_XAPI_ENDPOINT', message: expect.stringMatching(/http\(s\) URL of an xAPI base without credentials/) });
+    }
+    expect(problemsOf({ IRLAB_XAPI_ENDPOINT: 'https://key:top-secret@lrs.example.org/xapi', IRLAB_XAPI_AUTH: 'Basic x' })[0]!.value).toBe('https://(hidden)@lrs.example.org/xapi');
+    const endpoint = 'https://lrs.example.org/xapi';
+    expect(problemsOf({ IRLAB_XAPI_ENDPOINT: endpoint })[0]).toMatchObject({ variable: 'IRLAB_XAPI_KEY', value: undefined });
+    expect(problemsOf({ IRLAB_XAPI_ENDPOINT: endpoint, IRLAB_XAPI_KEY: 'k' })[0]).toMatchObject({ variable: 'IRLAB_XAPI_SECRET' });
+    expect(problemsOf({ IRLAB_XAPI_SECRET: 'top-secret' })[0]).toMatchObject({ variable: 'IRLAB_XAPI_ENDPOINT' });
+    const both = problemsOf({ IRLAB_XAPI_ENDPOINT: endpoint, IRLAB_XAPI_KEY: 'k', IRLAB_XAPI_SECRET: 'top-secret', IRLAB_XAPI_AUTH: 'Basic top-secret' });
+    expect(both[0]).toMatchObject({ variable: 'IRLAB_XAPI_AUTH', value: '(hidden)' });
+    expect(JSON.stringify(both)).not.toContain('top-secret');
+    expect(problemsOf({ IRLAB_XAPI_ENDPOINT: endpoint, IRLAB_XAPI_AUTH: 'Basic x', IRLAB_XAPI_RETRY_MIN_MS: '5000', IRLAB_XAPI_RETRY_MAX_MS: '1000' })[0]).toMatchObject({ variable: 'IRLAB_XAPI_RETRY_MIN_MS', value: '5000' });
+  });
+
   it('takes the public origin as given, or builds it from HOST and PORT; refuses one with a path or another scheme', () => {
     expect(loadConfig({}, '/srv').publicUrl).toBe('http://localhost:4321');
     expect(loadConfig({ IRLAB_PUBLIC_URL: 'https://irlab.example.org/' }, '/srv').publicUrl).toBe('https://irlab.example.org');

@@ -14,6 +14,7 @@ import { workspaceBytesFromEnv } from '../terminal/workspace-volume.ts';
 import { PROVIDER_NAMES } from '../cluster/types.ts';
 import type { EngineBuildConfig } from '../cluster/engine-build.ts';
 import type { LimitsConfig } from '../limits/server-limits.ts';
+import type { LrsConfig } from '../xapi/sender.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -66,6 +67,18 @@ const origin = z
     return z.NEVER;
   });
 
+/** The LRS's xAPI base: an http(s) URL with no credentials in it (they go in IRLAB_XAPI_KEY/SECRET); no trailing slash kept. */
+const lrsEndpoint = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
+    if (url && (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && !url.search && !url.hash) return url.href.replace(/\/+$/, '');
+    ctx.addIssue({ code: 'custom', message: 'is not an http(s) URL of an xAPI base without credentials, query or fragment; set it to, for example, https://lrs.example.org/xapi (credentials in IRLAB_XAPI_KEY and IRLAB_XAPI_SECRET), or unset it' });
+    return z.NEVER;
+  });
+
 const text = z
   .string()
   .optional()
@@ -106,6 +119,14 @@ export const SETTINGS = {
   IRLAB_CONTENT_LIVE: { schema: flag, default: '0', meaning: 're-read lab and quiz content per request (`irlab dev` sets it)' },
   IRLAB_INSTRUCTOR_TOKEN: { schema: text, default: 'generated', meaning: 'the instructor token; unset: generated into the data directory and printed at first start' },
   IRLAB_PUBLIC_URL: { schema: origin, default: 'unset', meaning: 'the origin learners reach irlab at (https://irlab.example.org): sign-in redirects, LTI and xAPI ids are built on it; unset: http://HOST:PORT' },
+  IRLAB_XAPI_ENDPOINT: { schema: lrsEndpoint, default: 'unset', meaning: 'the LRS\'s xAPI base (https://lrs.example.org/xapi): learning events go to its /statements through an outbox; unset: no xAPI' },
+  IRLAB_XAPI_KEY: { schema: text, default: 'unset', meaning: 'the LRS\'s Basic key (with IRLAB_XAPI_SECRET); never logged' },
+  IRLAB_XAPI_SECRET: { schema: text, default: 'unset', meaning: 'the LRS\'s Basic secret (with IRLAB_XAPI_KEY); never logged' },
+  IRLAB_XAPI_AUTH: { schema: text, default: 'unset', meaning: 'instead of key and secret: the whole Authorization header value (`Basic …`) the LRS gave' },
+  IRLAB_XAPI_BATCH: { schema: whole(50, 1, 500), default: '50', meaning: 'statements sent in one request' },
+  IRLAB_XAPI_TIMEOUT_SECONDS: { schema: whole(30, 1, 600), default: '30', meaning: 'an LRS request without an answer this long is retried' },
+  IRLAB_XAPI_RETRY_MIN_MS: { schema: whole(1000, 1, 3_600_000), default: '1000', meaning: 'first wait after the LRS failed (doubled per failure, with jitter)' },
+  IRLAB_XAPI_RETRY_MAX_MS: { schema: whole(300_000, 1, 24 * 3_600_000), default: '300000', meaning: 'longest wait between tries while the LRS is down' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -184,6 +205,8 @@ export interface Config {
   trustProxy: boolean;
   /** IRLAB_PUBLIC_URL, else `http://<host>:<port>`: where browsers and LMSs reach this server. */
   publicUrl: string;
+  /** The LRS statements go to; absent when IRLAB_XAPI_ENDPOINT is unset (then no outbox work at all). */
+  xapi: LrsConfig | undefined;
   terminal: { cluster: 'engine' | 'none'; kubeconfig: string | undefined; graceMs: number; ttlMs: number };
   drills: { scoreMs: number; maxLive: number };
   /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
@@ -205,7 +228,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0]);
-      return { variable, value: env[variable], message: issue.message };
+      return { variable, value: shownValue(variable, env[variable]), message: issue.message };
     });
     throw new ConfigError(problems);
   }
@@ -220,6 +243,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       },
     ]);
   }
+  const xapi = xapiConfig(r, env);
   const dataDir = path.resolve(cwd, r.IRLAB_DATA_DIR ?? '.irlab/data');
   return {
     port: r.PORT,
@@ -230,6 +254,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
     trustProxy: r.IRLAB_TRUST_PROXY,
     publicUrl: r.IRLAB_PUBLIC_URL ?? `http://${r.HOST ?? 'localhost'}:${r.PORT}`,
+    xapi,
     terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
     drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },
     pool: {
@@ -257,6 +282,45 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // Leaves read the data dir from the environment too: give them the resolved one.
     env: { ...env, IRLAB_DATA_DIR: dataDir },
     raw: r,
+  };
+}
+
+/**
+ * The LRS settings, or undefined without an endpoint. Problems name the variables but never show
+ * a key, secret or Authorization value (ConfigError prints values).
+ */
+const SECRET_SETTINGS = new Set(['IRLAB_XAPI_KEY', 'IRLAB_XAPI_SECRET', 'IRLAB_XAPI_AUTH']);
+
+/** A value as a problem may show it: secrets hidden, a password written into a URL replaced. */
+function shownValue(variable: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return value;
+  if (SECRET_SETTINGS.has(variable)) return '(hidden)';
+  if (variable === 'IRLAB_XAPI_ENDPOINT') return value.replace(/\/\/[^/@]*@/, '//(hidden)@');
+  return value;
+}
+
+function xapiConfig(r: RawConfig, env: Env): LrsConfig | undefined {
+  const key = r.IRLAB_XAPI_KEY?.trim();
+  const secret = r.IRLAB_XAPI_SECRET?.trim();
+  const auth = r.IRLAB_XAPI_AUTH?.trim();
+  const problem = (variable: string, message: string): never => {
+    throw new ConfigError([{ variable, value: shownValue(variable, env[variable]), message }]);
+  };
+  if (!r.IRLAB_XAPI_ENDPOINT) {
+    if (key || secret || auth) problem('IRLAB_XAPI_ENDPOINT', 'is unset while LRS credentials are set; set it to the LRS\'s xAPI base (e.g. https://lrs.example.org/xapi), or unset IRLAB_XAPI_KEY, IRLAB_XAPI_SECRET and IRLAB_XAPI_AUTH');
+    return undefined;
+  }
+  if (auth && (key || secret)) problem('IRLAB_XAPI_AUTH', 'is set together with IRLAB_XAPI_KEY/IRLAB_XAPI_SECRET; keep one: the key and secret, or the whole Authorization value');
+  if (!auth && (!key || !secret)) problem(key ? 'IRLAB_XAPI_SECRET' : 'IRLAB_XAPI_KEY', 'is unset while IRLAB_XAPI_ENDPOINT is set; set IRLAB_XAPI_KEY and IRLAB_XAPI_SECRET to the key and secret the LRS gave irlab (or IRLAB_XAPI_AUTH to the whole Authorization value)');
+  if (key?.includes(':')) problem('IRLAB_XAPI_KEY', 'contains ":", which Basic authentication cannot carry in a key; check the value the LRS gave');
+  if (r.IRLAB_XAPI_RETRY_MIN_MS > r.IRLAB_XAPI_RETRY_MAX_MS) problem('IRLAB_XAPI_RETRY_MIN_MS', `is more than IRLAB_XAPI_RETRY_MAX_MS (${r.IRLAB_XAPI_RETRY_MAX_MS}); set it lower, or raise the maximum`);
+  return {
+    endpoint: r.IRLAB_XAPI_ENDPOINT,
+    authorization: auth ?? `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`,
+    batchSize: r.IRLAB_XAPI_BATCH,
+    timeoutMs: r.IRLAB_XAPI_TIMEOUT_SECONDS * 1000,
+    retryMinMs: r.IRLAB_XAPI_RETRY_MIN_MS,
+    retryMaxMs: r.IRLAB_XAPI_RETRY_MAX_MS,
   };
 }
 

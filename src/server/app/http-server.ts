@@ -57,7 +57,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     // Astro builds a URL from Host; one that is no host name would make that throw.
     if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
-    if (handleHealth(req, res, manager, services.instructorToken)) return;
+    if (handleHealth(req, res, manager, services.instructorToken, services.xapi)) return;
     if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;
     if (drillRoutes.handle(req, res)) return;

@@ -36,6 +36,7 @@ import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
 import { TerminalManager } from '../terminal/session-manager.ts';
+import { xapiService, type XapiService } from '../xapi/service.ts';
 import type { Config } from './config.ts';
 
 export interface Services {
@@ -44,6 +45,8 @@ export interface Services {
   learners: LearnerService;
   /** Labs launched, steps passed, quizzes answered and completed: subscribe here (xAPI, LTI grades, dashboards). */
   learningEvents: LearningEvents;
+  /** Learning events as xAPI statements through an outbox to the LRS; null without IRLAB_XAPI_ENDPOINT. */
+  xapi: XapiService | null;
   labs: LabService;
   /** The engine labs run on (the warm pool's provider), what it means for a learner, and each lab's fit. */
   labEngine: LabEngine;
@@ -124,6 +127,12 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const store = openStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
   const learners = learnerService({ store });
   const learningEvents = new LearningEvents();
+  // Subscribed before anything can emit: each event's statement is in the outbox when emit returns.
+  const xapi = config.xapi ? xapiService({ store, publicUrl: config.publicUrl, lrs: config.xapi, log, error }) : null;
+  if (xapi) {
+    learningEvents.subscribe((event) => xapi.listener(event));
+    xapi.start();
+  }
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
@@ -274,6 +283,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     store,
     learners,
     learningEvents,
+    xapi,
     labs,
     labEngine,
     drills,
@@ -309,6 +319,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         // them running, and if the data dir goes too (a test's temp dir), nothing reaps them.
         if (pool) await pool.then((p) => p.shutdown(), () => undefined).catch((caught: unknown) => error(`irlab: deleting the warm pool's clusters failed: ${String(caught)}`));
         await queries?.close();
+        // The request in flight is aborted; what is not delivered stays in the outbox for the next start.
+        await xapi?.close();
         store.close();
       })();
       return closing;

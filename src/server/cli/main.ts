@@ -47,6 +47,7 @@ const commands: Record<string, Command> = {
   query: async (args) => (await import('../query/cli.ts')).queryCommand(args),
   detect: async (args) => (await import('../query/cli.ts')).detectCommand(args),
   policy: async (args) => (await import('../audit-policy/cli.ts')).policyCommand(args),
+  xapi: async (args) => (await import('../xapi/cli.ts')).xapiCommand(args),
   help: async () => {
     console.log(USAGE);
     return 0;

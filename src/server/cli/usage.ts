@@ -24,6 +24,10 @@ export const DEV_USAGE = '  irlab dev [--port N] [--host H]           the site w
 export const VALIDATE_USAGE = `  irlab validate [PATH]                      check the content at PATH (default: .): a project or content folder, or one
                                              lab.yaml, drill.yaml, quiz yaml, lesson mdx or scenario; exit 1 on any problem or nothing found`;
 
+export const XAPI_USAGE = `  irlab xapi status [--json]                 the xAPI outbox: statements delivered, waiting (and why), refused by the LRS
+                                             (exit 1 while any is refused); docs/classes.md#xapi
+  irlab xapi retry                           send the statements the LRS refused again (after fixing what it said)`;
+
 export const USAGE = `irlab: Kubernetes incident-response labs
 
 Usage:
@@ -43,5 +47,6 @@ ${QUERY_USAGE}
 ${DEV_USAGE}
   irlab schema [DIR]                         write JSON Schemas of lesson, scenario, lab, quiz and drill files (default: schemas/)
 ${POLICY_USAGE}
+${XAPI_USAGE}
   irlab help                                 this text
 `;

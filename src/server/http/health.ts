@@ -2,11 +2,12 @@
  * `GET /api/health`: `{ok: true}` for anyone (load balancers, uptime checks, the tests), so that
  * nothing about the process (memory, how many learners have a terminal) is public. With the
  * instructor token (`Authorization: Bearer`), also process memory and terminal counts (operators,
- * the e2e test, the bench).
+ * the e2e test, the bench), and the xAPI outbox's counts when an LRS is configured.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from '../instructors/token.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
+import type { OutboxStatus } from '../xapi/outbox.ts';
 import { sendJson } from './endpoint.ts';
 
 function isOperator(req: IncomingMessage, token: string): boolean {
@@ -15,7 +16,7 @@ function isOperator(req: IncomingMessage, token: string): boolean {
 }
 
 /** Answers /api/health and returns true, or returns false: not this route. */
-export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null, instructorToken: string): boolean {
+export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null, instructorToken: string, xapi?: { outbox: { status(failuresShown?: number): OutboxStatus } } | null): boolean {
   if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://irlab').pathname !== '/api/health') return false;
   if (!isOperator(req, instructorToken)) {
     sendJson(res, 200, { ok: true });
@@ -34,6 +35,12 @@ export function handleHealth(req: IncomingMessage, res: ServerResponse, manager:
       retainedOutputBytes: sessions.reduce((sum, s) => sum + s.retainedBytes, 0),
       peakRetainedOutputBytes: sessions.reduce((max, s) => Math.max(max, s.peakRetainedBytes), 0),
     },
+    ...(xapi ? { xapi: xapiCounts(xapi.outbox.status(0)) } : {}),
   });
   return true;
+}
+
+/** Counts only: a refused statement's reason and content stay in `irlab xapi status`. */
+function xapiCounts(status: OutboxStatus) {
+  return { delivered: status.delivered, waiting: status.pending, refused: status.failed, oldestWaitingAt: status.oldestPendingAt, lastError: status.lastError };
 }
