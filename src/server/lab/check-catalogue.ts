@@ -6,7 +6,7 @@
  */
 export const CHECK_CRITERIA: Readonly<Record<string, readonly string[]>> = {
   'audit-policy': ['policy-file', 'static', 'applied', 'live'],
-  quarantine: ['pod-kept', 'labelled', 'isolated'],
+  quarantine: ['pod-kept', 'labelled', 'isolated', 'cut-proven'],
   evidence: ['manifest', 'logs', 'describe', 'filesystem', 'before-deletion'],
   investigation: ['identity', 'secrets', 'binding', 'exec-command', 'source-ips', 'first-request'],
   scope: ['identities', 'stolen-credentials', 'reach'],

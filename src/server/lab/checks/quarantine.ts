@@ -6,10 +6,30 @@ import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
 import type { Check } from '../check.ts';
 import { isolationOf, type NetworkPolicy } from '../network-policy.ts';
+import { kindNodeOf } from '../../cluster/kind-workloads.ts';
+import { crictlConnect, endpointsOf, probeWire, type WireFacts } from './wire-probe.ts';
 
 export interface QuarantineFacts {
   pod?: { name: string; labels: Record<string, string> };
   policies: NetworkPolicy[];
+  /** Real connection attempts, where pods are real containers (kind): `cut-proven`. */
+  wire?: WireFacts;
+}
+
+/** The cut as connections show it; messages say where a connection came from, never which pod. */
+function judgeWire(wire: WireFacts, isolatedOnPaper: boolean): CriterionResult {
+  const id = 'cut-proven';
+  if (wire.probers === 0 && wire.triedOut === 0) {
+    return { id, passed: isolatedOnPaper, message: 'no connection could be tried (no other pod answers here), so the cut is judged from the policies alone' };
+  }
+  if (wire.reachedIn.length) {
+    const from = wire.reachedIn.includes('same') ? 'a pod in its own namespace' : 'a pod in another namespace';
+    return { id, passed: false, message: `a real connection from ${from} reached the compromised pod on port ${wire.port} after your policies: some rule still admits it (an allow rule for "trusted" pods is still a way in)` };
+  }
+  if (wire.reachedOut) {
+    return { id, passed: false, message: `the compromised pod opened a real connection to ${wire.reachedOut} of ${wire.triedOut} pods that serve a port: its egress is not cut` };
+  }
+  return { id, passed: true, message: `tried on the wire: ${wire.probers} pod${wire.probers === 1 ? '' : 's'} that reach others could not reach the compromised pod, and it reached none of ${wire.triedOut} pods` };
 }
 
 // Messages never name the pod: finding which pod is compromised is part of the exercise.
@@ -20,6 +40,7 @@ export function judgeQuarantine(facts: QuarantineFacts): CriterionResult[] {
       { id: 'pod-kept', passed: false, message },
       { id: 'labelled', passed: false, message: 'the pod no longer exists, so it cannot be labelled' },
       { id: 'isolated', passed: false, message: 'the pod no longer exists' },
+      ...(facts.wire ? [{ id: 'cut-proven', passed: false, message: 'the pod no longer exists, so no connection to it can be tried' }] : []),
     ];
   }
   const label = facts.pod.labels.quarantine;
@@ -45,14 +66,15 @@ export function judgeQuarantine(facts: QuarantineFacts): CriterionResult[] {
         ? `no traffic in or out: ${isolation.selecting.map((n) => `"${n}"`).join(', ')} isolate${isolation.selecting.length === 1 ? 's' : ''} ingress and egress with no rule that admits anything`
         : `the pod is not cut off: ${explain()}`,
     },
+    ...(facts.wire ? [judgeWire(facts.wire, isolation.allowed.length === 0)] : []),
   ];
 }
 
 export const quarantineCheck: Check = {
   name: 'quarantine',
-  description: 'The compromised pod is labelled quarantine=true, kept, and isolated by NetworkPolicy in both directions.',
-  criteria: ['pod-kept', 'labelled', 'isolated'],
-  async run({ kubeConfig, answerKey }) {
+  description: 'The compromised pod is labelled quarantine=true, kept, and isolated by NetworkPolicy in both directions (on kind also by real connection attempts: cut-proven).',
+  criteria: ['pod-kept', 'labelled', 'isolated', 'cut-proven'],
+  async run({ kubeConfig, answerKey, cluster }, signal) {
     const { name, namespace } = answerKey.compromisedPod;
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const networking = kubeConfig.makeApiClient(NetworkingV1Api);
@@ -61,8 +83,14 @@ export const quarantineCheck: Check = {
       throw error;
     });
     const policies = await networking.listNamespacedNetworkPolicy({ namespace });
+    // Real containers (kind) answer connections: the cut is tried, not only read from the policies.
+    let wire: WireFacts | undefined;
+    if (cluster.provider === 'kind') {
+      const node = await kindNodeOf(cluster);
+      wire = pod ? await probeWire({ namespace, name }, endpointsOf((await core.listPodForAllNamespaces()).items), crictlConnect(node, signal)) : { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
+    }
     return resultOf(
-      judgeQuarantine({ ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[] }),
+      judgeQuarantine({ ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[], ...(wire ? { wire } : {}) }),
     );
   },
 };

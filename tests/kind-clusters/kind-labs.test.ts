@@ -1,0 +1,109 @@
+// The labs on REAL kind clusters: L18's incident seeded as real containers (images from the node,
+// the compromised pod's files in its container, its log behind kubectl logs), the quarantine check
+// proving the cut by real connections (the allow-frontend trap shows as a connection that gets in),
+// and `irlab test --all --provider kind`, which runs every lab's reference solution on kind.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
+import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
+import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
+import type { ClusterInfo } from '../../src/server/cluster/types.ts';
+import { quarantineCheck } from '../../src/server/lab/checks/quarantine.ts';
+import { testCommand } from '../../src/server/lab/cli.ts';
+import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { loadScenario } from '../../src/server/scenarios/load.ts';
+import { seedScenario } from '../../src/server/scenarios/seed.ts';
+import { TEST_TIME_SCALE } from '../../src/server/scenarios/timeline.ts';
+
+const run = promisify(execFile);
+const kubectl = join(binDir(readEngineVersions()), 'kubectl');
+const root = process.cwd();
+const name = `kind-lab-${randomBytes(3).toString('hex')}`;
+let stateDir: string;
+let provider: KindProvider;
+let info: ClusterInfo;
+let key: AnswerKey;
+
+const k = async (...args: string[]): Promise<string> => (await run(kubectl, ['--kubeconfig', info.kubeconfigPath, ...args], { timeout: 60_000 })).stdout;
+
+async function contain(): Promise<Map<string, { passed: boolean; message: string }>> {
+  const result = await quarantineCheck.run(
+    { cluster: info, provider, kubeConfig: loadKubeConfig(info.kubeconfigPath), workspace: stateDir, answerKey: key, answers: {}, questions: [], auditEvents: async () => [] },
+    AbortSignal.timeout(120_000),
+  );
+  return new Map(result.criteria.map((c) => [c.id, c]));
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'irlab-kind-labs-'));
+  provider = new KindProvider({ stateDir });
+  info = await provider.create({ name, timeoutMs: 300_000 });
+  const { loaded, problems } = await loadScenario(root, 'scenarios/compromised-web-app');
+  if (!loaded) throw new Error(problems.map((p) => p.message).join('; '));
+  await seedScenario(info, loaded, { seed: 'kind-labs', answerKeys: join(stateDir, 'keys'), timeScale: TEST_TIME_SCALE });
+  key = await readAnswerKey(join(stateDir, 'keys'), name);
+}, 600_000);
+
+afterAll(async () => {
+  await provider?.delete(name).catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+}, 180_000);
+
+describe('L18 on a real kind cluster', () => {
+  it('runs the world as real containers, with the pod\'s own files and log', async () => {
+    const pod = key.compromisedPod.name;
+    // PID 1 of a real container: the stand-in's script, not a simulated tree.
+    expect(await k('exec', '-n', 'production', pod, '--', 'cat', '/proc/1/cmdline')).toContain('irlab-workload');
+    for (const file of key.files) {
+      const sum = (await k('exec', '-n', 'production', pod, '--', 'sha256sum', file.path)).split(' ')[0];
+      expect(sum, file.path).toBe(file.sha256);
+    }
+    const logs = await k('logs', '-n', 'production', pod, '--all-containers');
+    expect(logs.trim().split('\n')).toHaveLength(key.logLines);
+    const images = await k('get', 'pods', '-n', 'production', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image} {.status.phase}{"\\n"}{end}');
+    expect(images).toMatch(/registry\.shop\.internal\/web-app:2\.14\.1 Running/);
+  });
+
+  it('proves the cut by real connections: open, the allow-frontend trap, then cut', async () => {
+    const untouched = await contain();
+    expect(untouched.get('cut-proven')).toMatchObject({ passed: false, message: expect.stringMatching(/real connection from a pod/) });
+
+    // The trap: quarantined and denied, but still tier=frontend, which allow-frontend admits on 8080.
+    await k('label', 'pod', '-n', 'production', key.compromisedPod.name, 'quarantine=true');
+    await run('bash', ['-c', `"${kubectl}" --kubeconfig ${info.kubeconfigPath} apply -f - <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: quarantine, namespace: production}
+spec:
+  podSelector: {matchLabels: {quarantine: "true"}}
+  policyTypes: ["Ingress", "Egress"]
+YAML`], { timeout: 60_000 });
+    const trapped = await contain();
+    expect(trapped.get('isolated')?.passed).toBe(false);
+    expect(trapped.get('cut-proven')).toMatchObject({ passed: false, message: expect.stringMatching(/reached the compromised pod on port 8080/) });
+    expect(trapped.get('cut-proven')?.message).not.toContain(key.compromisedPod.name);
+
+    await k('label', 'pod', '-n', 'production', key.compromisedPod.name, 'tier-');
+    const cut = await contain();
+    expect([...cut.values()].filter((c) => !c.passed)).toEqual([]);
+    expect(cut.get('cut-proven')?.message).toMatch(/tried on the wire: \d+ pods? that reach others could not reach the compromised pod, and it reached none of \d+ pods/);
+  });
+});
+
+describe('irlab test --all --provider kind', () => {
+  it('proves every lab on kind: untouched fails, each step passes after its solution, reset gives a fresh cluster', async () => {
+    let out = '';
+    let err = '';
+    const code = await testCommand(['--all', '--provider', 'kind'], { out: (t) => void (out += t), err: (t) => void (err += t), root });
+    expect({ code, failures: out.split('\n').filter((l) => l.startsWith('FAIL')), err: err.slice(-2000) }).toEqual({ code: 0, failures: [], err: expect.any(String) });
+    expect(out).toMatch(/lab l18: proven/);
+    expect(out).toMatch(/lab leaked-ci-token: proven/);
+  }, 1_500_000);
+});
