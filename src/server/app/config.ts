@@ -66,6 +66,18 @@ const origin = z
     return z.NEVER;
   });
 
+/** An http(s) URL (an OIDC issuer may have a path, e.g. Keycloak's /realms/<realm>). */
+const httpUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
+    if (url && (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password) return raw.trim();
+    ctx.addIssue({ code: 'custom', message: 'is not an http(s) URL without a query; set it to the provider\'s issuer, for example https://keycloak.example.org/realms/school, or unset it' });
+    return z.NEVER;
+  });
+
 const text = z
   .string()
   .optional()
@@ -106,6 +118,10 @@ export const SETTINGS = {
   IRLAB_CONTENT_LIVE: { schema: flag, default: '0', meaning: 're-read lab and quiz content per request (`irlab dev` sets it)' },
   IRLAB_INSTRUCTOR_TOKEN: { schema: text, default: 'generated', meaning: 'the instructor token; unset: generated into the data directory and printed at first start' },
   IRLAB_PUBLIC_URL: { schema: origin, default: 'unset', meaning: 'the origin learners reach irlab at (https://irlab.example.org): sign-in redirects, LTI and xAPI ids are built on it; unset: http://HOST:PORT' },
+  IRLAB_OIDC_ISSUER: { schema: httpUrl, default: 'unset', meaning: 'the OpenID Connect provider learners sign in with (its issuer URL, e.g. https://accounts.google.com); unset: no sign-in is offered' },
+  IRLAB_OIDC_CLIENT_ID: { schema: text, default: 'unset', meaning: 'irlab\'s client id at that provider (redirect URI: IRLAB_PUBLIC_URL + /auth/callback)' },
+  IRLAB_OIDC_CLIENT_SECRET: { schema: text, default: 'unset', meaning: 'its client secret (never logged or shown); unset: a public client with PKCE only' },
+  IRLAB_OIDC_SCOPES: { schema: text, default: 'openid email profile', meaning: 'the scopes asked for (openid is always included)' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -192,6 +208,8 @@ export interface Config {
   limits: LimitsConfig;
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
   engine: EngineBuildConfig;
+  /** OpenID Connect sign-in; undefined when IRLAB_OIDC_ISSUER is unset (no sign-in offered). */
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined; scopes: string } | undefined;
   /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */
   env: Env;
   raw: RawConfig;
@@ -205,7 +223,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0]);
-      return { variable, value: env[variable], message: issue.message };
+      // A secret's value is never printed, not even in a complaint about it.
+      return { variable, value: variable.endsWith('_SECRET') ? '(hidden)' : env[variable], message: issue.message };
     });
     throw new ConfigError(problems);
   }
@@ -220,6 +239,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       },
     ]);
   }
+  // The issuer and the client id go together; the secret's value is never echoed in a problem.
+  if (Boolean(r.IRLAB_OIDC_ISSUER) !== Boolean(r.IRLAB_OIDC_CLIENT_ID?.trim()) || (r.IRLAB_OIDC_CLIENT_SECRET && !r.IRLAB_OIDC_ISSUER)) {
+    const missing = r.IRLAB_OIDC_ISSUER ? 'IRLAB_OIDC_CLIENT_ID' : 'IRLAB_OIDC_ISSUER';
+    throw new ConfigError([
+      { variable: missing, value: undefined, message: `is unset while other IRLAB_OIDC_* settings are set; set IRLAB_OIDC_ISSUER and IRLAB_OIDC_CLIENT_ID together (and IRLAB_OIDC_CLIENT_SECRET for a confidential client), or unset them all` },
+    ]);
+  }
+  const scopes = new Set((r.IRLAB_OIDC_SCOPES ?? 'openid email profile').split(/[\s,]+/).filter(Boolean));
+  scopes.add('openid');
   const dataDir = path.resolve(cwd, r.IRLAB_DATA_DIR ?? '.irlab/data');
   return {
     port: r.PORT,
@@ -230,6 +258,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
     trustProxy: r.IRLAB_TRUST_PROXY,
     publicUrl: r.IRLAB_PUBLIC_URL ?? `http://${r.HOST ?? 'localhost'}:${r.PORT}`,
+    oidc: r.IRLAB_OIDC_ISSUER && r.IRLAB_OIDC_CLIENT_ID ? { issuer: r.IRLAB_OIDC_ISSUER, clientId: r.IRLAB_OIDC_CLIENT_ID.trim(), clientSecret: r.IRLAB_OIDC_CLIENT_SECRET, scopes: [...scopes].join(' ') } : undefined,
     terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
     drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },
     pool: {

@@ -16,7 +16,10 @@ import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
 import { loadDrills } from '../drill/project-drills.ts';
 import { liveRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
+import { oidcClient, type OidcClient } from '../accounts/oidc-client.ts';
+import { roleService, type RoleService } from '../instructors/roles.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
+import { identityService, type IdentityService } from '../learners/identities.ts';
 import { labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import { pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
 import { labNextOf } from '../lab/lab-next.ts';
@@ -42,6 +45,12 @@ export interface Services {
   config: Config;
   store: Store;
   learners: LearnerService;
+  /** The identities learners sign in with (OIDC; LTI and join codes too). */
+  identities: IdentityService;
+  /** Instructor and operator roles of signed-in learners (ask through instructors/access.ts). */
+  roles: RoleService;
+  /** OpenID Connect sign-in; undefined when the operator has not configured a provider. */
+  signIn: OidcClient | undefined;
   /** Labs launched, steps passed, quizzes answered and completed: subscribe here (xAPI, LTI grades, dashboards). */
   learningEvents: LearningEvents;
   labs: LabService;
@@ -124,6 +133,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const store = openStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
   const learners = learnerService({ store });
   const learningEvents = new LearningEvents();
+  const identities = identityService({ store });
+  const roles = roleService({ store });
+  const signIn = config.oidc ? oidcClient({ settings: config.oidc, store, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
@@ -273,6 +285,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     config,
     store,
     learners,
+    identities,
+    roles,
+    signIn,
     learningEvents,
     labs,
     labEngine,

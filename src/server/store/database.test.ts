@@ -33,6 +33,8 @@ describe('store', () => {
       { module: 'labs', version: 6 },
       { module: 'drills', version: 1 },
       { module: 'drills', version: 2 },
+      { module: 'instructors', version: 1 },
+      { module: 'accounts', version: 1 },
     ]);
     db.close();
   });
