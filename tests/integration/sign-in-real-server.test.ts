@@ -117,3 +117,34 @@ describe('sign-in through a local OpenID Connect provider, on the real server', 
     expect(server.output.join('\n')).not.toContain(CLIENT_SECRET);
   }, 180_000);
 });
+
+describe('sign-in not configured, or its provider down, on the real server', () => {
+  it('without IRLAB_OIDC_*: nothing offered, and /auth/sign-in says so (404, no error)', async () => {
+    const plain = await startRealServer();
+    try {
+      const browser = new CookieBrowser();
+      expect(await json(await browser.request(`${plain.base}/api/account`))).toEqual({ offered: false, signedIn: false });
+      const start = await browser.request(`${plain.base}/auth/sign-in`);
+      expect(start.status).toBe(404);
+      expect(await start.text()).toContain('Sign-in is not set up on this server');
+      expect(await (await browser.request(`${plain.base}/account`)).text()).toContain('This server offers no sign-in');
+      expect((await browser.request(`${plain.base}/auth/callback?code=x&state=y`)).status).toBe(400);
+    } finally {
+      await plain.stop();
+    }
+  }, 90_000);
+
+  it('a provider nobody answers for: the sign-in page says it could not be reached (503), the secret nowhere', async () => {
+    const down = await startRealServer({ IRLAB_OIDC_ISSUER: `http://127.0.0.1:${await freePort()}`, IRLAB_OIDC_CLIENT_ID: CLIENT_ID, IRLAB_OIDC_CLIENT_SECRET: CLIENT_SECRET });
+    try {
+      const start = await new CookieBrowser().request(`${down.base}/auth/sign-in`);
+      expect(start.status).toBe(503);
+      const page = await start.text();
+      expect(page).toMatch(/Sign-in is not possible right now: the sign-in provider http:\/\/127\.0\.0\.1:\d+ could not be reached/);
+      expect(page).not.toContain(CLIENT_SECRET);
+      expect(down.output.join('\n')).not.toContain(CLIENT_SECRET);
+    } finally {
+      await down.stop();
+    }
+  }, 90_000);
+});

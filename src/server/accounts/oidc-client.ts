@@ -63,7 +63,7 @@ export function oidcClient({ settings, store, redirectUri, clock }: { settings: 
       const codeVerifier = client.randomPKCECodeVerifier();
       const state = client.randomState();
       const nonce = client.randomNonce();
-      pending.put(state, { codeVerifier, nonce, returnTo });
+      if (!pending.put(state, { codeVerifier, nonce, returnTo })) throw new SignInError(429, 'too many sign-ins are under way on this server right now; try again in a few minutes');
       const url = client.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
         scope: settings.scopes,

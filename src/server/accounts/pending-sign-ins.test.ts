@@ -18,4 +18,15 @@ describe('pending sign-ins', () => {
     now = new Date(now.getTime() + PENDING_TTL_MS + 1);
     expect(pending.take('state-2')).toBeUndefined();
   });
+
+  it('refuses a start past the limit of sign-ins under way, and accepts again once one is taken', () => {
+    const pending = pendingSignIns({ store: openStore(':memory:', allMigrations) });
+    const started = { codeVerifier: 'v', nonce: 'n', returnTo: '/' };
+    expect(pending.put('a', started, 2)).toBe(true);
+    expect(pending.put('b', started, 2)).toBe(true);
+    expect(pending.put('c', started, 2)).toBe(false);
+    expect(pending.take('c')).toBeUndefined();
+    pending.take('a');
+    expect(pending.put('c', started, 2)).toBe(true);
+  });
 });

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Store } from '../store/database.ts';
 
 export const PENDING_TTL_MS = 10 * 60 * 1000;
+/** Sign-ins under way at once: past it a start is refused (429) rather than the table growing without end. */
+export const MAX_PENDING = 10_000;
 
 export interface PendingSignIn {
   codeVerifier: string;
@@ -19,11 +21,14 @@ const hash = (state: string) => createHash('sha256').update(state).digest('hex')
 export function pendingSignIns({ store, clock = () => new Date() }: { store: Store; clock?: () => Date }) {
   const purge = () => store.prepare('DELETE FROM oidc_sign_ins WHERE created_at < ?').run(new Date(clock().getTime() - PENDING_TTL_MS).toISOString());
   return {
-    put(state: string, pending: PendingSignIn): void {
+    /** False when MAX_PENDING sign-ins are already under way (nothing stored). */
+    put(state: string, pending: PendingSignIn, max = MAX_PENDING): boolean {
       purge();
+      if ((store.prepare('SELECT COUNT(*) AS n FROM oidc_sign_ins').get() as { n: number }).n >= max) return false;
       store
         .prepare('INSERT INTO oidc_sign_ins (state_hash, code_verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(hash(state), pending.codeVerifier, pending.nonce, pending.returnTo, clock().toISOString());
+      return true;
     },
     /** The sign-in this state started, removed as it is read; undefined if unknown, used or expired. */
     take(state: string): PendingSignIn | undefined {
