@@ -33,11 +33,40 @@ export function accessFrom(learner: Learner | undefined, signedIn: boolean, role
   return { learner, signedIn, roles, token, instructor: operator || roles.includes('instructor'), operator };
 }
 
-export function requestAccess(deps: AccessDeps, request: Request, cookies: AstroCookies): Access {
-  const learner = deps.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
+/** From the session cookie's value, the instructor cookie's value and the Authorization header. */
+export function accessOf(deps: AccessDeps, credentials: { session: string | undefined; instructorCookie: string | undefined; authorization: string | null | undefined }): Access {
+  const learner = deps.learners.fromSession(credentials.session);
   const signedIn = learner ? deps.roles.signedIn(learner.id) : false;
   const roles = learner && signedIn ? deps.roles.rolesOf(learner.id) : [];
-  return accessFrom(learner, signedIn, roles, isInstructor(deps.instructorToken, request, cookies.get(INSTRUCTOR_COOKIE)?.value));
+  const token = isInstructor(deps.instructorToken, new Request('http://irlab.invalid/', { headers: credentials.authorization ? { authorization: credentials.authorization } : {} }), credentials.instructorCookie);
+  return accessFrom(learner, signedIn, roles, token);
+}
+
+/** For Astro's pages and endpoints. */
+export function requestAccess(deps: AccessDeps, request: Request, cookies: AstroCookies): Access {
+  return accessOf(deps, { session: cookies.get(SESSION_COOKIE)?.value, instructorCookie: cookies.get(INSTRUCTOR_COOKIE)?.value, authorization: request.headers.get('authorization') });
+}
+
+/** For irlab's own routes (src/server/http, WebSocket upgrades): the request's raw headers. */
+export function headersAccess(deps: AccessDeps, headers: { cookie?: string | undefined; authorization?: string | undefined }): Access {
+  const cookies = new Map<string, string>();
+  for (const part of (headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) {
+      const name = part.slice(0, at).trim();
+      // The first of a repeated name wins, as browsers send the most specific path first.
+      if (!cookies.has(name)) cookies.set(name, safeDecode(part.slice(at + 1).trim()));
+    }
+  }
+  return accessOf(deps, { session: cookies.get(SESSION_COOKIE), instructorCookie: cookies.get(INSTRUCTOR_COOKIE), authorization: headers.authorization });
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { identityService } from '../learners/identities.ts';
 import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';
 import { allMigrations, openStore } from '../store/index.ts';
-import { accessFrom, instructorPageAccess, requestAccess } from './access.ts';
+import { accessFrom, headersAccess, instructorPageAccess, requestAccess } from './access.ts';
 import { roleService, type Role } from './roles.ts';
 import { INSTRUCTOR_COOKIE } from './token.ts';
 
@@ -73,6 +73,16 @@ describe('who may act as instructor or operator', () => {
     expect(await instructorPageAccess(deps, request, url, jar({ [INSTRUCTOR_COOKIE]: TOKEN }))).toMatchObject({ allowed: true });
     expect(await instructorPageAccess(deps, new Request(url, { headers: { authorization: `Bearer ${TOKEN}` } }), url, jar({}), 'operator')).toMatchObject({ allowed: true });
     expect(await instructorPageAccess(deps, request, url, jar({ [INSTRUCTOR_COOKIE]: 'guess', [SESSION_COOKIE]: 'x'.repeat(43) }))).toMatchObject({ allowed: false });
+  });
+
+  it('irlab\'s own routes ask with raw headers: the same answers', () => {
+    const { roles, signedIn, deps } = setup();
+    const ana = signedIn('Ana', 'ana@example.org');
+    roles.grant(ana.id, 'instructor', 'test');
+    expect(headersAccess(deps, { cookie: `theme=dark; ${SESSION_COOKIE}=${ana.token}` })).toMatchObject({ learner: { id: ana.id }, instructor: true, operator: false });
+    expect(headersAccess(deps, { cookie: `${INSTRUCTOR_COOKIE}=${encodeURIComponent(TOKEN)}` })).toMatchObject({ learner: undefined, operator: true });
+    expect(headersAccess(deps, { authorization: `Bearer ${TOKEN}` })).toMatchObject({ operator: true });
+    expect(headersAccess(deps, { cookie: `${SESSION_COOKIE}=%E0%A4%A; =x; junk`, authorization: 'Bearer nope' })).toMatchObject({ learner: undefined, instructor: false });
   });
 
   it('a role left on a learner who is no longer signed in (identity gone) opens nothing', () => {
