@@ -69,6 +69,7 @@ test('an operator made by the token makes another account an instructor, who rea
   await ada.getByRole('button', { name: 'Make instructor: Grace Hopper' }).click();
   await expect(ada.getByRole('button', { name: 'Remove instructor: Grace Hopper' })).toBeVisible();
   await expect(ada.getByRole('row', { name: /Grace Hopper/ })).toContainText('grace@example.org');
+  expect(await violations(ada)).toEqual([]);
 
   await grace.goto(`${server.base}/instructor`);
   await expect(grace.getByRole('heading', { name: 'Quiz statistics' })).toBeVisible();
