@@ -79,6 +79,18 @@ const lrsEndpoint = z
     return z.NEVER;
   });
 
+/** An http(s) URL (an OIDC issuer may have a path, e.g. Keycloak's /realms/<realm>). */
+const httpUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
+    if (url && (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password) return raw.trim();
+    ctx.addIssue({ code: 'custom', message: 'is not an http(s) URL without a query; set it to the provider\'s issuer, for example https://keycloak.example.org/realms/school, or unset it' });
+    return z.NEVER;
+  });
+
 const text = z
   .string()
   .optional()
@@ -127,6 +139,10 @@ export const SETTINGS = {
   IRLAB_XAPI_TIMEOUT_SECONDS: { schema: whole(30, 1, 600), default: '30', meaning: 'an LRS request without an answer this long is retried' },
   IRLAB_XAPI_RETRY_MIN_MS: { schema: whole(1000, 1, 3_600_000), default: '1000', meaning: 'first wait after the LRS failed (doubled per failure, with jitter)' },
   IRLAB_XAPI_RETRY_MAX_MS: { schema: whole(300_000, 1, 24 * 3_600_000), default: '300000', meaning: 'longest wait between tries while the LRS is down' },
+  IRLAB_OIDC_ISSUER: { schema: httpUrl, default: 'unset', meaning: 'the OpenID Connect provider learners sign in with (its issuer URL, e.g. https://accounts.google.com); unset: no sign-in is offered' },
+  IRLAB_OIDC_CLIENT_ID: { schema: text, default: 'unset', meaning: 'irlab\'s client id at that provider (redirect URI: IRLAB_PUBLIC_URL + /auth/callback)' },
+  IRLAB_OIDC_CLIENT_SECRET: { schema: text, default: 'unset', meaning: 'its client secret (never logged or shown); unset: a public client with PKCE only' },
+  IRLAB_OIDC_SCOPES: { schema: text, default: 'openid email profile', meaning: 'the scopes asked for (openid is always included)' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -215,6 +231,8 @@ export interface Config {
   limits: LimitsConfig;
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
   engine: EngineBuildConfig;
+  /** OpenID Connect sign-in; undefined when IRLAB_OIDC_ISSUER is unset (no sign-in offered). */
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined; scopes: string } | undefined;
   /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */
   env: Env;
   raw: RawConfig;
@@ -244,6 +262,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ]);
   }
   const xapi = xapiConfig(r, env);
+  // The issuer and the client id go together; the secret's value is never echoed in a problem.
+  if (Boolean(r.IRLAB_OIDC_ISSUER) !== Boolean(r.IRLAB_OIDC_CLIENT_ID?.trim()) || (r.IRLAB_OIDC_CLIENT_SECRET && !r.IRLAB_OIDC_ISSUER)) {
+    const missing = r.IRLAB_OIDC_ISSUER ? 'IRLAB_OIDC_CLIENT_ID' : 'IRLAB_OIDC_ISSUER';
+    throw new ConfigError([
+      { variable: missing, value: undefined, message: `is unset while other IRLAB_OIDC_* settings are set; set IRLAB_OIDC_ISSUER and IRLAB_OIDC_CLIENT_ID together (and IRLAB_OIDC_CLIENT_SECRET for a confidential client), or unset them all` },
+    ]);
+  }
+  const scopes = new Set((r.IRLAB_OIDC_SCOPES ?? 'openid email profile').split(/[\s,]+/).filter(Boolean));
+  scopes.add('openid');
   const dataDir = path.resolve(cwd, r.IRLAB_DATA_DIR ?? '.irlab/data');
   return {
     port: r.PORT,
@@ -255,6 +282,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     trustProxy: r.IRLAB_TRUST_PROXY,
     publicUrl: r.IRLAB_PUBLIC_URL ?? `http://${r.HOST ?? 'localhost'}:${r.PORT}`,
     xapi,
+    oidc: r.IRLAB_OIDC_ISSUER && r.IRLAB_OIDC_CLIENT_ID ? { issuer: r.IRLAB_OIDC_ISSUER, clientId: r.IRLAB_OIDC_CLIENT_ID.trim(), clientSecret: r.IRLAB_OIDC_CLIENT_SECRET, scopes: [...scopes].join(' ') } : undefined,
     terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
     drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },
     pool: {
@@ -289,7 +317,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
  * The LRS settings, or undefined without an endpoint. Problems name the variables but never show
  * a key, secret or Authorization value (ConfigError prints values).
  */
-const SECRET_SETTINGS = new Set(['IRLAB_XAPI_KEY', 'IRLAB_XAPI_SECRET', 'IRLAB_XAPI_AUTH']);
+const SECRET_SETTINGS = new Set(['IRLAB_XAPI_KEY', 'IRLAB_XAPI_SECRET', 'IRLAB_XAPI_AUTH', 'IRLAB_OIDC_CLIENT_SECRET']);
 
 /** A value as a problem may show it: secrets hidden, a password written into a URL replaced. */
 function shownValue(variable: string, value: string | undefined): string | undefined {

@@ -16,7 +16,10 @@ import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
 import { loadDrills } from '../drill/project-drills.ts';
 import { liveRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
+import { oidcClient, type OidcClient } from '../accounts/oidc-client.ts';
+import { roleService, type RoleService } from '../instructors/roles.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
+import { identityService, type IdentityService } from '../learners/identities.ts';
 import { labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import { pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
 import { labNextOf } from '../lab/lab-next.ts';
@@ -43,6 +46,12 @@ export interface Services {
   config: Config;
   store: Store;
   learners: LearnerService;
+  /** The identities learners sign in with (OIDC; LTI and join codes too). */
+  identities: IdentityService;
+  /** Instructor and operator roles of signed-in learners (ask through instructors/access.ts). */
+  roles: RoleService;
+  /** OpenID Connect sign-in; undefined when the operator has not configured a provider. */
+  signIn: OidcClient | undefined;
   /** Labs launched, steps passed, quizzes answered and completed: subscribe here (xAPI, LTI grades, dashboards). */
   learningEvents: LearningEvents;
   /** Learning events as xAPI statements through an outbox to the LRS; null without IRLAB_XAPI_ENDPOINT. */
@@ -133,6 +142,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     learningEvents.subscribe((event) => xapi.listener(event));
     xapi.start();
   }
+  const identities = identityService({ store });
+  const roles = roleService({ store });
+  const signIn = config.oidc ? oidcClient({ settings: config.oidc, store, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
@@ -282,6 +294,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     config,
     store,
     learners,
+    identities,
+    roles,
+    signIn,
     learningEvents,
     xapi,
     labs,

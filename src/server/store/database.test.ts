@@ -34,6 +34,8 @@ describe('store', () => {
       { module: 'drills', version: 1 },
       { module: 'drills', version: 2 },
       { module: 'xapi', version: 1 },
+      { module: 'instructors', version: 1 },
+      { module: 'accounts', version: 1 },
     ]);
     db.close();
   });

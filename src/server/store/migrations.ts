@@ -8,5 +8,7 @@ import { quizMigrations } from '../quiz/migrations.ts';
 import { labMigrations } from '../lab/migrations.ts';
 import { drillMigrations } from '../drill/migrations.ts';
 import { xapiMigrations } from '../xapi/migrations.ts';
+import { instructorMigrations } from '../instructors/migrations.ts';
+import { accountMigrations } from '../accounts/migrations.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations];

@@ -1,15 +1,15 @@
 import type { APIRoute } from 'astro';
-import { INSTRUCTOR_COOKIE, isInstructor } from '../../../../server/instructors/token.ts';
+import { requestAccess } from '../../../../server/instructors/access.ts';
 import { QuizError } from '../../../../server/quiz/attempts.ts';
 import { respond } from '../../../../server/quiz/http.ts';
 import { quizReport } from '../../../../server/quiz/item-report.ts';
 
 export const prerender = false;
 
-/** Item statistics as JSON, for instructors (Authorization: Bearer <token>). */
+/** Item statistics as JSON, for instructors (Authorization: Bearer <token>, or a signed-in instructor). */
 export const GET: APIRoute = ({ params, request, cookies, locals }) =>
   respond(async () => {
-    if (!isInstructor(locals.services.instructorToken, request, cookies.get(INSTRUCTOR_COOKIE)?.value)) {
+    if (!requestAccess(locals.services, request, cookies).instructor) {
       throw new QuizError(401, 'instructor token required', 'send Authorization: Bearer <token>; the token is IRLAB_INSTRUCTOR_TOKEN or the file instructor-token in the data directory');
     }
     return quizReport(locals.services.store, (await locals.services.quizzes()).quizOf(params.slug ?? ''));

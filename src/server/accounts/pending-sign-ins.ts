@@ -1,0 +1,42 @@
+/**
+ * What an OpenID Connect callback must check (PKCE verifier, nonce, where to return), kept on the
+ * server under the SHA-256 of the state, for ten minutes, and taken exactly once: a replayed
+ * callback finds nothing.
+ */
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/database.ts';
+
+export const PENDING_TTL_MS = 10 * 60 * 1000;
+/** Sign-ins under way at once: past it a start is refused (429) rather than the table growing without end. */
+export const MAX_PENDING = 10_000;
+
+export interface PendingSignIn {
+  codeVerifier: string;
+  nonce: string;
+  returnTo: string;
+}
+
+const hash = (state: string) => createHash('sha256').update(state).digest('hex');
+
+export function pendingSignIns({ store, clock = () => new Date() }: { store: Store; clock?: () => Date }) {
+  const purge = () => store.prepare('DELETE FROM oidc_sign_ins WHERE created_at < ?').run(new Date(clock().getTime() - PENDING_TTL_MS).toISOString());
+  return {
+    /** False when MAX_PENDING sign-ins are already under way (nothing stored). */
+    put(state: string, pending: PendingSignIn, max = MAX_PENDING): boolean {
+      purge();
+      if ((store.prepare('SELECT COUNT(*) AS n FROM oidc_sign_ins').get() as { n: number }).n >= max) return false;
+      store
+        .prepare('INSERT INTO oidc_sign_ins (state_hash, code_verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(hash(state), pending.codeVerifier, pending.nonce, pending.returnTo, clock().toISOString());
+      return true;
+    },
+    /** The sign-in this state started, removed as it is read; undefined if unknown, used or expired. */
+    take(state: string): PendingSignIn | undefined {
+      purge();
+      const row = store.prepare('DELETE FROM oidc_sign_ins WHERE state_hash = ? RETURNING code_verifier, nonce, return_to').get(hash(state)) as
+        | { code_verifier: string; nonce: string; return_to: string }
+        | undefined;
+      return row ? { codeVerifier: row.code_verifier, nonce: row.nonce, returnTo: row.return_to } : undefined;
+    },
+  };
+}
