@@ -19,7 +19,7 @@ describe('store', () => {
     expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
     expect((db.prepare('PRAGMA foreign_keys').get() as { foreign_keys: number }).foreign_keys).toBe(1);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
-    expect(tables).toEqual(expect.arrayContaining(['migrations', 'learners', 'learner_sessions', 'learner_identities', 'quiz_attempts', 'quiz_answers', 'lab_runs', 'lab_results', 'lab_hints', 'lab_answers', 'lab_notes', 'drills', 'drill_log', 'drill_injects']));
+    expect(tables).toEqual(expect.arrayContaining(['migrations', 'learners', 'learner_sessions', 'learner_identities', 'quiz_attempts', 'quiz_answers', 'lab_runs', 'lab_results', 'lab_hints', 'lab_answers', 'lab_notes', 'drills', 'drill_log', 'drill_injects', 'classes', 'class_members', 'class_assignments', 'class_messages', 'class_message_dismissals']));
     const applied = db.prepare('SELECT module, version FROM migrations ORDER BY rowid').all();
     expect(applied).toEqual([
       { module: 'learners', version: 1 },
@@ -33,6 +33,7 @@ describe('store', () => {
       { module: 'labs', version: 6 },
       { module: 'drills', version: 1 },
       { module: 'drills', version: 2 },
+      { module: 'classes', version: 1 },
     ]);
     db.close();
   });
