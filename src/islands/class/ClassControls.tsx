@@ -83,6 +83,9 @@ export function Assignments({ view, activities, onChange }: { view: DashboardVie
             <li key={`${a.kind}:${a.slug}`} data-assignment={a.slug}>
               {a.kind === 'lab' ? 'Lab' : 'Quiz'}: {a.title}
               {a.dueAt ? `, due ${new Date(a.dueAt).toLocaleString()}` : ''}{' '}
+              {a.kind === 'quiz' && (
+                <a href={`/instructor/quizzes/${encodeURIComponent(a.slug)}?class=${encodeURIComponent(view.class.id)}`}>Item statistics for this class</a>
+              )}{' '}
               <button type="button" onClick={() => void act({ action: 'unassign', kind: a.kind, slug: a.slug })}>
                 Remove {a.title}
               </button>
@@ -144,7 +147,7 @@ export function MessageForm({ view, to, onTo }: { view: DashboardView; to: strin
           <option value="">The whole class</option>
           {view.learners.map((l) => <option key={l.id} value={l.id}>{l.name}</option>)}
         </select>
-        <label htmlFor={`${id}-text`}>Text</label>
+        <label htmlFor={`${id}-text`}>Message text</label>
         <textarea id={`${id}-text`} value={text} required maxLength={500} rows={3} onChange={(e) => setText(e.target.value)} />
         <button type="submit">Send</button>
         <p role="status">{note}</p>

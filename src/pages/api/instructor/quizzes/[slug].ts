@@ -7,10 +7,13 @@ import { quizReport } from '../../../../server/quiz/item-report.ts';
 export const prerender = false;
 
 /** Item statistics as JSON, for instructors (Authorization: Bearer <token>). */
-export const GET: APIRoute = ({ params, request, cookies, locals }) =>
+export const GET: APIRoute = ({ params, request, cookies, locals, url }) =>
   respond(async () => {
     if (!isInstructor(locals.services.instructorToken, request, cookies.get(INSTRUCTOR_COOKIE)?.value)) {
       throw new QuizError(401, 'instructor token required', 'send Authorization: Bearer <token>; the token is IRLAB_INSTRUCTOR_TOKEN or the file instructor-token in the data directory');
     }
-    return quizReport(locals.services.store, (await locals.services.quizzes()).quizOf(params.slug ?? ''));
+    // ?class=<id>: only that class's members.
+    const klass = locals.services.classes.get(url.searchParams.get('class') ?? '');
+    const members = klass ? new Set(locals.services.classes.members(klass.id).map((m) => m.learnerId)) : undefined;
+    return quizReport(locals.services.store, (await locals.services.quizzes()).quizOf(params.slug ?? ''), members);
   });
