@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AstroCookies } from 'astro';
-import { INSTRUCTOR_COOKIE, isInstructor } from '../instructors/token.ts';
+import { INSTRUCTOR_COOKIE, tokenMatches } from '../instructors/token.ts';
 import { SESSION_COOKIE, type LearnerService } from '../learners/learners.ts';
 import { readCookie } from '../http/terminal-routes.ts';
 
@@ -22,9 +22,10 @@ export interface InstructorCredentials {
 }
 
 export function classInstructor(instructorToken: string, learners: LearnerService, credentials: InstructorCredentials): ClassInstructor | undefined {
-  const headers = new Headers();
-  if (credentials.authorization) headers.set('authorization', credentials.authorization);
-  if (!isInstructor(instructorToken, new Request('http://irlab/', { headers }), credentials.instructorCookie)) return undefined;
+  // Read here rather than through a Request: a header value Headers refuses (a NUL from a raw
+  // upgrade request) must be no instructor, not an exception.
+  const bearer = /^Bearer\s+(.+)$/i.exec(credentials.authorization ?? '')?.[1];
+  if (!tokenMatches(bearer, instructorToken) && !tokenMatches(credentials.instructorCookie, instructorToken)) return undefined;
   return { id: learners.fromSession(credentials.sessionCookie)?.id ?? 'operator' };
 }
 
