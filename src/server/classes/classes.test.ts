@@ -97,6 +97,10 @@ describe('classes', () => {
     const again = classes.join({ code: klass.joinCode, name: 'ana', rejoinKey: ana.rejoinKey!.toLowerCase(), current: undefined });
     expect(again.learnerId).toBe(ana.learnerId);
     expect(again.token).toBeDefined();
+    // A browser that is already Bob in this class switches to Ana with her key, not without it.
+    const bob = classes.join({ code: klass.joinCode, name: 'Bob', current: undefined });
+    expect(classes.join({ code: klass.joinCode, name: 'Ana', current: bob.learnerId }).learnerId).toBe(bob.learnerId);
+    expect(classes.join({ code: klass.joinCode, name: 'Ana', rejoinKey: ana.rejoinKey, current: bob.learnerId }).learnerId).toBe(ana.learnerId);
   });
 
   it('messages reach the one learner or the whole class, and stay dismissed', () => {

@@ -197,9 +197,6 @@ export function classService({ store, learners, identities, clock = () => new Da
         .prepare('SELECT learner_id, rejoin_key_hash FROM class_members WHERE class_id = ? AND lower(display_name) = lower(?)')
         .get(klass.id, name.value) as { learner_id: string; rejoin_key_hash: string | null } | undefined;
 
-      if (input.current && memberRow(klass.id, input.current)) {
-        return { classId: klass.id, learnerId: input.current, name: memberRow(klass.id, input.current)!.display_name };
-      }
       if (typeof input.rejoinKey === 'string' && input.rejoinKey.trim()) {
         const key = normaliseJoinCode(input.rejoinKey);
         const stored = sameName?.rejoin_key_hash ? Buffer.from(sameName.rejoin_key_hash, 'hex') : undefined;
@@ -207,6 +204,10 @@ export function classService({ store, learners, identities, clock = () => new Da
         const matches = key !== undefined && stored !== undefined && timingSafeEqual(sha256(key), stored);
         if (!matches || !sameName) throw new ClassError('that name and rejoin key do not match anyone in this class: check both (the key was shown when you first joined)', 403);
         return { classId: klass.id, learnerId: sameName.learner_id, name: name.value, token: learners.startSession(sameName.learner_id) };
+      }
+      // A rejoin key typed names whom to switch to; without one, this browser's member stays who it is.
+      if (input.current && memberRow(klass.id, input.current)) {
+        return { classId: klass.id, learnerId: input.current, name: memberRow(klass.id, input.current)!.display_name };
       }
       if (sameName) throw new ClassError('someone in this class already uses this name: choose another (add an initial), or, if it is you on another device, type the rejoin key you were shown', 409);
 
