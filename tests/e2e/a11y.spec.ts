@@ -22,6 +22,8 @@ const TARGETS: Target[] = [
   { path: '/labs', ready: heading },
   { path: '/quizzes', ready: heading },
   { path: '/instructor', ready: (page) => expect(page.getByLabel('Instructor token')).toBeVisible() },
+  { path: '/instructor/classes', ready: (page) => expect(page.getByLabel('Instructor token')).toBeVisible() },
+  { path: '/classes/join', ready: (page) => expect(page.getByLabel('Join code')).toBeVisible() },
   {
     // The questions as a learner sees them, not only the start button.
     path: '/quizzes/l18',

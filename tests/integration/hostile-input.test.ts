@@ -178,6 +178,10 @@ describe('headers, cookies and health on the real server', () => {
       expect(socket.status, target).toBe(403);
       socket.destroy();
     }
+    // The instructor token watches only class members' lab terminals: this learner is in no class.
+    const instructor = await openRawSocket(server.port, `/ws/terminal/${owner.sessionId}?watch=1`, [['Cookie', other], ['Authorization', `Bearer ${server.instructorToken}`]]);
+    expect(instructor.status).toBe(403);
+    instructor.destroy();
   });
 
   it('behind a proxy the operator trusts (IRLAB_TRUST_PROXY=1), X-Forwarded-Proto: https makes every cookie Secure', async () => {
@@ -320,6 +324,38 @@ describe('generated headers', () => {
       }),
       { numRuns: 700 },
     );
+  }, 120_000);
+});
+
+describe('classes: names and messages people type', () => {
+  it('hostile names and messages get a 200 or a 4xx; what is kept is text, and the CSV neutralises formulas', async () => {
+    const bearer = { authorization: `Bearer ${server.instructorToken}`, 'content-type': 'application/json' };
+    const created = await fetch(`${server.base}/api/classes`, { method: 'POST', headers: bearer, body: JSON.stringify({ name: 'Hostile' }) });
+    const { id, joinCode } = (await created.json()) as { id: string; joinCode: string };
+    const names = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 }), fc.constantFrom('=HYPERLINK("http://x","y")', '@SUM(A1)', '<img src=x onerror=alert(1)>', 'evil\u202egnp', 'a\u0000b', ' ', 'x'.repeat(41)));
+    const kept: string[] = [];
+    // 30 joins: under the join budget per address, so that every answer is about the name.
+    await fc.assert(
+      fc.asyncProperty(names, async (name) => {
+        const response = await post('/api/classes/join', { code: joinCode, name });
+        const body = (await response.json()) as { name?: string; error?: string };
+        expect([200, 400, 409], `${JSON.stringify(name)}: ${response.status} ${JSON.stringify(body)}`).toContain(response.status);
+        if (response.status === 200) kept.push(body.name!);
+        else expect(body.error).toBeTruthy();
+      }),
+      { numRuns: 30, examples: [['=HYPERLINK("http://x","y")'], ['<img src=x onerror=alert(1)>'], ['a\u0000b']] },
+    );
+    expect(kept).toContain('=HYPERLINK("http://x","y")');
+    expect(kept).not.toContain('a\u0000b');
+    const csv = await (await fetch(`${server.base}/api/classes/${id}/dashboard.csv`, { headers: bearer })).text();
+    // Every row starts with the learner's name: never as a formula (quoted or not).
+    for (const line of csv.split('\r\n').slice(1)) expect(line).not.toMatch(/^"?[=+@-]/);
+    const page = await (await fetch(`${server.base}/instructor/classes`, { headers: bearer })).text();
+    expect(page).not.toContain('<img src=x');
+    for (const text of ['\u001b[2J', '', 'x'.repeat(501), 42]) {
+      const response = await fetch(`${server.base}/api/classes/${id}`, { method: 'POST', headers: bearer, body: JSON.stringify({ action: 'message', text }) });
+      expect(response.status, JSON.stringify(text)).toBe(400);
+    }
   }, 120_000);
 });
 

@@ -9,6 +9,7 @@
  * error listener, and a bad WebSocket frame closes only its socket (ws-safety.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { instructorMayWatch } from '../classes/watch.ts';
 import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
 import { requestAddress } from '../http/client-address.ts';
 import { createDrillRoutes } from '../http/drill-routes.ts';
@@ -47,7 +48,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (!services.clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
     return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
   };
-  const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session) => drills.canWatch(learnerId, session.group), admitNewSession) : null;
+  const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session, req) => drills.canWatch(learnerId, session.group) || instructorMayWatch(services, req, session), admitNewSession) : null;
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const trustProxy = services.config.trustProxy;

@@ -13,6 +13,7 @@ import { EngineBuild } from '../cluster/engine-build.ts';
 import { KindProvider } from '../cluster/kind-provider.ts';
 import { selectProvider } from '../cluster/select-provider.ts';
 import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
+import { classService, type ClassService } from '../classes/classes.ts';
 import { loadDrills } from '../drill/project-drills.ts';
 import { liveRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
@@ -78,6 +79,10 @@ export interface Services {
   quizzes(): Promise<QuizEngine>;
   catalog(): Promise<QuizCatalog>;
   instructorToken: string;
+  /** Classes: join codes, members, assignments, messages (the dashboard reads the store with them). */
+  classes: ClassService;
+  /** The project's labs, validated (cached; re-read per call under `irlab dev`). */
+  labContent(): Promise<LoadedLab[]>;
   /** Fills the warm pool and seeds incidents ahead of time (when the engine is there). */
   warm(): Promise<void>;
   /** Stops everything this set started: timers, sessions, seeding, the pool's clusters, workers, the store. */
@@ -313,6 +318,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     quizzes,
     catalog,
     instructorToken,
+    classes: classService({ store, learners, identities }),
+    labContent: labsContent,
     engine,
     async warm() {
       // The pool and the incident shelf start once the engine is there, without a restart.

@@ -99,8 +99,8 @@ async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<stri
 }
 
 
-/** May this learner watch this session read-only? (drills: both in the same drill) */
-export type CanWatch = (learnerId: string, session: TerminalSession) => boolean;
+/** May this learner watch this session read-only? (drills: both in the same drill; classes: the request is an instructor's) */
+export type CanWatch = (learnerId: string, session: TerminalSession, req: IncomingMessage) => boolean;
 
 /**
  * Asked before a new session starts (none live for this learner, or `fresh`): a refusal (the
@@ -213,7 +213,7 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
       const learner = identify(req, { create: false });
       const session = manager.get(sessionId);
       if (!learner) refuseUpgrade(socket, 403, 'Forbidden');
-      else if (watch && (!session || !canWatch(learner.id, session))) refuseUpgrade(socket, 403, 'Forbidden');
+      else if (watch && (!session || !canWatch(learner.id, session, req))) refuseUpgrade(socket, 403, 'Forbidden');
       else if (!watch && session && session.principal !== learner.id) refuseUpgrade(socket, 403, 'Forbidden');
       else acceptUpgrade(wss, req, socket, head, 'terminal', (ws) => serve(ws, sessionId, watch));
       return true;

@@ -94,6 +94,14 @@ describe('ServerLimits', () => {
     expect(limits.clusterStart({ learner: 'l3', address: '10.0.0.2' })).toBeUndefined();
   });
 
+  it('limits class join attempts (guessing join codes) per address, cookies or not', () => {
+    const t = clock();
+    const limits = new ServerLimits({ ...config, joinsPerLearner: 10, joinsPerAddress: 3, joinsWindowSeconds: 600 }, t.now);
+    for (let i = 0; i < 3; i++) expect(limits.join({ address: '10.0.0.1' })).toBeUndefined();
+    expect(limits.join({ learner: 'fresh', address: '10.0.0.1' })).toEqual({ reason: 'too many attempts to join a class from your address: at most 3 in 10 minutes; try again in 200 s', retryAfterSeconds: 200 });
+    expect(limits.join({ address: '10.0.0.2' })).toBeUndefined();
+  });
+
   it('limits queries running at once per learner and per address', () => {
     const limits = new ServerLimits(config);
     const first = limits.query({ learner: 'l1', address: 'a' }, 5);

@@ -17,6 +17,10 @@ export interface LimitsConfig {
   /** Queries running at once. */
   queriesPerLearner: number;
   queriesPerAddress: number;
+  /** Class join attempts (a join code typed): what guessing codes costs. */
+  joinsPerLearner: number;
+  joinsPerAddress: number;
+  joinsWindowSeconds: number;
 }
 
 /** Who is asking: the learner when known (a cookie), and the client address (see client-address.ts). */
@@ -57,6 +61,12 @@ export class ServerLimits {
   check(who: Requester): Refusal | undefined {
     const c = this.config;
     return this.take('check', who, 'checks', c.checksPerLearner, c.checksPerAddress, c.checksWindowSeconds);
+  }
+
+  /** One attempt to join a class with a code (right or wrong: a guess costs the same). */
+  join(who: Requester): Refusal | undefined {
+    const c = this.config;
+    return this.take('join', who, 'attempts to join a class', c.joinsPerLearner, c.joinsPerAddress, c.joinsWindowSeconds);
   }
 
   /** Room for one more running query; `release` when it ends. `retryAfterSeconds`: how long a query may run. */

@@ -148,9 +148,11 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
 
   it('feeds the item report from first attempts across learners', () => {
     const { engine, learners, store } = setup([l18]);
+    const ids: string[] = [];
     // Five learners: learner i answers the first i+1 asked questions right and the rest wrong or not at all.
     for (let i = 0; i < 5; i++) {
       const { learner } = learners.create();
+      ids.push(learner.id);
       const attempt = engine.start(learner.id, 'l18').attempt!;
       attempt.questions.slice(0, 10 * (i + 1)).forEach((view) => {
         const question = l18.data.questions.find((q) => q.id === view.id)!;
@@ -162,6 +164,10 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
     }
     const report = quizReport(store, l18);
     expect(report).toMatchObject({ learners: 5, attempts: 10 });
+    // A class's statistics: its members' attempts only.
+    const ofClass = quizReport(store, l18, new Set(ids.slice(0, 2)));
+    expect(ofClass).toMatchObject({ learners: 2, attempts: 4 });
+    expect(ofClass.items.find((i) => i.id === 'first-step')).toMatchObject({ n: 2 });
     const first = report.items.find((i) => i.id === 'first-step')!;
     expect(first).toMatchObject({ n: 5, facility: 1 });
     expect(first.flags.some((f) => f.startsWith('too easy'))).toBe(true);

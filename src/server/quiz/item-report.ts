@@ -39,10 +39,11 @@ function correctIds(q: Question): string[] {
   return [];
 }
 
-export function quizReport(store: Store, quiz: CatalogQuiz): QuizReport {
-  const attempts = store
+/** `learners`: only these learners' attempts (a class); every learner's without it. */
+export function quizReport(store: Store, quiz: CatalogQuiz, learners?: ReadonlySet<string>): QuizReport {
+  const attempts = (store
     .prepare('SELECT id, learner_id, earned, max FROM quiz_attempts WHERE quiz = ? AND submitted_at IS NOT NULL ORDER BY submitted_at, rowid')
-    .all(quiz.slug) as Array<{ id: string; learner_id: string; earned: number; max: number }>;
+    .all(quiz.slug) as Array<{ id: string; learner_id: string; earned: number; max: number }>).filter((a) => !learners || learners.has(a.learner_id));
   const first = new Map<string, { id: string; earned: number; max: number }>();
   for (const a of attempts) if (!first.has(a.learner_id)) first.set(a.learner_id, a);
   const chosen = new Set([...first.values()].map((a) => a.id));

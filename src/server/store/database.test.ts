@@ -20,6 +20,7 @@ describe('store', () => {
     expect((db.prepare('PRAGMA foreign_keys').get() as { foreign_keys: number }).foreign_keys).toBe(1);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
     expect(tables).toEqual(expect.arrayContaining(['migrations', 'learners', 'learner_sessions', 'learner_identities', 'quiz_attempts', 'quiz_answers', 'lab_runs', 'lab_results', 'lab_hints', 'lab_answers', 'lab_notes', 'drills', 'drill_log', 'drill_injects', 'xapi_outbox', 'xapi_totals']));
+    expect(tables).toEqual(expect.arrayContaining(['migrations', 'learners', 'learner_sessions', 'learner_identities', 'quiz_attempts', 'quiz_answers', 'lab_runs', 'lab_results', 'lab_hints', 'lab_answers', 'lab_notes', 'drills', 'drill_log', 'drill_injects', 'classes', 'class_members', 'class_assignments', 'class_messages', 'class_message_dismissals']));
     const applied = db.prepare('SELECT module, version FROM migrations ORDER BY rowid').all();
     expect(applied).toEqual([
       { module: 'learners', version: 1 },
@@ -36,6 +37,7 @@ describe('store', () => {
       { module: 'xapi', version: 1 },
       { module: 'instructors', version: 1 },
       { module: 'accounts', version: 1 },
+      { module: 'classes', version: 1 },
     ]);
     db.close();
   });

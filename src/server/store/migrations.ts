@@ -10,5 +10,6 @@ import { drillMigrations } from '../drill/migrations.ts';
 import { xapiMigrations } from '../xapi/migrations.ts';
 import { instructorMigrations } from '../instructors/migrations.ts';
 import { accountMigrations } from '../accounts/migrations.ts';
+import { classMigrations } from '../classes/migrations.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations];

@@ -132,7 +132,7 @@ function isJson(text: string): boolean {
 export const KIND_LAB = 'l18-on-kind';
 
 /** Pages and endpoints the header fuzz asks for. */
-export const PAGES = [`/labs/${KIND_LAB}`, `/api/labs/${KIND_LAB}`, '/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page', '/labs', '/quizzes', '/instructor', '/api/labs/l18/notes', '/api/labs/l18/files', '/api/labs/l18/files?path=../../etc/shadow', `/api/labs/l18/files?path=${'%2e%2e/'.repeat(400)}`, '/api/labs/l18/files?path=%00%zz'];
+export const PAGES = [`/labs/${KIND_LAB}`, `/api/labs/${KIND_LAB}`, '/', '/api/me', '/api/labs/l18', '/progress', '/terminal', '/api/quizzes/l18', '/api/drills/no-such-drill', '/drills/no-such-drill', '/quizzes/l18', '/lessons/l18-audit-logging-incident-response', '/api/drills/scenarios', '/api/instructor/quizzes/l18', '/api/health', '/no-such-page', '/labs', '/quizzes', '/instructor', '/api/labs/l18/notes', '/api/labs/l18/files', '/api/labs/l18/files?path=../../etc/shadow', `/api/labs/l18/files?path=${'%2e%2e/'.repeat(400)}`, '/api/labs/l18/files?path=%00%zz', '/instructor/classes', '/instructor/classes/cls_nosuchclass000000', '/classes/join', '/classes/join/%3Cscript%3E', '/classes/cls_nosuchclass000000', '/classes/..%2F..%2Fetc', '/api/classes', '/api/classes/notices', '/api/classes/cls_nosuchclass000000', '/api/classes/x/dashboard', '/api/classes/x/dashboard.csv', '/api/classes/x/watch?learner=../../etc'];
 
 /** Every endpoint that takes a body, with ids that exist nowhere, so that every generated body is wrong. */
 export interface BodyTarget {
@@ -169,6 +169,12 @@ export const BODY_TARGETS: BodyTarget[] = [
   { method: 'POST', path: '/api/quizzes/l18/attempts/no-such-attempt/answers', fields: ['questionId', 'answer'], strict: true },
   { method: 'POST', path: '/api/quizzes/l18/attempts/no-such-attempt/submit', fields: [], strict: true },
   { method: 'POST', path: '/api/query', fields: ['source', 'query', 'highlight', 'limit'], strict: true },
+  // Classes: no class has a generated code (and guesses spend the join budget: 429); without the
+  // instructor token creating or changing one is a 401; dismissing an unknown message changes nothing.
+  { method: 'POST', path: '/api/classes/join', fields: ['code', 'name', 'rejoinKey'], strict: true },
+  { method: 'POST', path: '/api/classes', fields: ['name'], strict: true },
+  { method: 'POST', path: '/api/classes/cls_nosuchclass000000', fields: ['action', 'kind', 'slug', 'dueAt', 'text', 'learner', 'seconds'], strict: true },
+  { method: 'POST', path: '/api/classes/notices', fields: ['dismiss'], strict: false },
   { method: 'PUT', path: '/api/me', fields: ['displayName'], strict: false },
   // With the owner's cookie: their session exists, so a JSON body answers it (never a new shell).
   { method: 'POST', path: '/api/terminal/session', fields: ['cols', 'rows', 'slot'], strict: false },

@@ -1,0 +1,70 @@
+import { useId, useState } from 'react';
+import { classApi } from '../lib/class-api.ts';
+import '../styles/classes.css';
+
+interface Joined {
+  classId: string;
+  name: string;
+  href: string;
+  rejoinKey?: string;
+}
+
+/** `/classes/join` and the join link: the code (prefilled from the link), a name, and, on another device, the rejoin key. */
+export default function ClassJoin({ code: given = '', name: known = '' }: { code?: string; name?: string }) {
+  const id = useId();
+  const [code, setCode] = useState(given);
+  const [name, setName] = useState(known);
+  const [rejoinKey, setRejoinKey] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const [joined, setJoined] = useState<Joined | null>(null);
+  if (joined) {
+    return (
+      <section className="class-card" aria-labelledby={`${id}-in`} data-testid="class-joined">
+        <h1 id={`${id}-in`}>You are in, {joined.name}</h1>
+        {joined.rejoinKey && (
+          <p>
+            To continue on another device, you will need your name, the join code and this rejoin key:{' '}
+            <strong className="class-code" data-testid="rejoin-key">{joined.rejoinKey}</strong>. Write it down: it is shown only now.
+          </p>
+        )}
+        <p>
+          <a className="button" href={joined.href}>Go to your class</a>
+        </p>
+      </section>
+    );
+  }
+  return (
+    <form
+      className="class-card class-form"
+      aria-labelledby={`${id}-title`}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError('');
+        try {
+          const answer = await classApi<Joined>('/api/classes/join', { code, name, ...(rejoinKey.trim() ? { rejoinKey } : {}) });
+          if (answer.rejoinKey) setJoined(answer);
+          else location.assign(answer.href);
+        } catch (failure) {
+          setError((failure as Error).message);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <h1 id={`${id}-title`}>Join a class</h1>
+      <label htmlFor={`${id}-code`}>Join code</label>
+      <input id={`${id}-code`} name="code" value={code} required autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} onChange={(e) => setCode(e.target.value.toUpperCase())} />
+      <label htmlFor={`${id}-name`}>Your name (as your instructor will see it)</label>
+      <input id={`${id}-name`} name="name" value={name} required maxLength={40} autoComplete="name" onChange={(e) => setName(e.target.value)} />
+      <details>
+        <summary>Joined already, on another device?</summary>
+        <label htmlFor={`${id}-key`}>Rejoin key (shown when you first joined)</label>
+        <input id={`${id}-key`} name="rejoinKey" value={rejoinKey} autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} onChange={(e) => setRejoinKey(e.target.value.toUpperCase())} />
+      </details>
+      <button type="submit" disabled={busy}>{busy ? 'Joining…' : 'Join'}</button>
+      <p role="alert" className="class-error">{error}</p>
+    </form>
+  );
+}
