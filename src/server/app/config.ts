@@ -14,6 +14,7 @@ import { workspaceBytesFromEnv } from '../terminal/workspace-volume.ts';
 import { PROVIDER_NAMES } from '../cluster/types.ts';
 import type { EngineBuildConfig } from '../cluster/engine-build.ts';
 import type { LimitsConfig } from '../limits/server-limits.ts';
+import { loadPlatforms, PlatformFileError, type Platform } from '../lti/platforms.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -97,6 +98,21 @@ function checkedBy(parse: (raw: string | undefined) => unknown) {
     .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw));
 }
 
+/** The LTI platforms file, read and checked at boot: every problem in it at once. */
+const ltiPlatforms = z
+  .string()
+  .optional()
+  .transform((raw, ctx): { file: string; platforms: Platform[] } | undefined => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    try {
+      return { file: raw.trim(), platforms: loadPlatforms(raw.trim()) };
+    } catch (error) {
+      if (!(error instanceof PlatformFileError)) throw error;
+      for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: /^(cannot|is not YAML)/.test(problem) ? problem : `names a file in which ${problem}` });
+      return z.NEVER;
+    }
+  });
+
 /** Every variable: its rule, its default as the table shows it, and what it means. */
 export const SETTINGS = {
   PORT: { schema: whole(4321, 0, 65535), default: '4321', meaning: 'port the server listens on (0: any free port)' },
@@ -106,6 +122,7 @@ export const SETTINGS = {
   IRLAB_CONTENT_LIVE: { schema: flag, default: '0', meaning: 're-read lab and quiz content per request (`irlab dev` sets it)' },
   IRLAB_INSTRUCTOR_TOKEN: { schema: text, default: 'generated', meaning: 'the instructor token; unset: generated into the data directory and printed at first start' },
   IRLAB_PUBLIC_URL: { schema: origin, default: 'unset', meaning: 'the origin learners reach irlab at (https://irlab.example.org): sign-in redirects, LTI and xAPI ids are built on it; unset: http://HOST:PORT' },
+  IRLAB_LTI_PLATFORMS: { schema: ltiPlatforms, default: 'unset', meaning: 'a YAML or JSON file of the LMS platforms irlab is registered with as an LTI 1.3 tool (docs/classes.md, `## LTI 1.3`); unset: LTI off' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -182,6 +199,8 @@ export interface Config {
   contentLive: boolean;
   instructorToken: string | undefined;
   trustProxy: boolean;
+  /** IRLAB_LTI_PLATFORMS: the LMS platforms registered (LTI 1.3); undefined when LTI is off. */
+  lti: { file: string; platforms: Platform[] } | undefined;
   /** IRLAB_PUBLIC_URL, else `http://<host>:<port>`: where browsers and LMSs reach this server. */
   publicUrl: string;
   terminal: { cluster: 'engine' | 'none'; kubeconfig: string | undefined; graceMs: number; ttlMs: number };
@@ -229,6 +248,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     contentLive: r.IRLAB_CONTENT_LIVE,
     instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
     trustProxy: r.IRLAB_TRUST_PROXY,
+    lti: r.IRLAB_LTI_PLATFORMS,
     publicUrl: r.IRLAB_PUBLIC_URL ?? `http://${r.HOST ?? 'localhost'}:${r.PORT}`,
     terminal: { cluster: r.IRLAB_TERMINAL_CLUSTER, kubeconfig: r.IRLAB_TERMINAL_KUBECONFIG, graceMs: r.IRLAB_TERMINAL_GRACE_SECONDS * 1000, ttlMs: r.IRLAB_TERMINAL_TTL_SECONDS * 1000 },
     drills: { scoreMs: r.IRLAB_DRILL_SCORE_SECONDS * 1000, maxLive: r.IRLAB_DRILL_MAX_LIVE },

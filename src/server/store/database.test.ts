@@ -33,6 +33,7 @@ describe('store', () => {
       { module: 'labs', version: 6 },
       { module: 'drills', version: 1 },
       { module: 'drills', version: 2 },
+      { module: 'lti', version: 1 },
     ]);
     db.close();
   });

@@ -7,5 +7,6 @@ import { learnerMigrations } from '../learners/migrations.ts';
 import { quizMigrations } from '../quiz/migrations.ts';
 import { labMigrations } from '../lab/migrations.ts';
 import { drillMigrations } from '../drill/migrations.ts';
+import { ltiMigrations } from '../lti/migrations.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...ltiMigrations];
