@@ -123,9 +123,9 @@ describe('verifyIdToken', () => {
   it('refuses a forged signature, another audience, another issuer, an expired token, a token without nonce', async () => {
     expect((await refused(sign(base(), other))).message).toMatch(/not signed by the platform's key/);
     expect((await refused(sign({ ...base(), aud: 'someone-else' }))).fix).toMatch(/client ID client-1/);
-    expect((await refused(sign({ ...base(), iss: 'https://evil.example' }))).message).toMatch(/"iss"/);
+    expect((await refused(sign({ ...base(), iss: 'https://evil.example' }))).message).toMatch(/its iss claim does not match/);
     expect((await refused(sign({ ...base(), iat: t - 7200, exp: t - 3600 }))).message).toMatch(/expired/);
     const { nonce: _nonce, ...withoutNonce } = base();
-    expect((await refused(sign(withoutNonce))).message).toMatch(/"nonce"/);
+    expect((await refused(sign(withoutNonce))).message).toMatch(/its nonce claim/);
   });
 });

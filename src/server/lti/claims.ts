@@ -162,7 +162,7 @@ export async function verifyIdToken(idToken: string, platform: Platform, keys: J
           : error.claim === 'iss'
             ? `its issuer must be ${platform.issuer}; check the issuer in IRLAB_LTI_PLATFORMS`
             : 'launch again from the LMS; check the clocks of the LMS and irlab servers';
-      throw new LtiError(401, `${who} was refused: its "${error.claim}" claim ${error.reason === 'check_failed' ? 'does not match' : error.reason.replaceAll('_', ' ')}`, fix);
+      throw new LtiError(401, `${who} was refused: its ${error.claim} claim ${error.reason === 'check_failed' ? 'does not match' : error.reason.replaceAll('_', ' ')}`, fix);
     }
     if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
       throw new LtiError(401, `${who} is not signed by the platform's key (its signature does not verify with ${platform.jwksUrl})`, 'check the platform\'s public keyset URL in IRLAB_LTI_PLATFORMS; a token signed by anyone else is refused');
