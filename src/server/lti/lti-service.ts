@@ -209,14 +209,15 @@ export function ltiService(deps: LtiDeps) {
     async deepLinkResponse(pickToken: string | undefined, picked: string[]): Promise<{ returnUrl: string; jwt: string }> {
       purge();
       if (!pickToken) throw new LtiError(400, 'the pick has no token', 'open the picker again from the LMS');
+      const all = await deps.activities();
+      const chosen = [...new Set(picked)].map((id) => all.find((a) => `${a.kind}:${a.slug}` === id)).filter((a): a is ActivityChoice => a !== undefined);
+      if (!chosen.length) throw new LtiError(400, 'none of the chosen activities exists on this irlab server', 'open the picker again from the LMS and choose from its list');
       const row = store.prepare('DELETE FROM lti_deep_links WHERE token_hash = ? RETURNING *').get(sha256(pickToken)) as
         | { issuer: string; client_id: string; deployment_id: string; return_url: string; data: string | null; accept_multiple: number; wants_line_item: number }
         | undefined;
       if (!row) throw new LtiError(401, 'this picker has expired or was already used', 'add the activity again from the LMS');
       const platform = findPlatform(platforms, row.issuer, row.client_id);
       if (!platform) throw new LtiError(400, `the platform ${row.issuer} is no longer registered`, 'check the file IRLAB_LTI_PLATFORMS names');
-      const all = await deps.activities();
-      const chosen = [...new Set(picked)].map((id) => all.find((a) => `${a.kind}:${a.slug}` === id)).filter((a): a is ActivityChoice => a !== undefined);
       const items = (row.accept_multiple ? chosen : chosen.slice(0, 1)).map((a) => ({
         type: 'ltiResourceLink',
         title: a.title,

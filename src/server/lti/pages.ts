@@ -2,7 +2,8 @@
  * The few HTML pages of the LTI routes: a refusal (what was wrong, what the LMS administrator
  * should check), the instructor's Deep Linking picker, and the page that posts the pick back to
  * the LMS. Served by irlab's own routes (the platform posts to them across sites), so they are
- * self-contained: inline styles, light and dark, visible focus, one hashed inline script.
+ * self-contained: inline styles, light and dark (the reader's theme choice through /theme.js), visible
+ * focus, one hashed inline script.
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_CSP } from '../http/security-headers.ts';
@@ -12,6 +13,8 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 const STYLE = `
 :root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
+:root[data-theme='light'] { color-scheme: light; }
+:root[data-theme='dark'] { color-scheme: dark; }
 body { margin: 0 auto; max-width: 44rem; padding: 1.5rem; background: light-dark(#fff, #16181d); color: light-dark(#1d2026, #e8eaee); }
 h1 { font-size: 1.5rem; }
 fieldset { border: 1px solid light-dark(#6b7280, #9ca3af); border-radius: 0.4rem; margin: 0 0 1rem; padding: 0.5rem 1rem 1rem; }
@@ -24,7 +27,7 @@ button { font: inherit; padding: 0.5rem 1.2rem; border-radius: 0.4rem; border: 0
 
 function page(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)} · irlab</title><style>${STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)} · irlab</title><script src="/theme.js"></script><style>${STYLE}</style></head>
 <body><main>${body}</main></body></html>`;
 }
 
@@ -75,6 +78,6 @@ export function autopostPage(returnUrl: string, jwt: string): { html: string; cs
 </form>
 <script>${AUTOPOST_SCRIPT}</script>`,
   );
-  const csp = DEFAULT_CSP.replace("script-src 'self'", `script-src 'sha256-${AUTOPOST_HASH}'`).replace("form-action 'self'", `form-action ${new URL(returnUrl).origin}`);
+  const csp = DEFAULT_CSP.replace("script-src 'self'", `script-src 'self' 'sha256-${AUTOPOST_HASH}'`).replace("form-action 'self'", `form-action ${new URL(returnUrl).origin}`);
   return { html, csp };
 }
