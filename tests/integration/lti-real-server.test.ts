@@ -173,6 +173,14 @@ describe('LTI 1.3 launches from the platform simulator', () => {
     const replay = await postLaunch(browser, form, 'application/json');
     expect(replay.status).toBe(401);
     expect(((await replay.json()) as { error: string }).error).toMatch(/already used \(a replayed launch is refused\)/);
+
+    // The captured id_token under a fresh login of the same browser: its nonce is not that login's.
+    const start = sim.initiateLogin(learnerSpec());
+    const login = await browser.fetch(start.url);
+    const fresh = await (await fetch(login.headers.get('location')!)).text();
+    const reused = await postLaunch(browser, new URLSearchParams({ id_token: form.get('id_token')!, state: field(fresh, 'state')! }), 'application/json');
+    expect(reused.status).toBe(401);
+    expect(((await reused.json()) as { error: string }).error).toMatch(/nonce is not the one irlab sent for this login/);
   }, 60_000);
 
   it('refuses a forged launch (signed by another key), a wrong audience, an unknown deployment, an expired token: a clear page, no token echoed', async () => {
