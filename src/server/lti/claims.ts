@@ -30,7 +30,7 @@ export const AGS_SCOPE = {
 export class LtiError extends Error {
   readonly status: number;
   readonly fix: string;
-  constructor(status: 400 | 401 | 403 | 404, message: string, fix: string) {
+  constructor(status: 400 | 401 | 403 | 404 | 429, message: string, fix: string) {
     super(message);
     this.name = 'LtiError';
     this.status = status;

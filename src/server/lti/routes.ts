@@ -10,13 +10,20 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type LearnerService } from '../learners/learners.ts';
+import { requestAddress } from '../http/client-address.ts';
 import { logUnexpected, sendJson } from '../http/endpoint.ts';
+import { RateLimiter, type Rate } from '../limits/rate-limit.ts';
 import { readCookie } from '../http/terminal-routes.ts';
 import { LtiError } from './claims.ts';
 import { stateCookieName, type LtiService } from './lti-service.ts';
 import { autopostPage, errorPage, pickerPage } from './pages.ts';
 
 const FORM_LIMIT = 64 * 1024;
+/**
+ * Logins per client address: each stores a row until it is used or expires, so an address may not
+ * begin more than a class behind one NAT would (a few hundred launches a minute).
+ */
+const LOGIN_RATE: Rate = { limit: 300, windowMs: 60_000 };
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -38,7 +45,8 @@ function sendHtml(res: ServerResponse, status: number, html: string, headers: Re
   res.end(html);
 }
 
-export function createLtiRoutes(lti: LtiService, learners: LearnerService, options: { secureCookies: boolean }) {
+export function createLtiRoutes(lti: LtiService, learners: LearnerService, options: { secureCookies: boolean; now?: () => number }) {
+  const logins = new RateLimiter(options.now);
   // The launch is a cross-site form post: only a SameSite=None cookie comes back with it, and
   // browsers accept that only with Secure, i.e. over https. Over http (a same-site simulator in
   // tests, a local trial) Lax is all a browser keeps; a real LMS needs IRLAB_PUBLIC_URL on https.
@@ -56,6 +64,8 @@ export function createLtiRoutes(lti: LtiService, learners: LearnerService, optio
   }
 
   async function login(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const admitted = logins.take([{ key: `lti-login:${requestAddress(req)}`, rate: LOGIN_RATE }]);
+    if (!admitted.ok) throw new LtiError(429, `too many LTI logins from this address (more than ${LOGIN_RATE.limit} a minute)`, `launch again in ${Math.ceil(admitted.retryAfterMs / 1000)} seconds`);
     const params = req.method === 'POST' ? await readForm(req) : url.searchParams;
     const get = (name: string) => params.get(name) ?? undefined;
     const { location, cookie } = lti.login({
