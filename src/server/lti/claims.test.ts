@@ -1,4 +1,4 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,16 @@ describe('verifyIdToken', () => {
 
   it('accepts a token signed by the platform for us', async () => {
     expect((await verifyIdToken(await sign(base()), platform, keys, now)).sub).toBe('u');
+  });
+
+  it('a platform key set that cannot be fetched is a refusal naming its URL, not a server error', async () => {
+    const unreachable = createRemoteJWKSet(new URL('http://127.0.0.1:9/jwks'), { timeoutDuration: 2000 });
+    const error = await verifyIdToken(await sign(base()), { ...platform, jwksUrl: 'http://127.0.0.1:9/jwks' }, unreachable, now).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(LtiError);
+    expect((error as LtiError).message).toMatch(/could not be fetched from http:\/\/127\.0\.0\.1:9\/jwks/);
   });
 
   it('refuses a forged signature, another audience, another issuer, an expired token, a token without nonce', async () => {

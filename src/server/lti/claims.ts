@@ -167,10 +167,11 @@ export async function verifyIdToken(idToken: string, platform: Platform, keys: J
     if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
       throw new LtiError(401, `${who} is not signed by the platform's key (its signature does not verify with ${platform.jwksUrl})`, 'check the platform\'s public keyset URL in IRLAB_LTI_PLATFORMS; a token signed by anyone else is refused');
     }
-    if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || (error instanceof Error && /fetch|ECONNREFUSED|Expected 200/i.test(error.message))) {
+    // Anything but a JOSE error comes from fetching the key set (a refused connection, DNS); jose
+    // reports an answer other than 200 as a generic error naming it.
+    if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || !(error instanceof joseErrors.JOSEError) || /Expected 200/.test(error.message)) {
       throw new LtiError(401, `the platform's keys could not be fetched from ${platform.jwksUrl}`, 'check the keyset URL in IRLAB_LTI_PLATFORMS and that irlab\'s server can reach it');
     }
-    if (error instanceof joseErrors.JOSEError) throw new LtiError(401, `${who} is not a valid signed token (${error.code})`, 'the platform must post an RS256-signed id_token');
-    throw error;
+    throw new LtiError(401, `${who} is not a valid signed token (${error.code})`, 'the platform must post an RS256-signed id_token');
   }
 }
