@@ -15,6 +15,7 @@ import { PROVIDER_NAMES } from '../cluster/types.ts';
 import type { EngineBuildConfig } from '../cluster/engine-build.ts';
 import type { LimitsConfig } from '../limits/server-limits.ts';
 import type { LrsConfig } from '../xapi/sender.ts';
+import { loadPlatforms, PlatformFileError, type Platform } from '../lti/platforms.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -122,6 +123,21 @@ function checkedBy(parse: (raw: string | undefined) => unknown) {
     .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw));
 }
 
+/** The LTI platforms file, read and checked at boot: every problem in it at once. */
+const ltiPlatforms = z
+  .string()
+  .optional()
+  .transform((raw, ctx): { file: string; platforms: Platform[] } | undefined => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    try {
+      return { file: raw.trim(), platforms: loadPlatforms(raw.trim()) };
+    } catch (error) {
+      if (!(error instanceof PlatformFileError)) throw error;
+      for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: /^(cannot|is not YAML)/.test(problem) ? problem : `names a file in which ${problem}` });
+      return z.NEVER;
+    }
+  });
+
 /** Every variable: its rule, its default as the table shows it, and what it means. */
 export const SETTINGS = {
   PORT: { schema: whole(4321, 0, 65535), default: '4321', meaning: 'port the server listens on (0: any free port)' },
@@ -143,6 +159,7 @@ export const SETTINGS = {
   IRLAB_OIDC_CLIENT_ID: { schema: text, default: 'unset', meaning: 'irlab\'s client id at that provider (redirect URI: IRLAB_PUBLIC_URL + /auth/callback)' },
   IRLAB_OIDC_CLIENT_SECRET: { schema: text, default: 'unset', meaning: 'its client secret (never logged or shown); unset: a public client with PKCE only' },
   IRLAB_OIDC_SCOPES: { schema: text, default: 'openid email profile', meaning: 'the scopes asked for (openid is always included)' },
+  IRLAB_LTI_PLATFORMS: { schema: ltiPlatforms, default: 'unset', meaning: 'a YAML or JSON file of the LMS platforms irlab is registered with as an LTI 1.3 tool (docs/classes.md, `## LTI 1.3`); unset: LTI off' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -222,6 +239,8 @@ export interface Config {
   contentLive: boolean;
   instructorToken: string | undefined;
   trustProxy: boolean;
+  /** IRLAB_LTI_PLATFORMS: the LMS platforms registered (LTI 1.3); undefined when LTI is off. */
+  lti: { file: string; platforms: Platform[] } | undefined;
   /** IRLAB_PUBLIC_URL, else `http://<host>:<port>`: where browsers and LMSs reach this server. */
   publicUrl: string;
   /** The LRS statements go to; absent when IRLAB_XAPI_ENDPOINT is unset (then no outbox work at all). */
@@ -283,6 +302,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     contentLive: r.IRLAB_CONTENT_LIVE,
     instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
     trustProxy: r.IRLAB_TRUST_PROXY,
+    lti: r.IRLAB_LTI_PLATFORMS,
     publicUrl: r.IRLAB_PUBLIC_URL ?? `http://${r.HOST ?? 'localhost'}:${r.PORT}`,
     xapi,
     oidc: r.IRLAB_OIDC_ISSUER && r.IRLAB_OIDC_CLIENT_ID ? { issuer: r.IRLAB_OIDC_ISSUER, clientId: r.IRLAB_OIDC_CLIENT_ID.trim(), clientSecret: r.IRLAB_OIDC_CLIENT_SECRET, scopes: [...scopes].join(' ') } : undefined,

@@ -62,6 +62,10 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;
     if (drillRoutes.handle(req, res)) return;
+    if (services.lti && (await services.lti.routes.handle(req, res))) return;
+    if (!services.lti && req.url?.startsWith('/lti/')) {
+      return sendJson(res, 404, { error: 'LTI is not set up on this irlab server', fix: 'an operator registers the LMS platforms in a file named by IRLAB_LTI_PLATFORMS (docs/classes.md, "LTI 1.3") and restarts irlab' });
+    }
     if (!terminal && req.url?.startsWith('/api/terminal/')) {
       return sendJson(res, 503, { error: `The terminal is unavailable on this server: ${services.terminalProblem ?? 'bubblewrap or its sandbox user is missing'}. Run \`bash scripts/ensure-system-packages.sh\` as root and restart.` });
     }

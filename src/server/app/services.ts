@@ -28,6 +28,7 @@ import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../lab/service.ts';
 import { learnerService, type LearnerService } from '../learners/learners.ts';
 import { LearningEvents } from '../learners/learning-events.ts';
+import { ltiTool, type LtiTool } from '../lti/lti-tool.ts';
 import { ServerLimits } from '../limits/server-limits.ts';
 import type { QueryAnswer, QueryJob } from '../query/query-job.ts';
 import { createQueryPool } from '../query/query-pool.ts';
@@ -58,6 +59,8 @@ export interface Services {
   /** Learning events as xAPI statements through an outbox to the LRS; null without IRLAB_XAPI_ENDPOINT. */
   xapi: XapiService | null;
   labs: LabService;
+  /** irlab as an LTI 1.3 tool (launches, Deep Linking, grade passback); null when IRLAB_LTI_PLATFORMS is unset. */
+  lti: LtiTool | null;
   /** The engine labs run on (the warm pool's provider), what it means for a learner, and each lab's fit. */
   labEngine: LabEngine;
   drills: DrillService;
@@ -294,6 +297,21 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const catalog = cachedContent(() => loadCatalog(config.contentRoot), config.contentLive);
   const quizzes = cachedContent(async () => quizEngine({ store, catalog: await catalog(), events: learningEvents }), config.contentLive);
 
+  const lti = config.lti
+    ? ltiTool({
+        config,
+        store,
+        learners,
+        identities,
+        events: learningEvents,
+        activities: async () => [
+          ...(await labsContent()).map((l) => ({ kind: 'lab' as const, slug: l.slug, title: l.lab.title })),
+          ...(await catalog()).all().map((q) => ({ kind: 'quiz' as const, slug: q.slug, title: q.data.title })),
+        ],
+        log: error,
+      })
+    : null;
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -305,6 +323,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     learningEvents,
     xapi,
     labs,
+    lti,
     labEngine,
     drills,
     terminals,
@@ -334,6 +353,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     close() {
       closing ??= (async () => {
         for (const timer of timers) clearInterval(timer);
+        await lti?.close();
         await engine.stop();
         await terminals?.shutdown();
         await labs.close().catch(() => undefined);

@@ -38,6 +38,7 @@ describe('store', () => {
       { module: 'instructors', version: 1 },
       { module: 'accounts', version: 1 },
       { module: 'classes', version: 1 },
+      { module: 'lti', version: 1 },
     ]);
     db.close();
   });

@@ -11,5 +11,6 @@ import { xapiMigrations } from '../xapi/migrations.ts';
 import { instructorMigrations } from '../instructors/migrations.ts';
 import { accountMigrations } from '../accounts/migrations.ts';
 import { classMigrations } from '../classes/migrations.ts';
+import { ltiMigrations } from '../lti/migrations.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations, ...ltiMigrations];
