@@ -7,6 +7,7 @@ import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
 import type { Check } from '../check.ts';
 import { isolationOf, type NetworkPolicy } from '../network-policy.ts';
 import { kindNodeOf } from '../../cluster/kind-workloads.ts';
+import { pause } from '../../scenarios/timeline.ts';
 import { crictlConnect, endpointsOf, probeWire, type WireFacts } from './wire-probe.ts';
 
 export interface QuarantineFacts {
@@ -87,7 +88,8 @@ export const quarantineCheck: Check = {
     let wire: WireFacts | undefined;
     if (cluster.provider === 'kind') {
       const node = await kindNodeOf(cluster);
-      wire = pod ? await probeWire({ namespace, name }, endpointsOf((await core.listPodForAllNamespaces()).items), crictlConnect(node, signal)) : { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
+      const endpoints = endpointsOf((await core.listPodForAllNamespaces()).items);
+      wire = pod ? await probeWire({ namespace, name }, endpoints, crictlConnect(node, signal), { sleep: (ms) => pause(ms, signal) }) : { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
     }
     return resultOf(
       judgeQuarantine({ ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[], ...(wire ? { wire } : {}) }),

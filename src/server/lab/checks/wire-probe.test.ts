@@ -17,12 +17,12 @@ const network = (allowed: (from: Endpoint, to: string) => boolean): Connect => a
 
 describe('probeWire', () => {
   it('everything open: every prober reaches the pod and the pod reaches every served pod', async () => {
-    const facts = await probeWire(victim, all, network(() => true));
+    const facts = await probeWire(victim, all, network(() => true), { retries: 0 });
     expect(facts).toEqual({ probers: 3, reachedIn: ['same', 'same', 'other'], triedOut: 3, reachedOut: 3, port: 8080 });
   });
 
   it('the allow-frontend trap: only the frontend gets in, which is a way in', async () => {
-    const facts = await probeWire(victim, all, network((from, to) => to !== victim.ip || from === frontend));
+    const facts = await probeWire(victim, all, network((from, to) => to !== victim.ip || from === frontend), { retries: 0 });
     expect(facts.reachedIn).toEqual(['same']);
     expect(facts.probers).toBe(3);
   });
@@ -32,10 +32,23 @@ describe('probeWire', () => {
     expect(facts).toMatchObject({ probers: 2, reachedIn: [], reachedOut: 0, triedOut: 3 });
   });
 
+  it('a connection that stops getting through once the policy has applied does not count; one that stays open does', async () => {
+    let applied = false;
+    const slept: number[] = [];
+    const sleep = async (ms: number) => void (slept.push(ms), (applied = true));
+    const late = await probeWire(victim, all, network((from, to) => !applied || (from !== victim && to !== victim.ip)), { sleep, settleMs: 10 });
+    expect(late).toMatchObject({ reachedIn: [], reachedOut: 0 });
+    expect(slept).toEqual([10]);
+    slept.length = 0;
+    const open = await probeWire(victim, all, network(() => true), { sleep: async (ms) => void slept.push(ms), retries: 2, settleMs: 10 });
+    expect(open.reachedIn).toHaveLength(3);
+    expect(slept).toEqual([10, 10]);
+  });
+
   it('a pod that is gone, or serves no port, is not tried for ingress', async () => {
     expect(await probeWire(pod('production', 'gone', '1.1.1.1'), all, network(() => true))).toMatchObject({ probers: 0, triedOut: 0 });
     const quiet = pod('production', 'quiet', '10.0.0.9');
-    expect(await probeWire(quiet, [...all, quiet], network(() => true))).toMatchObject({ reachedIn: [], port: undefined, reachedOut: 4 });
+    expect(await probeWire(quiet, [...all, quiet], network(() => true), { retries: 0 })).toMatchObject({ reachedIn: [], port: undefined, reachedOut: 4 });
   });
 });
 

@@ -54,7 +54,27 @@ export function crictlConnect(node: KindNode, signal?: AbortSignal): Connect {
   };
 }
 
-export async function probeWire(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: Connect, maxProbers = 5): Promise<WireFacts> {
+export interface ProbeOptions {
+  maxProbers?: number;
+  /** A policy takes a moment to reach the node's rules: a connection that gets through is tried
+   * again this many times, `settleMs` apart, and counts only if it still gets through. */
+  retries?: number;
+  settleMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Probes until the result holds: a way in or out must still be open after the policies have had time to apply. */
+export async function probeWire(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: Connect, options: ProbeOptions = {}): Promise<WireFacts> {
+  const { retries = 3, settleMs = 1_500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
+  let facts = await probeOnce(target, endpoints, connect, options.maxProbers ?? 5);
+  for (let attempt = 0; attempt < retries && (facts.reachedIn.length > 0 || facts.reachedOut > 0); attempt++) {
+    await sleep(settleMs);
+    facts = await probeOnce(target, endpoints, connect, options.maxProbers ?? 5);
+  }
+  return facts;
+}
+
+async function probeOnce(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: Connect, maxProbers: number): Promise<WireFacts> {
   const victim = endpoints.find((e) => e.namespace === target.namespace && e.name === target.name);
   if (!victim) return { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
   const served = endpoints.filter((e) => e !== victim && e.port !== undefined);
