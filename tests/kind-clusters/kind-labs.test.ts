@@ -4,7 +4,7 @@
 // and `irlab test --all --provider kind`, which runs every lab's reference solution on kind.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,25 @@ YAML`], { timeout: 60_000 });
     const cut = await contain();
     expect([...cut.values()].filter((c) => !c.passed)).toEqual([]);
     expect(cut.get('cut-proven')?.message).toMatch(/tried on the wire: \d+ pods? that reach others could not reach the compromised pod, and it reached none of \d+ pods/);
+  });
+});
+
+describe('why a learner never gets a kind cluster (select-provider.ts)', () => {
+  it('a privileged pod, which the cluster admin may create, sees this machine\'s own disks', async () => {
+    await run('bash', ['-c', `"${kubectl}" --kubeconfig ${info.kubeconfigPath} apply -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: node-reach, namespace: default}
+spec:
+  hostPID: true
+  containers: [{name: x, image: "registry.shop.internal/web-app:2.14.1", imagePullPolicy: IfNotPresent, securityContext: {privileged: true}}]
+YAML`], { timeout: 60_000 });
+    await k('wait', '--for=condition=Ready', 'pod/node-reach', '--timeout=120s');
+    const inPod = (await k('exec', 'node-reach', '--', 'ls', '/dev')).split('\n');
+    const hostDisks = (await readdir('/sys/block')).filter((d) => !/^(loop|ram|zram|dm-)/.test(d));
+    expect(hostDisks.length).toBeGreaterThan(0);
+    expect(hostDisks.filter((d) => inPod.includes(d))).toEqual(hostDisks);
+    await k('delete', 'pod', 'node-reach', '--wait=false');
   });
 });
 

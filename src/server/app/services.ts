@@ -222,16 +222,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       error(`irlab: IRLAB_TERMINAL_KUBECONFIG: every terminal without a lab shares ${config.terminal.kubeconfig} and its credential; use it for your own demo, never with untrusted learners`);
       fallback = sharedKubeconfig(path.resolve(config.terminal.kubeconfig));
     } else if (config.terminal.cluster === 'engine') {
-      // Decided again for every session: auto-selection picks kind only while its node image is
-      // already in the engine, so a /terminal session never makes the server pull one.
+      // A learner's cluster: always embedded (select-provider.ts says why kind never is).
       const choose = async () => {
-        const selected = await selectProvider({ env });
+        const selected = await selectProvider({ env, untrusted: true });
         const available = await selected.provider.available();
         if (available.ok) return selected;
         error(`irlab: this terminal gets no cluster: ${available.problems.join('; ')}`);
         return null;
       };
-      terminalClusters = `a cluster per session (chosen per session; now ${(await selectProvider({ env })).reason})`;
+      terminalClusters = `a cluster per session (${(await selectProvider({ env, untrusted: true })).reason})`;
       clusterPerSession = true;
       // Every term-* cluster is listed in an owner file beside the pool's: a crashed server's are reaped.
       fallback = engineClusters(choose, (line) => log(`irlab terminal: ${line}`), terminalClusterOwner(config.pool.stateDir, provider.workDir));

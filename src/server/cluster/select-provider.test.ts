@@ -56,6 +56,17 @@ describe('selectProvider', () => {
     expect(s.reason).toBe('kind (docker engine answered, node image kindest/node:v1.37.2 present)');
   });
 
+  it('never gives an untrusted learner kind: auto picks embedded where kind would run, an explicit kind is refused saying why', async () => {
+    const ready = { runner: scriptedRunner({ docker: dockerUp }), make, kindBuilt: async () => true, kindNodeImage: image, untrusted: true };
+    const s = await selectProvider({ ...ready, env: {} });
+    expect(s.provider.name).toBe('embedded');
+    expect(s.reason).toMatch(/never kind/);
+    for (const asked of [{ env: { IRLAB_PROVIDER: 'kind' } }, { env: {}, requested: 'kind' }]) {
+      await expect(selectProvider({ ...ready, ...asked })).rejects.toThrow(/never kind: with its admin credential a privileged pod reaches this machine's disks/);
+    }
+    expect((await selectProvider({ ...ready, env: { IRLAB_PROVIDER: 'embedded' } })).provider.name).toBe('embedded');
+  });
+
   it('uses kind when only podman answers', async () => {
     const runner = scriptedRunner({ podman: { code: 0, stdout: '5.4.0', stderr: '' } });
     const s = await selectProvider({ runner, env: {}, make, kindBuilt: async () => true, kindNodeImage: image });

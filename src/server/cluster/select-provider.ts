@@ -5,6 +5,11 @@
 // engine answers, kind is built and its node image is already in the engine
 // (auto-selection never makes the server pull an image); otherwise the
 // embedded provider, which needs nothing but the engine cache.
+//
+// A cluster for an untrusted learner (a /terminal session) is never kind: its pods are real
+// containers on a node that is itself a privileged container of this machine, so a learner with
+// the cluster's admin credential creates a privileged pod and sees the host's disks (proved by
+// tests/kind-clusters/kind-labs.test.ts). The embedded engine runs pod commands in a sandbox.
 
 import { EmbeddedProvider } from './embedded-provider.ts';
 import { answeringEngine } from './kind-engine.ts';
@@ -26,6 +31,8 @@ export interface SelectOptions {
   kindBuilt?: () => Promise<boolean>;
   /** The node image kind would boot; default asks the kind provider (configured or built-in). */
   kindNodeImage?: () => Promise<string | undefined>;
+  /** For an untrusted learner: never kind, not even when asked for (see the top of this file). */
+  untrusted?: boolean;
 }
 
 export interface Selection {
@@ -51,9 +58,16 @@ export async function selectProvider(options: SelectOptions = {}): Promise<Selec
 
   const fromFlag = options.requested !== undefined && options.requested !== '' && options.requested !== 'auto';
   const choice = parseProviderChoice(fromFlag ? options.requested : env['IRLAB_PROVIDER']);
+  if (choice === 'kind' && options.untrusted) {
+    throw new ClusterError(
+      `${fromFlag ? '--provider' : 'IRLAB_PROVIDER'}=kind: a learner's cluster is never kind: with its admin credential a privileged pod reaches this machine's disks (a kind node is a privileged container)`,
+      'Unset IRLAB_PROVIDER (or set it to embedded) for the server; kind is for authors and operators: `irlab cluster create --provider kind`, `irlab test --provider kind`.',
+    );
+  }
   if (choice !== 'auto') {
     return { provider: make(choice), reason: `${choice} (chosen by ${fromFlag ? '--provider' : 'IRLAB_PROVIDER'})` };
   }
+  if (options.untrusted) return { provider: make('embedded'), reason: 'embedded (a learner\'s cluster: pod commands sandboxed; never kind, whose privileged pods reach the host)' };
 
   const answering = (await answeringEngine(runner, env, 3_000)).found;
   const engine = answering?.engine;
