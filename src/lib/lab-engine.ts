@@ -82,7 +82,7 @@ export function labEngineOn(name: EngineName): LabEngine {
         badge: `Needs ${wanted.name}`,
         unavailable: {
           reason: `needs the ${wanted.name} engine: real containers and enforced NetworkPolicy; this server runs labs on the ${name} engine`,
-          operator: `irlab runs labs only on the ${name} engine's warm pool for now (labs on kind are issue 19's next step); \`irlab engine build --kind\` prepares the kind engine meanwhile (docs/engine.md, "kind provider")`,
+          operator: `irlab serves labs to learners only on the ${name} engine: on kind, a learner's cluster admin can run a privileged pod that reaches this machine's disks, so kind labs are proved by authors with \`irlab test --provider kind\` (after \`irlab engine build --kind\`) until learners get a restricted identity there (docs/engine.md, "kind provider")`,
         },
       };
     },
