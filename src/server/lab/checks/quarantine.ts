@@ -8,7 +8,7 @@ import type { Check } from '../check.ts';
 import { isolationOf, type NetworkPolicy } from '../network-policy.ts';
 import { kindNodeOf } from '../../cluster/kind-workloads.ts';
 import { pause } from '../../scenarios/timeline.ts';
-import { crictlConnect, endpointsOf, probeWire, type WireFacts } from './wire-probe.ts';
+import { crictlConnectAll, endpointsOf, probeWire, type WireFacts } from './wire-probe.ts';
 
 export interface QuarantineFacts {
   pod?: { name: string; labels: Record<string, string> };
@@ -89,7 +89,7 @@ export const quarantineCheck: Check = {
     if (cluster.provider === 'kind') {
       const node = await kindNodeOf(cluster);
       const endpoints = endpointsOf((await core.listPodForAllNamespaces()).items);
-      wire = pod ? await probeWire({ namespace, name }, endpoints, crictlConnect(node, signal), { sleep: (ms) => pause(ms, signal) }) : { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
+      wire = pod ? await probeWire({ namespace, name }, endpoints, crictlConnectAll(node, signal), { sleep: (ms) => pause(ms, signal) }) : { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
     }
     return resultOf(
       judgeQuarantine({ ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[], ...(wire ? { wire } : {}) }),

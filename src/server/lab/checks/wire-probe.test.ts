@@ -3,7 +3,7 @@
 // shows as a real connection; the verdict never names a pod.
 import { describe, expect, it } from 'vitest';
 import { judgeQuarantine } from './quarantine.ts';
-import { probeWire, type Connect, type Endpoint } from './wire-probe.ts';
+import { probeWire, type ConnectAll, type Endpoint } from './wire-probe.ts';
 
 const pod = (namespace: string, name: string, ip: string, port?: number): Endpoint => ({ namespace, name, ip, port, container: 'app' });
 const victim = pod('production', 'web-app-1', '10.0.0.1', 8080);
@@ -13,7 +13,7 @@ const db = pod('payments', 'db-1', '10.0.1.1', 5432);
 const all = [victim, frontend, sibling, db];
 
 /** A network where `allowed(from, toIp)` decides. */
-const network = (allowed: (from: Endpoint, to: string) => boolean): Connect => async (from, to) => allowed(from, to.ip);
+const network = (allowed: (from: Endpoint, to: string) => boolean): ConnectAll => async (attempts) => attempts.map(({ from, to }) => allowed(from, to.ip));
 
 describe('probeWire', () => {
   it('everything open: every prober reaches the pod and the pod reaches every served pod', async () => {

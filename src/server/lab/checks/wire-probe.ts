@@ -7,7 +7,7 @@
  * learner's audit log.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { containerIdOf, type KindNode } from '../../cluster/kind-workloads.ts';
+import type { KindNode } from '../../cluster/kind-workloads.ts';
 
 export interface Endpoint {
   namespace: string;
@@ -42,15 +42,40 @@ export function endpointsOf(pods: V1Pod[]): Endpoint[] {
     });
 }
 
-export type Connect = (from: Endpoint, to: { ip: string; port: number }) => Promise<boolean>;
+/** One attempt: from a pod's container to an address. */
+export interface Attempt {
+  from: Endpoint;
+  to: { ip: string; port: number };
+}
 
-/** A connection attempt from inside `from`'s container: an HTTP request the stand-in answers with "ok". */
-export function crictlConnect(node: KindNode, signal?: AbortSignal): Connect {
-  return async (from, to) => {
-    const id = await containerIdOf(node, from.namespace, from.name, from.container);
-    const script = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 "$0" "$1"';
-    const r = await node.runner.run(node.engine.engine, ['exec', node.container, 'crictl', 'exec', id, 'sh', '-c', script, to.ip, String(to.port)], { env: node.engine.env, timeoutMs: 15_000, ...(signal ? { signal } : {}) });
-    return r.stdout.split('\n').some((line) => line.trim() === 'ok');
+/** Tries every attempt at once; true where the connection got an answer. */
+export type ConnectAll = (attempts: Attempt[]) => Promise<boolean[]>;
+
+/**
+ * All attempts in one `docker exec` into the node: the containers found once (crictl ps), then
+ * an HTTP request from inside each (the stand-in answers "ok"), in parallel, 2 s each at most.
+ */
+export function crictlConnectAll(node: KindNode, signal?: AbortSignal): ConnectAll {
+  return async (attempts) => {
+    if (!attempts.length) return [];
+    const ps = await node.runner.run(node.engine.engine, ['exec', node.container, 'crictl', 'ps', '-o', 'json', '--state', 'Running'], { env: node.engine.env, timeoutMs: 30_000, ...(signal ? { signal } : {}) });
+    const ids = new Map<string, string>();
+    for (const c of (JSON.parse(ps.stdout || '{}') as { containers?: Array<{ id: string; labels?: Record<string, string> }> }).containers ?? []) {
+      const l = c.labels ?? {};
+      ids.set(`${l['io.kubernetes.pod.namespace']}/${l['io.kubernetes.pod.name']}/${l['io.kubernetes.container.name']}`, c.id);
+    }
+    const args = attempts.flatMap((a) => [ids.get(`${a.from.namespace}/${a.from.name}/${a.from.container}`) ?? 'none', a.to.ip, String(a.to.port)]);
+    const script = [
+      'i=0',
+      'while [ $# -ge 3 ]; do',
+      '  ( if [ "$1" != none ] && crictl exec "$1" sh -c \'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 "$0" "$1"\' "$2" "$3" 2>/dev/null | grep -qx ok; then echo "$i ok"; else echo "$i no"; fi ) &',
+      '  i=$((i+1)); shift 3',
+      'done',
+      'wait',
+    ].join('\n');
+    const r = await node.runner.run(node.engine.engine, ['exec', node.container, 'sh', '-c', script, 'sh', ...args], { env: node.engine.env, timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+    const ok = new Set(r.stdout.split('\n').filter((line) => line.endsWith(' ok')).map((line) => Number(line.split(' ')[0])));
+    return attempts.map((_, index) => ok.has(index));
   };
 }
 
@@ -64,8 +89,8 @@ export interface ProbeOptions {
 }
 
 /** Probes until the result holds: a way in or out must still be open after the policies have had time to apply. */
-export async function probeWire(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: Connect, options: ProbeOptions = {}): Promise<WireFacts> {
-  const { retries = 3, settleMs = 1_500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
+export async function probeWire(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: ConnectAll, options: ProbeOptions = {}): Promise<WireFacts> {
+  const { retries = 2, settleMs = 1_500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
   let facts = await probeOnce(target, endpoints, connect, options.maxProbers ?? 5);
   for (let attempt = 0; attempt < retries && (facts.reachedIn.length > 0 || facts.reachedOut > 0); attempt++) {
     await sleep(settleMs);
@@ -74,26 +99,29 @@ export async function probeWire(target: { namespace: string; name: string }, end
   return facts;
 }
 
-async function probeOnce(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: Connect, maxProbers: number): Promise<WireFacts> {
+async function probeOnce(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: ConnectAll, maxProbers: number): Promise<WireFacts> {
   const victim = endpoints.find((e) => e.namespace === target.namespace && e.name === target.name);
   if (!victim) return { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
   const served = endpoints.filter((e) => e !== victim && e.port !== undefined);
   const others = endpoints.filter((e) => e !== victim);
   const probers = [...others.filter((e) => e.namespace === victim.namespace).slice(0, maxProbers - 1), ...others.filter((e) => e.namespace !== victim.namespace).slice(0, 1)];
-  const reached = await Promise.all(
-    probers.map(async (prober) => {
-      const control = served.find((s) => s !== prober && s.namespace !== victim.namespace) ?? served.find((s) => s !== prober);
-      if (!control || !(await connect(prober, { ip: control.ip, port: control.port! }).catch(() => false))) return undefined;
-      if (victim.port === undefined) return false;
-      return (await connect(prober, { ip: victim.ip, port: victim.port }).catch(() => false)) ? prober : false;
-    }),
-  );
-  const out = await Promise.all(served.map((s) => connect(victim, { ip: s.ip, port: s.port! }).catch(() => false)));
+  // Each prober's control (a served pod elsewhere), its try at the victim, and the victim's tries out: all at once.
+  const plan = probers.map((prober) => ({ prober, control: served.find((s) => s !== prober && s.namespace !== victim.namespace) ?? served.find((s) => s !== prober) }));
+  const attempts: Attempt[] = [];
+  const at = (attempt: Attempt) => attempts.push(attempt) - 1;
+  const slots = plan.map(({ prober, control }) => ({
+    prober,
+    control: control ? at({ from: prober, to: { ip: control.ip, port: control.port! } }) : undefined,
+    victim: control && victim.port !== undefined ? at({ from: prober, to: { ip: victim.ip, port: victim.port } }) : undefined,
+  }));
+  const out = served.map((s) => at({ from: victim, to: { ip: s.ip, port: s.port! } }));
+  const answered = await connect(attempts).catch(() => attempts.map(() => false));
+  const sound = slots.filter((slot) => slot.control !== undefined && answered[slot.control]);
   return {
-    probers: reached.filter((r) => r !== undefined).length,
-    reachedIn: reached.filter((r): r is Endpoint => Boolean(r)).map((r) => (r.namespace === victim.namespace ? 'same' : 'other')),
+    probers: sound.length,
+    reachedIn: sound.filter((slot) => slot.victim !== undefined && answered[slot.victim]).map((slot) => (slot.prober.namespace === victim.namespace ? 'same' : 'other')),
     triedOut: served.length,
-    reachedOut: out.filter(Boolean).length,
+    reachedOut: out.filter((index) => answered[index]).length,
     port: victim.port,
   };
 }
