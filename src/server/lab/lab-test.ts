@@ -10,6 +10,7 @@ import path from 'node:path';
 import { binDir, readEngineVersions } from '../cluster/binaries.ts';
 import type { ClusterProvider } from '../cluster/types.ts';
 import { learnerService } from '../learners/learners.ts';
+import type { LearningEvents } from '../learners/learning-events.ts';
 import { readAnswerKey } from '../scenarios/answer-key.ts';
 import { scenarioTimeScale, TEST_TIME_SCALE } from '../scenarios/timeline.ts';
 import { allMigrations, openStore } from '../store/index.ts';
@@ -34,6 +35,8 @@ export interface LabTestOptions {
   /** Skip the solution of this step (1-based): the mutation test of the test itself. */
   skipStep?: number;
   onRow?: (row: LabTestRow) => void;
+  /** Told of the run's learning events, as the server's bus is (tests of what LMSs and LRSs get). */
+  events?: LearningEvents;
 }
 
 export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<LabTestRow[]> {
@@ -47,6 +50,7 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
   const learner = learnerService({ store }).create().learner.id;
   const workspaceOf = () => path.join(work, 'workspace');
   const service = labService({
+    ...(options.events ? { events: options.events } : {}),
     store,
     root: options.root,
     labs: async () => [lab],
