@@ -9,7 +9,7 @@
 // exiting, so a rejection is known in seconds rather than at a readiness timeout. The old pod is
 // given 3 s to stop rather than its 30 s grace period (it used all of it).
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 import { apiServerReady } from './kube.ts';
 import { lastLines } from './kwokctl.ts';
@@ -86,4 +86,30 @@ export async function restartKindApiServer(options: ApiServerRestart): Promise<s
   if (outcome === 'ready') return null;
   const logs = await runner.run(engine, ['exec', node, 'crictl', 'logs', '--tail', '20', (outcome as CriContainer).id], { env, timeoutMs: 15_000 });
   return lastLines(`${logs.stdout}\n${logs.stderr}`, 10) || 'kube-apiserver exited without a message';
+}
+
+/**
+ * After the API server came back, kube-router's informers reconnect only after their backoff:
+ * measured 25–28 s in which a new NetworkPolicy was not enforced (a learner's quarantine applied
+ * right after an audit-policy swap let connections through). Its pod is replaced instead: the new
+ * controller lists everything and syncs at once (ready when its chains exist). Deleted with a 2 s
+ * grace period: a rolling restart waited out its 30 s one (the swap took 77 s instead of 20 s).
+ */
+export async function resyncPolicyController(kubeConfig: KubeConfig, clock: Clock, timeoutMs = 90_000): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const namespace = 'kube-system';
+  const labelSelector = 'k8s-app=kube-router';
+  const old = (await core.listNamespacedPod({ namespace, labelSelector })).items.map((p) => p.metadata?.uid);
+  if (!old.length) return; // Another CNI (kind's default image): nothing of ours to resync.
+  await core.deleteCollectionNamespacedPod({ namespace, labelSelector, gracePeriodSeconds: 2 });
+  await waitUntil(
+    async () => {
+      const pods = (await core.listNamespacedPod({ namespace, labelSelector })).items;
+      const ds = await apps.readNamespacedDaemonSet({ name: 'kube-router', namespace }).catch(() => undefined);
+      const fresh = pods.filter((p) => !old.includes(p.metadata?.uid) && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return fresh.length > 0 && fresh.length >= (ds?.status?.desiredNumberScheduled ?? 1);
+    },
+    { timeoutMs, clock, what: 'kube-router to restart after the API server did' },
+  );
 }

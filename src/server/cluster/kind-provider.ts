@@ -16,7 +16,7 @@ import { assertBinaries, binDir, cacheRoot, missingBinaries, readEngineVersions 
 
 import { missingEngineMessage } from './container-engine.ts';
 import { checkClusterName, randomClusterName } from './embedded-provider.ts';
-import { restartKindApiServer } from './kind-apiserver-restart.ts';
+import { restartKindApiServer, resyncPolicyController } from './kind-apiserver-restart.ts';
 import { kindClusterConfigYaml } from './kind-config.ts';
 import { answeringEngine, builtNodeImage, ensureKindEngine, stopOurEngine, type KindEngine } from './kind-engine.ts';
 import { KIND_NODE_IMAGE_ENV, kindNodeImage, nodeImagePresent } from './kind-node-image.ts';
@@ -241,12 +241,13 @@ export class KindProvider implements ClusterProvider {
     const previous = await readFile(paths.policy, 'utf8');
     await writeFile(paths.policy, text, 'utf8');
     const first = await this.restartApiServer(engine, name, paths);
-    if (first === null) return;
+    if (first === null) return resyncPolicyController(loadKubeConfig(paths.kubeconfig), this.clock);
     await writeFile(paths.policy, previous, 'utf8');
     const second = await this.restartApiServer(engine, name, paths);
     if (second !== null) {
       throw new ClusterError(`kube-apiserver did not come back on the previous audit policy: ${second}`);
     }
+    await resyncPolicyController(loadKubeConfig(paths.kubeconfig), this.clock);
     throw new AuditPolicyRejectedError(first);
   }
 
