@@ -69,6 +69,17 @@ describe('grade passback', () => {
     expect(grades.pending()).toEqual([]);
   });
 
+  it('posts a lab launched from the LMS when the lab is completed (every step passed), with the run\'s score', async () => {
+    const { grades, state, store, learner } = setup();
+    store
+      .prepare("INSERT INTO lti_grade_links (learner_id, activity_kind, activity_slug, issuer, client_id, subject, lineitem, scopes, updated_at) VALUES (?, 'lab', 'l18', ?, 'client-1', 'lms-user-7', 'https://lms.example.edu/li/4', 'score', '')")
+      .run(learner, platform.issuer);
+    // The lab service's event (tests/integration/lab-learning-events.test.ts proves it on a real cluster).
+    grades.listener({ type: 'completed', learnerId: learner, activity: { kind: 'lab', slug: 'l18', title: 'L18' }, at: '2026-12-07T10:05:00.000Z', runId: 'r1', score: { scaled: 0.9, raw: 5.4, max: 6 }, success: true });
+    await grades.idle();
+    expect(state.scores).toEqual([expect.objectContaining({ url: 'https://lms.example.edu/li/4/scores', body: expect.objectContaining({ userId: 'lms-user-7', scoreGiven: 5.4, scoreMaximum: 6, gradingProgress: 'FullyGraded' }) })]);
+  });
+
   it('ignores other events and activities the learner did not launch from an LMS', () => {
     const { grades, completed } = setup();
     expect(grades.enqueue({ ...completed, type: 'launched' } as LearningEvent)).toBe(0);
