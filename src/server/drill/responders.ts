@@ -112,7 +112,7 @@ export async function ensureResponderRbac(admin: KubeConfig): Promise<void> {
  * second runtime) at its current resourceVersion: some kinds (admission policies) refuse an
  * update without one, with a 422.
  */
-async function upsert<T extends { metadata?: { resourceVersion?: string } }>(
+export async function upsert<T extends { metadata?: { resourceVersion?: string } }>(
   body: T,
   create: (body: T) => Promise<unknown>,
   read: () => Promise<T>,
