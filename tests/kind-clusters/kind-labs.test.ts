@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer
 import { loadScenario } from '../../src/server/scenarios/load.ts';
 import { seedScenario } from '../../src/server/scenarios/seed.ts';
 import { TEST_TIME_SCALE } from '../../src/server/scenarios/timeline.ts';
+import { QUARANTINE_POLICY } from '../e2e/l18-commands.ts';
 
 const run = promisify(execFile);
 const kubectl = join(binDir(readEngineVersions()), 'kubectl');
@@ -77,14 +78,8 @@ describe('L18 on a real kind cluster', () => {
 
     // The trap: quarantined and denied, but still tier=frontend, which allow-frontend admits on 8080.
     await k('label', 'pod', '-n', 'production', key.compromisedPod.name, 'quarantine=true');
-    await run('bash', ['-c', `"${kubectl}" --kubeconfig ${info.kubeconfigPath} apply -f - <<'YAML'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: quarantine, namespace: production}
-spec:
-  podSelector: {matchLabels: {quarantine: "true"}}
-  policyTypes: ["Ingress", "Egress"]
-YAML`], { timeout: 60_000 });
+    // The lesson's quarantine policy, with the engine's kubectl on this cluster.
+    await run('bash', ['-c', QUARANTINE_POLICY], { timeout: 60_000, env: { ...process.env, PATH: `${dirname(kubectl)}:${process.env.PATH}`, KUBECONFIG: info.kubeconfigPath } });
     const trapped = await contain();
     expect(trapped.get('isolated')?.passed).toBe(false);
     expect(trapped.get('cut-proven')).toMatchObject({ passed: false, message: expect.stringMatching(/reached the compromised pod on port 8080/) });
