@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { INSTRUCTOR_COOKIE } from '../../src/server/instructors/token.ts';
 import { axeBothThemes } from './axe-helpers.ts';
-import { joinClass } from './class-helpers.ts';
+import { islandsHydrated, joinClass } from './class-helpers.ts';
 import { AUDIT_POLICY } from './l18-commands.ts';
 import { openStep, press, shell } from './lab-helpers.ts';
 import { becomeOperator, makeInstructor, newPage, signIn, startSignInSite, type SignInSite } from './sign-in-helpers.ts';
@@ -23,13 +23,14 @@ let site: SignInSite;
 
 test.describe.configure({ timeout: 900_000 });
 
-test.beforeAll(async () => {
+// A server and provider per run, so that every repetition (--repeat-each) starts from nobody.
+test.beforeEach(async () => {
   // What the suite's own server gets for labs (playwright.config.ts): the embedded engine, scenario
   // timelines in seconds, one address for every simulated learner.
   site = await startSignInSite({ IRLAB_PROVIDER: 'embedded', IRLAB_SCENARIO_TIME_SCALE: '0.002', IRLAB_LIMIT_STARTS_PER_ADDRESS: '500' });
 });
 
-test.afterAll(async () => {
+test.afterEach(async () => {
   await site?.stop();
 });
 
@@ -91,6 +92,7 @@ test('issue #20: a signed-in instructor runs a class of two on L18: live dashboa
 
   // Grace creates the class and assigns L18, signed in and with no token anywhere in her browser.
   await grace.goto('/instructor/classes');
+  await islandsHydrated(grace);
   await grace.getByLabel('Class name').fill(CLASS_NAME);
   await grace.getByRole('button', { name: 'Create the class' }).click();
   const code = (await grace.getByTestId('join-code').innerText()).trim();

@@ -2,7 +2,7 @@ import { expect, test, type Browser } from '@playwright/test';
 import { dashboardRows } from '../../src/lib/class-csv.ts';
 import type { DashboardView } from '../../src/lib/class-view.ts';
 import { axeBothThemes } from './axe-helpers.ts';
-import { joinClass } from './class-helpers.ts';
+import { islandsHydrated, joinClass } from './class-helpers.ts';
 import { E2E_INSTRUCTOR_TOKEN } from './env.ts';
 import { run, screen } from './terminal-helpers.ts';
 
@@ -19,6 +19,7 @@ test('an instructor runs a class: join by code, a live dashboard, the stuck flag
   await instructor.goto('/instructor/classes');
   await instructor.getByLabel('Instructor token').fill(E2E_INSTRUCTOR_TOKEN);
   await instructor.getByRole('button', { name: 'Sign in' }).click();
+  await islandsHydrated(instructor);
   await instructor.getByLabel('Class name').fill('E2E group');
   await instructor.getByRole('button', { name: 'Create the class' }).click();
   const code = (await instructor.getByTestId('join-code').innerText()).trim();
