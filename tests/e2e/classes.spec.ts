@@ -1,7 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser } from '@playwright/test';
 import { dashboardRows } from '../../src/lib/class-csv.ts';
 import type { DashboardView } from '../../src/lib/class-view.ts';
+import { axeBothThemes } from './axe-helpers.ts';
+import { islandsHydrated, joinClass } from './class-helpers.ts';
 import { E2E_INSTRUCTOR_TOKEN } from './env.ts';
 import { run, screen } from './terminal-helpers.ts';
 
@@ -10,32 +11,7 @@ import { run, screen } from './terminal-helpers.ts';
 // one whose failing check outlasts the class's threshold, and the instructor watches her terminal
 // read-only and sees what she types, while her lab page says she is watched. axe in light and dark.
 
-async function violations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-/** axe in the light and the dark theme (the system preference, emulated). */
-async function axeBothThemes(page: Page): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    expect(await violations(page), `${page.url()} in ${colorScheme}`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
-async function join(browser: Browser, code: string, name: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto('/classes/join');
-  await page.getByLabel('Join code').fill(code.toLowerCase());
-  await page.getByLabel(/Your name/).fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-  await expect(page.getByTestId('rejoin-key')).toHaveText(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
-  await page.getByRole('link', { name: 'Go to your class' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E group');
-  await expect(page.locator('[data-assignment="lab:l18"]')).toContainText('0 of 6 steps passed');
-  return page;
-}
+const join = (browser: Browser, code: string, name: string) => joinClass(browser, { code, name, className: 'E2E group' });
 
 test('an instructor runs a class: join by code, a live dashboard, the stuck flag, a read-only watch, a message', async ({ browser }) => {
   test.setTimeout(600_000);
@@ -43,6 +19,7 @@ test('an instructor runs a class: join by code, a live dashboard, the stuck flag
   await instructor.goto('/instructor/classes');
   await instructor.getByLabel('Instructor token').fill(E2E_INSTRUCTOR_TOKEN);
   await instructor.getByRole('button', { name: 'Sign in' }).click();
+  await islandsHydrated(instructor);
   await instructor.getByLabel('Class name').fill('E2E group');
   await instructor.getByRole('button', { name: 'Create the class' }).click();
   const code = (await instructor.getByTestId('join-code').innerText()).trim();
