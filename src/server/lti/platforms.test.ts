@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,11 +51,15 @@ describe('the LTI platforms file', () => {
 
   it('stops the boot through IRLAB_LTI_PLATFORMS, naming the variable and every problem', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'irlab-lti-'));
-    const file = path.join(dir, 'platforms.yaml');
-    await writeFile(file, JSON.stringify({ platforms: [{ ...moodle, clientId: '', tokenUrl: 'ftp://x' }] }));
-    expect(() => loadConfig({ IRLAB_LTI_PLATFORMS: file })).toThrow(/IRLAB_LTI_PLATFORMS=.*clientId is empty[\s\S]*IRLAB_LTI_PLATFORMS=.*tokenUrl is not an https URL/);
-    expect(() => loadConfig({ IRLAB_LTI_PLATFORMS: path.join(dir, 'missing.yaml') })).toThrow(/cannot be read \(ENOENT\)/);
-    await writeFile(file, JSON.stringify({ platforms: [moodle] }));
-    expect(loadConfig({ IRLAB_LTI_PLATFORMS: file }).lti?.platforms[0]?.issuer).toBe(moodle.issuer);
+    try {
+      const file = path.join(dir, 'platforms.yaml');
+      await writeFile(file, JSON.stringify({ platforms: [{ ...moodle, clientId: '', tokenUrl: 'ftp://x' }] }));
+      expect(() => loadConfig({ IRLAB_LTI_PLATFORMS: file })).toThrow(/IRLAB_LTI_PLATFORMS=.*clientId is empty[\s\S]*IRLAB_LTI_PLATFORMS=.*tokenUrl is not an https URL/);
+      expect(() => loadConfig({ IRLAB_LTI_PLATFORMS: path.join(dir, 'missing.yaml') })).toThrow(/cannot be read \(ENOENT\)/);
+      await writeFile(file, JSON.stringify({ platforms: [moodle] }));
+      expect(loadConfig({ IRLAB_LTI_PLATFORMS: file }).lti?.platforms[0]?.issuer).toBe(moodle.issuer);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
