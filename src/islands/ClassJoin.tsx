@@ -12,9 +12,6 @@ interface Joined {
 /** `/classes/join` and the join link: the code (prefilled from the link), a name, and, on another device, the rejoin key. */
 export default function ClassJoin({ code: given = '', name: known = '' }: { code?: string; name?: string }) {
   const id = useId();
-  const [code, setCode] = useState(given);
-  const [name, setName] = useState(known);
-  const [rejoinKey, setRejoinKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [joined, setJoined] = useState<Joined | null>(null);
@@ -40,10 +37,16 @@ export default function ClassJoin({ code: given = '', name: known = '' }: { code
       aria-labelledby={`${id}-title`}
       onSubmit={async (e) => {
         e.preventDefault();
+        // Read from the form, not from state: what was typed before the island hydrated is in
+        // the inputs but was never in React's state (uncontrolled inputs keep it either way).
+        const form = new FormData(e.currentTarget);
+        const field = (key: string) => String(form.get(key) ?? '');
+        const code = field('code').toUpperCase();
+        const rejoinKey = field('rejoinKey').trim().toUpperCase();
         setBusy(true);
         setError('');
         try {
-          const answer = await classApi<Joined>('/api/classes/join', { code, name, ...(rejoinKey.trim() ? { rejoinKey } : {}) });
+          const answer = await classApi<Joined>('/api/classes/join', { code, name: field('name'), ...(rejoinKey ? { rejoinKey } : {}) });
           if (answer.rejoinKey) setJoined(answer);
           else location.assign(answer.href);
         } catch (failure) {
@@ -55,13 +58,13 @@ export default function ClassJoin({ code: given = '', name: known = '' }: { code
     >
       <h1 id={`${id}-title`}>Join a class</h1>
       <label htmlFor={`${id}-code`}>Join code</label>
-      <input id={`${id}-code`} name="code" value={code} required autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} onChange={(e) => setCode(e.target.value.toUpperCase())} />
+      <input id={`${id}-code`} name="code" defaultValue={given} required autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} />
       <label htmlFor={`${id}-name`}>Your name (as your instructor will see it)</label>
-      <input id={`${id}-name`} name="name" value={name} required maxLength={40} autoComplete="name" onChange={(e) => setName(e.target.value)} />
+      <input id={`${id}-name`} name="name" defaultValue={known} required maxLength={40} autoComplete="name" />
       <details>
         <summary>Joined already, on another device?</summary>
         <label htmlFor={`${id}-key`}>Rejoin key (shown when you first joined)</label>
-        <input id={`${id}-key`} name="rejoinKey" value={rejoinKey} autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} onChange={(e) => setRejoinKey(e.target.value.toUpperCase())} />
+        <input id={`${id}-key`} name="rejoinKey" autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} />
       </details>
       <button type="submit" disabled={busy}>{busy ? 'Joining…' : 'Join'}</button>
       <p role="alert" className="class-error">{error}</p>

@@ -5,7 +5,6 @@ import '../styles/classes.css';
 /** The instructor's form for a new class: a name, then the class's dashboard with its join code. */
 export default function NewClass() {
   const id = useId();
-  const [name, setName] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   return (
@@ -14,6 +13,8 @@ export default function NewClass() {
       aria-labelledby={`${id}-title`}
       onSubmit={async (e) => {
         e.preventDefault();
+        // From the form: a name typed before the island hydrated was never in React's state.
+        const name = String(new FormData(e.currentTarget).get('name') ?? '');
         setBusy(true);
         setError('');
         try {
@@ -27,7 +28,7 @@ export default function NewClass() {
     >
       <h2 id={`${id}-title`}>New class</h2>
       <label htmlFor={`${id}-name`}>Class name</label>
-      <input id={`${id}-name`} value={name} required maxLength={80} onChange={(e) => setName(e.target.value)} />
+      <input id={`${id}-name`} name="name" required maxLength={80} />
       <button type="submit" disabled={busy}>Create the class</button>
       <p role="alert" className="class-error">{error}</p>
     </form>

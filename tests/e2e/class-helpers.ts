@@ -20,9 +20,9 @@ export async function joinClass(browser: Browser, { code, name, className, baseU
 }
 
 /**
- * Waits until every island on the page has hydrated (Astro drops `ssr` then). Typing into a
- * controlled input before that is lost: hydration puts the server's empty value back (seen as a
- * join code field left empty on a loaded machine).
+ * Waits until every island on the page has hydrated (Astro drops `ssr` then), so that a click
+ * reaches React's handler rather than the bare form (the join and new-class forms keep what was
+ * typed before hydration: class-join-early.spec.ts).
  */
 export async function islandsHydrated(page: Page): Promise<void> {
   await expect(page.locator('astro-island[ssr]')).toHaveCount(0, { timeout: 60_000 });
