@@ -93,7 +93,7 @@ beforeAll(async () => {
   if (!loaded) throw new Error(problems.map((p) => p.message).join('; '));
   await seedScenario(info, loaded, { seed: 'kind-learner', answerKeys: join(stateDir, 'keys'), timeScale: TEST_TIME_SCALE });
   key = await readAnswerKey(join(stateDir, 'keys'), name);
-  const kc = await grantLearnerAccess(loadKubeConfig(info.kubeconfigPath), 'learner:alice', { timeoutMs: 90_000 });
+  const kc = await grantLearnerAccess(loadKubeConfig(info.kubeconfigPath), 'learner:alice', (manifest) => provider.armLearnerBoundary(name, manifest), { timeoutMs: 90_000 });
   learnerPath = join(stateDir, 'learner.kubeconfig');
   await writeFile(learnerPath, kc.exportConfig(), { mode: 0o600 });
 }, 900_000);
@@ -108,7 +108,8 @@ describe('a learner on kind holds their own certificate, not the admin credentia
     expect((await learner(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'])).out).toMatch(/^learner:alice \["irlab:learners","system:authenticated"\]/);
     for (const [verb, resource, sub] of [['impersonate', 'users'], ['escalate', 'clusterroles'], ['bind', 'clusterroles'], ['create', 'serviceaccounts', 'token'], ['create', 'certificatesigningrequests'], ['update', 'certificatesigningrequests', 'approval'], ['get', 'nodes', 'proxy'], ['delete', 'validatingadmissionpolicies'], ['create', 'clusterrolebindings']] as const) {
       const args = ['auth', 'can-i', verb, resource, '-A', ...(sub ? [`--subresource=${sub}`] : [])];
-      expect((await learner(args)).out.trim(), args.join(' ')).toBe('no');
+      // Impersonation is refused before RBAC is asked, so can-i adds the authorizer's reason.
+      expect((await learner(args)).out.trim(), args.join(' ')).toMatch(/^no\b/);
     }
     // GET on nodes/proxy is the kubelet's API (exec into any container of the node): a read-all '*' would grant it.
     const node = (await admin(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).out.trim();
@@ -206,10 +207,71 @@ spec:
     const minted = await as({ token: ci }, ['create', 'token', 'deployer', '-n', 'ci']);
     expect(minted.code).not.toBe(0);
     // The compromised pod's token is bound to cluster-admin by the attacker; still no way to the node.
-    const stolen = (await learner(['exec', '-n', 'production', key.compromisedPod.name, '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'])).out.trim();
-    expect(stolen.split('.')).toHaveLength(3);
-    const privileged = await as({ token: stolen }, ['create', '-f', '-'], pod(container(', securityContext: {privileged: true}')));
+    const privileged = await as({ token: await stolenToken() }, ['create', '-f', '-'], pod(container(', securityContext: {privileged: true}')));
     expect(privileged.out).toContain(`${OFF_NODE}: no privileged container`);
+  });
+});
+
+/** The compromised pod's own token, which the attacker bound to cluster-admin, read as the learner would. */
+async function stolenToken(): Promise<string> {
+  const token = (await learner(['exec', '-n', 'production', key.compromisedPod.name, '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'])).out.trim();
+  expect(token.split('.')).toHaveLength(3);
+  return token;
+}
+
+// Finding 9's last step, measured before the policies were static manifests: the stolen
+// cluster-admin token deleted the policies' binding, then started a privileged pod.
+describe('a borrowed cluster-admin cannot lift the boundary', () => {
+  it('finds no policy to delete, cannot add admission objects, impersonate, mount a node path or reach the kubelet', async () => {
+    const stolen = { token: await stolenToken() };
+    expect((await as(stolen, ['auth', 'can-i', '*', '*'])).out.trim()).toBe('yes');
+    // The static policies are not API objects: nothing to list, nothing to delete.
+    expect((await as(stolen, ['get', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '-o', 'name'])).out).not.toMatch(/irlab/);
+    await as(stolen, ['delete', 'validatingadmissionpolicybindings', '--all']);
+    expect((await as(stolen, ['create', '-f', '-'], pod(container(', securityContext: {privileged: true}')))).out).toContain(`${OFF_NODE}: no privileged container`);
+    const refused = async (args: string[], message: RegExp, stdin?: string) => {
+      const ran = await as(stolen, args, stdin);
+      expect(ran.code, args.join(' ')).not.toBe(0);
+      expect(ran.out, args.join(' ')).toMatch(message);
+    };
+    await refused(['create', '-f', '-'], /mutatingadmissionpolicies are the platform's/, `apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: rewrite-system-pods}
+spec:
+  failurePolicy: Fail
+  reinvocationPolicy: Never
+  matchConstraints: {resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}
+  mutations: [{patchType: ApplyConfiguration, applyConfiguration: {expression: "Object{}"}}]`);
+    await refused(['create', '-f', '-'], /persistentvolumes are the platform's/, `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: node-root}
+spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /}}`);
+    // Impersonation would make admission see a system identity instead of the token's.
+    await refused(['get', 'pods', '--as=kubernetes-admin', '--as-group=kubeadm:cluster-admins'], /cannot impersonate/);
+    await refused(['get', 'pods', '--as=system:serviceaccount:kube-system:daemon-set-controller'], /cannot impersonate/);
+    const node = (await admin(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).out.trim();
+    await refused(['get', '--raw', `/api/v1/nodes/${node}/proxy/pods`], /nodes\/proxy are the platform's/);
+    await refused(['create', 'configmap', 'x', '-n', 'kube-system'], /the system namespaces .* are the platform's/);
+    await refused(['debug', `node/${node}`, `--image=${IMAGE}`, '--', 'true'], /no hostPID/);
+    // A node credential could be minted from a bootstrap token: arming removed them.
+    expect((await admin(['get', 'secrets', '-n', 'kube-system', '--field-selector=type=bootstrap.kubernetes.io/token', '-o', 'name'])).out.trim()).toBe('');
+  });
+
+  it('keeps learners out of pods that share the node, while the world\'s own pods can still be labelled', async () => {
+    // What a node-escape scenario's world holds: a privileged host-PID pod, its namespace marked.
+    await admin(['create', 'namespace', 'node-tools']);
+    await admin(['label', 'namespace', 'node-tools', 'irlab.dev/learner-connect=refused']);
+    const monitor = pod(`  hostPID: true\n${container(', securityContext: {privileged: true}')}`).replace('name: escape, namespace: production', 'name: monitor, namespace: node-tools');
+    expect((await admin(['create', '-f', '-'], monitor)).out).toMatch(/created/);
+    const stolen = { token: await stolenToken() };
+    for (const who of [{ kubeconfig: learnerPath }, stolen]) {
+      expect((await as(who, ['exec', '-n', 'node-tools', 'monitor', '--', 'true'])).out).toMatch(/pods that share the node/);
+      expect((await as(who, ['debug', '-n', 'node-tools', 'monitor', `--image=${IMAGE}`, '--', 'true'])).out).toMatch(/no ephemeral container in a namespace whose pods share the node/);
+      expect((await as(who, ['label', 'namespace', 'node-tools', 'irlab.dev/learner-connect-'])).out).toMatch(/label is the platform's|forbidden/);
+    }
+    expect((await learner(['label', 'pod', '-n', 'node-tools', 'monitor', 'quarantine=true'])).out).toMatch(/labeled/);
+    // It runs the compromised image: L18's eradication below would rightly count it.
+    await admin(['delete', 'namespace', 'node-tools', '--wait=true', '--timeout=120s']);
   });
 });
 

@@ -173,6 +173,7 @@ export const SETTINGS = {
   IRLAB_WATCHDOG_SECONDS: { schema: whole(5, 0, 3600), default: '5', meaning: 'how often the pool\'s clusters\' processes are looked at (0: no watchdog, a dead component stays dead)' },
   IRLAB_WATCHDOG_READYZ_SECONDS: { schema: whole(30, 1, 3600), default: '30', meaning: 'how often each pool cluster\'s /readyz is asked' },
   IRLAB_LAB_PREPARED: { schema: whole(1, 0, 10), default: '1', meaning: 'incidents each lab keeps seeded ahead of time (0: off)' },
+  IRLAB_LAB_ENGINE: { schema: oneOf(['embedded', 'kind'], 'embedded'), default: 'embedded', meaning: 'the engine labs run on: embedded (simulated pods, a warm pool) or kind (real containers and enforced NetworkPolicy; each learner gets a bounded credential of their own, never the cluster\'s admin; needs `irlab engine build --kind`)' },
   IRLAB_LAB_SESSION_MINUTES: { schema: whole(120, 1, 7 * 24 * 60), default: '120', meaning: 'a lab run ends this long after its start (its cluster given back, progress and notes kept) unless extended' },
   IRLAB_LAB_EXTEND_MINUTES: { schema: whole(30, 1, 7 * 24 * 60), default: '30', meaning: 'what one press of Extend adds to a lab run' },
   IRLAB_LAB_MAX_MINUTES: { schema: whole(240, 1, 30 * 24 * 60), default: '240', meaning: 'a lab run\'s longest length, extensions included; at most IRLAB_TERMINAL_TTL_SECONDS (the shell would end first)' },
@@ -249,7 +250,7 @@ export interface Config {
   drills: { scoreMs: number; maxLive: number };
   /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
   pool: { size: number; idleTtlMs: number; stateDir: string; watchdog?: { intervalMs: number; readyzEveryMs: number } };
-  labs: { preparedPerLab: number; timeLimit: { sessionMinutes: number; extendMinutes: number; maxMinutes: number } };
+  labs: { engine: 'embedded' | 'kind'; preparedPerLab: number; timeLimit: { sessionMinutes: number; extendMinutes: number; maxMinutes: number } };
   limits: LimitsConfig;
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
   engine: EngineBuildConfig;
@@ -315,6 +316,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       ...(r.IRLAB_WATCHDOG_SECONDS === 0 ? {} : { watchdog: { intervalMs: r.IRLAB_WATCHDOG_SECONDS * 1000, readyzEveryMs: r.IRLAB_WATCHDOG_READYZ_SECONDS * 1000 } }),
     },
     labs: {
+      engine: r.IRLAB_LAB_ENGINE,
       preparedPerLab: r.IRLAB_LAB_PREPARED,
       timeLimit: { sessionMinutes: Math.min(r.IRLAB_LAB_SESSION_MINUTES, r.IRLAB_LAB_MAX_MINUTES), extendMinutes: r.IRLAB_LAB_EXTEND_MINUTES, maxMinutes: r.IRLAB_LAB_MAX_MINUTES },
     },

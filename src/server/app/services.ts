@@ -11,7 +11,9 @@ import { describe as describeProblem } from '../cluster/cluster-watchdog.ts';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
 import { EngineBuild } from '../cluster/engine-build.ts';
 import { KindProvider } from '../cluster/kind-provider.ts';
+import { OwnerFile } from '../cluster/pool-state.ts';
 import { selectProvider } from '../cluster/select-provider.ts';
+import { learnerKubeconfig } from '../cluster/types.ts';
 import { WarmPool, type PoolEvent } from '../cluster/warm-pool.ts';
 import { classService, type ClassService } from '../classes/classes.ts';
 import { loadDrills } from '../drill/project-drills.ts';
@@ -22,7 +24,7 @@ import { roleService, type RoleService } from '../instructors/roles.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
 import { identityService, type IdentityService } from '../learners/identities.ts';
 import { labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
-import { pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
+import { ownedClusters, pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
 import { labNextOf } from '../lab/lab-next.ts';
 import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../lab/service.ts';
@@ -170,9 +172,13 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       // The terminal's kind clusters are listed in owner files beside the pool's.
       deleteOther: (name, cluster) => (name === 'kind' ? new KindProvider({ env }).delete(cluster) : Promise.reject(new Error(`unknown provider ${name}`))),
     }));
-  const clusters: ClusterSource = pooledClusters(provider, startPool);
-  // Labs run on the pool's engine: a lab that needs another (kind) is listed but cannot start.
-  const labEngine = labEngineOn(provider.name);
+  // Labs run on the pool's engine, or on kind when the operator says so (a learner there holds
+  // their own bounded credential: ClusterProvider.learnerAccess); a lab needing another engine
+  // is listed but cannot start.
+  const poolClusters = pooledClusters(provider, startPool);
+  const kindLabs = config.labs.engine === 'kind' ? ownedClusters(new KindProvider({ env, keepOurEngine: true }), new OwnerFile(config.pool.stateDir, provider.workDir, process.pid, 'labs')) : undefined;
+  const clusters: ClusterSource = kindLabs ?? poolClusters;
+  const labEngine = labEngineOn(clusters.provider.name);
 
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
   const labs = labService({
@@ -242,7 +248,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       // A learner with a running lab gets a shell on that lab's cluster (the lab owns and deletes it).
       leaseCluster: async (owner) => {
         const lab = await labs.clusterFor(owner);
-        if (lab) return { name: lab.name, kubeconfigPath: lab.kubeconfigPath, release: async () => {} };
+        // The learner's own credential where the engine's admin would reach the host (kind).
+        if (lab) return { name: lab.name, kubeconfigPath: learnerKubeconfig(lab, clusters.provider), release: async () => {} };
         return fallback(owner);
       },
       wantedCluster: async (owner) => (await labs.clusterFor(owner))?.name,
@@ -272,7 +279,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const drills = drillService({
     store,
     drills: cachedContent(() => loadDrills(config.contentRoot), false),
-    runtime: liveRuntime({ clusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
+    // Drills stay on the embedded pool: a participant holds a certificate bound to the responder
+    // role, not the bounded learner identity a kind node would need.
+    runtime: liveRuntime({ clusters: poolClusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
   });
@@ -356,6 +365,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         await engine.stop();
         await terminals?.shutdown();
         await labs.close().catch(() => undefined);
+        // kind lab clusters are containers of this machine: none outlives the server.
+        await kindLabs?.releaseAll().catch((caught: unknown) => error(`irlab: deleting the kind lab clusters failed: ${String(caught)}`));
         // Every cluster the pool owns is deleted before the process exits: exiting first leaves
         // them running, and if the data dir goes too (a test's temp dir), nothing reaps them.
         if (pool) await pool.then((p) => p.shutdown(), () => undefined).catch((caught: unknown) => error(`irlab: deleting the warm pool's clusters failed: ${String(caught)}`));

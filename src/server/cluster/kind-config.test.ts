@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
+import { boundaryApiServerArgs, KIND_ADMISSION_DIR } from './kind-boundary.ts';
 import { KIND_AUDIT_LOG, KIND_LOG_DIR, KIND_POLICY_DIR, KIND_POLICY_FILE, kindClusterConfigYaml } from './kind-config.ts';
 
 // kind decodes its config strictly, so an unknown or misspelt key fails
@@ -31,7 +32,7 @@ function keysWithin(value: unknown, allowed: Set<string>, where: string): Obj {
   return obj;
 }
 
-const input = { policyHostDir: '/cache/kind/lab-1/policies', logHostDir: '/cache/kind/lab-1/logs' };
+const input = { policyHostDir: '/cache/kind/lab-1/policies', logHostDir: '/cache/kind/lab-1/logs', admissionHostDir: '/cache/kind/lab-1/admission' };
 
 describe('kind cluster config', () => {
   const config = keysWithin(parse(kindClusterConfigYaml(input)), CLUSTER_FIELDS, 'Cluster');
@@ -74,7 +75,7 @@ describe('kind cluster config', () => {
     expect(clusterConfiguration['kind']).toBe('ClusterConfiguration');
     // No apiVersion, so kind converts the map-form extraArgs for kubeadm v1beta4.
     expect(clusterConfiguration['apiVersion']).toBeUndefined();
-    expect(apiServer['extraArgs']).toEqual({ 'audit-policy-file': KIND_POLICY_FILE, 'audit-log-path': KIND_AUDIT_LOG });
+    expect(apiServer['extraArgs']).toEqual({ 'audit-policy-file': KIND_POLICY_FILE, 'audit-log-path': KIND_AUDIT_LOG, ...boundaryApiServerArgs() });
   });
 
   it('mounts policy and log dirs into the kube-apiserver pod with valid extraVolumes', () => {
@@ -97,6 +98,8 @@ describe('kind cluster config', () => {
     const under = (file: string) => volumes.some((v) => file.startsWith(`${String(v['mountPath'])}/`));
     expect(under(KIND_POLICY_FILE)).toBe(true);
     expect(under(KIND_AUDIT_LOG)).toBe(true);
+    for (const file of Object.values(boundaryApiServerArgs()).filter((v) => v.startsWith('/'))) expect(under(file), file).toBe(true);
+    expect(mounts).toContainEqual({ hostPath: input.admissionHostDir, containerPath: KIND_ADMISSION_DIR, readOnly: true });
     // ...and those node paths are themselves mounted from the host.
     for (const v of volumes) expect(mounts.some((m) => m['containerPath'] === v['hostPath'])).toBe(true);
   });

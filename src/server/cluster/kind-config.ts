@@ -13,6 +13,8 @@
 
 import { stringify } from 'yaml';
 
+import { boundaryApiServerArgs, KIND_ADMISSION_DIR } from './kind-boundary.ts';
+
 export const KIND_POLICY_DIR = '/etc/kubernetes/policies';
 export const KIND_POLICY_FILE = `${KIND_POLICY_DIR}/audit-policy.yaml`;
 export const KIND_LOG_DIR = '/var/log/kubernetes';
@@ -23,6 +25,8 @@ export interface KindConfigInput {
   policyHostDir: string;
   /** Host directory that receives the node's /var/log/kubernetes. */
   logHostDir: string;
+  /** Host directory holding the learner boundary's files (kind-boundary.ts). */
+  admissionHostDir: string;
   /** Node image, e.g. kindest/node:v1.37.2; kind's default when omitted. */
   nodeImage?: string;
 }
@@ -54,10 +58,12 @@ export function kindClusterConfig(input: KindConfigInput): KindCluster {
       extraArgs: {
         'audit-log-path': KIND_AUDIT_LOG,
         'audit-policy-file': KIND_POLICY_FILE,
+        ...boundaryApiServerArgs(),
       },
       extraVolumes: [
         { name: 'audit-policies', hostPath: KIND_POLICY_DIR, mountPath: KIND_POLICY_DIR, readOnly: true, pathType: 'DirectoryOrCreate' },
         { name: 'audit-logs', hostPath: KIND_LOG_DIR, mountPath: KIND_LOG_DIR, readOnly: false, pathType: 'DirectoryOrCreate' },
+        { name: 'irlab-admission', hostPath: KIND_ADMISSION_DIR, mountPath: KIND_ADMISSION_DIR, readOnly: true, pathType: 'Directory' },
       ],
     },
   };
@@ -71,6 +77,8 @@ export function kindClusterConfig(input: KindConfigInput): KindCluster {
     extraMounts: [
       { hostPath: input.policyHostDir, containerPath: KIND_POLICY_DIR, readOnly: true },
       { hostPath: input.logHostDir, containerPath: KIND_LOG_DIR, readOnly: false },
+      // A directory, like the policy's: the static policies arrive after the cluster starts.
+      { hostPath: input.admissionHostDir, containerPath: KIND_ADMISSION_DIR, readOnly: true },
     ],
   };
   return {

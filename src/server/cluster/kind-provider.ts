@@ -7,7 +7,7 @@
 // fails fast with what is missing and how to get it.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { readAuditLog } from './audit-log.ts';
@@ -17,9 +17,11 @@ import { assertBinaries, binDir, cacheRoot, missingBinaries, readEngineVersions 
 import { missingEngineMessage } from './container-engine.ts';
 import { checkClusterName, randomClusterName } from './embedded-provider.ts';
 import { restartKindApiServer, resyncPolicyController } from './kind-apiserver-restart.ts';
+import { ARMED_MANIFEST, boundaryFiles } from './kind-boundary.ts';
 import { kindClusterConfigYaml } from './kind-config.ts';
 import { answeringEngine, builtNodeImage, ensureKindEngine, stopOurEngine, type KindEngine } from './kind-engine.ts';
 import { KIND_NODE_IMAGE_ENV, kindNodeImage, nodeImagePresent } from './kind-node-image.ts';
+import { grantLearnerAccess } from './learner-access.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
 import { lastLines } from './kwokctl.ts';
 import { nodeRunner, pathExists as exists, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
@@ -34,6 +36,9 @@ import {
   type ClusterProvider,
   type CreateClusterOptions,
 } from './types.ts';
+
+/** The certificate's common name: the learner's user name in their cluster's audit log. */
+export const LEARNER_USER = 'learner';
 
 export interface KindProviderOptions extends ProviderRuntimeOptions {
   /** Where cluster dirs (config, policy, logs, kubeconfig) go; default <cache>/kind. */
@@ -55,6 +60,11 @@ interface KindPaths {
   policy: string;
   logDir: string;
   auditLog: string;
+  /** The learner's own kubeconfig, once learnerAccess has given one. */
+  learnerKubeconfig: string;
+  /** The learner boundary's files (kind-boundary.ts); `staticPolicyDir` is armed after seeding. */
+  admissionDir: string;
+  staticPolicyDir: string;
 }
 
 export class KindProvider implements ClusterProvider {
@@ -143,7 +153,9 @@ export class KindProvider implements ClusterProvider {
             await mkdir(paths.policyDir, { recursive: true });
             await mkdir(paths.logDir, { recursive: true });
             await writeFile(paths.policy, policy, 'utf8');
-            const config = kindClusterConfigYaml({ policyHostDir: paths.policyDir, logHostDir: paths.logDir, nodeImage });
+            await mkdir(paths.staticPolicyDir, { recursive: true });
+            for (const file of boundaryFiles()) await writeFile(join(paths.admissionDir, file.path), file.content, 'utf8');
+            const config = kindClusterConfigYaml({ policyHostDir: paths.policyDir, logHostDir: paths.logDir, admissionHostDir: paths.admissionDir, nodeImage });
             await writeFile(paths.config, config, 'utf8');
           },
           cleanup: () => rm(paths.dir, { recursive: true, force: true }),
@@ -251,6 +263,38 @@ export class KindProvider implements ClusterProvider {
     throw new AuditPolicyRejectedError(first);
   }
 
+  /**
+   * Puts the learner's boundary in force: `manifest` (static ValidatingAdmissionPolicies and their
+   * bindings, kind-boundary.ts) goes into the directory the API server watches, written beside and
+   * renamed over so it never reads half a file. The caller waits until it is enforced
+   * (learner-access.ts proves it with a dry run); there is no way back short of deleting the cluster.
+   */
+  async armLearnerBoundary(name: string, manifest: string): Promise<void> {
+    const paths = await this.existing(name);
+    const target = join(paths.staticPolicyDir, ARMED_MANIFEST);
+    // A dot file: the API server loads only *.yaml, *.yml and *.json.
+    const partial = join(paths.staticPolicyDir, `.${ARMED_MANIFEST}.partial`);
+    await writeFile(partial, manifest, { encoding: 'utf8', mode: 0o644 });
+    await rename(partial, target);
+  }
+
+  /**
+   * Arms the learner boundary and issues the learner's certificate (learner-access.ts); the
+   * kubeconfig is written 0600 beside the admin's. The audit log then names the learner
+   * `LEARNER_USER`, apart from the platform's own requests.
+   */
+  async learnerAccess(name: string, signal?: AbortSignal): Promise<string> {
+    const paths = await this.existing(name);
+    if (existsSync(paths.learnerKubeconfig)) return paths.learnerKubeconfig;
+    signal?.throwIfAborted();
+    const learner = await grantLearnerAccess(loadKubeConfig(paths.kubeconfig), LEARNER_USER, (manifest) => this.armLearnerBoundary(name, manifest), { runner: this.runner });
+    signal?.throwIfAborted();
+    const partial = `${paths.learnerKubeconfig}.partial`;
+    await writeFile(partial, learner.exportConfig(), { encoding: 'utf8', mode: 0o600 });
+    await rename(partial, paths.learnerKubeconfig);
+    return paths.learnerKubeconfig;
+  }
+
   async health(name: string): Promise<ClusterHealth> {
     const paths = await this.existing(name);
     try {
@@ -304,18 +348,29 @@ export class KindProvider implements ClusterProvider {
     const dir = join(this.stateDir, name);
     const policyDir = join(dir, 'policies');
     const logDir = join(dir, 'logs');
+    const admissionDir = join(dir, 'admission');
     return {
       dir,
       config: join(dir, 'kind.yaml'),
       kubeconfig: join(dir, 'kubeconfig.yaml'),
+      learnerKubeconfig: join(dir, 'learner.kubeconfig.yaml'),
       policyDir,
       policy: join(policyDir, 'audit-policy.yaml'),
       logDir,
       auditLog: join(logDir, 'kube-apiserver-audit.log'),
+      admissionDir,
+      staticPolicyDir: join(admissionDir, 'policies'),
     };
   }
 
   private info(name: string, paths: KindPaths): ClusterInfo {
-    return { name, provider: 'kind', kubeconfigPath: paths.kubeconfig, auditLogPath: paths.auditLog, dir: paths.dir };
+    return {
+      name,
+      provider: 'kind',
+      kubeconfigPath: paths.kubeconfig,
+      auditLogPath: paths.auditLog,
+      dir: paths.dir,
+      ...(existsSync(paths.learnerKubeconfig) ? { learnerKubeconfigPath: paths.learnerKubeconfig } : {}),
+    };
   }
 }

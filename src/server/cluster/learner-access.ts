@@ -1,10 +1,12 @@
 /**
- * Gives a learner their own identity on a lab cluster (see learner-policy.ts for what it may do
- * and why): applies the role, its binding and the admission policies as the cluster admin, has the
- * cluster's own signer issue a client certificate through the CertificateSigningRequest API (so
- * it works wherever the CA key lives, inside a kind node included), and proves the policies are
- * enforced for that certificate before handing it out: a learner never holds a credential that
- * could start a privileged pod, not even in the moment after the policies were created.
+ * Gives a learner their own identity on a kind lab cluster (see learner-policy.ts for what it may
+ * do and why): arms the cluster's static admission policies (kind-boundary.ts; after the scenario
+ * is seeded, since its world holds what a learner may not start), deletes the bootstrap tokens a
+ * node credential could be minted from, applies the role and its binding as the cluster admin,
+ * has the cluster's own signer issue a client certificate through the CertificateSigningRequest
+ * API (so it works wherever the CA key lives, inside a kind node included), and proves the
+ * policies are enforced for that certificate before handing it out: a learner never holds a
+ * credential that could start a privileged pod, not even in the moment after arming.
  */
 import { generateKeyPair } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -24,9 +26,13 @@ import {
 
 import { upsert } from '../drill/responders.ts';
 import { SUBJECT_PART } from './client-cert.ts';
+import { staticManifest } from './kind-boundary.ts';
 import { LEARNER_GROUP, LEARNER_ROLE, learnerBinding, learnerPolicies, learnerRole, policyBinding } from './learner-policy.ts';
 import { nodeRunner, waitUntil, type Runner } from './runtime.ts';
 import { ClusterError } from './types.ts';
+
+/** Writes the static policy manifest where the cluster's API server loads it (KindProvider.armLearnerBoundary). */
+export type ArmBoundary = (manifest: string) => Promise<void>;
 
 export interface GrantOptions {
   /** Certificate lifetime; default 1 day (a lab run's cluster lives for hours). */
@@ -38,16 +44,23 @@ export interface GrantOptions {
 const OPENSSL = '/usr/bin/openssl';
 const CSR_CONFIG = '[req]\ndistinguished_name = dn\n[dn]\n';
 
-/** Role, binding, policies and policy bindings, created or brought up to date. */
-export async function applyLearnerRbac(admin: KubeConfig): Promise<void> {
+/** The learner's policies as static manifests (armed), no bootstrap token left, the role and binding applied. */
+export async function applyLearnerRbac(admin: KubeConfig, arm: ArmBoundary): Promise<void> {
+  // The API server validates a static manifest as it would the API object, but a refused file only
+  // shows in its log (the previous, empty set stays in force): a dry run through the API first
+  // turns any mistake into an error here, with the API server's own message.
   const admission = admin.makeApiClient(AdmissionregistrationV1Api);
-  // Policies before the role: the rights never exist without the limits.
   for (const policy of learnerPolicies()) {
-    const name = policy.metadata!.name!;
-    await upsert(policy, (body) => admission.createValidatingAdmissionPolicy({ body }), () => admission.readValidatingAdmissionPolicy({ name }), (body) => admission.replaceValidatingAdmissionPolicy({ name, body }));
-    const binding = policyBinding(policy);
-    await upsert(binding, (body) => admission.createValidatingAdmissionPolicyBinding({ body }), () => admission.readValidatingAdmissionPolicyBinding({ name }), (body) => admission.replaceValidatingAdmissionPolicyBinding({ name, body }));
+    await admission.createValidatingAdmissionPolicy({ body: policy, dryRun: 'All' });
+    await admission.createValidatingAdmissionPolicyBinding({ body: policyBinding(policy), dryRun: 'All' });
   }
+  // Policies before the role: the rights never exist without the limits.
+  await arm(staticManifest(learnerPolicies(), policyBinding));
+  // A bootstrap token (a kube-system Secret the learner may read) becomes a node's credential
+  // through the auto-approved node CSR; a one-node lab cluster joins no node after its creation.
+  const core = admin.makeApiClient(CoreV1Api);
+  const tokens = await core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: 'type=bootstrap.kubernetes.io/token' });
+  for (const secret of tokens.items) await core.deleteNamespacedSecret({ namespace: 'kube-system', name: secret.metadata!.name! }).catch(() => undefined);
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
   await upsert(learnerRole(), (body) => rbac.createClusterRole({ body }), () => rbac.readClusterRole({ name: LEARNER_ROLE }), (body) => rbac.replaceClusterRole({ name: LEARNER_ROLE, body }));
   await upsert(learnerBinding(), (body) => rbac.createClusterRoleBinding({ body }), () => rbac.readClusterRoleBinding({ name: LEARNER_GROUP }), (body) => rbac.replaceClusterRoleBinding({ name: LEARNER_GROUP, body }));
@@ -113,7 +126,7 @@ export function learnerKubeConfig(admin: KubeConfig, user: string, issued: { cer
 const PROBE = 'irlab-learner-boundary-probe';
 
 /** Waits until the API server enforces the pods policy on this kubeconfig (a dry-run privileged pod is refused). */
-export async function waitForBoundary(learner: KubeConfig, timeoutMs = 60_000): Promise<void> {
+export async function waitForBoundary(learner: KubeConfig, timeoutMs = 90_000): Promise<void> {
   const core = learner.makeApiClient(CoreV1Api);
   await waitUntil(async () => {
     try {
@@ -134,9 +147,9 @@ export async function waitForBoundary(learner: KubeConfig, timeoutMs = 60_000): 
  * Applies the learner's rights and limits and returns the kubeconfig the learner's shell gets.
  * `user` becomes the certificate's CN (the audit log's user.username).
  */
-export async function grantLearnerAccess(admin: KubeConfig, user: string, options: GrantOptions = {}): Promise<KubeConfig> {
+export async function grantLearnerAccess(admin: KubeConfig, user: string, arm: ArmBoundary, options: GrantOptions = {}): Promise<KubeConfig> {
   if (!SUBJECT_PART.test(user) || user.startsWith('system:')) throw new ClusterError(`refusing ${JSON.stringify(user)} as a learner's username`, 'Use letters, digits, ":", ".", "_" and "-", not starting with "system:".');
-  await applyLearnerRbac(admin);
+  await applyLearnerRbac(admin, arm);
   const learner = learnerKubeConfig(admin, user, await issueThroughCsr(admin, user, options));
   await waitForBoundary(learner, options.timeoutMs);
   return learner;

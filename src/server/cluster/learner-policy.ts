@@ -12,6 +12,12 @@
  * identity the learner borrows. System identities (the admin, nodes, kube-system's controllers,
  * which start kube-proxy and the CNI's privileged pods) are not matched.
  *
+ * They are static admission manifests (kind-boundary.ts), not API objects: no credential in the
+ * cluster can delete them, and impersonation, which would let a borrowed identity pass as a
+ * system one, is refused by the cluster's authorization chain. Resting on the identity is then
+ * sound, as long as no scenario hands the learner a system identity (kube-system's tokens, a
+ * node's credential; arming deletes the bootstrap tokens a node could be made from).
+ *
  * Pure builders only; learner-access.ts applies them.
  */
 import type {
@@ -28,7 +34,19 @@ export const LEARNER_ROLE = 'irlab:learner';
 export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'] as const;
 /** Pod Security Standards' baseline list: capabilities a container may add without reaching the node. */
 export const SAFE_CAPABILITIES = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'] as const;
-export const POLICY_NAMES = { pods: 'irlab-learner-pods', connect: 'irlab-learner-connect', rbac: 'irlab-learner-rbac' } as const;
+export const POLICY_NAMES = {
+  pods: 'irlab-learner-pods',
+  connect: 'irlab-learner-connect',
+  rbac: 'irlab-learner-rbac',
+  system: 'irlab-learner-system-namespaces',
+  cluster: 'irlab-learner-cluster-scope',
+} as const;
+/**
+ * A namespace label the scenario sets where its world runs pods a learner must not enter (a
+ * privileged, host-PID pod is the node): exec, attach, port-forward and ephemeral containers are
+ * refused there, and the label cannot be changed by the learner.
+ */
+export const NO_CONNECT_LABEL = 'irlab.dev/learner-connect';
 
 const write = ['create', 'update', 'patch', 'delete'];
 
@@ -61,6 +79,8 @@ export const LEARNER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['update', 'patch'] },
   { apiGroups: [''], resources: ['secrets', 'configmaps', 'services', 'serviceaccounts'], verbs: write },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['patch', 'update'] },
+  // Isolating a node (cordon, taint); the kubelet's API (nodes/proxy) and status are not included.
+  { apiGroups: [''], resources: ['nodes'], verbs: ['patch', 'update'] },
   { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'deployments/scale', 'replicasets/scale', 'statefulsets/scale'], verbs: write },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: write },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
@@ -98,7 +118,15 @@ export function containersConfined(list: 'containers' | 'initContainers' | 'ephe
 }
 
 // The pod spec of the object under admission: a Pod itself, a CronJob's job template, or a workload's template.
-const POD_SPEC = "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)";
+const podSpecOf = (o: string): string => `${o}.kind == 'Pod' ? ${o}.spec : (${o}.kind == 'CronJob' ? ${o}.spec.jobTemplate.spec.template.spec : ${o}.spec.template.spec)`;
+const POD_SPEC = podSpecOf('object');
+/**
+ * An update that leaves the pod spec as it was (a label on the compromised pod, a replica count)
+ * starts nothing new: the world's own privileged pod can still be labelled for quarantine.
+ */
+export const SPEC_CHANGED = `request.operation != 'UPDATE' || oldObject == null || (${podSpecOf('oldObject')}) != (${POD_SPEC})`;
+/** CEL: the request's namespace carries NO_CONNECT_LABEL=refused. */
+export const NO_CONNECT_NAMESPACE = `namespaceObject != null && has(namespaceObject.metadata.labels) && '${NO_CONNECT_LABEL}' in namespaceObject.metadata.labels && namespaceObject.metadata.labels['${NO_CONNECT_LABEL}'] == 'refused'`;
 const MESSAGE = 'irlab: a learner\'s pods stay off the node';
 
 export function podsPolicy(): V1ValidatingAdmissionPolicy {
@@ -114,9 +142,14 @@ export function podsPolicy(): V1ValidatingAdmissionPolicy {
           { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['jobs', 'cronjobs'] },
         ],
       },
-      matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }],
+      matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }, { name: 'spec-changed', expression: SPEC_CHANGED }],
       variables: [{ name: 's', expression: POD_SPEC }],
       validations: [
+        {
+          expression: `!(has(request.subResource) && request.subResource == 'ephemeralcontainers') || !(${NO_CONNECT_NAMESPACE})`,
+          message: `${MESSAGE}: no ephemeral container in a namespace whose pods share the node (${NO_CONNECT_LABEL}=refused)`,
+          reason: 'Forbidden',
+        },
         // A pod in a system namespace runs as the controllers' service accounts (their tokens escalate).
         { expression: `!(request.namespace in ${quoted(SYSTEM_NAMESPACES)})`, message: `${MESSAGE}: nothing is started in a system namespace (${SYSTEM_NAMESPACES.join(', ')})`, reason: 'Forbidden' },
         ...(['containers', 'initContainers', 'ephemeralContainers'] as const).map((list) => ({
@@ -153,11 +186,18 @@ export function connectPolicy(): V1ValidatingAdmissionPolicy {
       failurePolicy: 'Fail',
       matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec', 'pods/attach', 'pods/portforward'] }] },
       matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }],
-      validations: [{
-        expression: `!(request.namespace in ${quoted(SYSTEM_NAMESPACES)})`,
-        message: `irlab: a learner does not exec, attach or port-forward into the cluster's own pods (${SYSTEM_NAMESPACES.join(', ')}): some are privileged or share the node's namespaces`,
-        reason: 'Forbidden',
-      }],
+      validations: [
+        {
+          expression: `!(request.namespace in ${quoted(SYSTEM_NAMESPACES)})`,
+          message: `irlab: a learner does not exec, attach or port-forward into the cluster's own pods (${SYSTEM_NAMESPACES.join(', ')}): some are privileged or share the node's namespaces`,
+          reason: 'Forbidden',
+        },
+        {
+          expression: `!(${NO_CONNECT_NAMESPACE})`,
+          message: `irlab: a learner does not exec, attach or port-forward into pods that share the node (namespace labelled ${NO_CONNECT_LABEL}=refused): collect from them through irlab's node evidence instead`,
+          reason: 'Forbidden',
+        },
+      ],
     },
   };
 }
@@ -195,8 +235,66 @@ export function rbacPolicy(): V1ValidatingAdmissionPolicy {
   };
 }
 
+/**
+ * The system namespaces are the platform's: nothing is created, changed or entered there. Deleting
+ * stays open, because eradication removes what an attacker started in kube-system (the world's
+ * own controllers recreate whatever else goes).
+ */
+export function systemNamespacesPolicy(): V1ValidatingAdmissionPolicy {
+  return {
+    metadata: { name: POLICY_NAMES.system, labels: managed },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...SYSTEM_NAMESPACES] }] },
+        resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'CONNECT'], resources: ['*/*'], scope: 'Namespaced' }],
+      },
+      matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }],
+      validations: [{ expression: 'false', message: `irlab: the system namespaces (${SYSTEM_NAMESPACES.join(', ')}) are the platform's: nothing is created, changed or entered there during an incident`, reason: 'Forbidden' }],
+    },
+  };
+}
+
+/**
+ * Cluster-wide objects that reach the node or the API server's own decisions: admission objects
+ * (a mutating policy could rewrite the pods the cluster's controllers start), PersistentVolumes (a
+ * pod reaches a node path through a claim without any hostPath in its spec), storage and runtime
+ * classes, API services, the kubelet's proxy, and the no-connect label on namespaces.
+ */
+export function clusterScopePolicy(): V1ValidatingAdmissionPolicy {
+  const label = (o: string) => `(has(${o}.metadata.labels) && '${NO_CONNECT_LABEL}' in ${o}.metadata.labels ? ${o}.metadata.labels['${NO_CONNECT_LABEL}'] : '')`;
+  return {
+    metadata: { name: POLICY_NAMES.cluster, labels: managed },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: ['admissionregistration.k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*'] },
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['persistentvolumes'] },
+          { apiGroups: ['storage.k8s.io', 'node.k8s.io', 'apiregistration.k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['*'] },
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['nodes/proxy'] },
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['namespaces'] },
+        ],
+      },
+      matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }],
+      validations: [
+        {
+          expression: "request.resource.resource == 'namespaces'",
+          messageExpression: "'irlab: ' + request.resource.resource + (has(request.subResource) && request.subResource != '' ? '/' + request.subResource : '') + ' are the platform\\'s during an incident: they reach the node or the API server\\'s own admission'",
+          reason: 'Forbidden',
+        },
+        {
+          expression: `request.resource.resource != 'namespaces' || ${label('object')} == ${label('oldObject')}`,
+          message: `irlab: the ${NO_CONNECT_LABEL} label is the platform's`,
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
 export function learnerPolicies(): V1ValidatingAdmissionPolicy[] {
-  return [podsPolicy(), connectPolicy(), rbacPolicy()];
+  return [podsPolicy(), connectPolicy(), rbacPolicy(), systemNamespacesPolicy(), clusterScopePolicy()];
 }
 
 export function policyBinding(policy: V1ValidatingAdmissionPolicy): V1ValidatingAdmissionPolicyBinding {

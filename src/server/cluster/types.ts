@@ -13,6 +13,11 @@ export interface ClusterInfo {
   provider: ProviderName;
   /** Admin kubeconfig for this cluster; hand it to @kubernetes/client-node. */
   kubeconfigPath: string;
+  /**
+   * The learner's own, bounded credential, once the provider has given one (`learnerAccess`).
+   * Absent on a provider without learnerAccess: there the admin kubeconfig is the learner's.
+   */
+  learnerKubeconfigPath?: string;
   /** JSON-lines audit.k8s.io/v1 Event log written by the API server. */
   auditLogPath: string;
   /** Directory holding everything the cluster owns; gone after delete. */
@@ -112,6 +117,27 @@ export interface ClusterProvider {
    */
   setAuditPolicy(name: string, policyPath: string): Promise<void>;
   health(name: string): Promise<ClusterHealth>;
+  /**
+   * Only on providers whose pods are real containers on a node that is part of this machine
+   * (kind): the admin credential reaches the host through a privileged pod, so a learner gets a
+   * credential of their own instead, bounded by policies nothing in the cluster can lift. Called
+   * once the scenario is seeded; returns that kubeconfig's path (also in ClusterInfo from then on).
+   * A provider without it runs pods as sandboxed processes: the admin kubeconfig is the learner's.
+   */
+  learnerAccess?(name: string, signal?: AbortSignal): Promise<string>;
+}
+
+/**
+ * The kubeconfig a learner's shell gets on `cluster`: the learner's own where the provider gives
+ * one, the admin's where it needs none. Never the admin's where the provider would give one but
+ * has not (yet): that would be the host.
+ */
+export function learnerKubeconfig(cluster: ClusterInfo, provider: Pick<ClusterProvider, 'learnerAccess'>): string {
+  if (cluster.learnerKubeconfigPath) return cluster.learnerKubeconfigPath;
+  if (provider.learnerAccess) {
+    throw new ClusterError(`cluster ${cluster.name} has no learner credential yet; a learner never gets its admin credential`, 'Start the lab again: its incident is prepared with a learner identity.');
+  }
+  return cluster.kubeconfigPath;
 }
 
 /** An error a person can act on: what failed, and what to do about it. */

@@ -2,6 +2,9 @@
  * Where a lab run's cluster comes from. Every source starts the cluster's pod runtime, so that
  * `kubectl exec`, `cp` and `logs` act on the pods' own trees (the evidence step needs them).
  */
+import { randomBytes } from 'node:crypto';
+
+import type { OwnerFile } from '../cluster/pool-state.ts';
 import type { ClaimedCluster, WarmPool } from '../cluster/warm-pool.ts';
 import { PodRuntime } from '../cluster/pod-runtime.ts';
 import type { ClusterInfo, ClusterProvider } from '../cluster/types.ts';
@@ -76,6 +79,46 @@ export function pooledClusters(provider: ClusterProvider, pool: () => Promise<Wa
         return undefined;
       }
       return claim.cluster;
+    },
+  };
+}
+
+/**
+ * Lab clusters on a provider whose pods are real containers (kind), for a server that runs its
+ * labs there (IRLAB_LAB_ENGINE=kind): a cluster per run, recorded in `owner` before it is created
+ * and struck off once deleted, so the next server reaps what a crashed one left (the warm pool
+ * deletes the `others` of dead owners). Waiting learners are served by the incident shelf
+ * (IRLAB_LAB_PREPARED): it seeds whole incidents ahead of time, which is what a learner waits for.
+ */
+export function ownedClusters(provider: ClusterProvider, owner: Pick<OwnerFile, 'add' | 'remove'>): ClusterSource & { releaseAll(): Promise<void> } {
+  const handedOut = new Set<string>();
+  const release = async (name: string) => {
+    handedOut.delete(name);
+    await provider.delete(name).catch(() => {});
+    await owner.remove(name, provider.name);
+  };
+  return {
+    provider,
+    async acquire(onProgress) {
+      const name = `lab-${randomBytes(6).toString('hex')}`;
+      await owner.add(name, provider.name);
+      try {
+        const cluster = await provider.create({ name, onStep: onProgress });
+        handedOut.add(cluster.name);
+        return cluster;
+      } catch (error) {
+        await owner.remove(name, provider.name);
+        throw error;
+      }
+    },
+    release,
+    async find(name) {
+      if (!handedOut.has(name)) return undefined;
+      return (await provider.list()).find((c) => c.name === name);
+    },
+    /** At shutdown: every cluster handed out goes (their runs get fresh ones, progress kept). */
+    async releaseAll() {
+      for (const name of [...handedOut]) await release(name);
     },
   };
 }

@@ -4,6 +4,7 @@
  * anything is broken); then the reference solution step by step: each step's checks pass after
  * its solution and not before; finally reset must give a fresh cluster.
  */
+import { learnerKubeconfig } from '../cluster/types.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,7 +95,9 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
       } else {
         const runs = await runSolution(step.solution, key, {
           workspace: workspaceOf(),
-          kubeconfig: cluster.kubeconfigPath,
+          // What the learner holds: on kind their own bounded credential, so a step that needs
+          // more than a learner may do fails here, not in front of a learner.
+          kubeconfig: learnerKubeconfig(cluster, options.provider),
           binDir: binDir(readEngineVersions()),
           applyPolicy: async () => void (await service.applyPolicy(learner, lab.slug)),
         });

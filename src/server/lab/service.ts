@@ -221,6 +221,12 @@ export function labService(options: LabServiceOptions) {
       const seed = randomBytes(8).toString('hex');
       onProgress('seeding the incident into your cluster');
       await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(timeScale !== undefined ? { timeScale } : {}) });
+      const provider = options.clusters.provider;
+      if (provider.learnerAccess) {
+        onProgress('giving you your own credential on the cluster');
+        // On the same object the cluster source hands out again (find), so every later lease sees it.
+        cluster.learnerKubeconfigPath = await provider.learnerAccess(cluster.name, signal);
+      }
       return { cluster, seed };
     } catch (error) {
       await options.clusters.release(cluster.name);
