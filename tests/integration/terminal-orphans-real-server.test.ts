@@ -12,10 +12,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { decodeOutputFrame } from '../../src/lib/terminal-protocol.ts';
 import { waitUntil } from '../../src/server/cluster/runtime.ts';
 import { workspaceVolumeProblem } from '../../src/server/terminal/workspace-volume.ts';
+import { learnerShell, type LearnerShell } from './fixtures/learner-shell.ts';
 import { startRealServer, type RealServer } from './hostile/real-server.ts';
 
 const asRoot = process.getuid?.() === 0;
@@ -24,7 +23,7 @@ const claimsDir = mkdtempSync(path.join(tmpdir(), 'irlab-orphans-uids-'));
 // The terminal without a cluster: what is tested is the shell's own processes and resources.
 const env = { IRLAB_TERMINAL_CLUSTER: 'none', IRLAB_UID_CLAIMS_DIR: claimsDir };
 let server: RealServer;
-let cookie = '';
+let shell: LearnerShell | undefined;
 
 /** Pids whose real uid is `uid` (`pgrep -u`, without depending on procps' output format). */
 function processesOf(uid: number): number[] {
@@ -60,47 +59,7 @@ const mountsUnder = (root: string) =>
     .filter((target) => target.startsWith(`${root}/`));
 
 /** Opens (or finds) the learner's session and runs `command` in it; resolves with what it printed after the command line. */
-async function runInShell(command: string): Promise<string> {
-  const response = await fetch(`${server.base}/api/terminal/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: server.base, ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify({ cols: 200, rows: 50 }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  cookie ||= response.headers.get('set-cookie')?.split(';')[0] ?? '';
-  const body = (await response.json()) as { sessionId?: string; socketPath?: string; error?: string };
-  expect(response.status, body.error).toBe(200);
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}${body.socketPath}`, { headers: { cookie, origin: server.base } });
-  const tag = Math.random().toString(36).slice(2);
-  let output = '';
-  let lastSeq = 0;
-  const done = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer to ${command} within 60 s; got ${output.slice(-2000)}`)), 60_000);
-    ws.on('error', reject);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return;
-      const frame = decodeOutputFrame(new Uint8Array(data));
-      if (!frame) return;
-      output += new TextDecoder().decode(frame.data);
-      lastSeq = frame.seq;
-      ws.send(JSON.stringify({ t: 'ack', seq: lastSeq }));
-      // The markers are split in the command line, so its echo never matches.
-      const match = new RegExp(`<<${tag}\\r?\\n([\\s\\S]*?)${tag}>>`).exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!.replace(/\r/g, ''));
-      }
-    });
-  });
-  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-  ws.send(JSON.stringify({ t: 'hello', v: 1, clientId: `orphans-${tag}`, lastOutputSeq: 0, cols: 200, rows: 50 }));
-  ws.send(JSON.stringify({ t: 'input', seq: 1, data: `echo "<<""${tag}"; ${command}; echo "${tag}"">>"\r` }));
-  try {
-    return await done;
-  } finally {
-    ws.close();
-  }
-}
+const runInShell = (command: string): Promise<string> => (shell ??= learnerShell(server)).run(command);
 
 beforeAll(async () => {
   if (asRoot) server = await startRealServer(env, { root: dir });

@@ -6,10 +6,12 @@
 // (auto-selection never makes the server pull an image); otherwise the
 // embedded provider, which needs nothing but the engine cache.
 //
-// A cluster for an untrusted learner (a /terminal session) is never kind: its pods are real
+// A cluster for an untrusted learner's /terminal session is never kind: its pods are real
 // containers on a node that is itself a privileged container of this machine, so a learner with
 // the cluster's admin credential creates a privileged pod and sees the host's disks (proved by
 // tests/kind-clusters/kind-labs.test.ts). The embedded engine runs pod commands in a sandbox.
+// Labs may run on kind (IRLAB_LAB_ENGINE=kind): there the learner's shell holds a bounded
+// credential of its own (ClusterProvider.learnerAccess), never the admin's.
 
 import { EmbeddedProvider } from './embedded-provider.ts';
 import { answeringEngine } from './kind-engine.ts';
@@ -61,7 +63,7 @@ export async function selectProvider(options: SelectOptions = {}): Promise<Selec
   if (choice === 'kind' && options.untrusted) {
     throw new ClusterError(
       `${fromFlag ? '--provider' : 'IRLAB_PROVIDER'}=kind: a learner's cluster is never kind: with its admin credential a privileged pod reaches this machine's disks (a kind node is a privileged container)`,
-      'Unset IRLAB_PROVIDER (or set it to embedded) for the server; kind is for authors and operators: `irlab cluster create --provider kind`, `irlab test --provider kind`.',
+      'Unset IRLAB_PROVIDER (or set it to embedded) for the server. Labs can run on kind with IRLAB_LAB_ENGINE=kind, where each learner gets a bounded credential of their own instead of the admin\'s; authors use `irlab test --provider kind`.',
     );
   }
   if (choice !== 'auto') {
