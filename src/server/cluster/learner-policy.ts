@@ -84,8 +84,10 @@ export const LEARNER_RULES: V1PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'deployments/scale', 'replicasets/scale', 'statefulsets/scale'], verbs: write },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: write },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: write },
-  // Remove what the attacker bound; the rbac policy refuses creating and rewriting bindings.
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'], verbs: ['delete'] },
+  // Remove what the attacker bound, give back least privilege. RBAC's own escalation check
+  // bounds what the learner grants by what they hold (no `bind`, no `escalate`); the rbac policy
+  // keeps borrowed tokens, which may hold cluster-admin, to deleting.
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'], verbs: write },
   { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews', 'localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews', 'selfsubjectreviews'], verbs: ['create'] },
 ];
@@ -203,10 +205,11 @@ export function connectPolicy(): V1ValidatingAdmissionPolicy {
 }
 
 /**
- * Containment and eradication only delete RBAC objects. Creating or rewriting a binding is how a
- * stolen token (the incident's CI deployer may bind cluster-admin) would grant itself the cluster;
- * minting tokens and CSRs is how it would outlive the incident. The learner's own role and binding
- * are the platform's: deleting them would lock the learner out.
+ * A borrowed token only deletes RBAC objects. Creating or rewriting a binding is how a stolen
+ * token (the incident's CI deployer may bind cluster-admin) would grant itself the cluster;
+ * minting tokens and CSRs is how it would outlive the incident. The learner's own credential may
+ * create and rewrite them (least privilege given back), within what RBAC lets them grant. The
+ * learner's own role and binding are the platform's: changing them would lock the learner out.
  */
 export function rbacPolicy(): V1ValidatingAdmissionPolicy {
   return {
@@ -222,11 +225,15 @@ export function rbacPolicy(): V1ValidatingAdmissionPolicy {
       },
       matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }],
       validations: [
-        { expression: "request.resource.group != 'rbac.authorization.k8s.io' || request.operation == 'DELETE'", message: 'irlab: roles and bindings are removed during an incident, never created or rewritten (remove the binding instead)', reason: 'Forbidden' },
+        {
+          expression: `request.resource.group != 'rbac.authorization.k8s.io' || request.operation == 'DELETE' || '${LEARNER_GROUP}' in request.userInfo.groups`,
+          message: 'irlab: a borrowed token removes roles and bindings during an incident, never creates or rewrites them (use your own credential to give back least privilege)',
+          reason: 'Forbidden',
+        },
         { expression: "request.resource.resource != 'serviceaccounts'", message: 'irlab: no new service account tokens during an incident', reason: 'Forbidden' },
         { expression: "request.resource.group != 'certificates.k8s.io'", message: 'irlab: no certificate signing requests during an incident', reason: 'Forbidden' },
         {
-          expression: `request.operation != 'DELETE' || !(oldObject.metadata.name in ['${LEARNER_ROLE}', '${LEARNER_GROUP}'])`,
+          expression: `request.operation == 'CREATE' || request.resource.group != 'rbac.authorization.k8s.io' || !(oldObject.metadata.name in ['${LEARNER_ROLE}', '${LEARNER_GROUP}'])`,
           message: 'irlab: the learner\'s own role and binding are the platform\'s, not part of the incident',
           reason: 'Forbidden',
         },
