@@ -256,6 +256,11 @@ spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: 
     const node = (await admin(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).out.trim();
     await refused(['get', '--raw', `/api/v1/nodes/${node}/proxy/pods`], /nodes\/proxy are the platform's/);
     await refused(['create', 'configmap', 'x', '-n', 'kube-system'], /the system namespaces .* are the platform's/);
+    // Isolating the node: cordon, and a drain's evictions reach kube-system too (deleting does anyway).
+    expect((await learner(['cordon', node])).out).toMatch(/cordoned/);
+    const coredns = (await admin(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={.items[0].metadata.name}'])).out.trim();
+    expect((await learner(['create', '--raw', `/api/v1/namespaces/kube-system/pods/${coredns}/eviction`, '-f', '-'], JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: coredns, namespace: 'kube-system' }, deleteOptions: { dryRun: ['All'] } }))).code).toBe(0);
+    expect((await learner(['uncordon', node])).out).toMatch(/uncordoned/);
     await refused(['debug', `node/${node}`, `--image=${IMAGE}`, '--', 'true'], /no hostPID/);
     // A node credential could be minted from a bootstrap token: arming removed them.
     expect((await admin(['get', 'secrets', '-n', 'kube-system', '--field-selector=type=bootstrap.kubernetes.io/token', '-o', 'name'])).out.trim()).toBe('');

@@ -244,8 +244,8 @@ export function rbacPolicy(): V1ValidatingAdmissionPolicy {
 
 /**
  * The system namespaces are the platform's: nothing is created, changed or entered there. Deleting
- * stays open, because eradication removes what an attacker started in kube-system (the world's
- * own controllers recreate whatever else goes).
+ * and evicting stay open, because eradication removes what an attacker started in kube-system and
+ * isolating a node drains it (the world's own controllers recreate whatever else goes).
  */
 export function systemNamespacesPolicy(): V1ValidatingAdmissionPolicy {
   return {
@@ -257,7 +257,8 @@ export function systemNamespacesPolicy(): V1ValidatingAdmissionPolicy {
         resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'CONNECT'], resources: ['*/*'], scope: 'Namespaced' }],
       },
       matchConditions: [{ name: 'borrowable-identity', expression: BORROWABLE }],
-      validations: [{ expression: 'false', message: `irlab: the system namespaces (${SYSTEM_NAMESPACES.join(', ')}) are the platform's: nothing is created, changed or entered there during an incident`, reason: 'Forbidden' }],
+      // An eviction is a graceful delete (what `kubectl drain` sends): open like deleting.
+      validations: [{ expression: "has(request.subResource) && request.subResource == 'eviction'", message: `irlab: the system namespaces (${SYSTEM_NAMESPACES.join(', ')}) are the platform's: nothing is created, changed or entered there during an incident`, reason: 'Forbidden' }],
     },
   };
 }
