@@ -33,6 +33,7 @@ import {
   type ClusterInfo,
   type ClusterProvider,
   type CreateClusterOptions,
+  providerCapabilities,
 } from './types.ts';
 
 export interface KindProviderOptions extends ProviderRuntimeOptions {
@@ -59,6 +60,7 @@ interface KindPaths {
 
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
+  readonly capabilities = providerCapabilities('kind');
   private readonly runner: Runner;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;

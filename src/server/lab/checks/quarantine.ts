@@ -7,6 +7,7 @@ import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
 import type { Check } from '../check.ts';
 import { isolationOf, type NetworkPolicy } from '../network-policy.ts';
 import { kindNodeOf } from '../../cluster/kind-workloads.ts';
+import { capabilitiesOf } from '../../cluster/types.ts';
 import { pause } from '../../scenarios/timeline.ts';
 import { crictlConnectAll, endpointsOf, nothingTried, probeWire, type WireFacts } from './wire-probe.ts';
 
@@ -98,7 +99,7 @@ export const quarantineCheck: Check = {
     const policies = await networking.listNamespacedNetworkPolicy({ namespace });
     // Real containers (kind) answer connections: the cut is tried, not only read from the policies.
     let wire: WireFacts | undefined;
-    if (cluster.provider === 'kind') {
+    if (capabilitiesOf(cluster).realContainers) {
       const node = await kindNodeOf(cluster);
       const endpoints = endpointsOf((await core.listPodForAllNamespaces()).items);
       wire = pod ? await probeWire({ namespace, name }, endpoints, crictlConnectAll(node, signal), { sleep: (ms) => pause(ms, signal) }) : nothingTried();
