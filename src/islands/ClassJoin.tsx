@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { classApi } from '../lib/class-api.ts';
 import '../styles/classes.css';
+import { fieldText, useFormSubmit } from './use-form-submit.ts';
 
 interface Joined {
   classId: string;
@@ -12,9 +13,14 @@ interface Joined {
 /** `/classes/join` and the join link: the code (prefilled from the link), a name, and, on another device, the rejoin key. */
 export default function ClassJoin({ code: given = '', name: known = '' }: { code?: string; name?: string }) {
   const id = useId();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const [joined, setJoined] = useState<Joined | null>(null);
+  const { ready, busy, error, onSubmit } = useFormSubmit(
+    (form) => {
+      const rejoinKey = fieldText(form, 'rejoinKey').trim().toUpperCase();
+      return classApi<Joined>('/api/classes/join', { code: fieldText(form, 'code').toUpperCase(), name: fieldText(form, 'name'), ...(rejoinKey ? { rejoinKey } : {}) });
+    },
+    (answer) => (answer.rejoinKey ? setJoined(answer) : location.assign(answer.href)),
+  );
   if (joined) {
     return (
       <section className="class-card" aria-labelledby={`${id}-in`} data-testid="class-joined">
@@ -35,26 +41,7 @@ export default function ClassJoin({ code: given = '', name: known = '' }: { code
     <form
       className="class-card class-form"
       aria-labelledby={`${id}-title`}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        // Read from the form, not from state: what was typed before the island hydrated is in
-        // the inputs but was never in React's state (uncontrolled inputs keep it either way).
-        const form = new FormData(e.currentTarget);
-        const field = (key: string) => String(form.get(key) ?? '');
-        const code = field('code').toUpperCase();
-        const rejoinKey = field('rejoinKey').trim().toUpperCase();
-        setBusy(true);
-        setError('');
-        try {
-          const answer = await classApi<Joined>('/api/classes/join', { code, name: field('name'), ...(rejoinKey ? { rejoinKey } : {}) });
-          if (answer.rejoinKey) setJoined(answer);
-          else location.assign(answer.href);
-        } catch (failure) {
-          setError((failure as Error).message);
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onSubmit={onSubmit}
     >
       <h1 id={`${id}-title`}>Join a class</h1>
       <label htmlFor={`${id}-code`}>Join code</label>
@@ -66,7 +53,7 @@ export default function ClassJoin({ code: given = '', name: known = '' }: { code
         <label htmlFor={`${id}-key`}>Rejoin key (shown when you first joined)</label>
         <input id={`${id}-key`} name="rejoinKey" autoComplete="off" autoCapitalize="characters" spellCheck={false} maxLength={16} />
       </details>
-      <button type="submit" disabled={busy}>{busy ? 'Joining…' : 'Join'}</button>
+      <button type="submit" disabled={!ready || busy}>{busy ? 'Joining…' : 'Join'}</button>
       <p role="alert" className="class-error">{error}</p>
     </form>
   );

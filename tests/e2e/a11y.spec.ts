@@ -34,6 +34,8 @@ const TARGETS: Target[] = [
   },
   { path: '/progress', ready: heading },
   { path: '/drills', ready: (page) => expect(page.locator('astro-island[ssr]')).toHaveCount(0) },
+  // The join form, hydrated (its submit button is enabled then).
+  { path: '/drills/join', ready: (page) => expect(page.getByRole('button', { name: 'Join the drill' })).toBeEnabled() },
   { path: '/labs/l18', ready: (page) => expect(page.getByRole('button', { name: 'Start the lab' })).toBeVisible({ timeout: 30_000 }) },
 ];
 

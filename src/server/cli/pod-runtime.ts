@@ -24,11 +24,11 @@ export async function podRuntimeCommand(args: string[], io: PodRuntimeIo): Promi
     io.err(POD_RUNTIME_USAGE);
     return 2;
   }
-  const [{ findCluster }, { formatClusterError }] = await Promise.all([import('../cluster/find-cluster.ts'), import('../cluster/types.ts')]);
+  const [{ findCluster }, { capabilitiesOf, formatClusterError }] = await Promise.all([import('../cluster/find-cluster.ts'), import('../cluster/types.ts')]);
   try {
     const providers = io.providers ? io.providers() : (await import('../cluster/select-provider.ts')).allProviders();
     const cluster = await findCluster(providers, name);
-    if (cluster.provider !== 'embedded') {
+    if (capabilitiesOf(cluster).realContainers) {
       io.err(`${name} is a ${cluster.provider} cluster: its pods run in real containers, so kubectl exec and logs work without irlab's pod runtime`);
       return 2;
     }

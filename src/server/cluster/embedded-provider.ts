@@ -25,6 +25,7 @@ import {
   type ClusterInfo,
   type ClusterProvider,
   type CreateClusterOptions,
+  providerCapabilities,
 } from './types.ts';
 
 export interface EmbeddedProviderOptions extends ProviderRuntimeOptions {
@@ -54,6 +55,7 @@ export function checkClusterName(name: string): void {
 
 export class EmbeddedProvider implements ClusterProvider, WatchTarget {
   readonly name = 'embedded' as const;
+  readonly capabilities = providerCapabilities('embedded');
   readonly binDir: string;
   readonly workDir: string;
   private readonly runner: Runner;

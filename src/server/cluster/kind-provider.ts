@@ -35,6 +35,7 @@ import {
   type ClusterInfo,
   type ClusterProvider,
   type CreateClusterOptions,
+  providerCapabilities,
 } from './types.ts';
 
 /** The certificate's common name: the learner's user name in their cluster's audit log. */
@@ -69,6 +70,7 @@ interface KindPaths {
 
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
+  readonly capabilities = providerCapabilities('kind');
   private readonly runner: Runner;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;

@@ -8,6 +8,34 @@ export type ProviderName = 'embedded' | 'kind';
 
 export const PROVIDER_NAMES: readonly ProviderName[] = ['embedded', 'kind'];
 
+/**
+ * What a provider's clusters can do, for callers whose work differs with it: they ask what the
+ * cluster can do, not which engine made it (only this module knows the engines).
+ */
+export interface ClusterCapabilities {
+  /**
+   * Pods are real containers on a node: a node pulls their images (none of irlab's pod runtime),
+   * files reach a container from the node, and connections between pods can really be tried.
+   * False: pods are simulated, and irlab's pod runtime gives them exec, cp and logs.
+   */
+  readonly realContainers: boolean;
+}
+
+const CAPABILITIES: Readonly<Record<ProviderName, ClusterCapabilities>> = {
+  embedded: { realContainers: false },
+  kind: { realContainers: true },
+};
+
+/** What the clusters of a provider can do (its `capabilities`). */
+export function providerCapabilities(provider: ProviderName): ClusterCapabilities {
+  return CAPABILITIES[provider];
+}
+
+/** What a cluster can do, from the provider that made it. */
+export function capabilitiesOf(cluster: Pick<ClusterInfo, 'provider'>): ClusterCapabilities {
+  return providerCapabilities(cluster.provider);
+}
+
 export interface ClusterInfo {
   name: string;
   provider: ProviderName;
@@ -95,6 +123,8 @@ export interface AuditEvent {
 
 export interface ClusterProvider {
   readonly name: ProviderName;
+  /** What its clusters can do (ask this, not `name`). */
+  readonly capabilities: ClusterCapabilities;
   /**
    * Whether this machine can run the provider at all. Cheap, side-effect free;
    * `problems` says what is missing and how to get it.

@@ -3,8 +3,9 @@
  * holds a client certificate of their own (CN `drill:<slug>.<participant id>`, O
  * `irlab:drill-responders`, signed by the drill cluster's CA), never the admin credential, so
  * the audit log's `user.username` is the participant and nobody can claim to be someone else.
- * The group is bound to a ClusterRole that reads everything and changes what containment and
- * eradication change; it holds no `impersonate`, `escalate` or `bind`, no token or CSR creation,
+ * The group is bound to a ClusterRole that reads what incident response reads (named resources, so
+ * no proxy subresource) and changes what containment and eradication change; it holds no
+ * `impersonate`, `escalate` or `bind`, no token or CSR creation,
  * and (RBAC's own rule) a binding or role can be written only with rights one already holds.
  * Responders may delete RBAC objects (eradication removes the attacker's bindings), so a
  * ValidatingAdmissionPolicy keeps them from editing or deleting their own role and binding,
@@ -21,6 +22,7 @@ import {
   type V1ValidatingAdmissionPolicy,
   type V1ValidatingAdmissionPolicyBinding,
 } from '@kubernetes/client-node';
+import { READABLE } from '../cluster/learner-policy.ts';
 
 export const RESPONDER_GROUP = 'irlab:drill-responders';
 export const RESPONDER_ROLE = 'irlab:drill-responder';
@@ -49,7 +51,9 @@ const write = ['create', 'update', 'patch', 'delete'];
 
 /** What a responder needs: read everything; contain, preserve evidence and eradicate. */
 export const RESPONDER_RULES: V1PolicyRule[] = [
-  { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+  // What incident response reads, by name (the lab learner's list): `*` also grants every
+  // subresource, and GET on nodes/proxy is the kubelet's API (exec into any container of the node).
+  { apiGroups: ['*'], resources: [...READABLE], verbs: ['get', 'list', 'watch'] },
   // Label or delete the compromised pod, copy evidence out of it (kubectl cp is an exec).
   { apiGroups: [''], resources: ['pods'], verbs: [...write, 'deletecollection'] },
   { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/eviction'], verbs: ['create', 'get'] },

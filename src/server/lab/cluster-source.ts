@@ -24,8 +24,8 @@ export interface ClusterSource {
 }
 
 /**
- * A fresh cluster per run (tests, `irlab test`): create, then start its pod runtime. kind's pods
- * are real containers its kubelet runs: they need none.
+ * A fresh cluster per run (tests, `irlab test`): create, then start its pod runtime. Where pods
+ * are real containers (kind), the node's kubelet runs them: they need none.
  */
 export function freshClusters(provider: ClusterProvider): ClusterSource {
   const runtimes = new Map<string, PodRuntime | undefined>();
@@ -34,7 +34,7 @@ export function freshClusters(provider: ClusterProvider): ClusterSource {
     async acquire(onProgress) {
       const cluster = await provider.create({ onStep: onProgress });
       try {
-        runtimes.set(cluster.name, provider.name === 'kind' ? undefined : await PodRuntime.start(cluster));
+        runtimes.set(cluster.name, provider.capabilities.realContainers ? undefined : await PodRuntime.start(cluster));
       } catch (error) {
         await provider.delete(cluster.name).catch(() => {});
         throw error;

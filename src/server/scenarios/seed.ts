@@ -4,7 +4,7 @@
  * pod's files and log, then read the audit log back and write the answer key.
  */
 import path from 'node:path';
-import type { ClusterInfo, AuditEvent } from '../cluster/types.ts';
+import { capabilitiesOf, type ClusterInfo, type AuditEvent } from '../cluster/types.ts';
 import { auditLogEnd, readAuditLog } from '../cluster/audit-log.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
 import { podOwner } from '../cluster/pod-tree.ts';
@@ -115,8 +115,8 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
   const kubeConfig = loadKubeConfig(cluster.kubeconfigPath);
   const params = resolveParams(options.seed, scenario.params);
   const world = fill(scenario.world, params);
-  // On a real node (kind) the pods are containers: their images come from the node, not a registry.
-  const node = cluster.provider === 'kind' ? await kindNodeOf(cluster) : undefined;
+  // Where pods are real containers (kind), their images come from the node, not a registry.
+  const node = capabilitiesOf(cluster).realContainers ? await kindNodeOf(cluster) : undefined;
   // The known-good image too: eradication redeploys the workload from it.
   if (node) await phase('load the workload images', () => provideImages(node, [...imagesIn(world), String(fillString(scenario.compromisedPod.knownGoodImage, params))]));
 

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClusterInfo, ClusterProvider, ProviderName } from '../cluster/types.ts';
+import { providerCapabilities, type ClusterInfo, type ClusterProvider, type ProviderName } from '../cluster/types.ts';
 import { engineClusters, terminalClusterOwner } from './cluster-source.ts';
 
 let dir: string;
@@ -22,6 +22,7 @@ function provider(name: ProviderName, ownerPath: () => string, fail?: string): C
   const unused = () => Promise.reject(new Error('not used here'));
   return {
     name,
+    capabilities: providerCapabilities(name),
     listedAtCreate,
     available: async () => ({ ok: true, problems: [] }),
     create: async (options = {}) => {

@@ -7,8 +7,9 @@ import { resultOf, type CriterionResult } from '../../../lib/check-result.ts';
 import type { Check } from '../check.ts';
 import { isolationOf, type NetworkPolicy } from '../network-policy.ts';
 import { kindNodeOf } from '../../cluster/kind-workloads.ts';
+import { capabilitiesOf } from '../../cluster/types.ts';
 import { pause } from '../../scenarios/timeline.ts';
-import { crictlConnectAll, endpointsOf, probeWire, type WireFacts } from './wire-probe.ts';
+import { crictlConnectAll, endpointsOf, nothingTried, probeWire, type WireFacts } from './wire-probe.ts';
 
 export interface QuarantineFacts {
   pod?: { name: string; labels: Record<string, string> };
@@ -30,8 +31,20 @@ function judgeWire(wire: WireFacts, isolatedOnPaper: boolean): CriterionResult {
   if (wire.reachedOut) {
     return { id, passed: false, message: `the compromised pod opened a real connection to ${wire.reachedOut} of ${wire.triedOut} pods that serve a port: its egress is not cut` };
   }
-  return { id, passed: true, message: `tried on the wire: ${wire.probers} pod${wire.probers === 1 ? '' : 's'} that reach others could not reach the compromised pod, and it reached none of ${wire.triedOut} pods` };
+  const untried = [...wire.untriedIn, ...wire.untriedOut];
+  const tried = `${wire.probers} pod${wire.probers === 1 ? '' : 's'} that reach others could not reach the compromised pod, and it reached none of`;
+  if (!untried.length) return { id, passed: true, message: `tried on the wire: ${tried} ${wire.triedOut} pods` };
+  // More pods than one round tries (MAX_PROBERS, MAX_TARGETS): what was not tried is said, and the policies judge it.
+  const shown = untried.slice(0, UNTRIED_NAMED).join(', ') + (untried.length > UNTRIED_NAMED ? ` and ${untried.length - UNTRIED_NAMED} more` : '');
+  return {
+    id,
+    passed: isolatedOnPaper,
+    message: `tried on the wire up to a round's limit: ${tried} the first ${wire.triedOut} pods that serve a port; left untried: ${shown}; ${isolatedOnPaper ? 'the policies cut those off too' : 'for those the policies decide, and they do not cut the pod off'}`,
+  };
 }
+
+/** How many untried pods a verdict names (the rest are counted). */
+const UNTRIED_NAMED = 5;
 
 // Messages never name the pod: finding which pod is compromised is part of the exercise.
 export function judgeQuarantine(facts: QuarantineFacts): CriterionResult[] {
@@ -86,10 +99,10 @@ export const quarantineCheck: Check = {
     const policies = await networking.listNamespacedNetworkPolicy({ namespace });
     // Real containers (kind) answer connections: the cut is tried, not only read from the policies.
     let wire: WireFacts | undefined;
-    if (cluster.provider === 'kind') {
+    if (capabilitiesOf(cluster).realContainers) {
       const node = await kindNodeOf(cluster);
       const endpoints = endpointsOf((await core.listPodForAllNamespaces()).items);
-      wire = pod ? await probeWire({ namespace, name }, endpoints, crictlConnectAll(node, signal), { sleep: (ms) => pause(ms, signal) }) : { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
+      wire = pod ? await probeWire({ namespace, name }, endpoints, crictlConnectAll(node, signal), { sleep: (ms) => pause(ms, signal) }) : nothingTried();
     }
     return resultOf(
       judgeQuarantine({ ...(pod ? { pod: { name, labels: pod.metadata?.labels ?? {} } } : {}), policies: policies.items as unknown as NetworkPolicy[], ...(wire ? { wire } : {}) }),

@@ -28,6 +28,37 @@ export interface WireFacts {
   reachedOut: number;
   /** The port tried on the compromised pod (absent: it serves none, so ingress was not tried). */
   port: number | undefined;
+  /** Pods of its namespace that were not tried as probers (past MAX_PROBERS), as `namespace/name`. */
+  untriedIn: string[];
+  /** Served pods it did not try (past MAX_TARGETS), as `namespace/name`. */
+  untriedOut: string[];
+}
+
+/**
+ * At most this many pods try the compromised pod, and at most this many served pods does it try,
+ * per round. Every attempt is a `crictl exec` started at once inside the node (a process and a
+ * connection of up to 2 s each), and the pods are the learner's: a learner who starts hundreds
+ * would otherwise have one check fork hundreds of processes in the node and outlast its time
+ * limit. What the cap leaves untried is reported (`untriedIn`, `untriedOut`), never passed over.
+ */
+export const MAX_PROBERS = 5;
+export const MAX_TARGETS = 16;
+
+/** The facts when the compromised pod is not there to try. */
+export function nothingTried(): WireFacts {
+  return { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined, untriedIn: [], untriedOut: [] };
+}
+
+const named = (e: Endpoint) => `${e.namespace}/${e.name}`;
+
+/** Pods in turn from each namespace (a, b, c, a, b, ...), so that the first N tried span namespaces. */
+export function acrossNamespaces(endpoints: Endpoint[]): Endpoint[] {
+  const byNamespace = new Map<string, Endpoint[]>();
+  for (const e of endpoints) byNamespace.set(e.namespace, [...(byNamespace.get(e.namespace) ?? []), e]);
+  const queues = [...byNamespace.values()];
+  const spread: Endpoint[] = [];
+  for (let round = 0; spread.length < endpoints.length; round++) for (const queue of queues) if (queue[round]) spread.push(queue[round]!);
+  return spread;
 }
 
 /** Namespaces of the platform, whose images hold no shell tools to probe with. */
@@ -80,6 +111,7 @@ export function crictlConnectAll(node: KindNode, signal?: AbortSignal): ConnectA
 }
 
 export interface ProbeOptions {
+  /** Fewer probers than MAX_PROBERS (never more). */
   maxProbers?: number;
   /** A policy takes a moment to reach the node's rules: a connection that gets through is tried
    * again this many times, `settleMs` apart, and counts only if it still gets through. */
@@ -91,20 +123,24 @@ export interface ProbeOptions {
 /** Probes until the result holds: a way in or out must still be open after the policies have had time to apply. */
 export async function probeWire(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: ConnectAll, options: ProbeOptions = {}): Promise<WireFacts> {
   const { retries = 2, settleMs = 1_500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
-  let facts = await probeOnce(target, endpoints, connect, options.maxProbers ?? 5);
+  const maxProbers = Math.max(1, Math.min(options.maxProbers ?? MAX_PROBERS, MAX_PROBERS));
+  let facts = await probeOnce(target, endpoints, connect, maxProbers);
   for (let attempt = 0; attempt < retries && (facts.reachedIn.length > 0 || facts.reachedOut > 0); attempt++) {
     await sleep(settleMs);
-    facts = await probeOnce(target, endpoints, connect, options.maxProbers ?? 5);
+    facts = await probeOnce(target, endpoints, connect, maxProbers);
   }
   return facts;
 }
 
 async function probeOnce(target: { namespace: string; name: string }, endpoints: Endpoint[], connect: ConnectAll, maxProbers: number): Promise<WireFacts> {
   const victim = endpoints.find((e) => e.namespace === target.namespace && e.name === target.name);
-  if (!victim) return { probers: 0, reachedIn: [], triedOut: 0, reachedOut: 0, port: undefined };
-  const served = endpoints.filter((e) => e !== victim && e.port !== undefined);
+  if (!victim) return nothingTried();
+  const everyServed = acrossNamespaces(endpoints.filter((e) => e !== victim && e.port !== undefined));
+  const served = everyServed.slice(0, MAX_TARGETS);
   const others = endpoints.filter((e) => e !== victim);
-  const probers = [...others.filter((e) => e.namespace === victim.namespace).slice(0, maxProbers - 1), ...others.filter((e) => e.namespace !== victim.namespace).slice(0, 1)];
+  // Its own namespace's pods (the usual way in), and one from elsewhere standing for the rest.
+  const neighbours = others.filter((e) => e.namespace === victim.namespace);
+  const probers = [...neighbours.slice(0, maxProbers - 1), ...others.filter((e) => e.namespace !== victim.namespace).slice(0, 1)];
   // Each prober's control (a served pod elsewhere), its try at the victim, and the victim's tries out: all at once.
   const plan = probers.map((prober) => ({ prober, control: served.find((s) => s !== prober && s.namespace !== victim.namespace) ?? served.find((s) => s !== prober) }));
   const attempts: Attempt[] = [];
@@ -123,5 +159,7 @@ async function probeOnce(target: { namespace: string; name: string }, endpoints:
     triedOut: served.length,
     reachedOut: out.filter((index) => answered[index]).length,
     port: victim.port,
+    untriedIn: neighbours.slice(maxProbers - 1).map(named),
+    untriedOut: everyServed.slice(MAX_TARGETS).map(named),
   };
 }
