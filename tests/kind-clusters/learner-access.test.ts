@@ -253,6 +253,11 @@ spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: 
     // Impersonation would make admission see a system identity instead of the token's.
     await refused(['get', 'pods', '--as=kubernetes-admin', '--as-group=kubeadm:cluster-admins'], /cannot impersonate/);
     await refused(['get', 'pods', '--as=system:serviceaccount:kube-system:daemon-set-controller'], /cannot impersonate/);
+    await refused(['create', '-f', '-', '--as=system:serviceaccount:kube-system:daemon-set-controller'], /cannot impersonate/, pod(container(', securityContext: {privileged: true}')));
+    // Asking what an identity may do stays open (the can-i of incident scoping), and is all it can do.
+    expect((await learner(['auth', 'can-i', '--list', '--as=system:serviceaccount:production:web-app', '-n', 'production'])).code).toBe(0);
+    expect((await learner(['auth', 'can-i', 'create', 'pods', '--as=system:serviceaccount:kube-system:daemon-set-controller', '-n', 'kube-system'])).out.trim()).toMatch(/^(yes|no)$/);
+    expect((await learner(['get', 'pods', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:daemon-set-controller'])).out).toMatch(/cannot impersonate/);
     const node = (await admin(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).out.trim();
     await refused(['get', '--raw', `/api/v1/nodes/${node}/proxy/pods`], /nodes\/proxy are the platform's/);
     await refused(['create', 'configmap', 'x', '-n', 'kube-system'], /the system namespaces .* are the platform's/);

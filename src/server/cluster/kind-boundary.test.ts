@@ -48,6 +48,8 @@ describe('the API server configuration', () => {
     const webhook = authorizers[1]!['webhook'];
     expect(webhook.failurePolicy).toBe('Deny');
     expect(webhook.matchConditions).toEqual([{ expression: IMPERSONATION }]);
+    expect(IMPERSONATION).toContain("'kubeadm:cluster-admins' in request.groups");
+    expect(IMPERSONATION).toContain("['selfsubjectrulesreviews', 'selfsubjectaccessreviews']");
     expect(webhook.connectionInfo.kubeConfigFile).toBe(KIND_DENIER_KUBECONFIG);
     // Nothing may answer there: port 1 on the node's loopback refuses the connection at once.
     expect(file('impersonation-denier.kubeconfig')['clusters'][0].cluster.server).toBe('https://127.0.0.1:1');

@@ -64,8 +64,19 @@ function admissionConfiguration(): unknown {
  */
 export const PLATFORM_GROUP = 'kubeadm:cluster-admins';
 
-/** CEL over the SubjectAccessReview: every form of impersonation (users, groups, uids, extras, constrained), but the platform's. */
-export const IMPERSONATION = `has(request.resourceAttributes) && request.resourceAttributes.verb.startsWith('impersonate') && !(has(request.groups) && '${PLATFORM_GROUP}' in request.groups)`;
+/**
+ * The one impersonated action anybody else may take: asking the API server what an identity may
+ * do (`kubectl auth can-i [--list] --as <identity>`), a question incident response asks of every
+ * identity it scopes. Constrained impersonation (KEP-5284) checks two verbs: `impersonate:<mode>`
+ * on the identity, which RBAC decides, and `impersonate-on:<mode>:<verb>` on the action, which
+ * passes here only for creating a self review; the unconstrained `impersonate` never passes.
+ */
+export const SELF_REVIEWS = ['selfsubjectrulesreviews', 'selfsubjectaccessreviews'] as const;
+const review = `request.resourceAttributes.verb.startsWith('impersonate-on:') && request.resourceAttributes.verb.endsWith(':create') && has(request.resourceAttributes.group) && request.resourceAttributes.group == 'authorization.k8s.io' && request.resourceAttributes.resource in ['${SELF_REVIEWS.join("', '")}']`;
+const identity = "request.resourceAttributes.verb in ['impersonate:serviceaccount', 'impersonate:user-info']";
+
+/** CEL over the SubjectAccessReview: impersonation the chain refuses (all but the platform's and self reviews). */
+export const IMPERSONATION = `has(request.resourceAttributes) && request.resourceAttributes.verb.startsWith('impersonate') && !(has(request.groups) && '${PLATFORM_GROUP}' in request.groups) && !(${identity}) && !(${review})`;
 
 function authorizationConfiguration(): unknown {
   return {

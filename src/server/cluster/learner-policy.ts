@@ -89,6 +89,13 @@ export const LEARNER_RULES: V1PolicyRule[] = [
   // keeps borrowed tokens, which may hold cluster-admin, to deleting.
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'], verbs: write },
   { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews', 'localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+  // `kubectl auth can-i --list --as <identity>` (scoping what a compromised identity may do):
+  // constrained impersonation of anyone, for self reviews only; the cluster's authorization
+  // chain refuses any other impersonated action, and the unconstrained `impersonate` verb
+  // (kind-boundary.ts). A review only answers a question: it changes nothing.
+  { apiGroups: ['authentication.k8s.io'], resources: ['serviceaccounts'], verbs: ['impersonate:serviceaccount'] },
+  { apiGroups: ['authentication.k8s.io'], resources: ['users', 'groups'], verbs: ['impersonate:user-info'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectrulesreviews', 'selfsubjectaccessreviews'], verbs: ['impersonate-on:serviceaccount:create', 'impersonate-on:user-info:create'] },
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews', 'selfsubjectreviews'], verbs: ['create'] },
 ];
 
