@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { EmbeddedProvider, randomClusterName } from '../cluster/embedded-provider.ts';
 import { KindProvider } from '../cluster/kind-provider.ts';
+import { labEngineOn } from '../../lib/lab-engine.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { formatRows, testLab } from './lab-test.ts';
 import { validateProjectLabs } from './labs.ts';
@@ -86,7 +87,12 @@ export async function testCommand(
     io.err(`${formatProblems(problems)}\n`);
     return 1;
   }
-  const chosen = values.all ? labs : labs.filter((l) => positionals.includes(l.slug));
+  // --all proves every lab that can run on this provider; one that needs another engine (a kind
+  // lab under the embedded engine) is named and skipped, not failed.
+  const engine = labEngineOn(io.provider?.name ?? (values.provider === 'kind' ? 'kind' : 'embedded'));
+  const runsHere = (lab: (typeof labs)[number]) => !engine.fit(lab.lab.engine).unavailable;
+  if (values.all) for (const lab of labs.filter((l) => !runsHere(l))) io.out(`lab ${lab.slug}: skipped: it needs the ${lab.lab.engine} engine (irlab test ${lab.slug} --provider ${lab.lab.engine})\n`);
+  const chosen = values.all ? labs.filter(runsHere) : labs.filter((l) => positionals.includes(l.slug));
   if (!chosen.length) {
     io.err(`usage: irlab test <lab> [--step N] [--skip-step N] | irlab test --all\nlabs: ${labs.map((l) => l.slug).join(', ') || 'none'}\n`);
     return 2;

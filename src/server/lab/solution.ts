@@ -12,6 +12,8 @@ export function solutionFacts(key: AnswerKey): Record<string, unknown> {
     secretsReadNamed: key.secretsRead.filter((s) => !s.endsWith('/*')).join(', '),
     reachableSecretRefs: key.reachableSecrets.map((s) => `${s.namespace}/${s.name}`).join(' '),
     execCommand: key.execs[0]?.command.at(-1) ?? '',
+    // The first exec's whole argv as a shell line (`nsenter -t 1 -m ... -- sh`).
+    execLine: key.execs[0]?.command.join(' ') ?? '',
     // The scope step's answers and the secrets eradication rotates (token Secrets are revoked, not rotated).
     scopeIdentities: (key.scope?.identities ?? []).join(', '),
     stolenSecretRefs: (key.tokenCredentials ?? []).map((c) => c.secret).join(', '),
