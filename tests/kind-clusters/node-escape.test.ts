@@ -106,6 +106,12 @@ describe('node-escape on a real kind node', () => {
     expect(pki).not.toMatch(/BEGIN .*PRIVATE KEY/);
     const result = await nodeEvidenceCheck.run(context, AbortSignal.timeout(60_000));
     expect(result.criteria.filter((c) => !c.passed)).toEqual([]);
+    // The compromised container's log, found through the /var/log/pods listing, holds the scenario's lines.
+    await collect('pod-logs');
+    const dir = `${key.compromisedPod.namespace}_${key.compromisedPod.name}_${key.compromisedPod.uid}`;
+    expect(await readFile(join(workspace, 'node-evidence/var-log-pods.txt'), 'utf8')).toContain(`/var/log/pods/${dir}/${key.node!.container.name}`);
+    const log = await collect('pod-log', [dir, key.node!.container.name]);
+    expect(await readFile(join(workspace, log.file), 'utf8')).toContain('node-monitor 1.4.2 starting');
     // An id of no container on the node: the node's own error, not a server error.
     expect(await collect('container', ['0123456789ab'])).toMatchObject({ exitCode: expect.any(Number), error: expect.any(String) });
   }, 120_000);
