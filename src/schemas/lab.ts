@@ -17,8 +17,9 @@ export const hintSchema = z.strictObject({
 /** A question the learner answers in the lab panel, graded against their own answer key. */
 export const questionSchema = z.strictObject({
   /** Stable id; also the name of the answer-key fact it is graded against. The investigation
-   * check grades identity … first-request; the scope check identities, stolen-credentials, reach. */
-  id: z.enum(['identity', 'secrets', 'binding', 'exec-command', 'source-ips', 'first-request', 'identities', 'stolen-credentials', 'reach']),
+   * check grades identity … first-request and, for an incident that reached its node, node-identity,
+   * node-secrets, node-source-ips and node-decision; the scope check identities, stolen-credentials, reach. */
+  id: z.enum(['identity', 'secrets', 'binding', 'exec-command', 'source-ips', 'first-request', 'node-identity', 'node-secrets', 'node-source-ips', 'node-decision', 'identities', 'stolen-credentials', 'reach']),
   /** The question as the learner reads it. */
   prompt: z.string().min(5),
   /** Placeholder text in the answer box. */

@@ -9,7 +9,7 @@ import { attackTechniqueSchema } from './lesson.ts';
  * once the world has settled: `compromisedPod` (its name), `compromisedPodIp`, `stolenToken` (the
  * token held by the first `secretToken` identity), each `targets` name, and `item` in a `forEach`.
  */
-export const RUNTIME_PLACEHOLDERS = ['compromisedPod', 'compromisedPodIp', 'stolenToken'] as const;
+export const RUNTIME_PLACEHOLDERS = ['compromisedPod', 'compromisedPodIp', 'stolenToken', 'nodeName', 'nodeCredentialPem'] as const;
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'use lowercase letters, digits and "-" (a DNS label)');
 const nsName = z.string().regex(/^([a-z0-9][-a-z0-9]*\/)?[a-z0-9][-a-z0-9.]*$/, 'write it as "<namespace>/<name>"');
@@ -59,8 +59,13 @@ export const identitySchema = z
     secretToken: nsName.optional(),
     /** The cluster administrator (the provider's admin kubeconfig). */
     admin: z.literal(true).optional(),
+    /** The kubelet's own client certificate, taken from the node the compromised pod runs on
+     * (kind only: the seeder reads /var/lib/kubelet/pki/kubelet-client-current.pem on the node,
+     * never through the API). The API server logs it as `system:node:<node>`, and the Node
+     * authorizer lets it read only what pods bound to that node reference. */
+    nodeCredential: z.literal(true).optional(),
   })
-  .superRefine(exactlyOne(['serviceAccount', 'secretToken', 'admin']));
+  .superRefine(exactlyOne(['serviceAccount', 'secretToken', 'admin', 'nodeCredential']));
 
 /**
  * A pause, as `40s`, `3m`, `1m30s` or `500ms`. Timeline pauses are real: the API server stamps
@@ -140,6 +145,10 @@ export const compromisedPodSchema = z.strictObject({
   files: z.string().min(1),
   /** File (relative to the scenario) holding the container's log lines, templated. */
   logs: z.string().min(1),
+  /** Directory (relative to the scenario) whose files the attacker left on the node, written
+   * at the same paths under the node's `/` (kind only), templated; `{{ nodeCredentialPem }}`
+   * is the node's kubelet client credential (a copy the attacker made). Hashed in the answer key. */
+  nodeFiles: z.string().min(1).optional(),
   /** The image the workload must run again after eradication. */
   knownGoodImage: z.string().min(1),
   /** The known-good image's digest (`sha256:<64 hex>`): the workload may run it by digest too. */

@@ -119,5 +119,6 @@ describe('irlab test --all --provider kind', () => {
     expect({ code, failures: out.split('\n').filter((l) => l.startsWith('FAIL')), err: err.slice(-2000) }).toEqual({ code: 0, failures: [], err: expect.any(String) });
     expect(out).toMatch(/lab l18: proven/);
     expect(out).toMatch(/lab leaked-ci-token: proven/);
+    expect(out).toMatch(/lab node-escape: proven/);
   }, 1_500_000);
 });

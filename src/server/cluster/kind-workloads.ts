@@ -176,3 +176,37 @@ export async function writeContainerLogText(node: KindNode, pod: { namespace: st
   const script = 'f="$1"; [ -f "$f" ] || { echo "no log file $f" >&2; exit 1; }; t=$(mktemp); printf %s "$2" | base64 -d >"$t"; cat "$f" >>"$t"; cat "$t" >"$f"; rm -f "$t"';
   await must(node, ['exec', node.container, 'sh', '-c', script, 'sh', file, Buffer.from(text).toString('base64')], 'writing the container log');
 }
+
+/** Where kubeadm's kubelet keeps its rotated client credential (certificate and key in one PEM). */
+export const KUBELET_CLIENT_PEM = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+
+/**
+ * The node's own identity as an attacker with root on it takes it: the kubelet's client
+ * certificate and key, read inside the node container (never through the API, so the learner's
+ * audit log shows no platform request for it), and the node's name as the API server knows it.
+ */
+export async function kubeletCredentialOf(node: KindNode): Promise<{ nodeName: string; pem: string; certificate: string; key: string }> {
+  const pem = await must(node, ['exec', node.container, 'cat', KUBELET_CLIENT_PEM], 'reading the kubelet\'s client credential on the node', 30_000);
+  const certificate = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.join('') ?? '';
+  const key = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----\n?/.exec(pem)?.[0] ?? '';
+  if (!certificate || !key) throw new ClusterError(`${KUBELET_CLIENT_PEM} on node ${node.container} holds no certificate and key`);
+  return { nodeName: node.container, pem, certificate, key };
+}
+
+/**
+ * Writes files at their paths under the node's `/` (what an attacker with root on the node left).
+ * Only the files go into the archive, never a directory entry, so no existing directory of the
+ * node (`/`, `/etc`, `/tmp`) has its mode or owner changed by the extraction.
+ */
+export async function writeNodeFiles(node: KindNode, sourceDir: string, relativeFiles: readonly string[]): Promise<void> {
+  if (!relativeFiles.length) return;
+  const work = await mkdtemp(join(tmpdir(), 'irlab-node-files-'));
+  try {
+    const archive = join(work, 'files.tar');
+    const tar = await node.runner.run('tar', ['-C', sourceDir, '--owner=0', '--group=0', '--no-recursion', '-cf', archive, '--', ...relativeFiles], { timeoutMs: 60_000 });
+    if (tar.code !== 0) throw new ClusterError(`packing the node's files failed: ${tar.stderr.trim()}`);
+    await must(node, ['exec', node.container, 'sh', '-c', 'printf %s "$1" | base64 -d | tar --no-overwrite-dir -x -C /', 'sh', (await readFile(archive)).toString('base64')], 'writing the attacker\'s files on the node');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

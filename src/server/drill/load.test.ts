@@ -23,7 +23,7 @@ describe('drill.yaml validation', () => {
   it('accepts the shipped drill', async () => {
     const report = await withDrill((t) => t);
     expect(report.problems).toEqual([]);
-    expect(report.counts.drills).toBe(1);
+    expect(report.counts.drills).toBe(2);
   });
 
   it('reports every broken cross-reference at once, with line and fix', async () => {

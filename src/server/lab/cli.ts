@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { EmbeddedProvider, randomClusterName } from '../cluster/embedded-provider.ts';
 import { KindProvider } from '../cluster/kind-provider.ts';
+import { labEngineOn, type EngineName, type LabEngineNeed } from '../../lib/lab-engine.ts';
 import { formatProblems } from '../content/friendly-errors.ts';
 import { formatRows, testLab } from './lab-test.ts';
 import { validateProjectLabs } from './labs.ts';
@@ -68,6 +69,18 @@ function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   });
 }
 
+/**
+ * The labs `irlab test` proves: the named ones, or with --all every lab that runs on this
+ * provider; one that needs another engine (a kind lab under the embedded engine) is skipped, and
+ * named, rather than failed.
+ */
+export function labsToProve<T extends { slug: string; lab: { engine: LabEngineNeed } }>(labs: T[], options: { all: boolean; slugs: string[]; provider: EngineName }): { chosen: T[]; skipped: T[] } {
+  if (!options.all) return { chosen: labs.filter((l) => options.slugs.includes(l.slug)), skipped: [] };
+  const engine = labEngineOn(options.provider);
+  const runsHere = (lab: T) => !engine.fit(lab.lab.engine).unavailable;
+  return { chosen: labs.filter(runsHere), skipped: labs.filter((l) => !runsHere(l)) };
+}
+
 export async function testCommand(
   argv: string[],
   io: { out: (t: string) => void; err: (t: string) => void; root?: string; provider?: ClusterProvider } = {
@@ -86,7 +99,12 @@ export async function testCommand(
     io.err(`${formatProblems(problems)}\n`);
     return 1;
   }
-  const chosen = values.all ? labs : labs.filter((l) => positionals.includes(l.slug));
+  const { chosen, skipped } = labsToProve(labs, { all: values.all, slugs: positionals, provider: io.provider?.name ?? (values.provider === 'kind' ? 'kind' : 'embedded') });
+  for (const lab of skipped) io.out(`lab ${lab.slug}: skipped: it needs the ${lab.lab.engine} engine (irlab test ${lab.slug} --provider ${lab.lab.engine})\n`);
+  if (values.all && !chosen.length) {
+    io.out('no lab runs on this provider\n');
+    return 0;
+  }
   if (!chosen.length) {
     io.err(`usage: irlab test <lab> [--step N] [--skip-step N] | irlab test --all\nlabs: ${labs.map((l) => l.slug).join(', ') || 'none'}\n`);
     return 2;

@@ -100,6 +100,7 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
           kubeconfig: learnerKubeconfig(cluster, options.provider),
           binDir: binDir(readEngineVersions()),
           applyPolicy: async () => void (await service.applyPolicy(learner, lab.slug)),
+          nodeEvidence: (collection, args) => service.nodeEvidence(learner, lab.slug, { collection, args }),
         });
         const broken = runs.find((r) => r.exitCode !== 0);
         row({ step: step.id, phase: 'solution', ok: !broken, detail: broken ? `\`${broken.command.split('\n')[0]}\` exited ${broken.exitCode}: ${broken.output.trim().split('\n').slice(-2).join(' ')}` : `${runs.length} command(s) ran` });

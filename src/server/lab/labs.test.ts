@@ -5,7 +5,7 @@ import { contentRootWith, type ContentRoot } from '../../../tests/unit/fixtures/
 import { validateLabs } from './labs.ts';
 
 let content: ContentRoot;
-const references = { lessons: ['l18-audit-logging-incident-response'], scenarios: ['compromised-web-app', 'leaked-ci-token'] };
+const references = { lessons: ['l18-audit-logging-incident-response'], scenarios: ['compromised-web-app', 'leaked-ci-token', 'node-escape'] };
 
 beforeAll(async () => {
   content = await contentRootWith({
@@ -20,7 +20,7 @@ describe('a lab\'s engine', () => {
   it('is `any` unless the lab asks for kind', async () => {
     const { labs, problems } = await validateLabs(content.root, references);
     expect(problems.filter((p) => !p.file.includes('wrong'))).toEqual([]);
-    expect(Object.fromEntries(labs.map((l) => [l.slug, l.lab.engine]))).toEqual({ l18: 'any', 'leaked-ci-token': 'any', plain: 'any', real: 'kind' });
+    expect(Object.fromEntries(labs.map((l) => [l.slug, l.lab.engine]))).toEqual({ l18: 'any', 'leaked-ci-token': 'any', 'node-escape': 'kind', plain: 'any', real: 'kind' });
   });
 
   it('reports a bad value with the file, its line, the path and the values it takes', async () => {

@@ -12,6 +12,8 @@ export function solutionFacts(key: AnswerKey): Record<string, unknown> {
     secretsReadNamed: key.secretsRead.filter((s) => !s.endsWith('/*')).join(', '),
     reachableSecretRefs: key.reachableSecrets.map((s) => `${s.namespace}/${s.name}`).join(' '),
     execCommand: key.execs[0]?.command.at(-1) ?? '',
+    // The first exec's whole argv as a shell line (`nsenter -t 1 -m ... -- sh`).
+    execLine: key.execs[0]?.command.join(' ') ?? '',
     // The scope step's answers and the secrets eradication rotates (token Secrets are revoked, not rotated).
     scopeIdentities: (key.scope?.identities ?? []).join(', '),
     stolenSecretRefs: (key.tokenCredentials ?? []).map((c) => c.secret).join(', '),
@@ -36,6 +38,9 @@ export function fillSolution(text: string, key: AnswerKey): string {
 /** A solution line that stands for the lab panel's "Apply audit-policy.yaml" button. */
 export const APPLY_POLICY_COMMAND = 'irlab-apply-audit-policy';
 
+/** A solution line `irlab-node-evidence <collection> [args...]`: what POST .../node-evidence does. */
+export const NODE_EVIDENCE_COMMAND = 'irlab-node-evidence';
+
 export interface SolutionRun {
   command: string;
   exitCode: number;
@@ -56,6 +61,8 @@ export async function runSolution(
     timeoutMs?: number;
     /** `irlab-apply-audit-policy`: what the lab panel's Apply button does, for solutions. */
     applyPolicy?: () => Promise<void>;
+    /** `irlab-node-evidence`: the lab's node-evidence collection, for solutions (kind labs). */
+    nodeEvidence?: (collection: string, args: string[]) => Promise<unknown>;
   },
 ): Promise<SolutionRun[]> {
   const { spawn } = await import('node:child_process');
@@ -69,6 +76,16 @@ export async function runSolution(
       );
       runs.push(applied);
       if (applied.exitCode !== 0) break;
+      continue;
+    }
+    const words = command.trim().split(/\s+/);
+    if (words[0] === NODE_EVIDENCE_COMMAND) {
+      const collected = await (env.nodeEvidence ?? (() => Promise.reject(new Error('no lab service to collect node evidence with'))))(words[1] ?? '', words.slice(2)).then(
+        (view) => ({ command, exitCode: 0, output: JSON.stringify(view) }),
+        (error: unknown) => ({ command, exitCode: 1, output: error instanceof Error ? error.message : String(error) }),
+      );
+      runs.push(collected);
+      if (collected.exitCode !== 0) break;
       continue;
     }
     const result = await new Promise<SolutionRun>((resolve) => {

@@ -68,6 +68,23 @@ export interface AnswerKey {
    * a hash of every seeded secret value), for the scope step and eradication. Keys written
    * before this field existed lack it. */
   scope?: ScopeKey;
+  /** When the attacker escaped to the node (kind): the node, its identity, what was left on it
+   * (paths and hashes), the escaped-from container, and what the node's credential read. */
+  node?: NodeKey;
+}
+
+export interface NodeKey {
+  /** The node's name (its container's, on kind). */
+  name: string;
+  /** `system:node:<name>`, as the audit log records the kubelet's credential. */
+  username: string;
+  files: RenderedFile[];
+  /** The compromised pod's container the attacker escaped from (containerd's id). */
+  container: { id: string; name: string };
+  /** `namespace/name` of every secret the node's credential read. */
+  secretsRead: string[];
+  /** Every address the node's credential was used from. */
+  sourceIPs: string[];
 }
 
 export function answerKeyDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -162,7 +162,10 @@ async function crossCheck(loaded: LoadedScenario, problem: Problem) {
   if (!(await exists(path.join(dir, pod.logs), 'file'))) {
     problem(['compromisedPod', 'logs'], `file ${path.join(path.basename(dir), pod.logs)} is missing`, 'create it with the container log lines');
   }
-  const escapes = [pod.files, pod.logs].filter((p) => path.isAbsolute(p) || path.normalize(p).startsWith('..'));
+  if (pod.nodeFiles !== undefined && !(await exists(path.join(dir, pod.nodeFiles), 'dir'))) {
+    problem(['compromisedPod', 'nodeFiles'], `directory ${path.join(path.basename(dir), pod.nodeFiles)} is missing`, 'create it with the files the attacker left on the node, at their paths under /');
+  }
+  const escapes = [pod.files, pod.logs, ...(pod.nodeFiles === undefined ? [] : [pod.nodeFiles])].filter((p) => path.isAbsolute(p) || path.normalize(p).startsWith('..'));
   for (const p of escapes) problem(['compromisedPod'], `path ${p} leaves the scenario directory`, 'use a path inside the scenario directory');
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { containerIdOf, writeContainerFiles, writeContainerLogText, type KindNode } from '../cluster/kind-workloads.ts';
+import { containerIdOf, writeContainerFiles, writeContainerLogText, writeNodeFiles, type KindNode } from '../cluster/kind-workloads.ts';
 import { chownTree, podPaths, type PodOwner } from '../cluster/pod-tree.ts';
 import { fillString } from './template.ts';
 import type { ParamValue } from './params.ts';
@@ -104,6 +104,22 @@ export async function writeEvidenceOnNode(
     const logLines = await writeContainerLog(templates.log, logFile, values, end, random);
     await writeContainerLogText(node, pod, pod.container, await readFile(logFile, 'utf8'));
     return { files, logLines };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What the attacker left on the node itself (kind): the templates rendered here, then written at
+ * their paths under the node's `/`. Returns each file's path on the node and its SHA-256 for the
+ * answer key (a copied private key is hashed, never stored).
+ */
+export async function writeNodeEvidence(node: KindNode, templateDir: string, values: Record<string, ParamValue>): Promise<RenderedFile[]> {
+  const staging = await mkdtemp(path.join(tmpdir(), 'irlab-node-evidence-'));
+  try {
+    const files = await writePodTree(templateDir, staging, values);
+    await writeNodeFiles(node, staging, files.map((file) => file.path.slice(1)));
+    return files;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -11,9 +11,9 @@ import { podOwner } from '../cluster/pod-tree.ts';
 import { answerKeyDir, buildAnswerKey, readAnswerKey, writeAnswerKey, type AnswerKey } from './answer-key.ts';
 import type { LoadedScenario } from './load.ts';
 import { resolveParams, seededRandom, type ParamValue } from './params.ts';
-import { podDir, writeContainerLog, writeEvidenceOnNode, writePodTree } from './pod-evidence.ts';
+import { podDir, writeContainerLog, writeEvidenceOnNode, writeNodeEvidence, writePodTree } from './pod-evidence.ts';
 import { fill, fillString } from './template.ts';
-import { forRealNodes, imagesIn, kindNodeOf, provideImages } from '../cluster/kind-workloads.ts';
+import { containerIdOf, forRealNodes, imagesIn, kindNodeOf, kubeletCredentialOf, provideImages } from '../cluster/kind-workloads.ts';
 import { durationMs } from '../../schemas/scenario.ts';
 import { noteScope } from './scope-key.ts';
 import { pause, resolveIdentities, runTimeline, scenarioTimeScale, type StepOutcome } from './timeline.ts';
@@ -136,7 +136,12 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     values[name] = pod.name;
   }
 
-  const identities = await phase('get credentials', () => resolveIdentities(kubeConfig, scenario.identities, pods));
+  // A scenario that escapes to the node needs a real one: its kubelet credential, its filesystem.
+  const onTheNode = target.nodeFiles !== undefined || Object.values(scenario.identities).some((identity) => identity.nodeCredential);
+  if (onTheNode && !node) throw new Error(`scenario ${slug} acts on the node itself (nodeFiles or a nodeCredential identity): seed it on a kind cluster (--provider kind)`);
+  const credential = onTheNode && node ? await phase('take the node\'s kubelet credential', () => kubeletCredentialOf(node)) : undefined;
+  if (credential) Object.assign(values, { nodeName: credential.nodeName, nodeCredentialPem: credential.pem });
+  const identities = await phase('get credentials', () => resolveIdentities(kubeConfig, scenario.identities, pods, credential));
   const stolen = Object.entries(scenario.identities).find(([, identity]) => identity.secretToken);
   values.stolenToken = stolen ? (identities[stolen[0]]?.token ?? '') : '';
 
@@ -173,6 +178,18 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     const rendered = await writePodTree(templates.files, rootfs, values, owner);
     return { files: rendered, logLines: await writeContainerLog(templates.log, logFile, values, attackStart, logRandom) };
   });
+
+  const nodeFiles = node && target.nodeFiles !== undefined ? await phase('write the node evidence', () => writeNodeEvidence(node, path.join(dir, target.nodeFiles!), values)) : [];
+  const nodeKey = credential && node
+    ? {
+        name: credential.nodeName,
+        username: `system:node:${credential.nodeName}`,
+        files: nodeFiles,
+        container: { id: await containerIdOf(node, compromised.namespace, compromised.name, container), name: container },
+        secretsRead: [...new Set(outcomes.filter((o) => o.step.malicious && o.username === `system:node:${credential.nodeName}` && o.request.kind === 'Secret' && o.status < 400).map((o) => `${o.request.namespace ?? '*'}/${o.request.verb === 'list' ? '*' : o.request.name}`))],
+        sourceIPs: [...new Set(outcomes.filter((o) => o.step.malicious && o.username === `system:node:${credential.nodeName}`).map((o) => o.sourceIP))],
+      }
+    : undefined;
 
   const saUser = `system:serviceaccount:${compromised.namespace}:${compromised.serviceAccount}`;
   const reachable = await phase('note the reachable secrets', () =>
@@ -212,7 +229,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
           name: String((o.request.body as { metadata?: { name?: string } } | undefined)?.metadata?.name ?? ''),
         })),
     }));
-  const answerKey = buildAnswerKey({
+  const built = buildAnswerKey({
     scenario: slug,
     seed: options.seed,
     cluster: cluster.name,
@@ -228,6 +245,7 @@ export async function seedScenario(cluster: ClusterInfo, loaded: LoadedScenario,
     scope,
     now: now(),
   });
+  const answerKey: AnswerKey = nodeKey ? { ...built, node: nodeKey } : built;
   const answerKeyFile = await writeAnswerKey(keys, answerKey);
   return { answerKey, answerKeyFile, durationMs: Date.now() - started, phases, outcomes };
 }

@@ -3,7 +3,7 @@
  * credentials from the address the scenario gives it, so the real API server authenticates,
  * authorizes and audits it exactly as it would the attacker's or a colleague's.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { durationMs, type Scenario, type ScenarioStep } from '../../schemas/scenario.ts';
 import { callApi, resourcePath, tokenKubeConfig, type ApiRequest, type ApiResponse, type Caller } from './kube-request.ts';
 import { fill } from './template.ts';
@@ -24,11 +24,18 @@ export async function resolveIdentities(
   adminConfig: KubeConfig,
   identities: Scenario['identities'],
   pods: PodSummary[],
+  /** The node's kubelet credential, for `nodeCredential` identities (kind only). */
+  nodeCredential?: NodeCredential,
 ): Promise<Record<string, IdentityCredentials>> {
   const resolved: Record<string, IdentityCredentials> = {};
   for (const [name, identity] of Object.entries(identities)) {
     if (identity.admin) {
       resolved[name] = { username: adminConfig.getCurrentUser()?.name ?? 'admin', kubeConfig: adminConfig };
+      continue;
+    }
+    if (identity.nodeCredential) {
+      if (!nodeCredential) throw new Error(`identity ${name} is a node's kubelet credential, which only a real node has: seed this scenario on kind (--provider kind)`);
+      resolved[name] = { username: `system:node:${nodeCredential.nodeName}`, kubeConfig: certificateKubeConfig(adminConfig, `system:node:${nodeCredential.nodeName}`, nodeCredential) };
       continue;
     }
     const [namespace = '', account = ''] = (identity.serviceAccount ?? identity.secretToken ?? '').split('/');
@@ -63,6 +70,21 @@ export async function resolveIdentities(
     }
   }
   return resolved;
+}
+
+/** A node's kubelet client credential (PEM), as the attacker copied it from the node. */
+export interface NodeCredential {
+  nodeName: string;
+  certificate: string;
+  key: string;
+}
+
+function certificateKubeConfig(admin: KubeConfig, user: string, credential: NodeCredential): KubeConfig {
+  const cluster = admin.getCurrentCluster();
+  if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
+  const kc = new KubeConfig();
+  kc.loadFromClusterAndUser(cluster, { name: user, certData: Buffer.from(credential.certificate).toString('base64'), keyData: Buffer.from(credential.key).toString('base64') });
+  return kc;
 }
 
 export interface StepOutcome {
@@ -117,7 +139,8 @@ export function toApiRequest(request: ScenarioStep['request'], container?: strin
           ['stdout', 'true'],
           ['stderr', 'true'],
         ],
-        headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' },
+        // A real kubelet (kind) answers an exec that accepts only JSON with 406: accept anything, as kubectl does.
+        headers: { Accept: '*/*', Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' },
       };
   }
 }

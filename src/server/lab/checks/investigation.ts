@@ -12,6 +12,7 @@ import type { AuditEvent } from '../../cluster/types.ts';
 import type { AnswerKey } from '../../scenarios/answer-key.ts';
 import type { Check } from '../check.ts';
 import { allIPs, bindingNames, commandArgv, commandForms, listItems, sameSet, secretRef } from './answer-forms.ts';
+import { nodeJudges } from './investigation-node.ts';
 
 const MAX_ANSWER = 2000;
 /** How close a first-request time must be: the log's timestamps have microseconds, learners round. */
@@ -141,7 +142,7 @@ const judges: Record<string, Judge> = {
 export function judgeInvestigation(answers: Record<string, string>, key: AnswerKey, questions: readonly string[], facts: InvestigationFacts = { observedIPs: [] }): CriterionResult[] {
   return questions.map((id) => {
     const answer = (answers[id] ?? '').slice(0, MAX_ANSWER);
-    const judge = judges[id];
+    const judge: Judge | undefined = Object.hasOwn(judges, id) ? judges[id] : Object.hasOwn(nodeJudges, id) ? nodeJudges[id] : undefined;
     if (!judge) return { id, passed: false, message: `no grader for question ${id}` };
     if (!answer.trim()) return { id, passed: false, message: 'not answered yet' };
     return judge(answer, key, facts);
@@ -154,11 +155,11 @@ export function observedIPs(key: AnswerKey, events: AuditEvent[]): string[] {
   return [...new Set(events.filter((e) => ids.has(e.auditID)).flatMap((e) => e.sourceIPs?.slice(-1) ?? []))];
 }
 
-export const INVESTIGATION_QUESTIONS = Object.keys(judges);
+export const INVESTIGATION_QUESTIONS = [...Object.keys(judges), ...Object.keys(nodeJudges)];
 
 export const investigationCheck: Check = {
   name: 'investigation',
-  description: 'The learner\'s answers about identity, secrets, binding, exec command, source IPs and the first request match their answer key, each as an exact set.',
+  description: 'The learner\'s answers about identity, secrets, binding, exec command, source IPs and the first request (and, for an incident that reached its node, the node identity, the secrets it read, its addresses and the rebuild decision) match their answer key, each as an exact set.',
   criteria: INVESTIGATION_QUESTIONS,
   async run({ answers, answerKey, questions, auditEvents }) {
     const facts = questions.includes('source-ips') ? { observedIPs: observedIPs(answerKey, await auditEvents()) } : { observedIPs: [] };

@@ -14,11 +14,12 @@ export const prerender = false;
  */
 function refusal(labs: LabService, limits: ServerLimits, action: string | undefined, slug: string, who: Requester): Refusal | undefined {
   if (action === 'start') return who.learner && labs.activeRun(who.learner, slug) ? undefined : limits.clusterStart(who);
-  if (action === 'check' || action === 'apply-policy') return limits.check(who);
+  // Collecting node evidence runs commands in the node: budgeted like a check.
+  if (action === 'check' || action === 'apply-policy' || action === 'node-evidence') return limits.check(who);
   return undefined;
 }
 
-/** start · check {step, answers} · hint {step, index} · apply-policy · extend · reset */
+/** start · check {step, answers} · hint {step, index} · apply-policy · node-evidence {collection, args} · extend · reset */
 export const POST: APIRoute = (context) => {
   const { params, cookies, url, request } = context;
   const { labs, limits, learners } = context.locals.services;
@@ -39,12 +40,14 @@ export const POST: APIRoute = (context) => {
         return service.hint(learner.id, slug, String(body.step ?? ''), Number(body.index));
       case 'apply-policy':
         return service.applyPolicy(learner.id, slug);
+      case 'node-evidence':
+        return service.nodeEvidence(learner.id, slug, { collection: body.collection, args: body.args });
       case 'extend':
         return service.extend(learner.id, slug);
       case 'reset':
         return service.reset(learner.id, slug);
       default:
-        throw new LabError(`unknown action "${params.action}": use start, check, hint, apply-policy, extend or reset`, 404);
+        throw new LabError(`unknown action "${params.action}": use start, check, hint, apply-policy, node-evidence, extend or reset`, 404);
     }
   });
 };

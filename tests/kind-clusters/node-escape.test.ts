@@ -1,0 +1,130 @@
+// The node-escape incident on a REAL kind node: the attacker's exec into the privileged node
+// agent, the kubelet's own credential used from the attacker's address (audited as
+// system:node:<node>, refused where the Node authorizer refuses), the files left on the node with
+// the key's hashes, and the server-side node-evidence collector feeding the node-evidence check.
+// Then `irlab test node-escape --provider kind` proves the lab end to end.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
+import { kindNodeOf } from '../../src/server/cluster/kind-workloads.ts';
+import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
+import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
+import type { AuditEvent, ClusterInfo } from '../../src/server/cluster/types.ts';
+import { nodeEvidenceCheck } from '../../src/server/lab/checks/node-escape.ts';
+import { testCommand } from '../../src/server/lab/cli.ts';
+import { collectNodeEvidence } from '../../src/server/lab/lab-node-evidence.ts';
+import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { loadScenario } from '../../src/server/scenarios/load.ts';
+import { seedScenario } from '../../src/server/scenarios/seed.ts';
+import { TEST_TIME_SCALE } from '../../src/server/scenarios/timeline.ts';
+
+const run = promisify(execFile);
+const root = process.cwd();
+const name = `kind-esc-${randomBytes(3).toString('hex')}`;
+let stateDir: string;
+let workspace: string;
+let provider: KindProvider;
+let info: ClusterInfo;
+let key: AnswerKey;
+let seconds = 0;
+
+async function events(): Promise<AuditEvent[]> {
+  const all: AuditEvent[] = [];
+  for await (const event of readAuditLog(info.auditLogPath)) if (event.stage === 'ResponseComplete') all.push(event);
+  return all;
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'irlab-kind-escape-'));
+  workspace = join(stateDir, 'workspace');
+  await run('mkdir', ['-p', workspace]);
+  provider = new KindProvider({ stateDir });
+  info = await provider.create({ name, timeoutMs: 300_000 });
+  const { loaded, problems } = await loadScenario(root, 'scenarios/node-escape');
+  if (!loaded) throw new Error(problems.map((p) => p.message).join('; '));
+  const started = Date.now();
+  await seedScenario(info, loaded, { seed: 'kind-escape', answerKeys: join(stateDir, 'keys'), timeScale: TEST_TIME_SCALE });
+  seconds = (Date.now() - started) / 1000;
+  key = await readAnswerKey(join(stateDir, 'keys'), name);
+}, 600_000);
+
+afterAll(async () => {
+  await provider?.delete(name).catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+}, 180_000);
+
+describe('node-escape on a real kind node', () => {
+  it('seeds within a minute and keys the node', () => {
+    console.log(`node-escape seeded in ${seconds.toFixed(1)} s`);
+    expect(seconds).toBeLessThan(60);
+    expect(key.node).toMatchObject({ name: `${name}-control-plane`, username: `system:node:${name}-control-plane`, secretsRead: ['payments/payments-db', 'payments/stripe-api-key'] });
+  });
+
+  it('audits the escape and the node credential as the API server saw them', async () => {
+    const node = key.node!;
+    const [attacker] = node.sourceIPs;
+    const all = await events();
+    const exec = all.find((e) => e.objectRef?.subresource === 'exec' && e.objectRef.name === key.compromisedPod.name);
+    expect(exec).toMatchObject({ user: { username: 'system:serviceaccount:ci:deployer' }, sourceIPs: [attacker, expect.any(String)] });
+    expect(exec!.requestURI).toContain('command=nsenter');
+    const asNode = all.filter((e) => e.user.username === node.username && e.sourceIPs?.[0] === attacker);
+    const secretReads = asNode.filter((e) => e.objectRef?.resource === 'secrets').map((e) => `${e.verb} ${e.objectRef?.name ?? '*'} ${e.responseStatus?.code}`);
+    expect(secretReads.sort()).toEqual(['get payments-db 200', 'get recovery-codes 403', 'get stripe-api-key 200', 'list * 403']);
+    expect(asNode.every((e) => e.user.groups?.includes('system:nodes'))).toBe(true);
+    // The seeder took the credential on the node, never through the API: no exec but the attacker's.
+    expect(all.filter((e) => e.objectRef?.subresource === 'exec').map((e) => e.user.username)).toEqual(['system:serviceaccount:ci:deployer']);
+  });
+
+  it('left the attacker\'s files on the node with the answer key\'s hashes, the credential copy among them', async () => {
+    const node = await kindNodeOf(info);
+    const paths = key.node!.files.map((f) => f.path);
+    const { stdout } = await run(node.engine.engine, ['exec', node.container, 'sha256sum', ...paths, '/var/lib/kubelet/pki/kubelet-client-current.pem'], { env: node.engine.env, timeout: 30_000 });
+    const hashes = new Map(stdout.trim().split('\n').map((line) => line.split(/\s+/).reverse() as [string, string]));
+    for (const file of key.node!.files) expect(hashes.get(file.path)).toBe(file.sha256);
+    expect(key.node!.files.map((f) => f.sha256)).toContain(hashes.get('/var/lib/kubelet/pki/kubelet-client-current.pem'));
+  });
+
+  it('collects node evidence server-side into the workspace, and the node-evidence check reads it', async () => {
+    const context = { cluster: info, provider, kubeConfig: loadKubeConfig(info.kubeconfigPath), workspace, answerKey: key, answers: {}, questions: [], auditEvents: async () => [] };
+    expect((await nodeEvidenceCheck.run(context, AbortSignal.timeout(60_000))).passed).toBe(false);
+    const collect = (collection: string, args: string[] = []) => collectNodeEvidence(info, workspace, { collection, args }, AbortSignal.timeout(60_000));
+    const ps = await collect('containers');
+    expect(ps).toMatchObject({ file: 'node-evidence/crictl-ps.json', exitCode: 0, truncated: false });
+    const listed = JSON.parse(await readFile(join(workspace, ps.file), 'utf8')) as { containers: Array<{ id: string; labels: Record<string, string> }> };
+    const escaped = listed.containers.find((c) => c.labels['io.kubernetes.pod.name'] === key.compromisedPod.name)!;
+    expect(escaped.id).toBe(key.node!.container.id);
+    expect(await collect('container', [escaped.id])).toMatchObject({ exitCode: 0 });
+    for (const area of ['tmp', 'dev-shm', 'cron-d', 'systemd-system', 'kubelet-pki']) expect(await collect('files', [area])).toMatchObject({ exitCode: 0 });
+    const pki = await readFile(join(workspace, 'node-evidence/files-kubelet-pki.txt'), 'utf8');
+    expect(pki).not.toMatch(/BEGIN .*PRIVATE KEY/);
+    const result = await nodeEvidenceCheck.run(context, AbortSignal.timeout(60_000));
+    expect(result.criteria.filter((c) => !c.passed)).toEqual([]);
+    // The compromised container's log, found through the /var/log/pods listing, holds the scenario's lines.
+    await collect('pod-logs');
+    const dir = `${key.compromisedPod.namespace}_${key.compromisedPod.name}_${key.compromisedPod.uid}`;
+    expect(await readFile(join(workspace, 'node-evidence/var-log-pods.txt'), 'utf8')).toContain(`/var/log/pods/${dir}/${key.node!.container.name}`);
+    const log = await collect('pod-log', [dir, key.node!.container.name]);
+    expect(await readFile(join(workspace, log.file), 'utf8')).toContain('node-monitor 1.4.2 starting');
+    // An id of no container on the node: the node's own error, not a server error.
+    expect(await collect('container', ['0123456789ab'])).toMatchObject({ exitCode: expect.any(Number), error: expect.any(String) });
+  }, 120_000);
+});
+
+describe('irlab test node-escape --provider kind', () => {
+  it('proves the lab on fresh kind clusters', async () => {
+    let out = '';
+    let err = '';
+    const started = Date.now();
+    const code = await testCommand(['node-escape', '--provider', 'kind'], { out: (t) => void (out += t), err: (t) => void (err += t), root });
+    console.log(`irlab test node-escape --provider kind: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    expect({ code, failures: out.split('\n').filter((l) => l.startsWith('FAIL')), err: err.slice(-2000) }).toEqual({ code: 0, failures: [], err: expect.any(String) });
+    expect(out).toMatch(/lab node-escape: proven/);
+  }, 900_000);
+});
