@@ -195,7 +195,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     scenarioTimeScale: config.raw.IRLAB_SCENARIO_TIME_SCALE,
     waitingTimeScale: Math.min(config.raw.IRLAB_SCENARIO_WAITING_TIME_SCALE, config.raw.IRLAB_SCENARIO_TIME_SCALE),
     timeLimit: config.labs.timeLimit,
-    nextOf: labNextOf(config.contentRoot, config.contentLive),
+    nextOf: labNextOf(config.contentRoot, config.contentLive, (need) => !labEngine.fit(need).unavailable),
     // The shell on a run's cluster goes with it (a reset's is replaced when the page reconnects).
     onRunEnded: async (owner, reason) => {
       if (reason !== 'expired' || !terminals) return;

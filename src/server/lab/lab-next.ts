@@ -1,15 +1,17 @@
 /**
  * What comes after a lab, for its completion screen: the lesson it belongs to, the lesson's quiz
- * and the lesson's next lab (the one after this in the lesson's list, else the first other one).
+ * and the lesson's next lab (the one after this in the lesson's list, else the first other one;
+ * one this server can start before one it cannot, when `startsHere` is given).
  * Read through the same validators as the lesson page (lesson-activities.ts), once per lesson
  * unless content is live.
  */
+import type { LabEngineNeed } from '../../lib/lab-engine.ts';
 import type { LabNext } from '../../lib/lab-view.ts';
 import { lessonActivities } from '../content/lesson-activities.ts';
 import { validateLessons } from '../content/lessons.ts';
 import type { LoadedLab } from './labs.ts';
 
-export function labNextOf(root: string, live: boolean): (lab: LoadedLab) => Promise<LabNext | undefined> {
+export function labNextOf(root: string, live: boolean, startsHere: (need: LabEngineNeed) => boolean = () => true): (lab: LoadedLab) => Promise<LabNext | undefined> {
   const cache = new Map<string, Promise<LabNext | undefined>>();
   const compute = async (lab: LoadedLab): Promise<LabNext | undefined> => {
     const lesson = lab.lab.lesson;
@@ -19,7 +21,7 @@ export function labNextOf(root: string, live: boolean): (lab: LoadedLab) => Prom
     const here = labs.findIndex((l) => l.slug === lab.slug);
     const others = [...labs.slice(here + 1), ...labs.slice(0, Math.max(0, here))].filter((l) => l.slug !== lab.slug);
     const quiz = quizzes[0];
-    const nextLab = others[0];
+    const nextLab = others.find((l) => startsHere(l.engine ?? 'any')) ?? others[0];
     return {
       lesson: { title, href: `/lessons/${lesson}` },
       ...(quiz ? { quiz: { title: quiz.title, href: quiz.href } } : {}),
