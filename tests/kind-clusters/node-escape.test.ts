@@ -18,7 +18,6 @@ import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
 import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
 import type { AuditEvent, ClusterInfo } from '../../src/server/cluster/types.ts';
 import { nodeEvidenceCheck } from '../../src/server/lab/checks/node-escape.ts';
-import { testCommand } from '../../src/server/lab/cli.ts';
 import { collectNodeEvidence } from '../../src/server/lab/lab-node-evidence.ts';
 import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { loadScenario } from '../../src/server/scenarios/load.ts';
@@ -117,14 +116,5 @@ describe('node-escape on a real kind node', () => {
   }, 120_000);
 });
 
-describe('irlab test node-escape --provider kind', () => {
-  it('proves the lab on fresh kind clusters', async () => {
-    let out = '';
-    let err = '';
-    const started = Date.now();
-    const code = await testCommand(['node-escape', '--provider', 'kind'], { out: (t) => void (out += t), err: (t) => void (err += t), root });
-    console.log(`irlab test node-escape --provider kind: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    expect({ code, failures: out.split('\n').filter((l) => l.startsWith('FAIL')), err: err.slice(-2000) }).toEqual({ code: 0, failures: [], err: expect.any(String) });
-    expect(out).toMatch(/lab node-escape: proven/);
-  }, 900_000);
-});
+// `irlab test node-escape --provider kind` is proved with every other lab by kind-labs.test.ts
+// (`--all --provider kind`), with the learner's own credential: not run twice in CI's budget.
