@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useLabStore } from '../../stores/lab-store.ts';
+import { NodeEvidenceForm } from './NodeEvidenceForm.tsx';
 
 /** As the server sends them (workspace-listing.ts). */
 interface Entry {
@@ -37,6 +38,8 @@ async function getJson<T>(url: string): Promise<T> {
 export function FilesTab() {
   const slug = useLabStore((s) => s.slug);
   const cluster = useLabStore((s) => s.lab?.run?.cluster);
+  // A real node (kind) to collect from, and a run on it.
+  const onNode = useLabStore((s) => s.lab?.engine.engine === 'kind' && !s.lab.engine.unavailable && !!s.lab.run);
   const [entries, setEntries] = useState<Entry[] | undefined>();
   const [truncated, setTruncated] = useState(false);
   const [error, setError] = useState<string>();
@@ -75,6 +78,15 @@ export function FilesTab() {
           {loading ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
+      {onNode && (
+        <NodeEvidenceForm
+          slug={slug}
+          onCollected={(file) => {
+            void refresh();
+            void view(file);
+          }}
+        />
+      )}
       {error && (
         <p className="lab-error" role="alert">
           {error}

@@ -9,17 +9,9 @@
 
 import { spawn } from 'node:child_process';
 
-/** The node directories a `files` collection may list (names, sizes, hashes; never contents). */
-export const NODE_PATHS: Readonly<Record<string, string>> = {
-  tmp: '/tmp',
-  'dev-shm': '/dev/shm',
-  'cron-d': '/etc/cron.d',
-  'systemd-system': '/etc/systemd/system',
-  'kubelet-pki': '/var/lib/kubelet/pki',
-};
+import { NODE_EVIDENCE_COLLECTIONS, NODE_PATHS, type NodeEvidenceCollection } from '../../lib/node-evidence-collections.ts';
 
-export const NODE_EVIDENCE_COLLECTIONS = ['containers', 'container', 'pod-logs', 'pod-log', 'files'] as const;
-export type NodeEvidenceCollection = (typeof NODE_EVIDENCE_COLLECTIONS)[number];
+export { NODE_EVIDENCE_COLLECTIONS, NODE_PATHS, type NodeEvidenceCollection };
 
 /** Output of one collection is cut here (and the file says so). */
 export const NODE_EVIDENCE_MAX_BYTES = 2 * 1024 * 1024;
