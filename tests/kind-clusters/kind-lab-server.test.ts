@@ -55,6 +55,22 @@ describe('a lab on kind, as a learner', () => {
     expect(await shell.run('grep -l "kubernetes-admin" ~/.kube/config $KUBECONFIG 2>/dev/null | wc -l')).toMatch(/^0$/m);
   }, 180_000);
 
+  it('collects from the node for the learner, into their workspace, with no shell on the node', async () => {
+    const post = (body: unknown) =>
+      fetch(`${server.base}/api/labs/l18/node-evidence`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.base, cookie: shell.cookie }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+    const collected = await post({ collection: 'containers', args: [] });
+    const view = (await collected.json()) as { file?: string; exitCode?: number; error?: string };
+    expect(collected.status, view.error).toBe(200);
+    expect(view).toMatchObject({ file: 'node-evidence/crictl-ps.json', exitCode: 0 });
+    // The learner's shell reads it: the node's own runtime, the compromised pod among its containers.
+    expect(await shell.run('grep -c io.kubernetes.pod.name ~/node-evidence/crictl-ps.json')).toMatch(/^[1-9]\d*$/m);
+    // Outside the allow-list, or a path: refused with the reason, never a 5xx.
+    for (const body of [{ collection: 'shell', args: [] }, { collection: 'files', args: ['../../etc'] }, { collection: 'container', args: ['$(id)'] }]) {
+      const refused = await post(body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+    }
+  }, 120_000);
+
   it('deletes the lab\'s kind cluster when the server stops', async () => {
     await server.stop();
     expect((await new KindProvider().list()).map((c) => c.name)).not.toContain(cluster);
