@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabView } from '../../src/lib/lab-view.ts';
 import { contentRootWith, type ContentRoot } from '../unit/fixtures/content-root.ts';
-import { startRealServer, type RealServer } from './hostile/real-server.ts';
+import { engineChecked, startRealServer, type RealServer } from './hostile/real-server.ts';
 
 let content: ContentRoot;
 let server: RealServer;
@@ -14,12 +14,7 @@ let server: RealServer;
 beforeAll(async () => {
   content = await contentRootWith({ 'l18-on-kind': { from: 'l18', append: 'engine: kind\n' } });
   server = await startRealServer({ IRLAB_ROOT: content.root });
-  // A lab start waits for the engine check (a 503 meanwhile): wait until the server has looked.
-  for (const started = Date.now(); Date.now() - started < 60_000; ) {
-    const { state } = (await (await fetch(`${server.base}/api/engine`)).json()) as { state: string };
-    if (state !== 'checking') break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await engineChecked(server);
 }, 90_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabView } from '../../src/lib/lab-view.ts';
 import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
 import { learnerShell, type LearnerShell } from '../integration/fixtures/learner-shell.ts';
-import { startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
+import { engineChecked, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 
 let server: RealServer;
 let shell: LearnerShell;
@@ -16,12 +16,7 @@ let cluster = '';
 
 beforeAll(async () => {
   server = await startRealServer({ IRLAB_LAB_ENGINE: 'kind', IRLAB_SCENARIO_TIME_SCALE: '0.02', IRLAB_SCENARIO_WAITING_TIME_SCALE: '0.02' });
-  // A lab start waits for the engine check (a 503 meanwhile).
-  for (const started = Date.now(); Date.now() - started < 60_000; ) {
-    const { state } = (await (await fetch(`${server.base}/api/engine`)).json()) as { state: string };
-    if (state !== 'checking') break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await engineChecked(server);
 }, 90_000);
 
 afterAll(async () => {

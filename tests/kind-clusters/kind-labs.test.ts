@@ -3,30 +3,26 @@
 // proving the cut by real connections (the allow-frontend trap shows as a connection that gets in),
 // and `irlab test --all --provider kind`, which runs every lab's reference solution on kind.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
-import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
+import type { KindProvider } from '../../src/server/cluster/kind-provider.ts';
 import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
 import type { ClusterInfo } from '../../src/server/cluster/types.ts';
 import { quarantineCheck } from '../../src/server/lab/checks/quarantine.ts';
 import { testCommand } from '../../src/server/lab/cli.ts';
-import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
-import { loadScenario } from '../../src/server/scenarios/load.ts';
-import { seedScenario } from '../../src/server/scenarios/seed.ts';
-import { TEST_TIME_SCALE } from '../../src/server/scenarios/timeline.ts';
+import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { QUARANTINE_POLICY } from '../e2e/l18-commands.ts';
+import { seededKindCluster, type SeededKind } from './seeded-cluster.ts';
 
 const run = promisify(execFile);
 const kubectl = join(binDir(readEngineVersions()), 'kubectl');
 const root = process.cwd();
-const name = `kind-lab-${randomBytes(3).toString('hex')}`;
+let cluster: SeededKind | undefined;
 let stateDir: string;
 let provider: KindProvider;
 let info: ClusterInfo;
@@ -43,19 +39,11 @@ async function contain(): Promise<Map<string, { passed: boolean; message: string
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'irlab-kind-labs-'));
-  provider = new KindProvider({ stateDir });
-  info = await provider.create({ name, timeoutMs: 300_000 });
-  const { loaded, problems } = await loadScenario(root, 'scenarios/compromised-web-app');
-  if (!loaded) throw new Error(problems.map((p) => p.message).join('; '));
-  await seedScenario(info, loaded, { seed: 'kind-labs', answerKeys: join(stateDir, 'keys'), timeScale: TEST_TIME_SCALE });
-  key = await readAnswerKey(join(stateDir, 'keys'), name);
+  cluster = await seededKindCluster('kind-lab', 'compromised-web-app', 'kind-labs');
+  ({ stateDir, provider, info, key } = cluster);
 }, 600_000);
 
-afterAll(async () => {
-  await provider?.delete(name).catch(() => undefined);
-  await rm(stateDir, { recursive: true, force: true });
-}, 180_000);
+afterAll(() => cluster?.remove(), 180_000);
 
 describe('L18 on a real kind cluster', () => {
   it('runs the world as real containers, with the pod\'s own files and log', async () => {

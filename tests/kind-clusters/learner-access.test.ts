@@ -4,8 +4,7 @@
 // eradication still pass with the learner's kubeconfig alone.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { binDir, readEngineVersions } from '../../src/server/cluster/binaries.ts';
-import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
+import type { KindProvider } from '../../src/server/cluster/kind-provider.ts';
 import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
 import { grantLearnerAccess } from '../../src/server/cluster/learner-access.ts';
 import type { ClusterInfo } from '../../src/server/cluster/types.ts';
@@ -23,16 +22,15 @@ import { eradicationCheck } from '../../src/server/lab/checks/eradication.ts';
 import { evidenceCheck } from '../../src/server/lab/checks/evidence.ts';
 import { quarantineCheck } from '../../src/server/lab/checks/quarantine.ts';
 import { runSolution } from '../../src/server/lab/solution.ts';
-import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
-import { loadScenario } from '../../src/server/scenarios/load.ts';
-import { seedScenario } from '../../src/server/scenarios/seed.ts';
-import { TEST_TIME_SCALE } from '../../src/server/scenarios/timeline.ts';
+import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { seededKindCluster, type SeededKind } from './seeded-cluster.ts';
 
 const exec = promisify(execFile);
 const bin = binDir(readEngineVersions());
 const kubectl = join(bin, 'kubectl');
 const root = process.cwd();
-const name = `kind-learner-${randomBytes(3).toString('hex')}`;
+let cluster: SeededKind | undefined;
+let name: string;
 const IMAGE = 'registry.shop.internal/web-app:2.14.1';
 const OFF_NODE = "irlab: a learner's pods stay off the node";
 let stateDir: string;
@@ -84,24 +82,14 @@ async function check(c: Check): Promise<{ id: string; passed: boolean; message: 
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'irlab-kind-learner-'));
-  workspace = join(stateDir, 'workspace');
-  await exec('mkdir', ['-p', workspace]);
-  provider = new KindProvider({ stateDir });
-  info = await provider.create({ name, timeoutMs: 300_000 });
-  const { loaded, problems } = await loadScenario(root, 'scenarios/compromised-web-app');
-  if (!loaded) throw new Error(problems.map((p) => p.message).join('; '));
-  await seedScenario(info, loaded, { seed: 'kind-learner', answerKeys: join(stateDir, 'keys'), timeScale: TEST_TIME_SCALE });
-  key = await readAnswerKey(join(stateDir, 'keys'), name);
+  cluster = await seededKindCluster('kind-learner', 'compromised-web-app', 'kind-learner');
+  ({ name, stateDir, workspace, provider, info, key } = cluster);
   const kc = await grantLearnerAccess(loadKubeConfig(info.kubeconfigPath), 'learner:alice', (manifest) => provider.armLearnerBoundary(name, manifest), { timeoutMs: 90_000 });
   learnerPath = join(stateDir, 'learner.kubeconfig');
   await writeFile(learnerPath, kc.exportConfig(), { mode: 0o600 });
 }, 900_000);
 
-afterAll(async () => {
-  await provider?.delete(name).catch(() => undefined);
-  await rm(stateDir, { recursive: true, force: true });
-}, 180_000);
+afterAll(() => cluster?.remove(), 180_000);
 
 describe('a learner on kind holds their own certificate, not the admin credential', () => {
   it('is learner:alice in irlab:learners, and cannot act as anyone else', async () => {

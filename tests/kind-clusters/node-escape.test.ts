@@ -4,9 +4,7 @@
 // the key's hashes, and the server-side node-evidence collector feeding the node-evidence check.
 // Then `irlab test node-escape --provider kind` proves the lab end to end.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -14,20 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readAuditLog } from '../../src/server/cluster/audit-log.ts';
 import { kindNodeOf } from '../../src/server/cluster/kind-workloads.ts';
-import { KindProvider } from '../../src/server/cluster/kind-provider.ts';
+import type { KindProvider } from '../../src/server/cluster/kind-provider.ts';
 import { loadKubeConfig } from '../../src/server/cluster/kube.ts';
 import type { AuditEvent, ClusterInfo } from '../../src/server/cluster/types.ts';
 import { nodeEvidenceCheck } from '../../src/server/lab/checks/node-escape.ts';
 import { collectNodeEvidence } from '../../src/server/lab/lab-node-evidence.ts';
-import { readAnswerKey, type AnswerKey } from '../../src/server/scenarios/answer-key.ts';
-import { loadScenario } from '../../src/server/scenarios/load.ts';
-import { seedScenario } from '../../src/server/scenarios/seed.ts';
-import { TEST_TIME_SCALE } from '../../src/server/scenarios/timeline.ts';
+import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
+import { seededKindCluster, type SeededKind } from './seeded-cluster.ts';
 
 const run = promisify(execFile);
-const root = process.cwd();
-const name = `kind-esc-${randomBytes(3).toString('hex')}`;
-let stateDir: string;
+let cluster: SeededKind | undefined;
 let workspace: string;
 let provider: KindProvider;
 let info: ClusterInfo;
@@ -41,29 +35,17 @@ async function events(): Promise<AuditEvent[]> {
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'irlab-kind-escape-'));
-  workspace = join(stateDir, 'workspace');
-  await run('mkdir', ['-p', workspace]);
-  provider = new KindProvider({ stateDir });
-  info = await provider.create({ name, timeoutMs: 300_000 });
-  const { loaded, problems } = await loadScenario(root, 'scenarios/node-escape');
-  if (!loaded) throw new Error(problems.map((p) => p.message).join('; '));
-  const started = Date.now();
-  await seedScenario(info, loaded, { seed: 'kind-escape', answerKeys: join(stateDir, 'keys'), timeScale: TEST_TIME_SCALE });
-  seconds = (Date.now() - started) / 1000;
-  key = await readAnswerKey(join(stateDir, 'keys'), name);
+  cluster = await seededKindCluster('kind-esc', 'node-escape', 'kind-escape');
+  ({ workspace, provider, info, key, seedSeconds: seconds } = cluster);
 }, 600_000);
 
-afterAll(async () => {
-  await provider?.delete(name).catch(() => undefined);
-  await rm(stateDir, { recursive: true, force: true });
-}, 180_000);
+afterAll(() => cluster?.remove(), 180_000);
 
 describe('node-escape on a real kind node', () => {
   it('seeds within a minute and keys the node', () => {
     console.log(`node-escape seeded in ${seconds.toFixed(1)} s`);
     expect(seconds).toBeLessThan(60);
-    expect(key.node).toMatchObject({ name: `${name}-control-plane`, username: `system:node:${name}-control-plane`, secretsRead: ['payments/payments-db', 'payments/stripe-api-key'] });
+    expect(key.node).toMatchObject({ name: `${cluster!.name}-control-plane`, username: `system:node:${cluster!.name}-control-plane`, secretsRead: ['payments/payments-db', 'payments/stripe-api-key'] });
   });
 
   it('audits the escape and the node credential as the API server saw them', async () => {

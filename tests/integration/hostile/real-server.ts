@@ -110,3 +110,13 @@ export async function startRealServer(env: Record<string, string> = {}, options:
   }
   return { port, base, dataDir: path.join(dataDir, 'data'), instructorToken, child, output, exit: () => exited, exited: gone, stop };
 }
+
+/** A lab start waits for the server's engine check (a 503 meanwhile): resolves once it has looked. */
+export async function engineChecked(server: Pick<RealServer, 'base'>, timeoutMs = 60_000): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    const { state } = (await (await fetch(`${server.base}/api/engine`)).json()) as { state: string };
+    if (state !== 'checking') return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the server's engine check did not finish within ${timeoutMs / 1000} s`);
+}
