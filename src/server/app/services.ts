@@ -36,7 +36,7 @@ import type { WorkerPool } from '../query/worker-pool.ts';
 import { loadCatalog, type QuizCatalog } from '../quiz/catalog.ts';
 import { quizEngine, type QuizEngine } from '../quiz/attempts.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { allMigrations, openSqliteStore, type SqlStore, type Store } from '../store/index.ts';
 import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type LeaseCluster } from '../terminal/cluster-source.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
@@ -46,6 +46,9 @@ import type { Config } from './config.ts';
 
 export interface Services {
   config: Config;
+  /** The store (SQLite, or PostgreSQL with IRLAB_DATABASE_URL) as every converted module uses it. */
+  db: SqlStore;
+  /** The same SQLite connection, synchronously, for the modules not yet converted to `db`. */
   store: Store;
   learners: LearnerService;
   /** The identities learners sign in with (OIDC; LTI and join codes too). */
@@ -137,11 +140,20 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
   };
 }
 
+/** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
+const UNCONVERTED_MODULES = ['learners', 'quiz', 'labs', 'drills', 'classes', 'accounts', 'lti', 'xapi', 'instructors'];
+
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
   const error = options.error ?? ((line) => console.error(line));
   const env = config.env as NodeJS.ProcessEnv;
-  const store = openStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
+  if (config.databaseUrl) {
+    // Until every module reads and writes through `db`, some still need SQLite's synchronous
+    // connection, and their rows reference the others' (learners): the store cannot be split.
+    throw new Error(`IRLAB_DATABASE_URL is set, but ${UNCONVERTED_MODULES.join(', ')} still use SQLite's synchronous API, so irlab cannot keep its state in PostgreSQL yet; unset IRLAB_DATABASE_URL to keep SQLite in ${config.dataDir}`);
+  }
+  const db = await openSqliteStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
+  const store = db.database;
   const learners = learnerService({ store });
   const learningEvents = new LearningEvents();
   // Subscribed before anything can emit: each event's statement is in the outbox when emit returns.
@@ -314,6 +326,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   let closing: Promise<void> | undefined;
   return {
     config,
+    db,
     store,
     learners,
     identities,
@@ -362,7 +375,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         await queries?.close();
         // The request in flight is aborted; what is not delivered stays in the outbox for the next start.
         await xapi?.close();
-        store.close();
+        await db.close();
       })();
       return closing;
     },
