@@ -10,7 +10,7 @@ import { loadCatalog } from '../src/server/quiz/catalog.ts';
 import { quizEngine } from '../src/server/quiz/attempts.ts';
 import { quizReport } from '../src/server/quiz/item-report.ts';
 import { learnerService } from '../src/server/learners/learners.ts';
-import { openStore, allMigrations } from '../src/server/store/index.ts';
+import { openSqliteStore, allMigrations } from '../src/server/store/index.ts';
 import type { AnswerValue, QuestionView } from '../src/lib/quiz-view.ts';
 
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 300);
@@ -22,9 +22,10 @@ try {
   let t = performance.now();
   const catalog = await loadCatalog(process.cwd());
   const loadMs = performance.now() - t;
-  const store = openStore(path.join(dir, 'irlab.db'), allMigrations);
+  const db = await openSqliteStore(path.join(dir, 'irlab.db'), allMigrations);
+  const store = db.database;
   const engine = quizEngine({ store, catalog });
-  const learners = learnerService({ store });
+  const learners = learnerService({ store: db });
   const quiz = catalog.get('l18')!;
 
   // A plausible answer per question: the first option(s), the order as shown, the first choice everywhere, a typed command.
@@ -51,7 +52,7 @@ try {
   const states: number[] = [];
   t = performance.now();
   for (let n = 0; n < LEARNERS; n++) {
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     let s = performance.now();
     const attempt = engine.start(learner.id, 'l18').attempt!;
     starts.push(performance.now() - s);

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { learnerService } from '../learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { mergeLearner } from './merge.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
-function setup() {
+async function setup() {
   const store = openStore(':memory:', allMigrations);
-  const learners = learnerService({ store });
-  const anon = learners.create().learner.id;
-  const account = learners.create().learner.id;
+  const learners = learnerService({ store: sqliteStore(store) });
+  const anon = (await learners.create()).learner.id;
+  const account = (await learners.create()).learner.id;
   const ended: string[] = [];
   // The lab service's reset, as far as the merge sees it: the run ends (its cluster is given back).
   const endLabRun = async (learner: string, lab: string) => {
@@ -43,7 +44,7 @@ const ownerOf = (store: Store, table: string, id: string) => (store.prepare(`SEL
 
 describe('merging an anonymous learner into an account', () => {
   it('moves lab runs (results and notes with them), quiz attempts and drill places', async () => {
-    const { store, anon, account, endLabRun, ended } = setup();
+    const { store, anon, account, endLabRun, ended } = await setup();
     const going = run(store, anon, 'l18');
     const old = run(store, anon, 'l02', true);
     const submitted = attempt(store, anon, 'q1', true);
@@ -64,7 +65,7 @@ describe('merging an anonymous learner into an account', () => {
   });
 
   it('a lab running on both: the anonymous run is ended through the lab service, then moved ended; the account\'s goes on', async () => {
-    const { store, anon, account, endLabRun, ended } = setup();
+    const { store, anon, account, endLabRun, ended } = await setup();
     const mine = run(store, account, 'l18');
     const theirs = run(store, anon, 'l18');
     const report = await mergeLearner({ store, endLabRun }, anon, account);
@@ -77,7 +78,7 @@ describe('merging an anonymous learner into an account', () => {
   });
 
   it('a lab run that cannot be ended is not merged, and the learner is told', async () => {
-    const { store, anon, account } = setup();
+    const { store, anon, account } = await setup();
     run(store, account, 'l18');
     const theirs = run(store, anon, 'l18');
     const report = await mergeLearner({ store, endLabRun: async () => Promise.reject(new Error('cluster gone astray')) }, anon, account);
@@ -87,7 +88,7 @@ describe('merging an anonymous learner into an account', () => {
   });
 
   it('quizzes: submitted attempts always move (limits count per account); an open attempt on both keeps the account\'s', async () => {
-    const { store, anon, account, endLabRun } = setup();
+    const { store, anon, account, endLabRun } = await setup();
     const accountOpen = attempt(store, account, 'q1', false);
     const anonOpen = attempt(store, anon, 'q1', false);
     const anonDone = attempt(store, anon, 'q1', true);
@@ -101,7 +102,7 @@ describe('merging an anonymous learner into an account', () => {
   });
 
   it('a drill both joined keeps the account\'s place; merging a learner into itself changes nothing', async () => {
-    const { store, anon, account, endLabRun } = setup();
+    const { store, anon, account, endLabRun } = await setup();
     drill(store, 'd1');
     store.prepare("INSERT INTO drill_participants (id, drill_id, learner_id, name, role, joined_at) VALUES ('p1', 'd1', ?, 'Ana', 'responder', 'now'), ('p2', 'd1', ?, 'Ana B', 'responder', 'now')").run(account, anon);
     const report = await mergeLearner({ store, endLabRun }, anon, account);

@@ -32,9 +32,9 @@ describe('the composition root', () => {
       expect(a.limits).not.toBe(b.limits);
       expect(a.instructorToken).toBe('token-a');
       // One learner made in one set is unknown to the other (two databases, two services).
-      const { token } = a.learners.create();
-      expect(a.learners.fromSession(token)).toBeDefined();
-      expect(b.learners.fromSession(token)).toBeUndefined();
+      const { token } = await a.learners.create();
+      expect(await a.learners.fromSession(token)).toBeDefined();
+      expect(await b.learners.fromSession(token)).toBeUndefined();
       // Content is read once per set, through the same validated loaders the CLI uses.
       expect((await a.catalog()).all().length).toBeGreaterThan(0);
       expect(await a.catalog()).toBe(await a.catalog());

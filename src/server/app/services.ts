@@ -141,7 +141,7 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
 }
 
 /** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['learners', 'quiz', 'labs', 'drills', 'classes', 'accounts', 'lti', 'xapi', 'instructors'];
+const UNCONVERTED_MODULES = ['quiz', 'labs', 'drills', 'classes', 'accounts', 'lti', 'xapi'];
 
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
@@ -154,7 +154,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   }
   const db = await openSqliteStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
   const store = db.database;
-  const learners = learnerService({ store });
+  const learners = learnerService({ store: db });
   const learningEvents = new LearningEvents();
   // Subscribed before anything can emit: each event's statement is in the outbox when emit returns.
   const xapi = config.xapi ? xapiService({ store, publicUrl: config.publicUrl, lrs: config.xapi, log, error }) : null;
@@ -162,8 +162,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     learningEvents.subscribe((event) => xapi.listener(event));
     xapi.start();
   }
-  const identities = identityService({ store });
-  const roles = roleService({ store });
+  const identities = identityService({ store: db });
+  const roles = roleService({ store: db });
   const signIn = config.oidc ? oidcClient({ settings: config.oidc, store, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);

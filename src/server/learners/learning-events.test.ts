@@ -50,18 +50,18 @@ const quizData = quizSchema.parse({
 const quiz: CatalogQuiz = { slug: 'events', file: 'quizzes/events.yaml', hash: 'h', data: quizData, lesson: undefined };
 
 /** A quiz engine on a bus that records what it hears, and one learner's first attempt. */
-function listening() {
+async function listening() {
   const bus = new LearningEvents();
   const heard: LearningEvent[] = [];
   bus.subscribe((e) => void heard.push(e));
   const { engine, learners } = setupQuizEngine([quiz], bus);
-  const { learner } = learners.create();
+  const { learner } = await learners.create();
   return { engine, heard, learner, attempt: engine.start(learner.id, 'events').attempt! };
 }
 
 describe('the quiz engine tells the bus', () => {
-  it('launched on a new attempt, answered per saved answer, passed and completed with the score on submit', () => {
-    const { engine, heard, learner, attempt } = listening();
+  it('launched on a new attempt, answered per saved answer, passed and completed with the score on submit', async () => {
+    const { engine, heard, learner, attempt } = await listening();
     engine.start(learner.id, 'events'); // the attempt in progress: no second launch
     const first = attempt.questions.find((q) => q.id === 'a')!;
     engine.answer(learner.id, 'events', attempt.id, 'a', rightAnswer(quizData.questions[0]!, first));
@@ -75,8 +75,8 @@ describe('the quiz engine tells the bus', () => {
     expect(heard[3]).toMatchObject({ runId: attempt.id, success: true, score: { scaled: 0.5, raw: 1, max: 2 } });
   });
 
-  it('a failed attempt is completed without success and not passed', () => {
-    const { engine, heard, learner, attempt } = listening();
+  it('a failed attempt is completed without success and not passed', async () => {
+    const { engine, heard, learner, attempt } = await listening();
     engine.submit(learner.id, 'events', attempt.id);
     expect(heard.map((e) => e.type)).toEqual(['launched', 'completed']);
     expect(heard[1]).toMatchObject({ success: false, score: { scaled: 0, raw: 0, max: 2 } });

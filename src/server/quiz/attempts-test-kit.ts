@@ -5,6 +5,7 @@
 import type { Question } from '../../schemas/quiz.ts';
 import type { AnswerValue, QuestionView } from '../../lib/quiz-view.ts';
 import { openStore, type Store } from '../store/database.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 import { allMigrations } from '../store/migrations.ts';
 import { learnerService } from '../learners/learners.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
@@ -16,7 +17,7 @@ export function setupQuizEngine(catalogQuizzes: CatalogQuiz[], events?: Learning
   let n = 0;
   const catalog: QuizCatalog = { get: (slug) => catalogQuizzes.find((q) => q.slug === slug), all: () => catalogQuizzes };
   const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)), ...(events ? { events } : {}) });
-  const learners = learnerService({ store });
+  const learners = learnerService({ store: sqliteStore(store) });
   return { store, engine, learners };
 }
 

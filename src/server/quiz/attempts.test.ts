@@ -31,9 +31,9 @@ const optionToken = (question: QuestionView, text: string) => {
 describe('quiz engine: deferred feedback, pools, attempts limit', () => {
   const quiz: CatalogQuiz = { slug: 'fixture', file: 'quizzes/fixture.yaml', hash: 'h', data: fixture, lesson: undefined };
 
-  it('hides answers until submit, then grades everything with partial credit', () => {
+  it('hides answers until submit, then grades everything with partial credit', async () => {
     const { engine, learners } = setup([quiz]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const state = engine.start(learner.id, 'fixture');
     const attempt = state.attempt!;
     expect(attempt.questions.map((q) => q.id).filter((id) => id.startsWith('p'))).toHaveLength(1);
@@ -59,9 +59,9 @@ describe('quiz engine: deferred feedback, pools, attempts limit', () => {
     expect(() => engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).toThrow(/already submitted/);
   });
 
-  it('reshuffles and redraws per attempt, reproducibly within one, and enforces the attempts limit', () => {
+  it('reshuffles and redraws per attempt, reproducibly within one, and enforces the attempts limit', async () => {
     const { engine, learners } = setup([quiz]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const orders: string[] = [];
     const pools = new Set<string>();
     for (let i = 0; i < 2; i++) {
@@ -87,10 +87,10 @@ describe('quiz engine: deferred feedback, pools, attempts limit', () => {
     expect(engine.state(learner.id, 'fixture').attemptsUsed).toBe(2);
   });
 
-  it('refuses answers in the wrong shape, with unknown tokens, or to someone else\'s attempt', () => {
+  it('refuses answers in the wrong shape, with unknown tokens, or to someone else\'s attempt', async () => {
     const { engine, learners } = setup([quiz]);
-    const alice = learners.create().learner;
-    const bob = learners.create().learner;
+    const alice = (await learners.create()).learner;
+    const bob = (await learners.create()).learner;
     const attempt = engine.start(alice.id, 'fixture').attempt!;
     expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'many', 'not-a-list')).toThrow(QuizError);
     try {
@@ -113,9 +113,9 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
   });
 
 
-  it('never sends a key before grading, grades each check once, and scores 100% for right answers', () => {
+  it('never sends a key before grading, grades each check once, and scores 100% for right answers', async () => {
     const { engine, learners, store } = setup([l18]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const attempt: AttemptView = engine.start(learner.id, 'l18').attempt!;
     expect(attempt.questions.length).toBe(l18.data.questions.length - 2);
     const sent = JSON.stringify(attempt);
@@ -146,12 +146,12 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
     expect(report).toMatchObject({ learners: 1, attempts: 1, meanPercent: 100 });
   });
 
-  it('feeds the item report from first attempts across learners', () => {
+  it('feeds the item report from first attempts across learners', async () => {
     const { engine, learners, store } = setup([l18]);
     const ids: string[] = [];
     // Five learners: learner i answers the first i+1 asked questions right and the rest wrong or not at all.
     for (let i = 0; i < 5; i++) {
-      const { learner } = learners.create();
+      const { learner } = await learners.create();
       ids.push(learner.id);
       const attempt = engine.start(learner.id, 'l18').attempt!;
       attempt.questions.slice(0, 10 * (i + 1)).forEach((view) => {

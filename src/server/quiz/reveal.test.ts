@@ -32,9 +32,9 @@ describe('quiz review reveals answers only for what the learner answered', () =>
   });
   const authored = (id: string) => l18.data.questions.find((q) => q.id === id)!;
 
-  it('a throwaway learner who finishes an empty attempt learns nothing of the key', () => {
+  it('a throwaway learner who finishes an empty attempt learns nothing of the key', async () => {
     const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const attempt = engine.start(learner.id, 'l18').attempt!;
     const done: QuizState = engine.submit(learner.id, 'l18', attempt.id);
     expect(done.attempt!.score).toMatchObject({ earned: 0, passed: false });
@@ -50,18 +50,18 @@ describe('quiz review reveals answers only for what the learner answered', () =>
     expect(engine.state(learner.id, 'l18')).toEqual(done);
   });
 
-  it('on L18 no number of empty attempts reveals the key (no final attempt to reach)', () => {
+  it('on L18 no number of empty attempts reveals the key (no final attempt to reach)', async () => {
     const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     for (let i = 0; i < 12; i++) {
       const done = engine.submit(learner.id, 'l18', engine.start(learner.id, 'l18').attempt!.id);
       expect(JSON.stringify(done), `attempt ${i + 1}`).not.toMatch(/"(solution|explanation)"/);
     }
   });
 
-  it('reveals the solution and explanation of answered questions only, in a failing attempt', () => {
+  it('reveals the solution and explanation of answered questions only, in a failing attempt', async () => {
     const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const attempt = engine.start(learner.id, 'l18').attempt!;
     const [right, wrong, ...rest] = attempt.questions.filter((q) => q.type === 'single') as [QuestionView, QuestionView, ...QuestionView[]];
     engine.answer(learner.id, 'l18', attempt.id, right.id, rightAnswer(authored(right.id), right));
@@ -76,9 +76,9 @@ describe('quiz review reveals answers only for what the learner answered', () =>
     }
   });
 
-  it('a passing attempt reveals every answer, the unanswered ones too', () => {
+  it('a passing attempt reveals every answer, the unanswered ones too', async () => {
     const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const attempt = engine.start(learner.id, 'l18').attempt!;
     const answered = attempt.questions.slice(0, Math.ceil(attempt.questions.length * 0.8));
     for (const view of answered) engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(authored(view.id), view));
@@ -90,9 +90,9 @@ describe('quiz review reveals answers only for what the learner answered', () =>
     expect(next.results).toEqual({});
   });
 
-  it('refuses an empty answer in immediate mode, so an empty "check" cannot reveal a solution', () => {
+  it('refuses an empty answer in immediate mode, so an empty "check" cannot reveal a solution', async () => {
     const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const attempt = engine.start(learner.id, 'l18').attempt!;
     const text = attempt.questions.find((q) => q.type === 'text')!;
     const multiple = attempt.questions.find((q) => q.type === 'multiple')!;
@@ -128,9 +128,9 @@ describe('the last allowed attempt reveals everything', () => {
   });
   const quiz: CatalogQuiz = { slug: 'two', file: 'quizzes/two.yaml', hash: 'h', data, lesson: undefined };
 
-  it('hides unanswered questions in the first attempt and shows them in the last', () => {
+  it('hides unanswered questions in the first attempt and shows them in the last', async () => {
     const { engine, learners } = setup([quiz]);
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     const first = engine.start(learner.id, 'two').attempt!;
     const one = first.questions[0] as QuestionView & { options: Array<{ id: string; text: string }> };
     engine.answer(learner.id, 'two', first.id, 'one', one.options.find((o) => o.text === 'Delete')!.id);

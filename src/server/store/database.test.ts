@@ -90,7 +90,8 @@ describe.each(testStores())('the store on $name', (backend) => {
     expect(await store.all('SELECT k FROM kv ORDER BY k')).toEqual([{ k: 'a' }, { k: 'c' }]);
     expect(await store.get('SELECT SUM(n) AS total, COUNT(*) AS rows_ FROM kv')).toEqual({ total: 4, rows_: 2 });
     expect(await store.get(`SELECT ${store.dialect.greatest('n', '2')} AS g FROM kv WHERE k = ?`, ['c'])).toEqual({ g: 2 });
-    expect(await store.get(`SELECT ${store.dialect.groupConcat('k', ',')} AS ks FROM (SELECT k FROM kv ORDER BY k) sorted`)).toEqual({ ks: 'a,c' });
+    expect(await store.get(`SELECT ${store.dialect.groupConcat('k')} AS ks FROM (SELECT k FROM kv ORDER BY k) sorted`)).toEqual({ ks: 'a,c' });
+    expect(await store.get(`SELECT ${store.dialect.groupConcat('v', { distinct: true })} AS vs FROM (SELECT 'x' AS v UNION ALL SELECT 'x') twice`)).toEqual({ vs: 'x' });
   });
 
   it('numbers rows of an identity column, read back with RETURNING', async () => {

@@ -13,7 +13,7 @@ import { numberedPlaceholders, type Dialect, type RunResult, type SqlQueries, ty
 export const postgresDialect: Dialect = {
   name: 'postgres',
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
-  groupConcat: (expr, separator) => `string_agg(${expr}, '${separator.replaceAll("'", "''")}')`,
+  groupConcat: (expr, options) => `string_agg(${options?.distinct ? 'DISTINCT ' : ''}${expr}, ',')`,
 };
 
 const INT8 = 20;

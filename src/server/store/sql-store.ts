@@ -30,8 +30,11 @@ export interface Dialect {
   name: 'sqlite' | 'postgres';
   /** The larger of two values in one row (`MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL). */
   greatest(a: string, b: string): string;
-  /** Values of a group joined with a separator (`group_concat` / `string_agg`); `expr` must be text. */
-  groupConcat(expr: string, separator: string): string;
+  /**
+   * A group's values joined with commas (`group_concat` / `string_agg`), each once when `distinct`;
+   * `expr` must be text. (SQLite's DISTINCT form takes no separator, so the comma is fixed.)
+   */
+  groupConcat(expr: string, options?: { distinct?: boolean }): string;
 }
 
 /** The queries a module runs: on the store itself, or inside one of its transactions. */

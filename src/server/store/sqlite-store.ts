@@ -13,7 +13,7 @@ import type { Dialect, RunResult, SqlQueries, SqlStore, SqlValue } from './sql-s
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
   greatest: (a, b) => `MAX(${a}, ${b})`,
-  groupConcat: (expr, separator) => `group_concat(${expr}, '${separator.replaceAll("'", "''")}')`,
+  groupConcat: (expr, options) => `group_concat(${options?.distinct ? 'DISTINCT ' : ''}${expr})`,
 };
 
 export interface SqliteStore extends SqlStore {

@@ -9,7 +9,7 @@ export const prerender = false;
 /** Item statistics as JSON, for instructors (Authorization: Bearer <token>, or a signed-in instructor); ?class=<id>: that class's members only. */
 export const GET: APIRoute = ({ params, request, cookies, locals, url }) =>
   respond(async () => {
-    if (!requestAccess(locals.services, request, cookies).instructor) {
+    if (!(await requestAccess(locals.services, request, cookies)).instructor) {
       throw new QuizError(401, 'instructor token required', 'send Authorization: Bearer <token>; the token is IRLAB_INSTRUCTOR_TOKEN or the file instructor-token in the data directory');
     }
     // ?class=<id>: only that class's members.
