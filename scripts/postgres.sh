@@ -6,13 +6,15 @@
 #   scripts/postgres.sh start DIR   creates and starts it in DIR (absent or empty); prints its URL
 #   scripts/postgres.sh url DIR     prints the URL of the cluster in DIR
 #   scripts/postgres.sh stop DIR    stops it and deletes DIR
+#   scripts/postgres.sh pause DIR   stops the server, keeping the cluster (tests of a restart)
+#   scripts/postgres.sh resume DIR  starts it again on the same port
 # As root, the server runs as Debian's `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
 
 command="${1:-}"
 dir="${2:-}"
 if [ -z "$command" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|url|stop DIR" >&2
+  echo "usage: $0 start|url|stop|pause|resume DIR" >&2
   exit 2
 fi
 
@@ -56,12 +58,15 @@ case "$command" in
     rm -f "$dir/pwfile"
     # A random free-looking port; another process may take it between the check and the start,
     # so a failed start tries another.
+    # Restarts (resume) use the same options.
+    server_options() { echo "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"; }
     for attempt in 1 2 3 4 5 6 7 8; do
       port=$((20000 + $(od -An -tu2 -N2 /dev/urandom | tr -d ' ') % 40000))
       if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
       if "${as_server[@]}" "$bin/pg_ctl" start --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=120 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+        -o "$(server_options "$port")" >/dev/null; then
         printf 'postgres://irlab:%s@127.0.0.1:%s/postgres\n' "$password" "$port" >"$dir/url"
+        printf '%s\n' "$(server_options "$port")" >"$dir/options"
         chmod 600 "$dir/url"
         cat "$dir/url"
         exit 0
@@ -73,6 +78,12 @@ case "$command" in
     ;;
   url)
     cat "$dir/url"
+    ;;
+  pause)
+    "${as_server[@]}" "$bin/pg_ctl" stop --pgdata="$dir/data" --mode=fast --wait --timeout=60 >/dev/null
+    ;;
+  resume)
+    "${as_server[@]}" "$bin/pg_ctl" start --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=120 -o "$(cat "$dir/options")" >/dev/null
     ;;
   stop)
     if [ -f "$dir/data/postmaster.pid" ]; then

@@ -98,6 +98,9 @@ export function postgresStore(options: PostgresOptions): PostgresStore {
     },
   });
 
+  /** pg refuses a client that already lost its connection before sending anything. */
+  const refusedUnsent = (error: unknown) => /not queryable/i.test((error as Error)?.message ?? '');
+
   /** One statement on a pooled client; a client that failed is destroyed, not returned to the pool. */
   const once = <T>(sql: string, work: (q: ReturnType<typeof on>) => Promise<T>): Promise<T> =>
     retrying(
@@ -112,7 +115,7 @@ export function postgresStore(options: PostgresOptions): PostgresStore {
           throw error;
         }
       },
-      (error) => error instanceof NotSent || readOnly(sql),
+      (error) => error instanceof NotSent || refusedUnsent(error) || readOnly(sql),
     );
 
   return {
