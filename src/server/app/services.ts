@@ -141,7 +141,7 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
 }
 
 /** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['quiz', 'labs', 'drills', 'classes', 'accounts', 'lti', 'xapi'];
+const UNCONVERTED_MODULES = ['quiz', 'labs', 'drills', 'classes', 'lti', 'xapi'];
 
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
@@ -164,7 +164,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   }
   const identities = identityService({ store: db });
   const roles = roleService({ store: db });
-  const signIn = config.oidc ? oidcClient({ settings: config.oidc, store, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
+  const signIn = config.oidc ? oidcClient({ settings: config.oidc, store: db, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
