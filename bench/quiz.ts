@@ -23,8 +23,7 @@ try {
   const catalog = await loadCatalog(process.cwd());
   const loadMs = performance.now() - t;
   const db = await openSqliteStore(path.join(dir, 'irlab.db'), allMigrations);
-  const store = db.database;
-  const engine = quizEngine({ store, catalog });
+  const engine = quizEngine({ store: db, catalog });
   const learners = learnerService({ store: db });
   const quiz = catalog.get('l18')!;
 
@@ -54,23 +53,23 @@ try {
   for (let n = 0; n < LEARNERS; n++) {
     const { learner } = await learners.create();
     let s = performance.now();
-    const attempt = engine.start(learner.id, 'l18').attempt!;
+    const attempt = (await engine.start(learner.id, 'l18')).attempt!;
     starts.push(performance.now() - s);
-    attempt.questions.forEach((view, i) => {
+    for (const [i, view] of attempt.questions.entries()) {
       s = performance.now();
-      engine.answer(learner.id, 'l18', attempt.id, view.id, answerFor(view, i + n));
+      await engine.answer(learner.id, 'l18', attempt.id, view.id, answerFor(view, i + n));
       answers.push(performance.now() - s);
-    });
+    }
     s = performance.now();
-    engine.submit(learner.id, 'l18', attempt.id);
+    await engine.submit(learner.id, 'l18', attempt.id);
     submits.push(performance.now() - s);
     s = performance.now();
-    engine.state(learner.id, 'l18');
+    await engine.state(learner.id, 'l18');
     states.push(performance.now() - s);
   }
   const totalS = (performance.now() - t) / 1000;
   t = performance.now();
-  const report = quizReport(store, quiz);
+  const report = await quizReport(db, quiz);
   const reportMs = performance.now() - t;
 
   console.log(`quiz bench: L18 quiz (${quiz.data.questions.length} questions, ${starts.length ? 'SQLite WAL file' : ''}), ${LEARNERS} learners, node ${process.version}`);
@@ -81,7 +80,7 @@ try {
   console.log(`  quiz state (reload)  p50 ${ms(quantile(states, 0.5))}  p95 ${ms(quantile(states, 0.95))}`);
   console.log(`  whole run: ${totalS.toFixed(1)} s for ${answers.length} graded answers`);
   console.log(`  instructor item report over ${report.learners} learners: ${ms(reportMs)}`);
-  store.close();
+  await db.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -34,12 +34,12 @@ afterEach(async () => {
 });
 
 /** What the learner does: start the L18 quiz, answer its first question (checked at once), submit. */
-async function takeQuiz(engine: { start: (l: string, s: string) => { attempt?: { id: string; questions: Array<{ id: string; type: string; options?: Array<{ id: string }> }> } }; answer: (l: string, s: string, a: string, q: string, v: unknown) => unknown; submit: (l: string, s: string, a: string) => unknown }, learnerId: string): Promise<string> {
-  const state = engine.start(learnerId, 'l18');
+async function takeQuiz(engine: { start: (l: string, s: string) => Promise<{ attempt?: { id: string; questions: Array<{ id: string; type: string; options?: Array<{ id: string }> }> } }>; answer: (l: string, s: string, a: string, q: string, v: unknown) => unknown; submit: (l: string, s: string, a: string) => unknown }, learnerId: string): Promise<string> {
+  const state = await engine.start(learnerId, 'l18');
   const attempt = state.attempt!;
   const single = attempt.questions.find((q) => q.type === 'single')!;
-  engine.answer(learnerId, 'l18', attempt.id, single.id, single.options![0]!.id);
-  engine.submit(learnerId, 'l18', attempt.id);
+  await engine.answer(learnerId, 'l18', attempt.id, single.id, single.options![0]!.id);
+  await engine.submit(learnerId, 'l18', attempt.id);
   return attempt.id;
 }
 
@@ -74,7 +74,7 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     bus.subscribe((event) => xapi.listener(event));
     xapi.start();
     const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner;
-    const engine = quizEngine({ store, catalog: await loadCatalog(root), events: bus });
+    const engine = quizEngine({ store: sqliteStore(store), catalog: await loadCatalog(root), events: bus });
     const attemptId = await takeQuiz(engine, learner.id);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['launched', 'answered', 'completed']));
     // Written in the same call the events were emitted: all of them are in the outbox now.

@@ -31,7 +31,7 @@ const quiz: CatalogQuiz = {
 
 function transport(): { fetch: Fetch; calls: string[] } {
   const store = openStore(':memory:', allMigrations);
-  const engine = quizEngine({ store, catalog: { get: (s) => (s === quiz.slug ? quiz : undefined), all: () => [quiz] } });
+  const engine = quizEngine({ store: sqliteStore(store), catalog: { get: (s) => (s === quiz.slug ? quiz : undefined), all: () => [quiz] } });
   // Created before the first request: the fetch below awaits it.
   const created = learnerService({ store: sqliteStore(store) }).create();
   const calls: string[] = [];
@@ -42,10 +42,10 @@ function transport(): { fetch: Fetch; calls: string[] } {
     try {
       let result: unknown;
       const { learner } = await created;
-      if (!init?.method) result = engine.state(learner.id, slug!);
-      else if (!attempt) result = engine.start(learner.id, slug!);
-      else if (action === 'answers') result = engine.answer(learner.id, slug!, attempt, body.questionId, body.answer);
-      else result = engine.submit(learner.id, slug!, attempt);
+      if (!init?.method) result = await engine.state(learner.id, slug!);
+      else if (!attempt) result = await engine.start(learner.id, slug!);
+      else if (action === 'answers') result = await engine.answer(learner.id, slug!, attempt, body.questionId, body.answer);
+      else result = await engine.submit(learner.id, slug!, attempt);
       return new Response(JSON.stringify(result), { status: 200 });
     } catch (error) {
       const e = error as QuizError;

@@ -141,7 +141,7 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
 }
 
 /** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['quiz', 'labs', 'drills', 'classes', 'lti', 'xapi'];
+const UNCONVERTED_MODULES = ['labs', 'drills', 'classes', 'lti', 'xapi'];
 
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
@@ -306,7 +306,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 
   let queries: WorkerPool<QueryJob, QueryAnswer> | undefined;
   const catalog = cachedContent(() => loadCatalog(config.contentRoot), config.contentLive);
-  const quizzes = cachedContent(async () => quizEngine({ store, catalog: await catalog(), events: learningEvents }), config.contentLive);
+  const quizzes = cachedContent(async () => quizEngine({ store: db, catalog: await catalog(), events: learningEvents }), config.contentLive);
 
   const lti = config.lti
     ? ltiTool({

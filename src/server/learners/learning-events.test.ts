@@ -56,17 +56,17 @@ async function listening() {
   bus.subscribe((e) => void heard.push(e));
   const { engine, learners } = setupQuizEngine([quiz], bus);
   const { learner } = await learners.create();
-  return { engine, heard, learner, attempt: engine.start(learner.id, 'events').attempt! };
+  return { engine, heard, learner, attempt: (await engine.start(learner.id, 'events')).attempt! };
 }
 
 describe('the quiz engine tells the bus', () => {
   it('launched on a new attempt, answered per saved answer, passed and completed with the score on submit', async () => {
     const { engine, heard, learner, attempt } = await listening();
-    engine.start(learner.id, 'events'); // the attempt in progress: no second launch
+    await engine.start(learner.id, 'events'); // the attempt in progress: no second launch
     const first = attempt.questions.find((q) => q.id === 'a')!;
-    engine.answer(learner.id, 'events', attempt.id, 'a', rightAnswer(quizData.questions[0]!, first));
-    engine.submit(learner.id, 'events', attempt.id);
-    engine.submit(learner.id, 'events', attempt.id); // already submitted: nothing new
+    await engine.answer(learner.id, 'events', attempt.id, 'a', rightAnswer(quizData.questions[0]!, first));
+    await engine.submit(learner.id, 'events', attempt.id);
+    await engine.submit(learner.id, 'events', attempt.id); // already submitted: nothing new
     const activity = { kind: 'quiz', slug: 'events', title: 'Events quiz' };
     expect(heard.map((e) => e.type)).toEqual(['launched', 'answered', 'passed', 'completed']);
     expect(heard[0]).toMatchObject({ learnerId: learner.id, activity, runId: attempt.id });
@@ -77,7 +77,7 @@ describe('the quiz engine tells the bus', () => {
 
   it('a failed attempt is completed without success and not passed', async () => {
     const { engine, heard, learner, attempt } = await listening();
-    engine.submit(learner.id, 'events', attempt.id);
+    await engine.submit(learner.id, 'events', attempt.id);
     expect(heard.map((e) => e.type)).toEqual(['launched', 'completed']);
     expect(heard[1]).toMatchObject({ success: false, score: { scaled: 0, raw: 0, max: 2 } });
   });

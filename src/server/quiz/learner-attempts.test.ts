@@ -14,7 +14,7 @@ describe('learnerAttempts', () => {
     insert.run('a1', me, 'l18', 'h', 's', '[]', '2026-11-27T10:00:00Z', '2026-11-27T10:05:00Z', 2.5, 4);
     insert.run('a2', me, 'l18', 'h', 's', '[]', '2026-11-27T11:00:00Z', null, null, null);
     insert.run('a3', other, 'l18', 'h', 's', '[]', '2026-11-27T12:00:00Z', '2026-11-27T12:05:00Z', 4, 4);
-    expect(learnerAttempts(store, me)).toEqual([
+    expect(await learnerAttempts(sqliteStore(store), me)).toEqual([
       { quiz: 'l18', startedAt: '2026-11-27T11:00:00Z', submittedAt: undefined, earned: undefined, max: undefined },
       { quiz: 'l18', startedAt: '2026-11-27T10:00:00Z', submittedAt: '2026-11-27T10:05:00Z', earned: 2.5, max: 4 },
     ]);

@@ -15,5 +15,5 @@ export const GET: APIRoute = ({ params, request, cookies, locals, url }) =>
     // ?class=<id>: only that class's members.
     const klass = locals.services.classes.get(url.searchParams.get('class') ?? '');
     const members = klass ? new Set(locals.services.classes.members(klass.id).map((m) => m.learnerId)) : undefined;
-    return quizReport(locals.services.store, (await locals.services.quizzes()).quizOf(params.slug ?? ''), members);
+    return await quizReport(locals.services.db, (await locals.services.quizzes()).quizOf(params.slug ?? ''), members);
   });
