@@ -10,7 +10,7 @@ import { loadCatalog } from '../src/server/quiz/catalog.ts';
 import { quizEngine } from '../src/server/quiz/attempts.ts';
 import { quizReport } from '../src/server/quiz/item-report.ts';
 import { learnerService } from '../src/server/learners/learners.ts';
-import { openStore, allMigrations } from '../src/server/store/index.ts';
+import { openSqliteStore, allMigrations } from '../src/server/store/index.ts';
 import type { AnswerValue, QuestionView } from '../src/lib/quiz-view.ts';
 
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 300);
@@ -22,9 +22,9 @@ try {
   let t = performance.now();
   const catalog = await loadCatalog(process.cwd());
   const loadMs = performance.now() - t;
-  const store = openStore(path.join(dir, 'irlab.db'), allMigrations);
-  const engine = quizEngine({ store, catalog });
-  const learners = learnerService({ store });
+  const db = await openSqliteStore(path.join(dir, 'irlab.db'), allMigrations);
+  const engine = quizEngine({ store: db, catalog });
+  const learners = learnerService({ store: db });
   const quiz = catalog.get('l18')!;
 
   // A plausible answer per question: the first option(s), the order as shown, the first choice everywhere, a typed command.
@@ -51,25 +51,25 @@ try {
   const states: number[] = [];
   t = performance.now();
   for (let n = 0; n < LEARNERS; n++) {
-    const { learner } = learners.create();
+    const { learner } = await learners.create();
     let s = performance.now();
-    const attempt = engine.start(learner.id, 'l18').attempt!;
+    const attempt = (await engine.start(learner.id, 'l18')).attempt!;
     starts.push(performance.now() - s);
-    attempt.questions.forEach((view, i) => {
+    for (const [i, view] of attempt.questions.entries()) {
       s = performance.now();
-      engine.answer(learner.id, 'l18', attempt.id, view.id, answerFor(view, i + n));
+      await engine.answer(learner.id, 'l18', attempt.id, view.id, answerFor(view, i + n));
       answers.push(performance.now() - s);
-    });
+    }
     s = performance.now();
-    engine.submit(learner.id, 'l18', attempt.id);
+    await engine.submit(learner.id, 'l18', attempt.id);
     submits.push(performance.now() - s);
     s = performance.now();
-    engine.state(learner.id, 'l18');
+    await engine.state(learner.id, 'l18');
     states.push(performance.now() - s);
   }
   const totalS = (performance.now() - t) / 1000;
   t = performance.now();
-  const report = quizReport(store, quiz);
+  const report = await quizReport(db, quiz);
   const reportMs = performance.now() - t;
 
   console.log(`quiz bench: L18 quiz (${quiz.data.questions.length} questions, ${starts.length ? 'SQLite WAL file' : ''}), ${LEARNERS} learners, node ${process.version}`);
@@ -80,7 +80,7 @@ try {
   console.log(`  quiz state (reload)  p50 ${ms(quantile(states, 0.5))}  p95 ${ms(quantile(states, 0.95))}`);
   console.log(`  whole run: ${totalS.toFixed(1)} s for ${answers.length} graded answers`);
   console.log(`  instructor item report over ${report.learners} learners: ${ms(reportMs)}`);
-  store.close();
+  await db.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

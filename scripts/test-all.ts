@@ -31,6 +31,12 @@ const stages: Stage[] = [
     name: 'unit',
     command: [bin('vitest'), 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'unit.json')}`],
   },
+  // The store-level tests again on PostgreSQL (a throwaway server from Debian's binaries).
+  {
+    name: 'postgres',
+    command: [bin('vitest'), 'run', '--project', 'postgres', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'postgres.json')}`],
+    needs: ['system'],
+  },
   {
     name: 'integration',
     command: [bin('vitest'), 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'integration.json')}`],
@@ -81,7 +87,7 @@ function readJson(file: string): Record<string, unknown> | undefined {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const stage of ['unit', 'integration', 'kind']) {
+for (const stage of ['unit', 'postgres', 'integration', 'kind']) {
   const report = readJson(`${stage}.json`) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number } | undefined;
   if (report) {
     passed += report.numPassedTests;
@@ -100,7 +106,7 @@ if (e2e) {
 } else if (outcome.get('e2e') === 'failed') failed += 1;
 // Checks that are not test runners (typecheck, lint, build...) count as one test each.
 for (const [name, result] of outcome) {
-  if (name === 'unit' || name === 'integration' || name === 'kind' || name === 'e2e') continue;
+  if (name === 'unit' || name === 'postgres' || name === 'integration' || name === 'kind' || name === 'e2e') continue;
   if (result === 'passed') passed += 1;
   else if (result === 'failed') failed += 1;
   else skipped += 1;

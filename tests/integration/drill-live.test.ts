@@ -28,6 +28,7 @@ import { runSolution } from '../../src/server/lab/solution.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
 import { flattenKubeconfig } from '../../src/server/terminal/kubeconfig.ts';
 import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
+import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
 
 let work: string;
 let provider: EmbeddedProvider;
@@ -79,10 +80,10 @@ beforeAll(async () => {
   const view = await service.view(drillId, fac);
   expect(view.cluster, view.cluster.message).toMatchObject({ status: 'ready' });
   clusterName = store.prepare('SELECT cluster_name FROM drills WHERE id = ?').get(drillId)!.cluster_name as string;
-  alice = { learnerId: learnerService({ store }).create().learner.id };
+  alice = { learnerId: (await learnerService({ store: sqliteStore(store) }).create()).learner.id };
   const joined = await service.join(created.drill.code, alice.learnerId, 'Alice', 'Containment');
   participant = { id: joined.participant.id, name: joined.participant.name };
-  const bobLearner = learnerService({ store }).create().learner.id;
+  const bobLearner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
   const bobJoined = await service.join(created.drill.code, bobLearner, 'Bob', 'Incident commander');
   bob = { id: bobJoined.participant.id, name: bobJoined.participant.name };
 }, 240_000);

@@ -12,6 +12,7 @@ import { readAnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
 import type { Store } from '../../src/server/store/index.ts';
 import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
+import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
 
 let fixture: L18Lab;
 let work: string;
@@ -143,7 +144,7 @@ describe('incidents seeded ahead of time', () => {
       }
       expect(shelved, 'no incident was seeded ahead of time within 120 s').toBeTruthy();
 
-      const second = learnerService({ store }).create().learner.id;
+      const second = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
       const progress: string[] = [];
       const view = await ahead.start(second, 'l18', (m) => progress.push(m));
       expect(view.run?.cluster).toBe(shelved);

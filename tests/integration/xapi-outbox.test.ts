@@ -17,6 +17,7 @@ import { xapiService, type XapiService } from '../../src/server/xapi/service.ts'
 import { registrationOf } from '../../src/server/xapi/statements.ts';
 import { startLrsReceiver, type LrsReceiver } from './fixtures/lrs-receiver.ts';
 import { until, VirtualTimers } from './fixtures/virtual-timers.ts';
+import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const publicUrl = 'https://irlab.example.org';
@@ -33,12 +34,12 @@ afterEach(async () => {
 });
 
 /** What the learner does: start the L18 quiz, answer its first question (checked at once), submit. */
-async function takeQuiz(engine: { start: (l: string, s: string) => { attempt?: { id: string; questions: Array<{ id: string; type: string; options?: Array<{ id: string }> }> } }; answer: (l: string, s: string, a: string, q: string, v: unknown) => unknown; submit: (l: string, s: string, a: string) => unknown }, learnerId: string): Promise<string> {
-  const state = engine.start(learnerId, 'l18');
+async function takeQuiz(engine: { start: (l: string, s: string) => Promise<{ attempt?: { id: string; questions: Array<{ id: string; type: string; options?: Array<{ id: string }> }> } }>; answer: (l: string, s: string, a: string, q: string, v: unknown) => unknown; submit: (l: string, s: string, a: string) => unknown }, learnerId: string): Promise<string> {
+  const state = await engine.start(learnerId, 'l18');
   const attempt = state.attempt!;
   const single = attempt.questions.find((q) => q.type === 'single')!;
-  engine.answer(learnerId, 'l18', attempt.id, single.id, single.options![0]!.id);
-  engine.submit(learnerId, 'l18', attempt.id);
+  await engine.answer(learnerId, 'l18', attempt.id, single.id, single.options![0]!.id);
+  await engine.submit(learnerId, 'l18', attempt.id);
   return attempt.id;
 }
 
@@ -72,8 +73,8 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     bus.subscribe((event) => void events.push(event));
     bus.subscribe((event) => xapi.listener(event));
     xapi.start();
-    const learner = learnerService({ store }).create().learner;
-    const engine = quizEngine({ store, catalog: await loadCatalog(root), events: bus });
+    const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner;
+    const engine = quizEngine({ store: sqliteStore(store), catalog: await loadCatalog(root), events: bus });
     const attemptId = await takeQuiz(engine, learner.id);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['launched', 'answered', 'completed']));
     // Written in the same call the events were emitted: all of them are in the outbox now.
@@ -103,7 +104,7 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     const services = await buildServices(config, { terminals: false, drillTimers: false, log: () => {}, error: () => {} });
     try {
       expect(services.xapi).toBeNull();
-      await takeQuiz(await services.quizzes(), services.learners.create().learner.id);
+      await takeQuiz(await services.quizzes(), (await services.learners.create()).learner.id);
       expect(services.store.prepare('SELECT COUNT(*) AS n FROM xapi_outbox').get()).toEqual({ n: 0 });
     } finally {
       await services.close();
@@ -135,7 +136,7 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     try {
       const events: LearningEvent[] = [];
       services.learningEvents.subscribe((event) => void events.push(event));
-      const learner = services.learners.create().learner;
+      const learner = (await services.learners.create()).learner;
       const attemptId = await takeQuiz(await services.quizzes(), learner.id);
       expect(services.xapi!.outbox.status().pending).toBe(events.length);
 

@@ -4,6 +4,7 @@ import { quizSchema } from '../../src/schemas/quiz.ts';
 import { openStore } from '../../src/server/store/database.ts';
 import { allMigrations } from '../../src/server/store/migrations.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
+import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
 import { quizEngine, type QuizError } from '../../src/server/quiz/attempts.ts';
 import type { CatalogQuiz } from '../../src/server/quiz/catalog.ts';
 import type { QuestionView } from '../../src/lib/quiz-view.ts';
@@ -30,8 +31,9 @@ const quiz: CatalogQuiz = {
 
 function transport(): { fetch: Fetch; calls: string[] } {
   const store = openStore(':memory:', allMigrations);
-  const engine = quizEngine({ store, catalog: { get: (s) => (s === quiz.slug ? quiz : undefined), all: () => [quiz] } });
-  const learner = learnerService({ store }).create().learner;
+  const engine = quizEngine({ store: sqliteStore(store), catalog: { get: (s) => (s === quiz.slug ? quiz : undefined), all: () => [quiz] } });
+  // Created before the first request: the fetch below awaits it.
+  const created = learnerService({ store: sqliteStore(store) }).create();
   const calls: string[] = [];
   const fetch: Fetch = async (url, init) => {
     calls.push(`${init?.method ?? 'GET'} ${url}`);
@@ -39,10 +41,11 @@ function transport(): { fetch: Fetch; calls: string[] } {
     const [, , , slug, , attempt, action] = url.split('/');
     try {
       let result: unknown;
-      if (!init?.method) result = engine.state(learner.id, slug!);
-      else if (!attempt) result = engine.start(learner.id, slug!);
-      else if (action === 'answers') result = engine.answer(learner.id, slug!, attempt, body.questionId, body.answer);
-      else result = engine.submit(learner.id, slug!, attempt);
+      const { learner } = await created;
+      if (!init?.method) result = await engine.state(learner.id, slug!);
+      else if (!attempt) result = await engine.start(learner.id, slug!);
+      else if (action === 'answers') result = await engine.answer(learner.id, slug!, attempt, body.questionId, body.answer);
+      else result = await engine.submit(learner.id, slug!, attempt);
       return new Response(JSON.stringify(result), { status: 200 });
     } catch (error) {
       const e = error as QuizError;

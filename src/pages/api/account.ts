@@ -9,12 +9,12 @@ export const prerender = false;
  * Never creates a learner; says nothing about the instructor token.
  */
 export const GET: APIRoute = ({ request, cookies, locals }) =>
-  respond(() => {
+  respond(async () => {
     const { services } = locals;
-    const access = requestAccess(services, request, cookies);
+    const access = await requestAccess(services, request, cookies);
     return {
       offered: services.signIn !== undefined,
       signedIn: access.signedIn,
-      ...(access.signedIn ? { name: access.learner?.displayName ?? services.identities.identitiesOf(access.learner!.id).find((i) => i.email)?.email ?? 'Your account', roles: access.roles } : {}),
+      ...(access.signedIn ? { name: access.learner?.displayName ?? (await services.identities.identitiesOf(access.learner!.id)).find((i) => i.email)?.email ?? 'Your account', roles: access.roles } : {}),
     };
   });

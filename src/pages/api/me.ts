@@ -7,8 +7,8 @@ export const prerender = false;
 
 /** The learner behind this browser (no session yet: `{}`). */
 export const GET: APIRoute = ({ cookies, url, locals }) =>
-  respond(() => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: false });
+  respond(async () => {
+    const learner = await currentLearner(locals.services.learners, cookies, url, { create: false });
     return learner ? { id: learner.id, displayName: learner.displayName } : {};
   });
 
@@ -21,7 +21,7 @@ const profile = z.strictObject({
 export const PUT: APIRoute = (context) =>
   respond(async () => {
     const { displayName } = await readBody(context, profile);
-    const learner = currentLearner(context.locals.services.learners, context.cookies, context.url, { create: true })!;
-    const updated = context.locals.services.learners.setDisplayName(learner.id, displayName || undefined)!;
+    const learner = (await currentLearner(context.locals.services.learners, context.cookies, context.url, { create: true }))!;
+    const updated = (await context.locals.services.learners.setDisplayName(learner.id, displayName || undefined))!;
     return { id: updated.id, displayName: updated.displayName };
   });

@@ -21,7 +21,7 @@ export const POST: APIRoute = async (context) => {
   }
   // "lab": the audit log of the requesting learner's own running lab cluster, nobody else's;
   // "drill:<id>": that drill's cluster, for its participants only (each with their own budget).
-  const learner = currentLearner(services.learners, cookies, url, { create: false });
+  const learner = await currentLearner(services.learners, cookies, url, { create: false });
   const admitted = services.limits.query({ learner: learner?.id, address: endpointAddress(context) }, services.config.query.budgetSeconds);
   if (!admitted.ok) {
     return Response.json(

@@ -9,7 +9,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Identity } from '../learners/identities.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { pendingSignIns } from './pending-sign-ins.ts';
 
 export interface OidcSettings {
@@ -38,7 +38,7 @@ export interface SignedIn {
 
 const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
-export function oidcClient({ settings, store, redirectUri, clock }: { settings: OidcSettings; store: Store; redirectUri: string; clock?: () => Date }) {
+export function oidcClient({ settings, store, redirectUri, clock }: { settings: OidcSettings; store: SqlStore; redirectUri: string; clock?: () => Date }) {
   const pending = pendingSignIns({ store, ...(clock ? { clock } : {}) });
   let discovered: Promise<client.Configuration> | undefined;
   const configuration = () =>
@@ -63,7 +63,7 @@ export function oidcClient({ settings, store, redirectUri, clock }: { settings: 
       const codeVerifier = client.randomPKCECodeVerifier();
       const state = client.randomState();
       const nonce = client.randomNonce();
-      if (!pending.put(state, { codeVerifier, nonce, returnTo })) throw new SignInError(429, 'too many sign-ins are under way on this server right now; try again in a few minutes');
+      if (!(await pending.put(state, { codeVerifier, nonce, returnTo }))) throw new SignInError(429, 'too many sign-ins are under way on this server right now; try again in a few minutes');
       const url = client.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
         scope: settings.scopes,
@@ -86,7 +86,7 @@ export function oidcClient({ settings, store, redirectUri, clock }: { settings: 
       if (!stateCookie || !state || !sameSecret(stateCookie, state)) {
         throw new SignInError(400, 'this sign-in answer does not belong to a sign-in started in this browser (it was used already, forged, or started elsewhere). Start again with Sign in');
       }
-      const started = pending.take(state);
+      const started = await pending.take(state);
       if (!started) throw new SignInError(400, 'this sign-in was used already or took longer than ten minutes. Start again with Sign in');
       const config = await configuration();
       let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;

@@ -1,32 +1,43 @@
-import { describe, expect, it } from 'vitest';
-import { allMigrations, openStore } from '../store/index.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SqlStore } from '../store/sql-store.ts';
+import { testStores } from '../store/store-test-kit.ts';
 import { pendingSignIns, PENDING_TTL_MS } from './pending-sign-ins.ts';
 
-describe('pending sign-ins', () => {
-  it('are taken once, unknown states find nothing, and ten minutes later they are gone', () => {
+describe.each(testStores())('pending sign-ins on $name', (backend) => {
+  const opened: SqlStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  const open = async () => {
+    const store = await backend.open();
+    opened.push(store);
+    return store;
+  };
+
+  it('are taken once, unknown states find nothing, and ten minutes later they are gone', async () => {
     let now = new Date('2026-12-07T10:00:00Z');
-    const store = openStore(':memory:', allMigrations);
+    const store = await open();
     const pending = pendingSignIns({ store, clock: () => now });
     const started = { codeVerifier: 'v', nonce: 'n', returnTo: '/labs' };
-    pending.put('state-1', started);
-    pending.put('state-2', started);
-    expect(pending.take('state-1')).toEqual(started);
-    expect(pending.take('state-1')).toBeUndefined();
-    expect(pending.take('forged')).toBeUndefined();
+    await pending.put('state-1', started);
+    await pending.put('state-2', started);
+    expect(await pending.take('state-1')).toEqual(started);
+    expect(await pending.take('state-1')).toBeUndefined();
+    expect(await pending.take('forged')).toBeUndefined();
     // The state itself is never stored, only its hash.
-    expect(JSON.stringify(store.prepare('SELECT * FROM oidc_sign_ins').all())).not.toContain('state-2');
+    expect(JSON.stringify(await store.all('SELECT * FROM oidc_sign_ins'))).not.toContain('state-2');
     now = new Date(now.getTime() + PENDING_TTL_MS + 1);
-    expect(pending.take('state-2')).toBeUndefined();
+    expect(await pending.take('state-2')).toBeUndefined();
   });
 
-  it('refuses a start past the limit of sign-ins under way, and accepts again once one is taken', () => {
-    const pending = pendingSignIns({ store: openStore(':memory:', allMigrations) });
+  it('refuses a start past the limit of sign-ins under way, and accepts again once one is taken', async () => {
+    const pending = pendingSignIns({ store: await open() });
     const started = { codeVerifier: 'v', nonce: 'n', returnTo: '/' };
-    expect(pending.put('a', started, 2)).toBe(true);
-    expect(pending.put('b', started, 2)).toBe(true);
-    expect(pending.put('c', started, 2)).toBe(false);
-    expect(pending.take('c')).toBeUndefined();
-    pending.take('a');
-    expect(pending.put('c', started, 2)).toBe(true);
+    expect(await pending.put('a', started, 2)).toBe(true);
+    expect(await pending.put('b', started, 2)).toBe(true);
+    expect(await pending.put('c', started, 2)).toBe(false);
+    expect(await pending.take('c')).toBeUndefined();
+    await pending.take('a');
+    expect(await pending.put('c', started, 2)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * callback finds nothing.
  */
 import { createHash } from 'node:crypto';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 
 export const PENDING_TTL_MS = 10 * 60 * 1000;
 /** Sign-ins under way at once: past it a start is refused (429) rather than the table growing without end. */
@@ -18,24 +18,27 @@ export interface PendingSignIn {
 
 const hash = (state: string) => createHash('sha256').update(state).digest('hex');
 
-export function pendingSignIns({ store, clock = () => new Date() }: { store: Store; clock?: () => Date }) {
-  const purge = () => store.prepare('DELETE FROM oidc_sign_ins WHERE created_at < ?').run(new Date(clock().getTime() - PENDING_TTL_MS).toISOString());
+export function pendingSignIns({ store, clock = () => new Date() }: { store: SqlStore; clock?: () => Date }) {
+  const purge = () => store.run('DELETE FROM oidc_sign_ins WHERE created_at < ?', [new Date(clock().getTime() - PENDING_TTL_MS).toISOString()]);
   return {
     /** False when MAX_PENDING sign-ins are already under way (nothing stored). */
-    put(state: string, pending: PendingSignIn, max = MAX_PENDING): boolean {
-      purge();
-      if ((store.prepare('SELECT COUNT(*) AS n FROM oidc_sign_ins').get() as { n: number }).n >= max) return false;
-      store
-        .prepare('INSERT INTO oidc_sign_ins (state_hash, code_verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(hash(state), pending.codeVerifier, pending.nonce, pending.returnTo, clock().toISOString());
+    async put(state: string, pending: PendingSignIn, max = MAX_PENDING): Promise<boolean> {
+      await purge();
+      if ((await store.get<{ n: number }>('SELECT COUNT(*) AS n FROM oidc_sign_ins'))!.n >= max) return false;
+      await store.run('INSERT INTO oidc_sign_ins (state_hash, code_verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?)', [
+        hash(state),
+        pending.codeVerifier,
+        pending.nonce,
+        pending.returnTo,
+        clock().toISOString(),
+      ]);
       return true;
     },
     /** The sign-in this state started, removed as it is read; undefined if unknown, used or expired. */
-    take(state: string): PendingSignIn | undefined {
-      purge();
-      const row = store.prepare('DELETE FROM oidc_sign_ins WHERE state_hash = ? RETURNING code_verifier, nonce, return_to').get(hash(state)) as
-        | { code_verifier: string; nonce: string; return_to: string }
-        | undefined;
+    async take(state: string): Promise<PendingSignIn | undefined> {
+      await purge();
+      // One statement: two callbacks with the same state cannot both get it.
+      const row = await store.get<{ code_verifier: string; nonce: string; return_to: string }>('DELETE FROM oidc_sign_ins WHERE state_hash = ? RETURNING code_verifier, nonce, return_to', [hash(state)]);
       return row ? { codeVerifier: row.code_verifier, nonce: row.nonce, returnTo: row.return_to } : undefined;
     },
   };

@@ -25,9 +25,9 @@ export interface SignInOutcome {
 }
 
 export async function completeSignIn({ learners, identities, merge }: SignInDeps, signed: SignedIn, sessionToken: string | undefined): Promise<SignInOutcome> {
-  const current = learners.fromSession(sessionToken);
-  const currentIdentities = current ? identities.identitiesOf(current.id) : [];
-  let learnerId = identities.learnerOf(signed.identity);
+  const current = await learners.fromSession(sessionToken);
+  const currentIdentities = current ? await identities.identitiesOf(current.id) : [];
+  let learnerId = await identities.learnerOf(signed.identity);
   let merged: MergeReport | undefined;
   if (learnerId) {
     // Only a learner nobody has claimed (no identity at all) is merged into the account.
@@ -35,15 +35,15 @@ export async function completeSignIn({ learners, identities, merge }: SignInDeps
   } else {
     let target = current && !currentIdentities.some((i) => i.kind === 'oidc') ? current.id : undefined;
     if (!target) {
-      const created = learners.create();
-      learners.endSession(created.token);
+      const created = await learners.create();
+      await learners.endSession(created.token);
       target = created.learner.id;
     }
     // A concurrent first sign-in of the same person may have linked it meanwhile: that link wins.
-    learnerId = identities.link(target, signed.identity) ? target : identities.learnerOf(signed.identity)!;
+    learnerId = (await identities.link(target, signed.identity)) ? target : (await identities.learnerOf(signed.identity))!;
   }
-  const learner = learners.get(learnerId);
-  if (learner && !learner.displayName && signed.displayName) learners.setDisplayName(learnerId, signed.displayName);
-  learners.endSession(sessionToken);
-  return { learnerId, token: learners.startSession(learnerId), ...(merged ? { merged } : {}) };
+  const learner = await learners.get(learnerId);
+  if (learner && !learner.displayName && signed.displayName) await learners.setDisplayName(learnerId, signed.displayName);
+  await learners.endSession(sessionToken);
+  return { learnerId, token: await learners.startSession(learnerId), ...(merged ? { merged } : {}) };
 }

@@ -115,6 +115,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ IRLAB_XAPI_ENDPOINT: endpoint, IRLAB_XAPI_AUTH: 'Basic x', IRLAB_XAPI_RETRY_MIN_MS: '5000', IRLAB_XAPI_RETRY_MAX_MS: '1000' })[0]).toMatchObject({ variable: 'IRLAB_XAPI_RETRY_MIN_MS', value: '5000' });
   });
 
+  it('takes a PostgreSQL URL for the store, refuses anything else, and never shows its password', () => {
+    expect(loadConfig({}, '/srv').databaseUrl).toBeUndefined();
+    expect(loadConfig({ IRLAB_DATABASE_URL: 'postgres://irlab:pw@db.example.org:5432/irlab' }, '/srv').databaseUrl).toBe('postgres://irlab:pw@db.example.org:5432/irlab');
+    expect(loadConfig({ IRLAB_DATABASE_URL: 'postgresql:///irlab?host=/run/postgresql' }, '/srv').databaseUrl).toBe('postgresql:///irlab?host=/run/postgresql');
+    for (const bad of ['db.example.org', 'mysql://u:p@db/irlab', 'postgres://irlab:top-secret@db.example.org', 'postgres:///irlab']) {
+      expect(problemsOf({ IRLAB_DATABASE_URL: bad })[0]).toMatchObject({ variable: 'IRLAB_DATABASE_URL', message: expect.stringMatching(/PostgreSQL URL with a host and a database/) });
+    }
+    expect(problemsOf({ IRLAB_DATABASE_URL: 'postgres://irlab:top-secret@db.example.org' })[0]!.value).toBe('postgres://(hidden)@db.example.org');
+    expect(JSON.stringify(problemsOf({ IRLAB_DATABASE_URL: 'postgres:///?host=/x&password=top-secret' }))).not.toContain('top-secret');
+  });
+
   it('takes the public origin as given, or builds it from HOST and PORT; refuses one with a path or another scheme', () => {
     expect(loadConfig({}, '/srv').publicUrl).toBe('http://localhost:4321');
     expect(loadConfig({ IRLAB_PUBLIC_URL: 'https://irlab.example.org/' }, '/srv').publicUrl).toBe('https://irlab.example.org');

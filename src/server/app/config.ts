@@ -92,6 +92,21 @@ const httpUrl = z
     return z.NEVER;
   });
 
+/**
+ * A PostgreSQL connection URL (postgres:// or postgresql://, a host or `?host=/socket/dir`, a
+ * database). Its password is never shown in a problem (shownValue).
+ */
+const databaseUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
+    if (url && (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && (url.hostname || url.searchParams.get('host')) && url.pathname.length > 1 && !url.hash) return raw.trim();
+    ctx.addIssue({ code: 'custom', message: 'is not a PostgreSQL URL with a host and a database; set it to, for example, postgres://irlab:PASSWORD@db.example.org:5432/irlab, or unset it to keep SQLite under IRLAB_DATA_DIR' });
+    return z.NEVER;
+  });
+
 const text = z
   .string()
   .optional()
@@ -143,6 +158,7 @@ export const SETTINGS = {
   PORT: { schema: whole(4321, 0, 65535), default: '4321', meaning: 'port the server listens on (0: any free port)' },
   HOST: { schema: text, default: 'localhost', meaning: 'address the server listens on' },
   IRLAB_DATA_DIR: { schema: text, default: '.irlab/data', meaning: 'the SQLite database, workspaces, answer keys, owner files of clusters' },
+  IRLAB_DATABASE_URL: { schema: databaseUrl, default: 'unset', meaning: 'PostgreSQL for shared state (postgres://user:password@host:5432/db; the password is never printed); unset: SQLite in IRLAB_DATA_DIR/irlab.db' },
   IRLAB_ROOT: { schema: text, default: 'working directory', meaning: 'where labs/, scenarios/ and quizzes/ are read from' },
   IRLAB_CONTENT_LIVE: { schema: flag, default: '0', meaning: 're-read lab and quiz content per request (`irlab dev` sets it)' },
   IRLAB_INSTRUCTOR_TOKEN: { schema: text, default: 'generated', meaning: 'the instructor token; unset: generated into the data directory and printed at first start' },
@@ -236,6 +252,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** IRLAB_DATABASE_URL: PostgreSQL holds the store; undefined: SQLite under dataDir. */
+  databaseUrl: string | undefined;
   contentRoot: string;
   contentLive: boolean;
   instructorToken: string | undefined;
@@ -299,6 +317,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: r.PORT,
     host: r.HOST ?? 'localhost',
     dataDir,
+    databaseUrl: r.IRLAB_DATABASE_URL,
     contentRoot: path.resolve(cwd, r.IRLAB_ROOT ?? '.'),
     contentLive: r.IRLAB_CONTENT_LIVE,
     instructorToken: r.IRLAB_INSTRUCTOR_TOKEN?.trim(),
@@ -352,6 +371,7 @@ function shownValue(variable: string, value: string | undefined): string | undef
   if (value === undefined || value === '') return value;
   if (SECRET_SETTINGS.has(variable)) return '(hidden)';
   if (variable === 'IRLAB_XAPI_ENDPOINT') return value.replace(/\/\/[^/@]*@/, '//(hidden)@');
+  if (variable === 'IRLAB_DATABASE_URL') return value.replace(/\/\/[^/@]*@/, '//(hidden)@').replace(/([?&]password=)[^&]*/gi, '$1(hidden)');
   return value;
 }
 

@@ -34,11 +34,11 @@ export interface IrlabServer {
 export function createIrlabServer(services: Services, astro: AstroHandler, files: StaticFiles): IrlabServer {
   const { learners, terminals: manager, drills, labs, limits } = services;
   // The learner is the one the learner session cookie names (shared with quizzes and labs).
-  const identify = ((req, options) => {
-    const found = learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
+  const identify = (async (req, options) => {
+    const found = await learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
     if (found) return { id: found.id };
     if (!options.create) return undefined;
-    const { learner, token } = learners.create();
+    const { learner, token } = await learners.create();
     return { id: learner.id, setCookie: `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_MAX_AGE_SECONDS}` };
   }) as Identify;
   const drillRoutes = createDrillRoutes(drills, identify);
@@ -48,7 +48,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (!services.clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
     return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
   };
-  const terminal = manager ? createTerminalRoutes(manager, identify, (learnerId, session, req) => drills.canWatch(learnerId, session.group) || instructorMayWatch(services, req, session), admitNewSession) : null;
+  const terminal = manager ? createTerminalRoutes(manager, identify, async (learnerId, session, req) => drills.canWatch(learnerId, session.group) || (await instructorMayWatch(services, req, session)), admitNewSession) : null;
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const trustProxy = services.config.trustProxy;

@@ -24,6 +24,13 @@ async function build(name: string): Promise<Services> {
 }
 
 describe('the composition root', () => {
+  it('refuses IRLAB_DATABASE_URL while modules still need SQLite\'s synchronous connection, and says which', async () => {
+    const config = loadConfig({ IRLAB_DATA_DIR: path.join(work, 'pg'), IRLAB_ROOT: root, IRLAB_DATABASE_URL: 'postgres://irlab:top-secret@127.0.0.1:1/irlab' }, root);
+    const refused = buildServices(config, { terminals: false, drillTimers: false, log: () => {}, error: () => {} });
+    await expect(refused).rejects.toThrow(/IRLAB_DATABASE_URL is set, but labs, .* still use SQLite's synchronous API/);
+    await expect(refused).rejects.not.toThrow(/top-secret/);
+  });
+
   it('builds independent sets: nothing is shared through module state or globalThis', async () => {
     const a = await build('a');
     const b = await build('b');
@@ -32,9 +39,9 @@ describe('the composition root', () => {
       expect(a.limits).not.toBe(b.limits);
       expect(a.instructorToken).toBe('token-a');
       // One learner made in one set is unknown to the other (two databases, two services).
-      const { token } = a.learners.create();
-      expect(a.learners.fromSession(token)).toBeDefined();
-      expect(b.learners.fromSession(token)).toBeUndefined();
+      const { token } = await a.learners.create();
+      expect(await a.learners.fromSession(token)).toBeDefined();
+      expect(await b.learners.fromSession(token)).toBeUndefined();
       // Content is read once per set, through the same validated loaders the CLI uses.
       expect((await a.catalog()).all().length).toBeGreaterThan(0);
       expect(await a.catalog()).toBe(await a.catalog());

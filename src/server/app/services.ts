@@ -38,7 +38,7 @@ import type { WorkerPool } from '../query/worker-pool.ts';
 import { loadCatalog, type QuizCatalog } from '../quiz/catalog.ts';
 import { quizEngine, type QuizEngine } from '../quiz/attempts.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { allMigrations, openSqliteStore, type SqlStore, type Store } from '../store/index.ts';
 import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type LeaseCluster } from '../terminal/cluster-source.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
@@ -48,6 +48,9 @@ import type { Config } from './config.ts';
 
 export interface Services {
   config: Config;
+  /** The store (SQLite, or PostgreSQL with IRLAB_DATABASE_URL) as every converted module uses it. */
+  db: SqlStore;
+  /** The same SQLite connection, synchronously, for the modules not yet converted to `db`. */
   store: Store;
   learners: LearnerService;
   /** The identities learners sign in with (OIDC; LTI and join codes too). */
@@ -139,12 +142,21 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
   };
 }
 
+/** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
+const UNCONVERTED_MODULES = ['labs', 'drills', 'classes', 'lti', 'xapi'];
+
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
   const error = options.error ?? ((line) => console.error(line));
   const env = config.env as NodeJS.ProcessEnv;
-  const store = openStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
-  const learners = learnerService({ store });
+  if (config.databaseUrl) {
+    // Until every module reads and writes through `db`, some still need SQLite's synchronous
+    // connection, and their rows reference the others' (learners): the store cannot be split.
+    throw new Error(`IRLAB_DATABASE_URL is set, but ${UNCONVERTED_MODULES.join(', ')} still use SQLite's synchronous API, so irlab cannot keep its state in PostgreSQL yet; unset IRLAB_DATABASE_URL to keep SQLite in ${config.dataDir}`);
+  }
+  const db = await openSqliteStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
+  const store = db.database;
+  const learners = learnerService({ store: db });
   const learningEvents = new LearningEvents();
   // Subscribed before anything can emit: each event's statement is in the outbox when emit returns.
   const xapi = config.xapi ? xapiService({ store, publicUrl: config.publicUrl, lrs: config.xapi, log, error }) : null;
@@ -152,9 +164,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     learningEvents.subscribe((event) => xapi.listener(event));
     xapi.start();
   }
-  const identities = identityService({ store });
-  const roles = roleService({ store });
-  const signIn = config.oidc ? oidcClient({ settings: config.oidc, store, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
+  const identities = identityService({ store: db });
+  const roles = roleService({ store: db });
+  const signIn = config.oidc ? oidcClient({ settings: config.oidc, store: db, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
   const limits = new ServerLimits(config.limits);
 
@@ -303,7 +315,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 
   let queries: WorkerPool<QueryJob, QueryAnswer> | undefined;
   const catalog = cachedContent(() => loadCatalog(config.contentRoot), config.contentLive);
-  const quizzes = cachedContent(async () => quizEngine({ store, catalog: await catalog(), events: learningEvents }), config.contentLive);
+  const quizzes = cachedContent(async () => quizEngine({ store: db, catalog: await catalog(), events: learningEvents }), config.contentLive);
 
   const lti = config.lti
     ? ltiTool({
@@ -323,6 +335,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   let closing: Promise<void> | undefined;
   return {
     config,
+    db,
     store,
     learners,
     identities,
@@ -373,7 +386,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         await queries?.close();
         // The request in flight is aborted; what is not delivered stays in the outbox for the next start.
         await xapi?.close();
-        store.close();
+        await db.close();
       })();
       return closing;
     },

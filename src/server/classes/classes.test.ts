@@ -6,17 +6,18 @@ import { classService, ClassError } from './classes.ts';
 import { formatJoinCode, JOIN_CODE_ALPHABET, newJoinCode, normaliseJoinCode } from './join-code.ts';
 import { cleanMessage, cleanName } from './untrusted-text.ts';
 import { httpStatusOf } from '../../lib/error-status.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 function setup() {
   const store = openStore(':memory:', allMigrations);
-  const learners = learnerService({ store });
-  const identities = identityService({ store });
+  const learners = learnerService({ store: sqliteStore(store) });
+  const identities = identityService({ store: sqliteStore(store) });
   return { store, learners, identities, classes: classService({ store, learners, identities, clock: () => new Date('2026-12-07T10:00:00.000Z') }) };
 }
 
-function statusOf(fn: () => unknown): number | undefined {
+async function statusOf(fn: () => unknown): Promise<number | undefined> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(ClassError);
     return httpStatusOf(error);
@@ -25,7 +26,7 @@ function statusOf(fn: () => unknown): number | undefined {
 }
 
 describe('join codes', () => {
-  it('draw 8 characters from an alphabet without look-alikes, uniformly', () => {
+  it('draw 8 characters from an alphabet without look-alikes, uniformly', async () => {
     for (const ambiguous of '01ILO') expect(JOIN_CODE_ALPHABET).not.toContain(ambiguous);
     const counts = new Map<string, number>();
     for (let i = 0; i < 2000; i++) for (const c of newJoinCode()) counts.set(c, (counts.get(c) ?? 0) + 1);
@@ -34,7 +35,7 @@ describe('join codes', () => {
     expect(formatJoinCode('ABCDEFGH')).toBe('ABCD-EFGH');
   });
 
-  it('read what people type: case, spaces and dashes do not matter; anything else is no code', () => {
+  it('read what people type: case, spaces and dashes do not matter; anything else is no code', async () => {
     expect(normaliseJoinCode(' abcd-efgh ')).toBe('ABCDEFGH');
     expect(normaliseJoinCode('ab cd ef gh')).toBe('ABCDEFGH');
     for (const bad of ['ABCDEFG', 'ABCDEFGHJ', 'ABCD-EFG0', 'ABCDEFGI', 'ÄBCDEFGH', '', 42, null, undefined, 'A'.repeat(10_000)]) expect(normaliseJoinCode(bad)).toBeUndefined();
@@ -42,7 +43,7 @@ describe('join codes', () => {
 });
 
 describe('untrusted names and messages', () => {
-  it('limit length and refuse control and invisible formatting characters', () => {
+  it('limit length and refuse control and invisible formatting characters', async () => {
     expect(cleanName('  Ana  ')).toEqual({ ok: true, value: 'Ana' });
     expect(cleanName('<b>Ana</b>')).toEqual({ ok: true, value: '<b>Ana</b>' }); // text, escaped where shown
     for (const bad of ['', '   ', 'A'.repeat(41), 'Ana\u0000', 'Ana\nBob', 'evil\u202egnp.exe', 'a\u200bb', 7]) expect(cleanName(bad).ok).toBe(false);
@@ -53,61 +54,61 @@ describe('untrusted names and messages', () => {
 });
 
 describe('classes', () => {
-  it('create, rotate (the old code stops working) and close (nobody joins)', () => {
+  it('create, rotate (the old code stops working) and close (nobody joins)', async () => {
     const { classes } = setup();
     const klass = classes.create('Incident response, group A', 'operator');
     expect(klass.joinCode).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
     const rotated = classes.rotate(klass.id);
     expect(rotated.joinCode).not.toBe(klass.joinCode);
-    expect(statusOf(() => classes.join({ code: klass.joinCode, name: 'Ana', current: undefined }))).toBe(404);
-    expect(classes.join({ code: rotated.joinCode, name: 'Ana', current: undefined }).classId).toBe(klass.id);
+    expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'Ana', current: undefined }))).toBe(404);
+    expect((await classes.join({ code: rotated.joinCode, name: 'Ana', current: undefined })).classId).toBe(klass.id);
     classes.close(klass.id);
-    expect(statusOf(() => classes.join({ code: rotated.joinCode, name: 'Bob', current: undefined }))).toBe(404);
-    expect(statusOf(() => classes.rotate(klass.id))).toBe(409);
-    expect(statusOf(() => classes.create('', 'operator'))).toBe(400);
-    expect(statusOf(() => classes.setStuckAfter(klass.id, 0))).toBe(400);
-    expect(statusOf(() => classes.setStuckAfter('cls_nope', 60))).toBe(404);
+    expect(await statusOf(() => classes.join({ code: rotated.joinCode, name: 'Bob', current: undefined }))).toBe(404);
+    expect(await statusOf(() => classes.rotate(klass.id))).toBe(409);
+    expect(await statusOf(() => classes.create('', 'operator'))).toBe(400);
+    expect(await statusOf(() => classes.setStuckAfter(klass.id, 0))).toBe(400);
+    expect(await statusOf(() => classes.setStuckAfter('cls_nope', 60))).toBe(404);
   });
 
-  it('a name and the code make a learner linked by a join-code identity; this browser is reused; names are unique per class', () => {
+  it('a name and the code make a learner linked by a join-code identity; this browser is reused; names are unique per class', async () => {
     const { classes, learners, identities } = setup();
     const klass = classes.create('Event', 'operator');
-    const ana = classes.join({ code: klass.joinCode.toLowerCase(), name: 'Ana', current: undefined });
+    const ana = await classes.join({ code: klass.joinCode.toLowerCase(), name: 'Ana', current: undefined });
     expect(ana.token).toBeDefined();
-    expect(learners.fromSession(ana.token)?.displayName).toBe('Ana');
-    expect(identities.identitiesOf(ana.learnerId)).toEqual([{ kind: 'join-code', issuer: klass.id, subject: expect.stringMatching(/^jc_/) }]);
+    expect((await learners.fromSession(ana.token))?.displayName).toBe('Ana');
+    expect(await identities.identitiesOf(ana.learnerId)).toEqual([{ kind: 'join-code', issuer: klass.id, subject: expect.stringMatching(/^jc_/) }]);
     // Joining again from the same browser changes nothing.
-    expect(classes.join({ code: klass.joinCode, name: 'Ana', current: ana.learnerId })).toEqual({ classId: klass.id, learnerId: ana.learnerId, name: 'Ana' });
+    expect(await classes.join({ code: klass.joinCode, name: 'Ana', current: ana.learnerId })).toEqual({ classId: klass.id, learnerId: ana.learnerId, name: 'Ana' });
     // A browser with a learner of its own keeps it (its progress) and joins with it.
-    const own = learners.create().learner.id;
-    const bob = classes.join({ code: klass.joinCode, name: 'Bob', current: own });
+    const own = (await learners.create()).learner.id;
+    const bob = await classes.join({ code: klass.joinCode, name: 'Bob', current: own });
     expect(bob.learnerId).toBe(own);
     expect(bob.token).toBeUndefined();
-    expect(statusOf(() => classes.join({ code: klass.joinCode, name: 'ana', current: undefined }))).toBe(409);
+    expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'ana', current: undefined }))).toBe(409);
     expect(classes.members(klass.id).map((m) => m.name)).toEqual(['Ana', 'Bob']);
   });
 
-  it('a second device rejoins only with the rejoin key shown at joining', () => {
+  it('a second device rejoins only with the rejoin key shown at joining', async () => {
     const { classes } = setup();
     const klass = classes.create('Event', 'operator');
-    const ana = classes.join({ code: klass.joinCode, name: 'Ana', current: undefined });
+    const ana = await classes.join({ code: klass.joinCode, name: 'Ana', current: undefined });
     expect(ana.rejoinKey).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
-    expect(statusOf(() => classes.join({ code: klass.joinCode, name: 'Ana', rejoinKey: 'AAAA-AAAA', current: undefined }))).toBe(403);
-    expect(statusOf(() => classes.join({ code: klass.joinCode, name: 'Nobody', rejoinKey: ana.rejoinKey, current: undefined }))).toBe(403);
-    const again = classes.join({ code: klass.joinCode, name: 'ana', rejoinKey: ana.rejoinKey!.toLowerCase(), current: undefined });
+    expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'Ana', rejoinKey: 'AAAA-AAAA', current: undefined }))).toBe(403);
+    expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'Nobody', rejoinKey: ana.rejoinKey, current: undefined }))).toBe(403);
+    const again = await classes.join({ code: klass.joinCode, name: 'ana', rejoinKey: ana.rejoinKey!.toLowerCase(), current: undefined });
     expect(again.learnerId).toBe(ana.learnerId);
     expect(again.token).toBeDefined();
     // A browser that is already Bob in this class switches to Ana with her key, not without it.
-    const bob = classes.join({ code: klass.joinCode, name: 'Bob', current: undefined });
-    expect(classes.join({ code: klass.joinCode, name: 'Ana', current: bob.learnerId }).learnerId).toBe(bob.learnerId);
-    expect(classes.join({ code: klass.joinCode, name: 'Ana', rejoinKey: ana.rejoinKey, current: bob.learnerId }).learnerId).toBe(ana.learnerId);
+    const bob = await classes.join({ code: klass.joinCode, name: 'Bob', current: undefined });
+    expect((await classes.join({ code: klass.joinCode, name: 'Ana', current: bob.learnerId })).learnerId).toBe(bob.learnerId);
+    expect((await classes.join({ code: klass.joinCode, name: 'Ana', rejoinKey: ana.rejoinKey, current: bob.learnerId })).learnerId).toBe(ana.learnerId);
   });
 
-  it('messages reach the one learner or the whole class, and stay dismissed', () => {
+  it('messages reach the one learner or the whole class, and stay dismissed', async () => {
     const { classes } = setup();
     const klass = classes.create('Event', 'operator');
-    const ana = classes.join({ code: klass.joinCode, name: 'Ana', current: undefined });
-    const bob = classes.join({ code: klass.joinCode, name: 'Bob', current: undefined });
+    const ana = await classes.join({ code: klass.joinCode, name: 'Ana', current: undefined });
+    const bob = await classes.join({ code: klass.joinCode, name: 'Bob', current: undefined });
     const all = classes.message(klass.id, undefined, 'Break at 11');
     classes.message(klass.id, ana.learnerId, 'Look at step 2 again');
     expect(classes.noticesFor(ana.learnerId).map((n) => [n.text, n.toClass])).toEqual([['Break at 11', true], ['Look at step 2 again', false]]);
@@ -115,8 +116,8 @@ describe('classes', () => {
     classes.dismiss(bob.learnerId, all.id);
     expect(classes.noticesFor(bob.learnerId)).toEqual([]);
     expect(classes.noticesFor(ana.learnerId)).toHaveLength(2);
-    expect(statusOf(() => classes.dismiss(bob.learnerId, '../x'))).toBe(400);
-    expect(statusOf(() => classes.message(klass.id, 'lrn_stranger', 'hi'))).toBe(404);
-    expect(statusOf(() => classes.message(klass.id, undefined, '\u001b[2J'))).toBe(400);
+    expect(await statusOf(() => classes.dismiss(bob.learnerId, '../x'))).toBe(400);
+    expect(await statusOf(() => classes.message(klass.id, 'lrn_stranger', 'hi'))).toBe(404);
+    expect(await statusOf(() => classes.message(klass.id, undefined, '\u001b[2J'))).toBe(400);
   });
 });

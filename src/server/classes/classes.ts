@@ -186,7 +186,7 @@ export function classService({ store, learners, identities, clock = () => new Da
      * reused (its progress stays its own). `rejoinKey`: the key this name got at joining, typed on
      * another device; it switches that device to the same learner.
      */
-    join(input: { code: unknown; name: unknown; rejoinKey?: unknown; current: string | undefined }): Joined {
+    async join(input: { code: unknown; name: unknown; rejoinKey?: unknown; current: string | undefined }): Promise<Joined> {
       const code = normaliseJoinCode(input.code);
       if (!code) throw new ClassError(`that is not a join code: ${JOIN_CODE_HELP}`, 400);
       const name = cleanName(input.name, 'your name');
@@ -203,7 +203,7 @@ export function classService({ store, learners, identities, clock = () => new Da
         // Compared as hashes in constant time; a wrong key and an unknown name read the same.
         const matches = key !== undefined && stored !== undefined && timingSafeEqual(sha256(key), stored);
         if (!matches || !sameName) throw new ClassError('that name and rejoin key do not match anyone in this class: check both (the key was shown when you first joined)', 403);
-        return { classId: klass.id, learnerId: sameName.learner_id, name: name.value, token: learners.startSession(sameName.learner_id) };
+        return { classId: klass.id, learnerId: sameName.learner_id, name: name.value, token: await learners.startSession(sameName.learner_id) };
       }
       // A rejoin key typed names whom to switch to; without one, this browser's member stays who it is.
       if (input.current && memberRow(klass.id, input.current)) {
@@ -214,17 +214,17 @@ export function classService({ store, learners, identities, clock = () => new Da
       let learnerId = input.current;
       let token: string | undefined;
       if (!learnerId) {
-        const created = learners.create(name.value);
+        const created = await learners.create(name.value);
         learnerId = created.learner.id;
         token = created.token;
-      } else if (!learners.get(learnerId)?.displayName) {
-        learners.setDisplayName(learnerId, name.value);
+      } else if (!(await learners.get(learnerId))?.displayName) {
+        await learners.setDisplayName(learnerId, name.value);
       }
       const rejoinKey = newJoinCode(pickCode);
       store
         .prepare('INSERT INTO class_members (class_id, learner_id, display_name, rejoin_key_hash, joined_at) VALUES (?, ?, ?, ?, ?)')
         .run(klass.id, learnerId, name.value, sha256(rejoinKey).toString('hex'), now());
-      identities.link(learnerId, { kind: 'join-code', issuer: klass.id, subject: `jc_${random(12).toString('base64url')}` });
+      await identities.link(learnerId, { kind: 'join-code', issuer: klass.id, subject: `jc_${random(12).toString('base64url')}` });
       return { classId: klass.id, learnerId, name: name.value, ...(token ? { token } : {}), rejoinKey: formatJoinCode(rejoinKey) };
     },
 

@@ -5,6 +5,7 @@ import { learnerService } from '../learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { classService } from './classes.ts';
 import { classDashboard, type DashboardSources } from './dashboard.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 const step = (id: string) => ({ id, title: `Step ${id}`, hints: [{ text: 'look', cost: 0.1 }], questions: [], checks: [] });
 const lab = { slug: 'l18', file: 'labs/l18/lab.yaml', lab: { title: 'L18', steps: [step('s1'), step('s2'), step('s3')] } } as unknown as LoadedLab;
@@ -13,13 +14,13 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 function setup() {
   const store = openStore(':memory:', allMigrations);
-  const learners = learnerService({ store });
-  const classes = classService({ store, learners, identities: identityService({ store }) });
+  const learners = learnerService({ store: sqliteStore(store) });
+  const classes = classService({ store, learners, identities: identityService({ store: sqliteStore(store) }) });
   const klass = classes.create('Group A', 'operator');
   classes.assign(klass.id, 'lab', 'l18', '2026-12-08T17:00:00.000Z');
   classes.assign(klass.id, 'quiz', 'q1', undefined);
   classes.assign(klass.id, 'lab', 'gone-from-catalog', undefined);
-  const join = (name: string) => classes.join({ code: klass.joinCode, name, current: undefined }).learnerId;
+  const join = async (name: string) => (await classes.join({ code: klass.joinCode, name, current: undefined })).learnerId;
   const sources = (minutes: number, live = new Set<string>()): DashboardSources => ({
     store,
     classes,
@@ -40,10 +41,10 @@ function check(store: Store, runId: string, stepId: string, minutes: number, pas
 }
 
 describe('the class dashboard', () => {
-  it('reports per step status, score, minutes, hints and checks; quizzes by their latest submitted attempt', () => {
+  it('reports per step status, score, minutes, hints and checks; quizzes by their latest submitted attempt', async () => {
     const { store, klass, join, sources, classes } = setup();
-    const ana = join('Ana');
-    const bob = join('Bob');
+    const ana = await join('Ana');
+    const bob = await join('Bob');
     run(store, ana, 'run-a', 0);
     check(store, 'run-a', 's1', 2, false);
     check(store, 'run-a', 's1', 4, true);
@@ -70,10 +71,10 @@ describe('the class dashboard', () => {
     expect(b!.watchable).toBe(false);
   });
 
-  it('flags a learner stuck once their failing current step passes the threshold, on the injected clock', () => {
+  it('flags a learner stuck once their failing current step passes the threshold, on the injected clock', async () => {
     const { store, klass, join, sources, classes } = setup();
-    const ana = join('Ana');
-    const bob = join('Bob');
+    const ana = await join('Ana');
+    const bob = await join('Bob');
     classes.setStuckAfter(klass.id, 600);
     run(store, ana, 'run-a', 0);
     check(store, 'run-a', 's1', 1, true);

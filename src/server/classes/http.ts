@@ -30,8 +30,8 @@ export async function classRespond(where: string, work: () => Promise<Response> 
   }
 }
 
-export function mustBeInstructor(services: ClassServices, request: Request, cookies: AstroCookies): ClassInstructor {
-  const instructor = instructorOf(services, request, cookies);
+export async function mustBeInstructor(services: ClassServices, request: Request, cookies: AstroCookies): Promise<ClassInstructor> {
+  const instructor = await instructorOf(services, request, cookies);
   if (!instructor) throw new ClassError('only an instructor may do this: sign in at /instructor with the instructor token (or send Authorization: Bearer <token>)', 401);
   return instructor;
 }
@@ -73,8 +73,8 @@ export function dashboardResponse(view: DashboardView, request: Request): Respon
 }
 
 /** What the learner's lab page shows: their instructors' messages and whether their shell is watched. */
-export function noticesOf(services: ClassServices, cookies: AstroCookies): ClassNotices {
-  const learner = services.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
+export async function noticesOf(services: ClassServices, cookies: AstroCookies): Promise<ClassNotices> {
+  const learner = await services.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
   if (!learner) return { watched: false, notices: [] };
   const shells = services.terminals?.list().filter((s) => s.owner === learner.id && !s.group) ?? [];
   return {

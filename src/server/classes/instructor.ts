@@ -36,20 +36,20 @@ export interface InstructorCredentials {
   sessionCookie: string | undefined;
 }
 
-export function classInstructor({ instructorToken, learners, roles }: InstructorDeps, credentials: InstructorCredentials): ClassInstructor | undefined {
+export async function classInstructor({ instructorToken, learners, roles }: InstructorDeps, credentials: InstructorCredentials): Promise<ClassInstructor | undefined> {
   // Read here rather than through a Request: a header value Headers refuses (a NUL from a raw
   // upgrade request) must be no instructor, not an exception.
   const bearer = /^Bearer\s+(.+)$/i.exec(credentials.authorization ?? '')?.[1];
   const token = tokenMatches(bearer, instructorToken) || tokenMatches(credentials.instructorCookie, instructorToken);
-  const learner = learners.fromSession(credentials.sessionCookie);
-  const held = learner && roles.signedIn(learner.id) ? roles.rolesOf(learner.id) : [];
+  const learner = await learners.fromSession(credentials.sessionCookie);
+  const held = learner && (await roles.signedIn(learner.id)) ? await roles.rolesOf(learner.id) : [];
   const operator = token || held.includes('operator');
   if (!operator && !held.includes('instructor')) return undefined;
   return { id: learner?.id ?? 'operator', operator };
 }
 
 /** For Astro pages and endpoints. */
-export function instructorOf(services: InstructorDeps, request: Request, cookies: AstroCookies): ClassInstructor | undefined {
+export function instructorOf(services: InstructorDeps, request: Request, cookies: AstroCookies): Promise<ClassInstructor | undefined> {
   return classInstructor(services, {
     authorization: request.headers.get('authorization'),
     instructorCookie: cookies.get(INSTRUCTOR_COOKIE)?.value,
@@ -58,7 +58,7 @@ export function instructorOf(services: InstructorDeps, request: Request, cookies
 }
 
 /** For irlab's own Node routes (the terminal's watch upgrade). */
-export function instructorOfNode(services: InstructorDeps, req: IncomingMessage): ClassInstructor | undefined {
+export function instructorOfNode(services: InstructorDeps, req: IncomingMessage): Promise<ClassInstructor | undefined> {
   return classInstructor(services, {
     authorization: req.headers.authorization,
     instructorCookie: readCookie(req.headers.cookie, INSTRUCTOR_COOKIE),

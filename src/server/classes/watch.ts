@@ -8,10 +8,10 @@ import type { TerminalSession } from '../terminal/session.ts';
 import type { ClassService } from './classes.ts';
 import { instructorOfNode, manages, type InstructorDeps } from './instructor.ts';
 
-export function instructorMayWatch(services: InstructorDeps & { classes: ClassService }, req: IncomingMessage, session: TerminalSession): boolean {
+export async function instructorMayWatch(services: InstructorDeps & { classes: ClassService }, req: IncomingMessage, session: TerminalSession): Promise<boolean> {
   // Only a learner's own lab shell (a drill's sessions have their own rule), of a member of a class this instructor manages.
   if (session.group || session.slot !== 1) return false;
-  const instructor = instructorOfNode(services, req);
+  const instructor = await instructorOfNode(services, req);
   if (!instructor) return false;
   return services.classes.classesOf(session.owner).some((klass) => manages(instructor, klass));
 }

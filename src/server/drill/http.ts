@@ -18,10 +18,10 @@ export function bearerToken(request: Request): string | undefined {
   return match?.[1];
 }
 
-export function callerOf(learners: LearnerService, request: Request, cookies: AstroCookies, url: URL): Caller {
+export async function callerOf(learners: LearnerService, request: Request, cookies: AstroCookies, url: URL): Promise<Caller> {
   const token = bearerToken(request);
   if (token) return { facilitatorToken: token };
-  const learner = currentLearner(learners, cookies, url, { create: false });
+  const learner = await currentLearner(learners, cookies, url, { create: false });
   return learner ? { learnerId: learner.id } : {};
 }
 
@@ -47,7 +47,7 @@ export function reportDownload(ext: 'md' | 'html', render: (report: DrillReport)
       // App.Locals (src/env.d.ts) is Astro's view of the same type.
       const { drills: service, learners } = (locals as Locals).services;
       const id = params.id ?? '';
-      service.authorize(id, callerOf(learners, request, cookies, url));
+      service.authorize(id, (await callerOf(learners, request, cookies, url)));
       const report = await service.report(id);
       return new Response(render(report), {
         headers: { ...headers, 'content-disposition': `attachment; filename="drill-${id}-report.${ext}"`, 'cache-control': 'no-store' },

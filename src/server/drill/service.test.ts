@@ -14,6 +14,7 @@ import { loadDrills } from './project-drills.ts';
 import type { LoadedDrill } from './load.ts';
 import type { AttackOutcome, DrillRuntime } from './runtime.ts';
 import { drillService, sha256, type DrillService, type DrillTerminals } from './service.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 let work: string;
 let drills: LoadedDrill[];
@@ -80,9 +81,9 @@ beforeEach(() => {
 async function created(s = service()) {
   const { drill, facilitatorToken } = await s.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Incident commander', 'Containment'] });
   await s.prepared(drill.id);
-  const learners = learnerService({ store });
-  const alice = learners.create().learner.id;
-  const bob = learners.create().learner.id;
+  const learners = learnerService({ store: sqliteStore(store) });
+  const alice = (await learners.create()).learner.id;
+  const bob = (await learners.create()).learner.id;
   await s.join(drill.code, alice, 'Alice', 'Incident commander');
   await s.join(drill.code, bob, 'Bob', 'Containment');
   return { id: drill.id, code: drill.code, fac: { facilitatorToken }, alice: { learnerId: alice }, bob: { learnerId: bob } };

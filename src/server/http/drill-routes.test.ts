@@ -17,6 +17,7 @@ import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';
 import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { createDrillRoutes } from './drill-routes.ts';
 import { readCookie, type Identify } from './terminal-routes.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 const runtime: DrillRuntime = {
   prepare: async () => 'drill-cluster-ws',
@@ -59,9 +60,9 @@ beforeAll(async () => {
     workspaceDir: () => '/nonexistent',
   };
   service = drillService({ store, drills: async () => drills, runtime, terminals });
-  const learners = learnerService({ store });
-  const identify = ((req) => {
-    const found = learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
+  const learners = learnerService({ store: sqliteStore(store) });
+  const identify = (async (req) => {
+    const found = await learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
     return found ? { id: found.id } : undefined;
   }) as Identify;
   const routes = createDrillRoutes(service, identify);
@@ -74,9 +75,9 @@ beforeAll(async () => {
   await service.prepared(created.drill.id);
   drill = created.drill;
   token = created.facilitatorToken;
-  const alice = learners.create();
+  const alice = await learners.create();
   aliceCookie = `${SESSION_COOKIE}=${alice.token}`;
-  outsiderCookie = `${SESSION_COOKIE}=${learners.create().token}`;
+  outsiderCookie = `${SESSION_COOKIE}=${(await learners.create()).token}`;
   await service.join(drill.code, alice.learner.id, 'Alice', 'Scribe');
   const locked = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Scribe'] });
   await service.prepared(locked.drill.id);

@@ -60,8 +60,8 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
 
   async function openTerminal(req: IncomingMessage, res: ServerResponse, drillId: string): Promise<void> {
     if (!sameOrigin(req)) return json(res, 403, { error: 'Cross-site requests cannot open a terminal.' });
-    const learner = identify(req, { create: false });
     try {
+      const learner = await identify(req, { create: false });
       json(res, 200, await drills.terminal(drillId, learner ? { learnerId: learner.id } : {}));
     } catch (error) {
       const status = statusOf(error);
@@ -162,8 +162,10 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
         refuseUpgrade(socket, 403, 'Forbidden');
         return true;
       }
-      const learner = identify(req, { create: false });
-      acceptUpgrade(wss, req, socket, head, 'drill', (ws) => serve(ws, match[1]!, learner?.id));
+      void identify(req, { create: false }).then(
+        (learner) => acceptUpgrade(wss, req, socket, head, 'drill', (ws) => serve(ws, match[1]!, learner?.id)),
+        () => refuseUpgrade(socket, 503, 'Service Unavailable'),
+      );
       return true;
     },
     close() {

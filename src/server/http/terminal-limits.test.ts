@@ -34,7 +34,7 @@ beforeAll(async () => {
     },
   });
   // Learners by a test header; a request without one becomes a new learner.
-  const identify = ((req, options) => {
+  const identify = (async (req, options) => {
     const id = req.headers['x-learner'];
     if (id) return { id: String(id) };
     if (!options.create) return undefined;

@@ -35,8 +35,8 @@ export interface TerminalRoutes {
 
 /** Who is asking: the learner id, plus a Set-Cookie header when one was just created. */
 export interface Identify {
-  (req: IncomingMessage, options: { create: true }): { id: string; setCookie?: string };
-  (req: IncomingMessage, options: { create: false }): { id: string; setCookie?: string } | undefined;
+  (req: IncomingMessage, options: { create: true }): Promise<{ id: string; setCookie?: string }>;
+  (req: IncomingMessage, options: { create: false }): Promise<{ id: string; setCookie?: string } | undefined>;
 }
 
 /** The cookie's value; a malformed one (`%zz`) is no cookie. */
@@ -100,7 +100,7 @@ async function readJson(req: IncomingMessage, limit = 4096): Promise<Record<stri
 
 
 /** May this learner watch this session read-only? (drills: both in the same drill; classes: the request is an instructor's) */
-export type CanWatch = (learnerId: string, session: TerminalSession, req: IncomingMessage) => boolean;
+export type CanWatch = (learnerId: string, session: TerminalSession, req: IncomingMessage) => boolean | Promise<boolean>;
 
 /**
  * Asked before a new session starts (none live for this learner, or `fresh`): a refusal (the
@@ -124,13 +124,13 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
     const slot = body.slot ?? 1;
     if (!isTerminalSlot(slot)) return json(res, 400, { error: `"slot" must be one of ${TERMINAL_SLOTS.join(', ')} (a learner has at most ${TERMINAL_SLOTS.length} shells)` });
     // Budgets before a learner is created, so that a refused flood without cookies creates none.
-    const known = identify(req, { create: false });
+    const known = await identify(req, { create: false });
     let headers: Record<string, string> = {};
     try {
       const live = known !== undefined && manager.liveSession(known.id, slot) !== undefined;
       const refused = admitNewSession && (body.fresh === true || !live) ? await admitNewSession(req, known?.id) : undefined;
       if (refused) return json(res, 429, { error: refused.reason, retryAfterSeconds: refused.retryAfterSeconds }, refusalHeaders(refused));
-      const learner = known ?? identify(req, { create: true });
+      const learner = known ?? (await identify(req, { create: true }));
       if (learner.setCookie) headers = { 'set-cookie': learner.setCookie };
       if (body.fresh === true) {
         // Only this slot's shell: the learner's other terminal keeps running.
@@ -210,12 +210,15 @@ export function createTerminalRoutes(manager: TerminalManager, identify: Identif
       const sessionId = match[1]!;
       const watch = url.searchParams.get('watch') === '1';
       if (!SESSION_ID_PATTERN.test(sessionId) || !sameOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden'), true;
-      const learner = identify(req, { create: false });
-      const session = manager.get(sessionId);
-      if (!learner) refuseUpgrade(socket, 403, 'Forbidden');
-      else if (watch && (!session || !canWatch(learner.id, session, req))) refuseUpgrade(socket, 403, 'Forbidden');
-      else if (!watch && session && session.principal !== learner.id) refuseUpgrade(socket, 403, 'Forbidden');
-      else acceptUpgrade(wss, req, socket, head, 'terminal', (ws) => serve(ws, sessionId, watch));
+      // Whether the upgrade is ours is known now; who asks takes the store (then accepted or refused).
+      void (async () => {
+        const learner = await identify(req, { create: false });
+        const session = manager.get(sessionId);
+        if (!learner) refuseUpgrade(socket, 403, 'Forbidden');
+        else if (watch && (!session || !(await canWatch(learner.id, session, req)))) refuseUpgrade(socket, 403, 'Forbidden');
+        else if (!watch && session && session.principal !== learner.id) refuseUpgrade(socket, 403, 'Forbidden');
+        else acceptUpgrade(wss, req, socket, head, 'terminal', (ws) => serve(ws, sessionId, watch));
+      })().catch(() => refuseUpgrade(socket, 503, 'Service Unavailable'));
       return true;
     },
     close() {

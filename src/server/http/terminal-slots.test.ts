@@ -27,7 +27,7 @@ beforeAll(async () => {
     leaseCluster: async () => ({ name: 'lab-one', kubeconfigPath: kubeconfig, release: async () => {} }),
     wantedCluster: async () => 'lab-one',
   });
-  const identify = ((req) => ({ id: String(req.headers['x-learner']) })) as Identify;
+  const identify = (async (req) => ({ id: String(req.headers['x-learner']) })) as Identify;
   const routes = createTerminalRoutes(manager, identify, () => false, async (_req, learner) => (admitted.push(learner), undefined));
   server = http.createServer((req, res) => routes.handle(req, res) || res.end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -24,7 +24,7 @@ let base: string;
 beforeAll(async () => {
   manager = new TerminalManager({ dataDir: path.join(root, 'data'), host: prepareSandboxHost(path.join(root, 'data')), spawnPty: spawnNodePty, leaseCluster: async () => null });
   // Learners by a test header; the drill service's canWatch is tested in src/server/drill.
-  const identify = ((req) => (req.headers['x-learner'] ? { id: String(req.headers['x-learner']) } : undefined)) as Identify;
+  const identify = (async (req) => (req.headers['x-learner'] ? { id: String(req.headers['x-learner']) } : undefined)) as Identify;
   const routes = createTerminalRoutes(manager, identify, (learnerId, s) => s.group === 'drill:x' && ['lrn_owner', 'lrn_mate'].includes(learnerId));
   server = http.createServer((req, res) => routes.handle(req, res) || res.end());
   server.on('upgrade', (req, socket, head) => routes.upgrade(req, socket, head) || socket.destroy());

@@ -34,21 +34,21 @@ export function accessFrom(learner: Learner | undefined, signedIn: boolean, role
 }
 
 /** From the session cookie's value, the instructor cookie's value and the Authorization header. */
-export function accessOf(deps: AccessDeps, credentials: { session: string | undefined; instructorCookie: string | undefined; authorization: string | null | undefined }): Access {
-  const learner = deps.learners.fromSession(credentials.session);
-  const signedIn = learner ? deps.roles.signedIn(learner.id) : false;
-  const roles = learner && signedIn ? deps.roles.rolesOf(learner.id) : [];
+export async function accessOf(deps: AccessDeps, credentials: { session: string | undefined; instructorCookie: string | undefined; authorization: string | null | undefined }): Promise<Access> {
+  const learner = await deps.learners.fromSession(credentials.session);
+  const signedIn = learner ? await deps.roles.signedIn(learner.id) : false;
+  const roles = learner && signedIn ? await deps.roles.rolesOf(learner.id) : [];
   const token = isInstructor(deps.instructorToken, new Request('http://irlab.invalid/', { headers: credentials.authorization ? { authorization: credentials.authorization } : {} }), credentials.instructorCookie);
   return accessFrom(learner, signedIn, roles, token);
 }
 
 /** For Astro's pages and endpoints. */
-export function requestAccess(deps: AccessDeps, request: Request, cookies: AstroCookies): Access {
+export function requestAccess(deps: AccessDeps, request: Request, cookies: AstroCookies): Promise<Access> {
   return accessOf(deps, { session: cookies.get(SESSION_COOKIE)?.value, instructorCookie: cookies.get(INSTRUCTOR_COOKIE)?.value, authorization: request.headers.get('authorization') });
 }
 
 /** For irlab's own routes (src/server/http, WebSocket upgrades): the request's raw headers. */
-export function headersAccess(deps: AccessDeps, headers: { cookie?: string | undefined; authorization?: string | undefined }): Access {
+export function headersAccess(deps: AccessDeps, headers: { cookie?: string | undefined; authorization?: string | undefined }): Promise<Access> {
   const cookies = new Map<string, string>();
   for (const part of (headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=');
@@ -82,6 +82,6 @@ export async function instructorPageAccess(
 ): Promise<{ redirect: string } | { allowed: boolean; rejected: boolean; access: Access }> {
   const gate = await instructorGate(request, url, cookies, deps.instructorToken);
   if ('redirect' in gate) return gate;
-  const access = requestAccess(deps, request, cookies);
+  const access = await requestAccess(deps, request, cookies);
   return { allowed: gate.allowed || access[need], rejected: gate.rejected, access };
 }

@@ -4,7 +4,7 @@
  * (one with an OpenID Connect identity) holds a role: an anonymous cookie is nobody in particular.
  * The first operator is whoever signed in and presented the instructor token (the bootstrap).
  */
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 
 export type Role = 'instructor' | 'operator';
 export const ROLES: readonly Role[] = ['instructor', 'operator'];
@@ -27,12 +27,12 @@ export class RoleError extends Error {
   }
 }
 
-export function roleService({ store, clock = () => new Date() }: { store: Store; clock?: () => Date }) {
-  const signedIn = (learnerId: string) => store.prepare("SELECT 1 FROM learner_identities WHERE learner_id = ? AND kind = 'oidc' LIMIT 1").get(learnerId) !== undefined;
+export function roleService({ store, clock = () => new Date() }: { store: SqlStore; clock?: () => Date }) {
+  const signedIn = async (learnerId: string): Promise<boolean> => (await store.get("SELECT 1 AS yes FROM learner_identities WHERE learner_id = ? AND kind = 'oidc' LIMIT 1", [learnerId])) !== undefined;
 
   return {
-    rolesOf(learnerId: string): Role[] {
-      const rows = store.prepare('SELECT role FROM learner_roles WHERE learner_id = ? ORDER BY role').all(learnerId) as Array<{ role: Role }>;
+    async rolesOf(learnerId: string): Promise<Role[]> {
+      const rows = await store.all<{ role: Role }>('SELECT role FROM learner_roles WHERE learner_id = ? ORDER BY role', [learnerId]);
       return rows.map((r) => r.role);
     },
 
@@ -40,25 +40,24 @@ export function roleService({ store, clock = () => new Date() }: { store: Store;
     signedIn,
 
     /** Grants a role to a signed-in learner; granting one they hold changes nothing. */
-    grant(learnerId: string, role: Role, grantedBy: string): void {
+    async grant(learnerId: string, role: Role, grantedBy: string): Promise<void> {
       if (!ROLES.includes(role)) throw new RoleError(`there is no role "${String(role)}": choose instructor or operator`, 400);
-      if (!signedIn(learnerId)) throw new RoleError('only a signed-in account can hold a role: that person signs in first, then an operator grants it', 409);
-      store.prepare('INSERT OR IGNORE INTO learner_roles (learner_id, role, granted_at, granted_by) VALUES (?, ?, ?, ?)').run(learnerId, role, clock().toISOString(), grantedBy);
+      if (!(await signedIn(learnerId))) throw new RoleError('only a signed-in account can hold a role: that person signs in first, then an operator grants it', 409);
+      await store.run('INSERT INTO learner_roles (learner_id, role, granted_at, granted_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, role, clock().toISOString(), grantedBy]);
     },
 
-    revoke(learnerId: string, role: Role): void {
-      store.prepare('DELETE FROM learner_roles WHERE learner_id = ? AND role = ?').run(learnerId, role);
+    async revoke(learnerId: string, role: Role): Promise<void> {
+      await store.run('DELETE FROM learner_roles WHERE learner_id = ? AND role = ?', [learnerId, role]);
     },
 
     /** Every signed-in account with its name, e-mail addresses and roles (the operator's list). */
-    accounts(): Account[] {
-      const rows = store
-        .prepare(
-          `SELECT l.id, l.display_name, group_concat(DISTINCT i.email) AS emails, (SELECT group_concat(role) FROM learner_roles r WHERE r.learner_id = l.id) AS roles
-           FROM learners l JOIN learner_identities i ON i.learner_id = l.id AND i.kind = 'oidc'
-           GROUP BY l.id ORDER BY coalesce(l.display_name, min(i.email), l.id) COLLATE NOCASE`,
-        )
-        .all() as Array<{ id: string; display_name: string | null; emails: string | null; roles: string | null }>;
+    async accounts(): Promise<Account[]> {
+      const { groupConcat } = store.dialect;
+      const rows = await store.all<{ id: string; display_name: string | null; emails: string | null; roles: string | null }>(
+        `SELECT l.id, l.display_name, ${groupConcat('i.email', { distinct: true })} AS emails, (SELECT ${groupConcat('r.role')} FROM learner_roles r WHERE r.learner_id = l.id) AS roles
+         FROM learners l JOIN learner_identities i ON i.learner_id = l.id AND i.kind = 'oidc'
+         GROUP BY l.id, l.display_name ORDER BY lower(coalesce(l.display_name, min(i.email), l.id))`,
+      );
       return rows.map((r) => ({
         learnerId: r.id,
         displayName: r.display_name ?? undefined,

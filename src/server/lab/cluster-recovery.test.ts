@@ -15,6 +15,7 @@ import type { ClusterSource } from './cluster-source.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 let work: string;
 let store: Store;
@@ -52,7 +53,7 @@ describe('a lab run whose cluster is gone, with no engine to make a new one', ()
       answerKeys: path.join(work, 'keys'),
       renderMarkdown: async (markdown) => markdown,
     });
-    const learner = learnerService({ store }).create().learner.id;
+    const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
     store
       .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run('run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString());

@@ -11,6 +11,7 @@ import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 let work: string;
 let store: Store;
@@ -42,7 +43,7 @@ describe('hints as the learner sees them', () => {
       answerKeys: path.join(work, 'keys'),
       renderMarkdown: async (markdown) => marked.parse(markdown, { async: true }),
     });
-    const learner = learnerService({ store }).create().learner.id;
+    const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
     store
       .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run('run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString());

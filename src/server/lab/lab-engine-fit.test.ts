@@ -14,6 +14,7 @@ import { learnerService } from '../learners/learners.ts';
 import { allMigrations, openStore } from '../store/index.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 let content: ContentRoot;
 let work: string;
@@ -52,7 +53,7 @@ describe('a kind lab where labs run on the embedded engine', () => {
       preparedPerLab: 1,
     });
     try {
-      const learner = learnerService({ store }).create().learner.id;
+      const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
       const view = await service.view(learner, 'l18-on-kind');
       expect(view.engine).toMatchObject({ engine: 'kind', badge: 'Needs kind', unavailable: { reason: expect.stringMatching(/this server runs labs on the embedded engine/) } });
       expect((await service.view(learner, 'l18')).engine).toMatchObject({ engine: 'embedded', badge: 'Embedded engine' });

@@ -20,6 +20,7 @@ import { labService } from './service.ts';
 import { freshClusters } from './cluster-source.ts';
 import { fillSolution, runSolution } from './solution.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 export interface LabTestRow {
   step: string;
@@ -48,7 +49,7 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
     options.onRow?.(r);
   };
   const store = openStore(path.join(work, 'irlab.db'), allMigrations);
-  const learner = learnerService({ store }).create().learner.id;
+  const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
   const workspaceOf = () => path.join(work, 'workspace');
   const service = labService({
     ...(options.events ? { events: options.events } : {}),

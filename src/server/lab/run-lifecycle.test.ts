@@ -14,6 +14,7 @@ import { validateProjectLabs, type LoadedLab } from './labs.ts';
 import { MAX_NOTES_BYTES } from './run-records.ts';
 import { labService, workspaceUnder } from './service.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 let work: string;
 let store: Store;
@@ -32,7 +33,7 @@ afterEach(async () => {
 const T0 = Date.parse('2026-12-07T09:00:00.000Z');
 const minutes = (n: number) => n * 60_000;
 
-function setup(limit = { sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240 }) {
+async function setup(limit = { sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240 }) {
   let clock = T0;
   const live = new Set<string>();
   const released: string[] = [];
@@ -62,7 +63,7 @@ function setup(limit = { sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240
     nextOf: async () => ({ lesson: { title: 'L18', href: '/lessons/l18' }, quiz: { title: 'Quiz', href: '/quizzes/q' } }),
     onRunEnded: (learner, reason) => void ended.push([learner, reason]),
   });
-  const learner = learnerService({ store }).create().learner.id;
+  const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
   const addRun = (id: string, cluster: string, startedAt = new Date(clock).toISOString()) => {
     live.add(cluster);
     store.prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, learner, 'l18', cluster, 'embedded', '00', startedAt);
@@ -72,7 +73,7 @@ function setup(limit = { sessionMinutes: 120, extendMinutes: 30, maxMinutes: 240
 
 describe('the time limit of a lab run', () => {
   it('shows the deadline and what Extend adds; Extend moves it up to the maximum, then says why not', async () => {
-    const { service, learner, addRun, advance } = setup();
+    const { service, learner, addRun, advance } = await setup();
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     let view = await service.view(learner, 'l18');
     expect(view.run).toMatchObject({ expiresAt: '2026-12-07T11:00:00.000Z', serverTime: '2026-12-07T09:00:00.000Z', extend: { minutes: 30, minutesLeft: 120, latestExpiresAt: '2026-12-07T13:00:00.000Z', maxMinutes: 240 } });
@@ -86,14 +87,14 @@ describe('the time limit of a lab run', () => {
   });
 
   it('caps the last extension at the maximum', async () => {
-    const { service, learner, addRun } = setup({ sessionMinutes: 60, extendMinutes: 45, maxMinutes: 90 });
+    const { service, learner, addRun } = await setup({ sessionMinutes: 60, extendMinutes: 45, maxMinutes: 90 });
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     expect((await service.view(learner, 'l18')).run!.extend).toMatchObject({ minutes: 30, minutesLeft: 30 });
     expect((await service.extend(learner, 'l18')).run!.expiresAt).toBe('2026-12-07T10:30:00.000Z');
   });
 
   it('ends the run at its deadline on the next access: cluster given back, progress kept on the progress page', async () => {
-    const { service, learner, addRun, released, ended, advance } = setup();
+    const { service, learner, addRun, released, ended, advance } = await setup();
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     store.prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria) VALUES (?, ?, ?, 1, 1, ?)').run('run-1', 'contain', new Date(T0 + 1000).toISOString(), '[]');
     advance(minutes(120) - 1);
@@ -111,10 +112,10 @@ describe('the time limit of a lab run', () => {
   });
 
   it('the sweep ends every run past its deadline, and only those, once', async () => {
-    const { service, learner, addRun, released, advance } = setup();
+    const { service, learner, addRun, released, advance } = await setup();
     addRun('run-old', 'pool-aaaaaaaaaaaa');
     advance(minutes(60));
-    const other = learnerService({ store }).create().learner.id;
+    const other = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
     store.prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('run-new', other, 'l18', 'pool-bbbbbbbbbbbb', 'embedded', '00', new Date(T0 + minutes(60)).toISOString());
     expect(await service.sweepExpired()).toBe(0);
     advance(minutes(60));
@@ -129,7 +130,7 @@ describe('the time limit of a lab run', () => {
   });
 
   it('a reset ends the run as a reset, not an expiry', async () => {
-    const { service, learner, addRun, released, ended } = setup();
+    const { service, learner, addRun, released, ended } = await setup();
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     const view = await service.reset(learner, 'l18');
     expect(view.run).toBeUndefined();
@@ -141,13 +142,13 @@ describe('the time limit of a lab run', () => {
 
 describe('case notes', () => {
   it('are kept with the learner\'s run, refused whole past the cap, and never another learner\'s', async () => {
-    const { service, learner, addRun } = setup();
+    const { service, learner, addRun } = await setup();
     expect(() => service.saveNotes(learner, 'l18', 'x')).toThrow(/start the lab first/);
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     const hostile = '<img src=x onerror=alert(1)>\u0000\u001b[31m';
     expect(service.saveNotes(learner, 'l18', hostile)).toMatchObject({ text: hostile, updatedAt: '2026-12-07T09:00:00.000Z' });
     expect(service.notes(learner, 'l18').text).toBe(hostile);
-    const other = learnerService({ store }).create().learner.id;
+    const other = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
     expect(service.notes(other, 'l18')).toEqual({ text: '' });
     const error = (() => {
       try {
@@ -162,7 +163,7 @@ describe('case notes', () => {
   });
 
   it('outlive the run (readable and writable after it ended)', async () => {
-    const { service, learner, addRun, advance } = setup();
+    const { service, learner, addRun, advance } = await setup();
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     service.saveNotes(learner, 'l18', 'first');
     advance(minutes(121));
@@ -175,7 +176,7 @@ describe('case notes', () => {
 
 describe('completion', () => {
   it('appears once every step has passed: time to the last first pass, hints taken, checks pressed; next from the server', async () => {
-    const { service, learner, addRun } = setup();
+    const { service, learner, addRun } = await setup();
     addRun('run-1', 'pool-aaaaaaaaaaaa');
     const steps = labs.find((l) => l.slug === 'l18')!.lab.steps;
     const result = store.prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria) VALUES (?, ?, ?, ?, ?, ?)');

@@ -50,23 +50,23 @@ const quizData = quizSchema.parse({
 const quiz: CatalogQuiz = { slug: 'events', file: 'quizzes/events.yaml', hash: 'h', data: quizData, lesson: undefined };
 
 /** A quiz engine on a bus that records what it hears, and one learner's first attempt. */
-function listening() {
+async function listening() {
   const bus = new LearningEvents();
   const heard: LearningEvent[] = [];
   bus.subscribe((e) => void heard.push(e));
   const { engine, learners } = setupQuizEngine([quiz], bus);
-  const { learner } = learners.create();
-  return { engine, heard, learner, attempt: engine.start(learner.id, 'events').attempt! };
+  const { learner } = await learners.create();
+  return { engine, heard, learner, attempt: (await engine.start(learner.id, 'events')).attempt! };
 }
 
 describe('the quiz engine tells the bus', () => {
-  it('launched on a new attempt, answered per saved answer, passed and completed with the score on submit', () => {
-    const { engine, heard, learner, attempt } = listening();
-    engine.start(learner.id, 'events'); // the attempt in progress: no second launch
+  it('launched on a new attempt, answered per saved answer, passed and completed with the score on submit', async () => {
+    const { engine, heard, learner, attempt } = await listening();
+    await engine.start(learner.id, 'events'); // the attempt in progress: no second launch
     const first = attempt.questions.find((q) => q.id === 'a')!;
-    engine.answer(learner.id, 'events', attempt.id, 'a', rightAnswer(quizData.questions[0]!, first));
-    engine.submit(learner.id, 'events', attempt.id);
-    engine.submit(learner.id, 'events', attempt.id); // already submitted: nothing new
+    await engine.answer(learner.id, 'events', attempt.id, 'a', rightAnswer(quizData.questions[0]!, first));
+    await engine.submit(learner.id, 'events', attempt.id);
+    await engine.submit(learner.id, 'events', attempt.id); // already submitted: nothing new
     const activity = { kind: 'quiz', slug: 'events', title: 'Events quiz' };
     expect(heard.map((e) => e.type)).toEqual(['launched', 'answered', 'passed', 'completed']);
     expect(heard[0]).toMatchObject({ learnerId: learner.id, activity, runId: attempt.id });
@@ -75,9 +75,9 @@ describe('the quiz engine tells the bus', () => {
     expect(heard[3]).toMatchObject({ runId: attempt.id, success: true, score: { scaled: 0.5, raw: 1, max: 2 } });
   });
 
-  it('a failed attempt is completed without success and not passed', () => {
-    const { engine, heard, learner, attempt } = listening();
-    engine.submit(learner.id, 'events', attempt.id);
+  it('a failed attempt is completed without success and not passed', async () => {
+    const { engine, heard, learner, attempt } = await listening();
+    await engine.submit(learner.id, 'events', attempt.id);
     expect(heard.map((e) => e.type)).toEqual(['launched', 'completed']);
     expect(heard[1]).toMatchObject({ success: false, score: { scaled: 0, raw: 0, max: 2 } });
   });

@@ -7,6 +7,7 @@ import { allMigrations, openStore } from '../store/index.ts';
 import { gradePassback, MAX_ATTEMPTS, SCORE_MEDIA_TYPE, scoresUrl } from './grade-passback.ts';
 import type { Platform } from './platforms.ts';
 import { toolKeyFrom } from './tool-key.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 const platform: Platform = {
   name: 'LMS',
@@ -38,9 +39,9 @@ function platformTransport(clock: () => Date) {
   return { state, transport };
 }
 
-function setup() {
+async function setup() {
   const store = openStore(':memory:', allMigrations);
-  const learner = learnerService({ store }).create().learner.id;
+  const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
   let now = new Date('2026-12-07T10:00:00Z');
   const { state, transport } = platformTransport(() => now);
   const lines: string[] = [];
@@ -54,7 +55,7 @@ function setup() {
 
 describe('grade passback', () => {
   it('posts the completion score to {lineitem}/scores with a token got by a signed client assertion', async () => {
-    const { grades, state, completed } = setup();
+    const { grades, state, completed } = await setup();
     grades.listener(completed);
     await grades.idle();
     expect(state.scores).toEqual([
@@ -70,7 +71,7 @@ describe('grade passback', () => {
   });
 
   it('posts a lab launched from the LMS when the lab is completed (every step passed), with the run\'s score', async () => {
-    const { grades, state, store, learner } = setup();
+    const { grades, state, store, learner } = await setup();
     store
       .prepare("INSERT INTO lti_grade_links (learner_id, activity_kind, activity_slug, issuer, client_id, subject, lineitem, scopes, updated_at) VALUES (?, 'lab', 'l18', ?, 'client-1', 'lms-user-7', 'https://lms.example.edu/li/4', 'score', '')")
       .run(learner, platform.issuer);
@@ -80,14 +81,14 @@ describe('grade passback', () => {
     expect(state.scores).toEqual([expect.objectContaining({ url: 'https://lms.example.edu/li/4/scores', body: expect.objectContaining({ userId: 'lms-user-7', scoreGiven: 5.4, scoreMaximum: 6, gradingProgress: 'FullyGraded' }) })]);
   });
 
-  it('ignores other events and activities the learner did not launch from an LMS', () => {
-    const { grades, completed } = setup();
+  it('ignores other events and activities the learner did not launch from an LMS', async () => {
+    const { grades, completed } = await setup();
     expect(grades.enqueue({ ...completed, type: 'launched' } as LearningEvent)).toBe(0);
     expect(grades.enqueue({ ...completed, activity: { kind: 'lab', slug: 'l18', title: 'x' } })).toBe(0);
   });
 
   it('keeps a score while the platform is down and delivers it once, after the backoff', async () => {
-    const { grades, state, completed, advance, lines } = setup();
+    const { grades, state, completed, advance, lines } = await setup();
     state.down = true;
     grades.listener(completed);
     await grades.idle();
@@ -104,7 +105,7 @@ describe('grade passback', () => {
   });
 
   it('stops trying after MAX_ATTEMPTS but keeps the score, saying why', async () => {
-    const { grades, state, completed, advance } = setup();
+    const { grades, state, completed, advance } = await setup();
     state.down = true;
     grades.enqueue(completed);
     for (let i = 0; i < MAX_ATTEMPTS + 3; i++) {

@@ -89,15 +89,15 @@ export function ltiService(deps: LtiDeps) {
   }
 
   /** The learner this LTI user is: known, or the browser's anonymous learner linked, or a new one. */
-  function learnerFor(platform: Platform, claims: LaunchClaims, browserSession: string | undefined): string {
+  async function learnerFor(platform: Platform, claims: LaunchClaims, browserSession: string | undefined): Promise<string> {
     const identity = { kind: 'lti' as const, issuer: platform.issuer, subject: claims.subject, email: claims.email };
-    const known = identities.learnerOf(identity);
+    const known = await identities.learnerOf(identity);
     if (known) return known;
     // A browser's anonymous progress joins the LMS user's account on their first launch, as on a
     // first sign-in; a browser already holding someone's identity gets a fresh learner instead.
-    const browser = learners.fromSession(browserSession);
-    const learnerId = browser && identities.identitiesOf(browser.id).length === 0 ? browser.id : learners.create(claims.displayName).learner.id;
-    if (!identities.link(learnerId, identity)) return identities.learnerOf(identity)!;
+    const browser = await learners.fromSession(browserSession);
+    const learnerId = browser && (await identities.identitiesOf(browser.id)).length === 0 ? browser.id : (await learners.create(claims.displayName)).learner.id;
+    if (!(await identities.link(learnerId, identity))) return (await identities.learnerOf(identity))!;
     return learnerId;
   }
 
@@ -191,8 +191,8 @@ export function ltiService(deps: LtiDeps) {
       }
 
       const activity = await existing(claims.activity!);
-      const learnerId = learnerFor(platform, claims, cookies.session);
-      if (claims.displayName) learners.setDisplayName(learnerId, claims.displayName);
+      const learnerId = await learnerFor(platform, claims, cookies.session);
+      if (claims.displayName) await learners.setDisplayName(learnerId, claims.displayName);
       if (claims.ags?.lineitem && claims.ags.scopes.includes(AGS_SCOPE.score)) {
         store
           .prepare(
@@ -201,7 +201,7 @@ export function ltiService(deps: LtiDeps) {
           )
           .run(learnerId, activity.kind, activity.slug, platform.issuer, platform.clientId, claims.subject, claims.ags.lineitem, claims.ags.scopes.join(' '), clock().toISOString());
       }
-      const sessionToken = learners.startSession(learnerId);
+      const sessionToken = await learners.startSession(learnerId);
       return { kind: 'signed-in', learnerId, sessionToken, location: `/${activity.kind === 'lab' ? 'labs' : 'quizzes'}/${activity.slug}` };
     },
 

@@ -8,6 +8,7 @@ import { allMigrations, openStore } from '../store/index.ts';
 import { ltiService } from './lti-service.ts';
 import { createLtiRoutes } from './routes.ts';
 import { toolKeyFrom } from './tool-key.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 const platform = {
   name: 'LMS',
@@ -24,14 +25,14 @@ let base: string;
 const store = openStore(':memory:', allMigrations);
 
 beforeAll(async () => {
-  const learners = learnerService({ store });
+  const learners = learnerService({ store: sqliteStore(store) });
   const lti = ltiService({
     store,
     platforms: [platform],
     key: toolKeyFrom(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
     publicUrl: 'https://irlab.example.org',
     learners,
-    identities: identityService({ store }),
+    identities: identityService({ store: sqliteStore(store) }),
     activities: async () => [{ kind: 'lab', slug: 'l18', title: 'L18' }],
   });
   const routes = createLtiRoutes(lti, learners, { secureCookies: true, now: () => 0 });

@@ -93,7 +93,7 @@ export function createLtiRoutes(lti: LtiService, learners: LearnerService, optio
       return sendHtml(res, 200, pickerPage({ pickToken: result.pickToken, platformName: result.platform.name, choices: result.choices, acceptMultiple: result.acceptMultiple }), clearState ? { 'set-cookie': clearState } : {});
     }
     // The browser's previous session (maybe another person's) ends: this browser is now this learner.
-    learners.endSession(session);
+    await learners.endSession(session);
     res.writeHead(303, { location: result.location, 'cache-control': 'no-store', 'set-cookie': [`${SESSION_COOKIE}=${result.sessionToken}; ${sessionAttributes}`, ...(clearState ? [clearState] : [])] });
     res.end();
   }

@@ -14,6 +14,7 @@ import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { handleQuery } from './http.ts';
 import { sourcesFor, type SourceOwners } from './learner-sources.ts';
 import { seededRandom, syntheticLog, toAuditLine } from './synthetic-audit-log.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
 
 let work: string;
 let store: Store;
@@ -46,8 +47,8 @@ beforeAll(async () => {
   };
   const drills = await loadDrills(process.cwd());
   service = drillService({ store, drills: async () => drills, runtime });
-  const learners = learnerService({ store });
-  for (const name of ['ada', 'bo', 'eve']) people[name] = learners.create().learner.id;
+  const learners = learnerService({ store: sqliteStore(store) });
+  for (const name of ['ada', 'bo', 'eve']) people[name] = (await learners.create()).learner.id;
   const make = async () => {
     const { drill, facilitatorToken } = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Investigator'] });
     await service.prepared(drill.id);

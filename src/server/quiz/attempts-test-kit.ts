@@ -4,7 +4,11 @@
  */
 import type { Question } from '../../schemas/quiz.ts';
 import type { AnswerValue, QuestionView } from '../../lib/quiz-view.ts';
-import { openStore, type Store } from '../store/database.ts';
+import { openStore } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import { sqliteStore } from '../store/sqlite-store.ts';
+import { onTestFinished } from 'vitest';
+import type { TestBackend } from '../store/store-test-kit.ts';
 import { allMigrations } from '../store/migrations.ts';
 import { learnerService } from '../learners/learners.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
@@ -12,12 +16,22 @@ import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
 import { quizEngine } from './attempts.ts';
 
 export function setupQuizEngine(catalogQuizzes: CatalogQuiz[], events?: LearningEvents) {
-  const store: Store = openStore(':memory:', allMigrations);
+  const store: SqlStore = sqliteStore(openStore(':memory:', allMigrations));
   let n = 0;
   const catalog: QuizCatalog = { get: (slug) => catalogQuizzes.find((q) => q.slug === slug), all: () => catalogQuizzes };
   const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)), ...(events ? { events } : {}) });
   const learners = learnerService({ store });
   return { store, engine, learners };
+}
+
+/** The same on a backend's new store (SQLite or PostgreSQL), closed when the test finishes. */
+export async function setupQuizEngineOn(backend: TestBackend, catalogQuizzes: CatalogQuiz[], events?: LearningEvents) {
+  const store = await backend.open();
+  onTestFinished(() => store.close());
+  let n = 0;
+  const catalog: QuizCatalog = { get: (slug) => catalogQuizzes.find((q) => q.slug === slug), all: () => catalogQuizzes };
+  const engine = quizEngine({ store, catalog, newId: (kind) => `${kind}-${++n}`, clock: () => new Date(Date.UTC(2026, 10, 27, 10, 0, n)), ...(events ? { events } : {}) });
+  return { store, engine, learners: learnerService({ store }) };
 }
 
 /** The right answer for a question, in the attempt's tokens, worked out from the quiz file. */

@@ -3,7 +3,8 @@ import { quizSchema } from '../../schemas/quiz.ts';
 import type { AttemptView, QuestionView } from '../../lib/quiz-view.ts';
 import { loadCatalog, type CatalogQuiz } from './catalog.ts';
 import { QuizError } from './attempts.ts';
-import { rightAnswer, setupQuizEngine } from './attempts-test-kit.ts';
+import { rightAnswer, setupQuizEngineOn } from './attempts-test-kit.ts';
+import { testStores } from '../store/store-test-kit.ts';
 import { quizReport } from './item-report.ts';
 
 const explanation = 'Because the lesson says so, in its own section.';
@@ -21,33 +22,33 @@ const fixture = quizSchema.parse({
   ],
 });
 
-const setup = setupQuizEngine;
 
 const optionToken = (question: QuestionView, text: string) => {
   const list = 'options' in question ? question.options : [];
   return list.find((o) => o.text === text)!.id;
 };
 
-describe('quiz engine: deferred feedback, pools, attempts limit', () => {
+describe.each(testStores())('quiz engine: deferred feedback, pools, attempts limit on $name', (backend) => {
+  const setup = (quizzes: Parameters<typeof setupQuizEngineOn>[1]) => setupQuizEngineOn(backend, quizzes);
   const quiz: CatalogQuiz = { slug: 'fixture', file: 'quizzes/fixture.yaml', hash: 'h', data: fixture, lesson: undefined };
 
-  it('hides answers until submit, then grades everything with partial credit', () => {
-    const { engine, learners } = setup([quiz]);
-    const { learner } = learners.create();
-    const state = engine.start(learner.id, 'fixture');
+  it('hides answers until submit, then grades everything with partial credit', async () => {
+    const { engine, learners } = await setup([quiz]);
+    const { learner } = await learners.create();
+    const state = await engine.start(learner.id, 'fixture');
     const attempt = state.attempt!;
     expect(attempt.questions.map((q) => q.id).filter((id) => id.startsWith('p'))).toHaveLength(1);
     expect(attempt.questions).toHaveLength(3);
     const [one, many] = attempt.questions as [QuestionView, QuestionView];
-    expect(engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).toEqual({ saved: true });
+    expect(await engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).toEqual({ saved: true });
     // Deferred answers can be changed until submit.
-    expect(engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Delete'))).toEqual({ saved: true });
-    engine.answer(learner.id, 'fixture', attempt.id, 'many', [optionToken(many, 'Rotate')]);
-    const before = engine.state(learner.id, 'fixture');
+    expect(await engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Delete'))).toEqual({ saved: true });
+    await engine.answer(learner.id, 'fixture', attempt.id, 'many', [optionToken(many, 'Rotate')]);
+    const before = await engine.state(learner.id, 'fixture');
     expect(before.attempt!.results).toEqual({});
     expect(JSON.stringify(before)).not.toMatch(/explanation|solution|"correct"/);
 
-    const after = engine.submit(learner.id, 'fixture', attempt.id).attempt!;
+    const after = (await engine.submit(learner.id, 'fixture', attempt.id)).attempt!;
     expect(after.submitted).toBe(true);
     expect(after.results.one).toMatchObject({ correct: false, score: 0, explanation, section: { href: '/lessons/l18-audit-logging-incident-response#1-contain' } });
     expect(after.results.many).toMatchObject({ correct: false, score: 0.5, earned: 0.5 });
@@ -56,27 +57,27 @@ describe('quiz engine: deferred feedback, pools, attempts limit', () => {
     expect(after.results[pooled]).toMatchObject({ score: 0, feedback: expect.stringMatching(/^Not answered\. Its answer is shown once you pass the quiz or after your last attempt/), answer: undefined });
     expect(after.results[pooled]).not.toHaveProperty('solution');
     expect(after.score).toEqual({ earned: 0.5, max: 3, percent: 16.7, passed: false });
-    expect(() => engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).toThrow(/already submitted/);
+    await expect(engine.answer(learner.id, 'fixture', attempt.id, 'one', optionToken(one, 'Contain'))).rejects.toThrow(/already submitted/);
   });
 
-  it('reshuffles and redraws per attempt, reproducibly within one, and enforces the attempts limit', () => {
-    const { engine, learners } = setup([quiz]);
-    const { learner } = learners.create();
+  it('reshuffles and redraws per attempt, reproducibly within one, and enforces the attempts limit', async () => {
+    const { engine, learners } = await setup([quiz]);
+    const { learner } = await learners.create();
     const orders: string[] = [];
     const pools = new Set<string>();
     for (let i = 0; i < 2; i++) {
-      const attempt = engine.start(learner.id, 'fixture').attempt!;
+      const attempt = (await engine.start(learner.id, 'fixture')).attempt!;
       // Starting again while one is open resumes it, with the same order and the same tokens.
-      expect(engine.start(learner.id, 'fixture').attempt!.questions).toEqual(attempt.questions);
-      expect(engine.state(learner.id, 'fixture').attempt!.questions).toEqual(attempt.questions);
+      expect((await engine.start(learner.id, 'fixture')).attempt!.questions).toEqual(attempt.questions);
+      expect((await engine.state(learner.id, 'fixture')).attempt!.questions).toEqual(attempt.questions);
       orders.push(JSON.stringify(attempt.questions.map((q) => ('options' in q ? q.options : []))));
       pools.add(attempt.questions[2]!.id);
-      engine.submit(learner.id, 'fixture', attempt.id);
+      await engine.submit(learner.id, 'fixture', attempt.id);
     }
     expect(orders[0]).not.toBe(orders[1]);
-    const error = (() => {
+    const error = await (async () => {
       try {
-        engine.start(learner.id, 'fixture');
+        await engine.start(learner.id, 'fixture');
       } catch (e) {
         return e as QuizError;
       }
@@ -84,39 +85,40 @@ describe('quiz engine: deferred feedback, pools, attempts limit', () => {
     expect(error).toBeInstanceOf(QuizError);
     expect(error?.status).toBe(403);
     expect(error?.message).toBe('you have used all 2 attempts at this quiz');
-    expect(engine.state(learner.id, 'fixture').attemptsUsed).toBe(2);
+    expect((await engine.state(learner.id, 'fixture')).attemptsUsed).toBe(2);
   });
 
-  it('refuses answers in the wrong shape, with unknown tokens, or to someone else\'s attempt', () => {
-    const { engine, learners } = setup([quiz]);
-    const alice = learners.create().learner;
-    const bob = learners.create().learner;
-    const attempt = engine.start(alice.id, 'fixture').attempt!;
-    expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'many', 'not-a-list')).toThrow(QuizError);
+  it('refuses answers in the wrong shape, with unknown tokens, or to someone else\'s attempt', async () => {
+    const { engine, learners } = await setup([quiz]);
+    const alice = (await learners.create()).learner;
+    const bob = (await learners.create()).learner;
+    const attempt = (await engine.start(alice.id, 'fixture')).attempt!;
+    await expect(engine.answer(alice.id, 'fixture', attempt.id, 'many', 'not-a-list')).rejects.toThrow(QuizError);
     try {
-      engine.answer(alice.id, 'fixture', attempt.id, 'many', 'x');
+      await engine.answer(alice.id, 'fixture', attempt.id, 'many', 'x');
     } catch (e) {
       expect((e as QuizError).problems?.[0]).toMatchObject({ file: 'answer', message: expect.stringContaining('expected array') });
     }
-    expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'one', 'contain')).toThrow(/"contain" is not an option/);
-    expect(() => engine.answer(bob.id, 'fixture', attempt.id, 'one', 'x')).toThrow(/no attempt/);
-    expect(() => engine.submit(bob.id, 'fixture', attempt.id)).toThrow(/no attempt/);
-    expect(() => engine.answer(alice.id, 'fixture', attempt.id, 'nope', 'x')).toThrow(/not part of this attempt/);
-    expect(() => engine.state(alice.id, 'missing')).toThrow(/no quiz "missing"/);
+    await expect(engine.answer(alice.id, 'fixture', attempt.id, 'one', 'contain')).rejects.toThrow(/"contain" is not an option/);
+    await expect(engine.answer(bob.id, 'fixture', attempt.id, 'one', 'x')).rejects.toThrow(/no attempt/);
+    await expect(engine.submit(bob.id, 'fixture', attempt.id)).rejects.toThrow(/no attempt/);
+    await expect(engine.answer(alice.id, 'fixture', attempt.id, 'nope', 'x')).rejects.toThrow(/not part of this attempt/);
+    await expect(engine.state(alice.id, 'missing')).rejects.toThrow(/no quiz "missing"/);
   });
 });
 
-describe('quiz engine on the L18 quiz: immediate feedback', () => {
+describe.each(testStores())('quiz engine on the L18 quiz: immediate feedback on $name', (backend) => {
+  const setup = (quizzes: Parameters<typeof setupQuizEngineOn>[1]) => setupQuizEngineOn(backend, quizzes);
   let l18: CatalogQuiz;
   beforeAll(async () => {
     l18 = (await loadCatalog(process.cwd())).get('l18')!;
   });
 
 
-  it('never sends a key before grading, grades each check once, and scores 100% for right answers', () => {
-    const { engine, learners, store } = setup([l18]);
-    const { learner } = learners.create();
-    const attempt: AttemptView = engine.start(learner.id, 'l18').attempt!;
+  it('never sends a key before grading, grades each check once, and scores 100% for right answers', async () => {
+    const { engine, learners, store } = await setup([l18]);
+    const { learner } = await learners.create();
+    const attempt: AttemptView = (await engine.start(learner.id, 'l18')).attempt!;
     expect(attempt.questions.length).toBe(l18.data.questions.length - 2);
     const sent = JSON.stringify(attempt);
     expect(sent).not.toMatch(/"(correct|accept|patterns|match|explanation|solution|feedback|section)"/);
@@ -134,38 +136,38 @@ describe('quiz engine on the L18 quiz: immediate feedback', () => {
     }
     for (const view of attempt.questions) {
       const question = l18.data.questions.find((q) => q.id === view.id)!;
-      const { result } = engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view));
+      const { result } = await engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view));
       expect(result).toMatchObject({ correct: true, score: 1, explanation: question.explanation });
       expect(result!.section.href).toBe(`/lessons/l18-audit-logging-incident-response#${question.section}`);
-      expect(() => engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view))).toThrow(/already checked/);
+      await expect(engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view))).rejects.toThrow(/already checked/);
     }
-    const done = engine.submit(learner.id, 'l18', attempt.id);
+    const done = await engine.submit(learner.id, 'l18', attempt.id);
     expect(done.attempt!.score).toMatchObject({ percent: 100, passed: true });
     expect(done.bestPercent).toBe(100);
-    const report = quizReport(store, l18);
+    const report = await quizReport(store, l18);
     expect(report).toMatchObject({ learners: 1, attempts: 1, meanPercent: 100 });
   });
 
-  it('feeds the item report from first attempts across learners', () => {
-    const { engine, learners, store } = setup([l18]);
+  it('feeds the item report from first attempts across learners', async () => {
+    const { engine, learners, store } = await setup([l18]);
     const ids: string[] = [];
     // Five learners: learner i answers the first i+1 asked questions right and the rest wrong or not at all.
     for (let i = 0; i < 5; i++) {
-      const { learner } = learners.create();
+      const { learner } = await learners.create();
       ids.push(learner.id);
-      const attempt = engine.start(learner.id, 'l18').attempt!;
-      attempt.questions.slice(0, 10 * (i + 1)).forEach((view) => {
+      const attempt = (await engine.start(learner.id, 'l18')).attempt!;
+      for (const view of attempt.questions.slice(0, 10 * (i + 1))) {
         const question = l18.data.questions.find((q) => q.id === view.id)!;
-        engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view));
-      });
-      engine.submit(learner.id, 'l18', attempt.id);
+        await engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(question, view));
+      }
+      await engine.submit(learner.id, 'l18', attempt.id);
       // A second attempt does not count in the statistics.
-      engine.submit(learner.id, 'l18', engine.start(learner.id, 'l18').attempt!.id);
+      await engine.submit(learner.id, 'l18', (await engine.start(learner.id, 'l18')).attempt!.id);
     }
-    const report = quizReport(store, l18);
+    const report = await quizReport(store, l18);
     expect(report).toMatchObject({ learners: 5, attempts: 10 });
     // A class's statistics: its members' attempts only.
-    const ofClass = quizReport(store, l18, new Set(ids.slice(0, 2)));
+    const ofClass = await quizReport(store, l18, new Set(ids.slice(0, 2)));
     expect(ofClass).toMatchObject({ learners: 2, attempts: 4 });
     expect(ofClass.items.find((i) => i.id === 'first-step')).toMatchObject({ n: 2 });
     const first = report.items.find((i) => i.id === 'first-step')!;

@@ -8,7 +8,7 @@ import type { AnswerValue, AttemptView, QuestionResult, QuizState } from '../../
 import { brandStatus } from '../../lib/error-status.ts';
 import { problemsFromZod, type ContentProblem } from '../content/friendly-errors.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import type { CatalogQuiz, QuizCatalog } from './catalog.ts';
 import { AnswerError, decodeAnswer, drawQuestions, encodeAnswer, encodeSolution, viewQuestion } from './present.ts';
 import { questionTypeOf } from './question-types/index.ts';
@@ -28,7 +28,7 @@ export class QuizError extends Error {
 }
 
 export interface QuizEngineDeps {
-  store: Store;
+  store: SqlStore;
   catalog: QuizCatalog;
   clock?: () => Date;
   /** Seeds and attempt ids; random bytes by default, fixed in tests that need a known order. */
@@ -109,20 +109,20 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     };
   }
 
-  const answersOf = (attemptId: string) => store.prepare('SELECT question_id, answer, score FROM quiz_answers WHERE attempt_id = ?').all(attemptId) as unknown as AnswerRow[];
+  const answersOf = (attemptId: string) => store.all<AnswerRow>('SELECT question_id, answer, score FROM quiz_answers WHERE attempt_id = ?', [attemptId]);
   /** A saved answer; a blank one (stored before blanks were refused) counts as unanswered. */
   const parseAnswer = (row: AnswerRow | undefined) => {
     const value = row?.answer == null ? undefined : (JSON.parse(row.answer) as AnswerValue);
     return value === undefined || isBlank(value) ? undefined : value;
   };
 
-  function attemptView(quiz: CatalogQuiz, row: AttemptRow): AttemptView {
+  async function attemptView(quiz: CatalogQuiz, row: AttemptRow): Promise<AttemptView> {
     const questions = questionsOf(quiz, row);
-    const rows = new Map(answersOf(row.id).map((a) => [a.question_id, a]));
+    const rows = new Map((await answersOf(row.id)).map((a) => [a.question_id, a]));
     const answers: Record<string, AnswerValue> = {};
     const results: Record<string, QuestionResult> = {};
     const submitted = row.submitted_at !== null;
-    const number = (store.prepare('SELECT COUNT(*) AS n FROM quiz_attempts WHERE quiz = ? AND learner_id = ? AND started_at <= ?').get(row.quiz, row.learner_id, row.started_at) as { n: number }).n;
+    const number = (await store.get<{ n: number }>('SELECT COUNT(*) AS n FROM quiz_attempts WHERE quiz = ? AND learner_id = ? AND started_at <= ?', [row.quiz, row.learner_id, row.started_at]))!.n;
     const percent = submitted && row.max ? Math.round((1000 * (row.earned ?? 0)) / row.max) / 10 : undefined;
     const passed = percent !== undefined && percent >= quiz.data.passPercent;
     // Unanswered questions are revealed only by a submitted attempt that passed or was the last allowed.
@@ -145,18 +145,18 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     return view;
   }
 
-  const attemptsOf = (slug: string, learnerId: string) =>
-    store.prepare('SELECT * FROM quiz_attempts WHERE quiz = ? AND learner_id = ? ORDER BY started_at, rowid').all(slug, learnerId) as unknown as AttemptRow[];
+  // Attempts start at distinct times (one open attempt at a time); the id only makes the order total.
+  const attemptsOf = (slug: string, learnerId: string) => store.all<AttemptRow>('SELECT * FROM quiz_attempts WHERE quiz = ? AND learner_id = ? ORDER BY started_at, id', [slug, learnerId]);
 
-  function ownAttempt(slug: string, learnerId: string, attemptId: string): AttemptRow {
-    const row = store.prepare('SELECT * FROM quiz_attempts WHERE id = ? AND quiz = ? AND learner_id = ?').get(attemptId, slug, learnerId) as AttemptRow | undefined;
+  async function ownAttempt(slug: string, learnerId: string, attemptId: string): Promise<AttemptRow> {
+    const row = await store.get<AttemptRow>('SELECT * FROM quiz_attempts WHERE id = ? AND quiz = ? AND learner_id = ?', [attemptId, slug, learnerId]);
     if (!row) throw new QuizError(404, `no attempt "${attemptId}" of quiz ${slug} for you`, 'reload the quiz to see your current attempt');
     return row;
   }
 
-  function state(learnerId: string, slug: string): QuizState {
+  async function state(learnerId: string, slug: string): Promise<QuizState> {
     const quiz = quizOf(slug);
-    const rows = attemptsOf(slug, learnerId);
+    const rows = await attemptsOf(slug, learnerId);
     const submitted = rows.filter((r) => r.submitted_at !== null);
     const current = rows.find((r) => r.submitted_at === null) ?? submitted.at(-1);
     const percents = submitted.filter((r) => r.max).map((r) => (100 * (r.earned ?? 0)) / r.max!);
@@ -170,14 +170,14 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       ...(quiz.lesson ? { lesson: { href: `/lessons/${quiz.lesson.slug}`, title: quiz.lesson.title } } : {}),
       attemptsUsed: submitted.length,
       ...(quiz.data.attempts ? { attemptsAllowed: quiz.data.attempts } : {}),
-      ...(current ? { attempt: attemptView(quiz, current) } : {}),
+      ...(current ? { attempt: await attemptView(quiz, current) } : {}),
       ...(percents.length ? { bestPercent: Math.round(10 * Math.max(...percents)) / 10 } : {}),
     };
   }
 
-  function start(learnerId: string, slug: string): QuizState {
+  async function start(learnerId: string, slug: string): Promise<QuizState> {
     const quiz = quizOf(slug);
-    const rows = attemptsOf(slug, learnerId);
+    const rows = await attemptsOf(slug, learnerId);
     if (!rows.some((r) => r.submitted_at === null)) {
       const used = rows.length;
       if (quiz.data.attempts !== undefined && used >= quiz.data.attempts) {
@@ -187,23 +187,29 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       const questions = drawQuestions(quiz.data, seed).map((q) => q.id);
       const attemptId = newId('attempt');
       const at = clock().toISOString();
-      store
-        .prepare('INSERT INTO quiz_attempts (id, learner_id, quiz, quiz_hash, seed, question_ids, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(attemptId, learnerId, slug, quiz.hash, seed, JSON.stringify(questions), at);
+      await store.run('INSERT INTO quiz_attempts (id, learner_id, quiz, quiz_hash, seed, question_ids, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+        attemptId,
+        learnerId,
+        slug,
+        quiz.hash,
+        seed,
+        JSON.stringify(questions),
+        at,
+      ]);
       events?.emit({ type: 'launched', learnerId, activity: activityOf(slug, quiz), runId: attemptId, at });
     }
     return state(learnerId, slug);
   }
 
   /** Saves an answer; with immediate feedback also grades it (once: a checked answer is final). */
-  function answer(learnerId: string, slug: string, attemptId: string, questionId: string, value: unknown): { saved: true; result?: QuestionResult } {
+  async function answer(learnerId: string, slug: string, attemptId: string, questionId: string, value: unknown): Promise<{ saved: true; result?: QuestionResult }> {
     const quiz = quizOf(slug);
-    const row = ownAttempt(slug, learnerId, attemptId);
+    const row = await ownAttempt(slug, learnerId, attemptId);
     if (row.submitted_at) throw new QuizError(409, 'this attempt is already submitted', 'start a new attempt to answer again');
     const question = questionsOf(quiz, row).find((q) => q.id === questionId);
     if (!question) throw new QuizError(404, `question "${questionId}" is not part of this attempt`);
     const immediate = quiz.data.feedback === 'immediate';
-    const existing = store.prepare('SELECT score FROM quiz_answers WHERE attempt_id = ? AND question_id = ?').get(attemptId, questionId) as { score: number | null } | undefined;
+    const existing = await store.get<{ score: number | null }>('SELECT score FROM quiz_answers WHERE attempt_id = ? AND question_id = ?', [attemptId, questionId]);
     if (immediate && existing && existing.score !== null) throw new QuizError(409, 'this question is already checked', 'a checked answer is final; start a new attempt to try again');
     const schema = questionTypeOf(question).answerSchema(question as never);
     const parsed = schema.safeParse(value, { reportInput: true });
@@ -212,7 +218,7 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       // A blank check would lock the question and show its solution without an answer: refused.
       // Deferred answers can still be cleared: the question is then unanswered again.
       if (immediate) throw new QuizError(400, 'the answer is empty', 'choose an option, match an item or type an answer before checking');
-      store.prepare('DELETE FROM quiz_answers WHERE attempt_id = ? AND question_id = ?').run(attemptId, questionId);
+      await store.run('DELETE FROM quiz_answers WHERE attempt_id = ? AND question_id = ?', [attemptId, questionId]);
       return { saved: true };
     }
     let authored: AnswerValue;
@@ -224,40 +230,44 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
     }
     const score = immediate ? questionTypeOf(question).grade(question, authored).score : null;
     const at = clock().toISOString();
-    store
-      .prepare('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, score = excluded.score, answered_at = excluded.answered_at')
-      .run(attemptId, questionId, JSON.stringify(authored), score, at);
+    await store.run(
+      'INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, score = excluded.score, answered_at = excluded.answered_at',
+      [attemptId, questionId, JSON.stringify(authored), score, at],
+    );
     events?.emit({ type: 'answered', learnerId, activity: activityOf(slug, quiz), runId: attemptId, question: { id: questionId }, at, ...(score === null ? {} : { success: score >= 1 }) });
     return immediate ? { saved: true, result: result(quiz, question, row.seed, authored, false) } : { saved: true };
   }
 
   /** Grades every question of the attempt (unanswered ones score 0) and records the total. */
-  function submit(learnerId: string, slug: string, attemptId: string): QuizState {
+  async function submit(learnerId: string, slug: string, attemptId: string): Promise<QuizState> {
     const quiz = quizOf(slug);
-    const row = ownAttempt(slug, learnerId, attemptId);
+    const row = await ownAttempt(slug, learnerId, attemptId);
     if (row.submitted_at) return state(learnerId, slug);
     const questions = questionsOf(quiz, row);
-    const saved = new Map(answersOf(row.id).map((a) => [a.question_id, a]));
+    const saved = new Map((await answersOf(row.id)).map((a) => [a.question_id, a]));
     const now = clock().toISOString();
     let earned = 0;
     let max = 0;
-    store.exec('BEGIN IMMEDIATE');
-    try {
-      const upsert = store.prepare('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET score = excluded.score');
-      for (const q of questions) {
-        const answer = parseAnswer(saved.get(q.id));
-        const score = answer === undefined ? 0 : questionTypeOf(q).grade(q, answer).score;
-        earned += score * q.points;
-        max += q.points;
-        upsert.run(row.id, q.id, answer === undefined ? null : JSON.stringify(answer), score, now);
+    const graded = questions.map((q) => {
+      const answer = parseAnswer(saved.get(q.id));
+      const score = answer === undefined ? 0 : questionTypeOf(q).grade(q, answer).score;
+      earned += score * q.points;
+      max += q.points;
+      return { q, answer, score };
+    });
+    await store.transaction(async (tx) => {
+      for (const { q, answer, score } of graded) {
+        await tx.run('INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET score = excluded.score', [
+          row.id,
+          q.id,
+          answer === undefined ? null : JSON.stringify(answer),
+          score,
+          now,
+        ]);
       }
-      store.prepare('UPDATE quiz_attempts SET submitted_at = ?, earned = ?, max = ? WHERE id = ?').run(now, earned, max, row.id);
-      store.exec('COMMIT');
-    } catch (error) {
-      store.exec('ROLLBACK');
-      throw error;
-    }
-    const submitted = state(learnerId, slug);
+      await tx.run('UPDATE quiz_attempts SET submitted_at = ?, earned = ?, max = ? WHERE id = ?', [now, earned, max, row.id]);
+    });
+    const submitted = await state(learnerId, slug);
     if (events) {
       const score = { scaled: max ? earned / max : 0, raw: earned, max };
       const success = submitted.attempt?.score?.passed ?? false;

@@ -4,7 +4,7 @@
  * how often each option was picked, which shows the distractors that work and the ones that don't.
  */
 import type { Question } from '../../schemas/quiz.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import type { CatalogQuiz } from './catalog.ts';
 import { itemStatistics, mean, type ItemStatistics } from './statistics.ts';
 
@@ -40,16 +40,16 @@ function correctIds(q: Question): string[] {
 }
 
 /** `learners`: only these learners' attempts (a class); every learner's without it. */
-export function quizReport(store: Store, quiz: CatalogQuiz, learners?: ReadonlySet<string>): QuizReport {
-  const attempts = (store
-    .prepare('SELECT id, learner_id, earned, max FROM quiz_attempts WHERE quiz = ? AND submitted_at IS NOT NULL ORDER BY submitted_at, rowid')
-    .all(quiz.slug) as Array<{ id: string; learner_id: string; earned: number; max: number }>).filter((a) => !learners || learners.has(a.learner_id));
+export async function quizReport(store: SqlStore, quiz: CatalogQuiz, learners?: ReadonlySet<string>): Promise<QuizReport> {
+  const attempts = (
+    await store.all<{ id: string; learner_id: string; earned: number; max: number }>('SELECT id, learner_id, earned, max FROM quiz_attempts WHERE quiz = ? AND submitted_at IS NOT NULL ORDER BY submitted_at, id', [quiz.slug])
+  ).filter((a) => !learners || learners.has(a.learner_id));
   const first = new Map<string, { id: string; earned: number; max: number }>();
   for (const a of attempts) if (!first.has(a.learner_id)) first.set(a.learner_id, a);
   const chosen = new Set([...first.values()].map((a) => a.id));
-  const rows = (store
-    .prepare('SELECT a.attempt_id, t.learner_id, a.question_id, a.answer, a.score FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id WHERE t.quiz = ? AND t.submitted_at IS NOT NULL')
-    .all(quiz.slug) as unknown as Row[]).filter((r) => chosen.has(r.attempt_id));
+  const rows = (
+    await store.all<Row>('SELECT a.attempt_id, t.learner_id, a.question_id, a.answer, a.score FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id WHERE t.quiz = ? AND t.submitted_at IS NOT NULL', [quiz.slug])
+  ).filter((r) => chosen.has(r.attempt_id));
 
   const byAttempt = new Map<string, Record<string, number | null>>();
   for (const r of rows) {

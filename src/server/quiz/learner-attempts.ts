@@ -1,5 +1,5 @@
 /** One learner's quiz attempts, newest first, for the progress page. */
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 
 export interface QuizAttemptSummary {
   quiz: string;
@@ -11,9 +11,10 @@ export interface QuizAttemptSummary {
   max: number | undefined;
 }
 
-export function learnerAttempts(store: Store, learnerId: string): QuizAttemptSummary[] {
-  const rows = store
-    .prepare('SELECT quiz, started_at, submitted_at, earned, max FROM quiz_attempts WHERE learner_id = ? ORDER BY started_at DESC')
-    .all(learnerId) as unknown as Array<{ quiz: string; started_at: string; submitted_at: string | null; earned: number | null; max: number | null }>;
+export async function learnerAttempts(store: SqlStore, learnerId: string): Promise<QuizAttemptSummary[]> {
+  const rows = await store.all<{ quiz: string; started_at: string; submitted_at: string | null; earned: number | null; max: number | null }>(
+    'SELECT quiz, started_at, submitted_at, earned, max FROM quiz_attempts WHERE learner_id = ? ORDER BY started_at DESC',
+    [learnerId],
+  );
   return rows.map((r) => ({ quiz: r.quiz, startedAt: r.started_at, submittedAt: r.submitted_at ?? undefined, earned: r.earned ?? undefined, max: r.max ?? undefined }));
 }

@@ -9,9 +9,9 @@ import { quizSchema, type Question } from '../../schemas/quiz.ts';
 import type { QuestionView, QuizState } from '../../lib/quiz-view.ts';
 import { loadCatalog, type CatalogQuiz } from './catalog.ts';
 import { QuizError } from './attempts.ts';
-import { rightAnswer, setupQuizEngine } from './attempts-test-kit.ts';
+import { rightAnswer, setupQuizEngineOn } from './attempts-test-kit.ts';
+import { testStores } from '../store/store-test-kit.ts';
 
-const setup = setupQuizEngine;
 
 /** Everything of the key a response could carry: explanations, correct option texts, model answers. */
 function keyFragments(question: Question): string[] {
@@ -25,18 +25,19 @@ function keyFragments(question: Question): string[] {
 }
 
 
-describe('quiz review reveals answers only for what the learner answered', () => {
+describe.each(testStores())('quiz review reveals answers only for what the learner answered on $name', (backend) => {
+  const setup = (quizzes: Parameters<typeof setupQuizEngineOn>[1]) => setupQuizEngineOn(backend, quizzes);
   let l18: CatalogQuiz;
   beforeAll(async () => {
     l18 = (await loadCatalog(process.cwd())).get('l18')!;
   });
   const authored = (id: string) => l18.data.questions.find((q) => q.id === id)!;
 
-  it('a throwaway learner who finishes an empty attempt learns nothing of the key', () => {
-    const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
-    const attempt = engine.start(learner.id, 'l18').attempt!;
-    const done: QuizState = engine.submit(learner.id, 'l18', attempt.id);
+  it('a throwaway learner who finishes an empty attempt learns nothing of the key', async () => {
+    const { engine, learners } = await setup([l18]);
+    const { learner } = await learners.create();
+    const attempt = (await engine.start(learner.id, 'l18')).attempt!;
+    const done: QuizState = await engine.submit(learner.id, 'l18', attempt.id);
     expect(done.attempt!.score).toMatchObject({ earned: 0, passed: false });
     // The questions themselves show every option; the results must not say which is right.
     const results = JSON.stringify(done.attempt!.results);
@@ -47,27 +48,27 @@ describe('quiz review reveals answers only for what the learner answered', () =>
       expect(done.attempt!.results[view.id]).toMatchObject({ score: 0, correct: false, answer: undefined, section: { href: expect.stringContaining('#') } });
     }
     // Reloading the state of the finished attempt shows no more than the submit did.
-    expect(engine.state(learner.id, 'l18')).toEqual(done);
+    expect(await engine.state(learner.id, 'l18')).toEqual(done);
   });
 
-  it('on L18 no number of empty attempts reveals the key (no final attempt to reach)', () => {
-    const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
+  it('on L18 no number of empty attempts reveals the key (no final attempt to reach)', async () => {
+    const { engine, learners } = await setup([l18]);
+    const { learner } = await learners.create();
     for (let i = 0; i < 12; i++) {
-      const done = engine.submit(learner.id, 'l18', engine.start(learner.id, 'l18').attempt!.id);
+      const done = await engine.submit(learner.id, 'l18', (await engine.start(learner.id, 'l18')).attempt!.id);
       expect(JSON.stringify(done), `attempt ${i + 1}`).not.toMatch(/"(solution|explanation)"/);
     }
   });
 
-  it('reveals the solution and explanation of answered questions only, in a failing attempt', () => {
-    const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
-    const attempt = engine.start(learner.id, 'l18').attempt!;
+  it('reveals the solution and explanation of answered questions only, in a failing attempt', async () => {
+    const { engine, learners } = await setup([l18]);
+    const { learner } = await learners.create();
+    const attempt = (await engine.start(learner.id, 'l18')).attempt!;
     const [right, wrong, ...rest] = attempt.questions.filter((q) => q.type === 'single') as [QuestionView, QuestionView, ...QuestionView[]];
-    engine.answer(learner.id, 'l18', attempt.id, right.id, rightAnswer(authored(right.id), right));
+    await engine.answer(learner.id, 'l18', attempt.id, right.id, rightAnswer(authored(right.id), right));
     const wrongPick = (wrong as { options: Array<{ id: string }> }).options.find((o) => o.id !== rightAnswer(authored(wrong.id), wrong))!.id;
-    engine.answer(learner.id, 'l18', attempt.id, wrong.id, wrongPick);
-    const results = engine.submit(learner.id, 'l18', attempt.id).attempt!.results;
+    await engine.answer(learner.id, 'l18', attempt.id, wrong.id, wrongPick);
+    const results = (await engine.submit(learner.id, 'l18', attempt.id)).attempt!.results;
     expect(results[right.id]).toMatchObject({ correct: true, explanation: authored(right.id).explanation, solution: { type: 'choice' } });
     expect(results[wrong.id]).toMatchObject({ correct: false, explanation: authored(wrong.id).explanation, solution: { type: 'choice' } });
     for (const view of rest) {
@@ -76,31 +77,31 @@ describe('quiz review reveals answers only for what the learner answered', () =>
     }
   });
 
-  it('a passing attempt reveals every answer, the unanswered ones too', () => {
-    const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
-    const attempt = engine.start(learner.id, 'l18').attempt!;
+  it('a passing attempt reveals every answer, the unanswered ones too', async () => {
+    const { engine, learners } = await setup([l18]);
+    const { learner } = await learners.create();
+    const attempt = (await engine.start(learner.id, 'l18')).attempt!;
     const answered = attempt.questions.slice(0, Math.ceil(attempt.questions.length * 0.8));
-    for (const view of answered) engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(authored(view.id), view));
-    const done = engine.submit(learner.id, 'l18', attempt.id).attempt!;
+    for (const view of answered) await engine.answer(learner.id, 'l18', attempt.id, view.id, rightAnswer(authored(view.id), view));
+    const done = (await engine.submit(learner.id, 'l18', attempt.id)).attempt!;
     expect(done.score!.passed).toBe(true);
     for (const view of done.questions) expect(done.results[view.id], view.id).toMatchObject({ explanation: authored(view.id).explanation, solution: expect.anything() });
     // The next attempt starts clean: nothing is shown before it is answered.
-    const next = engine.start(learner.id, 'l18').attempt!;
+    const next = (await engine.start(learner.id, 'l18')).attempt!;
     expect(next.results).toEqual({});
   });
 
-  it('refuses an empty answer in immediate mode, so an empty "check" cannot reveal a solution', () => {
-    const { engine, learners } = setup([l18]);
-    const { learner } = learners.create();
-    const attempt = engine.start(learner.id, 'l18').attempt!;
+  it('refuses an empty answer in immediate mode, so an empty "check" cannot reveal a solution', async () => {
+    const { engine, learners } = await setup([l18]);
+    const { learner } = await learners.create();
+    const attempt = (await engine.start(learner.id, 'l18')).attempt!;
     const text = attempt.questions.find((q) => q.type === 'text')!;
     const multiple = attempt.questions.find((q) => q.type === 'multiple')!;
     const matching = attempt.questions.find((q) => q.type === 'matching')!;
     for (const [view, empty] of [[text, '  '], [multiple, []], [matching, {}]] as const) {
-      const error = (() => {
+      const error = await (async () => {
         try {
-          engine.answer(learner.id, 'l18', attempt.id, view.id, empty);
+          await engine.answer(learner.id, 'l18', attempt.id, view.id, empty);
         } catch (e) {
           return e as QuizError;
         }
@@ -108,12 +109,13 @@ describe('quiz review reveals answers only for what the learner answered', () =>
       expect(error, view.id).toBeInstanceOf(QuizError);
       expect(error!.status).toBe(400);
     }
-    const results = engine.submit(learner.id, 'l18', attempt.id).attempt!.results;
+    const results = (await engine.submit(learner.id, 'l18', attempt.id)).attempt!.results;
     for (const view of [text, multiple, matching]) expect(results[view.id]!.solution, view.id).toBeUndefined();
   });
 });
 
-describe('the last allowed attempt reveals everything', () => {
+describe.each(testStores())('the last allowed attempt reveals everything on $name', (backend) => {
+  const setup = (quizzes: Parameters<typeof setupQuizEngineOn>[1]) => setupQuizEngineOn(backend, quizzes);
   const explanation = 'Because the lesson says so, in its own section.';
   const data = quizSchema.parse({
     title: 'Two attempts, deferred',
@@ -128,24 +130,24 @@ describe('the last allowed attempt reveals everything', () => {
   });
   const quiz: CatalogQuiz = { slug: 'two', file: 'quizzes/two.yaml', hash: 'h', data, lesson: undefined };
 
-  it('hides unanswered questions in the first attempt and shows them in the last', () => {
-    const { engine, learners } = setup([quiz]);
-    const { learner } = learners.create();
-    const first = engine.start(learner.id, 'two').attempt!;
+  it('hides unanswered questions in the first attempt and shows them in the last', async () => {
+    const { engine, learners } = await setup([quiz]);
+    const { learner } = await learners.create();
+    const first = (await engine.start(learner.id, 'two')).attempt!;
     const one = first.questions[0] as QuestionView & { options: Array<{ id: string; text: string }> };
-    engine.answer(learner.id, 'two', first.id, 'one', one.options.find((o) => o.text === 'Delete')!.id);
+    await engine.answer(learner.id, 'two', first.id, 'one', one.options.find((o) => o.text === 'Delete')!.id);
     // Deferred: an empty answer clears a saved one, so the question counts as unanswered.
-    engine.answer(learner.id, 'two', first.id, 'word', 'contain');
-    engine.answer(learner.id, 'two', first.id, 'word', '');
-    const firstResults = engine.submit(learner.id, 'two', first.id).attempt!.results;
+    await engine.answer(learner.id, 'two', first.id, 'word', 'contain');
+    await engine.answer(learner.id, 'two', first.id, 'word', '');
+    const firstResults = (await engine.submit(learner.id, 'two', first.id)).attempt!.results;
     expect(firstResults.one).toMatchObject({ explanation, solution: { type: 'choice' } });
     expect(firstResults.many!.solution).toBeUndefined();
     expect(firstResults.word).toMatchObject({ answer: undefined, score: 0 });
     expect(firstResults.word).not.toHaveProperty('solution');
     expect(firstResults.word!.feedback).not.toContain('contain');
 
-    const last = engine.start(learner.id, 'two').attempt!;
-    const lastResults = engine.submit(learner.id, 'two', last.id).attempt!.results;
+    const last = (await engine.start(learner.id, 'two')).attempt!;
+    const lastResults = (await engine.submit(learner.id, 'two', last.id)).attempt!.results;
     for (const id of ['one', 'many', 'word']) expect(lastResults[id], id).toMatchObject({ explanation, solution: expect.anything() });
     expect(lastResults.word!.solution).toEqual({ type: 'text', answer: 'contain' });
   });

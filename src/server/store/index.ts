@@ -1,6 +1,9 @@
 /**
- * The store's entry: `openStore(file, allMigrations)`. The server opens its one store in
- * src/server/app/services.ts; tests open their own on a temp file or `:memory:`.
+ * The store's entry: `connectStore({ databaseUrl, dataDir }, allMigrations)` gives the async
+ * `SqlStore` on SQLite or PostgreSQL. The server opens its one store in
+ * src/server/app/services.ts; tests open their own (test-stores.ts gives one per backend).
+ * `openStore` and `Store` are the synchronous API of modules not yet converted.
  */
-export { dataDir, openStore, type Store } from './database.ts';
+export { connectStore, dataDir, migrateStore, openSqliteStore, openStore, type Store } from './database.ts';
+export type { Dialect, RunResult, SqlQueries, SqlStore, SqlValue } from './sql-store.ts';
 export { allMigrations } from './migrations.ts';

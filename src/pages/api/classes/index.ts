@@ -7,15 +7,15 @@ export const prerender = false;
 
 /** Every class (instructors). */
 export const GET: APIRoute = ({ request, cookies, locals }) =>
-  classRespond('GET /api/classes', () => {
-    const instructor = mustBeInstructor(locals.services, request, cookies);
+  classRespond('GET /api/classes', async () => {
+    const instructor = await mustBeInstructor(locals.services, request, cookies);
     return json({ classes: locals.services.classes.list().filter((k) => manages(instructor, k)) });
   });
 
 /** A new class: {name} → the class with its join code. */
 export const POST: APIRoute = ({ request, cookies, locals }) =>
   classRespond('POST /api/classes', async () => {
-    const instructor = mustBeInstructor(locals.services, request, cookies);
+    const instructor = await mustBeInstructor(locals.services, request, cookies);
     const body = await readJsonObject(request);
     return json(locals.services.classes.create(body.name, instructor.id), 201);
   });

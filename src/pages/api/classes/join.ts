@@ -15,14 +15,14 @@ export const prerender = false;
 export const POST: APIRoute = (context) =>
   classRespond('POST /api/classes/join', async () => {
     const { request, cookies, locals, url } = context;
-    const current = locals.services.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
+    const current = await locals.services.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
     const refused = locals.services.limits.join({ learner: current?.id, address: endpointAddress(context) });
     if (refused) return tooManyRequests(refused);
     const body = await readJsonObject(request);
-    const joined = locals.services.classes.join({ code: body.code, name: body.name, rejoinKey: body.rejoinKey, current: current?.id });
+    const joined = await locals.services.classes.join({ code: body.code, name: body.name, rejoinKey: body.rejoinKey, current: current?.id });
     if (joined.token) {
       // Switching to another learner (a rejoin): this browser's old session is forgotten.
-      if (current) locals.services.learners.endSession(cookies.get(SESSION_COOKIE)?.value);
+      if (current) await locals.services.learners.endSession(cookies.get(SESSION_COOKIE)?.value);
       cookies.set(SESSION_COOKIE, joined.token, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: SESSION_MAX_AGE_SECONDS, secure: url.protocol === 'https:' });
     }
     return json({ classId: joined.classId, name: joined.name, href: `/classes/${joined.classId}`, ...(joined.rejoinKey ? { rejoinKey: joined.rejoinKey } : {}) });

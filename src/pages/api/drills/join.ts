@@ -8,6 +8,6 @@ export const prerender = false;
 export const POST: APIRoute = ({ request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: true })!;
+    const learner = (await currentLearner(locals.services.learners, cookies, url, { create: true }))!;
     return service.join(String(body.code ?? ''), learner.id, String(body.name ?? ''), String(body.role ?? ''));
   });

@@ -6,6 +6,6 @@ export const prerender = false;
 /** The dashboard as JSON; poll it with If-None-Match (304 while nothing changed). */
 export const GET: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('GET /api/classes/<id>/dashboard', async () => {
-    const instructor = mustBeInstructor(locals.services, request, cookies);
+    const instructor = await mustBeInstructor(locals.services, request, cookies);
     return dashboardResponse(await dashboardOf(locals.services, mustGetClass(locals.services, params.id, instructor)), request);
   });

@@ -17,8 +17,8 @@ function dueDate(value: unknown): string | undefined {
 
 /** The class with its assignments and members (instructors). */
 export const GET: APIRoute = ({ params, request, cookies, locals }) =>
-  classRespond('GET /api/classes/<id>', () => {
-    const instructor = mustBeInstructor(locals.services, request, cookies);
+  classRespond('GET /api/classes/<id>', async () => {
+    const instructor = await mustBeInstructor(locals.services, request, cookies);
     const klass = mustGetClass(locals.services, params.id, instructor);
     return json({ ...klass, assignments: locals.services.classes.assignments(klass.id), members: locals.services.classes.members(klass.id) });
   });
@@ -29,7 +29,7 @@ export const GET: APIRoute = ({ params, request, cookies, locals }) =>
  */
 export const POST: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('POST /api/classes/<id>', async () => {
-    const instructor = mustBeInstructor(locals.services, request, cookies);
+    const instructor = await mustBeInstructor(locals.services, request, cookies);
     const { classes } = locals.services;
     const klass = mustGetClass(locals.services, params.id, instructor);
     const body = await readJsonObject(request);

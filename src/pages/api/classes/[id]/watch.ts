@@ -7,8 +7,8 @@ export const prerender = false;
 
 /** ?learner=<id> → the learner's lab terminal to watch read-only (the socket checks the instructor again). */
 export const GET: APIRoute = ({ params, request, cookies, locals, url }) =>
-  classRespond('GET /api/classes/<id>/watch', () => {
-    const instructor = mustBeInstructor(locals.services, request, cookies);
+  classRespond('GET /api/classes/<id>/watch', async () => {
+    const instructor = await mustBeInstructor(locals.services, request, cookies);
     const klass = mustGetClass(locals.services, params.id, instructor);
     const learner = url.searchParams.get('learner') ?? '';
     if (!locals.services.classes.isMember(klass.id, learner)) throw new ClassError('that learner is not in this class: pick one from the dashboard', 404);

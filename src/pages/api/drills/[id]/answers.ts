@@ -8,5 +8,5 @@ export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
     const answers = typeof body.answers === 'object' && body.answers !== null ? (body.answers as Record<string, unknown>) : {};
-    return service.answer(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), answers);
+    return service.answer(params.id ?? '', await callerOf(locals.services.learners, request, cookies, url), answers);
   });

@@ -7,5 +7,5 @@ export const prerender = false;
 export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    return service.control(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), String(body.action ?? ''), body.minutes === undefined ? undefined : Number(body.minutes));
+    return service.control(params.id ?? '', await callerOf(locals.services.learners, request, cookies, url), String(body.action ?? ''), body.minutes === undefined ? undefined : Number(body.minutes));
   });

@@ -7,7 +7,7 @@ export const prerender = false;
 export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    const entry = await service.inject(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), {
+    const entry = await service.inject(params.id ?? '', await callerOf(locals.services.learners, request, cookies, url), {
       ...(typeof body.injectId === 'string' ? { injectId: body.injectId } : {}),
       ...(typeof body.title === 'string' ? { title: body.title } : {}),
       ...(typeof body.body === 'string' ? { body: body.body } : {}),

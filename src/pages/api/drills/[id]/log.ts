@@ -7,5 +7,5 @@ export const prerender = false;
 export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    return service.post(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), body.kind as 'note' | 'decision', String(body.text ?? ''));
+    return service.post(params.id ?? '', await callerOf(locals.services.learners, request, cookies, url), body.kind as 'note' | 'decision', String(body.text ?? ''));
   }, 201);

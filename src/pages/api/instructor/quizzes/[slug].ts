@@ -9,11 +9,11 @@ export const prerender = false;
 /** Item statistics as JSON, for instructors (Authorization: Bearer <token>, or a signed-in instructor); ?class=<id>: that class's members only. */
 export const GET: APIRoute = ({ params, request, cookies, locals, url }) =>
   respond(async () => {
-    if (!requestAccess(locals.services, request, cookies).instructor) {
+    if (!(await requestAccess(locals.services, request, cookies)).instructor) {
       throw new QuizError(401, 'instructor token required', 'send Authorization: Bearer <token>; the token is IRLAB_INSTRUCTOR_TOKEN or the file instructor-token in the data directory');
     }
     // ?class=<id>: only that class's members.
     const klass = locals.services.classes.get(url.searchParams.get('class') ?? '');
     const members = klass ? new Set(locals.services.classes.members(klass.id).map((m) => m.learnerId)) : undefined;
-    return quizReport(locals.services.store, (await locals.services.quizzes()).quizOf(params.slug ?? ''), members);
+    return await quizReport(locals.services.db, (await locals.services.quizzes()).quizOf(params.slug ?? ''), members);
   });

@@ -20,15 +20,15 @@ function refusal(labs: LabService, limits: ServerLimits, action: string | undefi
 }
 
 /** start · check {step, answers} · hint {step, index} · apply-policy · node-evidence {collection, args} · extend · reset */
-export const POST: APIRoute = (context) => {
+export const POST: APIRoute = async (context) => {
   const { params, cookies, url, request } = context;
   const { labs, limits, learners } = context.locals.services;
   const slug = params.slug ?? '';
   // Budgets first, so that a refused request (a flood without cookies) creates no learner either.
-  const known = currentLearner(learners, cookies, url, { create: false });
+  const known = await currentLearner(learners, cookies, url, { create: false });
   const refused = refusal(labs, limits, params.action, slug, { learner: known?.id, address: endpointAddress(context) });
   if (refused) return tooManyRequests(refused);
-  const learner = known ?? currentLearner(learners, cookies, url, { create: true })!;
+  const learner = known ?? (await currentLearner(learners, cookies, url, { create: true }))!;
   return labRespond(labs, async (service) => {
     const body = await readBody(request);
     switch (params.action) {

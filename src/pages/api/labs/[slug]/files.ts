@@ -10,7 +10,7 @@ export const prerender = false;
  */
 export const GET: APIRoute = ({ cookies, url, locals }) =>
   labRespond(locals.services.labs, async (service) => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: false });
+    const learner = await currentLearner(locals.services.learners, cookies, url, { create: false });
     const wanted = url.searchParams.get('path');
     if (!learner) return wanted === null ? { entries: [], truncated: false } : { path: wanted, kind: 'refused', reason: `${wanted} is missing (there is no workspace yet)` };
     return wanted === null ? service.files(learner.id) : service.file(learner.id, wanted);

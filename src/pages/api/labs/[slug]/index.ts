@@ -7,6 +7,6 @@ export const prerender = false;
 /** The lab as this learner sees it: steps, their progress, their run. */
 export const GET: APIRoute = ({ params, cookies, url, locals }) =>
   labRespond(locals.services.labs, async (service) => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: true })!;
+    const learner = (await currentLearner(locals.services.learners, cookies, url, { create: true }))!;
     return service.view(learner.id, params.slug ?? '');
   });

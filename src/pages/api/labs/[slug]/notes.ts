@@ -9,7 +9,7 @@ export const prerender = false;
 /** The learner's case notes for this lab (their newest run's): { text, updatedAt? }. */
 export const GET: APIRoute = ({ params, cookies, url, locals }) =>
   labRespond(locals.services.labs, async (service) => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: false });
+    const learner = await currentLearner(locals.services.learners, cookies, url, { create: false });
     return learner ? service.notes(learner.id, params.slug ?? '') : { text: '' };
   });
 
@@ -19,7 +19,7 @@ export const GET: APIRoute = ({ params, cookies, url, locals }) =>
  */
 export const PUT: APIRoute = ({ params, cookies, url, locals, request }) =>
   labRespond(locals.services.labs, async (service) => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: true })!;
+    const learner = (await currentLearner(locals.services.learners, cookies, url, { create: true }))!;
     // A little over the cap is read so that the refusal can say how large the notes were.
     const text = await readText(request, MAX_NOTES_BYTES * 2);
     return service.saveNotes(learner.id, params.slug ?? '', text);

@@ -7,6 +7,6 @@ export const prerender = false;
 /** The quiz as this learner sees it: attempts used, and the attempt in progress or the last one. */
 export const GET: APIRoute = ({ params, cookies, url, locals }) =>
   respond(async () => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: false });
+    const learner = await currentLearner(locals.services.learners, cookies, url, { create: false });
     return (await locals.services.quizzes()).state(learner?.id ?? '', params.slug ?? '');
   });

@@ -7,5 +7,5 @@ export const prerender = false;
 export const POST: APIRoute = ({ params, request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const body = await readBody(request);
-    return service.markExpectation(params.id ?? '', callerOf(locals.services.learners, request, cookies, url), params.expectationId ?? '', body.met as boolean);
+    return service.markExpectation(params.id ?? '', await callerOf(locals.services.learners, request, cookies, url), params.expectationId ?? '', body.met as boolean);
   });

@@ -16,7 +16,7 @@ const answerBody = z.strictObject({
 /** Saves an answer; with immediate feedback the response holds its grade and explanation. */
 export const POST: APIRoute = (context) =>
   respond(async () => {
-    const learner = currentLearner(context.locals.services.learners, context.cookies, context.url, { create: false });
+    const learner = await currentLearner(context.locals.services.learners, context.cookies, context.url, { create: false });
     if (!learner) throw new QuizError(401, 'no learner session', 'start the quiz first (your browser must accept cookies)');
     const body = await readBody(context, answerBody);
     return (await context.locals.services.quizzes()).answer(learner.id, context.params.slug ?? '', context.params.attempt ?? '', body.questionId, body.answer);

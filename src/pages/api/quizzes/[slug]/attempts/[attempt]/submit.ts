@@ -8,7 +8,7 @@ export const prerender = false;
 /** Grades the whole attempt and returns the quiz state with every result and the score. */
 export const POST: APIRoute = ({ params, cookies, url, locals }) =>
   respond(async () => {
-    const learner = currentLearner(locals.services.learners, cookies, url, { create: false });
+    const learner = await currentLearner(locals.services.learners, cookies, url, { create: false });
     if (!learner) throw new QuizError(401, 'no learner session', 'start the quiz first (your browser must accept cookies)');
     return (await locals.services.quizzes()).submit(learner.id, params.slug ?? '', params.attempt ?? '');
   });

@@ -1,0 +1,86 @@
+/**
+ * The one asynchronous store interface every module writes to, with two backends: SQLite
+ * (`node:sqlite`, one file, the embedded default; sqlite-store.ts) and PostgreSQL (`pg`, a pool,
+ * for several processes sharing state; postgres-store.ts).
+ *
+ * SQL is written once, with `?` placeholders, in the subset both dialects run the same way:
+ *   - ids are TEXT made by the caller (no identity columns, so no "last insert id" to fetch);
+ *   - times are ISO-8601 TEXT (or epoch milliseconds as INTEGER) passed in from an injected clock,
+ *     never `now()` / `datetime('now')`;
+ *   - booleans are INTEGER 0/1 (SQLite has no BOOLEAN; PostgreSQL stores them in a BIGINT);
+ *   - `INSERT ... ON CONFLICT (...) DO NOTHING | DO UPDATE SET x = excluded.x` and `RETURNING`
+ *     (both run them; never `INSERT OR IGNORE` / `INSERT OR REPLACE`, SQLite only);
+ *   - unquoted column aliases in snake_case or lower case (PostgreSQL folds `AS fooBar` to
+ *     `foobar`), `COALESCE` not `IFNULL`, `MAX(a, b)` only through `dialect.greatest`;
+ *   - no `rowid`, no `PRAGMA`, no `sqlite_master` outside the SQLite backend itself.
+ * What really differs goes through `store.dialect` (a few documented helpers below) and, for
+ * migrations, through a migration's own `postgres` text (database.ts).
+ */
+
+/** A value a statement takes: what both drivers bind the same way. */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+}
+
+/** What differs between the two dialects, kept to the few things the modules need. */
+export interface Dialect {
+  name: 'sqlite' | 'postgres';
+  /** The larger of two values in one row (`MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL). */
+  greatest(a: string, b: string): string;
+  /**
+   * A group's values joined with commas (`group_concat` / `string_agg`), each once when `distinct`;
+   * `expr` must be text. (SQLite's DISTINCT form takes no separator, so the comma is fixed.)
+   */
+  groupConcat(expr: string, options?: { distinct?: boolean }): string;
+}
+
+/** The queries a module runs: on the store itself, or inside one of its transactions. */
+export interface SqlQueries {
+  readonly dialect: Dialect;
+  /** Every row the statement returns. */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement for its effect (INSERT, UPDATE, DELETE). */
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+  /** Statements without parameters, separated by `;` (migrations, tests' fixtures). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlStore extends SqlQueries {
+  /**
+   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back when
+   * it throws. Queries made outside it (on the store) never run inside it. Keep it short: on SQLite
+   * every other query waits for it.
+   */
+  transaction<T>(work: (tx: SqlQueries) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * `?` placeholders to PostgreSQL's `$1, $2, ...`, leaving `?` inside quoted strings, quoted
+ * identifiers and comments alone.
+ */
+export function numberedPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end === -1 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '?') out += `$${++n}`;
+    else out += c;
+  }
+  return out;
+}
