@@ -55,7 +55,7 @@ describe('a lab on kind, as a learner', () => {
       fetch(`${server.base}/api/labs/l18/node-evidence`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.base, cookie: shell.cookie }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
     const collected = await post({ collection: 'containers', args: [] });
     const view = (await collected.json()) as { file?: string; exitCode?: number; error?: string };
-    expect(collected.status, view.error).toBe(200);
+    expect(collected.status, `${view.error}\n${server.output.slice(-20).join('\n')}`).toBe(200);
     expect(view).toMatchObject({ file: 'node-evidence/crictl-ps.json', exitCode: 0 });
     // The learner's shell reads it: the node's own runtime, the compromised pod among its containers.
     expect(await shell.run('grep -c io.kubernetes.pod.name ~/node-evidence/crictl-ps.json')).toMatch(/^[1-9]\d*$/m);

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, mkdtemp, stat, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,15 @@ describe('writeWorkspaceFile', () => {
     await writeWorkspaceFile(workspace, 'node-evidence', 'crictl-ps.json', Buffer.from('one'));
     await writeWorkspaceFile(workspace, 'node-evidence', 'crictl-ps.json', Buffer.from('two'));
     expect(await readFile(path.join(workspace, 'node-evidence', 'crictl-ps.json'), 'utf8')).toBe('two');
+  });
+
+  // The server runs as root; the workspace belongs to the learner's sandbox uid. Found through
+  // the real server on kind: giving the new directory away went through /proc/self/fd/<n>, a link
+  // that O_NOFOLLOW refuses (ENOTDIR, a 500).
+  it.skipIf(process.getuid?.() !== 0)('as root, gives a directory and file it made to the workspace\'s owner', async () => {
+    await chown(workspace, 4242, 4242);
+    await writeWorkspaceFile(workspace, 'node-evidence', 'crictl-ps.json', Buffer.from('one'));
+    for (const made of ['node-evidence', 'node-evidence/crictl-ps.json']) expect((await stat(path.join(workspace, made))).uid, made).toBe(4242);
   });
 
   it('refuses a node-evidence that is a symlink out of the workspace, writing nothing there', async () => {

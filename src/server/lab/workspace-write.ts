@@ -57,8 +57,12 @@ export async function writeWorkspaceFile(workspace: string, dir: string, file: s
     if (process.getuid?.() === 0) {
       await out.chown(uid, gid);
       if (made.uid !== uid) {
-        const dirHandle = await open(fdPath(sub), O_DIRECTORY | O_NOFOLLOW);
+        // Not through /proc/self/fd/<sub>: that is a link, which O_NOFOLLOW refuses (ENOTDIR).
+        // By name from the workspace again, refusing a link, and only if it is still the same directory.
+        const dirHandle = await open(fdPath(top, dir), constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         handles.push(dirHandle);
+        const again = await dirHandle.stat();
+        if (again.ino !== made.ino || again.dev !== made.dev) throw new WorkspaceWriteError(`${dir} in your workspace changed while the server wrote to it: collect again`);
         await dirHandle.chown(uid, gid);
       }
     }
