@@ -185,7 +185,9 @@ test('/labs lists every lab with its lesson and steps, and leads to it', async (
   await page.goto('/labs');
   await expect(page.getByRole('heading', { level: 1, name: 'Labs' })).toBeVisible();
   const entries = page.locator('[data-lab]');
-  await expect(entries).toHaveCount(2);
+  await expect(entries).toHaveCount(3);
+  // A kind-only lab is listed on the embedded engine, saying it needs kind.
+  await expect(page.locator('[data-lab="node-escape"]')).toContainText('Needs kind');
   const l18 = page.locator('[data-lab="l18"]');
   await expect(l18.getByRole('heading', { level: 2 })).toHaveText('Respond to a compromised web-app pod');
   await expect(l18).toContainText(/\d+ steps/);
@@ -197,7 +199,7 @@ test('/labs lists every lab with its lesson and steps, and leads to it', async (
 
 test('/quizzes lists every quiz with its lesson, and the quiz page leads back to its lesson and lab', async ({ page }) => {
   await page.goto('/quizzes');
-  await expect(page.locator('[data-quiz]')).toHaveCount(2);
+  await expect(page.locator('[data-quiz]')).toHaveCount(3);
   const l18 = page.locator('[data-quiz="l18"]');
   await expect(l18).toContainText(/\d+ questions · pass at \d+%/);
   await expect(l18.getByRole('link', { name: /L18: Audit Logging/ })).toHaveAttribute('href', LESSON);

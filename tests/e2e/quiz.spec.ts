@@ -310,7 +310,7 @@ test('the instructor index is behind the instructor token and leads to every qui
 
   await page.getByLabel('Instructor token').fill(E2E_INSTRUCTOR_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('tr[data-quiz]')).toHaveCount(2);
+  await expect(page.locator('tr[data-quiz]')).toHaveCount(3);
   await expect(page.getByRole('link', { name: 'Start a drill' })).toHaveAttribute('href', '/drills');
   await expect(page.getByText('npx irlab validate')).toBeVisible();
   // One sign-in opens every instructor page.
