@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { holdIsland } from './island-helpers.ts';
 import { islandsHydrated } from './class-helpers.ts';
 import { E2E_INSTRUCTOR_TOKEN } from './env.ts';
 
@@ -14,12 +15,7 @@ test('a join code and name typed before the form hydrates survive hydration and 
 
   const page = await (await browser.newContext()).newPage();
   // The island's own module is held back until the learner has typed.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\/_astro\/ClassJoin\.[^/]*\.js$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdIsland(page, 'ClassJoin');
   await page.goto('/classes/join', { waitUntil: 'domcontentloaded' });
   await expect(page.locator('astro-island[ssr]')).toHaveCount(1);
   await page.getByLabel('Join code').fill(joinCode.toLowerCase());

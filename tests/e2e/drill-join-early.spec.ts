@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { holdIsland } from './island-helpers.ts';
 import { islandsHydrated } from './class-helpers.ts';
 import { createDrill } from './drill-helpers.ts';
 
@@ -15,12 +16,7 @@ test('a drill code, name and role given before the join form hydrates survive hy
 
   const page = await (await browser.newContext()).newPage();
   // The island's own module is held back until the participant has typed.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\/_astro\/DrillJoin\.[^/]*\.js$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdIsland(page, 'DrillJoin');
   // Told the code by voice: the bare join page, no link.
   await page.goto('/drills/join', { waitUntil: 'domcontentloaded' });
   await expect(page.locator('astro-island[ssr]')).toHaveCount(1);
@@ -45,12 +41,7 @@ test('from the join link, a name and role given before hydration are kept and th
   const code = new URL(joinLink).searchParams.get('code')!;
 
   const page = await (await browser.newContext()).newPage();
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\/_astro\/DrillJoin\.[^/]*\.js$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdIsland(page, 'DrillJoin');
   await page.goto(joinLink, { waitUntil: 'domcontentloaded' });
   await expect(page.locator('astro-island[ssr]')).toHaveCount(1);
   await page.getByLabel('Your name').fill('Linked Lin');
