@@ -59,7 +59,8 @@ const mountsUnder = (root: string) =>
     .filter((target) => target.startsWith(`${root}/`));
 
 /** Opens (or finds) the learner's session and runs `command` in it; resolves with what it printed after the command line. */
-const runInShell = (command: string): Promise<string> => (shell ??= learnerShell(server)).run(command);
+// The same learner (cookie) on whichever server runs now: the test restarts it on another port.
+const runInShell = (command: string): Promise<string> => (shell = learnerShell(server, shell?.cookie)).run(command);
 
 beforeAll(async () => {
   if (asRoot) server = await startRealServer(env, { root: dir });
