@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { SqlStore } from '../store/sql-store.ts';
-import { testStores } from '../store/store-test-kit.ts';
+import { describe, expect, it } from 'vitest';
+import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 import { pendingSignIns, PENDING_TTL_MS } from './pending-sign-ins.ts';
 
 describe.each(testStores())('pending sign-ins on $name', (backend) => {
-  const opened: SqlStore[] = [];
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-  });
-  const open = async () => {
-    const store = await backend.open();
-    opened.push(store);
-    return store;
-  };
+  const openStore = openedPerTest();
+  const open = () => openStore(backend);
 
   it('are taken once, unknown states find nothing, and ten minutes later they are gone', async () => {
     let now = new Date('2026-12-07T10:00:00Z');

@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { identityService } from '../learners/identities.ts';
 import { learnerService } from '../learners/learners.ts';
-import type { SqlStore } from '../store/sql-store.ts';
-import { testStores, type TestBackend } from '../store/store-test-kit.ts';
+import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import type { SignedIn } from './oidc-client.ts';
 import { completeSignIn } from './sign-in.ts';
 
-const opened: SqlStore[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-});
+const open = openedPerTest();
 
 async function setup(backend: TestBackend) {
-  const store = await backend.open();
-  opened.push(store);
+  const store = await open(backend);
   const learners = learnerService({ store });
   const identities = identityService({ store });
   const deps = { learners, identities, merge: { store, endLabRun: async () => {} } };

@@ -1,23 +1,18 @@
 import type { AstroCookies } from 'astro';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { identityService } from '../learners/identities.ts';
 import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';
-import type { SqlStore } from '../store/sql-store.ts';
-import { testStores, type TestBackend } from '../store/store-test-kit.ts';
+import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { accessFrom, headersAccess, instructorPageAccess, requestAccess } from './access.ts';
 import { roleService, type Role } from './roles.ts';
 import { INSTRUCTOR_COOKIE } from './token.ts';
 
 const TOKEN = 'an-instructor-token-long-enough-to-be-one';
 
-const opened: SqlStore[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-});
+const open = openedPerTest();
 
 async function setup(backend: TestBackend) {
-  const store = await backend.open();
-  opened.push(store);
+  const store = await open(backend);
   const learners = learnerService({ store });
   const identities = identityService({ store });
   const roles = roleService({ store, clock: () => new Date('2026-12-07T10:00:00Z') });

@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { SqlStore } from '../store/sql-store.ts';
-import { testStores } from '../store/store-test-kit.ts';
+import { describe, expect, it } from 'vitest';
+import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 import { identityService } from './identities.ts';
 import { learnerService } from './learners.ts';
 
 describe.each(testStores())('learner identities on $name', (backend) => {
-  const opened: SqlStore[] = [];
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-  });
+  const open = openedPerTest();
   const setup = async () => {
-    const store = await backend.open();
-    opened.push(store);
+    const store = await open(backend);
     return { store, learners: learnerService({ store }), identities: identityService({ store, clock: () => new Date('2026-12-07T10:00:00.000Z') }) };
   };
 

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { migrateStore, type Migration } from './database.ts';
 import { allMigrations } from './migrations.ts';
 import { postgresStore } from './postgres-store.ts';
@@ -110,4 +110,20 @@ function postgres(url: string): TestBackend {
 export function testStores(): TestBackend[] {
   const url = inject('postgresUrl') as string | undefined;
   return url ? [postgres(url)] : [sqlite];
+}
+
+/**
+ * An opener whose stores are closed after each test (call it at the top of a file or describe):
+ * `const open = openedPerTest(); ... const store = await open(backend);`.
+ */
+export function openedPerTest(): (backend: TestBackend) => Promise<SqlStore> {
+  const opened: SqlStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  return async (backend) => {
+    const store = await backend.open();
+    opened.push(store);
+    return store;
+  };
 }
