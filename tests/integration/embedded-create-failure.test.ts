@@ -2,7 +2,7 @@
 // server's own message and undo itself: no cluster dir, no live processes.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,18 @@ describe('embedded create refused by kube-apiserver', () => {
     expect(steps.at(-1)).toBe('start control plane');
 
     expect(await readdir(join(workDir, 'clusters')).catch(() => [])).toEqual([]);
+    expect(await readdir(join(workDir, 'inputs')).catch(() => [])).toEqual([]);
     expect(seen.size).toBeGreaterThan(0);
     for (const p of seen.values()) expect(processState(p.pid), `${p.component} (pid ${p.pid})`).not.toBe('running');
   }, 60_000);
+
+  it('deleting by name removes the inputs a create killed before kwokctl started left behind', async () => {
+    // What a SIGKILLed server leaves after "prepare config": the reaper deletes its recorded names.
+    const killed = `itk-${randomBytes(3).toString('hex')}`;
+    const { inputDir } = clusterPaths(workDir, killed);
+    await mkdir(inputDir, { recursive: true });
+    await writeFile(join(inputDir, 'audit.yaml'), 'x');
+    await expect(provider.delete(killed)).rejects.toThrow(/no embedded cluster named/);
+    expect(await readdir(join(workDir, 'inputs'))).toEqual([]);
+  });
 });

@@ -3,8 +3,7 @@
 // one that died (bad flag, port taken) will not come back, so the step fails
 // at once with that component's own last log lines instead of timing out.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -67,7 +66,8 @@ export async function createEmbeddedCluster(ctx: CreateContext): Promise<void> {
           run: async () => {
             const policy = options.auditPolicyPath ? await loadAuditPolicy(options.auditPolicyPath) : DEFAULT_AUDIT_POLICY;
             // kwokctl copies the policy into the cluster dir; these copies are only its input.
-            inputDir = await mkdtemp(join(tmpdir(), 'irlab-kwokctl-'));
+            inputDir = paths.inputDir;
+            await mkdir(inputDir, { recursive: true, mode: 0o700 });
             await writeFile(join(inputDir, 'audit.yaml'), policy, 'utf8');
             await writeFile(join(inputDir, 'kwokctl.yaml'), kwokctlConfigYaml(await pickClusterPorts()), 'utf8');
           },

@@ -121,6 +121,8 @@ export class EmbeddedProvider implements ClusterProvider, WatchTarget {
 
   async delete(name: string): Promise<void> {
     const paths = clusterPaths(this.workDir, name);
+    // A create killed before kwokctl made the cluster dir leaves only its inputs.
+    await rm(paths.inputDir, { recursive: true, force: true });
     if (!(await exists(paths.dir))) {
       throw new ClusterError(`no embedded cluster named ${name}`, 'See `irlab cluster list`.');
     }
@@ -140,6 +142,7 @@ export class EmbeddedProvider implements ClusterProvider, WatchTarget {
       if (processState(pid) === 'running') this.signalProcess(pid, 'SIGKILL');
     }
     await rm(paths.dir, { recursive: true, force: true });
+    await rm(paths.inputDir, { recursive: true, force: true });
     const survivors = pids.filter(({ pid }) => processState(pid) === 'running');
     if (survivors.length) {
       await waitUntil(async () => survivors.every(({ pid }) => processState(pid) !== 'running'), {

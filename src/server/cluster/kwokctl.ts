@@ -19,6 +19,12 @@ export interface ClusterPaths {
   auditLog: string;
   pidsDir: string;
   logsDir: string;
+  /**
+   * kwokctl's input files while it creates the cluster (kwokctl copies them into `dir`): beside
+   * the clusters rather than in the system's temp dir, so a server killed mid-create leaves them
+   * where deleting (or reaping) the cluster by name removes them.
+   */
+  inputDir: string;
 }
 
 export function clusterPaths(workDir: string, name: string): ClusterPaths {
@@ -31,6 +37,7 @@ export function clusterPaths(workDir: string, name: string): ClusterPaths {
     auditLog: join(dir, 'logs', 'audit.log'),
     pidsDir: join(dir, 'pids'),
     logsDir: join(dir, 'logs'),
+    inputDir: join(workDir, 'inputs', name),
   };
 }
 

@@ -45,6 +45,7 @@ describe('owner files', () => {
     const clusterDir = join(workDir, 'clusters', 'pool-cccccc');
     await mkdir(clusterDir, { recursive: true });
     await writeFile(join(clusterDir, 'kwok.yaml'), 'kind: KwokctlConfiguration\n');
+    await mkdir(join(workDir, 'inputs', 'pool-cccccc'), { recursive: true });
     // A "component" whose command line names the cluster dir, as the real ones do.
     const component = spawn('sh', ['-c', 'while :; do sleep 1; done', join(clusterDir, 'bin', 'etcd')], { stdio: 'ignore' });
     const dead = spawn('true');
@@ -60,6 +61,7 @@ describe('owner files', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(processState(component.pid!)).not.toBe('running');
     expect(await readdir(join(workDir, 'clusters'))).toEqual([]);
+    expect(await readdir(join(workDir, 'inputs'))).toEqual([]);
     expect(await readdir(join(dir, 'state'))).toEqual([]);
   });
 

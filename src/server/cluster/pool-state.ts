@@ -115,6 +115,7 @@ export async function reapCluster(workDir: string, name: string, clock: Clock = 
     { timeoutMs: 15_000, intervalMs: 100, clock, what: `the processes of cluster ${name} to exit` },
   );
   await rm(paths.dir, { recursive: true, force: true });
+  await rm(paths.inputDir, { recursive: true, force: true });
   return killed;
 }
 
