@@ -291,9 +291,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const drills = drillService({
     store,
     drills: cachedContent(() => loadDrills(config.contentRoot), false),
-    // Drills stay on the embedded pool: a participant holds a certificate bound to the responder
-    // role, not the bounded learner identity a kind node would need.
-    runtime: liveRuntime({ clusters: poolClusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
+    // On the labs' engine: on kind each participant's certificate is also in the learner group,
+    // so the boundary that holds a learner holds them (drill/runtime.ts).
+    runtime: liveRuntime({ clusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
   });

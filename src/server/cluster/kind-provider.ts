@@ -21,7 +21,7 @@ import { ARMED_MANIFEST, boundaryFiles } from './kind-boundary.ts';
 import { kindClusterConfigYaml } from './kind-config.ts';
 import { answeringEngine, builtNodeImage, ensureKindEngine, stopOurEngine, type KindEngine } from './kind-engine.ts';
 import { KIND_NODE_IMAGE_ENV, kindNodeImage, nodeImagePresent } from './kind-node-image.ts';
-import { grantLearnerAccess } from './learner-access.ts';
+import { grantLearnerAccess, issueBoundedCertificate } from './learner-access.ts';
 import { apiServerReady, loadKubeConfig } from './kube.ts';
 import { lastLines } from './kwokctl.ts';
 import { nodeRunner, pathExists as exists, systemClock, waitUntil, type Clock, type ProviderRuntimeOptions, type Runner } from './runtime.ts';
@@ -295,6 +295,13 @@ export class KindProvider implements ClusterProvider {
     await writeFile(partial, learner.exportConfig(), { encoding: 'utf8', mode: 0o600 });
     await rename(partial, paths.learnerKubeconfig);
     return paths.learnerKubeconfig;
+  }
+
+  async boundedCertificate(name: string, identity: { user: string; groups: readonly string[] }, options: { days?: number; signal?: AbortSignal } = {}): Promise<{ certificatePem: string; keyPem: string }> {
+    await this.learnerAccess(name, options.signal);
+    options.signal?.throwIfAborted();
+    const paths = await this.existing(name);
+    return issueBoundedCertificate(loadKubeConfig(paths.kubeconfig), identity, { runner: this.runner, expirationSeconds: (options.days ?? 1) * 86_400 });
   }
 
   async health(name: string): Promise<ClusterHealth> {

@@ -25,7 +25,7 @@ import {
 } from '@kubernetes/client-node';
 
 import { upsert } from '../drill/responders.ts';
-import { SUBJECT_PART } from './client-cert.ts';
+import { SUBJECT_PART, type ClientIdentity, type IssuedCertificate } from './client-cert.ts';
 import { staticManifest } from './kind-boundary.ts';
 import { LEARNER_GROUP, LEARNER_ROLE, learnerBinding, learnerPolicies, learnerRole, policyBinding } from './learner-policy.ts';
 import { nodeRunner, waitUntil, type Runner } from './runtime.ts';
@@ -66,15 +66,15 @@ export async function applyLearnerRbac(admin: KubeConfig, arm: ArmBoundary): Pro
   await upsert(learnerBinding(), (body) => rbac.createClusterRoleBinding({ body }), () => rbac.readClusterRoleBinding({ name: LEARNER_GROUP }), (body) => rbac.replaceClusterRoleBinding({ name: LEARNER_GROUP, body }));
 }
 
-/** A PKCS#10 request for CN=user, O=LEARNER_GROUP (openssl CLI, argv only, our own config). */
-async function certificateRequest(user: string, runner: Runner): Promise<{ csrPem: string; keyPem: string }> {
+/** A PKCS#10 request for CN=user, one O per group (openssl CLI, argv only, our own config). */
+async function certificateRequest({ user, groups }: ClientIdentity, runner: Runner): Promise<{ csrPem: string; keyPem: string }> {
   const { privateKey } = await promisify(generateKeyPair)('ec', { namedCurve: 'prime256v1' });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const dir = await mkdtemp(path.join(tmpdir(), 'irlab-learner-'));
   try {
     await writeFile(path.join(dir, 'key.pem'), keyPem, { mode: 0o600 });
     await writeFile(path.join(dir, 'openssl.cnf'), CSR_CONFIG, { mode: 0o600 });
-    const result = await runner.run(OPENSSL, ['req', '-new', '-config', path.join(dir, 'openssl.cnf'), '-key', path.join(dir, 'key.pem'), '-subj', `/O=${LEARNER_GROUP}/CN=${user}`, '-out', path.join(dir, 'request.csr')], {
+    const result = await runner.run(OPENSSL, ['req', '-new', '-config', path.join(dir, 'openssl.cnf'), '-key', path.join(dir, 'key.pem'), '-subj', `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`, '-out', path.join(dir, 'request.csr')], {
       env: { PATH: '/usr/bin:/bin', OPENSSL_CONF: path.join(dir, 'openssl.cnf') },
       timeoutMs: 20_000,
     });
@@ -86,8 +86,9 @@ async function certificateRequest(user: string, runner: Runner): Promise<{ csrPe
 }
 
 /** The cluster's kube-apiserver-client signer issues the certificate; the admin approves it. */
-async function issueThroughCsr(admin: KubeConfig, user: string, options: GrantOptions): Promise<{ certificatePem: string; keyPem: string }> {
-  const { csrPem, keyPem } = await certificateRequest(user, options.runner ?? nodeRunner);
+async function issueThroughCsr(admin: KubeConfig, identity: ClientIdentity, options: GrantOptions): Promise<IssuedCertificate> {
+  const { user } = identity;
+  const { csrPem, keyPem } = await certificateRequest(identity, options.runner ?? nodeRunner);
   const certificates = admin.makeApiClient(CertificatesV1Api);
   const name = `irlab-learner-${user.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}-${Date.now().toString(36)}`;
   const csr: V1CertificateSigningRequest = {
@@ -148,9 +149,27 @@ export async function waitForBoundary(learner: KubeConfig, timeoutMs = 90_000): 
  * `user` becomes the certificate's CN (the audit log's user.username).
  */
 export async function grantLearnerAccess(admin: KubeConfig, user: string, arm: ArmBoundary, options: GrantOptions = {}): Promise<KubeConfig> {
-  if (!SUBJECT_PART.test(user) || user.startsWith('system:')) throw new ClusterError(`refusing ${JSON.stringify(user)} as a learner's username`, 'Use letters, digits, ":", ".", "_" and "-", not starting with "system:".');
+  checkBoundedIdentity({ user, groups: [LEARNER_GROUP] });
   await applyLearnerRbac(admin, arm);
-  const learner = learnerKubeConfig(admin, user, await issueThroughCsr(admin, user, options));
+  const learner = learnerKubeConfig(admin, user, await issueThroughCsr(admin, { user, groups: [LEARNER_GROUP] }, options));
   await waitForBoundary(learner, options.timeoutMs);
   return learner;
+}
+
+/**
+ * Someone else held by the same boundary (a drill participant: their own username in the audit
+ * log, their own role through another group): a certificate whose groups include LEARNER_GROUP,
+ * so every learner policy applies to it. Only after grantLearnerAccess armed the cluster.
+ */
+export async function issueBoundedCertificate(admin: KubeConfig, identity: ClientIdentity, options: GrantOptions = {}): Promise<IssuedCertificate> {
+  checkBoundedIdentity(identity);
+  return issueThroughCsr(admin, identity, options);
+}
+
+/** A bounded identity: names a certificate subject can carry, not a system one, always in LEARNER_GROUP. */
+function checkBoundedIdentity({ user, groups }: ClientIdentity): void {
+  if (!SUBJECT_PART.test(user) || user.startsWith('system:')) throw new ClusterError(`refusing ${JSON.stringify(user)} as a learner's username`, 'Use letters, digits, ":", ".", "_" and "-", not starting with "system:".');
+  const bad = groups.find((g) => !SUBJECT_PART.test(g) || g.startsWith('system:'));
+  if (bad !== undefined) throw new ClusterError(`refusing ${JSON.stringify(bad)} as a learner's group`, 'Groups are plain names, not system ones.');
+  if (!groups.includes(LEARNER_GROUP)) throw new ClusterError(`a certificate for ${user} must be in ${LEARNER_GROUP}: only that group is held by the learner policies`);
 }

@@ -155,6 +155,12 @@ export interface ClusterProvider {
    * A provider without it runs pods as sandboxed processes: the admin kubeconfig is the learner's.
    */
   learnerAccess?(name: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * With learnerAccess: a certificate for another person held by the same boundary (a drill
+   * participant, named in the audit log as themselves); `groups` must include the learner group.
+   * Arms the boundary first if learnerAccess has not yet. Valid for `days` (default 1).
+   */
+  boundedCertificate?(name: string, identity: { user: string; groups: readonly string[] }, options?: { days?: number; signal?: AbortSignal }): Promise<{ certificatePem: string; keyPem: string }>;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { ScenarioStep } from '../../schemas/scenario.ts';
 import { readAuditLog } from '../cluster/audit-log.ts';
 import { issueClientCertificate } from '../cluster/client-cert.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
+import { LEARNER_GROUP } from '../cluster/learner-policy.ts';
 import type { AuditEvent, ClusterInfo } from '../cluster/types.ts';
 import { findCluster, stepGrader } from '../grading/grade.ts';
 import type { ClusterSource } from '../lab/cluster-source.ts';
@@ -130,6 +131,11 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
         onProgress('seeding the incident');
         // The facilitator is waiting and the drill clock brings its own pace: the waiting scale.
         await seedScenario(cluster, drill.scenario, { seed, answerKeys: options.answerKeys, timeScale: waitingTimeScale(), onProgress: (m) => onProgress(`seeding: ${m.trim()}`) });
+        if (clusters.provider.learnerAccess) {
+          // A real node (kind): the boundary is armed before any participant holds a credential.
+          onProgress('arming the learner boundary');
+          await clusters.provider.learnerAccess(cluster.name);
+        }
         return cluster.name;
       } catch (error) {
         await clusters.release(cluster.name);
@@ -204,7 +210,12 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
         rbac.catch(() => rbacReady.delete(name));
       }
       await rbac;
-      const issued = await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
+      // On a real node (kind) a participant is also a learner, so every learner policy holds them;
+      // the cluster's own signer issues it there (its CA key stays inside the node).
+      const { boundedCertificate } = clusters.provider;
+      const issued = boundedCertificate
+        ? await boundedCertificate.call(clusters.provider, name, { user: username, groups: [RESPONDER_GROUP, LEARNER_GROUP] }, { days: 3 })
+        : await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
       // The admin kubeconfig gives only the API server's address and CA; its user is dropped.
       const admin = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { clusters: Array<{ cluster: Record<string, unknown> }> };
       const config = {
