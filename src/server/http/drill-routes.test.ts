@@ -14,10 +14,10 @@ import { loadDrills } from '../drill/project-drills.ts';
 import type { DrillRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
 import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { allMigrations, openSqliteStore } from '../store/index.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { createDrillRoutes } from './drill-routes.ts';
 import { readCookie, type Identify } from './terminal-routes.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
 const runtime: DrillRuntime = {
   prepare: async () => 'drill-cluster-ws',
@@ -33,7 +33,7 @@ const runtime: DrillRuntime = {
 };
 
 let work: string;
-let store: Store;
+let store: SqlStore;
 let service: DrillService;
 let server: http.Server;
 let base: string;
@@ -47,7 +47,7 @@ const opened: string[] = [];
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'irlab-drill-ws-'));
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
+  store = await openSqliteStore(path.join(work, 'irlab.db'), allMigrations);
   const drills = await loadDrills(process.cwd());
   // The terminal manager's side is a double that records opens: the lock is the service's and the route's.
   const terminals: DrillTerminals = {
@@ -60,7 +60,7 @@ beforeAll(async () => {
     workspaceDir: () => '/nonexistent',
   };
   service = drillService({ store, drills: async () => drills, runtime, terminals });
-  const learners = learnerService({ store: sqliteStore(store) });
+  const learners = learnerService({ store });
   const identify = (async (req) => {
     const found = await learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
     return found ? { id: found.id } : undefined;
@@ -87,7 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.close();
-  store?.close();
+  await store?.close();
   await rm(work, { recursive: true, force: true });
 });
 
