@@ -28,11 +28,12 @@ describe.each(testStores())('drills under concurrent requests on $name', (backen
   let clock: number;
   let released: string[];
   let attacks: number;
+  let passing: Set<string>;
   const runtime: DrillRuntime = {
     prepare: async () => 'drill-cluster-race',
     exists: async () => true,
     values: async () => ({ compromisedPodIp: '10.244.0.7' }),
-    evaluate: async (_c, _d, step) => ({ passed: false, score: 0, criteria: [{ id: step, passed: false, message: 'not yet' }] }),
+    evaluate: async (_c, _d, step) => ({ passed: passing.has(step), score: passing.has(step) ? 1 : 0, criteria: [{ id: step, passed: passing.has(step), message: 'checked' }] }),
     attack: async (_c, _d, steps) => {
       attacks++;
       return steps.map((s): AttackOutcome => ({ technique: null, note: null, username: 'attacker', sourceIP: '10.244.0.7', userAgent: 'curl', verb: s.request.verb, kind: s.request.kind, namespace: null, name: null, status: 200, auditId: null, error: null }));
@@ -50,6 +51,7 @@ describe.each(testStores())('drills under concurrent requests on $name', (backen
     clock = Date.parse('2026-11-27T20:00:00Z');
     released = [];
     attacks = 0;
+    passing = new Set();
   });
 
   async function created(s: DrillService) {
@@ -119,6 +121,25 @@ describe.each(testStores())('drills under concurrent requests on $name', (backen
     expect(log.filter((e) => e.kind === 'attack')).toHaveLength(1);
     // brief (0m), soc-alert (1m) and escalate (3m), each once.
     expect(log.filter((e) => e.kind === 'inject')).toHaveLength(3);
+  });
+
+  it('two scoreboard passes at once log a step\'s first green once', async () => {
+    const s = service();
+    const { id, fac } = await created(s);
+    await s.control(id, fac, 'start');
+    passing.add('contain');
+    clock += minutes(2);
+    await Promise.all([s.score(), s.score(), s.score()]);
+    expect((await s.view(id, fac)).log.filter((e) => e.kind === 'check')).toHaveLength(1);
+  });
+
+  it('two servers resuming at once mark an inject a crash cut short failed, and log it, once', async () => {
+    const { id, fac } = await created(service());
+    await store.run("UPDATE drill_injects SET status = 'firing' WHERE drill_id = ? AND inject_id = 'management'", [id]);
+    await Promise.all([service().resume(), service().resume()]);
+    const s = service();
+    expect(await titled(s, id, fac, (t) => t === 'A scripted inject was interrupted')).toHaveLength(1);
+    expect((await s.view(id, fac)).upcomingInjects?.map((i) => i.id)).not.toContain('management');
   });
 
   it('entries written at once get consecutive seqs, none lost, none repeated', async () => {
