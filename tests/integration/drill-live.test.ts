@@ -27,13 +27,13 @@ import { freshClusters, type ClusterSource } from '../../src/server/lab/cluster-
 import { runSolution } from '../../src/server/lab/solution.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
 import { flattenKubeconfig } from '../../src/server/terminal/kubeconfig.ts';
-import { allMigrations, openStore, type Store } from '../../src/server/store/index.ts';
-import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
+import { allMigrations, openSqliteStore } from '../../src/server/store/index.ts';
+import type { SqlStore } from '../../src/server/store/sql-store.ts';
 
 let work: string;
 let provider: EmbeddedProvider;
 let source: ClusterSource;
-let store: Store;
+let store: SqlStore;
 let drills: LoadedDrill[];
 let runtime: DrillRuntime;
 let service: DrillService;
@@ -70,7 +70,7 @@ beforeAll(async () => {
   await mkdir(path.join(work, 'empty'));
   provider = new EmbeddedProvider({ workDir: path.join(work, 'kwok') });
   source = freshClusters(provider);
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
+  store = await openSqliteStore(path.join(work, 'irlab.db'), allMigrations);
   drills = await loadDrills(process.cwd());
   service = open();
   const created = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Incident commander', 'Containment'] });
@@ -79,23 +79,23 @@ beforeAll(async () => {
   await service.prepared(drillId);
   const view = await service.view(drillId, fac);
   expect(view.cluster, view.cluster.message).toMatchObject({ status: 'ready' });
-  clusterName = store.prepare('SELECT cluster_name FROM drills WHERE id = ?').get(drillId)!.cluster_name as string;
-  alice = { learnerId: (await learnerService({ store: sqliteStore(store) }).create()).learner.id };
+  clusterName = (await store.get<{ cluster_name: string }>('SELECT cluster_name FROM drills WHERE id = ?', [drillId]))!.cluster_name;
+  alice = { learnerId: (await learnerService({ store }).create()).learner.id };
   const joined = await service.join(created.drill.code, alice.learnerId, 'Alice', 'Containment');
   participant = { id: joined.participant.id, name: joined.participant.name };
-  const bobLearner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
+  const bobLearner = (await learnerService({ store }).create()).learner.id;
   const bobJoined = await service.join(created.drill.code, bobLearner, 'Bob', 'Incident commander');
   bob = { id: bobJoined.participant.id, name: bobJoined.participant.name };
 }, 240_000);
 
 afterAll(async () => {
   for (const cluster of await provider.list()) await source.release(cluster.name);
-  store?.close();
+  await store?.close();
   await rm(work, { recursive: true, force: true });
 }, 60_000);
 
-const attackOutcomes = () =>
-  (store.prepare("SELECT detail FROM drill_log WHERE drill_id = ? AND kind = 'attack' ORDER BY seq").all(drillId) as Array<{ detail: string }>).map(
+const attackOutcomes = async () =>
+  (await store.all<{ detail: string }>("SELECT detail FROM drill_log WHERE drill_id = ? AND kind = 'attack' ORDER BY seq", [drillId])).map(
     (r) => (JSON.parse(r.detail) as { inject: string; outcomes: AttackOutcome[] }),
   );
 
@@ -105,7 +105,7 @@ describe('a drill on a real cluster', () => {
     await service.control(drillId, fac, 'fast-forward', 3); // brief, SOC alert, escalate
     const view = await service.view(drillId, fac);
     expect(view.log.filter((e) => e.kind === 'inject').map((e) => e.title)).toEqual(['Incident declared', 'SOC alert: secret enumeration from a pod IP', 'SOC: the same account is still active']);
-    const [escalate] = attackOutcomes();
+    const [escalate] = (await attackOutcomes());
     expect(escalate?.inject).toBe('escalate');
     const key = await runtime.answerKey(clusterName);
     const binding = escalate!.outcomes.find((o) => o.kind === 'ClusterRoleBinding')!;
@@ -152,7 +152,7 @@ describe('a drill on a real cluster', () => {
   it('does not skip later attacks for containment alone, only once the stolen token is revoked', async () => {
     await service.control(drillId, fac, 'fast-forward', 4); // management (5m), persistence (7m)
     expect((await service.view(drillId, fac)).log.filter((e) => e.kind === 'attack-skipped')).toHaveLength(0);
-    const outcomes = attackOutcomes();
+    const outcomes = (await attackOutcomes());
     // The pod is quarantined, yet the stolen CI token still works from outside.
     expect(outcomes.map((o) => o.inject)).toEqual(['escalate', 'persistence']);
     expect(outcomes[1]!.outcomes[0]).toMatchObject({ kind: 'Pod', namespace: 'kube-system', status: 201, technique: 'T1611', username: 'system:serviceaccount:ci:deployer' });
@@ -165,8 +165,8 @@ describe('a drill on a real cluster', () => {
     }
     await service.control(drillId, fac, 'fast-forward', 1); // payments-again (8m), unless the pod's token is revoked
     expect((await service.view(drillId, fac)).log.filter((e) => e.kind === 'attack-skipped')).toHaveLength(1);
-    expect(attackOutcomes().map((o) => o.inject)).toEqual(['escalate', 'persistence']);
-    const statuses = Object.fromEntries((store.prepare('SELECT inject_id, status FROM drill_injects WHERE drill_id = ?').all(drillId) as Array<{ inject_id: string; status: string }>).map((r) => [r.inject_id, r.status]));
+    expect((await attackOutcomes()).map((o) => o.inject)).toEqual(['escalate', 'persistence']);
+    const statuses = Object.fromEntries((await store.all<{ inject_id: string; status: string }>('SELECT inject_id, status FROM drill_injects WHERE drill_id = ?', [drillId])).map((r) => [r.inject_id, r.status]));
     expect(statuses).toMatchObject({ escalate: 'fired', 'payments-again': 'skipped', persistence: 'fired', legal: 'pending' });
   }, 180_000);
 
@@ -255,7 +255,7 @@ describe('a drill on a real cluster', () => {
     expect(after.log.slice(0, before.log.length)).toEqual(before.log);
     expect(after.clock.elapsedMs).toBeGreaterThanOrEqual(before.clock.elapsedMs);
     expect(after.cluster.status).toBe('ready');
-    const fired = store.prepare("SELECT json_extract(detail, '$.inject') AS id, COUNT(*) AS n FROM drill_log WHERE drill_id = ? AND kind IN ('inject', 'attack') GROUP BY id, kind HAVING n > 1").all(drillId);
+    const fired = await store.all("SELECT json_extract(detail, '$.inject') AS id, COUNT(*) AS n FROM drill_log WHERE drill_id = ? AND kind IN ('inject', 'attack') GROUP BY id, kind HAVING n > 1", [drillId]);
     expect(fired).toEqual([]);
 
     await service.control(drillId, fac, 'end');

@@ -48,7 +48,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (!services.clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
     return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
   };
-  const terminal = manager ? createTerminalRoutes(manager, identify, async (learnerId, session, req) => drills.canWatch(learnerId, session.group) || (await instructorMayWatch(services, req, session)), admitNewSession) : null;
+  const terminal = manager ? createTerminalRoutes(manager, identify, async (learnerId, session, req) => (await drills.canWatch(learnerId, session.group)) || (await instructorMayWatch(services, req, session)), admitNewSession) : null;
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const trustProxy = services.config.trustProxy;

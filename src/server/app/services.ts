@@ -143,7 +143,7 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
 }
 
 /** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['labs', 'drills', 'classes', 'lti', 'xapi'];
+const UNCONVERTED_MODULES = ['labs', 'classes', 'lti', 'xapi'];
 
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
@@ -289,7 +289,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const emptyWorkspace = path.join(drillState, 'empty-workspace');
   mkdirSync(emptyWorkspace, { recursive: true, mode: 0o700 });
   const drills = drillService({
-    store,
+    store: db,
     drills: cachedContent(() => loadDrills(config.contentRoot), false),
     // On the labs' engine: on kind each participant's certificate is also in the learner group,
     // so the boundary that holds a learner holds them (drill/runtime.ts).

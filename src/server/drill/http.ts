@@ -47,7 +47,7 @@ export function reportDownload(ext: 'md' | 'html', render: (report: DrillReport)
       // App.Locals (src/env.d.ts) is Astro's view of the same type.
       const { drills: service, learners } = (locals as Locals).services;
       const id = params.id ?? '';
-      service.authorize(id, (await callerOf(learners, request, cookies, url)));
+      await service.authorize(id, await callerOf(learners, request, cookies, url));
       const report = await service.report(id);
       return new Response(render(report), {
         headers: { ...headers, 'content-disposition': `attachment; filename="drill-${id}-report.${ext}"`, 'cache-control': 'no-store' },

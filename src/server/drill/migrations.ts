@@ -113,4 +113,17 @@ export const drillMigrations: readonly Migration[] = [
       UPDATE drill_answers SET first_at = at WHERE answer != '';
     `,
   },
+  {
+    module: 'drills',
+    version: 3,
+    name: 'the log\'s last seq kept on the drill; participant names unique whatever their case',
+    sql: `
+      -- Appending takes the next seq from here with an UPDATE, which locks the drill's row until
+      -- the entry commits: seqs are handed out in commit order, never twice (two processes too).
+      ALTER TABLE drills ADD COLUMN log_seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE drills SET log_seq = COALESCE((SELECT MAX(seq) FROM drill_log WHERE drill_log.drill_id = drills.id), 0);
+      -- "Alice" and "alice" joining at once: the check before the insert cannot see the other.
+      CREATE UNIQUE INDEX drill_participants_name ON drill_participants (drill_id, lower(name));
+    `,
+  },
 ];

@@ -30,9 +30,9 @@ export interface ReportSources {
 async function typedCommands(sources: ReportSources): Promise<TypedCommand[]> {
   const { repo, drill, terminals } = sources;
   if (!terminals) return [];
-  const people = new Map(repo.participants(drill.id).map((p) => [p.id, p]));
+  const people = new Map((await repo.participants(drill.id)).map((p) => [p.id, p]));
   const commands: TypedCommand[] = [];
-  for (const session of repo.terminals(drill.id)) {
+  for (const session of await repo.terminals(drill.id)) {
     const text = await readFile(terminals.recordingPath(session.sessionId), 'utf8').catch(() => undefined);
     if (!text) continue;
     const { events } = parseAsciicast(text);
@@ -88,8 +88,8 @@ export function relevantAuditEvents(
 
 export async function buildDrillReport(sources: ReportSources): Promise<DrillReport> {
   const { drill, loaded, repo, runtime } = sources;
-  const log = repo.log(drill.id);
-  const participants = repo.participants(drill.id);
+  const log = await repo.log(drill.id);
+  const participants = await repo.participants(drill.id);
   const outcomes = log.flatMap((e) => (e.kind === 'attack' ? ((e.detail?.outcomes ?? []) as AttackOutcome[]) : []));
   const attacker = { usernames: new Set<string>(), sourceIPs: new Set<string>() };
   const techniqueByAuditId = new Map<string, string>();
@@ -112,8 +112,8 @@ export async function buildDrillReport(sources: ReportSources): Promise<DrillRep
       console.error(`irlab drill ${drill.id}: no audit events for the report: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const scores = repo.scores(drill.id);
-  const marks = repo.expectations(drill.id);
+  const scores = await repo.scores(drill.id);
+  const marks = await repo.expectations(drill.id);
   const steps = loaded.lab.lab.steps;
   return buildReport({
     drill: {
@@ -135,7 +135,7 @@ export async function buildDrillReport(sources: ReportSources): Promise<DrillRep
     audit,
     techniques: [...loaded.scenario.scenario.attack, ...loaded.drill.techniques],
     detectionSteps: loaded.drill.scoreboard.filter((r) => r.phase === 'detection-analysis' || r.measures === 'identify').map((r) => r.step),
-    findings: repo.firstFindings(drill.id),
+    findings: await repo.firstFindings(drill.id),
     generatedAt: new Date(sources.now).toISOString(),
   });
 }

@@ -21,10 +21,10 @@ export interface SchedulerContext {
   repo: DrillRepository;
   runtime: DrillRuntime;
   now: () => number;
-  append: (drill: DrillRow, entry: { kind: LogEntryKind; title: string; body: string; author?: LogEntry['author']; detail?: Record<string, unknown> }) => StoredEntry;
+  append: (drill: DrillRow, entry: { kind: LogEntryKind; title: string; body: string; author?: LogEntry['author']; detail?: Record<string, unknown> }) => Promise<StoredEntry>;
   emit: (id: string, event: DrillEvent) => void;
   loadedOf: (scenario: string) => Promise<LoadedDrill>;
-  drillOf: (id: string) => DrillRow;
+  drillOf: (id: string) => Promise<DrillRow>;
   terminals: () => DrillTerminals | undefined;
   /** The project's Markdown renderer (marked): inject bodies are author content, like lab steps. */
   renderMarkdown: (markdown: string) => Promise<string>;
@@ -73,15 +73,25 @@ export function drillScheduler(ctx: SchedulerContext) {
   }
 
   /** Still live with its cluster ready, as the database says now (an await may have seen it end). */
-  const stillScored = (id: string) => {
-    const current = repo.drill(id);
+  const stillScored = async (id: string) => {
+    const current = await repo.drill(id);
     return Boolean(current && current.state !== 'ended' && current.clusterStatus === 'ready');
   };
 
-  /** Runs one inject (scripted or by id), at most once, honouring its condition. */
-  async function fire(id: string, inject: DrillInject, reason: 'scheduled' | 'facilitator'): Promise<void> {
-    if (!repo.claimInject(id, inject.id, iso())) return;
-    const drill = drillOf(id);
+  /**
+   * Runs one inject (scripted or by id), at most once, honouring its condition: `claimed` is false
+   * when another path (a tick, the facilitator, another process) took it first; `entry` is the
+   * first log entry it made.
+   */
+  async function fire(id: string, inject: DrillInject, reason: 'scheduled' | 'facilitator'): Promise<{ claimed: boolean; entry: StoredEntry | null }> {
+    if (!(await repo.claimInject(id, inject.id, iso()))) return { claimed: false, entry: null };
+    let first: StoredEntry | null = null;
+    const log = async (drill: DrillRow, entry: Parameters<SchedulerContext['append']>[1]) => {
+      const stored = await append(drill, entry);
+      first ??= stored;
+      return stored;
+    };
+    const drill = await drillOf(id);
     const loaded = await loadedOf(drill.scenario);
     let outcome: 'fired' | 'skipped' | 'failed' = 'fired';
     try {
@@ -90,7 +100,7 @@ export function drillScheduler(ctx: SchedulerContext) {
         const step = loaded.lab.lab.steps.find((s) => s.id === inject.unless!.step);
         const signal = signalOf(id);
         const passed = ready
-          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, workspaces(drill), repo.answers(id), signal).then(
+          ? await ctx.runtime.evaluate(drill.clusterName!, loaded, inject.unless.step, await workspaces(drill), await repo.answers(id), signal).then(
             (r) => inject.unless!.criteria ? inject.unless!.criteria.every((c) => r.criteria.some((x) => x.id === c && x.passed)) : r.passed,
             () => false,
           )
@@ -98,14 +108,14 @@ export function drillScheduler(ctx: SchedulerContext) {
         // The drill ended while its condition was being checked: nothing fires after the end.
         if (signal.aborted) {
           outcome = 'skipped';
-          return;
+          return { claimed: true, entry: first };
         }
         if (passed) {
           outcome = 'skipped';
           if (inject.attack?.length) {
-            append(drill, { kind: 'attack-skipped', title: 'The attacker\'s next move was stopped', body: `${step?.title ?? inject.unless.step}: done in time.`, detail: { inject: inject.id, step: inject.unless.step, reason } });
+            await log(drill, { kind: 'attack-skipped', title: 'The attacker\'s next move was stopped', body: `${step?.title ?? inject.unless.step}: done in time.`, detail: { inject: inject.id, step: inject.unless.step, reason } });
           }
-          return;
+          return { claimed: true, entry: first };
         }
       }
       let values: Record<string, ParamValue> = {};
@@ -118,40 +128,41 @@ export function drillScheduler(ctx: SchedulerContext) {
         }
       };
       const html = await injectHtml(inject.body, values, text, ctx.renderMarkdown);
-      append(drill, { kind: 'inject', title: text(inject.title), body: text(inject.body), detail: { inject: inject.id, reason, ...(html ? { html } : {}) } });
+      await log(drill, { kind: 'inject', title: text(inject.title), body: text(inject.body), detail: { inject: inject.id, reason, ...(html ? { html } : {}) } });
       if (inject.attack?.length) {
         if (!ready) throw new Error(`the drill cluster is not available (${drill.clusterMessage || drill.clusterStatus})`);
         const outcomes = await ctx.runtime.attack(drill.clusterName!, loaded, inject.attack);
         const landed = outcomes.filter((o) => o.status > 0 && o.status < 400).length;
-        append(drillOf(id), { kind: 'attack', title: 'Attacker activity on the cluster', body: 'Something happened on the cluster: the audit log has the details.', detail: { inject: inject.id, outcomes, landed } });
+        await log(await drillOf(id), { kind: 'attack', title: 'Attacker activity on the cluster', body: 'Something happened on the cluster: the audit log has the details.', detail: { inject: inject.id, outcomes, landed } });
       }
     } catch (error) {
       outcome = 'failed';
-      append(drillOf(id), { kind: 'system', title: 'A scripted inject could not run', body: error instanceof Error ? error.message : String(error), detail: { inject: inject.id } });
+      await log(await drillOf(id), { kind: 'system', title: 'A scripted inject could not run', body: error instanceof Error ? error.message : String(error), detail: { inject: inject.id } });
     } finally {
-      repo.finishInject(id, inject.id, outcome, iso());
+      await repo.finishInject(id, inject.id, outcome, iso());
       emit(id, { type: 'state' });
     }
+    return { claimed: true, entry: first };
   }
 
-  function workspaces(drill: DrillRow): string[] {
+  async function workspaces(drill: DrillRow): Promise<string[]> {
     const terminals = ctx.terminals();
     if (!terminals) return [];
-    return repo.participants(drill.id).map((p) => terminals.workspaceDir(terminalOwner(drill.id, p.id)));
+    return (await repo.participants(drill.id)).map((p) => terminals.workspaceDir(terminalOwner(drill.id, p.id)));
   }
 
   /** One drill's due injects, in order; serialized per drill so a tick and a fast-forward never race. */
   function fireDue(id: string): Promise<void> {
     const previous = busy.get(id) ?? Promise.resolve();
     const next = previous.then(async () => {
-      const drill = repo.drill(id);
+      const drill = await repo.drill(id);
       if (!drill || drill.state !== 'running') return;
       const loaded = await loadedOf(drill.scenario);
       const elapsed = elapsedAt(drill.clock, now());
-      const statuses = repo.injectStatuses(id);
+      const statuses = await repo.injectStatuses(id);
       for (const inject of loaded.drill.injects) {
         if (statuses.get(inject.id) === 'pending' && offsetMs(inject.at) <= elapsed) await fire(id, inject, 'scheduled');
-        if (repo.drill(id)?.state !== 'running') return;
+        if ((await repo.drill(id))?.state !== 'running') return;
       }
     });
     const settled = next.catch((error: unknown) => console.error(`irlab drill ${id}: scheduler failed:`, error));
@@ -161,35 +172,35 @@ export function drillScheduler(ctx: SchedulerContext) {
 
   /** Evaluates every live drill's scoreboard once; a first green is logged as a `check` entry. */
   async function score(): Promise<void> {
-    for (const drill of repo.liveDrills()) {
+    for (const drill of await repo.liveDrills()) {
       if (drill.clusterStatus !== 'ready' || !drill.clusterName || drill.state === 'lobby') continue;
       const loaded = await loadedOf(drill.scenario).catch(() => undefined);
       if (!loaded) continue;
       const exists = await ctx.runtime.exists(drill.clusterName).catch(() => true);
       // Ended meanwhile: its cluster was deleted on purpose, which is no failure.
-      if (!stillScored(drill.id)) continue;
+      if (!(await stillScored(drill.id))) continue;
       if (!exists) {
-        repo.setCluster(drill.id, 'failed', 'the drill cluster is gone (deleted after a server restart); the log, clock and message injects go on without it');
+        await repo.setCluster(drill.id, 'failed', 'the drill cluster is gone (deleted after a server restart); the log, clock and message injects go on without it');
         emit(drill.id, { type: 'state' });
         continue;
       }
       let changed = false;
-      const scores = repo.scores(drill.id);
+      const scores = await repo.scores(drill.id);
       for (const row of loaded.drill.scoreboard) {
         // A step's first green is what the scoreboard measures: once green, it is not re-run
         // (each run reads the cluster and its audit log; ten drills share two cores).
         if (scores.get(row.step)?.passedAt) continue;
-        const result = await ctx.runtime.evaluate(drill.clusterName, loaded, row.step, workspaces(drill), repo.answers(drill.id), signalOf(drill.id)).catch((error: unknown) => ({
+        const result = await ctx.runtime.evaluate(drill.clusterName, loaded, row.step, await workspaces(drill), await repo.answers(drill.id), signalOf(drill.id)).catch((error: unknown) => ({
           passed: false, score: 0, criteria: [{ id: 'check-failed', passed: false, message: `the check could not run: ${error instanceof Error ? error.message : String(error)}` }],
         }));
         // A check the end cut short (or that finished after it) is not the drill's result.
-        if (!stillScored(drill.id)) break;
-        const current = drillOf(drill.id);
-        const first = repo.recordScore(drill.id, row.step, iso(), elapsedAt(current.clock, now()), result.criteria, result.passed);
+        if (!(await stillScored(drill.id))) break;
+        const current = await drillOf(drill.id);
+        const first = await repo.recordScore(drill.id, row.step, iso(), elapsedAt(current.clock, now()), result.criteria, result.passed);
         changed = true;
         if (first) {
           const title = loaded.lab.lab.steps.find((s) => s.id === row.step)?.title ?? row.step;
-          append(current, { kind: 'check', title: `${title}: done`, body: `The ${row.step} checks all pass on the drill cluster.`, detail: { step: row.step, phase: row.phase } });
+          await append(current, { kind: 'check', title: `${title}: done`, body: `The ${row.step} checks all pass on the drill cluster.`, detail: { step: row.step, phase: row.phase } });
         }
       }
       if (changed) emit(drill.id, { type: 'state' });

@@ -3,27 +3,21 @@
 // is a scripted DrillRuntime that answers "did this step pass?" from a table and records the
 // attack steps it was asked to run; the real runtime on a real cluster is proven in
 // tests/integration/drill-live.test.ts.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../lib/check-result.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { loadDrills } from './project-drills.ts';
 import type { LoadedDrill } from './load.ts';
 import type { AttackOutcome, DrillRuntime } from './runtime.ts';
 import { drillService, sha256, type DrillService, type DrillTerminals } from './service.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 
-let work: string;
 let drills: LoadedDrill[];
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'irlab-drill-unit-'));
   drills = await loadDrills(process.cwd());
 });
-afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** Answers step conditions from `passing` and records the attacks it was asked to make. */
 function scriptedRuntime() {
@@ -67,21 +61,15 @@ function recordingTerminals() {
   return { terminals, opened, closed };
 }
 
-let store: Store;
+let store: SqlStore;
 let clock: number;
 let script: ReturnType<typeof scriptedRuntime>;
 const service = (): DrillService => drillService({ store, drills: async () => drills, runtime: script.runtime, now: () => clock });
 
-beforeEach(() => {
-  store = openStore(path.join(work, `drills-${Math.random().toString(36).slice(2)}.db`), allMigrations);
-  clock = Date.parse('2026-11-27T20:00:00Z');
-  script = scriptedRuntime();
-});
-
 async function created(s = service()) {
   const { drill, facilitatorToken } = await s.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Incident commander', 'Containment'] });
   await s.prepared(drill.id);
-  const learners = learnerService({ store: sqliteStore(store) });
+  const learners = learnerService({ store });
   const alice = (await learners.create()).learner.id;
   const bob = (await learners.create()).learner.id;
   await s.join(drill.code, alice, 'Alice', 'Incident commander');
@@ -93,11 +81,18 @@ const injectEntries = (s: DrillService, id: string, fac: { facilitatorToken: str
   s.view(id, fac).then((v) => v.log.filter((e) => e.kind === 'inject').map((e) => e.title));
 const minutes = (n: number) => n * 60_000;
 
-describe('drill service', () => {
+describe.each(testStores())('drill service on $name', (backend) => {
+  const open = openedPerTest();
+  beforeEach(async () => {
+    store = await open(backend);
+    clock = Date.parse('2026-11-27T20:00:00Z');
+    script = scriptedRuntime();
+  });
+
   it('stores only the hash of the facilitator token and keeps answer keys and upcoming injects from participants', async () => {
     const s = service();
     const { id, fac, alice } = await created(s);
-    const row = store.prepare('SELECT * FROM drills WHERE id = ?').get(id) as Record<string, unknown>;
+    const row = (await store.get('SELECT * FROM drills WHERE id = ?', [id]))!;
     expect(JSON.stringify(row)).not.toContain(fac.facilitatorToken);
     expect(row.facilitator_sha256).toBe(sha256(fac.facilitatorToken));
 
@@ -131,10 +126,10 @@ describe('drill service', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     await expect(s.join('NOPE00', 'lrn_x', 'Eve', 'Containment')).rejects.toMatchObject({ status: 404 });
     // Watching a terminal read-only: only someone in the same drill.
-    expect(s.canWatch(bob.learnerId, `drill:${id}`)).toBe(true);
-    expect(s.canWatch(bob.learnerId, 'drill:drl_other')).toBe(false);
-    expect(s.canWatch('lrn_outsider', `drill:${id}`)).toBe(false);
-    expect(s.canWatch(bob.learnerId, null)).toBe(false);
+    expect(await s.canWatch(bob.learnerId, `drill:${id}`)).toBe(true);
+    expect(await s.canWatch(bob.learnerId, 'drill:drl_other')).toBe(false);
+    expect(await s.canWatch('lrn_outsider', `drill:${id}`)).toBe(false);
+    expect(await s.canWatch(bob.learnerId, null)).toBe(false);
   });
 
   it('locks terminals and the audit log until the clock starts, unless the facilitator opens them early', async () => {
@@ -163,7 +158,7 @@ describe('drill service', () => {
     expect((await s.terminal(id, bob)).sessionId).toBe('term-2');
     await expect(s.control(id, fac, 'lock-terminals')).rejects.toMatchObject({ status: 409 });
     // The lock entries are no clock marks: the report's drill time is untouched by them.
-    expect(store.prepare("SELECT COUNT(*) AS n FROM drill_log WHERE drill_id = ? AND detail LIKE '%control%terminals%'").get(id)).toEqual({ n: 0 });
+    expect(await store.get("SELECT COUNT(*) AS n FROM drill_log WHERE drill_id = ? AND detail LIKE '%control%terminals%'", [id])).toEqual({ n: 0 });
   });
 
   it('gives the audit log only to the drill\'s own participants, never to outsiders or another drill\'s team', async () => {
@@ -214,7 +209,7 @@ describe('drill service', () => {
     const firstAt = new Date(clock).toISOString();
     clock += minutes(3);
     await s.answer(id, bob, { [question]: 'web-app-7d9f' });
-    expect(store.prepare('SELECT first_at, at FROM drill_answers WHERE drill_id = ?').get(id)).toEqual({ first_at: firstAt, at: new Date(clock).toISOString() });
+    expect(await store.get('SELECT first_at, at FROM drill_answers WHERE drill_id = ?', [id])).toEqual({ first_at: firstAt, at: new Date(clock).toISOString() });
   });
 
   it('fires injects on the drill clock: pause stops it, fast-forward jumps it, a live attack runs while contain fails', async () => {
@@ -290,7 +285,7 @@ describe('drill service', () => {
     await first.tick();
     await first.post(id, alice, 'note', 'before the restart');
     // A crash in the middle of firing `management` leaves it `firing`: it must never run again.
-    store.prepare("UPDATE drill_injects SET status = 'firing' WHERE drill_id = ? AND inject_id = 'management'").run(id);
+    await store.run("UPDATE drill_injects SET status = 'firing' WHERE drill_id = ? AND inject_id = 'management'", [id]);
     const before = (await first.view(id, fac)).log;
 
     clock += minutes(4); // the server was down for a while; the drill clock kept running
@@ -320,7 +315,8 @@ describe('drill service', () => {
     const s = service();
     const { drill, facilitatorToken } = await s.create({ scenario: 'compromised-web-app', durationMinutes: 10, roles: ['Scribe'] });
     const fac = { facilitatorToken };
-    expect((await s.view(drill.id, fac)).cluster).toEqual({ status: 'preparing', message: 'seeding: run the timeline...' });
+    // Progress is written in the background: polled, not raced.
+    await vi.waitFor(async () => expect((await s.view(drill.id, fac)).cluster).toEqual({ status: 'preparing', message: 'seeding: run the timeline...' }), { timeout: 10_000 });
     await expect(s.control(drill.id, fac, 'start')).rejects.toMatchObject({ status: 409 });
     finish('drill-cluster-2');
     await s.prepared(drill.id);

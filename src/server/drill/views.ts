@@ -34,11 +34,9 @@ export interface Viewer {
   participant: ParticipantRow | null;
 }
 
-export function buildView(repo: DrillRepository, drill: DrillRow, loaded: LoadedDrill | undefined, viewer: Viewer, nowMs: number): DrillView {
-  const participants = repo.participants(drill.id).map(participantView);
-  const scores = repo.scores(drill.id);
-  const marks = repo.expectations(drill.id);
-  const answers = repo.answers(drill.id);
+export async function buildView(repo: DrillRepository, drill: DrillRow, loaded: LoadedDrill | undefined, viewer: Viewer, nowMs: number): Promise<DrillView> {
+  const [rows, scores, marks, answers, log] = await Promise.all([repo.participants(drill.id), repo.scores(drill.id), repo.expectations(drill.id), repo.answers(drill.id), repo.log(drill.id)]);
+  const participants = rows.map(participantView);
   const steps = loaded?.lab.lab.steps ?? [];
   const view: DrillView = {
     id: drill.id,
@@ -53,7 +51,7 @@ export function buildView(repo: DrillRepository, drill: DrillRow, loaded: Loaded
     participants,
     you: viewer.participant ? participantView(viewer.participant) : null,
     facilitator: viewer.facilitator,
-    log: repo.log(drill.id).map(entryView),
+    log: log.map(entryView),
     scoreboard: (loaded?.drill.scoreboard ?? []).map((row) => {
       const score = scores.get(row.step);
       return {
@@ -76,7 +74,7 @@ export function buildView(repo: DrillRepository, drill: DrillRow, loaded: Loaded
     endedAt: drill.endedAt,
   };
   if (viewer.facilitator && loaded) {
-    const statuses = repo.injectStatuses(drill.id);
+    const statuses = await repo.injectStatuses(drill.id);
     view.upcomingInjects = loaded.drill.injects
       .filter((inject) => (statuses.get(inject.id) ?? 'pending') === 'pending')
       .map((inject) => ({ id: inject.id, title: inject.title, atMs: offsetMs(inject.at), conditional: Boolean(inject.unless), attack: Boolean(inject.attack?.length) }));

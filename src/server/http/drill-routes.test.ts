@@ -12,12 +12,12 @@ import WebSocket from 'ws';
 import type { DrillServerMessage } from '../../lib/drill-view.ts';
 import { loadDrills } from '../drill/project-drills.ts';
 import type { DrillRuntime } from '../drill/runtime.ts';
-import { drillService, type DrillService, type DrillTerminals } from '../drill/service.ts';
+import { drillService, type DrillEvent, type DrillService, type DrillTerminals } from '../drill/service.ts';
 import { learnerService, SESSION_COOKIE } from '../learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { allMigrations, openSqliteStore } from '../store/index.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { createDrillRoutes } from './drill-routes.ts';
 import { readCookie, type Identify } from './terminal-routes.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
 const runtime: DrillRuntime = {
   prepare: async () => 'drill-cluster-ws',
@@ -33,7 +33,7 @@ const runtime: DrillRuntime = {
 };
 
 let work: string;
-let store: Store;
+let store: SqlStore;
 let service: DrillService;
 let server: http.Server;
 let base: string;
@@ -44,10 +44,11 @@ let outsiderCookie: string;
 let http_: string;
 let lockedDrill: { id: string; token: string };
 const opened: string[] = [];
+let reorder: ((event: DrillEvent, listener: (event: DrillEvent) => void) => void) | null = null;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'irlab-drill-ws-'));
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
+  store = await openSqliteStore(path.join(work, 'irlab.db'), allMigrations);
   const drills = await loadDrills(process.cwd());
   // The terminal manager's side is a double that records opens: the lock is the service's and the route's.
   const terminals: DrillTerminals = {
@@ -60,12 +61,18 @@ beforeAll(async () => {
     workspaceDir: () => '/nonexistent',
   };
   service = drillService({ store, drills: async () => drills, runtime, terminals });
-  const learners = learnerService({ store: sqliteStore(store) });
+  const learners = learnerService({ store });
   const identify = (async (req) => {
     const found = await learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
     return found ? { id: found.id } : undefined;
   }) as Identify;
-  const routes = createDrillRoutes(service, identify);
+  // The feed sees the service's events through `reorder`, which a test sets to deliver one
+  // entry's announcement after the next one's (appends commit concurrently on the async store).
+  const feed: DrillService = {
+    ...service,
+    subscribe: (id, listener) => service.subscribe(id, (event) => (reorder ? reorder(event, listener) : listener(event))),
+  };
+  const routes = createDrillRoutes(feed, identify);
   server = http.createServer((req, res) => routes.handle(req, res) || res.end());
   server.on('upgrade', (req, socket, head) => routes.upgrade(req, socket, head) || socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.close();
-  store?.close();
+  await store?.close();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -121,6 +128,30 @@ describe('/ws/drills/:id', () => {
     await alice.until((m) => m.filter((x) => x.type === 'entry').length >= last + 2);
     const seqs = alice.messages.flatMap((m) => (m.type === 'entry' ? [m.entry.seq] : []));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    alice.ws.close();
+  });
+
+  it('sends entries in seq order, each once, when their announcements arrive out of order', async () => {
+    const alice = connect({ cookie: aliceCookie }, [{ type: 'hello', afterSeq: 0 }]);
+    await alice.until((m) => m.some((x) => x.type === 'snapshot'));
+    let held: { event: DrillEvent; listener: (event: DrillEvent) => void } | null = null;
+    reorder = (event, listener) => {
+      if (event.type !== 'entry') return listener(event);
+      if (!held) return void (held = { event, listener });
+      listener(event);
+      held.listener(held.event);
+      reorder = null;
+    };
+    try {
+      await service.post(drill.id, { facilitatorToken: token }, 'note', 'announced late');
+      await service.post(drill.id, { facilitatorToken: token }, 'note', 'announced first');
+    } finally {
+      reorder = null;
+    }
+    await alice.until((m) => m.some((x) => x.type === 'entry' && x.entry.title === 'announced late'));
+    const entries = alice.messages.flatMap((m) => (m.type === 'entry' ? [m.entry] : []));
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    expect(entries.slice(-2).map((e) => e.title)).toEqual(['announced late', 'announced first']);
     alice.ws.close();
   });
 

@@ -16,7 +16,7 @@ import { keepAlive } from './ws-heartbeat.ts';
 import { acceptUpgrade, guarded, refuseUpgrade, safeWebSocketServer } from './ws-safety.ts';
 import { internalError, sendJson as json } from './endpoint.ts';
 import { httpStatusOf } from '../../lib/error-status.ts';
-import type { DrillClientMessage, DrillServerMessage } from '../../lib/drill-view.ts';
+import type { DrillClientMessage, DrillServerMessage, LogEntry } from '../../lib/drill-view.ts';
 import type { Caller, DrillEvent, DrillService } from '../drill/service.ts';
 import type { Identify } from './terminal-routes.ts';
 
@@ -94,49 +94,76 @@ export function createDrillRoutes(drills: DrillService, identify: Identify): Dri
       drills.view(drillId, caller).then((drill) => send({ type: 'state', drill }), (error: unknown) => fail((error as Error).message, 4403));
     };
 
+    /**
+     * Entries go out in seq order, each once. Appends commit concurrently, so their events can
+     * arrive out of order: a gap (seq n+2 announced before n+1) is filled by reading the log
+     * after the last entry sent (n+1 committed before n+2 got its seq, repository.ts).
+     */
+    let catchingUp = false;
+    const heldBack: LogEntry[] = [];
+    const deliver = (entry: LogEntry): void => {
+      if (catchingUp) return void heldBack.push(entry);
+      if (entry.seq <= lastSent) return;
+      if (entry.seq === lastSent + 1) {
+        lastSent = entry.seq;
+        return send({ type: 'entry', entry });
+      }
+      catchingUp = true;
+      drills.entriesAfter(drillId, lastSent).then(
+        (missed) => {
+          catchingUp = false;
+          for (const e of missed) if (e.seq > lastSent) {
+            lastSent = e.seq;
+            send({ type: 'entry', entry: e });
+          }
+          for (const e of heldBack.splice(0)) deliver(e);
+        },
+        (error: unknown) => fail((error as Error).message, 1011),
+      );
+    };
+
     let facilitatorToken: string | undefined;
+    let greeted = false;
     ws.on('message', guarded(ws, 'drill', (data: Buffer, isBinary: boolean) => {
       heartbeat.seen();
       const message = isBinary ? undefined : parse(data.toString());
       if (!message) return fail('messages are JSON: {type:"auth",token} or {type:"hello",afterSeq}');
-      if (caller) return; // one hello per connection; reconnect to resume
+      if (greeted) return; // one hello per connection; reconnect to resume
       if (message.type === 'auth') {
         facilitatorToken = message.token;
         return;
       }
+      greeted = true;
       const candidate: Caller = facilitatorToken ? { facilitatorToken } : learnerId ? { learnerId } : {};
-      try {
-        drills.authorize(drillId, candidate);
-      } catch (error) {
-        return fail((error as Error).message, statusOf(error) === 404 ? 4404 : 4403);
-      }
-      caller = candidate;
-      clearTimeout(firstFrame);
+      drills.authorize(drillId, candidate).then(
+        () => {
+          if (ws.readyState !== ws.OPEN) return;
+          caller = candidate;
+          clearTimeout(firstFrame);
+          start(candidate, message.afterSeq);
+        },
+        (error: unknown) => fail((error as Error).message, statusOf(error) === 404 ? 4404 : 4403),
+      );
+    }));
+
+    function start(who: Caller, afterSeq: number): void {
       unsubscribe = drills.subscribe(drillId, guarded(ws, 'drill', (event: DrillEvent) => {
         if (event.type === 'entry') {
           if (lastSent < 0) queued.push({ type: 'entry', entry: event.entry });
-          else if (event.entry.seq > lastSent) {
-            lastSent = event.entry.seq;
-            send({ type: 'entry', entry: event.entry });
-          }
+          else deliver(event.entry);
         } else stateTimer ??= setTimeout(pushState, STATE_DEBOUNCE_MS);
       }));
-      drills.view(drillId, caller).then(
+      drills.view(drillId, who).then(
         (drill) => {
           send({ type: 'snapshot', drill });
           // The snapshot holds the full log; entries the client missed also come one by one, in order.
-          for (const entry of drill.log) if (entry.seq > message.afterSeq) send({ type: 'entry', entry });
+          for (const entry of drill.log) if (entry.seq > afterSeq) send({ type: 'entry', entry });
           lastSent = drill.log.at(-1)?.seq ?? 0;
-          for (const pending of queued.splice(0)) {
-            if (pending.type === 'entry' && pending.entry.seq > lastSent) {
-              lastSent = pending.entry.seq;
-              send(pending);
-            }
-          }
+          for (const pending of queued.splice(0)) if (pending.type === 'entry') deliver(pending.entry);
         },
         (error: unknown) => fail((error as Error).message, 4403),
       );
-    }));
+    }
     ws.on('close', guarded(ws, 'drill', () => {
       clearTimeout(firstFrame);
       heartbeat.stop();

@@ -10,14 +10,14 @@ import { loadDrills } from '../drill/project-drills.ts';
 import type { DrillRuntime } from '../drill/runtime.ts';
 import { drillService, type DrillService } from '../drill/service.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
+import { allMigrations, openSqliteStore } from '../store/index.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { handleQuery } from './http.ts';
 import { sourcesFor, type SourceOwners } from './learner-sources.ts';
 import { seededRandom, syntheticLog, toAuditLine } from './synthetic-audit-log.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
 let work: string;
-let store: Store;
+let store: SqlStore;
 let service: DrillService;
 const people: Record<string, string> = {};
 let drillA: { id: string; token: string };
@@ -26,7 +26,7 @@ let lines: number;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'irlab-query-sources-'));
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
+  store = await openSqliteStore(path.join(work, 'irlab.db'), allMigrations);
   // Each drill cluster has its own log: A's holds the synthetic incident, B's one line.
   const log = syntheticLog({ random: seededRandom(3), background: 200, attackAt: 0.5 });
   lines = log.events.length;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   };
   const drills = await loadDrills(process.cwd());
   service = drillService({ store, drills: async () => drills, runtime });
-  const learners = learnerService({ store: sqliteStore(store) });
+  const learners = learnerService({ store });
   for (const name of ['ada', 'bo', 'eve']) people[name] = (await learners.create()).learner.id;
   const make = async () => {
     const { drill, facilitatorToken } = await service.create({ scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Investigator'] });
@@ -62,7 +62,7 @@ beforeAll(async () => {
   drillB = b;
 });
 afterAll(async () => {
-  store?.close();
+  await store?.close();
   await rm(work, { recursive: true, force: true });
 });
 

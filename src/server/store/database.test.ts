@@ -19,6 +19,7 @@ const everyMigration = [
   { module: 'labs', version: 6 },
   { module: 'drills', version: 1 },
   { module: 'drills', version: 2 },
+  { module: 'drills', version: 3 },
   { module: 'xapi', version: 1 },
   { module: 'instructors', version: 1 },
   { module: 'accounts', version: 1 },

@@ -7,6 +7,6 @@ export const prerender = false;
 export const GET: APIRoute = ({ params, request, cookies, url, locals }) =>
   drillRespond(locals.services.drills, async (service) => {
     const id = params.id ?? '';
-    service.authorize(id, await callerOf(locals.services.learners, request, cookies, url));
+    await service.authorize(id, await callerOf(locals.services.learners, request, cookies, url));
     return service.report(id);
   });
