@@ -11,7 +11,7 @@ describe('freshClusters', () => {
     const unused = () => Promise.reject(new Error('not used here'));
     return {
       name: 'embedded',
-      capabilities: { realContainers },
+      capabilities: { realContainers, learnerCredential: false },
       deleted,
       available: async () => ({ ok: true, problems: [] }),
       create: async () => ({ name: 'c1', provider: 'embedded', kubeconfigPath: '/nonexistent/kubeconfig', auditLogPath: '/a', dir: '/d' }),

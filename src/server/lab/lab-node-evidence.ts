@@ -6,7 +6,7 @@
 import { brandStatus } from '../../lib/error-status.ts';
 import { kindNodeOf } from '../cluster/kind-workloads.ts';
 import { collect, NODE_EVIDENCE_TIMEOUT_MS, planCollection, spawnExec, type NodeExec } from '../cluster/node-evidence.ts';
-import type { ClusterInfo } from '../cluster/types.ts';
+import { capabilitiesOf, type ClusterInfo } from '../cluster/types.ts';
 import { writeWorkspaceFile, WorkspaceWriteError } from './workspace-write.ts';
 
 /** Where collections land in the workspace. */
@@ -39,7 +39,7 @@ export async function collectNodeEvidence(
 ): Promise<NodeEvidenceView> {
   const planned = planCollection(request.collection, request.args);
   if (!planned.ok) throw failure(`node evidence: ${planned.reason}`, 400);
-  if (cluster.provider !== 'kind') throw failure('node evidence needs a real node: this lab\'s cluster runs on the embedded engine, whose pods are simulated', 409);
+  if (!capabilitiesOf(cluster).realContainers) throw failure('node evidence needs a real node: this lab\'s cluster runs on the embedded engine, whose pods are simulated', 409);
   const node = await kindNodeOf(cluster);
   const within = AbortSignal.any([signal, AbortSignal.timeout(NODE_EVIDENCE_TIMEOUT_MS)]);
   const result = await collect({ engine: node.engine.engine, env: node.engine.env, container: node.container }, planned.plan, within, exec).catch((error: unknown) => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { brandStatus } from '../../lib/error-status.ts';
 import type { LabEngine } from '../../lib/lab-engine.ts';
 import type { LabNext, LabView, StepView } from '../../lib/lab-view.ts';
-import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
+import { learnerAccessOf, type AuditPolicyRejectedError, type ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
 import { excerpt } from '../../lib/excerpt.ts';
@@ -222,11 +222,11 @@ export function labService(options: LabServiceOptions) {
       const seed = randomBytes(8).toString('hex');
       onProgress('seeding the incident into your cluster');
       await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(timeScale !== undefined ? { timeScale } : {}) });
-      const provider = options.clusters.provider;
-      if (provider.learnerAccess) {
+      const learnerAccess = learnerAccessOf(options.clusters.provider);
+      if (learnerAccess) {
         onProgress('giving you your own credential on the cluster');
         // On the same object the cluster source hands out again (find), so every later lease sees it.
-        cluster.learnerKubeconfigPath = await provider.learnerAccess(cluster.name, signal);
+        cluster.learnerKubeconfigPath = await learnerAccess(cluster.name, signal);
       }
       return { cluster, seed };
     } catch (error) {
