@@ -28,7 +28,7 @@ import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
 import { DEFAULT_TIME_LIMIT, extendedDeadline, firstDeadline, timeView, type RunTimeLimit } from './run-clock.ts';
 import { carryNotes, completionOf, notesProblem, readNotes, writeNotes, type NotesRecord } from './run-records.ts';
-import { collectNodeEvidence, type NodeEvidenceView } from './lab-node-evidence.ts';
+import { collectNodeEvidence, planNodeEvidence, type NodeEvidenceView } from './lab-node-evidence.ts';
 import { listWorkspace, viewWorkspaceFile, type WorkspaceFileView, type WorkspaceListing } from './workspace-listing.ts';
 
 export type { ClusterSource } from './cluster-source.ts';
@@ -492,6 +492,7 @@ export function labService(options: LabServiceOptions) {
 
     /** Collects node evidence from the run's kind node into the learner's workspace (lab-node-evidence.ts). */
     async nodeEvidence(learnerId: string, slug: string, request: { collection: unknown; args: unknown }): Promise<NodeEvidenceView> {
+      planNodeEvidence(request);
       const run = activeRun(learnerId, slug);
       if (!run) throw new LabError('start the lab first', 409);
       return collectNodeEvidence(await clusterOf(run), options.workspaceOf(learnerId), request, closing.signal);
