@@ -23,7 +23,7 @@ import { oidcClient, type OidcClient } from '../accounts/oidc-client.ts';
 import { roleService, type RoleService } from '../instructors/roles.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
 import { identityService, type IdentityService } from '../learners/identities.ts';
-import { labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
+import { DRILL_SEAT, labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import { ownedClusters, pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
 import { labNextOf } from '../lab/lab-next.ts';
 import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
@@ -297,6 +297,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     // Drills stay on the embedded pool: a participant holds a certificate bound to the responder
     // role, not the bounded learner identity a kind node would need.
     runtime: liveRuntime({ clusters: poolClusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
+    engine: labEngineOn(poolClusters.provider.name, DRILL_SEAT),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
   });

@@ -8,7 +8,8 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { marked } from 'marked';
-import type { DrillReport, DrillView, LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
+import type { DrillReport, DrillScenarioSummary, DrillView, LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
+import { DRILL_SEAT, labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import { brandStatus } from '../../lib/error-status.ts';
 import type { Store } from '../store/database.ts';
 import { elapsedAt, fastForwarded, running, stopped } from './clock.ts';
@@ -48,6 +49,8 @@ export interface DrillServiceOptions {
   maxLive?: number;
   /** Renders an inject's Markdown (author content from drill.yaml) to HTML; default: marked, as lab steps. */
   renderMarkdown?: (markdown: string) => Promise<string>;
+  /** The engine drills run on and each drill's fit (its lab's `engine`); default: the embedded pool's. */
+  engine?: LabEngine;
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -61,6 +64,7 @@ export function drillService(options: DrillServiceOptions) {
   const listeners = new Map<string, Set<(event: DrillEvent) => void>>();
   const preparing = new Map<string, Promise<void>>();
   const terminals = options.terminals;
+  const engine = options.engine ?? labEngineOn('embedded', DRILL_SEAT);
 
   async function loadedOf(scenario: string): Promise<LoadedDrill> {
     const loaded = (await options.drills()).find((d) => d.slug === scenario);
@@ -154,12 +158,15 @@ export function drillService(options: DrillServiceOptions) {
   }
 
   return {
-    async scenarios() {
-      return (await options.drills()).map((d) => ({ slug: d.slug, title: d.drill.title, summary: d.drill.summary, defaultDurationMinutes: d.drill.defaultDurationMinutes, roles: d.drill.roles }));
+    async scenarios(): Promise<DrillScenarioSummary[]> {
+      return (await options.drills()).map((d) => ({ slug: d.slug, title: d.drill.title, summary: d.drill.summary, defaultDurationMinutes: d.drill.defaultDurationMinutes, roles: d.drill.roles, engine: engine.fit(d.lab.lab.engine) }));
     },
 
     async create(input: { scenario: string; title?: string; durationMinutes: number; roles: string[] }): Promise<{ drill: DrillView; facilitatorToken: string }> {
       const loaded = await loadedOf(input.scenario);
+      // Before any cluster is claimed: a drill whose lab needs another engine (node-escape needs a real node).
+      const { unavailable } = engine.fit(loaded.lab.lab.engine);
+      if (unavailable) throw new DrillError(`the drill "${loaded.slug}" cannot start on this server: it ${unavailable.reason}. Choose another scenario on /drills; an operator: ${unavailable.operator}`, 409);
       if (repo.liveDrills().length >= (options.maxLive ?? 10)) throw new DrillError(`this server runs at most ${options.maxLive ?? 10} drills at once: end one first`, 429);
       if (!Number.isFinite(input.durationMinutes) || input.durationMinutes < 1 || input.durationMinutes > 480) throw new DrillError('durationMinutes must be a number from 1 to 480');
       const roles = [...new Set(input.roles.map((r) => String(r).trim()).filter(Boolean))];
