@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 /** What the kubelet keeps in kubelet-client-current.pem: its certificate and its key in one file. */
 const kubeletPem = `-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n${privateKey}`;
-const values = { nodeCredentialPem: kubeletPem, agentSuffix: 'x7k2', outsideIp: '203.0.113.7', c2Port: 8443 };
+const values = { nodeCredentialPem: kubeletPem, agentSuffix: 'x7k2', outsideIp: '203.0.113.7', c2Port: '8443' };
 const mode = async (file: string) => (await stat(file)).mode & 0o777;
 
 let work: string;
