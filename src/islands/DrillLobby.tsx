@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { CreateDrillResponse, DrillScenarioSummary } from '../lib/drill-view.ts';
 import { drillApi } from '../stores/drill-store.ts';
+import { EngineBadge } from './lab/EngineBadge.tsx';
 import '../styles/drills.css';
 
 /** What the facilitator gets once: the links to share and the one to keep. */
@@ -76,7 +77,8 @@ export default function DrillLobby() {
     drillApi<DrillScenarioSummary[]>('/api/drills/scenarios')
       .then((list) => {
         setScenarios(list);
-        if (list[0]) choose(list[0]);
+        const first = list.find((s) => !s.engine.unavailable) ?? list[0];
+        if (first) choose(first);
       })
       .catch((e: Error) => setError(e.message));
   }, []);
@@ -87,6 +89,8 @@ export default function DrillLobby() {
   };
 
   if (created) return <Created created={created} />;
+  // A drill this server cannot run (its lab needs kind; drills run on the embedded pool): Create is off, the reason in view.
+  const cannotStart = scenarios?.find((s) => s.slug === scenario)?.engine.unavailable;
   return (
     <>
       <section aria-labelledby={`${id}-scenarios`}>
@@ -95,12 +99,14 @@ export default function DrillLobby() {
         {scenarios?.length === 0 && <p>No scenario ships a drill.yaml yet.</p>}
         <ul className="cards">
           {scenarios?.map((s) => (
-            <li key={s.slug}>
+            <li key={s.slug} data-unavailable={s.engine.unavailable ? 'true' : undefined}>
               <h3>{s.title}</h3>
+              <EngineBadge engine={s.engine} id={`${id}-engine-${s.slug}`} activity="drill" />
               <p>{s.summary}</p>
               <p className="muted">
                 {s.defaultDurationMinutes} min · roles: {s.roles.join(', ')}
               </p>
+              {s.engine.unavailable && <p className="drill-unavailable">Cannot start on this server: it {s.engine.unavailable.reason}.</p>}
             </li>
           ))}
         </ul>
@@ -128,6 +134,7 @@ export default function DrillLobby() {
             {scenarios.map((s) => (
               <option key={s.slug} value={s.slug}>
                 {s.title}
+                {s.engine.unavailable ? ` (${s.engine.badge}: cannot start here)` : ''}
               </option>
             ))}
           </select>
@@ -160,7 +167,12 @@ export default function DrillLobby() {
               Add role
             </button>
           </fieldset>
-          <button type="submit" className="primary" disabled={busy || roles.length === 0}>
+          {cannotStart && (
+            <p id={`${id}-cannot-start`} className="drill-unavailable" role="status">
+              This drill cannot start on this server: it {cannotStart.reason}. For the operator: {cannotStart.operator}.
+            </p>
+          )}
+          <button type="submit" className="primary" disabled={busy || roles.length === 0 || Boolean(cannotStart)} aria-describedby={cannotStart ? `${id}-cannot-start` : undefined}>
             {busy ? 'Creating…' : 'Create the drill'}
           </button>
         </form>

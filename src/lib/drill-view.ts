@@ -7,6 +7,7 @@
  * facilitator token: the server builds a view per caller and only the facilitator's view has
  * `upcomingInjects` (titles and times only).
  */
+import type { LabEngineView } from './lab-engine.ts';
 
 export type DrillState = 'lobby' | 'running' | 'paused' | 'ended';
 
@@ -182,6 +183,8 @@ export interface DrillScenarioSummary {
   summary: string;
   defaultDurationMinutes: number;
   roles: string[];
+  /** The engine the drill runs on here; `unavailable` when its lab needs another (node-escape: kind). */
+  engine: LabEngineView;
 }
 
 export interface CreateDrillRequest {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labEngineOn } from './lab-engine.ts';
+import { DRILL_SEAT, labEngineOn } from './lab-engine.ts';
 
 describe('the engine labs run on', () => {
   it('embedded: says what is real (API server, RBAC, audit log) and what is not (pods, NetworkPolicy enforcement)', () => {
@@ -30,5 +30,17 @@ describe('the engine labs run on', () => {
     const engine = labEngineOn('kind');
     expect(engine.fit('kind').unavailable).toBeUndefined();
     expect(engine.fit('any')).toMatchObject({ engine: 'kind', badge: 'kind engine' });
+  });
+
+  it('labs: the operator is told the setting that moves labs to kind', () => {
+    expect(labEngineOn('embedded').fit('kind').unavailable?.operator).toMatch(/IRLAB_LAB_ENGINE=kind/);
+  });
+
+  it('drills: the same fit and badge, the reason says drills, the operator that drills stay on this engine', () => {
+    const view = labEngineOn('embedded', DRILL_SEAT).fit('kind');
+    expect(view).toMatchObject({ engine: 'kind', badge: 'Needs kind' });
+    expect(view.unavailable?.reason).toBe('needs the kind engine: real containers and enforced NetworkPolicy; this server runs drills on the embedded engine');
+    expect(view.unavailable?.operator).toMatch(/^drills run on the embedded engine on every server .*IRLAB_LAB_ENGINE=kind/);
+    expect(labEngineOn('embedded', DRILL_SEAT).fit('any').unavailable).toBeUndefined();
   });
 });

@@ -69,7 +69,34 @@ export interface LabEngine {
   fit(need: LabEngineNeed): LabEngineView;
 }
 
-export function labEngineOn(name: EngineName): LabEngine {
+/**
+ * What runs on an engine (`activity`, plural: labs, drills) and what an operator can do for one
+ * that needs another engine. The same fit, badge and refusal serve labs and drills.
+ */
+export interface EngineSeat {
+  activity: string;
+  operator: (wanted: EngineName, here: EngineName) => string;
+}
+
+/** Labs run on the engine IRLAB_LAB_ENGINE names (src/server/app/config.ts). */
+export const LAB_SEAT: EngineSeat = {
+  activity: 'labs',
+  operator: (wanted) =>
+    `labs run on the engine IRLAB_LAB_ENGINE names: start the server with IRLAB_LAB_ENGINE=${wanted}${wanted === 'kind' ? ' (after `irlab engine build --kind`; each learner then gets a kind cluster of their own and a bounded credential on it, docs/engine.md, "Learners on kind")' : ''}`,
+};
+
+/**
+ * Drills run on the server's embedded warm pool whatever IRLAB_LAB_ENGINE says: each participant
+ * gets a certificate bound to the responder role, signed by a CA the embedded engine keeps on the
+ * host, not the bounded learner identity a kind node needs (docs/engine.md, "What is left").
+ */
+export const DRILL_SEAT: EngineSeat = {
+  activity: 'drills',
+  operator: (wanted, here) =>
+    `drills run on the ${here} engine on every server (IRLAB_LAB_ENGINE moves labs, not drills: a drill participant's credential is not yet bounded for a ${wanted} node); run this incident as its lab instead, on a server started with IRLAB_LAB_ENGINE=${wanted}`,
+};
+
+export function labEngineOn(name: EngineName, seat: EngineSeat = LAB_SEAT): LabEngine {
   const description = ENGINES[name];
   const view = (engine: EngineDescription): LabEngineView => ({ engine: engine.name, badge: engine.label, summary: engine.summary, facts: engine.facts });
   return {
@@ -81,8 +108,8 @@ export function labEngineOn(name: EngineName): LabEngine {
         ...view(wanted),
         badge: `Needs ${wanted.name}`,
         unavailable: {
-          reason: `needs the ${wanted.name} engine: real containers and enforced NetworkPolicy; this server runs labs on the ${name} engine`,
-          operator: `irlab serves labs to learners only on the ${name} engine: on kind, a learner's cluster admin can run a privileged pod that reaches this machine's disks, so kind labs are proved by authors with \`irlab test --provider kind\` (after \`irlab engine build --kind\`) until learners get a restricted identity there (docs/engine.md, "kind provider")`,
+          reason: `needs the ${wanted.name} engine: real containers and enforced NetworkPolicy; this server runs ${seat.activity} on the ${name} engine`,
+          operator: seat.operator(wanted.name, name),
         },
       };
     },

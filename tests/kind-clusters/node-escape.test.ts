@@ -70,6 +70,10 @@ describe('node-escape on a real kind node', () => {
     const hashes = new Map(stdout.trim().split('\n').map((line) => line.split(/\s+/).reverse() as [string, string]));
     for (const file of key.node!.files) expect(hashes.get(file.path)).toBe(file.sha256);
     expect(key.node!.files.map((f) => f.sha256)).toContain(hashes.get('/var/lib/kubelet/pki/kubelet-client-current.pem'));
+    // The copy has the mode `cp` gives a copy of the kubelet's key: the original's (0600).
+    const copy = key.node!.files.find((f) => f.sha256 === hashes.get('/var/lib/kubelet/pki/kubelet-client-current.pem'))!.path;
+    const modes = await run(node.engine.engine, ['exec', node.container, 'stat', '-L', '-c', '%a %n', '/var/lib/kubelet/pki/kubelet-client-current.pem', copy], { env: node.engine.env, timeout: 30_000 });
+    expect(modes.stdout.trim().split('\n').map((line) => line.split(' ')[0])).toEqual(['600', '600']);
   });
 
   it('collects node evidence server-side into the workspace, and the node-evidence check reads it', async () => {

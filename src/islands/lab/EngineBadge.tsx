@@ -4,9 +4,9 @@ import type { LabEngineView } from '../../lib/lab-engine.ts';
  * The engine a lab runs on as a short badge; what it means (what is real, what is simulated, and
  * for a lab that cannot start here, why and what an operator can do) one click, tap or Enter
  * away, in a native disclosure: keyboard and screen readers get it without a script. Rendered
- * in the lab workspace (LabPanel) and, without hydration, on /labs.
+ * in the lab workspace (LabPanel), without hydration on /labs, and for each drill on /drills.
  */
-export function EngineBadge({ engine, id }: { engine: LabEngineView; id: string }) {
+export function EngineBadge({ engine, id, activity = 'lab' }: { engine: LabEngineView; id: string; activity?: 'lab' | 'drill' }) {
   return (
     <details className="engine-badge" data-engine={engine.engine} data-unavailable={engine.unavailable ? 'true' : undefined}>
       <summary aria-describedby={`${id}-summary`}>
@@ -25,7 +25,7 @@ export function EngineBadge({ engine, id }: { engine: LabEngineView; id: string 
         {engine.unavailable && (
           <>
             <p>
-              <strong>This lab cannot start on this server:</strong> it {engine.unavailable.reason}.
+              <strong>This {activity} cannot start on this server:</strong> it {engine.unavailable.reason}.
             </p>
             <p>For the operator: {engine.unavailable.operator}.</p>
           </>

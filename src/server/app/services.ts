@@ -23,7 +23,7 @@ import { oidcClient, type OidcClient } from '../accounts/oidc-client.ts';
 import { roleService, type RoleService } from '../instructors/roles.ts';
 import { ensureInstructorToken } from '../instructors/token.ts';
 import { identityService, type IdentityService } from '../learners/identities.ts';
-import { labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
+import { DRILL_SEAT, labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import { ownedClusters, pooledClusters, type ClusterSource } from '../lab/cluster-source.ts';
 import { labNextOf } from '../lab/lab-next.ts';
 import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
@@ -175,6 +175,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const engine = new EngineBuild({ env, config: config.engine, log, ...(options.engineCommand ? { command: options.engineCommand } : {}) });
   engine.start();
   const provider = new EmbeddedProvider({ env });
+  // One kind provider for the server: it reaps the kind clusters dead owners left (the pool's
+  // deleteOther) and, with IRLAB_LAB_ENGINE=kind, runs the labs, keeping its engine between runs.
+  const kind = new KindProvider({ env, keepOurEngine: config.labs.engine === 'kind' });
   let pool: Promise<WarmPool> | undefined;
   const startPool = () =>
     (pool ??= WarmPool.start({
@@ -182,13 +185,13 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       ...config.pool,
       onEvent: poolLogger(log, error),
       // The terminal's kind clusters are listed in owner files beside the pool's.
-      deleteOther: (name, cluster) => (name === 'kind' ? new KindProvider({ env }).delete(cluster) : Promise.reject(new Error(`unknown provider ${name}`))),
+      deleteOther: (name, cluster) => (name === 'kind' ? kind.delete(cluster) : Promise.reject(new Error(`unknown provider ${name}`))),
     }));
   // Labs run on the pool's engine, or on kind when the operator says so (a learner there holds
   // their own bounded credential: ClusterProvider.learnerAccess); a lab needing another engine
   // is listed but cannot start.
   const poolClusters = pooledClusters(provider, startPool);
-  const kindLabs = config.labs.engine === 'kind' ? ownedClusters(new KindProvider({ env, keepOurEngine: true }), new OwnerFile(config.pool.stateDir, provider.workDir, process.pid, 'labs')) : undefined;
+  const kindLabs = config.labs.engine === 'kind' ? ownedClusters(kind, new OwnerFile(config.pool.stateDir, provider.workDir, process.pid, 'labs')) : undefined;
   const clusters: ClusterSource = kindLabs ?? poolClusters;
   const labEngine = labEngineOn(clusters.provider.name);
 
@@ -294,6 +297,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     // On the labs' engine: on kind each participant's certificate is also in the learner group,
     // so the boundary that holds a learner holds them (drill/runtime.ts).
     runtime: liveRuntime({ clusters, answerKeys: answerKeyDir(env), stateDir: drillState, emptyWorkspace }),
+    engine: labEngineOn(clusters.provider.name, DRILL_SEAT),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
   });

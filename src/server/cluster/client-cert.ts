@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { nodeRunner, type Runner } from './runtime.ts';
-import { ClusterError, type ClusterInfo } from './types.ts';
+import { capabilitiesOf, ClusterError, type ClusterInfo } from './types.ts';
 
 /** A username or group: letters, digits and `:._-`, no subject syntax (`/`, `=`, `+`, `\`, spaces). */
 export const SUBJECT_PART = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$/;
@@ -54,10 +54,13 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
 
-/** Where a cluster's CA lives; only embedded clusters keep it on the host. */
+/**
+ * Where a cluster's CA lives: on the host beside the cluster where its control plane runs as
+ * processes; where pods are real containers the control plane (and its CA) is inside a node.
+ */
 export function clusterCa(cluster: ClusterInfo): { certificate: string; key: string } {
-  if (cluster.provider !== 'embedded') {
-    throw new ClusterError(`cluster ${cluster.name} (${cluster.provider}) keeps its CA inside its node`, 'Per-person client certificates (drills) need an embedded cluster.');
+  if (capabilitiesOf(cluster).realContainers) {
+    throw new ClusterError(`cluster ${cluster.name} (${cluster.provider}) keeps its CA inside its node`, 'Per-person client certificates (drills) need a cluster whose control plane runs on the host (the embedded engine).');
   }
   return { certificate: path.join(cluster.dir, 'pki', 'ca.crt'), key: path.join(cluster.dir, 'pki', 'ca.key') };
 }

@@ -19,11 +19,17 @@ export interface ClusterCapabilities {
    * False: pods are simulated, and irlab's pod runtime gives them exec, cp and logs.
    */
   readonly realContainers: boolean;
+  /**
+   * A learner gets a bounded credential of their own (the provider's `learnerAccess`), never the
+   * cluster's admin one: where pods are real containers the admin credential reaches the host.
+   * False: the admin kubeconfig is the learner's (pods are sandboxed processes).
+   */
+  readonly learnerCredential: boolean;
 }
 
 const CAPABILITIES: Readonly<Record<ProviderName, ClusterCapabilities>> = {
-  embedded: { realContainers: false },
-  kind: { realContainers: true },
+  embedded: { realContainers: false, learnerCredential: false },
+  kind: { realContainers: true, learnerCredential: true },
 };
 
 /** What the clusters of a provider can do (its `capabilities`). */
@@ -153,6 +159,8 @@ export interface ClusterProvider {
    * credential of their own instead, bounded by policies nothing in the cluster can lift. Called
    * once the scenario is seeded; returns that kubeconfig's path (also in ClusterInfo from then on).
    * A provider without it runs pods as sandboxed processes: the admin kubeconfig is the learner's.
+   * Present exactly where `capabilities.learnerCredential` is true; callers read the capability
+   * (or `learnerAccessOf`), never the method's presence.
    */
   learnerAccess?(name: string, signal?: AbortSignal): Promise<string>;
   /**
@@ -164,13 +172,26 @@ export interface ClusterProvider {
 }
 
 /**
+ * The provider's `learnerAccess` where it declares `learnerCredential`, undefined where it does
+ * not. A provider whose declaration and method disagree is a programming error: refused here,
+ * since either way a learner could end up with the admin credential or without any.
+ */
+export function learnerAccessOf(provider: Pick<ClusterProvider, 'name' | 'capabilities' | 'learnerAccess'>): ((name: string, signal?: AbortSignal) => Promise<string>) | undefined {
+  const method = provider.learnerAccess;
+  if (provider.capabilities.learnerCredential !== (typeof method === 'function')) {
+    throw new Error(`cluster provider ${provider.name} declares learnerCredential: ${provider.capabilities.learnerCredential} but ${method ? 'has' : 'has no'} learnerAccess method`);
+  }
+  return method ? method.bind(provider) : undefined;
+}
+
+/**
  * The kubeconfig a learner's shell gets on `cluster`: the learner's own where the provider gives
  * one, the admin's where it needs none. Never the admin's where the provider would give one but
  * has not (yet): that would be the host.
  */
-export function learnerKubeconfig(cluster: ClusterInfo, provider: Pick<ClusterProvider, 'learnerAccess'>): string {
+export function learnerKubeconfig(cluster: ClusterInfo, provider: Pick<ClusterProvider, 'capabilities'>): string {
   if (cluster.learnerKubeconfigPath) return cluster.learnerKubeconfigPath;
-  if (provider.learnerAccess) {
+  if (provider.capabilities.learnerCredential) {
     throw new ClusterError(`cluster ${cluster.name} has no learner credential yet; a learner never gets its admin credential`, 'Start the lab again: its incident is prepared with a learner identity.');
   }
   return cluster.kubeconfigPath;

@@ -17,7 +17,7 @@ import { readAuditLog } from '../cluster/audit-log.ts';
 import { issueClientCertificate } from '../cluster/client-cert.ts';
 import { loadKubeConfig } from '../cluster/kube.ts';
 import { LEARNER_GROUP } from '../cluster/learner-policy.ts';
-import type { AuditEvent, ClusterInfo } from '../cluster/types.ts';
+import { learnerAccessOf, type AuditEvent, type ClusterInfo } from '../cluster/types.ts';
 import { findCluster, stepGrader } from '../grading/grade.ts';
 import type { ClusterSource } from '../lab/cluster-source.ts';
 import { readAnswerKey, type AnswerKey } from '../scenarios/answer-key.ts';
@@ -131,10 +131,11 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
         onProgress('seeding the incident');
         // The facilitator is waiting and the drill clock brings its own pace: the waiting scale.
         await seedScenario(cluster, drill.scenario, { seed, answerKeys: options.answerKeys, timeScale: waitingTimeScale(), onProgress: (m) => onProgress(`seeding: ${m.trim()}`) });
-        if (clusters.provider.learnerAccess) {
+        const learnerAccess = learnerAccessOf(clusters.provider);
+        if (learnerAccess) {
           // A real node (kind): the boundary is armed before any participant holds a credential.
           onProgress('arming the learner boundary');
-          await clusters.provider.learnerAccess(cluster.name);
+          await learnerAccess(cluster.name);
         }
         return cluster.name;
       } catch (error) {
@@ -212,10 +213,14 @@ export function liveRuntime(options: LiveRuntimeOptions): DrillRuntime {
       await rbac;
       // On a real node (kind) a participant is also a learner, so every learner policy holds them;
       // the cluster's own signer issues it there (its CA key stays inside the node).
-      const { boundedCertificate } = clusters.provider;
-      const issued = boundedCertificate
-        ? await boundedCertificate.call(clusters.provider, name, { user: username, groups: [RESPONDER_GROUP, LEARNER_GROUP] }, { days: 3 })
-        : await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
+      const { provider } = clusters;
+      let issued;
+      if (provider.capabilities.learnerCredential) {
+        if (!provider.boundedCertificate) throw new Error(`cluster provider ${provider.name} gives learners a credential but cannot issue a participant's`);
+        issued = await provider.boundedCertificate(name, { user: username, groups: [RESPONDER_GROUP, LEARNER_GROUP] }, { days: 3 });
+      } else {
+        issued = await issueClientCertificate(cluster, { user: username, groups: [RESPONDER_GROUP] }, { workDir: dir, days: 3 });
+      }
       // The admin kubeconfig gives only the API server's address and CA; its user is dropped.
       const admin = parse(await flattenKubeconfig(cluster.kubeconfigPath)) as { clusters: Array<{ cluster: Record<string, unknown> }> };
       const config = {

@@ -9,7 +9,8 @@
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { marked } from 'marked';
-import type { DrillView, LogEntry } from '../../lib/drill-view.ts';
+import type { DrillScenarioSummary, DrillView, LogEntry } from '../../lib/drill-view.ts';
+import { DRILL_SEAT, labEngineOn, type LabEngine } from '../../lib/lab-engine.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { elapsedAt } from './clock.ts';
 import { DrillError, sha256, type Caller, type DrillContext, type NewEntry } from './context.ts';
@@ -34,6 +35,8 @@ export interface DrillServiceOptions {
   maxLive?: number;
   /** Renders an inject's Markdown (author content from drill.yaml) to HTML; default: marked, as lab steps. */
   renderMarkdown?: (markdown: string) => Promise<string>;
+  /** The engine drills run on and each drill's fit (its lab's `engine`); default: the embedded pool's. */
+  engine?: LabEngine;
 }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -48,6 +51,7 @@ export function drillService(options: DrillServiceOptions) {
   const preparing = new Map<string, Promise<void>>();
   const terminals = options.terminals;
   const maxLive = options.maxLive ?? 10;
+  const engine = options.engine ?? labEngineOn('embedded', DRILL_SEAT);
 
   async function loadedOf(scenario: string): Promise<LoadedDrill> {
     const loaded = (await options.drills()).find((d) => d.slug === scenario);
@@ -124,12 +128,15 @@ export function drillService(options: DrillServiceOptions) {
   const facilitator = facilitatorActions(context);
 
   return {
-    async scenarios() {
-      return (await options.drills()).map((d) => ({ slug: d.slug, title: d.drill.title, summary: d.drill.summary, defaultDurationMinutes: d.drill.defaultDurationMinutes, roles: d.drill.roles }));
+    async scenarios(): Promise<DrillScenarioSummary[]> {
+      return (await options.drills()).map((d) => ({ slug: d.slug, title: d.drill.title, summary: d.drill.summary, defaultDurationMinutes: d.drill.defaultDurationMinutes, roles: d.drill.roles, engine: engine.fit(d.lab.lab.engine) }));
     },
 
     async create(input: { scenario: string; title?: string; durationMinutes: number; roles: string[] }): Promise<{ drill: DrillView; facilitatorToken: string }> {
       const loaded = await loadedOf(input.scenario);
+      // Before any cluster is claimed: a drill whose lab needs another engine (node-escape needs a real node).
+      const { unavailable } = engine.fit(loaded.lab.lab.engine);
+      if (unavailable) throw new DrillError(`the drill "${loaded.slug}" cannot start on this server: it ${unavailable.reason}. Choose another scenario on /drills; an operator: ${unavailable.operator}`, 409);
       const full = () => new DrillError(`this server runs at most ${maxLive} drills at once: end one first`, 429);
       if ((await repo.liveDrills()).length >= maxLive) throw full();
       if (!Number.isFinite(input.durationMinutes) || input.durationMinutes < 1 || input.durationMinutes > 480) throw new DrillError('durationMinutes must be a number from 1 to 480');

@@ -3,6 +3,7 @@
  * `kubectl exec`, `cp` and `logs` act on the pods' own trees (the evidence step needs them).
  */
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 
 import type { OwnerFile } from '../cluster/pool-state.ts';
 import type { ClaimedCluster, WarmPool } from '../cluster/warm-pool.ts';
@@ -91,7 +92,9 @@ export function pooledClusters(provider: ClusterProvider, pool: () => Promise<Wa
  * (IRLAB_LAB_PREPARED): it seeds whole incidents ahead of time, which is what a learner waits for.
  */
 export function ownedClusters(provider: ClusterProvider, owner: Pick<OwnerFile, 'add' | 'remove'>): ClusterSource & { releaseAll(): Promise<void> } {
-  const handedOut = new Set<string>();
+  // Every cluster this source handed out, by name: the very object acquire returned (the lab
+  // service puts the learner's credential on it), so a lookup lists no state directory.
+  const handedOut = new Map<string, ClusterInfo>();
   const release = async (name: string) => {
     handedOut.delete(name);
     await provider.delete(name).catch(() => {});
@@ -104,7 +107,7 @@ export function ownedClusters(provider: ClusterProvider, owner: Pick<OwnerFile, 
       await owner.add(name, provider.name);
       try {
         const cluster = await provider.create({ name, onStep: onProgress });
-        handedOut.add(cluster.name);
+        handedOut.set(cluster.name, cluster);
         return cluster;
       } catch (error) {
         await owner.remove(name, provider.name);
@@ -113,12 +116,21 @@ export function ownedClusters(provider: ClusterProvider, owner: Pick<OwnerFile, 
     },
     release,
     async find(name) {
-      if (!handedOut.has(name)) return undefined;
-      return (await provider.list()).find((c) => c.name === name);
+      const cluster = handedOut.get(name);
+      // Deleted behind the server's back (`irlab cluster delete`): one stat, and the run gets a fresh one.
+      if (!cluster || !(await exists(cluster.kubeconfigPath))) return undefined;
+      return cluster;
     },
     /** At shutdown: every cluster handed out goes (their runs get fresh ones, progress kept). */
     async releaseAll() {
-      for (const name of [...handedOut]) await release(name);
+      for (const name of [...handedOut.keys()]) await release(name);
     },
   };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

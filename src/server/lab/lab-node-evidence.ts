@@ -5,8 +5,8 @@
  */
 import { brandStatus } from '../../lib/error-status.ts';
 import { kindNodeOf } from '../cluster/kind-workloads.ts';
-import { collect, NODE_EVIDENCE_TIMEOUT_MS, planCollection, spawnExec, type NodeExec } from '../cluster/node-evidence.ts';
-import type { ClusterInfo } from '../cluster/types.ts';
+import { collect, NODE_EVIDENCE_TIMEOUT_MS, planCollection, spawnExec, type CollectionPlan, type NodeExec } from '../cluster/node-evidence.ts';
+import { capabilitiesOf, type ClusterInfo } from '../cluster/types.ts';
 import { writeWorkspaceFile, WorkspaceWriteError } from './workspace-write.ts';
 
 /** Where collections land in the workspace. */
@@ -30,6 +30,16 @@ function failure(message: string, status: number): Error {
   return error;
 }
 
+/**
+ * The request checked against the allow-list (cluster/node-evidence.ts), or a 400 with the
+ * reason: first, so that a bad request says what is wrong with it whether or not a lab runs.
+ */
+export function planNodeEvidence(request: { collection: unknown; args: unknown }): CollectionPlan {
+  const planned = planCollection(request.collection, request.args);
+  if (!planned.ok) throw failure(`node evidence: ${planned.reason}`, 400);
+  return planned.plan;
+}
+
 export async function collectNodeEvidence(
   cluster: ClusterInfo,
   workspace: string,
@@ -37,13 +47,12 @@ export async function collectNodeEvidence(
   signal: AbortSignal,
   exec: NodeExec = spawnExec,
 ): Promise<NodeEvidenceView> {
-  const planned = planCollection(request.collection, request.args);
-  if (!planned.ok) throw failure(`node evidence: ${planned.reason}`, 400);
-  if (cluster.provider !== 'kind') throw failure('node evidence needs a real node: this lab\'s cluster runs on the embedded engine, whose pods are simulated', 409);
+  const plan = planNodeEvidence(request);
+  if (!capabilitiesOf(cluster).realContainers) throw failure('node evidence needs a real node: this lab\'s cluster runs on the embedded engine, whose pods are simulated', 409);
   const node = await kindNodeOf(cluster);
   const within = AbortSignal.any([signal, AbortSignal.timeout(NODE_EVIDENCE_TIMEOUT_MS)]);
-  const result = await collect({ engine: node.engine.engine, env: node.engine.env, container: node.container }, planned.plan, within, exec).catch((error: unknown) => {
-    if (within.aborted && !signal.aborted) throw failure(`node evidence: ${planned.plan.collection} took longer than ${NODE_EVIDENCE_TIMEOUT_MS / 1000} s on the node; try again`, 504);
+  const result = await collect({ engine: node.engine.engine, env: node.engine.env, container: node.container }, plan, within, exec).catch((error: unknown) => {
+    if (within.aborted && !signal.aborted) throw failure(`node evidence: ${plan.collection} took longer than ${NODE_EVIDENCE_TIMEOUT_MS / 1000} s on the node; try again`, 504);
     throw error;
   });
   try {
@@ -53,7 +62,7 @@ export async function collectNodeEvidence(
     throw error;
   }
   return {
-    collection: planned.plan.collection,
+    collection: plan.collection,
     file: `${NODE_EVIDENCE_DIR}/${result.file}`,
     bytes: result.content.length,
     truncated: result.truncated,

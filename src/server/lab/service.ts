@@ -9,7 +9,7 @@ import path from 'node:path';
 import { brandStatus } from '../../lib/error-status.ts';
 import type { LabEngine } from '../../lib/lab-engine.ts';
 import type { LabNext, LabView, StepView } from '../../lib/lab-view.ts';
-import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
+import { learnerAccessOf, type AuditPolicyRejectedError, type ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
 import { excerpt } from '../../lib/excerpt.ts';
@@ -28,7 +28,7 @@ import type { ClusterSource } from './cluster-source.ts';
 import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
 import { DEFAULT_TIME_LIMIT, extendedDeadline, firstDeadline, timeView, type RunTimeLimit } from './run-clock.ts';
 import { carryNotes, completionOf, notesProblem, readNotes, writeNotes, type NotesRecord } from './run-records.ts';
-import { collectNodeEvidence, type NodeEvidenceView } from './lab-node-evidence.ts';
+import { collectNodeEvidence, planNodeEvidence, type NodeEvidenceView } from './lab-node-evidence.ts';
 import { listWorkspace, viewWorkspaceFile, type WorkspaceFileView, type WorkspaceListing } from './workspace-listing.ts';
 
 export type { ClusterSource } from './cluster-source.ts';
@@ -222,11 +222,11 @@ export function labService(options: LabServiceOptions) {
       const seed = randomBytes(8).toString('hex');
       onProgress('seeding the incident into your cluster');
       await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(timeScale !== undefined ? { timeScale } : {}) });
-      const provider = options.clusters.provider;
-      if (provider.learnerAccess) {
+      const learnerAccess = learnerAccessOf(options.clusters.provider);
+      if (learnerAccess) {
         onProgress('giving you your own credential on the cluster');
         // On the same object the cluster source hands out again (find), so every later lease sees it.
-        cluster.learnerKubeconfigPath = await provider.learnerAccess(cluster.name, signal);
+        cluster.learnerKubeconfigPath = await learnerAccess(cluster.name, signal);
       }
       return { cluster, seed };
     } catch (error) {
@@ -492,6 +492,7 @@ export function labService(options: LabServiceOptions) {
 
     /** Collects node evidence from the run's kind node into the learner's workspace (lab-node-evidence.ts). */
     async nodeEvidence(learnerId: string, slug: string, request: { collection: unknown; args: unknown }): Promise<NodeEvidenceView> {
+      planNodeEvidence(request);
       const run = activeRun(learnerId, slug);
       if (!run) throw new LabError('start the lab first', 409);
       return collectNodeEvidence(await clusterOf(run), options.workspaceOf(learnerId), request, closing.signal);

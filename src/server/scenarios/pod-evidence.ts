@@ -36,7 +36,12 @@ export interface RenderedFile {
   bytes: number;
 }
 
-/** With an owner (the pod's host uid, podOwner), the tree is then given to the pod's root. */
+const PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
+
+/**
+ * With an owner (the pod's host uid, podOwner), the tree is then given to the pod's root. Files
+ * are 0644, scripts (`.sh`) 0755, a file holding a private key 0600.
+ */
 export async function writePodTree(
   templateDir: string,
   rootfs: string,
@@ -51,6 +56,9 @@ export async function writePodTree(
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, content);
     if (relative.endsWith('.sh')) await chmod(target, 0o755);
+    // A private key keeps its owner's mode: the attacker's `cp` of the kubelet's 0600 credential
+    // creates a 0600 copy, and a world-readable one would be a tell no real copy carries.
+    else if (PRIVATE_KEY.test(content)) await chmod(target, 0o600);
     files.push({ path: `/${relative.split(path.sep).join('/')}`, sha256: createHash('sha256').update(content).digest('hex'), bytes: Buffer.byteLength(content) });
   }
   if (owner) await chownTree(rootfs, owner);

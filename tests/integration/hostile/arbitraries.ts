@@ -6,6 +6,7 @@
  * least a pong to a ping sent after it: the connection is still served).
  */
 import fc from 'fast-check';
+import { hostileNodeEvidenceRequest } from './node-evidence-arbitraries.ts';
 import { binary, ping, text, type RawFrame } from './wire.ts';
 
 export interface FrameCase {
@@ -107,9 +108,16 @@ export const hostileHeader: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.tuple(fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/), fc.string({ maxLength: 60 })),
 );
 
-/** Request bodies: not JSON, invalid UTF-8, JSON of the wrong type, deep, huge, or the right keys with wrong values. */
-export function hostileBody(fields: string[]): fc.Arbitrary<{ label: string; body: Buffer; json: boolean }> {
-  return fc.oneof<fc.Arbitrary<{ label: string; body: Buffer; json: boolean }>[]>(
+/**
+ * Request bodies: not JSON, invalid UTF-8, JSON of the wrong type, deep, huge, or the right keys
+ * with wrong values; and, for an endpoint with its own tricks (`shaped`), bodies of its shape.
+ */
+export function hostileBody(fields: string[], shaped?: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<{ label: string; body: Buffer; json: boolean }> {
+  type Body = { label: string; body: Buffer; json: boolean };
+  // An endpoint's own tricks weigh as much as the generic cases together: they reach its validation.
+  const own = shaped ? [{ weight: 6, arbitrary: shaped.map((v): Body => ({ label: 'its own shape, hostile values', body: Buffer.from(JSON.stringify(v)), json: true })) }] : [];
+  return fc.oneof<Array<fc.Arbitrary<Body> | fc.WeightedArbitrary<Body>>>(
+    ...own,
     fc.string({ minLength: 1, maxLength: 200, unit: 'binary' }).filter((s) => s.trim() !== '' && !isJson(s)).map((s) => ({ label: 'not JSON', body: Buffer.from(s), json: false })),
     invalidUtf8.map((b) => ({ label: 'invalid UTF-8', body: b, json: false })),
     fc.jsonValue({ maxDepth: 4 }).map((v) => ({ label: 'JSON of any shape', body: Buffer.from(JSON.stringify(v) ?? 'null'), json: true })),
@@ -141,6 +149,8 @@ export interface BodyTarget {
   fields: string[];
   /** Every generated body is wrong here (unknown ids, no run): a 4xx. Otherwise some may be accepted. */
   strict: boolean;
+  /** Bodies of the endpoint's own shape with hostile values (names it passes on to a command). */
+  shaped?: fc.Arbitrary<Record<string, unknown>>;
 }
 
 export const BODY_TARGETS: BodyTarget[] = [
@@ -150,6 +160,11 @@ export const BODY_TARGETS: BodyTarget[] = [
   { method: 'POST', path: '/api/labs/no-such-lab/start', fields: ['step'], strict: true },
   // A lab this server's engine cannot run: a 409 with the reason (or a 429 once the start budget is spent).
   { method: 'POST', path: `/api/labs/${KIND_LAB}/start`, fields: ['step'], strict: true },
+  // Node evidence runs commands in a kind node: hostile collections, names with path tricks, NUL and
+  // shell characters; no run here (and no real node on this server), so a 400 or a 409, budgeted.
+  { method: 'POST', path: '/api/labs/l18/node-evidence', fields: ['collection', 'args'], strict: true, shaped: hostileNodeEvidenceRequest },
+  { method: 'POST', path: `/api/labs/${KIND_LAB}/node-evidence`, fields: ['collection', 'args'], strict: true, shaped: hostileNodeEvidenceRequest },
+  { method: 'POST', path: '/api/labs/no-such-lab/node-evidence', fields: ['collection', 'args'], strict: true, shaped: hostileNodeEvidenceRequest },
   { method: 'POST', path: '/api/labs/l18/frobnicate', fields: ['step'], strict: true },
   { method: 'POST', path: '/api/labs/no-such-lab/extend', fields: [], strict: true },
   { method: 'POST', path: '/api/labs/no-such-lab/reset', fields: [], strict: true },
