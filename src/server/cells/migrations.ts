@@ -24,11 +24,13 @@ export const cellMigrations: Migration[] = [
       CREATE TABLE cell_slots (
         cell_id TEXT NOT NULL REFERENCES cells(id) ON DELETE CASCADE,
         slot INTEGER NOT NULL CHECK (slot >= 1),
+        -- slot / capacity: taking free slots lowest first fills cells in proportion to their capacity
+        fill REAL NOT NULL,
         run_kind TEXT,
         run_id TEXT,
         PRIMARY KEY (cell_id, slot)
       );
-      CREATE INDEX cell_slots_free ON cell_slots (slot, cell_id) WHERE run_id IS NULL;
+      CREATE INDEX cell_slots_free ON cell_slots (fill, cell_id, slot) WHERE run_id IS NULL;
       -- Which cell hosts a run (a lab run's id or a drill's id). A lost placement's cell went away:
       -- the run's progress stays in the lab or drill tables and placing it again picks a live cell.
       CREATE TABLE placements (

@@ -114,18 +114,30 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
     }
   }
 
-  /** Makes slots 1..capacity exist; drops free slots above it (taken ones go when released). */
+  /** Makes slots 1..capacity exist with their fill; drops free slots above it (taken ones go when released). */
   async function fitSlots(tx: SqlQueries, cellId: string, capacity: number): Promise<void> {
     await tx.run('DELETE FROM cell_slots WHERE cell_id = ? AND slot > ? AND run_id IS NULL', [cellId, capacity]);
     if (capacity === 0) return;
+    await tx.run('UPDATE cell_slots SET fill = slot * 1.0 / ? WHERE cell_id = ?', [capacity, cellId]);
     await tx.run(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-       INSERT INTO cell_slots (cell_id, slot) SELECT c.id, n.i FROM n, cells c WHERE c.id = ? ON CONFLICT (cell_id, slot) DO NOTHING`,
+       INSERT INTO cell_slots (cell_id, slot, fill) SELECT c.id, n.i, n.i * 1.0 / c.capacity FROM n, cells c WHERE c.id = ? ON CONFLICT (cell_id, slot) DO NOTHING`,
       [capacity, cellId],
     );
   }
 
+  /**
+   * After a cell's state changed in `tx`: waits for the placements on it still in flight (each
+   * holds its slot's row lock until it commits, and any later one finds the new state), so what
+   * follows in `tx` sees all of them. Placers never lock the cell's row: it stays free for heartbeats.
+   */
+  async function settlePlacements(tx: SqlQueries, cellId: string): Promise<void> {
+    await tx.all(`SELECT slot FROM cell_slots WHERE cell_id = ?${lockRows('update')}`, [cellId]);
+  }
+
   async function loseCell(tx: SqlQueries, cellId: string, at: number): Promise<number> {
+    await settlePlacements(tx, cellId);
+    await tx.run('UPDATE cell_slots SET run_kind = NULL, run_id = NULL WHERE cell_id = ? AND run_id IS NOT NULL', [cellId]);
     return (await tx.run('UPDATE placements SET lost = 1, lost_at = ? WHERE cell_id = ? AND lost = 0', [at, cellId])).changes;
   }
 
@@ -153,8 +165,6 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
         } else {
           state = before.state === 'gone' ? 'live' : before.state;
           await tx.run('UPDATE cells SET url = ?, capacity = ?, state = ?, heartbeat_at = ?, registered_at = ? WHERE id = ?', [cell.url, cell.capacity, state, at, at, cell.id]);
-          // Its placements were marked lost when it went: nothing of theirs holds a slot now.
-          if (before.state === 'gone') await tx.run('UPDATE cell_slots SET run_kind = NULL, run_id = NULL WHERE cell_id = ?', [cell.id]);
         }
         await fitSlots(tx, cell.id, cell.capacity);
         return state;
@@ -172,7 +182,11 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
 
     /** No new placements on the cell; its placements stay. False when it is not live. */
     async drain(cellId: string): Promise<boolean> {
-      return (await store.run("UPDATE cells SET state = 'draining' WHERE id = ? AND state = 'live'", [cellId])).changes === 1;
+      return atomically(async (tx) => {
+        const drained = (await tx.run("UPDATE cells SET state = 'draining' WHERE id = ? AND state = 'live'", [cellId])).changes === 1;
+        if (drained) await settlePlacements(tx, cellId);
+        return drained;
+      });
     },
 
     /** A cell stopping on purpose (drained, or shutting down): gone now, its placements lost. */
@@ -204,15 +218,17 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
         const slot = await tx.get<{ cell_id: string; slot: number; url: string }>(
           `SELECT s.cell_id, s.slot, c.url FROM cell_slots s JOIN cells c ON c.id = s.cell_id
            WHERE s.run_id IS NULL AND s.slot <= c.capacity AND c.state = 'live' AND c.heartbeat_at >= ?
-           ORDER BY (s.slot * 1.0) / c.capacity, s.cell_id
+           ORDER BY s.fill, s.cell_id, s.slot
            LIMIT 1${lockRows('update', { of: 's', skipLocked: true })}`,
           [at - placeWithinMs],
         );
         if (!slot) throw new PlacementError('no live cell has a free slot: every cell is full, draining or silent; try again in a minute, or add cells', 503);
-        // The cell may have been drained or expired since the read above: its row, share-locked,
-        // says (a drain or expire waits for this transaction, or this read waits for theirs).
-        const cell = await tx.get<{ state: CellState; heartbeat_at: number }>(`SELECT state, heartbeat_at FROM cells WHERE id = ?${lockRows('share')}`, [slot.cell_id]);
-        if (cell?.state !== 'live' || cell.heartbeat_at < at - placeWithinMs) throw new Again();
+        // The cell may have been drained or expired after this statement's snapshot. A drain or
+        // expiry that committed before the slot was locked shows now (a new statement, a new
+        // snapshot); one still to commit waits for this slot's lock (settlePlacements) and then sees
+        // this placement.
+        const cell = await tx.get<{ state: CellState }>('SELECT state FROM cells WHERE id = ?', [slot.cell_id]);
+        if (cell?.state !== 'live') throw new Again();
         const taken = await tx.run('UPDATE cell_slots SET run_kind = ?, run_id = ? WHERE cell_id = ? AND slot = ? AND run_id IS NULL', [runKind, runId, slot.cell_id, slot.slot]);
         if (taken.changes !== 1) throw new Again();
         // A concurrent placement of the same run may have committed first (PostgreSQL waits for
