@@ -30,7 +30,7 @@ export const cellMigrations: Migration[] = [
         run_id TEXT,
         PRIMARY KEY (cell_id, slot)
       );
-      CREATE INDEX cell_slots_free ON cell_slots (fill, cell_id, slot) WHERE run_id IS NULL;
+      CREATE INDEX cell_slots_free ON cell_slots (cell_id, fill, slot) WHERE run_id IS NULL;
       -- Which cell hosts a run (a lab run's id or a drill's id). A lost placement's cell went away:
       -- the run's progress stays in the lab or drill tables and placing it again picks a live cell.
       CREATE TABLE placements (
