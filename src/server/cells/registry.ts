@@ -149,7 +149,7 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
      */
     async register(cell: { id: string; url: string; capacity: number }): Promise<CellState> {
       checkId('the cell id', cell.id);
-      if (typeof cell.url !== 'string' || !URL.canParse(cell.url) || !/^(https?|wss?):$/.test(new URL(cell.url).protocol)) {
+      if (typeof cell.url !== 'string' || !URL.canParse(cell.url) || !/^https?:$/.test(new URL(cell.url).protocol)) {
         throw new PlacementError(`the cell URL ${JSON.stringify(cell.url)} is not an http(s) URL; give the address fronts reach the cell at, e.g. http://cell-0.cells:4321`, 400);
       }
       if (!Number.isInteger(cell.capacity) || cell.capacity < 0 || cell.capacity > MAX_CAPACITY) {
