@@ -126,6 +126,17 @@ describe('loadConfig', () => {
     expect(JSON.stringify(problemsOf({ IRLAB_DATABASE_URL: 'postgres:///?host=/x&password=top-secret' }))).not.toContain('top-secret');
   });
 
+  it('takes the fronts\' and cells\' forward key, refuses a weak one, and never shows it', () => {
+    expect(loadConfig({}, '/srv').cells.forwardKey).toBeUndefined();
+    const key = 'Yq3vR0m9cXH2tB7LsWkE4pZ1uN8aJd6GfT5oVx0iQe';
+    expect(loadConfig({ IRLAB_CELL_FORWARD_KEY: key }, '/srv').cells.forwardKey).toEqual(Buffer.from(key));
+    for (const bad of ['top-secret', `top-secret ${key}`]) {
+      const problems = problemsOf({ IRLAB_CELL_FORWARD_KEY: bad });
+      expect(problems[0]).toMatchObject({ variable: 'IRLAB_CELL_FORWARD_KEY', value: '(hidden)', message: expect.stringMatching(/shorter than 32 characters|white space/) });
+      expect(JSON.stringify(problems)).not.toContain('top-secret');
+    }
+  });
+
   it('takes the public origin as given, or builds it from HOST and PORT; refuses one with a path or another scheme', () => {
     expect(loadConfig({}, '/srv').publicUrl).toBe('http://localhost:4321');
     expect(loadConfig({ IRLAB_PUBLIC_URL: 'https://irlab.example.org/' }, '/srv').publicUrl).toBe('https://irlab.example.org');

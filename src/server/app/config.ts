@@ -16,6 +16,7 @@ import type { EngineBuildConfig } from '../cluster/engine-build.ts';
 import type { LimitsConfig } from '../limits/server-limits.ts';
 import type { LrsConfig } from '../xapi/sender.ts';
 import { loadPlatforms, PlatformFileError, type Platform } from '../lti/platforms.ts';
+import { forwardKeyFrom } from '../cells/forward-auth.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -176,6 +177,7 @@ export const SETTINGS = {
   IRLAB_OIDC_CLIENT_SECRET: { schema: text, default: 'unset', meaning: 'its client secret (never logged or shown); unset: a public client with PKCE only' },
   IRLAB_OIDC_SCOPES: { schema: text, default: 'openid email profile', meaning: 'the scopes asked for (openid is always included)' },
   IRLAB_LTI_PLATFORMS: { schema: ltiPlatforms, default: 'unset', meaning: 'a YAML or JSON file of the LMS platforms irlab is registered with as an LTI 1.3 tool (docs/classes.md, `## LTI 1.3`); unset: LTI off' },
+  IRLAB_CELL_FORWARD_KEY: { schema: checkedBy(forwardKeyFrom), default: 'unset', meaning: 'fronts and cells (docs/deploy.md, in progress): the key, shared by all of them, that signs a proxied request\'s `x-irlab-forward` header; at least 32 characters (`openssl rand -base64 48`); never logged' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -274,6 +276,8 @@ export interface Config {
   engine: EngineBuildConfig;
   /** OpenID Connect sign-in; undefined when IRLAB_OIDC_ISSUER is unset (no sign-in offered). */
   oidc: { issuer: string; clientId: string; clientSecret: string | undefined; scopes: string } | undefined;
+  /** Fronts and cells: the shared key of the forwarded-request header (IRLAB_CELL_FORWARD_KEY); undefined when unset. */
+  cells: { forwardKey: Buffer | undefined };
   /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */
   env: Env;
   raw: RawConfig;
@@ -353,6 +357,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       joinsWindowSeconds: r.IRLAB_LIMIT_JOINS_WINDOW_SECONDS,
     },
     engine: { mode: r.IRLAB_ENGINE_BUILD, reportSeconds: r.IRLAB_ENGINE_REPORT_SECONDS },
+    cells: { forwardKey: forwardKeyFrom(r.IRLAB_CELL_FORWARD_KEY) },
     query: { budgetSeconds: r.IRLAB_QUERY_BUDGET_SECONDS, workers: r.IRLAB_QUERY_WORKERS, queue: r.IRLAB_QUERY_QUEUE, memoryMb: r.IRLAB_QUERY_WORKER_MEMORY_MB, auditLog: r.IRLAB_AUDIT_LOG },
     // Leaves read the data dir from the environment too: give them the resolved one.
     env: { ...env, IRLAB_DATA_DIR: dataDir },
@@ -364,7 +369,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
  * The LRS settings, or undefined without an endpoint. Problems name the variables but never show
  * a key, secret or Authorization value (ConfigError prints values).
  */
-const SECRET_SETTINGS = new Set(['IRLAB_XAPI_KEY', 'IRLAB_XAPI_SECRET', 'IRLAB_XAPI_AUTH', 'IRLAB_OIDC_CLIENT_SECRET']);
+const SECRET_SETTINGS = new Set(['IRLAB_XAPI_KEY', 'IRLAB_XAPI_SECRET', 'IRLAB_XAPI_AUTH', 'IRLAB_OIDC_CLIENT_SECRET', 'IRLAB_CELL_FORWARD_KEY']);
 
 /** A value as a problem may show it: secrets hidden, a password written into a URL replaced. */
 function shownValue(variable: string, value: string | undefined): string | undefined {

@@ -25,6 +25,7 @@ const everyMigration = [
   { module: 'accounts', version: 1 },
   { module: 'classes', version: 1 },
   { module: 'lti', version: 1 },
+  { module: 'cells', version: 1 },
 ];
 const byKey = (a: { module: string; version: number }, b: { module: string; version: number }) => a.module.localeCompare(b.module) || a.version - b.version;
 

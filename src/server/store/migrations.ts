@@ -12,5 +12,6 @@ import { instructorMigrations } from '../instructors/migrations.ts';
 import { accountMigrations } from '../accounts/migrations.ts';
 import { classMigrations } from '../classes/migrations.ts';
 import { ltiMigrations } from '../lti/migrations.ts';
+import { cellMigrations } from '../cells/migrations.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations, ...ltiMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations, ...ltiMigrations, ...cellMigrations];

@@ -14,6 +14,7 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
   groupConcat: (expr, options) => `string_agg(${options?.distinct ? 'DISTINCT ' : ''}${expr}, ',')`,
+  lockRows: (mode, options) => ` FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}${options?.of ? ` OF ${options.of}` : ''}${options?.skipLocked ? ' SKIP LOCKED' : ''}`,
 };
 
 const INT8 = 20;

@@ -35,6 +35,15 @@ export interface Dialect {
    * `expr` must be text. (SQLite's DISTINCT form takes no separator, so the comma is fixed.)
    */
   groupConcat(expr: string, options?: { distinct?: boolean }): string;
+  /**
+   * The row-locking clause a transaction's SELECT ends with (after ORDER BY and LIMIT):
+   * PostgreSQL's `FOR UPDATE` / `FOR SHARE`, `OF <alias>` to lock one table's rows of a join,
+   * `SKIP LOCKED` to pass over rows another transaction holds (concurrent workers each take a
+   * different row). SQLite has no row locks and needs none: a transaction there holds the whole
+   * database's write lock from its BEGIN IMMEDIATE (sqlite-store.ts), so it gives '' and the
+   * query reads as if every row were locked. Use it only inside `transaction`.
+   */
+  lockRows(mode: 'update' | 'share', options?: { of?: string; skipLocked?: boolean }): string;
 }
 
 /** The queries a module runs: on the store itself, or inside one of its transactions. */

@@ -14,6 +14,8 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   greatest: (a, b) => `MAX(${a}, ${b})`,
   groupConcat: (expr, options) => `group_concat(${options?.distinct ? 'DISTINCT ' : ''}${expr})`,
+  // The transaction already holds the database's write lock (BEGIN IMMEDIATE): nothing to add.
+  lockRows: () => '',
 };
 
 export interface SqliteStore extends SqlStore {
