@@ -20,9 +20,11 @@ const everyMigration = [
   { module: 'drills', version: 1 },
   { module: 'drills', version: 2 },
   { module: 'xapi', version: 1 },
+  { module: 'xapi', version: 2 },
   { module: 'instructors', version: 1 },
   { module: 'accounts', version: 1 },
   { module: 'classes', version: 1 },
+  { module: 'classes', version: 2 },
   { module: 'lti', version: 1 },
 ];
 const byKey = (a: { module: string; version: number }, b: { module: string; version: number }) => a.module.localeCompare(b.module) || a.version - b.version;
