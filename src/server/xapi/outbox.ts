@@ -80,6 +80,13 @@ export class XapiOutbox {
     return rows.map((r) => ({ seq: r.seq, id: r.statement_id, json: r.statement, attempts: r.attempts })).sort((a, b) => a.seq - b.seq);
   }
 
+  /** How long until the first claim another sender holds runs out (ms); undefined when none is held. */
+  async heldForMs(): Promise<number | undefined> {
+    const now = this.#clock();
+    const held = await this.#store.get<{ until: string | null }>("SELECT MIN(claimed_until) AS until FROM xapi_outbox WHERE state = 'pending' AND claimed_until > ?", [now.toISOString()]);
+    return held?.until ? Math.max(1, Date.parse(held.until) - now.getTime()) : undefined;
+  }
+
   /** The oldest pending statements, in the order they entered (claimed or not; the operator's view). */
   async pending(limit: number): Promise<OutboxEntry[]> {
     const rows = await this.#store.all<{ seq: number; statement_id: string; statement: string; attempts: number }>("SELECT seq, statement_id, statement, attempts FROM xapi_outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", [limit]);

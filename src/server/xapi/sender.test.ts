@@ -5,7 +5,7 @@ import { allMigrations } from '../store/migrations.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 import { XapiOutbox } from './outbox.ts';
-import { backoffDelay, retryAfterMs, XapiSender, type LrsConfig, type SenderTimers } from './sender.ts';
+import { backoffDelay, realTimers, retryAfterMs, XapiSender, type LrsConfig, type SenderTimers } from './sender.ts';
 import { statementOf, type XapiStatement } from './statements.ts';
 
 const publicUrl = 'https://irlab.example.org';
@@ -292,7 +292,8 @@ describe.each(testStores())('the xAPI sender against a test LRS, on $name', (bac
     try {
       const [a, b] = others.map((s) => new XapiOutbox(s));
       const ids = await add(a!, 60);
-      const senders = [a!, b!].map((outbox) => new XapiSender({ outbox, lrs: lrs({ batchSize: 3 }), timers: new VirtualTimers(), log: () => {}, error: (l) => logs.push(l) }));
+      // Real time: a sender that finds every statement claimed by the other waits out the claim (or a wake) for real.
+      const senders = [a!, b!].map((outbox) => new XapiSender({ outbox, lrs: lrs({ batchSize: 3 }), timers: realTimers, log: () => {}, error: (l) => logs.push(l) }));
       // Both start before either has claimed anything: their first claims race.
       for (const s of senders) s.start();
       try {
@@ -323,5 +324,24 @@ describe.each(testStores())('the xAPI sender against a test LRS, on $name', (bac
     expect(await outbox.claim(10, 60_000)).toEqual([]);
     now += 60_000;
     expect((await outbox.claim(10, 60_000)).map((e) => e.id)).toEqual(ids);
+  });
+
+  it('after a crash (its claims never given back), the next start sends the statements once their claim runs out', async () => {
+    let now = Date.parse('2026-12-07T10:00:00Z');
+    const outbox = new XapiOutbox(store, { clock: () => new Date(now) });
+    const ids = await add(outbox, 3);
+    await outbox.claim(10, 60_000); // the crashed process's claim
+    const sleeps: number[] = [];
+    const timers: SenderTimers = {
+      sleep: async (ms, signal) => {
+        signal.throwIfAborted();
+        sleeps.push(ms);
+        now += ms;
+      },
+    };
+    start(outbox, timers);
+    await drained(outbox);
+    expect([...receiver.statements.keys()]).toEqual(ids);
+    expect(sleeps).toEqual([60_000]);
   });
 });

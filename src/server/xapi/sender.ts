@@ -124,7 +124,9 @@ export class XapiSender {
       this.#woken = false;
       const batch = await this.#outbox.claim(this.#lrs.batchSize, this.#lrs.timeoutMs * (this.#lrs.batchSize + 2));
       if (batch.length === 0) {
-        await this.#idle();
+        // Statements another sender holds (or one that died, a crashed process's): look again when
+        // its claim runs out, or sooner when a statement enters.
+        await this.#idle(await this.#outbox.heldForMs());
         continue;
       }
       const outcome = await this.#send(batch);
@@ -153,12 +155,19 @@ export class XapiSender {
     }
   }
 
-  /** Waits until a statement enters or the sender stops. */
-  async #idle(): Promise<void> {
+  /** Waits until a statement enters, `forMs` passed (when given), or the sender stops. */
+  async #idle(forMs?: number): Promise<void> {
     if (this.#woken || this.#stop.signal.aborted) return;
-    await new Promise<void>((resolve) => {
+    const woken = new Promise<void>((resolve) => {
       this.#wake = resolve;
     });
+    if (forMs === undefined) {
+      await woken;
+    } else {
+      const done = new AbortController();
+      await Promise.race([woken, this.#timers.sleep(forMs, AbortSignal.any([this.#stop.signal, done.signal])).catch(() => undefined)]);
+      done.abort();
+    }
     this.#wake = undefined;
   }
 
