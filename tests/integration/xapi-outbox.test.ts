@@ -12,14 +12,15 @@ import { learnerService } from '../../src/server/learners/learners.ts';
 import { LearningEvents, type LearningEvent } from '../../src/server/learners/learning-events.ts';
 import { loadCatalog } from '../../src/server/quiz/catalog.ts';
 import { quizEngine } from '../../src/server/quiz/attempts.ts';
-import { allMigrations, openStore } from '../../src/server/store/index.ts';
+import { allMigrations, openSqliteStore, type SqlStore } from '../../src/server/store/index.ts';
 import { xapiService, type XapiService } from '../../src/server/xapi/service.ts';
 import { registrationOf } from '../../src/server/xapi/statements.ts';
 import { startLrsReceiver, type LrsReceiver } from './fixtures/lrs-receiver.ts';
 import { until, VirtualTimers } from './fixtures/virtual-timers.ts';
-import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
+/** Until the outbox holds no pending statement. */
+const drained = (xapi: XapiService) => expect.poll(async () => (await xapi.outbox.status()).pending, { timeout: 60_000, interval: 10 }).toBe(0);
 const publicUrl = 'https://irlab.example.org';
 let work: string;
 let receiver: LrsReceiver;
@@ -61,10 +62,10 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     const lrs = { endpoint: receiver.endpoint, authorization: `Basic ${Buffer.from(`${receiver.key}:${receiver.secret}`).toString('base64')}`, batchSize: 50, timeoutMs: 10_000, retryMinMs: 1000, retryMaxMs: 300_000 };
     const timers = new VirtualTimers(receiver).at(30_000, 'unavailable').at(61_000, 'up');
     const lines: string[] = [];
-    const serviceOn = (store: ReturnType<typeof openStore>) => xapiService({ store, publicUrl, lrs, timers, random: () => 0.5, log: (l) => lines.push(l), error: (l) => lines.push(l) });
+    const serviceOn = (store: SqlStore) => xapiService({ store, publicUrl, lrs, timers, random: () => 0.5, log: (l) => lines.push(l), error: (l) => lines.push(l) });
 
     await receiver.setMode('refusing');
-    let store = openStore(file, allMigrations);
+    let store = await openSqliteStore(file, allMigrations);
     let xapi: XapiService = serviceOn(store);
     const bus = new LearningEvents((error) => {
       throw error;
@@ -73,30 +74,30 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     bus.subscribe((event) => void events.push(event));
     bus.subscribe((event) => xapi.listener(event));
     xapi.start();
-    const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner;
-    const engine = quizEngine({ store: sqliteStore(store), catalog: await loadCatalog(root), events: bus });
+    const learner = (await learnerService({ store }).create()).learner;
+    const engine = quizEngine({ store, catalog: await loadCatalog(root), events: bus });
     const attemptId = await takeQuiz(engine, learner.id);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['launched', 'answered', 'completed']));
-    // Written in the same call the events were emitted: all of them are in the outbox now.
-    expect(xapi.outbox.status().pending + receiver.statements.size).toBe(events.length);
+    // Written before the engine's awaited emits returned: all of them are in the outbox now.
+    expect((await xapi.outbox.status()).pending + receiver.statements.size).toBe(events.length);
 
     // Refused for a while, then the process "restarts": a new outbox and sender on the same file.
     await until(() => timers.sleeps.length >= 3, 'three refused tries');
     expect(receiver.statements.size).toBe(0);
     await xapi.close();
-    store.close();
-    store = openStore(file, allMigrations);
+    await store.close();
+    store = await openSqliteStore(file, allMigrations);
     xapi = serviceOn(store);
-    expect(xapi.outbox.status()).toMatchObject({ pending: events.length, failed: 0, lastError: expect.stringMatching(/cannot be reached \(ECONNREFUSED\)/) });
+    expect(await xapi.outbox.status()).toMatchObject({ pending: events.length, failed: 0, lastError: expect.stringMatching(/cannot be reached \(ECONNREFUSED\)/) });
     xapi.start();
 
-    await until(() => xapi.outbox.status().pending === 0, 'the outbox to drain');
+    await drained(xapi);
     expect(timers.now).toBeGreaterThanOrEqual(61_000);
     expect(receiver.requests.some((r) => r.status === 503)).toBe(true);
     expectDelivered(events, attemptId);
-    expect(xapi.outbox.status()).toMatchObject({ pending: 0, failed: 0, delivered: events.length });
+    expect(await xapi.outbox.status()).toMatchObject({ pending: 0, failed: 0, delivered: events.length });
     await xapi.close();
-    store.close();
+    await store.close();
   });
 
   it('without IRLAB_XAPI_ENDPOINT there is no outbox work: no sender, nothing written', async () => {
@@ -105,7 +106,7 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
     try {
       expect(services.xapi).toBeNull();
       await takeQuiz(await services.quizzes(), (await services.learners.create()).learner.id);
-      expect(services.store.prepare('SELECT COUNT(*) AS n FROM xapi_outbox').get()).toEqual({ n: 0 });
+      expect(await services.db.get('SELECT COUNT(*) AS n FROM xapi_outbox')).toEqual({ n: 0 });
     } finally {
       await services.close();
     }
@@ -138,7 +139,7 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
       services.learningEvents.subscribe((event) => void events.push(event));
       const learner = (await services.learners.create()).learner;
       const attemptId = await takeQuiz(await services.quizzes(), learner.id);
-      expect(services.xapi!.outbox.status().pending).toBe(events.length);
+      expect((await services.xapi!.outbox.status()).pending).toBe(events.length);
 
       await until(() => services.xapi!.sender.failuresInARow >= 4, 'four refused tries');
       await receiver.setMode('unavailable');
@@ -149,7 +150,7 @@ describe('xAPI through the outbox, from the real quiz engine to a test LRS', () 
       await until(() => receiver.requests.length > before, 'the restarted server to resume sending');
       expect(receiver.statements.size).toBe(0);
       await receiver.setMode('up');
-      await until(() => services.xapi!.outbox.status().pending === 0, 'the outbox to drain');
+      await drained(services.xapi!);
       expectDelivered(events, attemptId);
       // The operator saw it: one line when the LRS went away, one when it answered again; no secret.
       expect(lines.filter((l) => /irlab xapi: the LRS at .* cannot be reached/.test(l)).length).toBeGreaterThanOrEqual(1);

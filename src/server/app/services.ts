@@ -143,7 +143,7 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
 }
 
 /** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['labs', 'classes', 'lti', 'xapi'];
+const UNCONVERTED_MODULES = ['labs'];
 
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
@@ -158,8 +158,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const store = db.database;
   const learners = learnerService({ store: db });
   const learningEvents = new LearningEvents();
-  // Subscribed before anything can emit: each event's statement is in the outbox when emit returns.
-  const xapi = config.xapi ? xapiService({ store, publicUrl: config.publicUrl, lrs: config.xapi, log, error }) : null;
+  // Subscribed before anything can emit: each event's statement is in the outbox when the emitter's await returns.
+  const xapi = config.xapi ? xapiService({ store: db, publicUrl: config.publicUrl, lrs: config.xapi, log, error }) : null;
   if (xapi) {
     learningEvents.subscribe((event) => xapi.listener(event));
     xapi.start();
@@ -324,7 +324,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const lti = config.lti
     ? ltiTool({
         config,
-        store,
+        store: db,
         learners,
         identities,
         events: learningEvents,
@@ -362,7 +362,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     quizzes,
     catalog,
     instructorToken,
-    classes: classService({ store, learners, identities }),
+    classes: classService({ store: db, learners, identities }),
     labContent: labsContent,
     engine,
     async warm() {

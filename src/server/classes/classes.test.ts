@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { identityService } from '../learners/identities.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore } from '../store/index.ts';
+import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { classService, ClassError } from './classes.ts';
 import { formatJoinCode, JOIN_CODE_ALPHABET, newJoinCode, normaliseJoinCode } from './join-code.ts';
 import { cleanMessage, cleanName } from './untrusted-text.ts';
 import { httpStatusOf } from '../../lib/error-status.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
-function setup() {
-  const store = openStore(':memory:', allMigrations);
-  const learners = learnerService({ store: sqliteStore(store) });
-  const identities = identityService({ store: sqliteStore(store) });
-  return { store, learners, identities, classes: classService({ store, learners, identities, clock: () => new Date('2026-12-07T10:00:00.000Z') }) };
+const open = openedPerTest();
+
+async function setup(backend: TestBackend, pickCode?: (n: number) => number) {
+  const store = await open(backend);
+  const learners = learnerService({ store });
+  const identities = identityService({ store });
+  return { store, learners, identities, classes: classService({ store, learners, identities, clock: () => new Date('2026-12-07T10:00:00.000Z'), ...(pickCode ? { pickCode } : {}) }) };
 }
 
 async function statusOf(fn: () => unknown): Promise<number | undefined> {
@@ -53,16 +54,16 @@ describe('untrusted names and messages', () => {
   });
 });
 
-describe('classes', () => {
+describe.each(testStores())('classes on $name', (backend) => {
   it('create, rotate (the old code stops working) and close (nobody joins)', async () => {
-    const { classes } = setup();
-    const klass = classes.create('Incident response, group A', 'operator');
+    const { classes } = await setup(backend);
+    const klass = await classes.create('Incident response, group A', 'operator');
     expect(klass.joinCode).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
-    const rotated = classes.rotate(klass.id);
+    const rotated = await classes.rotate(klass.id);
     expect(rotated.joinCode).not.toBe(klass.joinCode);
     expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'Ana', current: undefined }))).toBe(404);
     expect((await classes.join({ code: rotated.joinCode, name: 'Ana', current: undefined })).classId).toBe(klass.id);
-    classes.close(klass.id);
+    await classes.close(klass.id);
     expect(await statusOf(() => classes.join({ code: rotated.joinCode, name: 'Bob', current: undefined }))).toBe(404);
     expect(await statusOf(() => classes.rotate(klass.id))).toBe(409);
     expect(await statusOf(() => classes.create('', 'operator'))).toBe(400);
@@ -71,8 +72,8 @@ describe('classes', () => {
   });
 
   it('a name and the code make a learner linked by a join-code identity; this browser is reused; names are unique per class', async () => {
-    const { classes, learners, identities } = setup();
-    const klass = classes.create('Event', 'operator');
+    const { classes, learners, identities } = await setup(backend);
+    const klass = await classes.create('Event', 'operator');
     const ana = await classes.join({ code: klass.joinCode.toLowerCase(), name: 'Ana', current: undefined });
     expect(ana.token).toBeDefined();
     expect((await learners.fromSession(ana.token))?.displayName).toBe('Ana');
@@ -85,12 +86,12 @@ describe('classes', () => {
     expect(bob.learnerId).toBe(own);
     expect(bob.token).toBeUndefined();
     expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'ana', current: undefined }))).toBe(409);
-    expect(classes.members(klass.id).map((m) => m.name)).toEqual(['Ana', 'Bob']);
+    expect((await classes.members(klass.id)).map((m) => m.name)).toEqual(['Ana', 'Bob']);
   });
 
   it('a second device rejoins only with the rejoin key shown at joining', async () => {
-    const { classes } = setup();
-    const klass = classes.create('Event', 'operator');
+    const { classes } = await setup(backend);
+    const klass = await classes.create('Event', 'operator');
     const ana = await classes.join({ code: klass.joinCode, name: 'Ana', current: undefined });
     expect(ana.rejoinKey).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
     expect(await statusOf(() => classes.join({ code: klass.joinCode, name: 'Ana', rejoinKey: 'AAAA-AAAA', current: undefined }))).toBe(403);
@@ -105,19 +106,52 @@ describe('classes', () => {
   });
 
   it('messages reach the one learner or the whole class, and stay dismissed', async () => {
-    const { classes } = setup();
-    const klass = classes.create('Event', 'operator');
+    const { classes } = await setup(backend);
+    const klass = await classes.create('Event', 'operator');
     const ana = await classes.join({ code: klass.joinCode, name: 'Ana', current: undefined });
     const bob = await classes.join({ code: klass.joinCode, name: 'Bob', current: undefined });
-    const all = classes.message(klass.id, undefined, 'Break at 11');
-    classes.message(klass.id, ana.learnerId, 'Look at step 2 again');
-    expect(classes.noticesFor(ana.learnerId).map((n) => [n.text, n.toClass])).toEqual([['Break at 11', true], ['Look at step 2 again', false]]);
-    expect(classes.noticesFor(bob.learnerId).map((n) => n.text)).toEqual(['Break at 11']);
-    classes.dismiss(bob.learnerId, all.id);
-    expect(classes.noticesFor(bob.learnerId)).toEqual([]);
-    expect(classes.noticesFor(ana.learnerId)).toHaveLength(2);
+    const all = await classes.message(klass.id, undefined, 'Break at 11');
+    await classes.message(klass.id, ana.learnerId, 'Look at step 2 again');
+    expect((await classes.noticesFor(ana.learnerId)).map((n) => [n.text, n.toClass])).toEqual([['Break at 11', true], ['Look at step 2 again', false]]);
+    expect((await classes.noticesFor(bob.learnerId)).map((n) => n.text)).toEqual(['Break at 11']);
+    await classes.dismiss(bob.learnerId, all.id);
+    expect(await classes.noticesFor(bob.learnerId)).toEqual([]);
+    expect(await classes.noticesFor(ana.learnerId)).toHaveLength(2);
     expect(await statusOf(() => classes.dismiss(bob.learnerId, '../x'))).toBe(400);
     expect(await statusOf(() => classes.message(klass.id, 'lrn_stranger', 'hi'))).toBe(404);
     expect(await statusOf(() => classes.message(klass.id, undefined, '\u001b[2J'))).toBe(400);
+  });
+
+  it('members, assignments and messages made in the same millisecond keep the order they came in (not the ids\' order)', async () => {
+    const { classes } = await setup(backend);
+    const klass = await classes.create('Event', 'operator');
+    const names = ['Zoe', 'Ana', 'Mia', 'Bob', 'Eve'];
+    for (const name of names) await classes.join({ code: klass.joinCode, name, current: undefined });
+    expect((await classes.members(klass.id)).map((m) => m.name)).toEqual(names);
+    for (const slug of ['z-lab', 'a-lab', 'm-lab']) await classes.assign(klass.id, 'lab', slug, undefined);
+    await classes.assign(klass.id, 'lab', 'z-lab', '2026-12-08T17:00:00.000Z'); // a new due date keeps its place
+    expect((await classes.assignments(klass.id)).map((a) => [a.slug, a.dueAt])).toEqual([['z-lab', '2026-12-08T17:00:00.000Z'], ['a-lab', undefined], ['m-lab', undefined]]);
+    const zoe = (await classes.members(klass.id))[0]!.learnerId;
+    for (const text of ['third', 'first', 'second']) await classes.message(klass.id, undefined, text);
+    expect((await classes.noticesFor(zoe)).map((n) => n.text)).toEqual(['third', 'first', 'second']);
+  });
+
+  it('one browser joining twice at once (a double submit) is one member, and neither request fails', async () => {
+    const { classes, learners } = await setup(backend);
+    const klass = await classes.create('Event', 'operator');
+    const own = (await learners.create()).learner.id;
+    const both = await Promise.all([classes.join({ code: klass.joinCode, name: 'Ana', current: own }), classes.join({ code: klass.joinCode, name: 'Ana', current: own })]);
+    expect(both.map((j) => j.learnerId)).toEqual([own, own]);
+    expect((await classes.members(klass.id)).map((m) => m.learnerId)).toEqual([own]);
+  });
+
+  it('a new class never takes a code an open class holds: the INSERT itself refuses it and a new code is drawn', async () => {
+    let draws = 0;
+    // The first two classes draw the same code (8 characters each); after that, random ones.
+    const { classes } = await setup(backend, (n) => (draws++ < 16 ? 0 : Math.floor(Math.random() * n)));
+    const [a, b] = [await classes.create('A', 'operator'), await classes.create('B', 'operator')];
+    expect(a.joinCode).toBe('2222-2222');
+    expect(b.joinCode).not.toBe(a.joinCode);
+    expect((await classes.join({ code: a.joinCode, name: 'Ana', current: undefined })).classId).toBe(a.id);
   });
 });

@@ -1,17 +1,24 @@
 /**
  * The instructor's dashboard figures, from the store: each member's latest run of each assigned lab
  * (step standing through the lab module's own `stepStanding`, so a score reads as the learner's) and
- * latest quiz attempts; the stuck rule on an injected clock.
+ * latest quiz attempts; the stuck rule on an injected clock. A step's standing comes from the
+ * lab module through `standing` (today its synchronous `stepStanding` on the SQLite connection;
+ * awaited here, so the lab module's async one drops in).
  */
 import type { CatalogQuiz } from '../quiz/catalog.ts';
 import type { LoadedLab } from '../lab/labs.ts';
-import { stepStanding } from '../lab/step-view.ts';
-import type { Store } from '../store/database.ts';
+import type { stepStanding } from '../lab/step-view.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import type { DashboardLearner, DashboardView, LabCell, QuizCell, StepCell, StuckFlag } from '../../lib/class-view.ts';
 import type { Assignment, ClassRecord, ClassService } from './classes.ts';
 
+/** A lab step's standing in a run (hints taken, checks, score), as the lab module computes it. */
+export type StepStanding = Awaited<ReturnType<typeof stepStanding>>;
+export type StandingOf = (run: { id: string } | undefined, step: LoadedLab['lab']['steps'][number]) => StepStanding | Promise<StepStanding>;
+
 export interface DashboardSources {
-  store: Store;
+  store: SqlStore;
+  standing: StandingOf;
   classes: ClassService;
   labs: readonly LoadedLab[];
   quizzes: readonly CatalogQuiz[];
@@ -31,14 +38,24 @@ const minutesBetween = (from: number, to: number) => Math.max(0, Math.floor((to 
 const percent = (share: number) => Math.round(share * 100);
 
 /** One lab's cells for one learner, and the stuck flag when its current step qualifies. */
-export function labCell(store: Store, learnerId: string, lab: LoadedLab, dueAt: string | undefined, now: Date, stuckAfterSeconds: number): { cell: LabCell; stuck: StuckFlag | null } {
-  const run = store.prepare('SELECT id, started_at, ended_at FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(learnerId, lab.slug) as RunRow | undefined;
+export async function labCell(
+  { store, standing }: Pick<DashboardSources, 'store' | 'standing'>,
+  learnerId: string,
+  lab: LoadedLab,
+  dueAt: string | undefined,
+  now: Date,
+  stuckAfterSeconds: number,
+): Promise<{ cell: LabCell; stuck: StuckFlag | null }> {
+  // The id breaks a tie of two runs started in the same millisecond (a total order on both backends).
+  const run = await store.get<RunRow>('SELECT id, started_at, ended_at FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY started_at DESC, id DESC LIMIT 1', [learnerId, lab.slug]);
   const until = run?.ended_at ? Date.parse(run.ended_at) : now.getTime();
   let since = run ? Date.parse(run.started_at) : 0;
   let stuck: StuckFlag | null = null;
   let current = true;
-  const steps: StepCell[] = lab.lab.steps.map((step) => {
-    const standing = stepStanding(store, run, step);
+  const standings: StepStanding[] = [];
+  for (const step of lab.lab.steps) standings.push(await standing(run, step));
+  const steps: StepCell[] = lab.lab.steps.map((step, index) => {
+    const standing = standings[index]!;
     const firstPass = standing.results.find((r) => r.passed === 1);
     const end = firstPass ? Date.parse(firstPass.checked_at) : until;
     const last = standing.results.at(-1);
@@ -66,20 +83,21 @@ export function labCell(store: Store, learnerId: string, lab: LoadedLab, dueAt: 
   return { cell: { slug: lab.slug, title: lab.lab.title, dueAt, running: Boolean(run && !run.ended_at), scorePercent: Math.round(score), steps }, stuck };
 }
 
-export function quizCell(store: Store, learnerId: string, quiz: { slug: string; title: string }, dueAt: string | undefined): QuizCell {
-  const started = store.prepare('SELECT 1 FROM quiz_attempts WHERE learner_id = ? AND quiz = ? LIMIT 1').get(learnerId, quiz.slug) !== undefined;
+export async function quizCell(store: SqlStore, learnerId: string, quiz: { slug: string; title: string }, dueAt: string | undefined): Promise<QuizCell> {
+  const started = (await store.get('SELECT 1 AS started FROM quiz_attempts WHERE learner_id = ? AND quiz = ? LIMIT 1', [learnerId, quiz.slug])) !== undefined;
   // The latest submitted attempt counts; one in progress after it does not hide it.
-  const submitted = store
-    .prepare('SELECT earned, max FROM quiz_attempts WHERE learner_id = ? AND quiz = ? AND submitted_at IS NOT NULL ORDER BY submitted_at DESC, rowid DESC LIMIT 1')
-    .get(learnerId, quiz.slug) as { earned: number | null; max: number | null } | undefined;
+  const submitted = await store.get<{ earned: number | null; max: number | null }>(
+    'SELECT earned, max FROM quiz_attempts WHERE learner_id = ? AND quiz = ? AND submitted_at IS NOT NULL ORDER BY submitted_at DESC, id DESC LIMIT 1',
+    [learnerId, quiz.slug],
+  );
   const status = submitted ? 'submitted' : started ? 'in progress' : 'not started';
   const scorePercent = submitted && submitted.max ? percent((submitted.earned ?? 0) / submitted.max) : null;
   return { slug: quiz.slug, title: quiz.title, dueAt, status, scorePercent };
 }
 
-export function classDashboard(klass: ClassRecord, sources: DashboardSources): DashboardView {
+export async function classDashboard(klass: ClassRecord, sources: DashboardSources): Promise<DashboardView> {
   type Resolved = Assignment & { title: string; lab: LoadedLab | undefined };
-  const assignments = sources.classes.assignments(klass.id).flatMap((a): Resolved[] => {
+  const assignments = (await sources.classes.assignments(klass.id)).flatMap((a): Resolved[] => {
     if (a.kind === 'lab') {
       const lab = sources.labs.find((l) => l.slug === a.slug);
       return lab ? [{ ...a, title: lab.lab.title, lab }] : [];
@@ -87,21 +105,22 @@ export function classDashboard(klass: ClassRecord, sources: DashboardSources): D
     const quiz = sources.quizzes.find((q) => q.slug === a.slug);
     return quiz ? [{ ...a, title: quiz.data.title, lab: undefined }] : [];
   });
-  const learners: DashboardLearner[] = sources.classes.members(klass.id).map((member) => {
+  const learners: DashboardLearner[] = [];
+  for (const member of await sources.classes.members(klass.id)) {
     let stuck: StuckFlag | null = null;
     const labs: LabCell[] = [];
     const quizzes: QuizCell[] = [];
     for (const a of assignments) {
       if (a.lab) {
-        const { cell, stuck: flag } = labCell(sources.store, member.learnerId, a.lab, a.dueAt, sources.now, klass.stuckAfterSeconds);
+        const { cell, stuck: flag } = await labCell(sources, member.learnerId, a.lab, a.dueAt, sources.now, klass.stuckAfterSeconds);
         labs.push(cell);
         stuck ??= flag;
       } else {
-        quizzes.push(quizCell(sources.store, member.learnerId, { slug: a.slug, title: a.title }, a.dueAt));
+        quizzes.push(await quizCell(sources.store, member.learnerId, { slug: a.slug, title: a.title }, a.dueAt));
       }
     }
-    return { id: member.learnerId, name: member.name, stuck, watchable: sources.liveTerminal(member.learnerId), labs, quizzes };
-  });
+    learners.push({ id: member.learnerId, name: member.name, stuck, watchable: sources.liveTerminal(member.learnerId), labs, quizzes });
+  }
   return {
     class: {
       id: klass.id,

@@ -16,10 +16,14 @@ import { SESSION_COOKIE } from '../learners/learners.ts';
 import type { TerminalManager } from '../terminal/session-manager.ts';
 import type { ClassNotices, DashboardView } from '../../lib/class-view.ts';
 import { ClassError, type ClassRecord } from './classes.ts';
-import { classDashboard } from './dashboard.ts';
+import { stepStanding } from '../lab/step-view.ts';
+import { classDashboard, type StandingOf } from './dashboard.ts';
 import { instructorOf, manages, type ClassInstructor } from './instructor.ts';
 
-type ClassServices = Pick<Services, 'classes' | 'instructorToken' | 'learners' | 'roles' | 'store' | 'labContent' | 'catalog' | 'terminals' | 'config'>;
+type ClassServices = Pick<Services, 'classes' | 'instructorToken' | 'learners' | 'roles' | 'db' | 'store' | 'labContent' | 'catalog' | 'terminals' | 'config'>;
+
+/** A lab step's standing as the lab module computes it (on its own store connection until labs are on `db`). */
+export const standingOf = (services: Pick<Services, 'store'>): StandingOf => (run, step) => stepStanding(services.store, run, step);
 
 /** Runs an endpoint's work; a branded error answers with its status, anything else 500 with one log line. */
 export async function classRespond(where: string, work: () => Promise<Response> | Response): Promise<Response> {
@@ -37,8 +41,8 @@ export async function mustBeInstructor(services: ClassServices, request: Request
 }
 
 /** The class, if this instructor manages it (another instructor's class is as unknown as a missing one). */
-export function mustGetClass(services: ClassServices, id: string | undefined, instructor: ClassInstructor): ClassRecord {
-  const found = services.classes.get(id ?? '');
+export async function mustGetClass(services: ClassServices, id: string | undefined, instructor: ClassInstructor): Promise<ClassRecord> {
+  const found = await services.classes.get(id ?? '');
   const klass = found && manages(instructor, found) ? found : undefined;
   if (!klass) throw new ClassError(`no class has the id ${JSON.stringify((id ?? '').slice(0, 40))}: open it from /instructor/classes`, 404);
   return klass;
@@ -52,7 +56,8 @@ export function labShellOf(terminals: TerminalManager | null, learnerId: string)
 export async function dashboardOf(services: ClassServices, klass: ClassRecord, now = new Date()): Promise<DashboardView> {
   const [labs, catalog] = await Promise.all([services.labContent(), services.catalog()]);
   return classDashboard(klass, {
-    store: services.store,
+    store: services.db,
+    standing: standingOf(services),
     classes: services.classes,
     labs,
     quizzes: catalog.all(),
@@ -79,7 +84,7 @@ export async function noticesOf(services: ClassServices, cookies: AstroCookies):
   const shells = services.terminals?.list().filter((s) => s.owner === learner.id && !s.group) ?? [];
   return {
     watched: shells.some((s) => s.watcherCount > 0),
-    notices: services.classes.noticesFor(learner.id).map(({ id, className, toClass, text, sentAt }) => ({ id, className, toClass, text, sentAt })),
+    notices: (await services.classes.noticesFor(learner.id)).map(({ id, className, toClass, text, sentAt }) => ({ id, className, toClass, text, sentAt })),
   };
 }
 

@@ -56,4 +56,23 @@ export const classMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    module: 'classes',
+    version: 2,
+    name: 'members, assignments and messages keep their order by a per-class seq',
+    // SQLite carries the order rowid gave so far (its only use of rowid); PostgreSQL starts empty.
+    sql: `
+      ALTER TABLE class_members ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE class_members SET seq = rowid;
+      ALTER TABLE class_assignments ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE class_assignments SET seq = rowid;
+      ALTER TABLE class_messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE class_messages SET seq = rowid;
+    `,
+    postgres: `
+      ALTER TABLE class_members ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE class_assignments ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE class_messages ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];

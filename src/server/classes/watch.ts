@@ -13,5 +13,5 @@ export async function instructorMayWatch(services: InstructorDeps & { classes: C
   if (session.group || session.slot !== 1) return false;
   const instructor = await instructorOfNode(services, req);
   if (!instructor) return false;
-  return services.classes.classesOf(session.owner).some((klass) => manages(instructor, klass));
+  return (await services.classes.classesOf(session.owner)).some((klass) => manages(instructor, klass));
 }

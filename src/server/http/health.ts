@@ -16,7 +16,7 @@ function isOperator(req: IncomingMessage, token: string): boolean {
 }
 
 /** Answers /api/health and returns true, or returns false: not this route. */
-export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null, instructorToken: string, xapi?: { outbox: { status(failuresShown?: number): OutboxStatus } } | null): boolean {
+export function handleHealth(req: IncomingMessage, res: ServerResponse, manager: TerminalManager | null, instructorToken: string, xapi?: { outbox: { status(failuresShown?: number): Promise<OutboxStatus> } } | null): boolean {
   if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://irlab').pathname !== '/api/health') return false;
   if (!isOperator(req, instructorToken)) {
     sendJson(res, 200, { ok: true });
@@ -24,7 +24,7 @@ export function handleHealth(req: IncomingMessage, res: ServerResponse, manager:
   }
   const memory = process.memoryUsage();
   const sessions = manager?.list() ?? [];
-  sendJson(res, 200, {
+  const body = {
     ok: true,
     uptimeSeconds: Math.round(process.uptime()),
     memory: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
@@ -35,8 +35,16 @@ export function handleHealth(req: IncomingMessage, res: ServerResponse, manager:
       retainedOutputBytes: sessions.reduce((sum, s) => sum + s.retainedBytes, 0),
       peakRetainedOutputBytes: sessions.reduce((max, s) => Math.max(max, s.peakRetainedBytes), 0),
     },
-    ...(xapi ? { xapi: xapiCounts(xapi.outbox.status(0)) } : {}),
-  });
+  };
+  if (!xapi) {
+    sendJson(res, 200, body);
+    return true;
+  }
+  // The outbox's counts come from the store (PostgreSQL may be away a moment): then say so, still 200 for the process.
+  void xapi.outbox.status(0).then(
+    (status) => sendJson(res, 200, { ...body, xapi: xapiCounts(status) }),
+    (error: unknown) => sendJson(res, 200, { ...body, xapi: { problem: `the store did not answer for the xAPI outbox: ${error instanceof Error ? error.message : String(error)}` } }),
+  );
   return true;
 }
 

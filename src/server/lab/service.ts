@@ -284,7 +284,7 @@ export function labService(options: LabServiceOptions) {
         .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at, expiresAt);
       carryNotes(store, previous?.id, run.id, startedAt);
-      options.events?.emit({ type: 'launched', learnerId, activity: activityOf(lab), runId: run.id, at: startedAt });
+      await options.events?.emit({ type: 'launched', learnerId, activity: activityOf(lab), runId: run.id, at: startedAt });
       return run;
     } catch (error) {
       await options.clusters.release(cluster.name);
@@ -293,14 +293,14 @@ export function labService(options: LabServiceOptions) {
   }
 
   /** A step passed for the first time: `passed`, and `completed` when it was the last one open. */
-  function announcePassed(run: RunRow, lab: LoadedLab, step: LoadedLab['lab']['steps'][number], at: string): void {
+  async function announcePassed(run: RunRow, lab: LoadedLab, step: LoadedLab['lab']['steps'][number], at: string): Promise<void> {
     if (!options.events) return;
     const standings = lab.lab.steps.map((s) => stepStanding(store, run, s));
     const raw = standings.reduce((sum, s) => sum + s.score, 0);
     const score = { scaled: raw / standings.length, raw, max: standings.length };
     const base = { learnerId: run.learner_id, activity: activityOf(lab), runId: run.id, at };
-    options.events.emit({ ...base, type: 'passed', step: { id: step.id, title: step.title }, score });
-    if (standings.every((s) => s.passed)) options.events.emit({ ...base, type: 'completed', score, success: true });
+    await options.events.emit({ ...base, type: 'passed', step: { id: step.id, title: step.title }, score });
+    if (standings.every((s) => s.passed)) await options.events.emit({ ...base, type: 'completed', score, success: true });
   }
 
   function runScore(run: RunRow, lab: LoadedLab): number {
@@ -398,7 +398,7 @@ export function labService(options: LabServiceOptions) {
       store
         .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria, retry_cost) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria), retryCost);
-      if (result.passed && !passedBefore) announcePassed(run, lab, step, at);
+      if (result.passed && !passedBefore) await announcePassed(run, lab, step, at);
       return stepView(store, options.renderMarkdown, run, step);
     },
 

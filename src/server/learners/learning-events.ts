@@ -1,9 +1,16 @@
 /**
  * What a learner did that someone outside the lab or quiz wants to hear of: an LRS (xAPI
  * statements), an LMS (LTI grade passback), an instructor's live dashboard. The lab service and
- * the quiz engine emit; whoever cares subscribes once, in the composition root. Emitting never
- * waits for a listener and never fails because of one: a learner's check or submit must not be
- * slowed or broken by an LRS that is down (listeners that deliver keep their own outbox).
+ * the quiz engine emit; whoever cares subscribes once, in the composition root.
+ *
+ * `emit` is async and waits for every listener's own promise: a listener that delivers somewhere
+ * (xAPI, LTI scores) only writes its outbox row in that promise and sends in the background, so
+ * when the emitter's `await emit(...)` returns, what the learner was just told (a step passed, a
+ * quiz submitted) is durable in the store and survives a crash; on an async store (PostgreSQL) no
+ * write can happen "inside" a synchronous call, hence the await. Emit never fails because of a
+ * listener: a listener that throws or rejects is logged and the others still run, so an LRS or a
+ * store write of one listener never breaks a learner's check or submit. Listeners must not wait
+ * for the network in their promise (that would slow every check by the LRS's latency).
  */
 
 /** The lab or quiz an event is about. */
@@ -53,15 +60,18 @@ export class LearningEvents {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Tells every listener; returns at once (a listener's promise is not awaited, its failure is logged). */
-  emit(event: LearningEvent): void {
-    for (const listener of this.#listeners) {
+  /**
+   * Tells every listener at once and resolves when each has settled (its durable write done);
+   * never rejects: a listener's failure is logged.
+   */
+  async emit(event: LearningEvent): Promise<void> {
+    const settled = [...this.#listeners].map(async (listener) => {
       try {
-        const result = listener(event);
-        if (result && typeof result.then === 'function') result.then(undefined, (error: unknown) => this.#onError(error, event));
+        await listener(event);
       } catch (error) {
         this.#onError(error, event);
       }
-    }
+    });
+    await Promise.all(settled);
   }
 }

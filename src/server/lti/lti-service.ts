@@ -9,7 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { IdentityService } from '../learners/identities.ts';
 import type { LearnerService } from '../learners/learners.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { AGS_SCOPE, CLAIM, launchClaims, LtiError, LTI_VERSION, verifyIdToken, type Activity, type LaunchClaims } from './claims.ts';
 import { findPlatform, type Platform } from './platforms.ts';
 import type { ToolKey } from './tool-key.ts';
@@ -24,7 +24,7 @@ export interface ActivityChoice extends Activity {
 }
 
 export interface LtiDeps {
-  store: Store;
+  store: SqlStore;
   platforms: readonly Platform[];
   key: ToolKey;
   publicUrl: string;
@@ -76,10 +76,10 @@ export function ltiService(deps: LtiDeps) {
       return keys;
     });
 
-  const purge = () => {
+  const purge = async () => {
     const now = clock().toISOString();
-    store.prepare('DELETE FROM lti_logins WHERE expires_at <= ?').run(now);
-    store.prepare('DELETE FROM lti_deep_links WHERE expires_at <= ?').run(now);
+    await store.run('DELETE FROM lti_logins WHERE expires_at <= ?', [now]);
+    await store.run('DELETE FROM lti_deep_links WHERE expires_at <= ?', [now]);
   };
 
   async function existing(activity: Activity): Promise<ActivityChoice> {
@@ -106,7 +106,7 @@ export function ltiService(deps: LtiDeps) {
     jwks: () => ({ keys: [key.publicJwk] }),
 
     /** Third-party initiated login: the auth request URL and the cookie binding its state to this browser. */
-    login(params: LoginParams): { location: string; cookie: { name: string; value: string; maxAge: number } } {
+    async login(params: LoginParams): Promise<{ location: string; cookie: { name: string; value: string; maxAge: number } }> {
       if (!params.iss) throw new LtiError(400, 'the login request has no iss', 'the platform must send its issuer (iss) to the login initiation URL');
       if (!params.login_hint) throw new LtiError(400, 'the login request has no login_hint', 'the platform must send login_hint');
       const platform = findPlatform(platforms, params.iss, params.client_id);
@@ -120,11 +120,11 @@ export function ltiService(deps: LtiDeps) {
       if (params.lti_deployment_id && !platform.deploymentIds.includes(params.lti_deployment_id)) {
         throw new LtiError(403, `the deployment "${params.lti_deployment_id.slice(0, 80)}" of ${platform.name} is not registered`, `add it to deploymentIds of this platform in the file IRLAB_LTI_PLATFORMS names`);
       }
-      purge();
+      await purge();
       const state = random();
       const nonce = random();
       const expires = new Date(clock().getTime() + LOGIN_TTL_SECONDS * 1000).toISOString();
-      store.prepare('INSERT INTO lti_logins (state_hash, nonce, issuer, client_id, expires_at) VALUES (?, ?, ?, ?, ?)').run(sha256(state), nonce, platform.issuer, platform.clientId, expires);
+      await store.run('INSERT INTO lti_logins (state_hash, nonce, issuer, client_id, expires_at) VALUES (?, ?, ?, ?, ?)', [sha256(state), nonce, platform.issuer, platform.clientId, expires]);
       const auth = new URL(platform.authLoginUrl);
       const query: Record<string, string> = {
         scope: 'openid',
@@ -149,12 +149,10 @@ export function ltiService(deps: LtiDeps) {
      */
     async launch(form: { id_token?: string | undefined; state?: string | undefined }, cookies: { state: string | undefined; session: string | undefined }): Promise<LaunchResult> {
       if (!form.state || !form.id_token) throw new LtiError(400, 'the launch has no id_token or no state', 'the platform must answer the authentication request with a form_post of id_token and state');
-      purge();
+      await purge();
       const stateHash = sha256(form.state);
       // Deleted as it is read: a state (and its nonce) serves one launch, a replay finds nothing.
-      const login = store.prepare('DELETE FROM lti_logins WHERE state_hash = ? RETURNING nonce, issuer, client_id, expires_at').get(stateHash) as
-        | { nonce: string; issuer: string; client_id: string; expires_at: string }
-        | undefined;
+      const login = await store.get<{ nonce: string; issuer: string; client_id: string; expires_at: string }>('DELETE FROM lti_logins WHERE state_hash = ? RETURNING nonce, issuer, client_id, expires_at', [stateHash]);
       if (!login) throw new LtiError(401, 'this launch\'s state is unknown, expired or already used (a replayed launch is refused)', `launch again from the LMS; a login must come back within ${LOGIN_TTL_SECONDS / 60} minutes`);
       if (!cookies.state || !sameSecret(cookies.state, form.state)) {
         throw new LtiError(
@@ -184,9 +182,17 @@ export function ltiService(deps: LtiDeps) {
         const pickToken = random();
         const expires = new Date(clock().getTime() + PICK_TTL_SECONDS * 1000).toISOString();
         const wantsLineItem = claims.ags?.scopes.includes(AGS_SCOPE.lineItem) ?? false;
-        store
-          .prepare('INSERT INTO lti_deep_links (token_hash, issuer, client_id, deployment_id, return_url, data, accept_multiple, wants_line_item, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(sha256(pickToken), platform.issuer, platform.clientId, claims.deploymentId, settings.returnUrl, settings.data ?? null, settings.acceptMultiple ? 1 : 0, wantsLineItem ? 1 : 0, expires);
+        await store.run('INSERT INTO lti_deep_links (token_hash, issuer, client_id, deployment_id, return_url, data, accept_multiple, wants_line_item, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+          sha256(pickToken),
+          platform.issuer,
+          platform.clientId,
+          claims.deploymentId,
+          settings.returnUrl,
+          settings.data ?? null,
+          settings.acceptMultiple ? 1 : 0,
+          wantsLineItem ? 1 : 0,
+          expires,
+        ]);
         return { kind: 'pick', pickToken, platform, choices: await deps.activities(), acceptMultiple: settings.acceptMultiple };
       }
 
@@ -194,12 +200,11 @@ export function ltiService(deps: LtiDeps) {
       const learnerId = await learnerFor(platform, claims, cookies.session);
       if (claims.displayName) await learners.setDisplayName(learnerId, claims.displayName);
       if (claims.ags?.lineitem && claims.ags.scopes.includes(AGS_SCOPE.score)) {
-        store
-          .prepare(
-            `INSERT INTO lti_grade_links (learner_id, activity_kind, activity_slug, issuer, client_id, subject, lineitem, scopes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (learner_id, activity_kind, activity_slug, issuer, client_id) DO UPDATE SET subject = excluded.subject, lineitem = excluded.lineitem, scopes = excluded.scopes, updated_at = excluded.updated_at`,
-          )
-          .run(learnerId, activity.kind, activity.slug, platform.issuer, platform.clientId, claims.subject, claims.ags.lineitem, claims.ags.scopes.join(' '), clock().toISOString());
+        await store.run(
+          `INSERT INTO lti_grade_links (learner_id, activity_kind, activity_slug, issuer, client_id, subject, lineitem, scopes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (learner_id, activity_kind, activity_slug, issuer, client_id) DO UPDATE SET subject = excluded.subject, lineitem = excluded.lineitem, scopes = excluded.scopes, updated_at = excluded.updated_at`,
+          [learnerId, activity.kind, activity.slug, platform.issuer, platform.clientId, claims.subject, claims.ags.lineitem, claims.ags.scopes.join(' '), clock().toISOString()],
+        );
       }
       const sessionToken = await learners.startSession(learnerId);
       return { kind: 'signed-in', learnerId, sessionToken, location: `/${activity.kind === 'lab' ? 'labs' : 'quizzes'}/${activity.slug}` };
@@ -207,14 +212,15 @@ export function ltiService(deps: LtiDeps) {
 
     /** The instructor's pick: a signed LtiDeepLinkingResponse and where to post it. One use. */
     async deepLinkResponse(pickToken: string | undefined, picked: string[]): Promise<{ returnUrl: string; jwt: string }> {
-      purge();
+      await purge();
       if (!pickToken) throw new LtiError(400, 'the pick has no token', 'open the picker again from the LMS');
       const all = await deps.activities();
       const chosen = [...new Set(picked)].map((id) => all.find((a) => `${a.kind}:${a.slug}` === id)).filter((a): a is ActivityChoice => a !== undefined);
       if (!chosen.length) throw new LtiError(400, 'none of the chosen activities exists on this irlab server', 'open the picker again from the LMS and choose from its list');
-      const row = store.prepare('DELETE FROM lti_deep_links WHERE token_hash = ? RETURNING *').get(sha256(pickToken)) as
-        | { issuer: string; client_id: string; deployment_id: string; return_url: string; data: string | null; accept_multiple: number; wants_line_item: number }
-        | undefined;
+      const row = await store.get<{ issuer: string; client_id: string; deployment_id: string; return_url: string; data: string | null; accept_multiple: number; wants_line_item: number }>(
+        'DELETE FROM lti_deep_links WHERE token_hash = ? RETURNING issuer, client_id, deployment_id, return_url, data, accept_multiple, wants_line_item',
+        [sha256(pickToken)],
+      );
       if (!row) throw new LtiError(401, 'this picker has expired or was already used', 'add the activity again from the LMS');
       const platform = findPlatform(platforms, row.issuer, row.client_id);
       if (!platform) throw new LtiError(400, `the platform ${row.issuer} is no longer registered`, 'check the file IRLAB_LTI_PLATFORMS names');

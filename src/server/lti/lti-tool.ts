@@ -7,7 +7,7 @@ import type { Config } from '../app/config.ts';
 import type { IdentityService } from '../learners/identities.ts';
 import type { LearnerService } from '../learners/learners.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { gradePassback, type GradePassback } from './grade-passback.ts';
 import { ltiService, type ActivityChoice, type LtiService } from './lti-service.ts';
 import { createLtiRoutes } from './routes.ts';
@@ -25,7 +25,7 @@ export interface LtiTool {
 
 export function ltiTool(deps: {
   config: Config;
-  store: Store;
+  store: SqlStore;
   learners: LearnerService;
   identities: IdentityService;
   events: LearningEvents;

@@ -4,11 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityService } from '../learners/identities.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore } from '../store/index.ts';
+import { allMigrations, openSqliteStore, type SqlStore } from '../store/index.ts';
 import { ltiService } from './lti-service.ts';
 import { createLtiRoutes } from './routes.ts';
 import { toolKeyFrom } from './tool-key.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
 const platform = {
   name: 'LMS',
@@ -22,17 +21,18 @@ const platform = {
 
 let server: http.Server;
 let base: string;
-const store = openStore(':memory:', allMigrations);
+let store: SqlStore;
 
 beforeAll(async () => {
-  const learners = learnerService({ store: sqliteStore(store) });
+  store = await openSqliteStore(':memory:', allMigrations);
+  const learners = learnerService({ store });
   const lti = ltiService({
     store,
     platforms: [platform],
     key: toolKeyFrom(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
     publicUrl: 'https://irlab.example.org',
     learners,
-    identities: identityService({ store: sqliteStore(store) }),
+    identities: identityService({ store }),
     activities: async () => [{ kind: 'lab', slug: 'l18', title: 'L18' }],
   });
   const routes = createLtiRoutes(lti, learners, { secureCookies: true, now: () => 0 });
@@ -67,7 +67,7 @@ describe('the LTI routes', () => {
     expect(location.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(response.headers.get('set-cookie')).toMatch(new RegExp(`^irlab_lti_[0-9a-f]{16}=${state}; Max-Age=300; Path=/lti/; HttpOnly; SameSite=None; Secure$`));
     // Only the state's hash is stored.
-    expect(JSON.stringify(store.prepare('SELECT * FROM lti_logins').all())).not.toContain(state);
+    expect(JSON.stringify(await store.all('SELECT * FROM lti_logins'))).not.toContain(state);
   });
 
   it('login: an unregistered platform or client, a missing login_hint, a deployment not registered: a clear 4xx', async () => {

@@ -68,7 +68,7 @@ export function createLtiRoutes(lti: LtiService, learners: LearnerService, optio
     if (!admitted.ok) throw new LtiError(429, `too many LTI logins from this address (more than ${LOGIN_RATE.limit} a minute)`, `launch again in ${Math.ceil(admitted.retryAfterMs / 1000)} seconds`);
     const params = req.method === 'POST' ? await readForm(req) : url.searchParams;
     const get = (name: string) => params.get(name) ?? undefined;
-    const { location, cookie } = lti.login({
+    const { location, cookie } = await lti.login({
       iss: get('iss'),
       login_hint: get('login_hint'),
       target_link_uri: get('target_link_uri'),

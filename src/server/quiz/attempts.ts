@@ -196,7 +196,7 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
         JSON.stringify(questions),
         at,
       ]);
-      events?.emit({ type: 'launched', learnerId, activity: activityOf(slug, quiz), runId: attemptId, at });
+      await events?.emit({ type: 'launched', learnerId, activity: activityOf(slug, quiz), runId: attemptId, at });
     }
     return state(learnerId, slug);
   }
@@ -234,7 +234,7 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       'INSERT INTO quiz_answers (attempt_id, question_id, answer, score, answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, score = excluded.score, answered_at = excluded.answered_at',
       [attemptId, questionId, JSON.stringify(authored), score, at],
     );
-    events?.emit({ type: 'answered', learnerId, activity: activityOf(slug, quiz), runId: attemptId, question: { id: questionId }, at, ...(score === null ? {} : { success: score >= 1 }) });
+    await events?.emit({ type: 'answered', learnerId, activity: activityOf(slug, quiz), runId: attemptId, question: { id: questionId }, at, ...(score === null ? {} : { success: score >= 1 }) });
     return immediate ? { saved: true, result: result(quiz, question, row.seed, authored, false) } : { saved: true };
   }
 
@@ -272,8 +272,8 @@ export function quizEngine({ store, catalog, clock = () => new Date(), newId = (
       const score = { scaled: max ? earned / max : 0, raw: earned, max };
       const success = submitted.attempt?.score?.passed ?? false;
       const base = { learnerId, activity: activityOf(slug, quiz), runId: row.id, at: now, score };
-      if (success) events.emit({ ...base, type: 'passed' });
-      events.emit({ ...base, type: 'completed', success });
+      if (success) await events.emit({ ...base, type: 'passed' });
+      await events.emit({ ...base, type: 'completed', success });
     }
     return submitted;
   }

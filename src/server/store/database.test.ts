@@ -21,9 +21,11 @@ const everyMigration = [
   { module: 'drills', version: 2 },
   { module: 'drills', version: 3 },
   { module: 'xapi', version: 1 },
+  { module: 'xapi', version: 2 },
   { module: 'instructors', version: 1 },
   { module: 'accounts', version: 1 },
   { module: 'classes', version: 1 },
+  { module: 'classes', version: 2 },
   { module: 'lti', version: 1 },
   { module: 'cells', version: 1 },
 ];

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allMigrations, openStore } from '../store/index.ts';
+import { allMigrations, openSqliteStore } from '../store/index.ts';
 import { xapiCommand } from './cli.ts';
 import { XapiOutbox } from './outbox.ts';
 import { statementOf } from './statements.ts';
@@ -24,14 +24,14 @@ async function run(args: string[], env: Record<string, string> = {}) {
 
 describe('irlab xapi', () => {
   it('status shows delivered, waiting with the last reason, refused with theirs; exit 1 while any is refused; retry puts them back', async () => {
-    const store = openStore(path.join(dir, 'irlab.db'), allMigrations);
+    const store = await openSqliteStore(path.join(dir, 'irlab.db'), allMigrations);
     const outbox = new XapiOutbox(store, { clock: () => new Date('2026-12-07T10:00:00Z') });
     const add = () => outbox.add((id) => statementOf({ type: 'launched', learnerId: 'lrn_1', activity: { kind: 'lab', slug: 'l18', title: 'L18' }, runId: 'run_1', at: '2026-12-07T10:00:00.000Z' }, { id, publicUrl: 'https://irlab.example.org', actor: { learnerId: 'lrn_1' } }));
-    const [delivered, refused] = [add(), add(), add()];
-    outbox.delivered([delivered]);
-    outbox.failed(refused, 'the LRS answered HTTP 400: statement 0: verb.id is not an IRI');
-    outbox.retrying(outbox.pending(10).map((e) => e.id), 'the LRS at https://lrs.example.org/xapi cannot be reached (ECONNREFUSED)');
-    store.close();
+    const [delivered, refused] = [await add(), await add(), await add()];
+    await outbox.delivered([delivered!]);
+    await outbox.failed(refused!, 'the LRS answered HTTP 400: statement 0: verb.id is not an IRI');
+    await outbox.retrying((await outbox.pending(10)).map((e) => e.id), 'the LRS at https://lrs.example.org/xapi cannot be reached (ECONNREFUSED)');
+    await store.close();
 
     const status = await run(['status'], { IRLAB_XAPI_ENDPOINT: 'https://lrs.example.org/xapi', IRLAB_XAPI_KEY: 'k', IRLAB_XAPI_SECRET: 'never-shown' });
     expect(status.code).toBe(1);

@@ -1,12 +1,13 @@
 /**
  * `irlab xapi status [--json]` and `irlab xapi retry`: what an operator sees of the xAPI outbox in
- * the server's database (the server may be running: SQLite in WAL mode has room for a reader).
+ * the server's database, SQLite or IRLAB_DATABASE_URL's PostgreSQL (the server may be running:
+ * SQLite in WAL mode has room for a reader).
  * status exits 1 while statements the LRS refused are kept, so a monitoring check can run it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../app/config.ts';
-import { allMigrations, openStore } from '../store/index.ts';
+import { allMigrations, connectStore } from '../store/index.ts';
 import { XAPI_USAGE } from '../cli/usage.ts';
 import { XapiOutbox, type OutboxStatus } from './outbox.ts';
 
@@ -38,22 +39,22 @@ export async function xapiCommand(args: string[], io: XapiCommandIo = {}): Promi
   }
   const config = loadConfig(io.env ?? process.env, io.cwd ?? process.cwd());
   const file = path.join(config.dataDir, 'irlab.db');
-  if (!existsSync(file)) {
+  if (!config.databaseUrl && !existsSync(file)) {
     err(`irlab xapi: no database at ${file}; run this where the server runs, with its IRLAB_DATA_DIR`);
     return 1;
   }
-  const store = openStore(file, allMigrations);
+  const store = await connectStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, allMigrations);
   try {
     const outbox = new XapiOutbox(store);
     if (action === 'retry') {
-      const n = outbox.retryFailed();
+      const n = await outbox.retryFailed();
       out(n === 0 ? 'irlab xapi: no refused statements to send again' : `irlab xapi: ${n} refused statement(s) are back in the outbox; the server sends them ${config.xapi ? 'now' : 'once IRLAB_XAPI_ENDPOINT is set'}`);
       return 0;
     }
-    const status = outbox.status();
+    const status = await outbox.status();
     out(json ? JSON.stringify({ endpoint: config.xapi?.endpoint ?? null, ...status }, null, 2) : formatStatus(status, config.xapi?.endpoint));
     return status.failed > 0 ? 1 : 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -30,4 +30,15 @@ export const xapiMigrations: Migration[] = [
       INSERT INTO xapi_totals (id, delivered) VALUES (1, 0);
     `,
   },
+  {
+    module: 'xapi',
+    version: 2,
+    name: 'a sender claims outbox rows for a while before it sends them',
+    sql: `
+      -- Until this time one sender holds the row (it is sending it); NULL or past: anyone may
+      -- claim it. Two senders (two processes) never send a row twice; one that died lets go when
+      -- its claim runs out.
+      ALTER TABLE xapi_outbox ADD COLUMN claimed_until TEXT;
+    `,
+  },
 ];

@@ -3,9 +3,16 @@
  * so every resend is the same statement and the LRS keeps one), leaves when the LRS has it, or
  * stays as failed with the LRS's reason when the LRS refuses it for good. A restarted server finds
  * what was not yet delivered here and sends it.
+ *
+ * Senders claim before they send: one conditional UPDATE ... RETURNING sets `claimed_until` (a
+ * lease) on rows nobody holds, so two senders polling at once (two processes on PostgreSQL)
+ * never send one row twice; on PostgreSQL the second UPDATE waits for the first's row locks, then
+ * re-checks its WHERE on the claimed rows and skips them. A sender that dies mid-send leaves its
+ * lease to run out, after which any sender takes the rows again (the same statement ids: the LRS
+ * keeps one).
  */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import type { XapiStatement } from './statements.ts';
 
 export interface OutboxEntry {
@@ -36,92 +43,111 @@ export interface OutboxStatus {
   failures: OutboxFailure[];
 }
 
+/** `?, ?, ?` for a list. */
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
 export class XapiOutbox {
-  readonly #store: Store;
+  readonly #store: SqlStore;
   readonly #clock: () => Date;
   readonly #newId: () => string;
 
-  constructor(store: Store, options: { clock?: () => Date; newId?: () => string } = {}) {
+  constructor(store: SqlStore, options: { clock?: () => Date; newId?: () => string } = {}) {
     this.#store = store;
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? randomUUID;
   }
 
-  /** Stores a statement built around its new id; returns the id. */
-  add(build: (id: string) => XapiStatement): string {
+  /** Stores a statement built around its new id; resolves with the id once the row is written. */
+  async add(build: (id: string) => XapiStatement): Promise<string> {
     const id = this.#newId();
-    this.#store.prepare('INSERT INTO xapi_outbox (statement_id, statement, created_at) VALUES (?, ?, ?)').run(id, JSON.stringify(build(id)), this.#clock().toISOString());
+    await this.#store.run('INSERT INTO xapi_outbox (statement_id, statement, created_at) VALUES (?, ?, ?)', [id, JSON.stringify(build(id)), this.#clock().toISOString()]);
     return id;
   }
 
-  /** The oldest pending statements, in the order they entered. */
-  pending(limit: number): OutboxEntry[] {
-    const rows = this.#store.prepare("SELECT seq, statement_id, statement, attempts FROM xapi_outbox WHERE state = 'pending' ORDER BY seq LIMIT ?").all(limit) as Array<{ seq: number; statement_id: string; statement: string; attempts: number }>;
+  /**
+   * Claims the oldest pending statements nobody holds for `leaseMs` and returns them in the order
+   * they entered; rows another sender claimed are not returned (see the header).
+   */
+  async claim(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
+    const now = this.#clock();
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    const free = "state = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)";
+    const rows = await this.#store.all<{ seq: number; statement_id: string; statement: string; attempts: number }>(
+      `UPDATE xapi_outbox SET claimed_until = ? WHERE ${free} AND seq IN (SELECT seq FROM xapi_outbox WHERE ${free} ORDER BY seq LIMIT ?) RETURNING seq, statement_id, statement, attempts`,
+      [until, at, at, limit],
+    );
+    return rows.map((r) => ({ seq: r.seq, id: r.statement_id, json: r.statement, attempts: r.attempts })).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** How long until the first claim another sender holds runs out (ms); undefined when none is held. */
+  async heldForMs(): Promise<number | undefined> {
+    const now = this.#clock();
+    const held = await this.#store.get<{ until: string | null }>("SELECT MIN(claimed_until) AS until FROM xapi_outbox WHERE state = 'pending' AND claimed_until > ?", [now.toISOString()]);
+    return held?.until ? Math.max(1, Date.parse(held.until) - now.getTime()) : undefined;
+  }
+
+  /** The oldest pending statements, in the order they entered (claimed or not; the operator's view). */
+  async pending(limit: number): Promise<OutboxEntry[]> {
+    const rows = await this.#store.all<{ seq: number; statement_id: string; statement: string; attempts: number }>("SELECT seq, statement_id, statement, attempts FROM xapi_outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", [limit]);
     return rows.map((r) => ({ seq: r.seq, id: r.statement_id, json: r.statement, attempts: r.attempts }));
   }
 
   /** The LRS has these: they leave the outbox. */
-  delivered(ids: readonly string[]): void {
+  async delivered(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const at = this.#clock().toISOString();
-    this.#transaction(() => {
-      const remove = this.#store.prepare('DELETE FROM xapi_outbox WHERE statement_id = ?');
-      let removed = 0;
-      for (const id of ids) removed += Number(remove.run(id).changes);
-      this.#store.prepare('UPDATE xapi_totals SET delivered = delivered + ?, last_delivered_at = ? WHERE id = 1').run(removed, at);
+    await this.#store.transaction(async (tx) => {
+      const removed = (await tx.run(`DELETE FROM xapi_outbox WHERE statement_id IN (${marks(ids.length)})`, ids)).changes;
+      await tx.run('UPDATE xapi_totals SET delivered = delivered + ?, last_delivered_at = ? WHERE id = 1', [removed, at]);
     });
   }
 
-  /** A try that did not deliver and will be repeated (the LRS down, busy, or too slow). */
-  retrying(ids: readonly string[], reason: string): void {
-    const at = this.#clock().toISOString();
-    this.#transaction(() => {
-      const update = this.#store.prepare("UPDATE xapi_outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE statement_id = ? AND state = 'pending'");
-      for (const id of ids) update.run(at, reason, id);
-    });
+  /** A try that did not deliver and will be repeated (the LRS down, busy, or too slow): the claim ends. */
+  async retrying(ids: readonly string[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#store.run(`UPDATE xapi_outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ?, claimed_until = NULL WHERE state = 'pending' AND statement_id IN (${marks(ids.length)})`, [
+      this.#clock().toISOString(),
+      reason,
+      ...ids,
+    ]);
+  }
+
+  /** Gives claimed statements back untried (the sender stops): another sender may take them at once. */
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#store.run(`UPDATE xapi_outbox SET claimed_until = NULL WHERE statement_id IN (${marks(ids.length)})`, ids);
   }
 
   /** The LRS refused this statement for good: kept with the reason, no longer sent. */
-  failed(id: string, reason: string): void {
-    this.#store.prepare("UPDATE xapi_outbox SET state = 'failed', attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE statement_id = ?").run(this.#clock().toISOString(), reason, id);
+  async failed(id: string, reason: string): Promise<void> {
+    await this.#store.run("UPDATE xapi_outbox SET state = 'failed', attempts = attempts + 1, last_attempt_at = ?, last_error = ?, claimed_until = NULL WHERE statement_id = ?", [this.#clock().toISOString(), reason, id]);
   }
 
   /** Puts every failed statement back in line (after the operator fixed what the LRS refused); returns how many. */
-  retryFailed(): number {
-    return Number(this.#store.prepare("UPDATE xapi_outbox SET state = 'pending', attempts = 0 WHERE state = 'failed'").run().changes);
+  async retryFailed(): Promise<number> {
+    return (await this.#store.run("UPDATE xapi_outbox SET state = 'pending', attempts = 0 WHERE state = 'failed'")).changes;
   }
 
-  status(failuresShown = 20): OutboxStatus {
-    const counts = this.#store.prepare("SELECT SUM(state = 'pending') AS pending, SUM(state = 'failed') AS failed, MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM xapi_outbox").get() as { pending: number | null; failed: number | null; oldest: string | null };
-    const head = this.#store.prepare("SELECT last_error FROM xapi_outbox WHERE state = 'pending' ORDER BY seq LIMIT 1").get() as { last_error: string | null } | undefined;
-    const totals = this.#store.prepare('SELECT delivered, last_delivered_at FROM xapi_totals WHERE id = 1').get() as { delivered: number; last_delivered_at: string | null };
-    const failures = (this.#store.prepare("SELECT statement_id, statement, created_at, attempts, last_error FROM xapi_outbox WHERE state = 'failed' ORDER BY seq LIMIT ?").all(failuresShown) as Array<{ statement_id: string; statement: string; created_at: string; attempts: number; last_error: string | null }>).map((r) => ({
-      id: r.statement_id,
-      createdAt: r.created_at,
-      attempts: r.attempts,
-      reason: r.last_error ?? '',
-      summary: summaryOf(r.statement),
-    }));
+  async status(failuresShown = 20): Promise<OutboxStatus> {
+    const counts = await this.#store.get<{ pending: number | null; failed: number | null; oldest: string | null }>(
+      "SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed, MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM xapi_outbox",
+    );
+    const head = await this.#store.get<{ last_error: string | null }>("SELECT last_error FROM xapi_outbox WHERE state = 'pending' ORDER BY seq LIMIT 1");
+    const totals = (await this.#store.get<{ delivered: number; last_delivered_at: string | null }>('SELECT delivered, last_delivered_at FROM xapi_totals WHERE id = 1'))!;
+    const rows = await this.#store.all<{ statement_id: string; statement: string; created_at: string; attempts: number; last_error: string | null }>(
+      "SELECT statement_id, statement, created_at, attempts, last_error FROM xapi_outbox WHERE state = 'failed' ORDER BY seq LIMIT ?",
+      [failuresShown],
+    );
     return {
-      pending: counts.pending ?? 0,
-      failed: counts.failed ?? 0,
+      pending: counts?.pending ?? 0,
+      failed: counts?.failed ?? 0,
       delivered: totals.delivered,
-      oldestPendingAt: counts.oldest,
+      oldestPendingAt: counts?.oldest ?? null,
       lastDeliveredAt: totals.last_delivered_at,
       lastError: head?.last_error ?? null,
-      failures,
+      failures: rows.map((r) => ({ id: r.statement_id, createdAt: r.created_at, attempts: r.attempts, reason: r.last_error ?? '', summary: summaryOf(r.statement) })),
     };
-  }
-
-  #transaction(work: () => void): void {
-    this.#store.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      this.#store.exec('COMMIT');
-    } catch (error) {
-      this.#store.exec('ROLLBACK');
-      throw error;
-    }
   }
 }
 

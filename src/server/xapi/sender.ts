@@ -10,6 +10,9 @@
  * - 401/403: irlab's credentials are wrong, not the statements: they wait as for a 5xx.
  * - another 4xx: for a batch, each statement is sent alone to find the one refused; a refused
  *   statement is marked failed with the LRS's reason (a log line, `irlab xapi status`).
+ * Each batch is claimed in the outbox before it is sent (outbox.ts: two senders never send one row
+ * twice), for as long as sending it may take: a request per statement at most, each within the
+ * time limit, plus one for the batch.
  * Clocks and sleeps are injected (tests run a minute's outage without waiting it), and close()
  * aborts the request in flight and the sleep through one AbortSignal.
  */
@@ -119,25 +122,31 @@ export class XapiSender {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
       this.#woken = false;
-      const batch = this.#outbox.pending(this.#lrs.batchSize);
+      const batch = await this.#outbox.claim(this.#lrs.batchSize, this.#lrs.timeoutMs * (this.#lrs.batchSize + 2));
       if (batch.length === 0) {
-        await this.#idle();
+        // Statements another sender holds (or one that died, a crashed process's): look again when
+        // its claim runs out, or sooner when a statement enters.
+        await this.#idle(await this.#outbox.heldForMs());
         continue;
       }
       const outcome = await this.#send(batch);
-      if (outcome.kind === 'stopped') return;
+      if (outcome.kind === 'stopped') {
+        // Given back untried: the next start (or another process) sends them without waiting out the claim.
+        await this.#outbox.release(batch.map((entry) => entry.id));
+        return;
+      }
       if (outcome.kind !== 'retry') {
         if (this.#failures > 0) this.#log(`irlab xapi: the LRS answers again after ${this.#failures} failed ${this.#failures === 1 ? 'try' : 'tries'}; sending what waited`);
         this.#failures = 0;
         continue;
       }
       this.#failures += 1;
-      this.#outbox.retrying(
+      await this.#outbox.retrying(
         batch.map((entry) => entry.id),
         outcome.reason,
       );
       const delay = Math.min(this.#lrs.retryMaxMs, Math.max(outcome.afterMs ?? 0, backoffDelay(this.#failures, this.#lrs, this.#random)));
-      if (this.#failures === 1) this.#error(`irlab xapi: ${outcome.reason}; ${this.#outbox.status(0).pending} statement(s) wait in the outbox and are retried (next in ${(delay / 1000).toFixed(1)} s, then backing off up to ${(this.#lrs.retryMaxMs / 1000).toFixed(0)} s)`);
+      if (this.#failures === 1) this.#error(`irlab xapi: ${outcome.reason}; ${(await this.#outbox.status(0)).pending} statement(s) wait in the outbox and are retried (next in ${(delay / 1000).toFixed(1)} s, then backing off up to ${(this.#lrs.retryMaxMs / 1000).toFixed(0)} s)`);
       try {
         await this.#timers.sleep(delay, signal);
       } catch {
@@ -146,12 +155,19 @@ export class XapiSender {
     }
   }
 
-  /** Waits until a statement enters or the sender stops. */
-  async #idle(): Promise<void> {
+  /** Waits until a statement enters, `forMs` passed (when given), or the sender stops. */
+  async #idle(forMs?: number): Promise<void> {
     if (this.#woken || this.#stop.signal.aborted) return;
-    await new Promise<void>((resolve) => {
+    const woken = new Promise<void>((resolve) => {
       this.#wake = resolve;
     });
+    if (forMs === undefined) {
+      await woken;
+    } else {
+      const done = new AbortController();
+      await Promise.race([woken, this.#timers.sleep(forMs, AbortSignal.any([this.#stop.signal, done.signal])).catch(() => undefined)]);
+      done.abort();
+    }
     this.#wake = undefined;
   }
 
@@ -159,7 +175,7 @@ export class XapiSender {
   async #send(batch: OutboxEntry[]): Promise<Outcome> {
     if (batch.length === 1) return this.#sendOne(batch[0]!);
     const outcome = await this.#request('POST', `${this.#lrs.endpoint}/statements`, `[${batch.map((entry) => entry.json).join(',')}]`, true);
-    if (outcome.kind === 'delivered') this.#outbox.delivered(batch.map((entry) => entry.id));
+    if (outcome.kind === 'delivered') await this.#outbox.delivered(batch.map((entry) => entry.id));
     if (outcome.kind !== 'refused') return outcome;
     for (const entry of batch) {
       const one = await this.#sendOne(entry);
@@ -170,9 +186,9 @@ export class XapiSender {
 
   async #sendOne(entry: OutboxEntry): Promise<Outcome> {
     const outcome = await this.#request('PUT', `${this.#lrs.endpoint}/statements?statementId=${encodeURIComponent(entry.id)}`, entry.json, false);
-    if (outcome.kind === 'delivered') this.#outbox.delivered([entry.id]);
+    if (outcome.kind === 'delivered') await this.#outbox.delivered([entry.id]);
     if (outcome.kind === 'refused') {
-      this.#outbox.failed(entry.id, outcome.reason);
+      await this.#outbox.failed(entry.id, outcome.reason);
       this.#error(`irlab xapi: the LRS refused statement ${entry.id}: ${outcome.reason}; it is kept as failed (irlab xapi status lists it, irlab xapi retry sends it again)`);
       // The next statement goes on: one refused statement does not hold up the others.
       return { kind: 'delivered' };

@@ -1,16 +1,16 @@
 /**
- * xAPI for the composition root: a listener of the learning events that writes each event's
- * statement into the outbox in the same call (nothing is lost if the process dies a moment later),
- * and the sender that drains the outbox into the LRS. Built only when IRLAB_XAPI_ENDPOINT is set.
+ * xAPI for the composition root: a listener of the learning events whose promise resolves once
+ * the event's statement is in the outbox (the emitter awaits it, so nothing is lost if the process
+ * dies a moment later), and the sender that drains the outbox into the LRS in the background. Built only when IRLAB_XAPI_ENDPOINT is set.
  */
 import type { LearningEvent } from '../learners/learning-events.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { XapiOutbox } from './outbox.ts';
 import { XapiSender, type LrsConfig, type SenderTimers } from './sender.ts';
 import { statementOf } from './statements.ts';
 
 export interface XapiServiceOptions {
-  store: Store;
+  store: SqlStore;
   publicUrl: string;
   lrs: LrsConfig;
   clock?: () => Date;
@@ -26,7 +26,7 @@ export interface XapiService {
   outbox: XapiOutbox;
   sender: XapiSender;
   /** Subscribe this to `services.learningEvents`. */
-  listener(event: LearningEvent): void;
+  listener(event: LearningEvent): Promise<void>;
   /** Starts sending (first what an earlier process left in the outbox). */
   start(): void;
   close(): Promise<void>;
@@ -44,13 +44,12 @@ export function xapiService(options: XapiServiceOptions): XapiService {
     ...(options.log ? { log: options.log } : {}),
     ...(options.error ? { error: options.error } : {}),
   });
-  const displayName = store.prepare('SELECT display_name FROM learners WHERE id = ?');
   return {
     outbox,
     sender,
-    listener(event) {
-      const row = displayName.get(event.learnerId) as { display_name: string | null } | undefined;
-      outbox.add((id) => statementOf(event, { id, publicUrl, actor: { learnerId: event.learnerId, displayName: row?.display_name ?? undefined } }));
+    async listener(event) {
+      const row = await store.get<{ display_name: string | null }>('SELECT display_name FROM learners WHERE id = ?', [event.learnerId]);
+      await outbox.add((id) => statementOf(event, { id, publicUrl, actor: { learnerId: event.learnerId, displayName: row?.display_name ?? undefined } }));
       sender.wake();
     },
     start: () => sender.start(),

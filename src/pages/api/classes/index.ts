@@ -9,7 +9,7 @@ export const prerender = false;
 export const GET: APIRoute = ({ request, cookies, locals }) =>
   classRespond('GET /api/classes', async () => {
     const instructor = await mustBeInstructor(locals.services, request, cookies);
-    return json({ classes: locals.services.classes.list().filter((k) => manages(instructor, k)) });
+    return json({ classes: (await locals.services.classes.list()).filter((k) => manages(instructor, k)) });
   });
 
 /** A new class: {name} → the class with its join code. */
@@ -17,5 +17,5 @@ export const POST: APIRoute = ({ request, cookies, locals }) =>
   classRespond('POST /api/classes', async () => {
     const instructor = await mustBeInstructor(locals.services, request, cookies);
     const body = await readJsonObject(request);
-    return json(locals.services.classes.create(body.name, instructor.id), 201);
+    return json(await locals.services.classes.create(body.name, instructor.id), 201);
   });

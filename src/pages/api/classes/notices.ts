@@ -13,6 +13,6 @@ export const POST: APIRoute = ({ request, cookies, locals }) =>
   classRespond('POST /api/classes/notices', async () => {
     const learner = await locals.services.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
     const body = await readJsonObject(request);
-    if (learner) locals.services.classes.dismiss(learner.id, body.dismiss);
+    if (learner) await locals.services.classes.dismiss(learner.id, body.dismiss);
     return json(await noticesOf(locals.services, cookies));
   });

@@ -8,7 +8,7 @@ export const prerender = false;
 export const GET: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('GET /api/classes/<id>/dashboard.csv', async () => {
     const instructor = await mustBeInstructor(locals.services, request, cookies);
-    const klass = mustGetClass(locals.services, params.id, instructor);
+    const klass = await mustGetClass(locals.services, params.id, instructor);
     const file = `class-${klass.name.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 40) || 'export'}.csv`;
     return new Response(dashboardCsv(await dashboardOf(locals.services, klass)), {
       headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${file}"`, 'cache-control': 'no-store' },

@@ -7,5 +7,5 @@ export const prerender = false;
 export const GET: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('GET /api/classes/<id>/dashboard', async () => {
     const instructor = await mustBeInstructor(locals.services, request, cookies);
-    return dashboardResponse(await dashboardOf(locals.services, mustGetClass(locals.services, params.id, instructor)), request);
+    return dashboardResponse(await dashboardOf(locals.services, await mustGetClass(locals.services, params.id, instructor)), request);
   });

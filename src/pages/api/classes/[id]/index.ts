@@ -19,8 +19,8 @@ function dueDate(value: unknown): string | undefined {
 export const GET: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('GET /api/classes/<id>', async () => {
     const instructor = await mustBeInstructor(locals.services, request, cookies);
-    const klass = mustGetClass(locals.services, params.id, instructor);
-    return json({ ...klass, assignments: locals.services.classes.assignments(klass.id), members: locals.services.classes.members(klass.id) });
+    const klass = await mustGetClass(locals.services, params.id, instructor);
+    return json({ ...klass, assignments: await locals.services.classes.assignments(klass.id), members: await locals.services.classes.members(klass.id) });
   });
 
 /**
@@ -31,15 +31,15 @@ export const POST: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('POST /api/classes/<id>', async () => {
     const instructor = await mustBeInstructor(locals.services, request, cookies);
     const { classes } = locals.services;
-    const klass = mustGetClass(locals.services, params.id, instructor);
+    const klass = await mustGetClass(locals.services, params.id, instructor);
     const body = await readJsonObject(request);
     switch (body.action) {
       case 'rotate':
-        return json(classes.rotate(klass.id));
+        return json(await classes.rotate(klass.id));
       case 'close':
-        return json(classes.close(klass.id));
+        return json(await classes.close(klass.id));
       case 'stuck':
-        return json(classes.setStuckAfter(klass.id, body.seconds));
+        return json(await classes.setStuckAfter(klass.id, body.seconds));
       case 'assign':
       case 'unassign': {
         const slug = typeof body.slug === 'string' ? body.slug : '';
@@ -50,13 +50,13 @@ export const POST: APIRoute = ({ params, request, cookies, locals }) =>
         } else {
           throw new ClassError('"kind" must be "lab" or "quiz"', 400);
         }
-        if (body.action === 'assign') classes.assign(klass.id, body.kind, slug, dueDate(body.dueAt));
-        else classes.unassign(klass.id, body.kind, slug);
-        return json({ assignments: classes.assignments(klass.id) });
+        if (body.action === 'assign') await classes.assign(klass.id, body.kind, slug, dueDate(body.dueAt));
+        else await classes.unassign(klass.id, body.kind, slug);
+        return json({ assignments: await classes.assignments(klass.id) });
       }
       case 'message': {
         if (body.learner !== undefined && typeof body.learner !== 'string') throw new ClassError('"learner" must be a learner id from the dashboard, or left out for the whole class', 400);
-        return json(classes.message(klass.id, body.learner, body.text), 201);
+        return json(await classes.message(klass.id, body.learner, body.text), 201);
       }
       default:
         throw new ClassError('"action" must be one of rotate, close, assign, unassign, message, stuck', 400);

@@ -13,7 +13,7 @@ export const GET: APIRoute = ({ params, request, cookies, locals, url }) =>
       throw new QuizError(401, 'instructor token required', 'send Authorization: Bearer <token>; the token is IRLAB_INSTRUCTOR_TOKEN or the file instructor-token in the data directory');
     }
     // ?class=<id>: only that class's members.
-    const klass = locals.services.classes.get(url.searchParams.get('class') ?? '');
-    const members = klass ? new Set(locals.services.classes.members(klass.id).map((m) => m.learnerId)) : undefined;
+    const klass = await locals.services.classes.get(url.searchParams.get('class') ?? '');
+    const members = klass ? new Set((await locals.services.classes.members(klass.id)).map((m) => m.learnerId)) : undefined;
     return await quizReport(locals.services.db, (await locals.services.quizzes()).quizOf(params.slug ?? ''), members);
   });
