@@ -42,7 +42,7 @@ export default defineConfig({
           // The store-level tests again, on PostgreSQL: the global setup starts a throwaway server
           // from Debian's binaries (scripts/postgres.sh); store-test-kit.ts then gives PostgreSQL.
           name: 'postgres',
-          include: ['src/server/store/*.test.ts', 'src/server/learners/learners.test.ts', 'src/server/learners/identities.test.ts', 'src/server/instructors/roles.test.ts', 'src/server/accounts/merge.test.ts', 'src/server/accounts/pending-sign-ins.test.ts', 'src/server/accounts/sign-in.test.ts', 'src/server/quiz/attempts.test.ts', 'src/server/quiz/reveal.test.ts'],
+          include: ['src/server/store/*.test.ts', 'src/server/learners/learners.test.ts', 'src/server/learners/identities.test.ts', 'src/server/instructors/roles.test.ts', 'src/server/accounts/merge.test.ts', 'src/server/accounts/pending-sign-ins.test.ts', 'src/server/accounts/sign-in.test.ts', 'src/server/quiz/attempts.test.ts', 'src/server/quiz/reveal.test.ts', 'src/server/lab/lab-runs.test.ts', 'src/server/lab/run-lifecycle.test.ts', 'src/server/lab/hint-view.test.ts', 'src/server/lab/cluster-recovery.test.ts'],
           globalSetup: ['tests/postgres/global-setup.ts'],
           environment: 'node',
           testTimeout: 30_000,

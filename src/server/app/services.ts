@@ -143,7 +143,7 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
 }
 
 /** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['labs', 'drills', 'classes', 'lti', 'xapi'];
+const UNCONVERTED_MODULES = ['drills', 'classes', 'lti', 'xapi'];
 
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
@@ -195,7 +195,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
   const labs = labService({
     events: learningEvents,
-    store,
+    db,
     root: config.contentRoot,
     labs: labsContent,
     clusters,

@@ -5,7 +5,7 @@
  */
 import type { CatalogQuiz } from '../quiz/catalog.ts';
 import type { LoadedLab } from '../lab/labs.ts';
-import { stepStanding } from '../lab/step-view.ts';
+import { standingOf, type CheckRow } from '../lab/step-view.ts';
 import type { Store } from '../store/database.ts';
 import type { DashboardLearner, DashboardView, LabCell, QuizCell, StepCell, StuckFlag } from '../../lib/class-view.ts';
 import type { Assignment, ClassRecord, ClassService } from './classes.ts';
@@ -38,7 +38,10 @@ export function labCell(store: Store, learnerId: string, lab: LoadedLab, dueAt: 
   let stuck: StuckFlag | null = null;
   let current = true;
   const steps: StepCell[] = lab.lab.steps.map((step) => {
-    const standing = stepStanding(store, run, step);
+    // The lab module's standing over this module's own (still synchronous) reads of the run.
+    const hints = run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [];
+    const checks = run ? (store.prepare('SELECT checked_at, passed, score, criteria, retry_cost FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at, seq').all(run.id, step.id) as unknown as CheckRow[]) : [];
+    const standing = standingOf(step, hints, checks);
     const firstPass = standing.results.find((r) => r.passed === 1);
     const end = firstPass ? Date.parse(firstPass.checked_at) : until;
     const last = standing.results.at(-1);
