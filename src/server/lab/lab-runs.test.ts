@@ -4,6 +4,7 @@
 // each check its own number and its retry price after the checks before it.
 import { describe, expect, it } from 'vitest';
 import { learnerService } from '../learners/learners.ts';
+import { migrateStore } from '../store/database.ts';
 import { allMigrations } from '../store/migrations.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
@@ -100,6 +101,36 @@ describe.each(testStores())('lab runs in the store on $name', (backend) => {
       expect(costs.map((r) => r.retry_cost)).toEqual([0, 0, 0, 0.05, 0.05, 0.05]);
     } finally {
       await close();
+    }
+  });
+
+  it('orders the runs and checks an older server stored in one millisecond as they were stored, and ends all but the newest going run', async () => {
+    const store = await backend.open(allMigrations.filter((m) => !(m.module === 'labs' && m.version >= 7)));
+    try {
+      const learner = (await learnerService({ store }).create()).learner.id;
+      // Stored in id order (SQLite's rowid order), all in one millisecond; two of them still going.
+      for (const id of ['run-a', 'run-b', 'run-c']) {
+        await store.run("INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at, ended_at) VALUES (?, ?, 'l18', ?, 'embedded', '00', ?, ?)", [id, learner, `pool-${id}`, AT, id === 'run-a' ? AT : null]);
+      }
+      for (const [step, passed] of [['contain', 0], ['contain', 1], ['eradicate', 0], ['contain', 0]] as const) {
+        await store.run("INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria) VALUES ('run-c', ?, ?, ?, ?, '[]')", [step, AT, passed, passed]);
+      }
+      await migrateStore(store, allMigrations);
+      expect(await store.all('SELECT id, attempt, ended_at, ended_reason FROM lab_runs ORDER BY attempt')).toEqual([
+        { id: 'run-a', attempt: 1, ended_at: AT, ended_reason: null },
+        { id: 'run-b', attempt: 2, ended_at: AT, ended_reason: 'superseded' },
+        { id: 'run-c', attempt: 3, ended_at: null, ended_reason: null },
+      ]);
+      const checks = await store.all<{ step: string; passed: number; seq: number }>("SELECT step, passed, seq FROM lab_results WHERE run_id = 'run-c' ORDER BY seq");
+      expect(checks.map((c) => c.seq)).toEqual([1, 2, 3, 4]);
+      // SQLite's rows keep the order they were stored in (PostgreSQL never held lab rows before this migration).
+      if (backend.name === 'sqlite') expect(checks.map((c) => [c.step, c.passed])).toEqual([['contain', 0], ['contain', 1], ['eradicate', 0], ['contain', 0]]);
+      expect((await latestRun(store, learner, 'l18'))!.id).toBe('run-c');
+      // The next check of run-c is number 5.
+      await recordCheck(store, { runId: 'run-c', step: 'contain', answerStep: false, stepIds: ['contain'], at: AT, result: failed });
+      expect(await store.get("SELECT MAX(seq) AS n FROM lab_results WHERE run_id = 'run-c'")).toEqual({ n: 5 });
+    } finally {
+      await store.close();
     }
   });
 });
