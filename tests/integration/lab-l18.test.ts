@@ -10,6 +10,7 @@ import { workspaceUnder, type LabService } from '../../src/server/lab/service.ts
 import { runSolution } from '../../src/server/lab/solution.ts';
 import { readAnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
+import { LearningEvents, type LearningEvent } from '../../src/server/learners/learning-events.ts';
 import type { SqlStore } from '../../src/server/store/index.ts';
 import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
 
@@ -20,7 +21,7 @@ let store: SqlStore;
 let lab: LoadedLab;
 let learner: string;
 
-const service = (extra: { preparedPerLab?: number } = {}): LabService => fixture.service(extra);
+const service = (extra: { preparedPerLab?: number; events?: LearningEvents } = {}): LabService => fixture.service(extra);
 
 async function solve(stepId: string) {
   const run = (await service().activeRun(learner, 'l18'))!;
@@ -134,7 +135,17 @@ describe('the L18 lab', () => {
     expect(going).toEqual([{ cluster: viewA.run!.cluster }]);
     // The losing Start's freshly seeded cluster was given back, not left running.
     expect((await provider.list()).map((c) => c.name)).toEqual([viewA.run!.cluster]);
-  }, 240_000);
+
+    // Three checks of the solved step at the same moment on both fronts: one first pass told.
+    const events = new LearningEvents();
+    const heard: LearningEvent[] = [];
+    events.subscribe((e) => void heard.push(e));
+    await solve('contain');
+    const [c, d] = [service({ events }), service({ events })];
+    const views = await Promise.all([c.check(learner, 'l18', 'contain', {}), d.check(learner, 'l18', 'contain', {}), c.check(learner, 'l18', 'contain', {})]);
+    expect(views.map((v) => v.passed)).toEqual([true, true, true]);
+    expect(heard.map((e) => e.type)).toEqual(['passed']);
+  }, 300_000);
 });
 
 describe('incidents seeded ahead of time', () => {

@@ -29,7 +29,10 @@ export interface RunRow {
   ended_reason?: string | null;
 }
 
-/** Newest first; the attempt number orders runs started in the same millisecond, the id any left. */
+/**
+ * Newest first: by start time (an account's runs merged from another learner carry that learner's
+ * attempt numbers), the attempt number for runs started in the same millisecond, the id for any left.
+ */
 const NEWEST_FIRST = 'ORDER BY started_at DESC, attempt DESC, id DESC';
 
 /** The learner's going run of the lab (at most one: lab_runs_one_going). */
@@ -39,7 +42,7 @@ export function goingRun(store: SqlQueries, learnerId: string, slug: string): Pr
 
 /** The learner's newest run of the lab, going or ended (its notes outlive it). */
 export function latestRun(store: SqlQueries, learnerId: string, slug: string): Promise<RunRow | undefined> {
-  return store.get<RunRow>('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY attempt DESC, started_at DESC, id DESC LIMIT 1', [learnerId, slug]);
+  return store.get<RunRow>(`SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? ${NEWEST_FIRST} LIMIT 1`, [learnerId, slug]);
 }
 
 /** The learner's newest going run of any lab (where their shell points). */
@@ -63,15 +66,16 @@ export function insertRun(store: SqlStore, run: RunRow & { expires_at: string })
   return store.transaction(async (tx) => {
     const previous = await latestRun(tx, run.learner_id, run.lab);
     // The WHERE is SQLite's: an INSERT ... SELECT followed by ON CONFLICT needs one to parse.
-    const inserted = await tx.run(
+    const inserted = await tx.get<{ attempt: number }>(
       `INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at, expires_at, attempt)
          SELECT ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(MAX(attempt), 0) + 1 FROM lab_runs WHERE learner_id = ? AND lab = ?
-         ON CONFLICT (learner_id, lab) WHERE ended_at IS NULL DO NOTHING`,
+         ON CONFLICT (learner_id, lab) WHERE ended_at IS NULL DO NOTHING
+         RETURNING attempt`,
       [run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at, run.expires_at, run.learner_id, run.lab],
     );
-    if (inserted.changes === 0) return undefined;
+    if (!inserted) return undefined;
     await carryNotes(tx, previous?.id, run.id, run.started_at);
-    return { ...run, attempt: (previous?.attempt ?? 0) + 1 };
+    return { ...run, attempt: inserted.attempt };
   });
 }
 
