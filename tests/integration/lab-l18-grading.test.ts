@@ -10,12 +10,12 @@ import type { LoadedLab } from '../../src/server/lab/labs.ts';
 import { workspaceUnder, type LabService } from '../../src/server/lab/service.ts';
 import { fillSolution } from '../../src/server/lab/solution.ts';
 import type { AnswerKey } from '../../src/server/scenarios/answer-key.ts';
-import type { Store } from '../../src/server/store/index.ts';
+import type { SqlStore } from '../../src/server/store/index.ts';
 import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
 
 let fixture: L18Lab;
 let work: string;
-let store: Store;
+let store: SqlStore;
 let lab: LoadedLab;
 let learner: string;
 let key: AnswerKey;
@@ -130,7 +130,7 @@ describe('investigation on a real cluster', () => {
     const again = (await service().view(learner, 'l18')).steps.find((s) => s.id === 'investigate')!;
     expect(again.score).toBeCloseTo(0.9);
     // Each check's price is stored with its result when it is made.
-    const stored = (store.prepare("SELECT retry_cost FROM lab_results WHERE step = 'investigate' ORDER BY rowid").all() as Array<{ retry_cost: number }>).map((r) => r.retry_cost);
+    const stored = (await store.all<{ retry_cost: number }>("SELECT retry_cost FROM lab_results WHERE step = 'investigate' ORDER BY seq")).map((r) => r.retry_cost);
     expect(stored).toEqual([0, 0, 0, 0.05, 0.05]);
   });
 });

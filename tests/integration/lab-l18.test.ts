@@ -10,21 +10,21 @@ import { workspaceUnder, type LabService } from '../../src/server/lab/service.ts
 import { runSolution } from '../../src/server/lab/solution.ts';
 import { readAnswerKey } from '../../src/server/scenarios/answer-key.ts';
 import { learnerService } from '../../src/server/learners/learners.ts';
-import type { Store } from '../../src/server/store/index.ts';
+import { LearningEvents, type LearningEvent } from '../../src/server/learners/learning-events.ts';
+import type { SqlStore } from '../../src/server/store/index.ts';
 import { startL18Lab, type L18Lab } from './fixtures/l18-lab.ts';
-import { sqliteStore } from '../../src/server/store/sqlite-store.ts';
 
 let fixture: L18Lab;
 let work: string;
 let provider: EmbeddedProvider;
-let store: Store;
+let store: SqlStore;
 let lab: LoadedLab;
 let learner: string;
 
-const service = (extra: { preparedPerLab?: number } = {}): LabService => fixture.service(extra);
+const service = (extra: { preparedPerLab?: number; events?: LearningEvents } = {}): LabService => fixture.service(extra);
 
 async function solve(stepId: string) {
-  const run = service().activeRun(learner, 'l18')!;
+  const run = (await service().activeRun(learner, 'l18'))!;
   const cluster = (await provider.list()).find((c) => c.name === run.cluster)!;
   const key = await readAnswerKey(path.join(work, 'keys'), cluster.name);
   const step = lab.lab.steps.find((s) => s.id === stepId)!;
@@ -55,7 +55,7 @@ describe('the L18 lab', () => {
   });
 
   it('passes containment after the reference solution, and explains a wrong policy first', async () => {
-    const run = service().activeRun(learner, 'l18')!;
+    const run = (await service().activeRun(learner, 'l18'))!;
     const cluster = (await provider.list()).find((c) => c.name === run.cluster)!;
     const key = await readAnswerKey(path.join(work, 'keys'), cluster.name);
     await runSolution(
@@ -112,7 +112,7 @@ describe('the L18 lab', () => {
   });
 
   it('reset deletes the cluster; the next start seeds a fresh one', async () => {
-    const before = service().activeRun(learner, 'l18')!.cluster;
+    const before = (await service().activeRun(learner, 'l18'))!.cluster;
     await service().reset(learner, 'l18');
     expect((await provider.list()).map((c) => c.name)).not.toContain(before);
     const view = await service().start(learner, 'l18');
@@ -124,6 +124,28 @@ describe('the L18 lab', () => {
     expect(runs[0]!.steps.every((s) => s.state === 'not checked')).toBe(true);
     expect(runs[1]!.steps.filter((s) => s.state === 'done').length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('two Starts at the same moment on two fronts (two services on one store) make one run; the other cluster goes back', async () => {
+    await service().reset(learner, 'l18');
+    const [a, b] = [service(), service()];
+    const [viewA, viewB] = await Promise.all([a.start(learner, 'l18'), b.start(learner, 'l18')]);
+    expect(viewA.run?.cluster).toBeDefined();
+    expect(viewB.run?.cluster).toBe(viewA.run?.cluster);
+    const going = await store.all<{ cluster: string }>("SELECT cluster FROM lab_runs WHERE learner_id = ? AND lab = 'l18' AND ended_at IS NULL", [learner]);
+    expect(going).toEqual([{ cluster: viewA.run!.cluster }]);
+    // The losing Start's freshly seeded cluster was given back, not left running.
+    expect((await provider.list()).map((c) => c.name)).toEqual([viewA.run!.cluster]);
+
+    // Three checks of the solved step at the same moment on both fronts: one first pass told.
+    const events = new LearningEvents();
+    const heard: LearningEvent[] = [];
+    events.subscribe((e) => void heard.push(e));
+    await solve('contain');
+    const [c, d] = [service({ events }), service({ events })];
+    const views = await Promise.all([c.check(learner, 'l18', 'contain', {}), d.check(learner, 'l18', 'contain', {}), c.check(learner, 'l18', 'contain', {})]);
+    expect(views.map((v) => v.passed)).toEqual([true, true, true]);
+    expect(heard.map((e) => e.type)).toEqual(['passed']);
+  }, 300_000);
 });
 
 describe('incidents seeded ahead of time', () => {
@@ -136,7 +158,7 @@ describe('incidents seeded ahead of time', () => {
       let shelved: string | undefined;
       const deadline = Date.now() + 120_000;
       while (!shelved && Date.now() < deadline) {
-        const running = service().activeRun(learner, 'l18')?.cluster;
+        const running = (await service().activeRun(learner, 'l18'))?.cluster;
         for (const { name } of await provider.list()) {
           if (name !== running && (await readAnswerKey(path.join(work, 'keys'), name).then(() => true, () => false))) shelved = name;
         }
@@ -144,12 +166,12 @@ describe('incidents seeded ahead of time', () => {
       }
       expect(shelved, 'no incident was seeded ahead of time within 120 s').toBeTruthy();
 
-      const second = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
+      const second = (await learnerService({ store }).create()).learner.id;
       const progress: string[] = [];
       const view = await ahead.start(second, 'l18', (m) => progress.push(m));
       expect(view.run?.cluster).toBe(shelved);
       expect(progress).toEqual(['opening an incident seeded for you ahead of time']);
-      expect((await readAnswerKey(path.join(work, 'keys'), shelved!)).seed).toBe(ahead.activeRun(second, 'l18')!.seed);
+      expect((await readAnswerKey(path.join(work, 'keys'), shelved!)).seed).toBe((await ahead.activeRun(second, 'l18'))!.seed);
       expect(ahead.preparedCount('l18')).toBe(1);
     } finally {
       await ahead.close();

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,18 +24,19 @@ async function build(name: string): Promise<Services> {
 }
 
 describe('the composition root', () => {
-  it('refuses IRLAB_DATABASE_URL while modules still need SQLite\'s synchronous connection, and says which', async () => {
+  it('with IRLAB_DATABASE_URL keeps nothing in SQLite; a database it cannot reach fails the start without its password', async () => {
     const config = loadConfig({ IRLAB_DATA_DIR: path.join(work, 'pg'), IRLAB_ROOT: root, IRLAB_DATABASE_URL: 'postgres://irlab:top-secret@127.0.0.1:1/irlab' }, root);
     const refused = buildServices(config, { terminals: false, drillTimers: false, log: () => {}, error: () => {} });
-    await expect(refused).rejects.toThrow(/IRLAB_DATABASE_URL is set, but labs.* still use SQLite's synchronous API/);
+    await expect(refused).rejects.toThrow(/ECONNREFUSED|connect/);
     await expect(refused).rejects.not.toThrow(/top-secret/);
-  });
+    expect(existsSync(path.join(work, 'pg', 'irlab.db'))).toBe(false);
+  }, 90_000);
 
   it('builds independent sets: nothing is shared through module state or globalThis', async () => {
     const a = await build('a');
     const b = await build('b');
     try {
-      expect(a.store).not.toBe(b.store);
+      expect(a.db).not.toBe(b.db);
       expect(a.limits).not.toBe(b.limits);
       expect(a.instructorToken).toBe('token-a');
       // One learner made in one set is unknown to the other (two databases, two services).
@@ -52,7 +53,7 @@ describe('the composition root', () => {
       await a.close();
       await b.close();
     }
-    expect(a.store.isOpen).toBe(false);
+    await expect(a.db.get('SELECT 1 AS one')).rejects.toThrow();
     // Closing twice is one close.
     await a.close();
   });

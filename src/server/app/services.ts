@@ -38,7 +38,7 @@ import type { WorkerPool } from '../query/worker-pool.ts';
 import { loadCatalog, type QuizCatalog } from '../quiz/catalog.ts';
 import { quizEngine, type QuizEngine } from '../quiz/attempts.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
-import { allMigrations, openSqliteStore, type SqlStore, type Store } from '../store/index.ts';
+import { allMigrations, connectStore, type SqlStore } from '../store/index.ts';
 import { engineClusters, noCluster, sharedKubeconfig, terminalClusterOwner, type LeaseCluster } from '../terminal/cluster-source.ts';
 import { spawnNodePty } from '../terminal/node-pty-spawn.ts';
 import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '../terminal/sandbox-host.ts';
@@ -50,8 +50,6 @@ export interface Services {
   config: Config;
   /** The store (SQLite, or PostgreSQL with IRLAB_DATABASE_URL) as every converted module uses it. */
   db: SqlStore;
-  /** The same SQLite connection, synchronously, for the modules not yet converted to `db`. */
-  store: Store;
   learners: LearnerService;
   /** The identities learners sign in with (OIDC; LTI and join codes too). */
   identities: IdentityService;
@@ -142,20 +140,12 @@ function poolLogger(log: (line: string) => void, error: (line: string) => void):
   };
 }
 
-/** Modules still on the synchronous SQLite API (their tests run on SQLite only). */
-const UNCONVERTED_MODULES = ['labs'];
-
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const log = options.log ?? ((line) => console.log(line));
   const error = options.error ?? ((line) => console.error(line));
   const env = config.env as NodeJS.ProcessEnv;
-  if (config.databaseUrl) {
-    // Until every module reads and writes through `db`, some still need SQLite's synchronous
-    // connection, and their rows reference the others' (learners): the store cannot be split.
-    throw new Error(`IRLAB_DATABASE_URL is set, but ${UNCONVERTED_MODULES.join(', ')} still use SQLite's synchronous API, so irlab cannot keep its state in PostgreSQL yet; unset IRLAB_DATABASE_URL to keep SQLite in ${config.dataDir}`);
-  }
-  const db = await openSqliteStore(path.join(config.dataDir, 'irlab.db'), allMigrations);
-  const store = db.database;
+  // PostgreSQL with IRLAB_DATABASE_URL (several processes share it), else SQLite in the data dir.
+  const db = await connectStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, allMigrations);
   const learners = learnerService({ store: db });
   const learningEvents = new LearningEvents();
   // Subscribed before anything can emit: each event's statement is in the outbox when the emitter's await returns.
@@ -198,7 +188,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
   const labs = labService({
     events: learningEvents,
-    store,
+    db,
     root: config.contentRoot,
     labs: labsContent,
     clusters,
@@ -340,7 +330,6 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   return {
     config,
     db,
-    store,
     learners,
     identities,
     roles,

@@ -3,7 +3,7 @@ import type { LoadedLab } from '../lab/labs.ts';
 import { identityService } from '../learners/identities.ts';
 import { learnerService } from '../learners/learners.ts';
 import { stepStanding } from '../lab/step-view.ts';
-import type { SqliteStore } from '../store/sqlite-store.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { classService } from './classes.ts';
 import { classDashboard, type DashboardSources } from './dashboard.ts';
@@ -15,10 +15,8 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 const open = openedPerTest();
 
-// The lab module's stepStanding still reads SQLite's synchronous connection (labs convert on their own):
-// this file stays out of the postgres project until it does.
 async function setup(backend: TestBackend) {
-  const store = (await open(backend)) as SqliteStore;
+  const store = await open(backend);
   const learners = learnerService({ store });
   const classes = classService({ store, learners, identities: identityService({ store }) });
   const klass = await classes.create('Group A', 'operator');
@@ -28,7 +26,7 @@ async function setup(backend: TestBackend) {
   const join = async (name: string) => (await classes.join({ code: klass.joinCode, name, current: undefined })).learnerId;
   const sources = (minutes: number, live = new Set<string>()): DashboardSources => ({
     store,
-    standing: (run, step) => stepStanding(store.database, run, step),
+    standing: (run, step) => stepStanding(store, run, step),
     classes,
     labs: [lab],
     quizzes: [{ slug: 'q1', data: { title: 'Quiz one' } } as never],
@@ -39,10 +37,10 @@ async function setup(backend: TestBackend) {
   return { store, classes, klass, join, sources };
 }
 
-async function run(store: SqliteStore, learner: string, id: string, startedMinutes: number) {
+async function run(store: SqlStore, learner: string, id: string, startedMinutes: number) {
   await store.run("INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, 'l18', 'c', 'embedded', 's', ?)", [id, learner, at(startedMinutes)]);
 }
-async function check(store: SqliteStore, runId: string, stepId: string, minutes: number, passed: boolean) {
+async function check(store: SqlStore, runId: string, stepId: string, minutes: number, passed: boolean) {
   await store.run("INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria) VALUES (?, ?, ?, ?, ?, '[]')", [runId, stepId, at(minutes), passed ? 1 : 0, passed ? 1 : 0]);
 }
 

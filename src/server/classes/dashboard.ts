@@ -47,7 +47,7 @@ export async function labCell(
   stuckAfterSeconds: number,
 ): Promise<{ cell: LabCell; stuck: StuckFlag | null }> {
   // The id breaks a tie of two runs started in the same millisecond (a total order on both backends).
-  const run = await store.get<RunRow>('SELECT id, started_at, ended_at FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY started_at DESC, id DESC LIMIT 1', [learnerId, lab.slug]);
+  const run = await store.get<RunRow>('SELECT id, started_at, ended_at FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY started_at DESC, attempt DESC, id DESC LIMIT 1', [learnerId, lab.slug]);
   const until = run?.ended_at ? Date.parse(run.ended_at) : now.getTime();
   let since = run ? Date.parse(run.started_at) : 0;
   let stuck: StuckFlag | null = null;

@@ -20,10 +20,10 @@ import { stepStanding } from '../lab/step-view.ts';
 import { classDashboard, type StandingOf } from './dashboard.ts';
 import { instructorOf, manages, type ClassInstructor } from './instructor.ts';
 
-type ClassServices = Pick<Services, 'classes' | 'instructorToken' | 'learners' | 'roles' | 'db' | 'store' | 'labContent' | 'catalog' | 'terminals' | 'config'>;
+type ClassServices = Pick<Services, 'classes' | 'instructorToken' | 'learners' | 'roles' | 'db' | 'labContent' | 'catalog' | 'terminals' | 'config'>;
 
-/** A lab step's standing as the lab module computes it (on its own store connection until labs are on `db`). */
-export const standingOf = (services: Pick<Services, 'store'>): StandingOf => (run, step) => stepStanding(services.store, run, step);
+/** A lab step's standing as the lab module computes it. */
+export const standingOf = (services: Pick<Services, 'db'>): StandingOf => (run, step) => stepStanding(services.db, run, step);
 
 /** Runs an endpoint's work; a branded error answers with its status, anything else 500 with one log line. */
 export async function classRespond(where: string, work: () => Promise<Response> | Response): Promise<Response> {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { httpStatusOf } from '../../lib/error-status.ts';
 import type * as clusterTypes from '../cluster/types.ts';
 import { ClusterError } from '../cluster/types.ts';
-import type * as labService from '../lab/service.ts';
+import type * as labError from '../lab/lab-error.ts';
 import { LabError } from '../lab/service.ts';
 import { errorResponse, readJsonObject } from './endpoint.ts';
 
@@ -14,7 +14,8 @@ const otherCopy = async <T>(file: string): Promise<T> => (await import(/* @vite-
 
 describe('errorResponse', () => {
   it("answers another copy's LabError with its status and reason, which instanceof could not", async () => {
-    const { LabError: ForeignLabError } = await otherCopy<typeof labService>('../lab/service.ts');
+    // The module that defines it (service.ts re-exports it from there).
+    const { LabError: ForeignLabError } = await otherCopy<typeof labError>('../lab/lab-error.ts');
     const error = new ForeignLabError('no step "x" in lab l18', 404);
     expect(error instanceof LabError).toBe(false);
     const response = errorResponse(error, 'test', 'the lab service failed');

@@ -10,27 +10,26 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
 import { ClusterError } from '../cluster/types.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
+import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 
 let work: string;
-let store: Store;
 
 beforeEach(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'irlab-recovery-unit-'));
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
 });
 afterEach(async () => {
-  store.close();
   await rm(work, { recursive: true, force: true });
 });
 
-describe('a lab run whose cluster is gone, with no engine to make a new one', () => {
+const open = openedPerTest();
+
+describe.each(testStores())('a lab run whose cluster is gone, with no engine to make a new one, on $name', (backend) => {
   it('answers 503 with the reason, keeps showing the run, and never tells the terminal "no lab"', async () => {
+    const store = await open(backend);
     const { labs } = await validateProjectLabs(process.cwd());
     const acquired: string[] = [];
     const clusters: ClusterSource = {
@@ -44,7 +43,7 @@ describe('a lab run whose cluster is gone, with no engine to make a new one', ()
       find: async () => undefined,
     };
     const service = labService({
-      store,
+      db: store,
       root: process.cwd(),
       labs: async () => labs,
       clusters,
@@ -53,10 +52,8 @@ describe('a lab run whose cluster is gone, with no engine to make a new one', ()
       answerKeys: path.join(work, 'keys'),
       renderMarkdown: async (markdown) => markdown,
     });
-    const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
-    store
-      .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run('run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString());
+    const learner = (await learnerService({ store }).create()).learner.id;
+    await store.run('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)', ['run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString()]);
 
     for (const attempt of [() => service.check(learner, 'l18', 'investigate', {}), () => service.applyPolicy(learner, 'l18')]) {
       const error = (await attempt().catch((e: unknown) => e)) as Error & { status?: number };

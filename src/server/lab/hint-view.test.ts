@@ -7,29 +7,28 @@ import { marked } from 'marked';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore, type Store } from '../store/index.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
+import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 
 let work: string;
-let store: Store;
 
 beforeEach(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'irlab-hint-unit-'));
-  store = openStore(path.join(work, 'irlab.db'), allMigrations);
 });
 afterEach(async () => {
-  store.close();
   await rm(work, { recursive: true, force: true });
 });
 
-describe('hints as the learner sees them', () => {
+const open = openedPerTest();
+
+describe.each(testStores())('hints as the learner sees them on $name', (backend) => {
   it('renders a taken hint as HTML and sends nothing of an untaken one', async () => {
+    const store = await open(backend);
     const { labs } = await validateProjectLabs(process.cwd());
     const service = labService({
-      store,
+      db: store,
       root: process.cwd(),
       labs: async () => labs,
       clusters: {
@@ -43,10 +42,8 @@ describe('hints as the learner sees them', () => {
       answerKeys: path.join(work, 'keys'),
       renderMarkdown: async (markdown) => marked.parse(markdown, { async: true }),
     });
-    const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
-    store
-      .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run('run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString());
+    const learner = (await learnerService({ store }).create()).learner.id;
+    await store.run('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)', ['run-1', learner, 'l18', 'pool-0123456789ab', 'embedded', '00', new Date().toISOString()]);
 
     const step = await service.hint(learner, 'l18', 'contain', 0);
     const [taken, ...untaken] = step.hints;

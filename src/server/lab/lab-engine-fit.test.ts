@@ -11,10 +11,9 @@ import { labEngineOn } from '../../lib/lab-engine.ts';
 import { EmbeddedProvider } from '../cluster/embedded-provider.ts';
 import { activityCatalog } from '../content/activity-catalog.ts';
 import { learnerService } from '../learners/learners.ts';
-import { allMigrations, openStore } from '../store/index.ts';
+import { allMigrations, openSqliteStore } from '../store/index.ts';
 import { validateProjectLabs } from './labs.ts';
 import { labService, workspaceUnder } from './service.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
 let content: ContentRoot;
 let work: string;
@@ -29,12 +28,12 @@ afterAll(async () => {
 
 describe('a kind lab where labs run on the embedded engine', () => {
   it('is refused at Start with a 409 (what, why, what to do), claims no cluster and is never seeded ahead', async () => {
-    const store = openStore(path.join(work, 'irlab.db'), allMigrations);
+    const store = await openSqliteStore(path.join(work, 'irlab.db'), allMigrations);
     const acquired: string[] = [];
     const { labs, problems } = await validateProjectLabs(content.root);
     expect(problems).toEqual([]);
     const service = labService({
-      store,
+      db: store,
       root: content.root,
       labs: async () => labs,
       clusters: {
@@ -53,7 +52,7 @@ describe('a kind lab where labs run on the embedded engine', () => {
       preparedPerLab: 1,
     });
     try {
-      const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
+      const learner = (await learnerService({ store }).create()).learner.id;
       const view = await service.view(learner, 'l18-on-kind');
       expect(view.engine).toMatchObject({ engine: 'kind', badge: 'Needs kind', unavailable: { reason: expect.stringMatching(/this server runs labs on the embedded engine/) } });
       expect((await service.view(learner, 'l18')).engine).toMatchObject({ engine: 'embedded', badge: 'Embedded engine' });
@@ -65,14 +64,14 @@ describe('a kind lab where labs run on the embedded engine', () => {
         `the lab "l18-on-kind" cannot start on this server: it needs the kind engine: real containers and enforced NetworkPolicy; this server runs labs on the embedded engine. Choose another lab on /labs; an operator: ${labEngineOn('embedded').fit('kind').unavailable!.operator}`,
       );
       expect(acquired).toEqual([]);
-      expect(service.activeRun(learner, 'l18-on-kind')).toBeUndefined();
+      expect(await service.activeRun(learner, 'l18-on-kind')).toBeUndefined();
 
       await service.prepareAll();
       expect(service.preparedCount('l18-on-kind')).toBe(0);
       expect(service.preparedCount('l18')).toBe(1);
     } finally {
       await service.close();
-      store.close();
+      await store.close();
     }
   });
 

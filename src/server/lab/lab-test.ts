@@ -14,13 +14,12 @@ import { learnerService } from '../learners/learners.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
 import { readAnswerKey } from '../scenarios/answer-key.ts';
 import { scenarioTimeScale, TEST_TIME_SCALE } from '../scenarios/timeline.ts';
-import { allMigrations, openStore } from '../store/index.ts';
+import { allMigrations, openSqliteStore } from '../store/index.ts';
 import type { LoadedLab } from './labs.ts';
 import { labService } from './service.ts';
 import { freshClusters } from './cluster-source.ts';
 import { fillSolution, runSolution } from './solution.ts';
 import { labEngineOn } from '../../lib/lab-engine.ts';
-import { sqliteStore } from '../store/sqlite-store.ts';
 
 export interface LabTestRow {
   step: string;
@@ -48,12 +47,12 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
     rows.push(r);
     options.onRow?.(r);
   };
-  const store = openStore(path.join(work, 'irlab.db'), allMigrations);
-  const learner = (await learnerService({ store: sqliteStore(store) }).create()).learner.id;
+  const store = await openSqliteStore(path.join(work, 'irlab.db'), allMigrations);
+  const learner = (await learnerService({ store }).create()).learner.id;
   const workspaceOf = () => path.join(work, 'workspace');
   const service = labService({
     ...(options.events ? { events: options.events } : {}),
-    store,
+    db: store,
     root: options.root,
     labs: async () => [lab],
     clusters: freshClusters(options.provider),
@@ -69,7 +68,7 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
   const steps = lab.lab.steps.slice(0, options.untilStep ?? lab.lab.steps.length);
   try {
     await service.start(learner, lab.slug);
-    const run = service.activeRun(learner, lab.slug)!;
+    const run = (await service.activeRun(learner, lab.slug))!;
     const cluster = (await options.provider.list()).find((c) => c.name === run.cluster)!;
     const key = await readAnswerKey(path.join(work, 'keys'), cluster.name);
     const answersFor = (stepIndex: number) =>
@@ -117,10 +116,10 @@ export async function testLab(lab: LoadedLab, options: LabTestOptions): Promise<
     await service.reset(learner, lab.slug);
   } finally {
     for (const cluster of await options.provider.list()) {
-      const owned = store.prepare('SELECT 1 FROM lab_runs WHERE cluster = ?').get(cluster.name);
+      const owned = await store.get('SELECT 1 AS owned FROM lab_runs WHERE cluster = ?', [cluster.name]);
       if (owned) await options.provider.delete(cluster.name).catch(() => {});
     }
-    store.close();
+    await store.close();
     await rm(work, { recursive: true, force: true });
   }
   return rows;

@@ -4,7 +4,7 @@
  * is was settled by the caller (a learner only ever reaches runs of their own).
  */
 import type { CompletionView } from '../../lib/lab-view.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlQueries } from '../store/sql-store.ts';
 
 /**
  * Case notes are text the learner types and pins events into. The cap keeps a run's row small
@@ -31,42 +31,40 @@ export function notesProblem(text: unknown): string | undefined {
   return undefined;
 }
 
-export function readNotes(store: Store, runId: string): NotesRecord {
-  const row = store.prepare('SELECT text, updated_at FROM lab_notes WHERE run_id = ?').get(runId) as { text: string; updated_at: string } | undefined;
+export async function readNotes(store: SqlQueries, runId: string): Promise<NotesRecord> {
+  const row = await store.get<{ text: string; updated_at: string }>('SELECT text, updated_at FROM lab_notes WHERE run_id = ?', [runId]);
   return row ? { text: row.text, updatedAt: row.updated_at } : { text: '' };
 }
 
-export function writeNotes(store: Store, runId: string, text: string, at: string): NotesRecord {
-  store
-    .prepare('INSERT INTO lab_notes (run_id, text, updated_at) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at')
-    .run(runId, text, at);
+export async function writeNotes(store: SqlQueries, runId: string, text: string, at: string): Promise<NotesRecord> {
+  await store.run('INSERT INTO lab_notes (run_id, text, updated_at) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at', [runId, text, at]);
   return { text, updatedAt: at };
 }
 
 /** A new run of a lab starts with the notes of the learner's previous run of it (a reset keeps them). */
-export function carryNotes(store: Store, fromRunId: string | undefined, toRunId: string, at: string): void {
+export async function carryNotes(store: SqlQueries, fromRunId: string | undefined, toRunId: string, at: string): Promise<void> {
   if (!fromRunId) return;
-  const { text } = readNotes(store, fromRunId);
-  if (text) writeNotes(store, toRunId, text, at);
+  const { text } = await readNotes(store, fromRunId);
+  if (text) await writeNotes(store, toRunId, text, at);
 }
 
 /**
  * How a run went once every step has passed: when the last step first passed, the time from the
  * start, hints taken and checks pressed. Undefined while a step is still open.
  */
-export function completionOf(store: Store, run: { id: string; started_at: string }, stepIds: string[]): CompletionView | undefined {
-  const firstPasses = store
-    .prepare('SELECT step, MIN(checked_at) AS at FROM lab_results WHERE run_id = ? AND passed = 1 GROUP BY step')
-    .all(run.id) as Array<{ step: string; at: string }>;
+export async function completionOf(store: SqlQueries, run: { id: string; started_at: string }, stepIds: string[]): Promise<CompletionView | undefined> {
+  const firstPasses = await store.all<{ step: string; at: string }>('SELECT step, MIN(checked_at) AS at FROM lab_results WHERE run_id = ? AND passed = 1 GROUP BY step', [run.id]);
   const passed = new Map(firstPasses.map((r) => [r.step, r.at]));
   if (stepIds.length === 0 || !stepIds.every((id) => passed.has(id))) return undefined;
   const completedAt = stepIds.map((id) => passed.get(id)!).sort().at(-1)!;
-  const hints = store.prepare('SELECT COUNT(*) AS n FROM lab_hints WHERE run_id = ?').get(run.id) as { n: number };
-  const checks = store.prepare('SELECT COUNT(*) AS n FROM lab_results WHERE run_id = ?').get(run.id) as { n: number };
+  const [hints, checks] = await Promise.all([
+    store.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM lab_hints WHERE run_id = ?', [run.id]),
+    store.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM lab_results WHERE run_id = ?', [run.id]),
+  ]);
   return {
     completedAt,
     seconds: Math.max(0, Math.round((Date.parse(completedAt) - Date.parse(run.started_at)) / 1000)),
-    hintsUsed: Number(hints.n),
-    checks: Number(checks.n),
+    hintsUsed: Number(hints?.n ?? 0),
+    checks: Number(checks?.n ?? 0),
   };
 }

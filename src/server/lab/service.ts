@@ -1,42 +1,46 @@
 /**
  * Labs as a learner lives them: start (a cluster of one's own, seeded with one's own incident),
- * check a step, take a hint, answer questions, reset. Progress is in SQLite and survives
- * restarts; answer keys stay on the server; checks run with a time limit.
+ * check a step, take a hint, answer questions, reset. Progress is in the store (SQLite or
+ * PostgreSQL, lab-runs.ts) and survives restarts; answer keys stay on the server; checks run with
+ * a time limit. Where a run's cluster comes from is run-incidents.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { brandStatus } from '../../lib/error-status.ts';
 import type { LabEngine } from '../../lib/lab-engine.ts';
 import type { LabNext, LabView, StepView } from '../../lib/lab-view.ts';
-import { learnerAccessOf, type AuditPolicyRejectedError, type ClusterInfo } from '../cluster/types.ts';
+import type { LabStep } from '../../schemas/lab.ts';
+import type { AuditPolicyRejectedError, ClusterInfo } from '../cluster/types.ts';
 import { loadPolicy } from '../../lib/audit-policy/validate.ts';
 import { refusalMessage } from '../../lib/audit-policy/check.ts';
 import { excerpt } from '../../lib/excerpt.ts';
 import { POLICY_FILE } from './checks/audit-policy.ts';
 import { readWorkspaceFile, sha256 } from './workspace-files.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlStore } from '../store/sql-store.ts';
 import { answerKeyDir } from '../scenarios/answer-key.ts';
-import { loadScenario } from '../scenarios/load.ts';
-import { seedScenario } from '../scenarios/seed.ts';
-import { waitingTimeScale } from '../scenarios/timeline.ts';
 import { stepGrader } from '../grading/grade.ts';
 import { stepStanding, stepView } from './step-view.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
-import { IncidentShelf, type PreparedIncident } from './incident-shelf.ts';
+import { goingRun, goingRuns, insertRun, latestRun, markEnded, newestGoingRun, recordCheck, saveAnswers, type RunRow } from './lab-runs.ts';
+import { runSummaries, type LabRunSummary } from './lab-progress.ts';
+import { LabError } from './lab-error.ts';
+import { runIncidents } from './run-incidents.ts';
 import { DEFAULT_TIME_LIMIT, extendedDeadline, firstDeadline, timeView, type RunTimeLimit } from './run-clock.ts';
-import { carryNotes, completionOf, notesProblem, readNotes, writeNotes, type NotesRecord } from './run-records.ts';
+import { completionOf, notesProblem, readNotes, writeNotes, type NotesRecord } from './run-records.ts';
 import { collectNodeEvidence, planNodeEvidence, type NodeEvidenceView } from './lab-node-evidence.ts';
 import { listWorkspace, viewWorkspaceFile, type WorkspaceFileView, type WorkspaceListing } from './workspace-listing.ts';
 
+export { LabError } from './lab-error.ts';
+export type { LabRunSummary } from './lab-progress.ts';
 export type { ClusterSource } from './cluster-source.ts';
 
 const activityOf = (lab: LoadedLab) => ({ kind: 'lab', slug: lab.slug, title: lab.lab.title }) as const;
 
 export interface LabServiceOptions {
-  store: Store;
+  /** Where runs, checks, hints, answers and notes are kept (SQLite or PostgreSQL). */
+  db: SqlStore;
   root: string;
   labs: () => Promise<LoadedLab[]>;
   clusters: ClusterSource;
@@ -66,53 +70,16 @@ export interface LabServiceOptions {
   events?: LearningEvents;
 }
 
-interface RunRow {
-  id: string;
-  learner_id: string;
-  lab: string;
-  cluster: string;
-  provider: string;
-  seed: string;
-  started_at: string;
-  applied_policy_sha256: string | null;
-  recovered_at?: string | null;
-  recovered_from?: string | null;
-  recovered_reason?: string | null;
-  expires_at?: string | null;
-  ended_at?: string | null;
-  ended_reason?: string | null;
-}
-
-/** One lab run as the progress page lists it. */
-export interface LabRunSummary {
-  lab: string;
-  title: string;
-  startedAt: string;
-  /** Absent while the run (and its cluster) is still going. */
-  endedAt: string | undefined;
-  steps: Array<{ id: string; title: string; state: 'done' | 'not yet' | 'not checked'; score: number }>;
-  /** Mean of the step scores, 0 to 1. */
-  score: number;
-}
-
-export class LabError extends Error {
-  readonly status: number;
-  constructor(message: string, status = 400) {
-    super(message);
-    this.name = 'LabError';
-    this.status = status;
-    brandStatus(this, status);
-  }
-}
+/** NUL has no meaning in a learner's text and PostgreSQL's TEXT cannot hold it (a query with one fails). */
+const withoutNul = (text: string) => text.replaceAll('\u0000', '');
 
 export function labService(options: LabServiceOptions) {
-  const { store } = options;
+  const { db: store } = options;
   const now = options.now ?? (() => new Date());
   const keys = options.answerKeys ?? answerKeyDir();
-  const starting = new Map<string, Promise<RunRow>>();
+  const starting = new Map<string, Promise<unknown>>();
   // Seeding waits out minutes of dwell time: close() stops every seed, reset() the learner's own.
   const closing = new AbortController();
-  const seedingFor = new Map<string, AbortController>();
   const limit = options.timeLimit ?? DEFAULT_TIME_LIMIT;
   const deadlineOf = (run: RunRow) => run.expires_at ?? firstDeadline(run.started_at, limit);
   const grade = stepGrader({ provider: options.clusters.provider, answerKeys: keys, checkTimeoutMs: options.checkTimeoutMs });
@@ -122,6 +89,20 @@ export function labService(options: LabServiceOptions) {
     if (!lab) throw new LabError(`no lab "${slug}"`, 404);
     return lab;
   }
+
+  const incidents = runIncidents({
+    store,
+    root: options.root,
+    clusters: options.clusters,
+    answerKeys: keys,
+    labOf,
+    now,
+    closing: closing.signal,
+    ...(options.preparedPerLab !== undefined ? { preparedPerLab: options.preparedPerLab } : {}),
+    ...(options.scenarioTimeScale !== undefined ? { scenarioTimeScale: options.scenarioTimeScale } : {}),
+    ...(options.waitingTimeScale !== undefined ? { waitingTimeScale: options.waitingTimeScale } : {}),
+  });
+  const { clusterOf, shelf } = incidents;
 
   /** Refuses a lab this engine cannot run (a `kind` lab on the embedded pool) before any cluster is claimed. */
   function mustRunHere(lab: LoadedLab): void {
@@ -134,8 +115,10 @@ export function labService(options: LabServiceOptions) {
    * deadline ends at its deadline, whenever it is noticed.
    */
   async function endRun(run: RunRow, reason: 'reset' | 'expired', at: string): Promise<void> {
-    const ended = store.prepare('UPDATE lab_runs SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL').run(at, reason, run.id);
-    if (Number(ended.changes) === 0) return;
+    if (await markEnded(store, run.id, reason, at)) await afterEnd(run, reason, at);
+  }
+
+  async function afterEnd(run: RunRow, reason: 'reset' | 'expired', at: string): Promise<void> {
     if (reason === 'expired') console.log(`irlab: lab ${run.lab}: a run reached its time limit at ${at}; cluster ${run.cluster} given back, progress kept`);
     try {
       await options.clusters.release(run.cluster);
@@ -144,177 +127,71 @@ export function labService(options: LabServiceOptions) {
     }
   }
 
-  /** The run itself, unless its time is up: then it is ended (cluster given back in the background). */
-  function live(run: RunRow | undefined): RunRow | undefined {
+  /**
+   * The run itself, unless its time is up: then it is ended, in the store before this returns (so
+   * what the caller reads next shows it ended), its cluster given back in the background.
+   */
+  async function live(run: RunRow | undefined): Promise<RunRow | undefined> {
     if (!run) return undefined;
     const deadline = deadlineOf(run);
     if (Date.parse(deadline) > now().getTime()) return run;
-    endRun(run, 'expired', deadline).catch((error: unknown) => console.error(`irlab: giving back cluster ${run.cluster} of an expired run failed: ${error instanceof Error ? error.message : String(error)}`));
+    if (await markEnded(store, run.id, 'expired', deadline)) {
+      afterEnd(run, 'expired', deadline).catch((error: unknown) => console.error(`irlab: giving back cluster ${run.cluster} of an expired run failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
     return undefined;
   }
 
-  function activeRun(learnerId: string, slug: string): RunRow | undefined {
-    return live(
-      store
-        .prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1')
-        .get(learnerId, slug) as RunRow | undefined,
-    );
+  /** Whether `slug` names a lab: a request's slug is learner input, checked before it reaches a query. */
+  const isLab = async (slug: string) => (await options.labs()).some((l) => l.slug === slug);
+
+  async function activeRun(learnerId: string, slug: string): Promise<RunRow | undefined> {
+    if (!(await isLab(slug))) return undefined;
+    return live(await goingRun(store, learnerId, slug));
   }
 
-  /** The learner's newest run of the lab, going or ended (its notes outlive it). */
-  function latestRun(learnerId: string, slug: string): RunRow | undefined {
-    return store.prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND lab = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(learnerId, slug) as RunRow | undefined;
-  }
-
-  const recovering = new Map<string, Promise<ClusterInfo>>();
-
-  /**
-   * The run's cluster. One this process no longer holds (a restart reaped it, the watchdog gave
-   * it up, it was deleted) is replaced by a freshly seeded one: the run keeps its id, so steps
-   * done stay done; the seed and answer key are new, so open steps are graded against the new
-   * incident. `run` is updated in place; concurrent lookups share one replacement.
-   */
-  async function clusterOf(run: RunRow): Promise<ClusterInfo> {
-    const found = await options.clusters.find(run.cluster);
-    if (found) return found;
-    let pending = recovering.get(run.id);
-    if (!pending) {
-      pending = replaceCluster(run).finally(() => recovering.delete(run.id));
-      recovering.set(run.id, pending);
-    }
-    const cluster = await pending;
-    Object.assign(run, store.prepare('SELECT * FROM lab_runs WHERE id = ?').get(run.id) as unknown as RunRow);
-    return cluster;
-  }
-
-  async function replaceCluster(run: RunRow): Promise<ClusterInfo> {
-    const lost = run.cluster;
-    const started = Date.now();
-    let incident: PreparedIncident;
-    try {
-      incident = await incidentFor(run.learner_id, await labOf(run.lab), () => {});
-    } catch (error) {
-      throw new LabError(`your lab cluster ${lost} is gone and a new one could not be made: ${error instanceof Error ? error.message : String(error)}; try again in a minute, or press Reset`, 503);
-    }
-    // Still on disk: an earlier server process's (this one never handed it out). Gone: deleted,
-    // reaped after a crash, or given up by the watchdog as beyond repair.
-    const leftBehind = (await options.clusters.provider.list().catch(() => [])).some((c) => c.name === lost);
-    const reason = leftBehind ? 'the server restarted' : 'it stopped working or the server restarted';
-    // Only while the run still points at the lost cluster: a Reset meanwhile ended it.
-    const changed = store
-      .prepare('UPDATE lab_runs SET cluster = ?, provider = ?, seed = ?, applied_policy_sha256 = NULL, recovered_at = ?, recovered_from = ?, recovered_reason = ? WHERE id = ? AND cluster = ? AND ended_at IS NULL')
-      .run(incident.cluster.name, incident.cluster.provider, incident.seed, now().toISOString(), lost, reason, run.id, lost);
-    if (Number(changed.changes) === 0) {
-      await options.clusters.release(incident.cluster.name);
-      throw new LabError('this lab run ended while its cluster was being replaced; start the lab again', 409);
-    }
-    // Whatever is left of the lost cluster (a crashed server's, still running) goes.
-    await options.clusters.release(lost).catch(() => undefined);
-    console.log(`irlab: lab ${run.lab}: cluster ${lost} was gone; replaced by ${incident.cluster.name} with a new incident in ${((Date.now() - started) / 1000).toFixed(1)} s, progress kept`);
-    return incident.cluster;
-  }
-
-  async function seedIncident(lab: LoadedLab, onProgress: (m: string) => void, signal: AbortSignal = closing.signal, timeScale = options.scenarioTimeScale): Promise<PreparedIncident> {
-    const { loaded, problems } = await loadScenario(options.root, `scenarios/${lab.lab.scenario}`);
-    if (!loaded) throw new LabError(`the lab's scenario is invalid: ${problems[0]?.message ?? 'unknown problem'}`, 500);
-    const cluster = await options.clusters.acquire(onProgress);
-    try {
-      const seed = randomBytes(8).toString('hex');
-      onProgress('seeding the incident into your cluster');
-      await seedScenario(cluster, loaded, { seed, answerKeys: keys, signal, ...(timeScale !== undefined ? { timeScale } : {}) });
-      const learnerAccess = learnerAccessOf(options.clusters.provider);
-      if (learnerAccess) {
-        onProgress('giving you your own credential on the cluster');
-        // On the same object the cluster source hands out again (find), so every later lease sees it.
-        cluster.learnerKubeconfigPath = await learnerAccess(cluster.name, signal);
-      }
-      return { cluster, seed };
-    } catch (error) {
-      await options.clusters.release(cluster.name);
-      throw error;
-    }
-  }
-
-  const shelf = new IncidentShelf({
-    perLab: options.preparedPerLab ?? 0,
-    prepare: async (slug) => {
-      const started = Date.now();
-      const incident = await seedIncident(await labOf(slug), () => {});
-      console.log(`irlab: lab ${slug}: incident seeded ahead of time on ${incident.cluster.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return incident;
-    },
-    discard: (incident) => options.clusters.release(incident.cluster.name),
-    // A seed cut short by shutdown is no failure worth a log line.
-    onError: (slug, error) => closing.signal.aborted || console.error(`irlab: preparing an incident for lab ${slug} failed: ${error instanceof Error ? error.message : String(error)}`),
-  });
-
-  /** An incident of `lab` for this learner: one seeded ahead of time if any, else seeded now. */
-  async function incidentFor(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<PreparedIncident> {
-    const shelved = shelf.take(lab.slug);
-    let incident: PreparedIncident | undefined;
-    if (shelved) {
-      onProgress('opening an incident seeded for you ahead of time');
-      incident = await shelved.catch(() => undefined);
-    }
-    if (!incident) {
-      const mine = new AbortController();
-      const id = `${learnerId}\u0000${lab.slug}`;
-      seedingFor.set(id, mine);
-      try {
-        // The learner is waiting: the incident unfolds at the waiting scale (seconds, not minutes).
-        const waiting = Math.min(options.waitingTimeScale ?? waitingTimeScale(), options.scenarioTimeScale ?? Infinity);
-        incident = await seedIncident(lab, onProgress, AbortSignal.any([closing.signal, mine.signal]), waiting);
-      } finally {
-        if (seedingFor.get(id) === mine) seedingFor.delete(id);
-      }
-    }
-    return incident;
-  }
-
-  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<RunRow> {
+  async function createRun(learnerId: string, lab: LoadedLab, onProgress: (m: string) => void): Promise<void> {
     mustRunHere(lab);
-    const { cluster, seed } = await incidentFor(learnerId, lab, onProgress);
+    const { cluster, seed } = await incidents.incidentFor(learnerId, lab, onProgress);
+    let kept = false;
     try {
       await mkdir(options.workspaceOf(learnerId), { recursive: true, mode: 0o700 });
-      const previous = latestRun(learnerId, lab.slug);
       const startedAt = now().toISOString();
       const expiresAt = firstDeadline(startedAt, limit);
-      const run: RunRow = { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: startedAt, applied_policy_sha256: null, expires_at: expiresAt };
-      store
-        .prepare('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(run.id, run.learner_id, run.lab, run.cluster, run.provider, run.seed, run.started_at, expiresAt);
-      carryNotes(store, previous?.id, run.id, startedAt);
+      const run = await insertRun(store, { id: randomBytes(12).toString('base64url'), learner_id: learnerId, lab: lab.slug, cluster: cluster.name, provider: cluster.provider, seed, started_at: startedAt, applied_policy_sha256: null, expires_at: expiresAt });
+      // Undefined: another Start (another request, or another front) made the run first; it is the learner's.
+      if (!run) return;
+      kept = true;
       await options.events?.emit({ type: 'launched', learnerId, activity: activityOf(lab), runId: run.id, at: startedAt });
-      return run;
-    } catch (error) {
-      await options.clusters.release(cluster.name);
-      throw error;
+    } finally {
+      if (!kept) await options.clusters.release(cluster.name);
     }
   }
 
   /** A step passed for the first time: `passed`, and `completed` when it was the last one open. */
-  async function announcePassed(run: RunRow, lab: LoadedLab, step: LoadedLab['lab']['steps'][number], at: string): Promise<void> {
+  async function announcePassed(run: RunRow, lab: LoadedLab, step: LabStep, at: string, completed: boolean): Promise<void> {
     if (!options.events) return;
-    const standings = lab.lab.steps.map((s) => stepStanding(store, run, s));
+    const standings = await Promise.all(lab.lab.steps.map((s) => stepStanding(store, run, s)));
     const raw = standings.reduce((sum, s) => sum + s.score, 0);
     const score = { scaled: raw / standings.length, raw, max: standings.length };
     const base = { learnerId: run.learner_id, activity: activityOf(lab), runId: run.id, at };
     await options.events.emit({ ...base, type: 'passed', step: { id: step.id, title: step.title }, score });
-    if (standings.every((s) => s.passed)) await options.events.emit({ ...base, type: 'completed', score, success: true });
+    // Decided in the check's transaction: of two checks passing the last two steps at once, one completes.
+    if (completed) await options.events.emit({ ...base, type: 'completed', score, success: true });
   }
 
-  function runScore(run: RunRow, lab: LoadedLab): number {
-    return lab.lab.steps.reduce((sum, step) => sum + stepStanding(store, run, step).score, 0) / lab.lab.steps.length;
+  async function runScore(run: RunRow, lab: LoadedLab): Promise<number> {
+    const standings = await Promise.all(lab.lab.steps.map((step) => stepStanding(store, run, step)));
+    return standings.reduce((sum, s) => sum + s.score, 0) / lab.lab.steps.length;
   }
 
   async function view(learnerId: string, slug: string): Promise<LabView> {
     const lab = await labOf(slug);
-    const run = activeRun(learnerId, slug);
+    const run = await activeRun(learnerId, slug);
     // A run whose cluster is gone gets its new one before the learner looks (and is told below).
     if (run) await clusterOf(run).catch(() => undefined);
     const steps = await Promise.all(lab.lab.steps.map((step) => stepView(store, options.renderMarkdown, run, step)));
-    const last = run ? undefined : latestRun(learnerId, slug);
-    const completion = run ? completionOf(store, run, lab.lab.steps.map((s) => s.id)) : undefined;
+    const last = run ? undefined : await latestRun(store, learnerId, slug);
+    const completion = run ? await completionOf(store, run, lab.lab.steps.map((s) => s.id)) : undefined;
     const next = await options.nextOf?.(lab);
     return {
       slug,
@@ -333,11 +210,21 @@ export function labService(options: LabServiceOptions) {
             },
           }
         : {}),
-      ...(last?.ended_reason === 'expired' && last.ended_at ? { expired: { at: last.ended_at, score: runScore(last, lab) } } : {}),
+      ...(last?.ended_reason === 'expired' && last.ended_at ? { expired: { at: last.ended_at, score: await runScore(last, lab) } } : {}),
       ...(completion ? { completion } : {}),
       ...(next ? { next } : {}),
       score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length,
     };
+  }
+
+  /** The lab and step a request names, and the learner's going run of it. */
+  async function goingStep(learnerId: string, slug: string, stepId: string) {
+    const lab = await labOf(slug);
+    const step = lab.lab.steps.find((s) => s.id === stepId);
+    if (!step) throw new LabError(`no step "${stepId}" in lab ${slug}`, 404);
+    const run = await activeRun(learnerId, slug);
+    if (!run) throw new LabError('start the lab first', 409);
+    return { lab, step, run };
   }
 
   return {
@@ -355,38 +242,33 @@ export function labService(options: LabServiceOptions) {
       closing.abort(new Error('the server is shutting down'));
       return shelf.close();
     },
-    /** The learner's running lab, or a new one (concurrent starts share one). */
+    /**
+     * The learner's running lab, or a new one. Concurrent Starts in this process share one; a
+     * Start elsewhere at the same time loses to the store's one-going-run index (insertRun).
+     */
     async start(learnerId: string, slug: string, onProgress: (m: string) => void = () => {}): Promise<LabView> {
       const lab = await labOf(slug);
-      if (!activeRun(learnerId, slug)) {
-        const key = `${learnerId}/${slug}`;
-        let pending = starting.get(key);
+      const key = `${learnerId}\u0000${slug}`;
+      // Looked up before any await: a Start that finished while this one read the store would be gone from the map.
+      let pending = starting.get(key);
+      if (!pending && !(await activeRun(learnerId, slug))) {
+        pending = starting.get(key);
         if (!pending) {
           pending = createRun(learnerId, lab, onProgress).finally(() => starting.delete(key));
           starting.set(key, pending);
         }
-        await pending;
       }
+      await pending;
       return view(learnerId, slug);
     },
 
     async check(learnerId: string, slug: string, stepId: string, answers: Record<string, string>): Promise<StepView> {
-      const lab = await labOf(slug);
-      const step = lab.lab.steps.find((s) => s.id === stepId);
-      if (!step) throw new LabError(`no step "${stepId}" in lab ${slug}`, 404);
-      const run = activeRun(learnerId, slug);
-      if (!run) throw new LabError('start the lab first', 409);
+      const { lab, step, run } = await goingStep(learnerId, slug, stepId);
       const cluster = await clusterOf(run);
       const at = now().toISOString();
-      // Priced before the check runs, as the panel showed it before the press.
-      const { nextCheckCost: retryCost, passed: passedBefore } = stepStanding(store, run, step);
-      const upsert = store.prepare('INSERT INTO lab_answers (run_id, question, answer, answered_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, question) DO UPDATE SET answer = excluded.answer, answered_at = excluded.answered_at');
       const given: Record<string, string> = {};
-      for (const question of step.questions) {
-        const answer = String(answers[question.id] ?? '').slice(0, 2000);
-        given[question.id] = answer;
-        upsert.run(run.id, question.id, answer, at);
-      }
+      for (const question of step.questions) given[question.id] = withoutNul(String(answers[question.id] ?? '').slice(0, 2000));
+      await saveAnswers(store, run.id, given, at);
       const result = await grade({
         cluster,
         step,
@@ -395,10 +277,9 @@ export function labService(options: LabServiceOptions) {
         appliedPolicySha256: run.applied_policy_sha256 ?? undefined,
         signal: closing.signal,
       });
-      store
-        .prepare('INSERT INTO lab_results (run_id, step, checked_at, passed, score, criteria, retry_cost) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(run.id, step.id, at, result.passed ? 1 : 0, result.score, JSON.stringify(result.criteria), retryCost);
-      if (result.passed && !passedBefore) await announcePassed(run, lab, step, at);
+      // Priced as the panel showed it before the press, after the checks recorded before this one.
+      const recorded = await recordCheck(store, { runId: run.id, step: step.id, answerStep: step.questions.length > 0, stepIds: lab.lab.steps.map((s) => s.id), at, result });
+      if (recorded.firstPass) await announcePassed(run, lab, step, at, recorded.completed);
       return stepView(store, options.renderMarkdown, run, step);
     },
 
@@ -406,9 +287,9 @@ export function labService(options: LabServiceOptions) {
       const lab = await labOf(slug);
       const step = lab.lab.steps.find((s) => s.id === stepId);
       if (!step || !Number.isInteger(index) || !step.hints[index]) throw new LabError(`no hint ${index} in step ${stepId}`, 404);
-      const run = activeRun(learnerId, slug);
+      const run = await activeRun(learnerId, slug);
       if (!run) throw new LabError('start the lab first', 409);
-      store.prepare('INSERT OR IGNORE INTO lab_hints (run_id, step, hint, taken_at) VALUES (?, ?, ?, ?)').run(run.id, step.id, index, now().toISOString());
+      await store.run('INSERT INTO lab_hints (run_id, step, hint, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, step, hint) DO NOTHING', [run.id, step.id, index, now().toISOString()]);
       return stepView(store, options.renderMarkdown, run, step);
     },
 
@@ -417,7 +298,7 @@ export function labService(options: LabServiceOptions) {
      * server refuses is reported with its own message, and the old policy stays in force.
      */
     async applyPolicy(learnerId: string, slug: string): Promise<LabView> {
-      const run = activeRun(learnerId, slug);
+      const run = await activeRun(learnerId, slug);
       if (!run) throw new LabError('start the lab first', 409);
       const cluster = await clusterOf(run);
       const file = await readWorkspaceFile(options.workspaceOf(learnerId), POLICY_FILE);
@@ -436,7 +317,7 @@ export function labService(options: LabServiceOptions) {
         }
         throw error;
       }
-      store.prepare('UPDATE lab_runs SET applied_policy_sha256 = ? WHERE id = ?').run(sha256(file.content), run.id);
+      await store.run('UPDATE lab_runs SET applied_policy_sha256 = ? WHERE id = ?', [sha256(file.content), run.id]);
       return view(learnerId, slug);
     },
 
@@ -445,21 +326,22 @@ export function labService(options: LabServiceOptions) {
      * steps start open; this run's score stays on the progress page, its notes go to the next run).
      */
     async reset(learnerId: string, slug: string): Promise<LabView> {
-      seedingFor.get(`${learnerId}\u0000${slug}`)?.abort(new Error('the lab was reset'));
-      const run = activeRun(learnerId, slug);
+      incidents.stopSeeding(learnerId, slug, new Error('the lab was reset'));
+      const run = await activeRun(learnerId, slug);
       if (run) await endRun(run, 'reset', now().toISOString());
       return view(learnerId, slug);
     },
 
     /** Moves the run's deadline by the extension step, never past the run's maximum length. */
     async extend(learnerId: string, slug: string): Promise<LabView> {
-      const run = activeRun(learnerId, slug);
+      const run = await activeRun(learnerId, slug);
       if (!run) throw new LabError('this lab is not running: start it first', 409);
       const deadline = extendedDeadline(run.started_at, deadlineOf(run), limit);
       if (!deadline) {
         throw new LabError(`this run is at its maximum length of ${limit.maxMinutes} minutes and ends at ${new Date(deadlineOf(run)).toISOString().slice(11, 16)} UTC: it cannot be extended further; keep your evidence in your workspace and your notes, they outlive the run`, 409);
       }
-      store.prepare('UPDATE lab_runs SET expires_at = ? WHERE id = ? AND ended_at IS NULL').run(deadline, run.id);
+      // Only from the deadline this request read: two Extends at once move it one step, not two.
+      await store.run("UPDATE lab_runs SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND COALESCE(expires_at, '') = ?", [deadline, run.id, run.expires_at ?? '']);
       return view(learnerId, slug);
     },
 
@@ -468,32 +350,31 @@ export function labService(options: LabServiceOptions) {
      * timer; every access checks too). Returns how many ended.
      */
     async sweepExpired(): Promise<number> {
-      const open = store.prepare('SELECT * FROM lab_runs WHERE ended_at IS NULL').all() as unknown as RunRow[];
-      const due = open.filter((run) => Date.parse(deadlineOf(run)) <= now().getTime());
+      const due = (await goingRuns(store)).filter((run) => Date.parse(deadlineOf(run)) <= now().getTime());
       const results = await Promise.allSettled(due.map((run) => endRun(run, 'expired', deadlineOf(run))));
       for (const result of results) if (result.status === 'rejected') console.error(`irlab: giving back the cluster of an expired run failed: ${String(result.reason)}`);
       return due.length;
     },
 
     /** The learner's case notes of their newest run of the lab (going or ended). */
-    notes(learnerId: string, slug: string): NotesRecord {
-      const run = latestRun(learnerId, slug);
+    async notes(learnerId: string, slug: string): Promise<NotesRecord> {
+      const run = (await isLab(slug)) ? await latestRun(store, learnerId, slug) : undefined;
       return run ? readNotes(store, run.id) : { text: '' };
     },
 
     /** Saves the learner's case notes with their newest run of the lab. */
-    saveNotes(learnerId: string, slug: string, text: unknown): NotesRecord {
+    async saveNotes(learnerId: string, slug: string, text: unknown): Promise<NotesRecord> {
       const problem = notesProblem(text);
       if (problem) throw new LabError(problem, 413);
-      const run = latestRun(learnerId, slug);
+      const run = await latestRun(store, learnerId, (await labOf(slug)).slug);
       if (!run) throw new LabError('start the lab first: notes are kept with a run of the lab', 409);
-      return writeNotes(store, run.id, text as string, now().toISOString());
+      return writeNotes(store, run.id, withoutNul(text as string), now().toISOString());
     },
 
     /** Collects node evidence from the run's kind node into the learner's workspace (lab-node-evidence.ts). */
     async nodeEvidence(learnerId: string, slug: string, request: { collection: unknown; args: unknown }): Promise<NodeEvidenceView> {
       planNodeEvidence(request);
-      const run = activeRun(learnerId, slug);
+      const run = await activeRun(learnerId, slug);
       if (!run) throw new LabError('start the lab first', 409);
       return collectNodeEvidence(await clusterOf(run), options.workspaceOf(learnerId), request, closing.signal);
     },
@@ -503,25 +384,11 @@ export function labService(options: LabServiceOptions) {
     file: (learnerId: string, relative: string): Promise<WorkspaceFileView> => viewWorkspaceFile(options.workspaceOf(learnerId), relative),
 
     /** Every run of this learner, newest first: each step's state and score (the progress page). */
-    async progress(learnerId: string): Promise<LabRunSummary[]> {
-      const labs = await options.labs();
-      const runs = store.prepare('SELECT * FROM lab_runs WHERE learner_id = ? ORDER BY started_at DESC').all(learnerId) as unknown as Array<RunRow & { ended_at: string | null }>;
-      return runs.flatMap((run) => {
-        const lab = labs.find((l) => l.slug === run.lab);
-        if (!lab) return [];
-        const steps = lab.lab.steps.map((step) => {
-          const { results, score, passed } = stepStanding(store, run, step);
-          return { id: step.id, title: step.title, state: passed ? 'done' : results.length ? 'not yet' : 'not checked', score } as const;
-        });
-        return [{ lab: lab.slug, title: lab.lab.title, startedAt: run.started_at, endedAt: run.ended_at ?? undefined, steps, score: steps.reduce((sum, s) => sum + s.score, 0) / steps.length }];
-      });
-    },
+    progress: async (learnerId: string): Promise<LabRunSummary[]> => runSummaries(store, await options.labs(), learnerId),
 
     /** Where the terminal's shell for this learner should point, if they have a running lab. */
     async clusterFor(learnerId: string): Promise<ClusterInfo | undefined> {
-      const run = live(
-        store.prepare('SELECT * FROM lab_runs WHERE learner_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1').get(learnerId) as RunRow | undefined,
-      );
+      const run = await live(await newestGoingRun(store, learnerId));
       // A lab learner's shell is on their lab's cluster or on none: never on another engine's.
       return run ? clusterOf(run) : undefined;
     },

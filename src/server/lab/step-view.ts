@@ -6,18 +6,34 @@ import type { CheckResult } from '../../lib/check-result.ts';
 import { resultOf } from '../../lib/check-result.ts';
 import type { StepView } from '../../lib/lab-view.ts';
 import type { LabStep } from '../../schemas/lab.ts';
-import type { Store } from '../store/database.ts';
+import type { SqlQueries } from '../store/sql-store.ts';
 import { nextCheckCost, RETRY_POLICY, stepScore } from './retry-cost.ts';
 
+/** A check of a step as the store keeps it. */
+export interface CheckRow {
+  checked_at: string;
+  passed: number;
+  score: number;
+  criteria: string;
+  retry_cost: number;
+}
+
+/** The checks of a step in a run, oldest first (`seq` orders checks stored in the same millisecond). */
+export function checksOf(store: SqlQueries, runId: string, stepId: string): Promise<CheckRow[]> {
+  return store.all<CheckRow>('SELECT checked_at, passed, score, criteria, retry_cost FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at, seq', [runId, stepId]);
+}
+
 /** Where a learner stands on one step of a run (none: not started): hints taken, checks, score. */
-export function stepStanding(store: Store, run: { id: string } | undefined, step: LabStep) {
-  const taken = new Set(
-    run ? (store.prepare('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?').all(run.id, step.id) as Array<{ hint: number }>).map((r) => r.hint) : [],
-  );
-  // rowid breaks ties between checks stored in the same millisecond.
-  const results = run
-    ? (store.prepare('SELECT * FROM lab_results WHERE run_id = ? AND step = ? ORDER BY checked_at, rowid').all(run.id, step.id) as Array<{ checked_at: string; passed: number; score: number; criteria: string; retry_cost: number }>)
-    : [];
+export async function stepStanding(store: SqlQueries, run: { id: string } | undefined, step: LabStep) {
+  const [hints, results] = run
+    ? await Promise.all([store.all<{ hint: number }>('SELECT hint FROM lab_hints WHERE run_id = ? AND step = ?', [run.id, step.id]), checksOf(store, run.id, step.id)])
+    : [[], []];
+  return standingOf(step, hints.map((r) => r.hint), results);
+}
+
+/** A step's standing from the hints taken and the checks made (oldest first). */
+export function standingOf(step: LabStep, hints: Iterable<number>, results: CheckRow[]) {
+  const taken = new Set(hints);
   const past = results.map((r) => ({ score: r.score, passed: r.passed === 1, retryCost: r.retry_cost }));
   const cost = step.hints.reduce((sum, hint, index) => sum + (taken.has(index) ? hint.cost : 0), 0);
   const answerStep = step.questions.length > 0;
@@ -32,12 +48,12 @@ export function stepStanding(store: Store, run: { id: string } | undefined, step
 }
 
 /** A step as the learner sees it: never an answer key, and a hint's text only once taken. */
-export async function stepView(store: Store, renderMarkdown: (markdown: string) => Promise<string>, run: { id: string } | undefined, step: LabStep): Promise<StepView> {
-  const { taken, results, score, passed, nextCheckCost: nextCost, freeLeft } = stepStanding(store, run, step);
+export async function stepView(store: SqlQueries, renderMarkdown: (markdown: string) => Promise<string>, run: { id: string } | undefined, step: LabStep): Promise<StepView> {
+  const { taken, results, score, passed, nextCheckCost: nextCost, freeLeft } = await stepStanding(store, run, step);
   const last = results.at(-1);
   const answers = run
     ? Object.fromEntries(
-        (store.prepare('SELECT question, answer FROM lab_answers WHERE run_id = ?').all(run.id) as Array<{ question: string; answer: string }>)
+        (await store.all<{ question: string; answer: string }>('SELECT question, answer FROM lab_answers WHERE run_id = ?', [run.id]))
           .filter((r) => step.questions.some((q) => q.id === r.question))
           .map((r) => [r.question, r.answer]),
       )

@@ -17,6 +17,7 @@ const everyMigration = [
   { module: 'labs', version: 4 },
   { module: 'labs', version: 5 },
   { module: 'labs', version: 6 },
+  { module: 'labs', version: 7 },
   { module: 'drills', version: 1 },
   { module: 'drills', version: 2 },
   { module: 'drills', version: 3 },

@@ -12,8 +12,8 @@ export const prerender = false;
  * that finds the learner's lab running) spends a cluster start; a check or a policy apply (which
  * restarts the API server) spends a check. Reset only gives a cluster back.
  */
-function refusal(labs: LabService, limits: ServerLimits, action: string | undefined, slug: string, who: Requester): Refusal | undefined {
-  if (action === 'start') return who.learner && labs.activeRun(who.learner, slug) ? undefined : limits.clusterStart(who);
+async function refusal(labs: LabService, limits: ServerLimits, action: string | undefined, slug: string, who: Requester): Promise<Refusal | undefined> {
+  if (action === 'start') return who.learner && (await labs.activeRun(who.learner, slug)) ? undefined : limits.clusterStart(who);
   // Collecting node evidence runs commands in the node: budgeted like a check.
   if (action === 'check' || action === 'apply-policy' || action === 'node-evidence') return limits.check(who);
   return undefined;
@@ -26,7 +26,7 @@ export const POST: APIRoute = async (context) => {
   const slug = params.slug ?? '';
   // Budgets first, so that a refused request (a flood without cookies) creates no learner either.
   const known = await currentLearner(learners, cookies, url, { create: false });
-  const refused = refusal(labs, limits, params.action, slug, { learner: known?.id, address: endpointAddress(context) });
+  const refused = await refusal(labs, limits, params.action, slug, { learner: known?.id, address: endpointAddress(context) });
   if (refused) return tooManyRequests(refused);
   const learner = known ?? (await currentLearner(learners, cookies, url, { create: true }))!;
   return labRespond(labs, async (service) => {
