@@ -59,6 +59,8 @@ export default defineConfig({
             'src/server/classes/dashboard.test.ts',
             'src/server/lti/grade-passback.test.ts',
             'src/server/xapi/sender.test.ts',
+            // Real server processes over the built site on one database (needs the engine and the build).
+            'tests/postgres/*.test.ts',
             'src/server/lab/lab-runs.test.ts',
             'src/server/lab/run-lifecycle.test.ts',
             'src/server/lab/hint-view.test.ts',

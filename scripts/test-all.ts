@@ -35,7 +35,8 @@ const stages: Stage[] = [
   {
     name: 'postgres',
     command: [bin('vitest'), 'run', '--project', 'postgres', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'postgres.json')}`],
-    needs: ['system'],
+    // Its server tests run serve.ts over the built site and start a lab on the engine.
+    needs: ['system', 'engine', 'build'],
   },
   {
     name: 'integration',
