@@ -5,13 +5,12 @@
 // saw any of it, knows her by her cookie and shows her quiz score, her lab progress and the class
 // dashboard. Neither data directory holds an SQLite database, and the database password appears
 // in nothing either server printed.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardView } from '../../src/lib/class-view.ts';
 import { engineChecked, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
+import { freshDatabase } from './fresh-database.ts';
 
 let databaseUrl = '';
 let dropDatabase: () => Promise<void> = async () => {};
@@ -35,26 +34,9 @@ async function call<T>(server: RealServer, target: string, init: { body?: unknow
 }
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-  await admin.connect();
-  const name = `irlab_servers_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${name}`;
-  databaseUrl = url.toString();
-  dropDatabase = async () => {
-    const client = new pg.Client({ connectionString: inject('postgresUrl') });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-  };
+  const database = await freshDatabase('irlab_servers');
+  databaseUrl = database.url;
+  dropDatabase = database.drop;
   // One after the other: the second finds the migrations applied by the first.
   a = await startRealServer({ IRLAB_DATABASE_URL: databaseUrl });
   b = await startRealServer({ IRLAB_DATABASE_URL: databaseUrl });

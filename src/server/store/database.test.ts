@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dataDir, migrate, migrateStore, openStore, postgresDdl, type Migration } from './database.ts';
 import { allMigrations } from './migrations.ts';
-import { numberedPlaceholders, type SqlStore } from './sql-store.ts';
+import { numberedPlaceholders, StoreInputError, type SqlStore } from './sql-store.ts';
+import { httpStatusOf } from '../../lib/error-status.ts';
 import { testStores } from './store-test-kit.ts';
 
 const everyMigration = [
@@ -50,6 +51,17 @@ describe.each(testStores())('the store on $name', (backend) => {
     }
     expect((await store.all<{ module: string; version: number }>('SELECT module, version FROM migrations')).sort(byKey)).toEqual([...everyMigration].sort(byKey));
     expect(await migrateStore(store, allMigrations)).toEqual([]);
+  });
+
+  it('refuses text holding U+0000 with a 400 before the statement runs; blobs with zero bytes pass', async () => {
+    const store = await opened([{ module: 'nul', version: 1, name: 't', sql: 'CREATE TABLE nul_t (id TEXT PRIMARY KEY, body TEXT, data BLOB)' }]);
+    const refused = store.run('INSERT INTO nul_t (id, body) VALUES (?, ?)', ['a', 'before\u0000after']);
+    await expect(refused).rejects.toBeInstanceOf(StoreInputError);
+    await expect(refused).rejects.toSatisfy((error) => httpStatusOf(error) === 400);
+    await expect(store.get('SELECT id FROM nul_t WHERE body = ?', ['\u0000'])).rejects.toBeInstanceOf(StoreInputError);
+    await expect(store.transaction((tx) => tx.run('INSERT INTO nul_t (id, body) VALUES (?, ?)', ['b', '\u0000']))).rejects.toBeInstanceOf(StoreInputError);
+    await store.run('INSERT INTO nul_t (id, body, data) VALUES (?, ?, ?)', ['c', 'plain \\u0000 text', new Uint8Array([0, 1, 0])]);
+    expect(await store.all<{ id: string }>('SELECT id FROM nul_t')).toEqual([{ id: 'c' }]);
   });
 
   it('applies new migrations on the next start, not the old ones again', async () => {

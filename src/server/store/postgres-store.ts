@@ -8,7 +8,7 @@
  * its connection may or may not have applied, so its error reaches the caller.
  */
 import pg from 'pg';
-import { numberedPlaceholders, type Dialect, type RunResult, type SqlQueries, type SqlStore, type SqlValue } from './sql-store.ts';
+import { checkedParams, numberedPlaceholders, type Dialect, type RunResult, type SqlQueries, type SqlStore, type SqlValue } from './sql-store.ts';
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -91,9 +91,9 @@ export function postgresStore(options: PostgresOptions): PostgresStore {
 
   const on = (client: pg.ClientBase): SqlQueries => ({
     dialect: postgresDialect,
-    all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numberedPlaceholders(sql), params as unknown[])).rows as T[],
-    get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numberedPlaceholders(sql), params as unknown[])).rows[0] as T | undefined,
-    run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({ changes: (await client.query(numberedPlaceholders(sql), params as unknown[])).rowCount ?? 0 }),
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numberedPlaceholders(sql), checkedParams(params) as unknown[])).rows as T[],
+    get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numberedPlaceholders(sql), checkedParams(params) as unknown[])).rows[0] as T | undefined,
+    run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({ changes: (await client.query(numberedPlaceholders(sql), checkedParams(params) as unknown[])).rowCount ?? 0 }),
     exec: async (sql: string) => {
       await client.query(sql);
     },

@@ -16,6 +16,7 @@
  * What really differs goes through `store.dialect` (a few documented helpers below) and, for
  * migrations, through a migration's own `postgres` text (database.ts).
  */
+import { brandStatus } from '../../lib/error-status.ts';
 
 /** A value a statement takes: what both drivers bind the same way. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -67,6 +68,28 @@ export interface SqlStore extends SqlQueries {
    */
   transaction<T>(work: (tx: SqlQueries) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * A value neither backend stores the same way: PostgreSQL's text cannot hold U+0000 (its driver
+ * refuses the whole statement), SQLite would keep it. Refused on both, before the statement runs,
+ * as the caller's mistake (400): a learner's text with a NUL in it is input to reject, not a
+ * server error.
+ */
+export class StoreInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreInputError';
+    brandStatus(this, 400);
+  }
+}
+
+/** `params`, once none of them is text holding U+0000 (StoreInputError otherwise). */
+export function checkedParams(params: readonly SqlValue[]): readonly SqlValue[] {
+  for (const value of params) {
+    if (typeof value === 'string' && value.includes('\u0000')) throw new StoreInputError('text with a NUL character (U+0000) cannot be stored: remove it and send again');
+  }
+  return params;
 }
 
 /**

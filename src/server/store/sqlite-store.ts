@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Dialect, RunResult, SqlQueries, SqlStore, SqlValue } from './sql-store.ts';
+import { checkedParams, type Dialect, type RunResult, type SqlQueries, type SqlStore, type SqlValue } from './sql-store.ts';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -47,9 +47,9 @@ export function sqliteStore(db: DatabaseSync): SqliteStore {
   };
   const queries: SqlQueries = {
     dialect: sqliteDialect,
-    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
-    get: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...params) as T | undefined,
-    run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({ changes: Number(prepare(sql).run(...params).changes) }),
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...checkedParams(params)) as T[],
+    get: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...checkedParams(params)) as T | undefined,
+    run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({ changes: Number(prepare(sql).run(...checkedParams(params)).changes) }),
     exec: async (sql: string) => db.exec(sql),
   };
 
