@@ -12,6 +12,20 @@ export function brandStatus(error: object, status: number): void {
   Object.defineProperty(error, STATUS, { value: status, enumerable: false, configurable: true });
 }
 
+/**
+ * An error a client caused or may act on, answered with `status`: each module's error class
+ * extends it for its name (LabError, DrillError, PlacementError, ...), so the shape and the brand
+ * are written once.
+ */
+export class StatusError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+    brandStatus(this, status);
+  }
+}
+
 /** The status `error` was branded with, or undefined: an unexpected error (a 500). */
 export function httpStatusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

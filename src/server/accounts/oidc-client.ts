@@ -6,6 +6,7 @@
  * token (issuer, audience, signature, nonce, expiry). Every refusal is a SignInError with a status
  * below 500 for what a browser sent, and words for the page.
  */
+import { StatusError } from '../../lib/error-status.ts';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Identity } from '../learners/identities.ts';
@@ -20,12 +21,10 @@ export interface OidcSettings {
   scopes: string;
 }
 
-export class SignInError extends Error {
-  readonly status: number;
+export class SignInError extends StatusError {
   constructor(status: number, message: string) {
-    super(message);
+    super(message, status);
     this.name = 'SignInError';
-    this.status = status;
   }
 }
 

@@ -14,6 +14,7 @@
  * Times are epoch milliseconds from the injected clock; the processes' clocks must agree to well
  * within `placeWithinMs` (NTP), since a heartbeat is stamped by the cell and judged by a front.
  */
+import { StatusError } from '../../lib/error-status.ts';
 import type { SqlQueries, SqlStore } from '../store/sql-store.ts';
 
 export type CellState = 'live' | 'draining' | 'gone';
@@ -42,12 +43,10 @@ export interface Placement {
 }
 
 /** Something placement cannot do, with an HTTP status a front can answer with and how to fix it. */
-export class PlacementError extends Error {
-  readonly status: number;
+export class PlacementError extends StatusError {
   constructor(message: string, status: number) {
-    super(message);
+    super(message, status);
     this.name = 'PlacementError';
-    this.status = status;
   }
 }
 

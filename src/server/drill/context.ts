@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DrillView, LogEntry, LogEntryKind } from '../../lib/drill-view.ts';
-import { brandStatus } from '../../lib/error-status.ts';
+import { StatusError } from '../../lib/error-status.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import type { LoadedDrill } from './load.ts';
 import type { DrillRepository, DrillRow, StoredEntry } from './repository.ts';
@@ -14,13 +14,10 @@ import type { drillScheduler } from './scheduler.ts';
 import type { DrillEvent, DrillTerminals } from './types.ts';
 import type { Viewer } from './views.ts';
 
-export class DrillError extends Error {
-  readonly status: number;
+export class DrillError extends StatusError {
   constructor(message: string, status = 400) {
-    super(message);
+    super(message, status);
     this.name = 'DrillError';
-    this.status = status;
-    brandStatus(this, status);
   }
 }
 

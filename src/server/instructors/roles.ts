@@ -4,6 +4,7 @@
  * (one with an OpenID Connect identity) holds a role: an anonymous cookie is nobody in particular.
  * The first operator is whoever signed in and presented the instructor token (the bootstrap).
  */
+import { StatusError } from '../../lib/error-status.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 
 export type Role = 'instructor' | 'operator';
@@ -18,12 +19,10 @@ export interface Account {
   roles: Role[];
 }
 
-export class RoleError extends Error {
-  readonly status: number;
+export class RoleError extends StatusError {
   constructor(message: string, status: number) {
-    super(message);
+    super(message, status);
     this.name = 'RoleError';
-    this.status = status;
   }
 }
 

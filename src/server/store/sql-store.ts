@@ -16,7 +16,7 @@
  * What really differs goes through `store.dialect` (a few documented helpers below) and, for
  * migrations, through a migration's own `postgres` text (database.ts).
  */
-import { brandStatus } from '../../lib/error-status.ts';
+import { StatusError } from '../../lib/error-status.ts';
 
 /** A value a statement takes: what both drivers bind the same way. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -76,11 +76,10 @@ export interface SqlStore extends SqlQueries {
  * as the caller's mistake (400): a learner's text with a NUL in it is input to reject, not a
  * server error.
  */
-export class StoreInputError extends Error {
+export class StoreInputError extends StatusError {
   constructor(message: string) {
-    super(message);
+    super(message, 400);
     this.name = 'StoreInputError';
-    brandStatus(this, 400);
   }
 }
 
