@@ -8,6 +8,7 @@
  * its connection may or may not have applied, so its error reaches the caller.
  */
 import pg from 'pg';
+import { StatusError } from '../../lib/error-status.ts';
 import { checkedParams, numberedPlaceholders, type Dialect, type RunResult, type SqlQueries, type SqlStore, type SqlValue } from './sql-store.ts';
 
 export const postgresDialect: Dialect = {
@@ -37,6 +38,17 @@ export function isConnectionError(error: unknown): boolean {
     if (e.code.startsWith('08')) return true;
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e?.message ?? '');
+}
+
+/**
+ * The database could not be reached in time, or the connection broke while a write ran (it may or
+ * may not have been applied): 503, with what to do, instead of the driver's message as a 500.
+ */
+export class DatabaseUnavailableError extends StatusError {
+  constructor(cause: unknown) {
+    super('the database did not answer: this request may not have been saved; reload to see, then try again', 503, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
 }
 
 const readOnly = (sql: string) => /^\s*SELECT\b/i.test(sql) && !/\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/i.test(sql);
@@ -73,7 +85,8 @@ export function postgresStore(options: PostgresOptions): PostgresStore {
       try {
         return await attempt();
       } catch (error) {
-        if (!isConnectionError(error) || !retriable(error) || now() + wait > deadline) throw error;
+        if (!isConnectionError(error)) throw error;
+        if (!retriable(error) || now() + wait > deadline) throw new DatabaseUnavailableError(error);
         await delay(wait);
       }
     }
@@ -143,11 +156,12 @@ export function postgresStore(options: PostgresOptions): PostgresStore {
         client.release();
         return value;
       } catch (error) {
-        if (isConnectionError(error)) client.release(error as Error);
-        else {
-          await client.query('ROLLBACK').catch(() => {});
-          client.release();
+        if (isConnectionError(error)) {
+          client.release(error as Error);
+          throw new DatabaseUnavailableError(error);
         }
+        await client.query('ROLLBACK').catch(() => {});
+        client.release();
         throw error;
       }
     },
