@@ -67,4 +67,27 @@ describe('warm pool release', () => {
     }
     expect(provider.created.filter((n) => !provider.deleted.includes(n))).toEqual([]);
   });
+
+  it('deletes a cluster whose cold create was still starting when the pool shut down', async () => {
+    const provider = new DirectoryProvider({ workDir: join(work, 'kwok-shutdown'), env: {} });
+    let entered!: () => void;
+    const inRuntime = new Promise<void>((resolve) => (entered = resolve));
+    let finishRuntime!: () => void;
+    const runtimeGate = new Promise<void>((resolve) => (finishRuntime = resolve));
+    const startRuntime = async () => {
+      entered();
+      await runtimeGate;
+      return { stop: async () => undefined } as unknown as PodRuntime;
+    };
+    const pool = await WarmPool.start({ provider, size: 0, idleTtlMs: 3_600_000, stateDir: join(work, 'state-shutdown'), startRuntime, retryMs: 10 });
+    const claim = pool.claim();
+    const claimed = claim.then(() => 'claimed', (error: unknown) => (error as Error).message);
+    await inRuntime; // created, its runtime starting: the server is told to stop now
+    const shutdown = pool.shutdown();
+    finishRuntime();
+    await shutdown;
+    expect(await claimed).toMatch(/shut down/);
+    expect(provider.created).toHaveLength(1);
+    expect(provider.deleted).toEqual(provider.created);
+  });
 });

@@ -160,7 +160,12 @@ export class WarmPool {
     return work;
   }
 
-  private async createOne(): Promise<PooledCluster> {
+  /** Tracked as a whole (not just the provider's create), so that shutdown waits for the cluster's runtime too. */
+  private createOne(): Promise<PooledCluster> {
+    return this.track(this.createTracked());
+  }
+
+  private async createTracked(): Promise<PooledCluster> {
     // 48 random bits: labs and drills find their cluster by name, also after a restart reaped it,
     // so a new cluster must not take the name of one someone used before (24 bits made that a
     // matter of luck over a server's lifetime).
@@ -171,11 +176,17 @@ export class WarmPool {
     try {
       // On disk before anything starts: a crash from here on is reaped by the next owner.
       await this.owner.add(name);
-      const cluster = await this.track(this.options.provider.create({ ...this.options.createOptions, name }));
+      const cluster = await this.options.provider.create({ ...this.options.createOptions, name });
       const runtime = await (this.options.startRuntime ?? ((c: ClusterInfo) => PodRuntime.start(c)))(cluster).catch(async (err: unknown) => {
         await this.options.provider.delete(name).catch(() => undefined);
         throw err;
       });
+      if (this.stopped) {
+        // Shut down while this was being made: nobody gets it, and shutdown has not seen it.
+        await runtime.stop().catch(() => undefined);
+        await this.options.provider.delete(name).catch(() => reapCluster(this.options.provider.workDir, name, this.clock));
+        throw new Error('the cluster pool is shut down');
+      }
       this.emit({ type: 'created', name, ms: this.clock.now() - started });
       this.watchdog?.watch(name);
       return { cluster, runtime, readyAt: this.clock.now() };
