@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { postgresStore } from './postgres-store.ts';
+import { DatabaseUnavailableError, postgresStore } from './postgres-store.ts';
 import type { SqlStore } from './sql-store.ts';
 import { openSqliteDatabase, sqliteStore, type SqliteStore } from './sqlite-store.ts';
 
@@ -64,6 +64,12 @@ export async function connectStore(location: StoreLocation, migrations: readonly
     await migrateStore(store, migrations);
   } catch (error) {
     await store.close();
+    if (location.databaseUrl && error instanceof DatabaseUnavailableError) {
+      // At start there is no request to speak of: say which database, why, and what to check.
+      const url = new URL(location.databaseUrl);
+      const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+      throw new Error(`IRLAB_DATABASE_URL: the PostgreSQL database ${url.pathname.slice(1) || '(default)'} at ${url.host || url.searchParams.get('host') || 'the default socket'} did not answer (${cause}); check that it runs and that the URL's host, port and database are right`, { cause: error });
+    }
     throw error;
   }
   return store;
