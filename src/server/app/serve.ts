@@ -71,6 +71,15 @@ server.listen(config.port, config.host, () => {
   console.log(`irlab: listening on http://${config.host}:${port} · terminal ${host ? `sandboxed (${host.budgets.uids ? `a uid per session from ${host.budgets.uids.range.first}-${host.budgets.uids.range.last}` : `${host.identity.mode}, uid ${host.identity.uid}`}${host.budgets.cgroups ? `, cgroup v${host.budgets.cgroups.version}` : ''}), ${services.terminalClusters}` : 'unavailable'} · data in ${config.dataDir}`);
 });
 
+/** A registry step of stopping, given at most 10 s. */
+async function registryStep(what: string, step: Promise<unknown> | undefined): Promise<void> {
+  if (!step) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(() => (console.error(`irlab cell: ${what} took over 10 s; going on`), resolve()), 10_000)));
+  await Promise.race([step.catch((error: unknown) => console.error(`irlab cell: ${what} failed: ${error instanceof Error ? error.message : String(error)}`)), late]);
+  clearTimeout(timer);
+}
+
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
@@ -78,9 +87,10 @@ async function stop(signal: string): Promise<void> {
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
   upkeep?.stop();
   // A cell drains first (no new learners), then lets its learners go before the store closes.
-  await membership?.drain().catch((error: unknown) => console.error(`irlab cell: draining failed: ${String(error)}`));
+  // Bounded: with the database unreachable the fronts expire this cell anyway.
+  await registryStep('draining', membership?.drain());
   closeRoutes();
-  await membership?.leave().catch((error: unknown) => console.error(`irlab cell: leaving the registry failed: ${String(error)}`));
+  await registryStep('leaving the registry', membership?.leave());
   await services.close();
   server.close();
   server.closeAllConnections();
