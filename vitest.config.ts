@@ -55,6 +55,8 @@ export default defineConfig({
             'src/server/drill/service.test.ts',
             'src/server/drill/races.test.ts',
             'src/server/cells/registry.test.ts',
+            'src/server/cells/cell-gate.test.ts',
+            'src/server/cells/cell-membership.test.ts',
             'src/server/classes/classes.test.ts',
             'src/server/classes/dashboard.test.ts',
             'src/server/lti/grade-passback.test.ts',

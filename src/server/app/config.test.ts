@@ -126,6 +126,17 @@ describe('loadConfig', () => {
     expect(JSON.stringify(problemsOf({ IRLAB_DATABASE_URL: 'postgres:///?host=/x&password=top-secret' }))).not.toContain('top-secret');
   });
 
+  it('runs as one process by default; a front or a cell needs the database and the key, a cell its URL, and says so', () => {
+    expect(loadConfig({}, '/srv').cells).toMatchObject({ role: 'all', capacity: 20, heartbeatMs: 5_000, expireAfterMs: 45_000 });
+    expect(problemsOf({ IRLAB_ROLE: 'proxy' })[0]).toMatchObject({ variable: 'IRLAB_ROLE', message: expect.stringMatching(/all, front, cell/) });
+    expect(problemsOf({ IRLAB_ROLE: 'front' }).map((p) => p.variable)).toEqual(['IRLAB_DATABASE_URL', 'IRLAB_CELL_FORWARD_KEY']);
+    expect(problemsOf({ IRLAB_ROLE: 'cell', IRLAB_CELL_ID: 'cell 0' }).map((p) => p.variable)).toEqual(['IRLAB_DATABASE_URL', 'IRLAB_CELL_FORWARD_KEY', 'IRLAB_CELL_URL', 'IRLAB_CELL_ID']);
+    const shared = { IRLAB_DATABASE_URL: 'postgres://irlab@db/irlab', IRLAB_CELL_FORWARD_KEY: 'Yq3vR0m9cXH2tB7LsWkE4pZ1uN8aJd6GfT5oVx0iQe' };
+    expect(loadConfig({ ...shared, IRLAB_ROLE: 'front' }, '/srv').cells.role).toBe('front');
+    expect(loadConfig({ ...shared, IRLAB_ROLE: 'cell', IRLAB_CELL_ID: 'cell-0', IRLAB_CELL_URL: 'http://cell-0.cells:4321/', IRLAB_CELL_CAPACITY: '40' }, '/srv').cells).toMatchObject({ role: 'cell', id: 'cell-0', url: 'http://cell-0.cells:4321', capacity: 40 });
+    expect(problemsOf({ IRLAB_CELL_HEARTBEAT_SECONDS: '10', IRLAB_CELL_EXPIRE_SECONDS: '20' })[0]).toMatchObject({ variable: 'IRLAB_CELL_EXPIRE_SECONDS', message: expect.stringMatching(/at least 30/) });
+  });
+
   it('takes the fronts\' and cells\' forward key, refuses a weak one, and never shows it', () => {
     expect(loadConfig({}, '/srv').cells.forwardKey).toBeUndefined();
     const key = 'Yq3vR0m9cXH2tB7LsWkE4pZ1uN8aJd6GfT5oVx0iQe';

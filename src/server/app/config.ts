@@ -6,7 +6,7 @@
  * checked here with the same rule, so a bad value stops the boot, not a learner's request.
  * docs/configuration.md is the table of SETTINGS (a unit test keeps them in step).
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseUidRange } from '../terminal/uid-claims.ts';
@@ -178,6 +178,12 @@ export const SETTINGS = {
   IRLAB_OIDC_SCOPES: { schema: text, default: 'openid email profile', meaning: 'the scopes asked for (openid is always included)' },
   IRLAB_LTI_PLATFORMS: { schema: ltiPlatforms, default: 'unset', meaning: 'a YAML or JSON file of the LMS platforms irlab is registered with as an LTI 1.3 tool (docs/classes.md, `## LTI 1.3`); unset: LTI off' },
   IRLAB_CELL_FORWARD_KEY: { schema: checkedBy(forwardKeyFrom), default: 'unset', meaning: 'fronts and cells (docs/deploy.md, in progress): the key, shared by all of them, that signs a proxied request\'s `x-irlab-forward` header; at least 32 characters (`openssl rand -base64 48`); never logged' },
+  IRLAB_ROLE: { schema: oneOf(['all', 'front', 'cell'], 'all'), default: 'all', meaning: 'what this process is (docs/deploy.md, "Fronts and cells"): `all`, everything in one process; `front`, pages, APIs, sign-in and placement, proxying each learner\'s lab and terminal to their cell; `cell`, the clusters and terminals, reached only through fronts. `front` and `cell` need IRLAB_DATABASE_URL and IRLAB_CELL_FORWARD_KEY' },
+  IRLAB_CELL_ID: { schema: text, default: 'the host name', meaning: 'a cell\'s name in the registry (letters, digits, `_`, `.`, `:`, `-`; a StatefulSet pod\'s name fits); stable across restarts' },
+  IRLAB_CELL_URL: { schema: httpUrl, default: 'unset', meaning: 'a cell: the http(s) URL fronts reach it at (http://cell-0.cells:4321); required with IRLAB_ROLE=cell' },
+  IRLAB_CELL_CAPACITY: { schema: whole(20, 0, 10_000), default: '20', meaning: 'a cell: how many learners it hosts at once (slots in the registry)' },
+  IRLAB_CELL_HEARTBEAT_SECONDS: { schema: whole(5, 1, 600), default: '5', meaning: 'a cell heartbeats this often; fronts place only on cells heard from within 3 heartbeats' },
+  IRLAB_CELL_EXPIRE_SECONDS: { schema: whole(45, 3, 3600), default: '45', meaning: 'fronts mark a cell silent this long gone, its learners\' placements lost (they start again on another cell, progress kept); at least 3 heartbeats' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
@@ -277,10 +283,55 @@ export interface Config {
   /** OpenID Connect sign-in; undefined when IRLAB_OIDC_ISSUER is unset (no sign-in offered). */
   oidc: { issuer: string; clientId: string; clientSecret: string | undefined; scopes: string } | undefined;
   /** Fronts and cells: the shared key of the forwarded-request header (IRLAB_CELL_FORWARD_KEY); undefined when unset. */
-  cells: { forwardKey: Buffer | undefined };
+  cells: CellsConfig;
   /** The environment it was read from: leaves that read their own variable (sandbox, engine) get it. */
   env: Env;
   raw: RawConfig;
+}
+
+export type ServerRole = 'all' | 'front' | 'cell';
+
+/** Fronts and cells: this process's role and what it needs for it. */
+export interface CellsConfig {
+  role: ServerRole;
+  /** The shared key of the forwarded-request header (IRLAB_CELL_FORWARD_KEY); always set for a front or a cell. */
+  forwardKey: Buffer | undefined;
+  /** This cell's id, URL and capacity (a cell), and the heartbeat and expiry every role uses. */
+  id: string;
+  url: string | undefined;
+  capacity: number;
+  heartbeatMs: number;
+  expireAfterMs: number;
+}
+
+const CELL_ID = /^[\w.:-]{1,128}$/;
+
+/** A front or a cell shares state and trust with the others: without the database or the key it would be a lone process. */
+function cellsConfig(r: RawConfig, env: Env): CellsConfig {
+  const role = r.IRLAB_ROLE;
+  const id = (r.IRLAB_CELL_ID ?? hostname()).trim();
+  const problems: ConfigProblem[] = [];
+  if (role !== 'all') {
+    if (!r.IRLAB_DATABASE_URL) problems.push({ variable: 'IRLAB_DATABASE_URL', value: undefined, message: `is unset, and IRLAB_ROLE=${role} shares its state with the other fronts and cells through PostgreSQL; set it to the same postgres:// URL on every front and cell, or set IRLAB_ROLE=all for one process` });
+    if (!r.IRLAB_CELL_FORWARD_KEY) problems.push({ variable: 'IRLAB_CELL_FORWARD_KEY', value: undefined, message: `is unset, and IRLAB_ROLE=${role} needs it to sign (front) or check (cell) proxied requests; set the same random word of at least 32 characters on every front and cell (\`openssl rand -base64 48\`)` });
+  }
+  if (role === 'cell') {
+    if (!r.IRLAB_CELL_URL) problems.push({ variable: 'IRLAB_CELL_URL', value: undefined, message: 'is unset, and a cell registers the URL fronts reach it at; set it to, for example, http://cell-0.cells:4321' });
+    if (!CELL_ID.test(id)) problems.push({ variable: 'IRLAB_CELL_ID', value: env.IRLAB_CELL_ID, message: 'is not a cell id (1 to 128 letters, digits, "_", ".", ":" or "-"); set it to, for example, cell-0' });
+  }
+  if (r.IRLAB_CELL_EXPIRE_SECONDS < 3 * r.IRLAB_CELL_HEARTBEAT_SECONDS) {
+    problems.push({ variable: 'IRLAB_CELL_EXPIRE_SECONDS', value: env.IRLAB_CELL_EXPIRE_SECONDS, message: `is less than 3 heartbeats (IRLAB_CELL_HEARTBEAT_SECONDS=${r.IRLAB_CELL_HEARTBEAT_SECONDS}): a cell would be given up on between two heartbeats; set it to at least ${3 * r.IRLAB_CELL_HEARTBEAT_SECONDS}` });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    role,
+    forwardKey: forwardKeyFrom(r.IRLAB_CELL_FORWARD_KEY),
+    id,
+    url: r.IRLAB_CELL_URL?.replace(/\/+$/, ''),
+    capacity: r.IRLAB_CELL_CAPACITY,
+    heartbeatMs: r.IRLAB_CELL_HEARTBEAT_SECONDS * 1000,
+    expireAfterMs: r.IRLAB_CELL_EXPIRE_SECONDS * 1000,
+  };
 }
 
 const schema = z.object(Object.fromEntries(Object.entries(SETTINGS).map(([name, setting]) => [name, setting.schema])) as { [K in keyof Settings]: Settings[K]['schema'] });
@@ -357,7 +408,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       joinsWindowSeconds: r.IRLAB_LIMIT_JOINS_WINDOW_SECONDS,
     },
     engine: { mode: r.IRLAB_ENGINE_BUILD, reportSeconds: r.IRLAB_ENGINE_REPORT_SECONDS },
-    cells: { forwardKey: forwardKeyFrom(r.IRLAB_CELL_FORWARD_KEY) },
+    cells: cellsConfig(r, env),
     query: { budgetSeconds: r.IRLAB_QUERY_BUDGET_SECONDS, workers: r.IRLAB_QUERY_WORKERS, queue: r.IRLAB_QUERY_QUEUE, memoryMb: r.IRLAB_QUERY_WORKER_MEMORY_MB, auditLog: r.IRLAB_AUDIT_LOG },
     // Leaves read the data dir from the environment too: give them the resolved one.
     env: { ...env, IRLAB_DATA_DIR: dataDir },

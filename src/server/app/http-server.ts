@@ -18,7 +18,10 @@ import { createEngineRoutes } from '../http/engine-routes.ts';
 import { handleHealth } from '../http/health.ts';
 import { applySecurityHeaders, validHost } from '../http/security-headers.ts';
 import { createTerminalRoutes, readCookie, type AdmitNewSession, type Identify } from '../http/terminal-routes.ts';
-import { refuseUpgrade } from '../http/ws-safety.ts';
+import { refuseUpgrade, safeWebSocketServer } from '../http/ws-safety.ts';
+import { cellGate } from '../cells/cell-gate.ts';
+import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
+import { frontProxy } from '../front/front-proxy.ts';
 import type { Locals, Services } from './services.ts';
 import type { StaticFiles } from './static-files.ts';
 
@@ -33,8 +36,15 @@ export interface IrlabServer {
 
 export function createIrlabServer(services: Services, astro: AstroHandler, files: StaticFiles): IrlabServer {
   const { learners, terminals: manager, drills, labs, limits } = services;
+  // Fronts and cells (IRLAB_ROLE): a cell serves the cluster-bound routes only to its fronts,
+  // for the learner their signed header names; a front proxies those routes to the learner's cell.
+  const { role, forwardKey, id: cellId } = services.config.cells;
+  const gate = role === 'cell' && forwardKey ? cellGate({ verifier: forwardVerifier({ key: forwardKey, cellId }), db: services.db, learners }) : undefined;
+  const stopping = new AbortController();
   // The learner is the one the learner session cookie names (shared with quizzes and labs).
   const identify = (async (req, options) => {
+    const forwarded = gate?.learnerOf(req);
+    if (forwarded) return { id: forwarded };
     const found = await learners.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE));
     if (found) return { id: found.id };
     if (!options.create) return undefined;
@@ -51,6 +61,8 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
   const terminal = manager ? createTerminalRoutes(manager, identify, async (learnerId, session, req) => (await drills.canWatch(learnerId, session.group)) || (await instructorMayWatch(services, req, session)), admitNewSession) : null;
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
+  const relays = role === 'front' ? safeWebSocketServer(64 * 1024) : undefined;
+  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal }) : undefined;
   const trustProxy = services.config.trustProxy;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -58,6 +70,12 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     // Astro builds a URL from Host; one that is no host name would make that throw.
     if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
+    if (proxy && (await proxy.handle(req, res))) return;
+    let requestLocals = locals;
+    const admitted = gate?.admit(req, 'http');
+    if (admitted && !admitted.ok) return sendJson(res, admitted.status, { error: admitted.error });
+    // The endpoints read the learner through `learners.fromSession`: here it is the header's learner.
+    if (admitted) requestLocals = { services: { ...services, learners: gate!.learnersFor(admitted.learnerId) } };
     if (handleHealth(req, res, manager, services.instructorToken, services.xapi)) return;
     if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;
@@ -71,7 +89,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     }
     if (await files.handle(req, res)) return;
     // No `next`: a route Astro does not know gets Astro's 404 page.
-    await astro(req, res, undefined, locals);
+    await astro(req, res, undefined, requestLocals);
   };
 
   const server = http.createServer((req, res) => {
@@ -83,6 +101,9 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     socket.on('error', () => socket.destroy());
     try {
       if (!validHost(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
+      if (proxy?.upgrade(req, socket, head)) return;
+      const admitted = gate?.admit(req, 'upgrade');
+      if (admitted && !admitted.ok) return refuseUpgrade(socket, 403, 'Forbidden');
       if (drillRoutes.upgrade(req, socket, head)) return;
       if (terminal?.upgrade(req, socket, head)) return;
       refuseUpgrade(socket, 404, 'Not Found');
@@ -94,6 +115,8 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
   return {
     server,
     closeRoutes() {
+      stopping.abort();
+      relays?.close();
       terminal?.close();
       drillRoutes.close();
     },

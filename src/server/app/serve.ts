@@ -12,6 +12,7 @@ import { logUnexpected } from '../http/endpoint.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createIrlabServer, type AstroHandler } from './http-server.ts';
 import { buildServices } from './services.ts';
+import { cellMembership, frontUpkeep } from '../cells/cell-membership.ts';
 import { staticFiles } from './static-files.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -54,18 +55,42 @@ void services.warm().catch((error: unknown) => console.error(`irlab: the warm po
 const files = staticFiles({ clientDir: path.join(root, 'dist/client'), headersFile: path.join(root, 'dist/_headers.json') });
 const { server, closeRoutes } = createIrlabServer(services, astro, files);
 
+// A cell joins the registry once it listens (fronts may place on it at once); a front expires
+// silent cells on the same beat (docs/deploy.md, "Fronts and cells").
+const { cells } = services;
+const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs }) : undefined;
+const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
+
 server.listen(config.port, config.host, () => {
+  membership?.start().catch((error: unknown) => {
+    console.error(`irlab cell ${config.cells.id}: registering in the database failed: ${error instanceof Error ? error.message : String(error)}`);
+    void stop('the cell could not register');
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   console.log(`irlab: listening on http://${config.host}:${port} · terminal ${host ? `sandboxed (${host.budgets.uids ? `a uid per session from ${host.budgets.uids.range.first}-${host.budgets.uids.range.last}` : `${host.identity.mode}, uid ${host.identity.uid}`}${host.budgets.cgroups ? `, cgroup v${host.budgets.cgroups.version}` : ''}), ${services.terminalClusters}` : 'unavailable'} · data in ${config.dataDir}`);
 });
+
+/** A registry step of stopping, given at most 10 s. */
+async function registryStep(what: string, step: Promise<unknown> | undefined): Promise<void> {
+  if (!step) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(() => (console.error(`irlab cell: ${what} took over 10 s; going on`), resolve()), 10_000)));
+  await Promise.race([step.catch((error: unknown) => console.error(`irlab cell: ${what} failed: ${error instanceof Error ? error.message : String(error)}`)), late]);
+  clearTimeout(timer);
+}
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
+  upkeep?.stop();
+  // A cell drains first (no new learners), then lets its learners go before the store closes.
+  // Bounded: with the database unreachable the fronts expire this cell anyway.
+  await registryStep('draining', membership?.drain());
   closeRoutes();
+  await registryStep('leaving the registry', membership?.leave());
   await services.close();
   server.close();
   server.closeAllConnections();

@@ -45,6 +45,8 @@ import { prepareSandboxHost, SandboxUnavailableError, type SandboxHost } from '.
 import { TerminalManager } from '../terminal/session-manager.ts';
 import { xapiService, type XapiService } from '../xapi/service.ts';
 import type { Config } from './config.ts';
+import { cellRegistry, type CellRegistry } from '../cells/registry.ts';
+import { noClusters } from '../front/no-clusters.ts';
 
 export interface Services {
   config: Config;
@@ -91,6 +93,8 @@ export interface Services {
   labContent(): Promise<LoadedLab[]>;
   /** Fills the warm pool and seeds incidents ahead of time (when the engine is there). */
   warm(): Promise<void>;
+  /** Fronts and cells (IRLAB_ROLE front or cell): the registry of cells and placements; undefined for one process (all). */
+  cells: CellRegistry | undefined;
   /** Stops everything this set started: timers, sessions, seeding, the pool's clusters, workers, the store. */
   close(): Promise<void>;
 }
@@ -182,8 +186,11 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   // is listed but cannot start.
   const poolClusters = pooledClusters(provider, startPool);
   const kindLabs = config.labs.engine === 'kind' ? ownedClusters(kind, new OwnerFile(config.pool.stateDir, provider.workDir, process.pid, 'labs')) : undefined;
-  const clusters: ClusterSource = kindLabs ?? poolClusters;
+  // A front hosts no clusters and no shells (its cells do): its lab service reads the database only.
+  const front = config.cells.role === 'front';
+  const clusters: ClusterSource = front ? noClusters(provider) : (kindLabs ?? poolClusters);
   const labEngine = labEngineOn(clusters.provider.name);
+  const cells = config.cells.role === 'all' ? undefined : cellRegistry({ store: db, placeWithinMs: 3 * config.cells.heartbeatMs, expireAfterMs: config.cells.expireAfterMs });
 
   const labsContent = cachedContent<LoadedLab[]>(async () => (await validateProjectLabs(config.contentRoot)).labs, config.contentLive);
   const labs = labService({
@@ -216,7 +223,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   let terminalClusters = 'no cluster attached';
   let clusterPerSession = false;
   let terminals: TerminalManager | null = null;
-  if (options.terminals !== false) {
+  if (options.terminals !== false && !front) {
     try {
       sandbox = prepareSandboxHost(config.dataDir, env);
     } catch (caught) {
@@ -224,7 +231,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       terminalProblem = caught.message;
     }
   } else {
-    terminalProblem = 'this server runs without terminals';
+    terminalProblem = front ? 'this server is a front: terminals run on cells' : 'this server runs without terminals';
   }
   if (sandbox) {
     let fallback: LeaseCluster = noCluster;
@@ -293,7 +300,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   });
   const timers: NodeJS.Timeout[] = [];
   // Runs past their deadline give their clusters back even when nobody looks at them.
-  timers.push(setInterval(() => void labs.sweepExpired().catch((caught: unknown) => error(`irlab labs: the expiry sweep failed: ${String(caught)}`)), 30_000).unref());
+  if (!front) timers.push(setInterval(() => void labs.sweepExpired().catch((caught: unknown) => error(`irlab labs: the expiry sweep failed: ${String(caught)}`)), 30_000).unref());
   if (options.drillTimers !== false) {
     let scoring = false;
     timers.push(setInterval(() => void drills.tick(), 1000).unref());
@@ -354,7 +361,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     classes: classService({ store: db, learners, identities }),
     labContent: labsContent,
     engine,
+    cells,
     async warm() {
+      if (front) return;
       // The pool and the incident shelf start once the engine is there, without a restart.
       if (!(await engine.ready())) return;
       const available = await provider.available();

@@ -56,7 +56,8 @@ export async function startRealServer(env: Record<string, string> = {}, options:
   const dataDir = options.root ?? (await mkdtemp(path.join(tmpdir(), 'irlab-hostile-')));
   const auditLog = path.join(dataDir, 'audit.log');
   await writeFile(auditLog, AUDIT_LOG.map((event) => JSON.stringify(event)).join('\n') + '\n');
-  const port = await freePort();
+  // A caller that must know the port before the start (a cell registers its URL) passes PORT.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const instructorToken = 'hostile-suite-instructor-token-0123456789';
   const child = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
     cwd: root,

@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { learnerService } from '../learners/learners.ts';
+import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
+import { cellGate } from './cell-gate.ts';
+import { FORWARD_HEADER, forwardSigner, forwardVerifier } from './forward-auth.ts';
+
+const KEY = 'k'.repeat(48);
+const open = openedPerTest();
+
+const request = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers: { ...headers } }) as unknown as IncomingMessage;
+
+describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) => {
+  it('serves cluster-bound requests only with a valid header for this cell, as the learner it names; never by cookie', async () => {
+    const db = await open(backend);
+    const learners = learnerService({ store: db });
+    const { learner, token } = await learners.create('Ana');
+    const other = await learners.create('Mallory');
+    const gate = cellGate({ verifier: forwardVerifier({ key: KEY, cellId: 'cell-a' }), db, learners });
+    const signer = forwardSigner({ key: KEY });
+    const sign = (method: string, path: string, cellId = 'cell-a') => ({ [FORWARD_HEADER]: signer.sign({ method, path, learnerId: learner.id, cellId }) });
+
+    // Not cluster-bound: not the gate's business.
+    expect(gate.admit(request('GET', '/labs/l18'), 'http')).toBeUndefined();
+    // A cookie alone is nobody.
+    const byCookie = request('POST', '/api/labs/l18/check', { cookie: `irlab_session=${token}` });
+    expect(gate.admit(byCookie, 'http')).toMatchObject({ ok: false, status: 403, error: expect.stringMatching(/no x-irlab-forward header/) });
+    expect(byCookie.headers.cookie).toBeUndefined();
+    expect(gate.admit(request('GET', '/ws/terminal/abc'), 'upgrade')).toMatchObject({ ok: false, status: 403 });
+    // For another cell, another path, or used twice: refused.
+    expect(gate.admit(request('POST', '/api/labs/l18/check', sign('POST', '/api/labs/l18/check', 'cell-b')), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/another cell/) });
+    expect(gate.admit(request('POST', '/api/labs/l18/reset', sign('POST', '/api/labs/l18/check')), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/not signed/) });
+    const headers = sign('POST', '/api/labs/l18/check');
+    // The other learner's cookie rides along: the header's learner wins and the cookie is dropped.
+    const good = request('POST', '/api/labs/l18/check', { ...headers, cookie: `irlab_session=${other.token}` });
+    expect(gate.admit(good, 'http')).toEqual({ ok: true, learnerId: learner.id });
+    expect(good.headers.cookie).toBeUndefined();
+    expect(gate.learnerOf(good)).toBe(learner.id);
+    expect(gate.admit(request('POST', '/api/labs/l18/check', headers), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/used before/) });
+
+    // The endpoints' learner service answers the header's learner for any session token, and never creates one.
+    const forwarded = gate.learnersFor(learner.id);
+    expect((await forwarded.fromSession(other.token))?.id).toBe(learner.id);
+    expect((await forwarded.fromSession(undefined))?.displayName).toBe('Ana');
+    await expect(forwarded.create()).rejects.toThrow(/cannot create a learner/);
+  });
+});

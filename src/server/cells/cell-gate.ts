@@ -1,0 +1,62 @@
+/**
+ * A cell's door: the cluster-bound routes (cluster-routes.ts) are served only for requests a front
+ * proxied, proven by a valid `x-irlab-forward` header for this cell (forward-auth.ts). The learner
+ * is the one the header names; any cookie is dropped, so a browser reaching a cell directly (or a
+ * front's header replayed) gets a 403 and never acts as anyone.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { LearnerService } from '../learners/learners.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import { clusterRoute, isClusterSocket } from './cluster-routes.ts';
+import { FORWARD_HEADER, type ForwardRefusal, type ForwardVerifier } from './forward-auth.ts';
+
+export type GateVerdict = { ok: true; learnerId: string } | { ok: false; status: 403; error: string };
+
+export interface CellGate {
+  /** Undefined: not a cluster-bound request (the cell serves it as any server). */
+  admit(req: IncomingMessage, kind: 'http' | 'upgrade'): GateVerdict | undefined;
+  /** The learner a request admitted above is for. */
+  learnerOf(req: IncomingMessage): string | undefined;
+  /** The learner service as a forwarded request's endpoints see it: the session is the header's learner. */
+  learnersFor(learnerId: string): LearnerService;
+}
+
+const REASONS: Record<ForwardRefusal, string> = {
+  missing: 'it has no x-irlab-forward header',
+  malformed: 'its x-irlab-forward header is malformed',
+  'wrong-cell': 'its x-irlab-forward header was made for another cell',
+  expired: 'its x-irlab-forward header has expired',
+  'bad-signature': 'its x-irlab-forward header is not signed with the key fronts and cells share',
+  replayed: 'its x-irlab-forward header was used before',
+  busy: 'this cell remembers too many forwarded requests at once; try again shortly',
+};
+
+export function cellGate({ verifier, db, learners }: { verifier: ForwardVerifier; db: SqlStore; learners: LearnerService }): CellGate {
+  const admitted = new WeakMap<IncomingMessage, string>();
+  return {
+    admit(req, kind) {
+      const url = new URL(req.url ?? '/', 'http://cell');
+      const bound = kind === 'upgrade' ? isClusterSocket(url.pathname) : clusterRoute(req.method, url.pathname) !== undefined;
+      if (!bound) return undefined;
+      const verdict = verifier.verify(req.headers[FORWARD_HEADER], { method: req.method ?? 'GET', path: req.url ?? '/' });
+      // Identity comes from the header only.
+      delete req.headers.cookie;
+      if (!verdict.ok) return { ok: false, status: 403, error: `This cell serves labs and terminals only through a front, and this request was refused: ${REASONS[verdict.reason]}. Open irlab at its public address.` };
+      admitted.set(req, verdict.learnerId);
+      return { ok: true, learnerId: verdict.learnerId };
+    },
+    learnerOf: (req) => admitted.get(req),
+    learnersFor(learnerId) {
+      return {
+        ...learners,
+        async fromSession() {
+          const row = await db.get<{ id: string; display_name: string | null; created_at: string }>('SELECT id, display_name, created_at FROM learners WHERE id = ?', [learnerId]);
+          return row ? { id: row.id, displayName: row.display_name ?? undefined, createdAt: row.created_at } : undefined;
+        },
+        create() {
+          return Promise.reject(new Error(`a forwarded request for learner ${learnerId} cannot create a learner (the front does)`));
+        },
+      };
+    },
+  };
+}

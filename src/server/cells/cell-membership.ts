@@ -1,0 +1,96 @@
+/**
+ * A cell's life in the registry (registry.ts): it registers at start (once it listens), heartbeats
+ * on a timer, and on stopping drains (no new placements while its learners' requests finish),
+ * then leaves (its placements become lost: those learners start again elsewhere, progress kept).
+ * A heartbeat answered `gone` (fronts gave up on this cell while it was unreachable) registers it
+ * again, with every slot free. Fronts run `frontUpkeep`: expiring silent cells on the same beat.
+ * Timers are injected so tests drive them.
+ */
+import type { CellRegistry, CellState } from './registry.ts';
+
+export interface Timers {
+  setInterval(run: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const nodeTimers: Timers = {
+  setInterval: (run, ms) => setInterval(run, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+export interface CellMembershipOptions {
+  registry: CellRegistry;
+  cell: { id: string; url: string; capacity: number };
+  heartbeatMs: number;
+  timers?: Timers;
+  log?: (line: string) => void;
+  error?: (line: string) => void;
+}
+
+export interface CellMembership {
+  start(): Promise<CellState>;
+  /** One heartbeat now (the timer calls it); answers the state the registry holds. */
+  beat(): Promise<CellState>;
+  /** No new placements; existing learners keep working until `leave`. */
+  drain(): Promise<void>;
+  /** Gone: heartbeats stop, placements lost. */
+  leave(): Promise<number>;
+}
+
+export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimers, log = console.log, error = console.error }: CellMembershipOptions): CellMembership {
+  let timer: unknown;
+  let beating = false;
+  let left = false;
+  const beat = async (): Promise<CellState> => {
+    const state = await registry.heartbeat(cell.id);
+    if (state === 'gone' && !left) {
+      error(`irlab cell ${cell.id}: the fronts gave this cell up (no heartbeat reached them for a while); its learners were moved. Registering again.`);
+      return registry.register(cell);
+    }
+    return state;
+  };
+  return {
+    async start() {
+      const state = await registry.register(cell);
+      log(`irlab cell ${cell.id}: registered at ${cell.url} with ${cell.capacity} slots (${state})`);
+      timer = timers.setInterval(() => {
+        if (beating || left) return;
+        beating = true;
+        beat()
+          .catch((caught: unknown) => error(`irlab cell ${cell.id}: heartbeat failed: ${caught instanceof Error ? caught.message : String(caught)}`))
+          .finally(() => (beating = false));
+      }, heartbeatMs);
+      return state;
+    },
+    beat,
+    async drain() {
+      if (await registry.drain(cell.id)) log(`irlab cell ${cell.id}: draining: no new learners are placed here`);
+    },
+    async leave() {
+      left = true;
+      if (timer !== undefined) timers.clearInterval(timer);
+      const lost = await registry.leave(cell.id);
+      log(`irlab cell ${cell.id}: left the registry (${lost} learner placement(s) released)`);
+      return lost;
+    },
+  };
+}
+
+/** A front's share of the upkeep: cells silent past the expiry become gone, their placements lost. */
+export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = console.log, error = console.error }: { registry: CellRegistry; everyMs: number; timers?: Timers; log?: (line: string) => void; error?: (line: string) => void }): { stop(): void; expire(): Promise<void> } {
+  let running = false;
+  const expire = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const { cells, lost } = await registry.expire();
+      if (cells.length) log(`irlab front: cell(s) ${cells.join(', ')} stopped heartbeating and were given up; ${lost} learner placement(s) marked lost (they start again on a live cell)`);
+    } catch (caught) {
+      error(`irlab front: expiring silent cells failed: ${caught instanceof Error ? caught.message : String(caught)}`);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = timers.setInterval(() => void expire(), everyMs);
+  return { stop: () => timers.clearInterval(timer), expire };
+}

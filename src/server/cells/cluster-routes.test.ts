@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { clusterRoute, isClusterSocket } from './cluster-routes.ts';
+
+describe('which requests live on the learner\'s cell', () => {
+  it('places on Start and on opening a terminal; lab actions go where the learner is placed; reads fall back to the front', () => {
+    expect(clusterRoute('POST', '/api/labs/l18/start')).toBe('place');
+    expect(clusterRoute('POST', '/api/terminal/session')).toBe('place');
+    for (const action of ['check', 'hint', 'apply-policy', 'node-evidence', 'extend', 'reset', 'anything']) expect(clusterRoute('POST', `/api/labs/l18/${action}`)).toBe('placed');
+    expect(clusterRoute('GET', '/api/labs/l18')).toBe('placed-or-here');
+    expect(clusterRoute('GET', '/api/labs/l18/files')).toBe('placed-or-here');
+  });
+
+  it('leaves the front everything that needs no cluster: notes, pages, quizzes, other methods', () => {
+    for (const [method, path] of [
+      ['GET', '/api/labs/l18/notes'],
+      ['PUT', '/api/labs/l18/notes'],
+      ['POST', '/api/labs/l18/notes'],
+      ['GET', '/api/terminal/session'],
+      ['GET', '/api/labs/l18/start'],
+      ['POST', '/api/labs'],
+      ['GET', '/labs/l18'],
+      ['POST', '/api/quizzes/l18/attempts'],
+      ['GET', '/api/labs/l18/check/more'],
+    ] as const) {
+      expect(clusterRoute(method, path), `${method} ${path}`).toBeUndefined();
+    }
+  });
+
+  it('relays the terminal socket, not the drills\'', () => {
+    expect(isClusterSocket('/ws/terminal/abc')).toBe(true);
+    expect(isClusterSocket('/ws/drills/abc')).toBe(false);
+    expect(isClusterSocket('/ws/terminal/abc/x')).toBe(false);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * A front's proxy (docs/deploy.md, "Fronts and cells"): the cluster-bound requests
+ * (cells/cluster-routes.ts) go to the cell that hosts the learner. The front authenticates the
+ * browser by its cookie, finds the learner's placement (or makes one on Start and on opening a
+ * terminal), drops any `x-irlab-forward` header and cookie the browser sent, adds its own signed
+ * header and proxies: HTTP with a bounded body and a time limit, the terminal's WebSocket through
+ * ws-relay.ts. A placement whose cell was lost answers 503 telling the learner to start again
+ * (their progress is in the database; the next Start places them on a live cell).
+ */
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { WebSocketServer } from 'ws';
+import { clusterRoute, isClusterSocket, learnerPlacement } from '../cells/cluster-routes.ts';
+import { FORWARD_HEADER } from '../cells/forward-auth.ts';
+import { PlacementError, type CellRegistry, type Placement } from '../cells/registry.ts';
+import { MAX_BODY_BYTES, sendJson } from '../http/endpoint.ts';
+import type { Identify } from '../http/terminal-routes.ts';
+import { refuseUpgrade } from '../http/ws-safety.ts';
+import { relayUpgrade } from './ws-relay.ts';
+
+export interface FrontProxyOptions {
+  registry: CellRegistry;
+  signer: { sign(request: { method: string; path: string; learnerId: string; cellId: string }): string };
+  identify: Identify;
+  /** Completes browsers' upgrades (a safeWebSocketServer). */
+  wss: WebSocketServer;
+  /** A cell that has not answered a Start in this long is given up on (seeding can take minutes cold). */
+  startTimeoutMs?: number;
+  /** The same for every other request. */
+  timeoutMs?: number;
+  /** The front stopping: requests in flight are cut, relays closed with 1001. */
+  signal?: AbortSignal;
+}
+
+export interface FrontProxy {
+  /** True when the request was cluster-bound and answered here; false: the front serves it itself. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** True when the upgrade is the terminal's (relayed or refused here). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+}
+
+export const LOST_MESSAGE = 'The server that held your lab cluster and terminal has stopped. Your progress is kept: press Start to get a fresh cluster and continue.';
+const NOT_STARTED = 'Your lab is not running: press Start first.';
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and what the front must not pass on. */
+const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'cookie', FORWARD_HEADER]);
+
+function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const kept: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !DROPPED.has(name)) kept[name] = value;
+  return kept;
+}
+
+/** Same-origin check for the terminal socket: the cell cannot see the browser's Origin, so the front makes it. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function frontProxy(options: FrontProxyOptions): FrontProxy {
+  const { registry, signer, identify } = options;
+  const startTimeoutMs = options.startTimeoutMs ?? 300_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+
+  function proxyHttp(req: IncomingMessage, res: ServerResponse, placement: Placement, learnerId: string, setCookie: string | undefined, limitMs: number): Promise<void> {
+    const target = new URL(placement.cellUrl);
+    const path = req.url ?? '/';
+    // Host stays the browser's: the cell's same-origin checks and the URLs it builds are the front's.
+    const headers = { ...forwardable(req.headers), [FORWARD_HEADER]: signer.sign({ method: req.method ?? 'GET', path, learnerId, cellId: placement.cellId }) };
+    return new Promise<void>((resolve) => {
+      let answered = false;
+      const fail = (status: number, error: string) => {
+        if (!answered && !res.headersSent) sendJson(res, status, { error }, setCookie ? { 'set-cookie': setCookie } : {});
+        else res.destroy();
+        answered = true;
+        resolve();
+      };
+      const upstream = (target.protocol === 'https:' ? https : http).request({ protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path, headers, signal: options.signal });
+      // Idle time on the cell's socket: a hung cell does not hold the browser forever.
+      upstream.setTimeout(limitMs, () => upstream.destroy(new Error('timeout')));
+      upstream.on('error', (error: Error & { code?: string }) => {
+        if (/timeout/.test(error.message)) return fail(504, `The server that holds your lab (${placement.cellId}) did not answer within ${Math.round(limitMs / 1000)} s; try again.`);
+        fail(502, `The server that holds your lab (${placement.cellId}) could not be reached (${error.code ?? error.message}); try again in a minute. If it stays down, your lab is started again on another server with your progress kept.`);
+      });
+      upstream.on('response', (answer) => {
+        if (answered) return void answer.resume();
+        answered = true;
+        const back: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !DROPPED.has(name)) back[name] = value;
+        if (setCookie) back['set-cookie'] = [...[answer.headers['set-cookie'] ?? []].flat(), setCookie];
+        res.writeHead(answer.statusCode ?? 502, back);
+        answer.pipe(res);
+        answer.on('error', () => res.destroy());
+        answer.on('end', resolve);
+        res.on('close', () => {
+          answer.destroy();
+          resolve();
+        });
+      });
+      // The body, bounded as the front's own endpoints bound theirs.
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          upstream.destroy();
+          req.resume();
+          return fail(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+        }
+        if (!upstream.write(chunk)) {
+          req.pause();
+          upstream.once('drain', () => req.resume());
+        }
+      });
+      req.on('end', () => upstream.end());
+      req.on('error', () => upstream.destroy());
+    });
+  }
+
+  return {
+    async handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://front');
+      const route = clusterRoute(req.method, url.pathname);
+      if (!route) return false;
+      const known = await identify(req, { create: false });
+      const learner = known ?? (route === 'place' ? await identify(req, { create: true }) : undefined);
+      if (!learner) {
+        if (route === 'placed-or-here') return false;
+        sendJson(res, 409, { error: NOT_STARTED });
+        return true;
+      }
+      const { runId, kind } = learnerPlacement(learner.id);
+      let placement: Placement | undefined;
+      if (route === 'place') {
+        try {
+          placement = await registry.place(learner.id, runId, kind);
+        } catch (error) {
+          if (!(error instanceof PlacementError)) throw error;
+          sendJson(res, error.status, { error: error.message }, learner.setCookie ? { 'set-cookie': learner.setCookie } : {});
+          return true;
+        }
+      } else {
+        placement = await registry.placementOf(runId, kind);
+        if (!placement || placement.lost) {
+          if (route === 'placed-or-here') return false;
+          sendJson(res, placement ? 503 : 409, { error: placement ? LOST_MESSAGE : NOT_STARTED, ...(placement ? { lost: true } : {}) });
+          return true;
+        }
+      }
+      await proxyHttp(req, res, placement, learner.id, learner.setCookie, url.pathname.endsWith('/start') ? startTimeoutMs : timeoutMs);
+      return true;
+    },
+
+    upgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://front');
+      if (!isClusterSocket(url.pathname)) return false;
+      if (!sameOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden'), true;
+      void (async () => {
+        const learner = await identify(req, { create: false });
+        if (!learner) return refuseUpgrade(socket, 403, 'Forbidden');
+        const { runId, kind } = learnerPlacement(learner.id);
+        const placement = await registry.placementOf(runId, kind);
+        // The terminal client retries a failed connect; a lost cell's session is gone for good.
+        if (!placement) return refuseUpgrade(socket, 404, 'Not Found');
+        if (placement.lost) return refuseUpgrade(socket, 410, 'Gone');
+        const cell = new URL(placement.cellUrl);
+        const path = req.url ?? '/';
+        relayUpgrade(req, socket, head, {
+          wss: options.wss,
+          target: { url: `${cell.protocol === 'https:' ? 'wss' : 'ws'}://${cell.host}${path}`, headers: { [FORWARD_HEADER]: signer.sign({ method: 'GET', path, learnerId: learner.id, cellId: placement.cellId }) } },
+          connectTimeoutMs: 10_000,
+          maxBufferedBytes: 1024 * 1024,
+          maxPayload: 1024 * 1024,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      })().catch(() => refuseUpgrade(socket, 503, 'Service Unavailable'));
+      return true;
+    },
+  };
+}
