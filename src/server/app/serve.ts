@@ -58,7 +58,9 @@ const { server, closeRoutes } = createIrlabServer(services, astro, files);
 // A cell joins the registry once it listens (fronts may place on it at once); a front expires
 // silent cells on the same beat (docs/deploy.md, "Fronts and cells").
 const { cells } = services;
-const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs }) : undefined;
+// A learner's slot is given back once they hold nothing here: no lab run going, no shell.
+const idleHere = async (learnerId: string) => !(await services.labs.hasGoingRun(learnerId)) && !(services.terminals?.list().some((session) => session.owner === learnerId) ?? false);
+const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
 const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
 
 server.listen(config.port, config.host, () => {

@@ -56,4 +56,27 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     upkeep.stop();
     expect(frontTimers.count()).toBe(0);
   });
+
+  it('gives an idle learner\'s slot back on a heartbeat, once the placement is old enough; a busy one keeps theirs', async () => {
+    const store = await open(backend);
+    const time = { now: Date.parse('2026-12-07T10:00:00Z') };
+    const registry = cellRegistry({ store, clock: () => new Date(time.now), placeWithinMs: 3_000, expireAfterMs: 9_000 });
+    const busy = new Set(['lrn_busy']);
+    const member = cellMembership({
+      registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 }, heartbeatMs: 1_000, timers: handTimers().timers,
+      log: () => undefined, idle: async (learner) => !busy.has(learner), releaseAfterMs: 60_000, now: () => time.now,
+    });
+    await member.start();
+    await registry.place('lrn_busy', 'lrn_busy');
+    await registry.place('lrn_done', 'lrn_done');
+    // Full: a third learner has nowhere to go.
+    await expect(registry.place('lrn_new', 'lrn_new')).rejects.toThrow();
+    // Too young to give back (a Start may be on its way to the cell).
+    await member.beat();
+    expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId).sort()).toEqual(['lrn_busy', 'lrn_done']);
+    time.now += 61_000;
+    await member.beat();
+    expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId)).toEqual(['lrn_busy']);
+    expect((await registry.place('lrn_new', 'lrn_new')).cellId).toBe('cell-a');
+  });
 });

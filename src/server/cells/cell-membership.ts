@@ -25,11 +25,19 @@ export interface CellMembershipOptions {
   timers?: Timers;
   log?: (line: string) => void;
   error?: (line: string) => void;
+  /**
+   * Whether a learner placed here holds nothing on this cell any more (no lab run going, no shell):
+   * their slot is then given back on a heartbeat, once the placement is `releaseAfterMs` old (so a
+   * Start on its way to the cell is not raced). Absent: slots are held until the cell leaves.
+   */
+  idle?: (learnerId: string) => Promise<boolean>;
+  releaseAfterMs?: number;
+  now?: () => number;
 }
 
 export interface CellMembership {
   start(): Promise<CellState>;
-  /** One heartbeat now (the timer calls it); answers the state the registry holds. */
+  /** One heartbeat now (the timer calls it), then idle learners' slots given back; answers the state the registry holds. */
   beat(): Promise<CellState>;
   /** No new placements; existing learners keep working until `leave`. */
   drain(): Promise<void>;
@@ -37,16 +45,24 @@ export interface CellMembership {
   leave(): Promise<number>;
 }
 
-export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimers, log = console.log, error = console.error }: CellMembershipOptions): CellMembership {
+export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimers, log = console.log, error = console.error, idle, releaseAfterMs = 5 * 60_000, now = Date.now }: CellMembershipOptions): CellMembership {
   let timer: unknown;
   let beating = false;
   let left = false;
+  const releaseIdle = async () => {
+    if (!idle) return;
+    for (const placement of await registry.placementsOn(cell.id)) {
+      if (now() - placement.createdAt < releaseAfterMs || !(await idle(placement.learnerId))) continue;
+      if (await registry.release(placement.runId, placement.runKind)) log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
+    }
+  };
   const beat = async (): Promise<CellState> => {
     const state = await registry.heartbeat(cell.id);
     if (state === 'gone' && !left) {
       error(`irlab cell ${cell.id}: the fronts gave this cell up (no heartbeat reached them for a while); its learners were moved. Registering again.`);
       return registry.register(cell);
     }
+    await releaseIdle();
     return state;
   };
   return {

@@ -386,6 +386,9 @@ export function labService(options: LabServiceOptions) {
     /** Every run of this learner, newest first: each step's state and score (the progress page). */
     progress: async (learnerId: string): Promise<LabRunSummary[]> => runSummaries(store, await options.labs(), learnerId),
 
+    /** Whether this learner has a lab run going (a cell keeps their slot while they do). */
+    hasGoingRun: async (learnerId: string): Promise<boolean> => Boolean(await live(await newestGoingRun(store, learnerId))),
+
     /** Where the terminal's shell for this learner should point, if they have a running lab. */
     async clusterFor(learnerId: string): Promise<ClusterInfo | undefined> {
       const run = await live(await newestGoingRun(store, learnerId));
