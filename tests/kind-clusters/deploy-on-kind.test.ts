@@ -7,7 +7,7 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,8 @@ let provider: KindProvider;
 let engine: KindEngine;
 let info: ClusterInfo;
 let forward: { child: ChildProcess; base: string } | undefined;
+/** The test's kustomize overlay over deploy/kubernetes/base. */
+let overlay: string;
 
 const k = async (args: string[], timeout = 120_000): Promise<string> => (await run(kubectl, ['--kubeconfig', info.kubeconfigPath, ...args], { timeout, maxBuffer: 16 << 20 })).stdout;
 const inNode = async (script: string): Promise<string> => (await run(engine.engine, ['exec', `${name}-control-plane`, 'sh', '-c', script], { env: engine.env, timeout: 60_000 })).stdout;
@@ -99,7 +101,7 @@ beforeAll(async () => {
     metadata: { name: `irlab-${volume}` },
     spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: defaultClass, hostPath: { path: `/var/irlab-pv/${volume}`, type: 'Directory' }, claimRef: { namespace: NS, name: claim } },
   });
-  const overlay = join(stateDir, 'overlay');
+  overlay = join(stateDir, 'overlay');
   await run('mkdir', ['-p', overlay]);
   await writeFile(join(overlay, 'volumes.yaml'), [pv('postgres', 'data-postgres-0'), pv('irlab', 'data-irlab-0')].map((o) => JSON.stringify(o)).join('\n---\n'));
   // The test's own values, as an operator's overlay would set them: the built tag, a token, no warm pool.
@@ -154,8 +156,14 @@ describe('irlab deployed on kind with deploy/kubernetes', () => {
     // The pod goes; the StatefulSet makes a new one (another uid) on the same volume and database.
     const before = (await k(['-n', NS, 'get', 'pod', 'irlab-0', '-o', 'jsonpath={.metadata.uid}'])).trim();
     await k(['-n', NS, 'delete', 'pod', 'irlab-0', '--wait=true', '--timeout=180s'], 200_000);
+    // The StatefulSet makes the new pod a moment later: poll until it exists, then wait for Ready.
+    for (const deadline = Date.now() + 120_000; ; ) {
+      const uid = await k(['-n', NS, 'get', 'pod', 'irlab-0', '--ignore-not-found', '-o', 'jsonpath={.metadata.uid}']);
+      if (uid.trim() && uid.trim() !== before) break;
+      if (Date.now() > deadline) throw new Error('the StatefulSet made no new irlab-0 within 120 s');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    }
     await k(['-n', NS, 'wait', '--for=condition=Ready', 'pod/irlab-0', '--timeout=300s'], 330_000);
-    expect((await k(['-n', NS, 'get', 'pod', 'irlab-0', '-o', 'jsonpath={.metadata.uid}'])).trim()).not.toBe(before);
     await portForward();
 
     expect((await call<{ id: string }>('/api/me', { cookie: ana })).body.id).toBe(me.body.id);
@@ -163,5 +171,32 @@ describe('irlab deployed on kind with deploy/kubernetes', () => {
     expect(quiz.status).toBe(200);
     expect(quiz.body.attemptsUsed).toBe(1);
     expect(quiz.body.attempt).toMatchObject({ id: attempt.body.attempt.id, submitted: true, answers: { [question.id]: question.options![0]!.id } });
+    // Where it lives: a row in PostgreSQL, no SQLite database in the pod's volume.
+    expect(attempt.body.attempt.id).toMatch(/^[\w-]+$/);
+    const rows = await k(['-n', NS, 'exec', 'postgres-0', '--', 'psql', '-h', '/tmp', '-U', 'irlab', '-d', 'irlab', '-tAc', `SELECT count(*) FROM quiz_attempts WHERE id = '${attempt.body.attempt.id}'`]);
+    expect(rows.trim()).toBe('1');
+    expect(await k(['-n', NS, 'exec', 'irlab-0', '--', 'sh', '-c', 'ls /var/lib/irlab/data; test ! -e /var/lib/irlab/data/irlab.db && echo no-sqlite'])).toContain('no-sqlite');
+  }, 900_000);
+
+  it('runs a lab inside the pod with components/privileged-cell', async () => {
+    // The shipped component, applied on top of the same overlay: the pod is replaced as root and
+    // privileged, which the embedded engine's pod sandbox needs today (docs/deploy.md, "Privileges").
+    await writeFile(join(overlay, 'kustomization.yaml'), `${await readFile(join(overlay, 'kustomization.yaml'), 'utf8')}components:\n  - ${relative(overlay, join(root, 'deploy/kubernetes/components/privileged-cell'))}\n`);
+    await k(['apply', '-k', overlay]);
+    await k(['-n', NS, 'rollout', 'status', 'statefulset/irlab', '--timeout=300s'], 330_000);
+    await portForward();
+    for (const started = Date.now(); ; ) {
+      const { state } = (await call<{ state: string }>('/api/engine')).body;
+      if (state !== 'checking') break;
+      if (Date.now() - started > 120_000) throw new Error('the server in the pod did not finish its engine check within 120 s');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    }
+    const joined = await call<{ error?: string }>('/api/classes/join', { body: { code: (await call<{ joinCode: string }>('/api/classes', { body: { name: 'Lab class' }, bearer: true })).body.joinCode, name: 'Bo' } });
+    expect(joined.status, joined.body.error).toBe(200);
+    const started = await call<{ error?: string }>('/api/labs/l18/start', { body: {}, cookie: joined.cookie });
+    expect(started.status, started.body.error).toBe(200);
+    const checked = await call<{ error?: string }>('/api/labs/l18/check', { body: { step: 'audit-policy' }, cookie: joined.cookie });
+    expect(checked.status, checked.body.error).toBe(200);
+    await call('/api/labs/l18/reset', { body: {}, cookie: joined.cookie });
   }, 900_000);
 });
