@@ -38,7 +38,8 @@ APP_PATHS=(bin src labs quizzes scenarios schemas engine/versions.env engine/pod
 SANDBOX=$(cd "$ROOT" && "$NODE_BIN" -e "import('./src/server/cluster/binaries.ts').then((m) => console.log(m.podSandboxBinaryName()))")
 [[ -x $ENGINE_BIN/$SANDBOX ]] || die "this checkout's pod sandbox ($ENGINE_BIN/$SANDBOX) is not built; run: irlab engine build"
 
-ROOTFS_HASH=$(content_hash "$HERE/rootfs.env")
+# The rootfs: its package list and this script (which also makes its users).
+ROOTFS_HASH=$(content_hash "$HERE/rootfs.env" "$HERE/build.sh")
 # The base: the rootfs, this script, the Node binary's version and the engine's binaries.
 BASE_HASH=$( { echo "$ROOTFS_HASH"; sha256sum "$HERE/build.sh"; "$NODE_BIN" --version; (cd "$ENGINE_BIN" && LC_ALL=C ls -l --time-style=+%s .); } | sha256sum | cut -c1-16)
 # The app: the site, the sources (git's blob ids, plus the working tree's changes) and the lockfile.
@@ -81,6 +82,8 @@ if [[ ! -f $RFS_WORK/done ]]; then
   chroot "$ROOTFS" pg_dropcluster 15 main >/dev/null 2>&1 || true
   # The unprivileged user the server runs as (uid 10001, no login shell).
   chroot "$ROOTFS" useradd --uid 10001 --user-group --home-dir /var/lib/irlab --create-home --shell /usr/sbin/nologin irlab
+  # The terminal sandbox's user (as scripts/ensure-system-packages.sh makes it on a host).
+  chroot "$ROOTFS" useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin irlab-sandbox
   rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/log/*.log "$ROOTFS"/tmp/* "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/*
   touch "$RFS_WORK/done"
 fi
