@@ -135,12 +135,13 @@ interface Figures {
   echoDirect: number[];
 }
 
-async function learner(i: number, front: RealServer, cells: Map<string, RealServer>, query: <T>(sql: string, params: SqlValue[]) => Promise<T[]>, figures: Figures): Promise<string> {
+async function learner(i: number, front: RealServer, cells: Map<string, RealServer>, query: <T>(sql: string, params: SqlValue[]) => Promise<T[]>, figures: Figures): Promise<{ cellId: string; running: number; prompt: number }> {
   const sentAt = Date.now();
   const t0 = performance.now();
   const started = await call<{ error?: string; run?: { cluster: string } }>(front.base, '/api/labs/l18/start', { body: {} });
   if (started.status !== 200) throw new Error(`learner ${i}: Start through ${front.base} answered ${started.status}: ${started.body.error}`);
-  figures.running.push(performance.now() - t0);
+  const running = performance.now() - t0;
+  figures.running.push(running);
   const cookie = started.cookie;
   const opened = await call<{ socketPath: string; error?: string }>(front.base, '/api/terminal/session', { body: { cols: 120, rows: 40 }, cookie });
   if (opened.status !== 200) throw new Error(`learner ${i}: the terminal session answered ${opened.status}: ${opened.body.error}`);
@@ -148,7 +149,8 @@ async function learner(i: number, front: RealServer, cells: Map<string, RealServ
   await viaFront.connect(`ws://127.0.0.1:${front.port}${opened.body.socketPath}`, { cookie, origin: front.base });
   // The sandbox's PS1 is `user@irlab:dir$ `.
   await viaFront.waitFor('the shell prompt', (output) => /@irlab.*[$#] $/.test(output.replaceAll(ANSI_COLOUR, '')), 120_000);
-  figures.prompt.push(performance.now() - t0);
+  const prompt = performance.now() - t0;
+  figures.prompt.push(prompt);
 
   const me = await call<{ id?: string }>(front.base, '/api/me', { cookie });
   const [placed] = await query<{ cell_id: string; created_at: string }>('SELECT cell_id, created_at FROM placements WHERE run_id = ? AND learner_id = ?', [me.body.id ?? '', me.body.id ?? '']);
@@ -165,7 +167,7 @@ async function learner(i: number, front: RealServer, cells: Map<string, RealServ
   for (let k = 0; k < KEYSTROKES; k++) figures.echoDirect.push(await direct.echo());
   direct.close();
   viaFront.close();
-  return placed.cell_id;
+  return { cellId: placed.cell_id, running, prompt };
 }
 
 /** Reads `/proc/<pid>/smaps_rollup` fields in KiB (0 when the process is gone or not ours to read). */
@@ -272,9 +274,9 @@ try {
   const wall = performance.now();
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, LEARNERS) }, async () => {
     for (let i = next++; i < LEARNERS; i = next++) {
-      const cellId = await learner(i, fronts[i % FRONTS]!, cells, query, figures);
+      const { cellId, running, prompt } = await learner(i, fronts[i % FRONTS]!, cells, query, figures);
       hosted.set(cellId, (hosted.get(cellId) ?? 0) + 1);
-      console.log(`  learner ${i + 1}/${LEARNERS}: ${cellId}, running ${(figures.running.at(-1)! / 1000).toFixed(1)} s, prompt ${(figures.prompt.at(-1)! / 1000).toFixed(1)} s`);
+      console.log(`  learner ${i + 1}/${LEARNERS}: ${cellId}, running ${(running / 1000).toFixed(1)} s, prompt ${(prompt / 1000).toFixed(1)} s`);
     }
   }));
   const wallSeconds = (performance.now() - wall) / 1000;
