@@ -47,4 +47,11 @@ export const cellMigrations: Migration[] = [
       CREATE INDEX placements_cell ON placements (cell_id, lost);
     `,
   },
+  {
+    module: 'cells',
+    version: 2,
+    name: 'free slots by fill across cells',
+    // place() takes the free slot of lowest fill over all live cells (a burst spreads over them).
+    sql: 'CREATE INDEX cell_slots_free_by_fill ON cell_slots (fill, cell_id, slot) WHERE run_id IS NULL',
+  },
 ];

@@ -182,6 +182,21 @@ describe.each(testStores().filter((b) => b.openTogether))('placement from severa
     });
   });
 
+  it('spreads a burst of Starts over the cells in proportion to their capacity, not onto the first cell', async () => {
+    await together(4, async (stores) => {
+      const time = { now: T0 };
+      const fronts = stores.map((s) => registryOn(s, time).registry);
+      await fronts[0]!.register({ id: 'cell-a', url: 'http://cell-a', capacity: 20 });
+      await fronts[0]!.register({ id: 'cell-b', url: 'http://cell-b', capacity: 20 });
+      const { placed, refused } = await settle(Array.from({ length: 16 }, (_, i) => fronts[i % 4]!.place(`learner-${i}`, `run-${i}`)));
+      expect(refused).toEqual([]);
+      const onA = placed.filter((p) => p.cellId === 'cell-a').length;
+      // Equal cells: an equal share, give or take the placer that found the other's slot locked.
+      expect(Math.abs(onA - (placed.length - onA)), placed.map((p) => `${p.cellId}/${p.slot}`).join(' ')).toBeLessThanOrEqual(2);
+      await expectNoOverfill(fronts[0]!, stores[0]!);
+    });
+  });
+
   it('places one run once when every front places it at the same moment', async () => {
     await together(4, async (stores) => {
       const time = { now: T0 };

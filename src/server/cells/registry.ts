@@ -214,27 +214,16 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
           return { ...toPlacement(existing), learnerId, fresh: false };
         }
         const at = now();
-        // The live cells with a fresh heartbeat, by the fill of their next free slot (an index
-        // lookup per cell: the cost grows with cells, not slots); then that cell's next free slot,
-        // skipping the ones other placers hold locked, else the next cell's.
-        const cells = await tx.all<{ id: string; url: string }>(
-          `SELECT id, url FROM (
-             SELECT c.id, c.url, (SELECT MIN(s.fill) FROM cell_slots s WHERE s.cell_id = c.id AND s.run_id IS NULL) AS next_fill
-             FROM cells c WHERE c.state = 'live' AND c.heartbeat_at >= ?
-           ) candidates WHERE next_fill IS NOT NULL ORDER BY next_fill, id`,
+        // The free slot of lowest fill over every live cell with a fresh heartbeat (cells fill in
+        // proportion to their capacity), skipping the slots other placers hold locked: a burst of
+        // Starts from several fronts takes A1, B1, A2, B2... rather than queueing on one cell. The
+        // partial index cell_slots_free_by_fill keeps it a short index walk however many slots are free.
+        const slot = await tx.get<{ cell_id: string; slot: number; url: string }>(
+          `SELECT s.cell_id, s.slot, c.url FROM cell_slots s JOIN cells c ON c.id = s.cell_id
+           WHERE s.run_id IS NULL AND c.state = 'live' AND c.heartbeat_at >= ?
+           ORDER BY s.fill, s.cell_id, s.slot LIMIT 1${lockRows('update', { of: 's', skipLocked: true })}`,
           [at - placeWithinMs],
         );
-        let slot: { cell_id: string; slot: number; url: string } | undefined;
-        for (const candidate of cells) {
-          const free = await tx.get<{ slot: number }>(
-            `SELECT slot FROM cell_slots WHERE cell_id = ? AND run_id IS NULL ORDER BY fill, slot LIMIT 1${lockRows('update', { skipLocked: true })}`,
-            [candidate.id],
-          );
-          if (free) {
-            slot = { cell_id: candidate.id, slot: free.slot, url: candidate.url };
-            break;
-          }
-        }
         if (!slot) throw new PlacementError('no live cell has a free slot: every cell is full, draining or silent; try again in a minute, or add cells', 503);
         // The cell may have been drained or expired after this statement's snapshot. A drain or
         // expiry that committed before the slot was locked shows now (a new statement, a new

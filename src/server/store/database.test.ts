@@ -30,6 +30,7 @@ const everyMigration = [
   { module: 'classes', version: 2 },
   { module: 'lti', version: 1 },
   { module: 'cells', version: 1 },
+  { module: 'cells', version: 2 },
 ];
 const byKey = (a: { module: string; version: number }, b: { module: string; version: number }) => a.module.localeCompare(b.module) || a.version - b.version;
 
