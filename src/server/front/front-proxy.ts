@@ -18,6 +18,8 @@ import { MAX_BODY_BYTES, sendJson } from '../http/endpoint.ts';
 import type { Identify } from '../http/terminal-routes.ts';
 import { refuseUpgrade } from '../http/ws-safety.ts';
 import { relayUpgrade } from './ws-relay.ts';
+// The terminal socket's same-origin check is made here: the cell cannot see the browser's Origin.
+import { sameOrigin } from '../http/same-origin.ts';
 
 export interface FrontProxyOptions {
   registry: CellRegistry;
@@ -50,17 +52,6 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
   const kept: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined && !DROPPED.has(name)) kept[name] = value;
   return kept;
-}
-
-/** Same-origin check for the terminal socket: the cell cannot see the browser's Origin, so the front makes it. */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 export function frontProxy(options: FrontProxyOptions): FrontProxy {

@@ -19,6 +19,7 @@ import { httpStatusOf } from '../../lib/error-status.ts';
 import type { DrillClientMessage, DrillServerMessage, LogEntry } from '../../lib/drill-view.ts';
 import type { Caller, DrillEvent, DrillService } from '../drill/service.ts';
 import type { Identify } from './terminal-routes.ts';
+import { sameOrigin } from './same-origin.ts';
 
 const FIRST_FRAME_TIMEOUT_MS = 10_000;
 /** Coalesce bursts of state changes (a scoreboard pass touches several rows) into one view. */
@@ -30,16 +31,6 @@ export interface DrillRoutes {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): void;
-}
-
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 const statusOf = (error: unknown) => httpStatusOf(error) ?? 500;

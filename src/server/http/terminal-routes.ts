@@ -22,6 +22,7 @@ import { refusalHeaders, type Refusal } from '../limits/server-limits.ts';
 import { SandboxUnavailableError } from '../terminal/sandbox-host.ts';
 import { isTerminalSlot, SlotRefusedError, TERMINAL_SLOTS, type TerminalManager } from '../terminal/session-manager.ts';
 import type { TerminalConnection, TerminalSession } from '../terminal/session.ts';
+import { sameOrigin } from './same-origin.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
 
@@ -51,17 +52,6 @@ export function readCookie(header: string | undefined, name: string): string | u
     }
   }
   return undefined;
-}
-
-/** Same-origin check: a browser always sends Origin on WebSocket and cross-site POSTs. */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true; // not a browser (curl, the bench): nothing to forge
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 class BodyError extends Error {
