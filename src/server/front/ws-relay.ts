@@ -16,7 +16,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
-import { acceptUpgrade, closeReason, refuseUpgrade } from '../http/ws-safety.ts';
+import { acceptUpgrade, closeReason, refuseUpgrade, validCode } from '../http/ws-safety.ts';
 
 /** Going away (RFC 6455): the peer was lost or the front is stopping; the client reconnects. */
 export const CLOSE_GOING_AWAY = 1001;
@@ -62,8 +62,6 @@ interface Direction {
   inFlight: number;
   from?: WebSocket;
 }
-
-const sendable = (code: number) => (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 
 /**
  * Connects to the cell, then completes the browser's upgrade and carries frames both ways until
@@ -153,7 +151,7 @@ function closeTogether(browser: WebSocket, upstream: WebSocket, options: RelayOp
   const passClose = (to: WebSocket) => (code: number, reason: Buffer) => {
     onClosed();
     if (to.readyState === WebSocket.CLOSED || to.readyState === WebSocket.CLOSING) return;
-    if (sendable(code)) to.close(code, closeReason(reason.toString()));
+    if (validCode(code)) to.close(code, closeReason(reason.toString()));
     else to.close(CLOSE_GOING_AWAY, to === browser ? 'the terminal server went away; reconnecting' : 'the browser went away');
   };
   browser.on('close', passClose(upstream));

@@ -25,7 +25,8 @@ export function closeReason(reason: string): string {
   return `${cut}...`;
 }
 
-const validCode = (code: number) => (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+/** A close code a peer may send (1005, 1006 and 1004 are reserved; 1015+ below 3000 unassigned). */
+export const validCode = (code: number) => (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 
 function defaultReason(code: number, maxPayload: number): string {
   switch (code) {
