@@ -3,7 +3,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 
-import { grantLearnerAccess, learnerKubeConfig } from './learner-access.ts';
+import { grantLearnerAccess, issueBoundedCertificate, learnerKubeConfig } from './learner-access.ts';
+import { LEARNER_GROUP } from './learner-policy.ts';
 
 function adminConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -31,5 +32,21 @@ describe('the learner kubeconfig', () => {
       await expect(grantLearnerAccess(adminConfig(), user, async (m) => void armed.push(m))).rejects.toThrow(/refusing/);
     }
     expect(armed).toEqual([]);
+  });
+
+  it("refuses a drill participant's identity that is a system one, subject syntax, or outside the learner group, before any request", async () => {
+    // The API server at 127.0.0.1:1 answers nothing: every refusal below comes before a request.
+    const hostile: Array<{ user: string; groups: string[] }> = [
+      { user: 'system:admin', groups: [LEARNER_GROUP] },
+      { user: 'drill:ana.p1/CN=admin', groups: [LEARNER_GROUP] },
+      { user: 'drill:ana.p1', groups: [LEARNER_GROUP, 'system:masters'] },
+      { user: 'drill:ana.p1', groups: [LEARNER_GROUP, 'x/O=system:masters'] },
+      { user: 'drill:ana.p1', groups: ['irlab:drill-responders'] },
+      { user: 'd'.repeat(5_000), groups: [LEARNER_GROUP] },
+      { user: 'drill:ana\u0000.p1', groups: [LEARNER_GROUP] },
+    ];
+    for (const identity of hostile) {
+      await expect(issueBoundedCertificate(adminConfig(), identity, { timeoutMs: 1_000 }), JSON.stringify(identity).slice(0, 80)).rejects.toThrow(/refusing|must be in/);
+    }
   });
 });

@@ -160,4 +160,31 @@ describe('the front relay', () => {
     cells[0]!.terminate();
     expect((await browserSees).code).toBe(1001);
   });
+
+  it('closes a socket that sends an oversized frame with 1009, on either side, and goes on relaying for others', async () => {
+    const cells: WebSocket[] = [];
+    const cellUrl = await cell((ws) => cells.push(ws));
+    const { url } = await front(cellUrl);
+    // The browser's frame over the front's limit: that browser is closed, its cell connection too.
+    const greedy = await open(`${url}/greedy`);
+    await until(() => cells.length === 1, 'the cell connection');
+    const greedySees = closed(greedy);
+    const cellSees = closed(cells[0]!);
+    greedy.send(Buffer.alloc((4 << 20) + 1));
+    expect((await greedySees).code).toBe(1009);
+    // The cell hears that the browser went away (its session waits for a reconnect), not the frame.
+    expect((await cellSees).code).toBe(1001);
+    // The cell's frame over the front's limit for cells: the browser hears the relay end, with a code.
+    const victim = await open(`${url}/victim`);
+    await until(() => cells.length === 2, 'the second cell connection');
+    const victimSees = closed(victim);
+    cells[1]!.send(Buffer.alloc((4 << 20) + 1));
+    expect([1001, 1009]).toContain((await victimSees).code);
+    // The front still relays.
+    const next = await open(`${url}/next`);
+    await until(() => cells.length === 3, 'the third cell connection');
+    cells[2]!.send('still here');
+    expect((await nextMessage(next)).data.toString()).toBe('still here');
+    next.close();
+  }, 30_000);
 });
