@@ -3,6 +3,8 @@
 // is a scripted DrillRuntime that answers "did this step pass?" from a table and records the
 // attack steps it was asked to run; the real runtime on a real cluster is proven in
 // tests/integration/drill-live.test.ts.
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../lib/check-result.ts';
 import { learnerService } from '../learners/learners.ts';
@@ -14,9 +16,12 @@ import type { SqlStore } from '../store/sql-store.ts';
 import { openedPerTest, testStores } from '../store/store-test-kit.ts';
 
 let drills: LoadedDrill[];
+let bindingNames: string[];
 
 beforeAll(async () => {
   drills = await loadDrills(process.cwd());
+  const scenario = parse(await readFile('scenarios/compromised-web-app/scenario.yaml', 'utf8')) as { params: { bindingName: { pick: string[] } } };
+  bindingNames = scenario.params.bindingName.pick;
 });
 
 /** Answers step conditions from `passing` and records the attacks it was asked to make. */
@@ -104,7 +109,11 @@ describe.each(testStores())('drill service on $name', (backend) => {
     const participant = JSON.stringify(await s.view(id, alice));
     expect(participant).not.toContain('upcomingInjects');
     expect(participant).not.toContain(fac.facilitatorToken);
-    for (const secret of ['-ha', 'cluster-admin', 'web-app-session-key', 'unless', 'solution', 'privileged', 'nsenter', 'A node engineer', 'SIEM']) expect(participant).not.toContain(secret);
+    // The persistence inject's binding is `<bindingName>-ha`: every name it can take, because a
+    // bare '-ha' also turns up by chance in the view's random base64url ids.
+    const persistenceBindings = bindingNames.map((name) => `${name}-ha`);
+    expect(persistenceBindings.length).toBeGreaterThan(1);
+    for (const secret of [...persistenceBindings, 'cluster-admin', 'web-app-session-key', 'unless', 'solution', 'privileged', 'nsenter', 'A node engineer', 'SIEM']) expect(participant).not.toContain(secret);
     expect(JSON.stringify(facilitator)).not.toContain('web-app-session-key');
 
     await expect(s.view(id, {})).rejects.toMatchObject({ status: 403 });
