@@ -59,7 +59,11 @@ const { server, closeRoutes } = createIrlabServer(services, astro, files);
 // silent cells on the same beat (docs/deploy.md, "Fronts and cells").
 const { cells } = services;
 // A learner's slot is given back once they hold nothing here: no lab run going, no shell.
-const idleHere = async (learnerId: string) => !(await services.labs.hasGoingRun(learnerId)) && !(services.terminals?.list().some((session) => session.owner === learnerId) ?? false);
+const idleHere = async (learnerIds: string[]) => {
+  const going = await services.labs.learnersWithGoingRun(learnerIds);
+  const shells = new Set(services.terminals?.list().map((session) => session.owner) ?? []);
+  return new Set(learnerIds.filter((learnerId) => !going.has(learnerId) && !shells.has(learnerId)));
+};
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
 const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
 

@@ -62,9 +62,10 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     const time = { now: Date.parse('2026-12-07T10:00:00Z') };
     const registry = cellRegistry({ store, clock: () => new Date(time.now), placeWithinMs: 3_000, expireAfterMs: 9_000 });
     const busy = new Set(['lrn_busy']);
+    const asked: string[][] = [];
     const member = cellMembership({
       registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 }, heartbeatMs: 1_000, timers: handTimers().timers,
-      log: () => undefined, idle: async (learner) => !busy.has(learner), releaseAfterMs: 60_000, now: () => time.now,
+      log: () => undefined, idle: async (learners) => (asked.push([...learners].sort()), new Set(learners.filter((learner) => !busy.has(learner)))), releaseAfterMs: 60_000, now: () => time.now,
     });
     await member.start();
     await registry.place('lrn_busy', 'lrn_busy');
@@ -74,9 +75,12 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     // Too young to give back (a Start may be on its way to the cell).
     await member.beat();
     expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId).sort()).toEqual(['lrn_busy', 'lrn_done']);
+    expect(asked).toEqual([]);
     time.now += 61_000;
     await member.beat();
     expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId)).toEqual(['lrn_busy']);
+    // One question per beat for every learner old enough, not one per learner.
+    expect(asked).toEqual([['lrn_busy', 'lrn_done']]);
     expect((await registry.place('lrn_new', 'lrn_new')).cellId).toBe('cell-a');
   });
 });

@@ -26,11 +26,12 @@ export interface CellMembershipOptions {
   log?: (line: string) => void;
   error?: (line: string) => void;
   /**
-   * Whether a learner placed here holds nothing on this cell any more (no lab run going, no shell):
-   * their slot is then given back on a heartbeat, once the placement is `releaseAfterMs` old (so a
-   * Start on its way to the cell is not raced). Absent: slots are held until the cell leaves.
+   * Which of these learners placed here hold nothing on this cell any more (no lab run going, no
+   * shell): their slots are given back on a heartbeat, once the placement is `releaseAfterMs` old
+   * (so a Start on its way to the cell is not raced). One call per beat for every such learner, so
+   * a full cell costs one query, not one per learner. Absent: slots are held until the cell leaves.
    */
-  idle?: (learnerId: string) => Promise<boolean>;
+  idle?: (learnerIds: string[]) => Promise<ReadonlySet<string>>;
   releaseAfterMs?: number;
   now?: () => number;
 }
@@ -51,8 +52,11 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
   let left = false;
   const releaseIdle = async () => {
     if (!idle) return;
-    for (const placement of await registry.placementsOn(cell.id)) {
-      if (now() - placement.createdAt < releaseAfterMs || !(await idle(placement.learnerId))) continue;
+    const old = (await registry.placementsOn(cell.id)).filter((placement) => now() - placement.createdAt >= releaseAfterMs);
+    if (!old.length) return;
+    const idleLearners = await idle(old.map((placement) => placement.learnerId));
+    for (const placement of old) {
+      if (!idleLearners.has(placement.learnerId)) continue;
       if (await registry.release(placement.runId, placement.runKind)) log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
     }
   };

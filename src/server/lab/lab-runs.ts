@@ -50,6 +50,16 @@ export function newestGoingRun(store: SqlQueries, learnerId: string): Promise<Ru
   return store.get<RunRow>(`SELECT * FROM lab_runs WHERE learner_id = ? AND ended_at IS NULL ${NEWEST_FIRST} LIMIT 1`, [learnerId]);
 }
 
+/** The going runs of these learners, in one query per 500 of them (a cell's heartbeat asks for its whole fill). */
+export async function goingRunsOf(store: SqlQueries, learnerIds: readonly string[]): Promise<RunRow[]> {
+  const runs: RunRow[] = [];
+  for (let i = 0; i < learnerIds.length; i += 500) {
+    const chunk = learnerIds.slice(i, i + 500);
+    runs.push(...(await store.all<RunRow>(`SELECT * FROM lab_runs WHERE ended_at IS NULL AND learner_id IN (${chunk.map(() => '?').join(', ')})`, chunk)));
+  }
+  return runs;
+}
+
 export const runById = (store: SqlQueries, id: string): Promise<RunRow | undefined> => store.get<RunRow>('SELECT * FROM lab_runs WHERE id = ?', [id]);
 
 export const goingRuns = (store: SqlQueries): Promise<RunRow[]> => store.all<RunRow>('SELECT * FROM lab_runs WHERE ended_at IS NULL');

@@ -132,6 +132,20 @@ describe.each(testStores())('a lab run on $name', (backend) => {
       expect(released).toEqual(['pool-aaaaaaaaaaaa', 'pool-bbbbbbbbbbbb']);
     });
 
+    it('tells which of many learners have a run going in one question, ending those past their deadline (a cell\'s heartbeat)', async () => {
+      const { service, learner, addRun, released, advance } = await setup(backend);
+      await addRun('run-old', 'pool-aaaaaaaaaaaa');
+      advance(minutes(60));
+      const other = (await learnerService({ store }).create()).learner.id;
+      await store.run('INSERT INTO lab_runs (id, learner_id, lab, cluster, provider, seed, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)', ['run-new', other, 'l18', 'pool-bbbbbbbbbbbb', 'embedded', '00', new Date(T0 + minutes(60)).toISOString()]);
+      const strangers = Array.from({ length: 1_200 }, (_, i) => `lrn_none${i}`);
+      expect([...(await service.learnersWithGoingRun([learner, other, ...strangers]))].sort()).toEqual([learner, other].sort());
+      advance(minutes(60));
+      expect([...(await service.learnersWithGoingRun([...strangers, learner, other]))]).toEqual([other]);
+      expect(released).toEqual(['pool-aaaaaaaaaaaa']);
+      expect(await service.learnersWithGoingRun([])).toEqual(new Set());
+    });
+
     it('a reset ends the run as a reset, not an expiry', async () => {
       const { service, learner, addRun, released, ended } = await setup(backend);
       await addRun('run-1', 'pool-aaaaaaaaaaaa');

@@ -23,7 +23,7 @@ import { stepStanding, stepView } from './step-view.ts';
 import type { LearningEvents } from '../learners/learning-events.ts';
 import type { LoadedLab } from './labs.ts';
 import type { ClusterSource } from './cluster-source.ts';
-import { goingRun, goingRuns, insertRun, latestRun, markEnded, newestGoingRun, recordCheck, saveAnswers, type RunRow } from './lab-runs.ts';
+import { goingRun, goingRuns, goingRunsOf, insertRun, latestRun, markEnded, newestGoingRun, recordCheck, saveAnswers, type RunRow } from './lab-runs.ts';
 import { runSummaries, type LabRunSummary } from './lab-progress.ts';
 import { LabError } from './lab-error.ts';
 import { runIncidents } from './run-incidents.ts';
@@ -387,7 +387,12 @@ export function labService(options: LabServiceOptions) {
     progress: async (learnerId: string): Promise<LabRunSummary[]> => runSummaries(store, await options.labs(), learnerId),
 
     /** Whether this learner has a lab run going (a cell keeps their slot while they do). */
-    hasGoingRun: async (learnerId: string): Promise<boolean> => Boolean(await live(await newestGoingRun(store, learnerId))),
+    /** Which of these learners have a lab run going (one query; a run past its deadline ends here, as `live` ends it). */
+    async learnersWithGoingRun(learnerIds: readonly string[]): Promise<Set<string>> {
+      const going = new Set<string>();
+      for (const run of await goingRunsOf(store, learnerIds)) if (await live(run)) going.add(run.learner_id);
+      return going;
+    },
 
     /** Where the terminal's shell for this learner should point, if they have a running lab. */
     async clusterFor(learnerId: string): Promise<ClusterInfo | undefined> {
