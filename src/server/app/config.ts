@@ -50,6 +50,7 @@ export const SETTINGS = {
   IRLAB_CELL_URL: { schema: httpUrl, default: 'unset', meaning: 'a cell: the http(s) URL fronts reach it at (http://cell-0.cells:4321); required with IRLAB_ROLE=cell' },
   IRLAB_CELL_CAPACITY: { schema: whole(20, 0, 10_000), default: '20', meaning: 'a cell: how many learners it hosts at once (slots in the registry)' },
   IRLAB_CELL_HEARTBEAT_SECONDS: { schema: whole(5, 1, 600), default: '5', meaning: 'a cell heartbeats this often; fronts place only on cells heard from within 3 heartbeats' },
+  IRLAB_CELL_DRAIN_SECONDS: { schema: whole(0, 0, 86_400), default: '0', meaning: 'a cell told to stop (SIGTERM) takes no new learners and waits up to this long for its learners to finish (their lab runs end, their shells close) before it leaves and stops their clusters; 0 leaves at once (they start again on another cell, progress kept). A second signal cuts the wait short' },
   IRLAB_CELL_EXPIRE_SECONDS: { schema: whole(45, 3, 3600), default: '45', meaning: 'fronts mark a cell silent this long gone, its learners\' placements lost (they start again on another cell, progress kept); at least 3 heartbeats' },
   IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
@@ -169,6 +170,8 @@ export interface CellsConfig {
   capacity: number;
   heartbeatMs: number;
   expireAfterMs: number;
+  /** How long a stopping cell waits for its learners to finish (IRLAB_CELL_DRAIN_SECONDS). */
+  drainMs: number;
 }
 
 const CELL_ID = /^[\w.:-]{1,128}$/;
@@ -198,6 +201,7 @@ function cellsConfig(r: RawConfig, env: Env): CellsConfig {
     capacity: r.IRLAB_CELL_CAPACITY,
     heartbeatMs: r.IRLAB_CELL_HEARTBEAT_SECONDS * 1000,
     expireAfterMs: r.IRLAB_CELL_EXPIRE_SECONDS * 1000,
+    drainMs: r.IRLAB_CELL_DRAIN_SECONDS * 1000,
   };
 }
 

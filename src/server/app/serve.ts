@@ -87,14 +87,21 @@ async function registryStep(what: string, step: Promise<unknown> | undefined): P
 }
 
 let stopping = false;
+/** A second signal while a cell waits for its learners: stop now. */
+const hurry = new AbortController();
 async function stop(signal: string): Promise<void> {
-  if (stopping) return;
+  if (stopping) return hurry.abort();
   stopping = true;
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
   upkeep?.stop();
-  // A cell drains first (no new learners), then lets its learners go before the store closes.
-  // Bounded: with the database unreachable the fronts expire this cell anyway.
+  // A cell drains first (no new learners), waits for its learners to finish if it was given the
+  // time (IRLAB_CELL_DRAIN_SECONDS; its routes keep serving them), then lets the rest go before
+  // the store closes. Bounded: with the database unreachable the fronts expire this cell anyway.
   await registryStep('draining', membership?.drain());
+  if (membership && config.cells.drainMs > 0) {
+    const still = await membership.waitForLearners(config.cells.drainMs, hurry.signal);
+    if (still) console.log(`irlab cell ${config.cells.id}: leaving with ${still} learner(s) still placed here: they start again on another cell, progress kept`);
+  }
   closeRoutes();
   await registryStep('leaving the registry', membership?.leave());
   await services.close();

@@ -83,4 +83,72 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     expect(asked).toEqual([['lrn_busy', 'lrn_done']]);
     expect((await registry.place('lrn_new', 'lrn_new')).cellId).toBe('cell-a');
   });
+
+  it('waits after a drain until its learners finished, the time is up, or a second signal', async () => {
+    const store = await open(backend);
+    const time = { now: Date.parse('2026-12-07T10:00:00Z') };
+    const registry = cellRegistry({ store, clock: () => new Date(time.now), placeWithinMs: 3_000, expireAfterMs: 9_000 });
+    const busy = new Set(['lrn_a', 'lrn_b']);
+    const hand = handTimers();
+    const lines: string[] = [];
+    const member = cellMembership({
+      registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 3 }, heartbeatMs: 1_000, timers: hand.timers,
+      log: (l) => lines.push(l), idle: async (learners) => new Set(learners.filter((learner) => !busy.has(learner))), releaseAfterMs: 0, now: () => time.now,
+    });
+    await member.start();
+    await registry.place('lrn_a', 'lrn_a');
+    await registry.place('lrn_b', 'lrn_b');
+    await member.drain();
+    // Nothing to wait for without a time, or with nobody placed.
+    expect(await member.waitForLearners(0)).toBe(2);
+
+    let settled: number | undefined;
+    void member.waitForLearners(60_000).then((left) => (settled = left));
+    await until(async () => lines.some((line) => /waiting up to 60 s for 2 learner/.test(line)));
+    // Heartbeats give finished learners' slots back; the wait ends when the last one finished.
+    busy.delete('lrn_a');
+    hand.fire();
+    await until(async () => (await registry.placementsOn('cell-a')).length === 1);
+    hand.fire();
+    await until(async () => true);
+    expect(settled).toBeUndefined();
+    busy.delete('lrn_b');
+    hand.fire();
+    await until(async () => (await registry.placementsOn('cell-a')).length === 0);
+    // The wait counted on the same tick as the heartbeat, perhaps before it: the next tick sees 0.
+    hand.fire();
+    await until(async () => settled !== undefined);
+    expect(settled).toBe(0);
+
+    // Time up: answers who is still here.
+    // Counted answers of "who is placed here", so a tick is known to be over.
+    let counted = 0;
+    const counting = { ...registry, placementsOn: async (id: string) => registry.placementsOn(id).finally(() => void counted++) };
+    const stillBusy = cellMembership({ registry: counting, cell: { id: 'cell-b', url: 'http://127.0.0.1:2', capacity: 1 }, heartbeatMs: 1_000, timers: hand.timers, log: () => undefined, idle: async () => new Set(), now: () => time.now });
+    await stillBusy.start();
+    await registry.place('lrn_d', 'lrn_d');
+    await stillBusy.drain();
+    let timedOut: number | undefined;
+    void stillBusy.waitForLearners(5_000).then((left) => (timedOut = left));
+    await until(async () => counted === 1);
+    hand.fire();
+    await until(async () => counted >= 3);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(timedOut).toBeUndefined();
+    time.now += 5_000;
+    hand.fire();
+    await until(async () => timedOut !== undefined);
+    expect(timedOut).toBe(1);
+
+    // A second signal: the wait ends at once.
+    const hurry = new AbortController();
+    let hurried: number | undefined;
+    void stillBusy.waitForLearners(60_000, hurry.signal).then((left) => (hurried = left));
+    await until(async () => true);
+    hurry.abort();
+    await until(async () => hurried !== undefined);
+    expect(hurried).toBe(1);
+    await member.leave();
+    await stillBusy.leave();
+  });
 });

@@ -42,6 +42,12 @@ export interface CellMembership {
   beat(): Promise<CellState>;
   /** No new placements; existing learners keep working until `leave`. */
   drain(): Promise<void>;
+  /**
+   * After `drain`: waits until no learner is placed here (each gives their slot back once their
+   * run ends and their shells close, on a heartbeat), `timeoutMs` passes or `signal` aborts;
+   * answers how many are still placed (they start again on another cell when it leaves).
+   */
+  waitForLearners(timeoutMs: number, signal?: AbortSignal): Promise<number>;
   /** Gone: heartbeats stop, placements lost. */
   leave(): Promise<number>;
 }
@@ -85,6 +91,33 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
     beat,
     async drain() {
       if (await registry.drain(cell.id)) log(`irlab cell ${cell.id}: draining: no new learners are placed here`);
+    },
+    async waitForLearners(timeoutMs, signal) {
+      const deadline = now() + timeoutMs;
+      const placedHere = async () => (await registry.placementsOn(cell.id)).length;
+      let placed = await placedHere();
+      if (!placed || timeoutMs <= 0 || signal?.aborted) return placed;
+      log(`irlab cell ${cell.id}: draining: waiting up to ${Math.round(timeoutMs / 1000)} s for ${placed} learner(s) to finish (their lab runs end, their shells close)`);
+      return new Promise<number>((resolve) => {
+        let asking = false;
+        const finish = () => {
+          timers.clearInterval(handle);
+          signal?.removeEventListener('abort', finish);
+          resolve(placed);
+        };
+        const handle = timers.setInterval(() => {
+          if (asking) return;
+          asking = true;
+          placedHere()
+            .then((count) => (placed = count))
+            .catch((caught: unknown) => error(`irlab cell ${cell.id}: counting its learners while draining failed: ${caught instanceof Error ? caught.message : String(caught)}`))
+            .finally(() => {
+              asking = false;
+              if (placed === 0 || now() >= deadline) finish();
+            });
+        }, heartbeatMs);
+        signal?.addEventListener('abort', finish, { once: true });
+      });
     },
     async leave() {
       left = true;
