@@ -77,6 +77,17 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId).sort()).toEqual(['lrn_busy', 'lrn_done']);
     expect(asked).toEqual([]);
     time.now += 61_000;
+    // A front routes lrn_done's Start here again (still idle on the cell: it has not arrived): kept.
+    await registry.place('lrn_done', 'lrn_done');
+    await member.beat();
+    expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId).sort()).toEqual(['lrn_busy', 'lrn_done']);
+    asked.length = 0;
+    time.now += 61_000;
+    // And a placement re-placed between the cell's look and its release is not given back.
+    const looked = (await registry.placementsOn('cell-a')).find((p) => p.learnerId === 'lrn_done')!;
+    await registry.place('lrn_done', 'lrn_done');
+    expect(await registry.release('lrn_done', 'lab', looked.placedAt)).toBe(false);
+    time.now += 61_000;
     await member.beat();
     expect((await registry.placementsOn('cell-a')).map((p) => p.learnerId)).toEqual(['lrn_busy']);
     // One question per beat for every learner old enough, not one per learner.

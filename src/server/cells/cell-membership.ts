@@ -27,8 +27,8 @@ export interface CellMembershipOptions {
   error?: (line: string) => void;
   /**
    * Which of these learners placed here hold nothing on this cell any more (no lab run going, no
-   * shell): their slots are given back on a heartbeat, once the placement is `releaseAfterMs` old
-   * (so a Start on its way to the cell is not raced). One call per beat for every such learner, so
+   * shell): their slots are given back on a heartbeat, once no front has placed them for
+   * `releaseAfterMs` (so a Start on its way to the cell is not raced). One call per beat for every such learner, so
    * a full cell costs one query, not one per learner. Absent: slots are held until the cell leaves.
    */
   idle?: (learnerIds: string[]) => Promise<ReadonlySet<string>>;
@@ -58,12 +58,13 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
   let left = false;
   const releaseIdle = async () => {
     if (!idle) return;
-    const old = (await registry.placementsOn(cell.id)).filter((placement) => now() - placement.createdAt >= releaseAfterMs);
+    const old = (await registry.placementsOn(cell.id)).filter((placement) => now() - placement.placedAt >= releaseAfterMs);
     if (!old.length) return;
     const idleLearners = await idle(old.map((placement) => placement.learnerId));
     for (const placement of old) {
       if (!idleLearners.has(placement.learnerId)) continue;
-      if (await registry.release(placement.runId, placement.runKind)) log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
+      // Only if no front placed them since (a Start on its way here keeps the slot).
+      if (await registry.release(placement.runId, placement.runKind, placement.placedAt)) log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
     }
   };
   const beat = async (): Promise<CellState> => {

@@ -54,4 +54,15 @@ export const cellMigrations: Migration[] = [
     // place() takes the free slot of lowest fill over all live cells (a burst spreads over them).
     sql: 'CREATE INDEX cell_slots_free_by_fill ON cell_slots (fill, cell_id, slot) WHERE run_id IS NULL',
   },
+  {
+    module: 'cells',
+    version: 3,
+    name: 'when a front last routed a learner to their placement',
+    // A cell gives an idle learner's slot back only if no front placed them since it looked: a
+    // Start on its way to the cell keeps the slot (cell-membership.ts).
+    sql: `
+      ALTER TABLE placements ADD COLUMN placed_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE placements SET placed_at = created_at;
+    `,
+  },
 ];

@@ -39,6 +39,8 @@ export interface Placement {
   slot: number;
   learnerId: string;
   createdAt: number;
+  /** When a front last placed the run here (a Start, a terminal opened): what idle release goes by. */
+  placedAt: number;
   lost: boolean;
 }
 
@@ -71,7 +73,7 @@ const retriable = (error: unknown) =>
   error instanceof Again || ['40001', '40P01'].includes((error as { code?: string })?.code ?? '');
 
 type CellRow = { id: string; url: string; capacity: number; state: CellState; heartbeat_at: number; used: number };
-type PlacementRow = { run_kind: RunKind; run_id: string; cell_id: string; cell_url: string; slot: number; learner_id: string; created_at: number; lost: number };
+type PlacementRow = { run_kind: RunKind; run_id: string; cell_id: string; cell_url: string; slot: number; learner_id: string; created_at: number; placed_at: number; lost: number };
 
 const toPlacement = (r: PlacementRow): Placement => ({
   runKind: r.run_kind,
@@ -81,10 +83,11 @@ const toPlacement = (r: PlacementRow): Placement => ({
   slot: r.slot,
   learnerId: r.learner_id,
   createdAt: r.created_at,
+  placedAt: r.placed_at,
   lost: r.lost === 1,
 });
 
-const PLACEMENT = `SELECT p.run_kind, p.run_id, p.cell_id, c.url AS cell_url, p.slot, p.learner_id, p.created_at, p.lost
+const PLACEMENT = `SELECT p.run_kind, p.run_id, p.cell_id, c.url AS cell_url, p.slot, p.learner_id, p.created_at, p.placed_at, p.lost
   FROM placements p JOIN cells c ON c.id = p.cell_id`;
 
 function checkId(what: string, id: string): void {
@@ -208,12 +211,13 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
       checkKind(runKind);
       return atomically(async (tx) => {
         const existing = await tx.get<PlacementRow>(`${PLACEMENT} WHERE p.run_kind = ? AND p.run_id = ?`, [runKind, runId]);
-        if (existing && existing.lost === 0) {
-          // The learner is the run's owner as the lab or drill tables say (an account merge moves runs).
-          if (existing.learner_id !== learnerId) await tx.run('UPDATE placements SET learner_id = ? WHERE run_kind = ? AND run_id = ?', [learnerId, runKind, runId]);
-          return { ...toPlacement(existing), learnerId, fresh: false };
-        }
         const at = now();
+        if (existing && existing.lost === 0) {
+          // The learner is the run's owner as the lab or drill tables say (an account merge moves
+          // runs); `placed_at` tells the cell not to give this slot back under a Start on its way.
+          await tx.run('UPDATE placements SET learner_id = ?, placed_at = ? WHERE run_kind = ? AND run_id = ?', [learnerId, at, runKind, runId]);
+          return { ...toPlacement(existing), learnerId, placedAt: at, fresh: false };
+        }
         // The free slot of lowest fill over every live cell with a fresh heartbeat (cells fill in
         // proportion to their capacity), skipping the slots other placers hold locked: a burst of
         // Starts from several fronts takes A1, B1, A2, B2... rather than queueing on one cell. The
@@ -236,21 +240,27 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
         // A concurrent placement of the same run may have committed first (PostgreSQL waits for
         // it here): then this one gives its slot back (rollback) and returns that one (again).
         const row = await tx.get<{ created_at: number }>(
-          `INSERT INTO placements (run_kind, run_id, cell_id, slot, learner_id, created_at, lost, lost_at) VALUES (?, ?, ?, ?, ?, ?, 0, NULL)
+          `INSERT INTO placements (run_kind, run_id, cell_id, slot, learner_id, created_at, placed_at, lost, lost_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL)
            ON CONFLICT (run_kind, run_id) DO UPDATE SET cell_id = excluded.cell_id, slot = excluded.slot, learner_id = excluded.learner_id,
-             created_at = excluded.created_at, lost = 0, lost_at = NULL WHERE placements.lost = 1
+             created_at = excluded.created_at, placed_at = excluded.placed_at, lost = 0, lost_at = NULL WHERE placements.lost = 1
            RETURNING created_at`,
-          [runKind, runId, slot.cell_id, slot.slot, learnerId, at],
+          [runKind, runId, slot.cell_id, slot.slot, learnerId, at, at],
         );
         if (!row) throw new Again();
-        return { runKind, runId, cellId: slot.cell_id, cellUrl: slot.url, slot: slot.slot, learnerId, createdAt: at, lost: false, fresh: true };
+        return { runKind, runId, cellId: slot.cell_id, cellUrl: slot.url, slot: slot.slot, learnerId, createdAt: at, placedAt: at, lost: false, fresh: true };
       });
     },
 
-    /** The run ended (its cluster given back): its slot is free again. */
-    async release(runId: string, runKind: RunKind = 'lab'): Promise<boolean> {
+    /**
+     * The run ended (its cluster given back): its slot is free again. `ifPlacedAt`: only if no
+     * front placed the run since then (a cell giving back an idle learner's slot; false otherwise).
+     */
+    async release(runId: string, runKind: RunKind = 'lab', ifPlacedAt?: number): Promise<boolean> {
       return atomically(async (tx) => {
-        const gone = await tx.get<{ cell_id: string; slot: number; lost: number }>('DELETE FROM placements WHERE run_kind = ? AND run_id = ? RETURNING cell_id, slot, lost', [runKind, runId]);
+        const gone = await tx.get<{ cell_id: string; slot: number; lost: number }>(
+          `DELETE FROM placements WHERE run_kind = ? AND run_id = ?${ifPlacedAt === undefined ? '' : ' AND placed_at = ?'} RETURNING cell_id, slot, lost`,
+          ifPlacedAt === undefined ? [runKind, runId] : [runKind, runId, ifPlacedAt],
+        );
         if (!gone) return false;
         if (gone.lost === 0) {
           await tx.run('UPDATE cell_slots SET run_kind = NULL, run_id = NULL WHERE cell_id = ? AND slot = ? AND run_kind = ? AND run_id = ?', [gone.cell_id, gone.slot, runKind, runId]);
