@@ -82,24 +82,24 @@ describe('ConcurrencyLimiter', () => {
 const config: LimitsConfig = { ...loadConfig({}).limits, startsPerLearner: 2, startsPerAddress: 3, startsWindowSeconds: 600, queriesPerLearner: 1, queriesPerAddress: 2 };
 
 describe('ServerLimits', () => {
-  it('limits cluster starts per learner, then per address, and says when to retry', () => {
+  it('limits cluster starts per learner, then per address, and says when to retry', async () => {
     const t = clock();
     const limits = new ServerLimits(config, t.now);
-    expect(limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toEqual({ reason: 'too many cluster starts by you: at most 2 in 10 minutes; try again in 300 s', retryAfterSeconds: 300 });
+    expect(await limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toEqual({ reason: 'too many cluster starts by you: at most 2 in 10 minutes; try again in 300 s', retryAfterSeconds: 300 });
     // A new learner (no cookie, or a fresh one) from the same address has the address's budget left: one.
-    expect(limits.clusterStart({ learner: 'l2', address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.clusterStart({ address: '10.0.0.1' })).toMatchObject({ reason: expect.stringContaining('from your address: at most 3 in 10 minutes'), retryAfterSeconds: 200 });
-    expect(limits.clusterStart({ learner: 'l3', address: '10.0.0.2' })).toBeUndefined();
+    expect(await limits.clusterStart({ learner: 'l2', address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.clusterStart({ address: '10.0.0.1' })).toMatchObject({ reason: expect.stringContaining('from your address: at most 3 in 10 minutes'), retryAfterSeconds: 200 });
+    expect(await limits.clusterStart({ learner: 'l3', address: '10.0.0.2' })).toBeUndefined();
   });
 
-  it('limits class join attempts (guessing join codes) per address, cookies or not', () => {
+  it('limits class join attempts (guessing join codes) per address, cookies or not', async () => {
     const t = clock();
     const limits = new ServerLimits({ ...config, joinsPerLearner: 10, joinsPerAddress: 3, joinsWindowSeconds: 600 }, t.now);
-    for (let i = 0; i < 3; i++) expect(limits.join({ address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.join({ learner: 'fresh', address: '10.0.0.1' })).toEqual({ reason: 'too many attempts to join a class from your address: at most 3 in 10 minutes; try again in 200 s', retryAfterSeconds: 200 });
-    expect(limits.join({ address: '10.0.0.2' })).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect(await limits.join({ address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.join({ learner: 'fresh', address: '10.0.0.1' })).toEqual({ reason: 'too many attempts to join a class from your address: at most 3 in 10 minutes; try again in 200 s', retryAfterSeconds: 200 });
+    expect(await limits.join({ address: '10.0.0.2' })).toBeUndefined();
   });
 
   it('limits queries running at once per learner and per address', () => {

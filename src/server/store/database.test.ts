@@ -31,6 +31,7 @@ const everyMigration = [
   { module: 'lti', version: 1 },
   { module: 'cells', version: 1 },
   { module: 'cells', version: 2 },
+  { module: 'limits', version: 1 },
 ];
 const byKey = (a: { module: string; version: number }, b: { module: string; version: number }) => a.module.localeCompare(b.module) || a.version - b.version;
 
