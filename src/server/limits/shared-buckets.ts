@@ -8,8 +8,8 @@
  * which the database applies atomically (PostgreSQL locks the row, and a concurrent insert of the
  * same new key waits and takes the update path; SQLite holds its write lock): no two processes can
  * both spend the last token. An action charged to several keys (this learner, this address) runs
- * its upserts in one transaction, keys in sorted order (two charges never wait on each other in a
- * cycle), and rolls back when any key has no room: all or nothing, as `RateLimiter.take`.
+ * its upserts in one transaction, keys in one global order (two charges never wait on each other
+ * in a cycle), and rolls back when any key has no room: all or nothing, as `RateLimiter.take`.
  * Refilling is continuous, computed as RateLimiter computes it, from the injected clock.
  *
  * Bounded: a bucket untouched for a whole window is full again, as good as absent; its row records
@@ -80,7 +80,10 @@ export function sharedBuckets(store: SqlStore, now: () => number = Date.now): Ra
   return {
     async take(charges) {
       const at = now();
-      const active = charges.filter((c) => c.rate.limit > 0).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      // Keys in descending order: one global order (no two charges wait on each other in a cycle) that
+      // takes `…:learner:` before `…:address:`, so the row many learners share (a classroom's one
+      // address) is locked last and held the shortest.
+      const active = charges.filter((c) => c.rate.limit > 0).sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
       if (at - sweptAt >= SWEEP_EVERY_MS) {
         sweptAt = at;
         await this.sweep();
