@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAddress } from '../http/client-address.ts';
+import type { IncomingMessage } from 'node:http';
+import { endpointAddress, normalizeAddress, requestAddress, trustForwardedAddress } from '../http/client-address.ts';
+import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './rate-limit.ts';
 import { loadConfig } from '../app/config.ts';
 import { ServerLimits, tooManyRequests, type LimitsConfig } from './server-limits.ts';
@@ -133,5 +135,26 @@ describe('client addresses', () => {
     [undefined, 'unknown'],
   ])('%s is keyed as %s', (peer, key) => {
     expect(normalizeAddress(peer)).toBe(key);
+  });
+
+  it('is the browser\'s on a cell, for raw routes and endpoints alike, once the gate trusts its front\'s header', () => {
+    const req = { socket: { remoteAddress: '::ffff:10.0.0.5' } } as unknown as IncomingMessage;
+    expect(requestAddress(req)).toBe('10.0.0.5');
+    trustForwardedAddress(req, '198.51.100.7');
+    expect(requestAddress(req)).toBe('198.51.100.7');
+    // The HTTP server hands endpoints requestAddress(req) in locals; Astro's clientAddress is the socket's peer.
+    expect(endpointAddress({ clientAddress: '10.0.0.5', locals: { clientAddress: requestAddress(req) } })).toBe('198.51.100.7');
+    expect(endpointAddress({ clientAddress: '::ffff:10.0.0.5', locals: {} })).toBe('10.0.0.5');
+  });
+
+  it('every kind of key a front can see fits the signed header', () => {
+    const key = 'k'.repeat(48);
+    const signer = forwardSigner({ key });
+    const verifier = forwardVerifier({ key, cellId: 'cell-a' });
+    for (const peer of ['127.0.0.1', '::ffff:10.1.2.3', '2001:db8:0:1:aaaa:bbbb:cccc:dddd', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', undefined]) {
+      const address = normalizeAddress(peer);
+      const request = { method: 'POST', path: '/api/labs/l18/start', learnerId: 'l1', cellId: 'cell-a', address };
+      expect(verifier.verify(signer.sign(request), request)).toMatchObject({ ok: true, address });
+    }
   });
 });
