@@ -250,7 +250,7 @@ describe('two fronts and two cells on one database', () => {
     const learnerId = placement!.run_id;
     const direct = new TerminalClient();
     direct.lastSeq = client.lastSeq;
-    await direct.connect(`ws://127.0.0.1:${home.port}${opened.body.socketPath}`, { [FORWARD_HEADER]: signer.sign({ method: 'GET', path: opened.body.socketPath, learnerId, cellId: placement!.cell_id }) });
+    await direct.connect(`ws://127.0.0.1:${home.port}${opened.body.socketPath}`, { [FORWARD_HEADER]: signer.sign({ method: 'GET', path: opened.body.socketPath, learnerId, cellId: placement!.cell_id, address: '127.0.0.1' }) });
     const echoDirect: number[] = [];
     for (let i = 0; i < 15; i++) echoDirect.push(await direct.echo());
     direct.ws!.close();
@@ -265,7 +265,7 @@ describe('two fronts and two cells on one database', () => {
       startFront.push(viaFront.ms);
       expect((await call(front2.base, '/api/labs/l18/reset', { body: {}, cookie: ana })).status).toBe(200);
       const path = '/api/labs/l18/start';
-      const straight = await call<{ error?: string }>(home.base, path, { body: {}, headers: { [FORWARD_HEADER]: signer.sign({ method: 'POST', path, learnerId, cellId: placement!.cell_id }) } });
+      const straight = await call<{ error?: string }>(home.base, path, { body: {}, headers: { [FORWARD_HEADER]: signer.sign({ method: 'POST', path, learnerId, cellId: placement!.cell_id, address: '127.0.0.1' }) } });
       expect(straight.status, straight.body.error).toBe(200);
       startDirect.push(straight.ms);
     }

@@ -76,6 +76,8 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (admitted && !admitted.ok) return sendJson(res, admitted.status, { error: admitted.error });
     // The endpoints read the learner through `learners.fromSession`: here it is the header's learner.
     if (admitted) requestLocals = { services: { ...services, learners: gate!.learnersFor(admitted.learnerId) } };
+    // After the gate: on a cell, a forwarded request's address is the browser's (client-address.ts).
+    requestLocals = { ...requestLocals, clientAddress: requestAddress(req) };
     if (handleHealth(req, res, manager, services.instructorToken, services.xapi)) return;
     if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;

@@ -32,6 +32,7 @@ import { learnerService, type LearnerService } from '../learners/learners.ts';
 import { LearningEvents } from '../learners/learning-events.ts';
 import { ltiTool, type LtiTool } from '../lti/lti-tool.ts';
 import { ServerLimits } from '../limits/server-limits.ts';
+import { sharedBuckets } from '../limits/shared-buckets.ts';
 import type { QueryAnswer, QueryJob } from '../query/query-job.ts';
 import { createQueryPool } from '../query/query-pool.ts';
 import type { WorkerPool } from '../query/worker-pool.ts';
@@ -102,6 +103,8 @@ export interface Services {
 /** What Astro's pages and endpoints get as `Astro.locals` (typed for them in src/env.d.ts). */
 export interface Locals {
   services: Services;
+  /** The request's client address (client-address.ts `requestAddress`), set by the HTTP server for endpointAddress. */
+  clientAddress?: string | undefined;
 }
 
 export interface BuildOptions {
@@ -162,7 +165,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const roles = roleService({ store: db });
   const signIn = config.oidc ? oidcClient({ settings: config.oidc, store: db, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
-  const limits = new ServerLimits(config.limits);
+  // On PostgreSQL (fronts and cells, several processes) the rate budgets are the database's, shared
+  // by every process; the embedded single process keeps them in memory (docs/security.md).
+  const limits = new ServerLimits(config.limits, Date.now, config.databaseUrl ? sharedBuckets(db) : undefined);
 
   // Looked at (and with IRLAB_ENGINE_BUILD=auto built) in the background: the site serves at once,
   // cluster-needing requests get a 503 with the progress until it is ready (http/engine-routes.ts).

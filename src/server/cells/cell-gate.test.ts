@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { requestAddress } from '../http/client-address.ts';
 import { learnerService } from '../learners/learners.ts';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { cellGate } from './cell-gate.ts';
@@ -18,7 +19,7 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     const other = await learners.create('Mallory');
     const gate = cellGate({ verifier: forwardVerifier({ key: KEY, cellId: 'cell-a' }), db, learners });
     const signer = forwardSigner({ key: KEY });
-    const sign = (method: string, path: string, cellId = 'cell-a') => ({ [FORWARD_HEADER]: signer.sign({ method, path, learnerId: learner.id, cellId }) });
+    const sign = (method: string, path: string, cellId = 'cell-a') => ({ [FORWARD_HEADER]: signer.sign({ method, path, learnerId: learner.id, cellId, address: '203.0.113.7' }) });
 
     // Not cluster-bound: not the gate's business.
     expect(gate.admit(request('GET', '/labs/l18'), 'http')).toBeUndefined();
@@ -36,6 +37,9 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     expect(gate.admit(good, 'http')).toEqual({ ok: true, learnerId: learner.id });
     expect(good.headers.cookie).toBeUndefined();
     expect(gate.learnerOf(good)).toBe(learner.id);
+    // Its client is the browser the front saw, not the front's socket: per-address budgets charge the browser.
+    expect(requestAddress({ ...good, socket: { remoteAddress: '10.9.9.9' } } as unknown as IncomingMessage)).toBe('10.9.9.9');
+    expect(requestAddress(good)).toBe('203.0.113.7');
     expect(gate.admit(request('POST', '/api/labs/l18/check', headers), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/used before/) });
 
     // The endpoints' learner service answers the header's learner for any session token, and never creates one.

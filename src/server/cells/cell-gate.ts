@@ -2,9 +2,12 @@
  * A cell's door: the cluster-bound routes (cluster-routes.ts) are served only for requests a front
  * proxied, proven by a valid `x-irlab-forward` header for this cell (forward-auth.ts). The learner
  * is the one the header names; any cookie is dropped, so a browser reaching a cell directly (or a
- * front's header replayed) gets a 403 and never acts as anyone.
+ * front's header replayed) gets a 403 and never acts as anyone. The client address is the one the
+ * header names too (the browser's, as its front saw it): per-address budgets charge the browser,
+ * not the front (client-address.ts).
  */
 import type { IncomingMessage } from 'node:http';
+import { trustForwardedAddress } from '../http/client-address.ts';
 import type { LearnerService } from '../learners/learners.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { clusterRoute, isClusterSocket } from './cluster-routes.ts';
@@ -43,6 +46,7 @@ export function cellGate({ verifier, db, learners }: { verifier: ForwardVerifier
       delete req.headers.cookie;
       if (!verdict.ok) return { ok: false, status: 403, error: `This cell serves labs and terminals only through a front, and this request was refused: ${REASONS[verdict.reason]}. Open irlab at its public address.` };
       admitted.set(req, verdict.learnerId);
+      trustForwardedAddress(req, verdict.address);
       return { ok: true, learnerId: verdict.learnerId };
     },
     learnerOf: (req) => admitted.get(req),

@@ -12,7 +12,9 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { clusterRoute, isClusterSocket, learnerPlacement } from '../cells/cluster-routes.ts';
-import { FORWARD_HEADER } from '../cells/forward-auth.ts';
+import { FORWARD_HEADER, type ForwardedRequest } from '../cells/forward-auth.ts';
+// The browser's address goes in the signed header: the cell charges per-address budgets to it.
+import { requestAddress } from '../http/client-address.ts';
 import { PlacementError, type CellRegistry, type Placement } from '../cells/registry.ts';
 import { MAX_BODY_BYTES, sendJson } from '../http/endpoint.ts';
 import type { Identify } from '../http/terminal-routes.ts';
@@ -23,7 +25,7 @@ import { sameOrigin } from '../http/same-origin.ts';
 
 export interface FrontProxyOptions {
   registry: CellRegistry;
-  signer: { sign(request: { method: string; path: string; learnerId: string; cellId: string }): string };
+  signer: { sign(request: ForwardedRequest): string };
   identify: Identify;
   /** Completes browsers' upgrades (a safeWebSocketServer). */
   wss: WebSocketServer;
@@ -63,7 +65,7 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
     const target = new URL(placement.cellUrl);
     const path = req.url ?? '/';
     // Host stays the browser's: the cell's same-origin checks and the URLs it builds are the front's.
-    const headers = { ...forwardable(req.headers), [FORWARD_HEADER]: signer.sign({ method: req.method ?? 'GET', path, learnerId, cellId: placement.cellId }) };
+    const headers = { ...forwardable(req.headers), [FORWARD_HEADER]: signer.sign({ method: req.method ?? 'GET', path, learnerId, cellId: placement.cellId, address: requestAddress(req) }) };
     return new Promise<void>((resolve) => {
       let answered = false;
       const fail = (status: number, error: string) => {
@@ -163,7 +165,7 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
         const path = req.url ?? '/';
         relayUpgrade(req, socket, head, {
           wss: options.wss,
-          target: { url: `${cell.protocol === 'https:' ? 'wss' : 'ws'}://${cell.host}${path}`, headers: { [FORWARD_HEADER]: signer.sign({ method: 'GET', path, learnerId: learner.id, cellId: placement.cellId }) } },
+          target: { url: `${cell.protocol === 'https:' ? 'wss' : 'ws'}://${cell.host}${path}`, headers: { [FORWARD_HEADER]: signer.sign({ method: 'GET', path, learnerId: learner.id, cellId: placement.cellId, address: requestAddress(req) }) } },
           connectTimeoutMs: 10_000,
           maxBufferedBytes: 1024 * 1024,
           maxPayload: 1024 * 1024,

@@ -11,7 +11,7 @@ export const POST: APIRoute = async (context) => {
   const { request, cookies, url } = context;
   const { drills, limits, learners } = context.locals.services;
   // A drill claims a cluster: it spends a cluster start of its creator (their learner cookie, if any) and address.
-  const refused = limits.clusterStart({ learner: (await currentLearner(learners, cookies, url, { create: false }))?.id, address: endpointAddress(context) });
+  const refused = await limits.clusterStart({ learner: (await currentLearner(learners, cookies, url, { create: false }))?.id, address: endpointAddress(context) });
   if (refused) return tooManyRequests(refused);
   return drillRespond(drills, async (service) => {
     const body = await readBody(request);
