@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createIrlabServer, type AstroHandler } from './http-server.ts';
 import { buildServices } from './services.ts';
 import { cellMembership, frontUpkeep } from '../cells/cell-membership.ts';
+import type { Placement } from '../cells/registry.ts';
 import { staticFiles } from './static-files.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -59,7 +60,9 @@ const { server, closeRoutes } = createIrlabServer(services, astro, files);
 // silent cells on the same beat (docs/deploy.md, "Fronts and cells").
 const { cells } = services;
 // A learner's slot is given back once they hold nothing here: no lab run going, no shell.
-const idleHere = async (learnerId: string) => !(await services.labs.hasGoingRun(learnerId)) && !(services.terminals?.list().some((session) => session.owner === learnerId) ?? false);
+// A drill's slot once the drill has ended (its cluster is deleted then).
+const idleHere = async (learnerId: string, placement: Placement) =>
+  placement.runKind === 'drill' ? [undefined, 'ended'].includes(await services.drills.stateOf(placement.runId)) : !(await services.labs.hasGoingRun(learnerId)) && !(services.terminals?.list().some((session) => session.owner === learnerId) ?? false);
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
 const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
 

@@ -297,11 +297,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     engine: labEngineOn(clusters.provider.name, DRILL_SEAT),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
+    // A cell runs the clocks, injects and scoreboards of the drills placed on it, no other's.
+    ...(cells && config.cells.role === 'cell' ? { hostedHere: async () => new Set((await cells.placementsOn(config.cells.id)).filter((p) => p.runKind === 'drill').map((p) => p.runId)) } : {}),
   });
   const timers: NodeJS.Timeout[] = [];
   // Runs past their deadline give their clusters back even when nobody looks at them.
   if (!front) timers.push(setInterval(() => void labs.sweepExpired().catch((caught: unknown) => error(`irlab labs: the expiry sweep failed: ${String(caught)}`)), 30_000).unref());
-  if (options.drillTimers !== false) {
+  // A front runs no drill timers: a drill's clock, injects and scoreboard are its cell's.
+  if (options.drillTimers !== false && !front) {
+    log(`irlab drills: this ${config.cells.role === 'cell' ? `cell (${config.cells.id}) runs the clocks, injects and scoreboards of the drills placed on it` : 'process runs every drill\'s clock, injects and scoreboard'}`);
     let scoring = false;
     timers.push(setInterval(() => void drills.tick(), 1000).unref());
     timers.push(

@@ -6,7 +6,7 @@
  * again, with every slot free. Fronts run `frontUpkeep`: expiring silent cells on the same beat.
  * Timers are injected so tests drive them.
  */
-import type { CellRegistry, CellState } from './registry.ts';
+import type { CellRegistry, CellState, Placement } from './registry.ts';
 
 export interface Timers {
   setInterval(run: () => void, ms: number): unknown;
@@ -28,9 +28,10 @@ export interface CellMembershipOptions {
   /**
    * Whether a learner placed here holds nothing on this cell any more (no lab run going, no shell):
    * their slot is then given back on a heartbeat, once the placement is `releaseAfterMs` old (so a
-   * Start on its way to the cell is not raced). Absent: slots are held until the cell leaves.
+   * Start on its way to the cell is not raced). A drill's placement (runKind 'drill') is idle once
+   * the drill has ended. Absent: slots are held until the cell leaves.
    */
-  idle?: (learnerId: string) => Promise<boolean>;
+  idle?: (learnerId: string, placement: Placement) => Promise<boolean>;
   releaseAfterMs?: number;
   now?: () => number;
 }
@@ -52,8 +53,10 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
   const releaseIdle = async () => {
     if (!idle) return;
     for (const placement of await registry.placementsOn(cell.id)) {
-      if (now() - placement.createdAt < releaseAfterMs || !(await idle(placement.learnerId))) continue;
-      if (await registry.release(placement.runId, placement.runKind)) log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
+      if (now() - placement.createdAt < releaseAfterMs || !(await idle(placement.learnerId, placement))) continue;
+      if (!(await registry.release(placement.runId, placement.runKind))) continue;
+      if (placement.runKind === 'drill') log(`irlab cell ${cell.id}: gave back the slot of drill ${placement.runId} (it has ended)`);
+      else log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
     }
   };
   const beat = async (): Promise<CellState> => {
