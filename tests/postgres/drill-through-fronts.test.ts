@@ -6,13 +6,13 @@
 // opened through front 2, runs kubectl on the drill's cluster (the drill's cell, not a lab cell of
 // hers); the scoreboard reads the same through both fronts. Only the owning cell runs the drill's
 // timers: it says so in its log, and the scoreboard passes of the three other processes would mark
-// the cluster gone (none of them has it), yet it stays ready. Then the cell is killed: drill requests
-// answer 503 saying what happened, the drill is ended with a log entry, its log and scoreboard kept.
+// the cluster gone (none of them has it), yet it stays ready. Then the cell is killed: the front that
+// gives it up ends the drill with a log entry (log and scoreboard kept) and drill requests answer
+// 503 saying what happened.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DrillServerMessage, DrillView, LogEntry } from '../../src/lib/drill-view.ts';
-import { FORWARD_HEADER } from '../../src/server/cells/forward-auth.ts';
 import type { RealServer } from '../integration/hostile/real-server.ts';
 import { call, startFrontsAndCells, TerminalClient, until, type FrontsAndCells } from './cells-harness.ts';
 
@@ -148,6 +148,8 @@ describe('a drill through two fronts on the cell that holds it', () => {
     killed = { id: homeId, server: home };
     await until('the drill placement marked lost', async () => (Number((await query<{ lost: string }>('SELECT lost FROM placements WHERE run_kind = $1', ['drill']))[0]?.lost) === 1 ? true : undefined), 60_000);
     await until('the relayed feed to close', async () => participantFeed.closed, 30_000);
+    // The front that gave the cell up ended its drill, before anyone asked.
+    await until('the drill ended by the front', async () => ((await call<DrillView>(front1.base, `/api/drills/${drill.id}`, { headers: bearer })).body.state === 'ended' ? true : undefined), 30_000);
     const lost = await call<{ error: string; lost?: boolean }>(front2.base, `/api/drills/${drill.id}/log`, { body: { kind: 'note', text: 'still there?' }, cookie: ana });
     expect(lost.status).toBe(503);
     expect(lost.body.error).toMatch(/has stopped, so the drill was ended.*log and scoreboard are kept.*creates a new drill/);

@@ -64,7 +64,12 @@ const { cells } = services;
 const idleHere = async (learnerId: string, placement: Placement) =>
   placement.runKind === 'drill' ? [undefined, 'ended'].includes(await services.drills.stateOf(placement.runId)) : !(await services.labs.hasGoingRun(learnerId)) && !(services.terminals?.list().some((session) => session.owner === learnerId) ?? false);
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
-const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
+// The drills of a cell this front gave up end at once (docs/drills.md, "Fronts and cells"), not
+// only when someone next opens them.
+const endLostDrills = async (lostCells: string[]) => {
+  for (const cellId of lostCells) for (const placement of await cells!.lostOn(cellId, 'drill')) await services.drills.lostCell(placement.runId).catch((error: unknown) => console.error(`irlab front: ending drill ${placement.runId} of the lost cell ${cellId} failed: ${String(error)}`));
+};
+const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs, onLost: endLostDrills }) : undefined;
 
 server.listen(config.port, config.host, () => {
   membership?.start().catch((error: unknown) => {

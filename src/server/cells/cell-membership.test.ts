@@ -29,7 +29,8 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     const frontTimers = handTimers();
     const lines: string[] = [];
     const member = cellMembership({ registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 }, heartbeatMs: 1_000, timers: cellTimers.timers, log: (l) => lines.push(l), error: (l) => lines.push(l) });
-    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: frontTimers.timers, log: (l) => lines.push(l) });
+    const given: string[][] = [];
+    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: frontTimers.timers, log: (l) => lines.push(l), onLost: async (cells) => void given.push(cells) });
     expect(await member.start()).toBe('live');
     expect(cellTimers.count()).toBe(1);
 
@@ -42,6 +43,12 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     await upkeep.expire();
     expect((await registry.placementOf('lrn_1'))?.lost).toBe(true);
     expect(lines.join('\n')).toMatch(/cell-a stopped heartbeating.*1 learner placement/);
+    // The front that gave the cell up is told which (it ends their drills), once.
+    expect(given).toEqual([['cell-a']]);
+    expect((await registry.lostOn('cell-a', 'lab')).map((p) => p.runId)).toEqual(['lrn_1']);
+    expect(await registry.lostOn('cell-a', 'drill')).toEqual([]);
+    await upkeep.expire();
+    expect(given).toEqual([['cell-a']]);
     // Its next heartbeat finds it gone: it registers again, free.
     expect(await member.beat()).toBe('live');
     expect((await registry.cells())[0]).toMatchObject({ state: 'live', used: 0 });

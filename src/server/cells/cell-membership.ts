@@ -96,7 +96,7 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
 }
 
 /** A front's share of the upkeep: cells silent past the expiry become gone, their placements lost. */
-export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = console.log, error = console.error }: { registry: CellRegistry; everyMs: number; timers?: Timers; log?: (line: string) => void; error?: (line: string) => void }): { stop(): void; expire(): Promise<void> } {
+export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = console.log, error = console.error, onLost }: { registry: CellRegistry; everyMs: number; timers?: Timers; log?: (line: string) => void; error?: (line: string) => void; /** After this front gave cells up (e.g. ending their drills). */ onLost?: (cells: string[]) => Promise<void> }): { stop(): void; expire(): Promise<void> } {
   let running = false;
   const expire = async () => {
     if (running) return;
@@ -104,6 +104,7 @@ export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = cons
     try {
       const { cells, lost } = await registry.expire();
       if (cells.length) log(`irlab front: cell(s) ${cells.join(', ')} stopped heartbeating and were given up; ${lost} learner placement(s) marked lost (they start again on a live cell)`);
+      if (cells.length) await onLost?.(cells);
     } catch (caught) {
       error(`irlab front: expiring silent cells failed: ${caught instanceof Error ? caught.message : String(caught)}`);
     } finally {
