@@ -79,6 +79,7 @@ describe('a drill through two fronts on the cell that holds it', () => {
       return view.body.cluster.status === 'ready' ? view.body : undefined;
     }, 240_000);
     expect(ready.facilitator).toBe(true);
+    console.log(`drill through fronts: create through a front ${created.ms.toFixed(0)} ms; cluster claimed and seeded on ${homeId} ${((Date.parse(ready.log.find((e) => e.title === 'Cluster ready')?.at ?? '') - Date.parse(ready.createdAt)) / 1000).toFixed(1)} s after`);
 
     // A participant joins through front 2 (front 2 makes her learner session).
     const joined = await call<{ error?: string; participant: { name: string } }>(front2.base, '/api/drills/join', { body: { code: drill.code, name: 'Ana', role: 'Investigator' } });
