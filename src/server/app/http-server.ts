@@ -22,6 +22,7 @@ import { refuseUpgrade, safeWebSocketServer } from '../http/ws-safety.ts';
 import { cellGate } from '../cells/cell-gate.ts';
 import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { frontProxy } from '../front/front-proxy.ts';
+import { newDrillId } from '../drill/service.ts';
 import type { Locals, Services } from './services.ts';
 import type { StaticFiles } from './static-files.ts';
 
@@ -62,7 +63,9 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const relays = role === 'front' ? safeWebSocketServer(64 * 1024) : undefined;
-  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal }) : undefined;
+  // A drill lives on its cell: the front reads the database to find it (drill-front.ts).
+  const drillLookup = { newId: newDrillId, byCode: drills.idByCode, ofTerminalSession: drills.drillOfTerminal, stateOf: drills.stateOf, cellLost: drills.lostCell };
+  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal, drills: drillLookup }) : undefined;
   const trustProxy = services.config.trustProxy;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -290,6 +290,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         workspaceDir: (owner) => manager.workspaceDir(owner),
       }
     : undefined;
+  // The drills placed on this cell, each said once in the log when this cell first runs its timers.
+  const announcedDrills = new Set<string>();
+  const drillsOnThisCell = async (registry: CellRegistry): Promise<ReadonlySet<string>> => {
+    const here = new Set((await registry.placementsOn(config.cells.id)).filter((p) => p.runKind === 'drill').map((p) => p.runId));
+    for (const id of here) if (!announcedDrills.has(id)) log(`irlab drills: drill ${id} is placed on this cell (${config.cells.id}): its clock, injects and scoreboard run here`);
+    for (const id of announcedDrills) if (!here.has(id)) announcedDrills.delete(id);
+    for (const id of here) announcedDrills.add(id);
+    return here;
+  };
   const drillState = path.join(config.dataDir, 'drills');
   const emptyWorkspace = path.join(drillState, 'empty-workspace');
   mkdirSync(emptyWorkspace, { recursive: true, mode: 0o700 });
@@ -302,11 +311,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     engine: labEngineOn(clusters.provider.name, DRILL_SEAT),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
+    // A cell runs the clocks, injects and scoreboards of the drills placed on it, no other's.
+    ...(cells && config.cells.role === 'cell' ? { hostedHere: () => drillsOnThisCell(cells) } : {}),
   });
   const timers: NodeJS.Timeout[] = [];
   // Runs past their deadline give their clusters back even when nobody looks at them.
   if (!front) timers.push(setInterval(() => void labs.sweepExpired().catch((caught: unknown) => error(`irlab labs: the expiry sweep failed: ${String(caught)}`)), 30_000).unref());
-  if (options.drillTimers !== false) {
+  // A front runs no drill timers: a drill's clock, injects and scoreboard are its cell's.
+  if (options.drillTimers !== false && !front) {
+    log(`irlab drills: this ${config.cells.role === 'cell' ? `cell (${config.cells.id}) runs the clocks, injects and scoreboards of the drills placed on it` : 'process runs every drill\'s clock, injects and scoreboard'}`);
     let scoring = false;
     timers.push(setInterval(() => void drills.tick(), 1000).unref());
     timers.push(
