@@ -77,8 +77,9 @@ export const useQueryStore = create<QueryState>()(
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ source, query, highlight: marked[source] ?? [], limit: 200 }),
           });
-          const body = (await response.json()) as ({ ok: true } & QueryAnswer) | { ok: false; error: QueryProblem };
-          if (!body.ok) set({ status: 'error', problem: body.error });
+          const body = (await response.json()) as ({ ok: true } & QueryAnswer) | { ok?: false; error: QueryProblem | string };
+          // A front answering for a server that stopped says `{error: "..."}`, as its other routes do.
+          if (!body.ok) set({ status: 'error', problem: typeof body.error === 'string' ? { message: body.error } : body.error });
           else set({ status: 'done', answer: body, open: undefined });
         } catch (error) {
           set({ status: 'error', problem: { message: `the server did not answer: ${(error as Error).message}`, hint: 'check that irlab is still running, then run again' } });

@@ -120,6 +120,14 @@ describe('two fronts and two cells on one database', () => {
     expect(view.body.run?.cluster).toBe(started.body.run?.cluster);
     // Neither front nor the other cell made a cluster.
     for (const server of [front1, front2, other]) expect(server.output.join('\n')).not.toContain(started.body.run!.cluster);
+    // Her lab's audit log, queried through front 2, is read on the cell that holds it: the check's
+    // own requests are there, counted by verb (the server's own file source stays the front's).
+    const queried = await call<{ ok: boolean; summary?: { matched: number }; error?: { message: string } }>(front2.base, '/api/query', { body: { source: 'lab', query: 'verb exists | count by verb' }, cookie: ana });
+    expect(queried.status, JSON.stringify(queried.body)).toBe(200);
+    expect(queried.body.ok).toBe(true);
+    expect(JSON.stringify(queried.body)).toMatch(/"(get|list)"/);
+    const ownFile = await call<{ ok: boolean }>(front1.base, '/api/query', { body: { source: 'file', query: 'verb exists' }, cookie: ana });
+    expect(ownFile.body.ok).toBe(true);
 
     // The terminal through front 1, on the lab's cluster.
     const opened = await call<{ sessionId: string; socketPath: string; cluster: string | null; error?: string }>(front1.base, '/api/terminal/session', { body: { cols: 200, rows: 50 }, cookie: ana });

@@ -29,6 +29,9 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     expect(gate.admit(byCookie, 'http')).toMatchObject({ ok: false, status: 403, error: expect.stringMatching(/no x-irlab-forward header/) });
     expect(byCookie.headers.cookie).toBeUndefined();
     expect(gate.admit(request('GET', '/ws/terminal/abc'), 'upgrade')).toMatchObject({ ok: false, status: 403 });
+    // A query of an audit log reads a cluster's file here: fronts only, as the header's learner.
+    expect(gate.admit(request('POST', '/api/query', { cookie: `irlab_session=${token}` }), 'http')).toMatchObject({ ok: false, status: 403 });
+    expect(gate.admit(request('POST', '/api/query', sign('POST', '/api/query')), 'http')).toEqual({ ok: true, learnerId: learner.id });
     // For another cell, another path, or used twice: refused.
     expect(gate.admit(request('POST', '/api/labs/l18/check', sign('POST', '/api/labs/l18/check', 'cell-b')), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/another cell/) });
     expect(gate.admit(request('POST', '/api/labs/l18/reset', sign('POST', '/api/labs/l18/check')), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/not signed/) });

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { trustForwardedAddress } from '../http/client-address.ts';
 import type { LearnerService } from '../learners/learners.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { clusterRoute, drillRoute, drillSocket, isClusterSocket, NO_LEARNER } from './cluster-routes.ts';
+import { clusterRoute, drillRoute, drillSocket, isClusterSocket, isQueryRoute, NO_LEARNER } from './cluster-routes.ts';
 import { FORWARD_HEADER, type ForwardRefusal, type ForwardVerifier } from './forward-auth.ts';
 
 export type GateVerdict = { ok: true; learnerId: string } | { ok: false; status: 403; error: string };
@@ -41,7 +41,7 @@ export function cellGate({ verifier, db, learners }: { verifier: ForwardVerifier
       const url = new URL(req.url ?? '/', 'http://cell');
       const bound = kind === 'upgrade'
         ? isClusterSocket(url.pathname) || drillSocket(url.pathname) !== undefined
-        : clusterRoute(req.method, url.pathname) !== undefined || drillRoute(req.method, url.pathname) !== undefined;
+        : clusterRoute(req.method, url.pathname) !== undefined || drillRoute(req.method, url.pathname) !== undefined || isQueryRoute(req.method, url.pathname);
       if (!bound) return undefined;
       const verdict = verifier.verify(req.headers[FORWARD_HEADER], { method: req.method ?? 'GET', path: req.url ?? '/' });
       // Identity comes from the header only.

@@ -33,6 +33,13 @@ export function clusterRoute(method: string | undefined, pathname: string): Clus
 /** The terminal's WebSocket: relayed to the learner's cell. */
 export const isClusterSocket = (pathname: string): boolean => /^\/ws\/terminal\/[^/]+$/.test(pathname);
 
+/**
+ * A query of an audit log (`POST /api/query`): of the learner's lab or of a drill, it runs on the
+ * cell holding that cluster (the source is in the body: front/query-front.ts reads it); a cell
+ * serves it only with a front's header, like the routes above.
+ */
+export const isQueryRoute = (method: string | undefined, pathname: string): boolean => method === 'POST' && pathname === '/api/query';
+
 /** The placement key of a learner's cell (one per learner). */
 export const learnerPlacement = (learnerId: string): { runId: string; kind: 'lab' } => ({ runId: learnerId, kind: 'lab' });
 

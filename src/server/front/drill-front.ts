@@ -40,7 +40,7 @@ const SESSION_SOCKET = /^\/ws\/terminal\/([^/]+)$/;
 type Proxy = (req: IncomingMessage, res: ServerResponse, placement: Placement, learnerId: string, setCookie: string | undefined, as?: { path?: string; body?: Buffer }) => Promise<number>;
 type Relay = (req: IncomingMessage, socket: Duplex, head: Buffer, placement: Placement, learnerId: string) => void;
 
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+export function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -132,6 +132,12 @@ export function drillFront({ registry, identify, lookup, proxy, relay }: { regis
       const placement = await placed(res, route.drillId);
       if (placement) await proxy(req, res, placement, learnerId, undefined);
       return true;
+    },
+
+    /** A request about the drill that the front read already (a query of its audit log), sent to its cell or answered. */
+    async forward(req: IncomingMessage, res: ServerResponse, drillId: string, body: Buffer): Promise<void> {
+      const placement = await placed(res, drillId);
+      if (placement) await proxy(req, res, placement, await learnerOf(req), undefined, { body });
     },
 
     /** The drill's live feed, relayed to its cell (the front checked the Origin already). */

@@ -12,7 +12,7 @@ import type { Identify } from '../http/terminal-routes.ts';
 import { safeWebSocketServer } from '../http/ws-safety.ts';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { LOST_DRILL, type DrillLookup } from './drill-front.ts';
-import { frontProxy } from './front-proxy.ts';
+import { frontProxy, LOST_MESSAGE } from './front-proxy.ts';
 
 const KEY = 'k'.repeat(48);
 const open = openedPerTest();
@@ -89,7 +89,11 @@ async function setUp(backend: TestBackend, cellStatus = () => 201) {
   }) as Identify;
   const proxy = frontProxy({ registry, signer: forwardSigner({ key: KEY }), identify, wss: safeWebSocketServer(64 * 1024), drills: lookup });
   const front = createServer((req, res) => {
-    void proxy.handle(req, res).then((handled) => handled || res.writeHead(200).end('served by the front'));
+    // What the front's own endpoints would get: a body the proxy read already is `req.body`.
+    void proxy.handle(req, res).then((handled) => {
+      const read = (req as IncomingMessage & { body?: Buffer }).body;
+      if (!handled) res.writeHead(200).end(`served by the front${read ? ` with ${read.toString()}` : ''}`);
+    });
   });
   front.on('upgrade', (req, socket, head) => {
     if (!proxy.upgrade(req, socket, head)) socket.destroy();
@@ -101,6 +105,8 @@ async function setUp(backend: TestBackend, cellStatus = () => 201) {
   };
   return { registry, cells, drills, lostCalls, base, post };
 }
+
+const LAB_QUERY = { source: 'lab', query: 'verb = "get"' };
 
 describe.each(testStores())('a front routes drills to their cell on $name', (backend: TestBackend) => {
   it('places a new drill under an id it draws, sends its changes and join to that cell, keeps reads, and gives back a refused creation\'s slot', async () => {
@@ -169,5 +175,36 @@ describe.each(testStores())('a front routes drills to their cell on $name', (bac
     expect(lost).toMatchObject({ status: 503, body: { error: LOST_DRILL } });
     await expect(greeting('/ws/drills/drl_000000000001', { origin: base })).rejects.toThrow(/410/);
     expect(lostCalls).toEqual(['drl_000000000001', 'drl_000000000001']);
+  });
+
+  it('sends a query of the learner\'s lab or of a drill to the cell that holds that cluster, and keeps every other for itself, body in hand', async () => {
+    const { registry, cells, drills, base, post } = await setUp(backend);
+    const lab = await registry.place('lrn_ana', 'lrn_ana', 'lab');
+    const labCell = cells.find((c) => c.id === lab.cellId)!;
+    const sent = await post('/api/query', LAB_QUERY, { cookie: 'who=lrn_ana', [FORWARD_HEADER]: 'v1.forged' });
+    expect(sent.body.cell).toBe(lab.cellId);
+    expect(labCell.seen.at(-1)).toEqual({ method: 'POST', path: '/api/query', learnerId: 'lrn_ana', cookie: undefined, authorization: undefined, body: JSON.stringify(LAB_QUERY) });
+
+    // The server's own file, a learner with no lab placed, no learner, a body that is no JSON object: the front's endpoint.
+    const front = async (body: string, cookie?: string) => (await fetch(`${base}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body })).text();
+    for (const [body, cookie] of [[JSON.stringify({ source: 'file', query: 'x' }), 'who=lrn_ana'], [JSON.stringify(LAB_QUERY), 'who=lrn_bo'], [JSON.stringify(LAB_QUERY), undefined], ['{"source": ', 'who=lrn_ana'], ['null', 'who=lrn_ana']] as const) {
+      expect(await front(body, cookie)).toBe(`served by the front with ${body}`);
+    }
+    expect(labCell.seen).toHaveLength(1);
+
+    // A drill's audit log: on the drill's cell, as the participant.
+    await post('/api/drills', {});
+    const drillCell = (await registry.placementOf('drl_000000000001', 'drill'))!.cellId;
+    expect(drillCell).not.toBe(lab.cellId);
+    drills.set('drl_000000000001', { code: 'ABC234', state: 'running', sessions: [] });
+    const drillQuery = { source: 'drill:drl_000000000001', query: 'verb = "get"' };
+    expect((await post('/api/query', drillQuery, { cookie: 'who=lrn_ana' })).body.cell).toBe(drillCell);
+    expect(cells.find((c) => c.id === drillCell)!.seen.at(-1)).toMatchObject({ path: '/api/query', learnerId: 'lrn_ana', body: JSON.stringify(drillQuery) });
+
+    // Her lab's cell is lost: a 503 in the query panel's shape, saying what to do.
+    await registry.leave(lab.cellId);
+    const lost = await fetch(`${base}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: 'who=lrn_ana' }, body: JSON.stringify(LAB_QUERY) });
+    expect(lost.status).toBe(503);
+    expect(await lost.json()).toEqual({ ok: false, error: { message: LOST_MESSAGE }, lost: true });
   });
 });

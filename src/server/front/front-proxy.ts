@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { clusterRoute, isClusterSocket, learnerPlacement } from '../cells/cluster-routes.ts';
 import { drillFront, type DrillLookup } from './drill-front.ts';
+import { isQueryRoute, queryFront } from './query-front.ts';
 import { FORWARD_HEADER, type ForwardedRequest } from '../cells/forward-auth.ts';
 // The browser's address goes in the signed header: the cell charges per-address budgets to it.
 import { requestAddress } from '../http/client-address.ts';
@@ -141,10 +142,13 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
 
   const drills = options.drills ? drillFront({ registry, identify, lookup: options.drills, proxy: (req, res, placement, learnerId, setCookie, as) => proxyHttp(req, res, placement, learnerId, setCookie, timeoutMs, as), relay: relayTo }) : undefined;
 
+  const queries = queryFront({ registry, identify, drills, lostMessage: LOST_MESSAGE, proxy: (req, res, placement, learnerId, body) => proxyHttp(req, res, placement, learnerId, undefined, timeoutMs, { body }) });
+
   return {
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://front');
       if (drills && (await drills.handle(req, res, url))) return true;
+      if (isQueryRoute(req.method, url.pathname)) return queries.handle(req, res);
       const route = clusterRoute(req.method, url.pathname);
       if (!route) return false;
       const known = await identify(req, { create: false });
