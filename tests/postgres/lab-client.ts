@@ -35,7 +35,7 @@ export async function call<T>(base: string, target: string, init: { method?: str
   const response = await fetch(`${base}${target}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { origin: base, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...(init.cookie ? { cookie: init.cookie } : {}), ...init.headers },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
     signal: AbortSignal.timeout(300_000),
   });
   const text = await response.text();
