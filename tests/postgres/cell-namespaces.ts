@@ -51,9 +51,22 @@ export interface CellNamespaces {
   teardown(): Promise<void>;
 }
 
+/** Another link (another test file's namespaces, made at the same moment) with an address in `prefix`. */
+async function clashes(prefix: string, ours: string[]): Promise<boolean> {
+  return (await ip('-4', '-o', 'addr')).split('\n').some((line) => line.includes(` ${prefix}.`) && !ours.some((link) => line.includes(` ${link} `) || line.includes(` ${link}@`)));
+}
+
 export async function makeCellNamespaces(count: number): Promise<CellNamespaces> {
+  for (let attempt = 1; ; attempt++) {
+    const made = await makeOn(await freeSubnet(), count);
+    if (!(await clashes(made.prefix, made.namespaces.map((ns) => ns.hostLink)))) return made;
+    await made.teardown();
+    if (attempt >= 5) throw new Error('the test\'s /24s kept clashing with another test\'s; see `ip -4 addr`');
+  }
+}
+
+async function makeOn(prefix: string, count: number): Promise<CellNamespaces & { prefix: string }> {
   const tag = randomBytes(3).toString('hex');
-  const prefix = await freeSubnet();
   const namespaces: CellNamespace[] = [];
   const teardown = async () => {
     const problems: string[] = [];
@@ -94,7 +107,7 @@ export async function makeCellNamespaces(count: number): Promise<CellNamespaces>
     await teardown().catch(() => undefined);
     throw error;
   }
-  return { tag, namespaces, exec: async (ns, command) => (await run('ip', ['netns', 'exec', ns.name, ...command], { timeout: 30_000 })).stdout, teardown };
+  return { tag, prefix, namespaces, exec: async (ns, command) => (await run('ip', ['netns', 'exec', ns.name, ...command], { timeout: 30_000 })).stdout, teardown };
 }
 
 export interface Forwarder {

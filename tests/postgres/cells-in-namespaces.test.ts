@@ -4,28 +4,39 @@
 // the isolation (a cell's etcd and kube-apiserver, on its namespace's loopback, answer inside it
 // and from nowhere else: neither the host nor another cell's namespace), that a learner's lab (Start,
 // checks) and terminal work through either front on the cell that holds them, that placements
-// spread over the three cells, and the cell-kill case: its placements are lost, a check answers 503
-// with the lost message, a fresh Start lands on a live cell, and the cell on its return reaps what
-// its killed process left.
+// spread over the three cells, and two of the issue's failure cases on the same processes and
+// clusters. A PostgreSQL restart (the server is this file's own, scripts/postgres.sh, so stopping it
+// disturbs no other test file) longer than the cells' expiry window: requests fired through both
+// fronts meanwhile (two checks, notes, a quiz answer, a rename) wait and are each applied exactly
+// once; nothing exits; heartbeats resume; no cell is given up and no placement lost; the terminal
+// stays open and echoes. A killed cell: its placement is lost, a check answers 503 with the lost
+// message, a fresh Start lands on a live cell, and the cell on its return reaps what it left.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOST_MESSAGE } from '../../src/server/front/front-proxy.ts';
 import { engineChecked, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 import { clusterPorts, makeCellNamespaces, postgresForwarder, probe, startNamespacedCell, type CellNamespaces, type Forwarder, type NamespacedCell } from './cell-namespaces.ts';
-import { freshDatabase } from './fresh-database.ts';
 import { call, query, TerminalClient, until } from './lab-client.ts';
 
 const KEY = randomBytes(48).toString('base64');
-let database: { url: string; drop(): Promise<void> } | undefined;
+const script = path.resolve(import.meta.dirname, '../../scripts/postgres.sh');
+const postgres = async (command: string, dir: string) => (await promisify(execFile)('bash', [script, command, dir], { timeout: 120_000 })).stdout.trim();
+const HEARTBEAT_S = 1;
+const EXPIRE_S = 4;
+let pgDir = '';
+let databaseUrl = '';
 let spaces: CellNamespaces | undefined;
 const forwarders: Forwarder[] = [];
 const cells: NamespacedCell[] = [];
 const fronts: RealServer[] = [];
 const leftRoots: string[] = [];
 let sharedEnv: Record<string, string> = {};
-const sql = <T>(text: string, params: unknown[] = []) => query<T>(database!.url, text, params);
+const sql = <T>(text: string, params: unknown[] = []) => query<T>(databaseUrl, text, params);
 
 async function startCell(n: number, options: { root?: string; port?: number } = {}): Promise<NamespacedCell> {
   const ns = spaces!.namespaces[n]!;
@@ -33,24 +44,27 @@ async function startCell(n: number, options: { root?: string; port?: number } = 
 }
 
 beforeAll(async () => {
-  database = await freshDatabase('irlab_netns');
-  sharedEnv = { IRLAB_CELL_FORWARD_KEY: KEY, IRLAB_CELL_HEARTBEAT_SECONDS: '1', IRLAB_CELL_EXPIRE_SECONDS: '4' };
+  pgDir = await mkdtemp(path.join(tmpdir(), 'irlab-netns-pg-'));
+  databaseUrl = await postgres('start', pgDir);
+  sharedEnv = { IRLAB_CELL_FORWARD_KEY: KEY, IRLAB_CELL_HEARTBEAT_SECONDS: String(HEARTBEAT_S), IRLAB_CELL_EXPIRE_SECONDS: String(EXPIRE_S) };
   spaces = await makeCellNamespaces(3);
-  for (const ns of spaces.namespaces) forwarders.push(await postgresForwarder(database.url, ns.hostAddress));
+  for (const ns of spaces.namespaces) forwarders.push(await postgresForwarder(databaseUrl, ns.hostAddress));
   // The first migrates; the others find the tables.
   for (let n = 0; n < 3; n++) cells.push(await startCell(n));
-  for (let i = 0; i < 2; i++) fronts.push(await startRealServer({ ...sharedEnv, IRLAB_DATABASE_URL: database.url, IRLAB_ROLE: 'front' }));
+  for (let i = 0; i < 2; i++) fronts.push(await startRealServer({ ...sharedEnv, IRLAB_DATABASE_URL: databaseUrl, IRLAB_ROLE: 'front' }));
   await until('three cells live in the registry', async () => ((await sql<{ id: string }>("SELECT id FROM cells WHERE state = 'live'")).length === 3 ? true : undefined));
   for (const cell of cells) await engineChecked(cell);
 }, 300_000);
 
 afterAll(async () => {
+  // A failed test may leave the database paused: back, so the cells can leave the registry.
+  if (pgDir) await postgres('resume', pgDir).catch(() => undefined);
   for (const server of [...fronts, ...cells]) await server.stop().catch((error: unknown) => console.error(`stopping a server: ${String(error)}`));
   for (const forwarder of forwarders) await forwarder.close();
   // Last: kills whatever is left in the namespaces (a killed cell's clusters), then checks none is left.
   await spaces?.teardown();
   for (const dir of leftRoots) await rm(dir, { recursive: true, force: true });
-  await database?.drop();
+  if (pgDir) await postgres('stop', pgDir);
 }, 180_000);
 
 type Started = { error?: string; run?: { cluster: string } };
@@ -60,16 +74,16 @@ describe('two fronts and three cells, each cell in a network namespace of its ow
   const learners: Array<{ cookie: string; cluster: string; cellId: string }> = [];
 
   it('runs labs and terminals through either front, spread over the three cells, each cluster unreachable outside its namespace', async () => {
-    // Three learners start through alternate fronts: one slot each, on three cells.
-    for (let i = 0; i < 3; i++) {
-      const started = await call<Started>(fronts[i % 2]!.base, '/api/labs/l18/start', { body: {} });
+    // Three learners press Start at once through alternate fronts: one slot each, on three cells.
+    const starts = await Promise.all([0, 1, 2].map((i) => call<Started>(fronts[i % 2]!.base, '/api/labs/l18/start', { body: {} })));
+    for (const started of starts) {
       expect(started.status, started.body.error).toBe(200);
       learners.push({ cookie: started.cookie, cluster: started.body.run!.cluster, cellId: '' });
     }
-    const placements = await sql<{ cell_id: string; learner_id: string }>('SELECT cell_id, learner_id FROM placements WHERE lost = 0 ORDER BY created_at');
+    const placements = await sql<{ cell_id: string; cluster: string }>('SELECT p.cell_id, r.cluster FROM placements p JOIN lab_runs r ON r.learner_id = p.learner_id AND r.ended_at IS NULL WHERE p.lost = 0');
     expect(placements).toHaveLength(3);
     expect(new Set(placements.map((p) => p.cell_id))).toEqual(new Set(['cell-1', 'cell-2', 'cell-3']));
-    placements.forEach((p, i) => (learners[i]!.cellId = p.cell_id));
+    for (const learner of learners) learner.cellId = placements.find((p) => p.cluster === learner.cluster)!.cell_id;
 
     // Each learner's checks through either front: the same verdicts, graded by their cell.
     for (const learner of learners) {
@@ -110,6 +124,67 @@ describe('two fronts and three cells, each cell in a network namespace of its ow
       expect(await probe(undefined, cell.ns.cellAddress, cell.port)).toBe('open');
     }
   }, 420_000);
+
+  it('holds what arrives while it is down, applies each request once, and loses no placement', async () => {
+    // The second learner's lab, on its cell since the first case.
+    const [front1, front2] = fronts as [RealServer, RealServer];
+    const ana = learners[1]!.cookie;
+    const placementsBefore = await sql<{ cell_id: string; lost: string }>('SELECT cell_id, lost FROM placements ORDER BY cell_id');
+    expect(placementsBefore).toHaveLength(3);
+    const opened = await call<{ socketPath: string; error?: string }>(front2.base, '/api/terminal/session', { body: { cols: 200, rows: 50 }, cookie: ana });
+    expect(opened.status, opened.body.error).toBe(200);
+    const terminal = new TerminalClient();
+    await terminal.connect(`ws://127.0.0.1:${front2.port}${opened.body.socketPath}`, { cookie: ana, origin: front2.base });
+    expect(await terminal.run('kubectl get ns')).toMatch(/kube-system/);
+    const attempt = await call<{ attempt: { id: string; questions: Array<{ id: string; options?: Array<{ id: string }> }> } }>(front1.base, '/api/quizzes/l18/attempts', { body: {}, cookie: ana });
+    expect(attempt.status).toBe(200);
+    const question = attempt.body.attempt.questions.find((q) => q.options?.length)!;
+    const results = async () => Number((await sql<{ n: string }>("SELECT COUNT(*) AS n FROM lab_results WHERE step = 'audit-policy'"))[0]!.n);
+    const resultsBefore = await results();
+
+    await postgres('pause', pgDir);
+    const pausedAt = Date.now();
+    let settled = 0;
+    const during = [
+      call<Checked>(front1.base, '/api/labs/l18/check', { body: { step: 'audit-policy' }, cookie: ana }),
+      call<Checked>(front2.base, '/api/labs/l18/check', { body: { step: 'audit-policy' }, cookie: ana }),
+      call<{ error?: string }>(front2.base, '/api/labs/l18/notes', { method: 'PUT', body: 'written while the database was down', cookie: ana, headers: { 'content-type': 'text/plain' } }),
+      call<{ error?: string }>(front1.base, `/api/quizzes/l18/attempts/${attempt.body.attempt.id}/answers`, { body: { questionId: question.id, answer: question.options![0]!.id }, cookie: ana }),
+      call<{ error?: string }>(front2.base, '/api/me', { method: 'PUT', body: { displayName: 'During' }, cookie: ana }),
+    ].map((request) => request.finally(() => settled++));
+    // The outage outlasts the expiry window (and a beat of the fronts' upkeep): it is its length
+    // that is under test. The requests wait for the database meanwhile.
+    await until('the outage to outlast the cells\' expiry window', async () => (Date.now() - pausedAt > (EXPIRE_S + 2 * HEARTBEAT_S) * 1000 ? true : undefined), 30_000);
+    expect(settled, 'a request was answered while the database was down').toBe(0);
+    await postgres('resume', pgDir);
+    const resumedAt = Date.now();
+    const answers = await Promise.all(during);
+    expect(answers.map((a) => a.status), JSON.stringify(answers.map((a) => a.body)).slice(0, 600)).toEqual([200, 200, 200, 200, 200]);
+
+    // Each applied exactly once.
+    expect(await results()).toBe(resultsBefore + 2);
+    expect(await sql('SELECT question_id FROM quiz_answers WHERE attempt_id = $1', [attempt.body.attempt.id])).toEqual([{ question_id: question.id }]);
+    expect((await sql<{ text: string }>('SELECT text FROM lab_notes')).map((n) => n.text)).toEqual(['written while the database was down']);
+    expect((await call<{ displayName?: string }>(front1.base, '/api/me', { cookie: ana })).body.displayName).toBe('During');
+
+    // Heartbeats resumed; then a whole expiry window (and the fronts' upkeep on every beat of it)
+    // passes with nothing gone and nothing lost.
+    await until('every cell heartbeating again', async () => ((await sql<{ heartbeat_at: string }>('SELECT heartbeat_at FROM cells')).every((c) => Number(c.heartbeat_at) > resumedAt) ? true : undefined), 60_000);
+    const heardAt = Date.now();
+    await until('an expiry window after the heartbeats resumed', async () => (Date.now() - heardAt > (EXPIRE_S + 2 * HEARTBEAT_S) * 1000 ? true : undefined), 30_000);
+    expect(await sql('SELECT id, state FROM cells ORDER BY id')).toEqual(cells.map((c) => ({ id: c.id, state: 'live' })));
+    expect(await sql('SELECT cell_id, lost FROM placements ORDER BY cell_id')).toEqual(placementsBefore);
+    expect(placementsBefore.map((p) => p.lost)).toEqual(['0', '0', '0']);
+    for (const output of [...fronts, ...cells].map((s) => s.output.join('\n'))) expect(output).not.toMatch(/given up|gave this cell up/);
+    const after = await call<Checked>(front2.base, '/api/labs/l18/check', { body: { step: 'audit-policy' }, cookie: ana });
+    expect(after.status, after.body.error).toBe(200);
+
+    // Nothing exited; the terminal stayed open through it all and still answers.
+    for (const server of [...fronts, ...cells]) expect(server.exit(), server.output.slice(-20).join('\n')).toBeNull();
+    expect(terminal.ws!.readyState).toBe(terminal.ws!.OPEN);
+    expect(await terminal.run('echo still-$((40 + 2))')).toBe('still-42\n');
+    terminal.ws!.close();
+  }, 240_000);
 
   it('loses a killed cell\'s placement, starts the learner again on a live cell, and the cell reaps on its return', async () => {
     const learner = learners[0]!;
