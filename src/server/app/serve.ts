@@ -61,7 +61,11 @@ const { cells } = services;
 // A learner's slot is given back once they hold nothing here: no lab run going, no shell.
 const idleHere = async (learnerId: string) => !(await services.labs.hasGoingRun(learnerId)) && !(services.terminals?.list().some((session) => session.owner === learnerId) ?? false);
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
-const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
+// A gap in the front's watching longer than this restarts every cell's expiry window (a database
+// outage): a shorter one leaves each cell at least a heartbeat of its window, and an upkeep slow
+// by less than this never holds expiry off.
+const upkeepGapMs = Math.max(2 * config.cells.heartbeatMs, config.cells.expireAfterMs - 2 * config.cells.heartbeatMs);
+const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs, gapMs: upkeepGapMs }) : undefined;
 
 server.listen(config.port, config.host, () => {
   membership?.start().catch((error: unknown) => {

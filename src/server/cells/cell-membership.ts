@@ -97,7 +97,9 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
  * Silence is judged only over time this front watched the registry without a gap (an upkeep that
  * reached the database at most `gapMs` after the one before): after the front starts, or after a
  * database outage (every cell's heartbeat failed too), each cell gets a whole expiry window to
- * heartbeat again before it is judged, so a PostgreSQL restart loses no learner's cell.
+ * heartbeat again before it is judged, so a PostgreSQL restart loses no learner's cell. An upkeep
+ * that takes longer than `gapMs` every time would hold expiry off: give `gapMs` well above a beat
+ * (serve.ts: the expiry window less two heartbeats).
  */
 export function frontUpkeep({ registry, everyMs, gapMs = 2 * everyMs, timers = nodeTimers, now = Date.now, log = console.log, error = console.error }: { registry: CellRegistry; everyMs: number; gapMs?: number; timers?: Timers; now?: () => number; log?: (line: string) => void; error?: (line: string) => void }): { stop(): void; expire(): Promise<void> } {
   let running = false;
