@@ -57,6 +57,7 @@ async function clashes(prefix: string, ours: string[]): Promise<boolean> {
 }
 
 export async function makeCellNamespaces(count: number): Promise<CellNamespaces> {
+  if (process.getuid?.() !== 0) throw new Error('cell-namespaces: making network namespaces and veth pairs (`ip netns`) needs root; run the postgres stage as root');
   for (let attempt = 1; ; attempt++) {
     const made = await makeOn(await freeSubnet(), count);
     if (!(await clashes(made.prefix, made.namespaces.map((ns) => ns.hostLink)))) return made;
@@ -119,6 +120,7 @@ export interface Forwarder {
  * A TCP forwarder on `listenHost` to PostgreSQL's loopback port, with at most `maxConnections`
  * at once; `databaseUrl` rewritten to go through it.
  */
+// 64: well above a cell's pool (postgres-store.ts: 10) and the few the test's own queries open.
 export async function postgresForwarder(databaseUrl: string, listenHost: string, maxConnections = 64): Promise<Forwarder> {
   const target = new URL(databaseUrl);
   const sockets = new Set<Socket>();
