@@ -120,7 +120,7 @@ export interface Forwarder {
  * A TCP forwarder on `listenHost` to PostgreSQL's loopback port, with at most `maxConnections`
  * at once; `databaseUrl` rewritten to go through it.
  */
-// 64: well above a cell's pool (postgres-store.ts: 10) and the few the test's own queries open.
+// 64: well above the one cell's pool that uses it (postgres-store.ts: 10 connections).
 export async function postgresForwarder(databaseUrl: string, listenHost: string, maxConnections = 64): Promise<Forwarder> {
   const target = new URL(databaseUrl);
   const sockets = new Set<Socket>();
