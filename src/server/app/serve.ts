@@ -78,7 +78,11 @@ const membership = cells && config.cells.role === 'cell' && config.cells.url ? c
 const endLostDrills = async (lostCells: string[]) => {
   for (const cellId of lostCells) for (const placement of await cells!.lostOn(cellId, 'drill')) await services.drills.lostCell(placement.runId).catch((error: unknown) => console.error(`irlab front: ending drill ${placement.runId} of the lost cell ${cellId} failed: ${String(error)}`));
 };
-const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs, onLost: endLostDrills }) : undefined;
+// A gap in the front's watching longer than this restarts every cell's expiry window (a database
+// outage): a shorter one leaves each cell at least a heartbeat of its window, and an upkeep slow
+// by less than this never holds expiry off.
+const upkeepGapMs = Math.max(2 * config.cells.heartbeatMs, config.cells.expireAfterMs - 2 * config.cells.heartbeatMs);
+const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs, gapMs: upkeepGapMs, onLost: endLostDrills }) : undefined;
 
 server.listen(config.port, config.host, () => {
   membership?.start().catch((error: unknown) => {

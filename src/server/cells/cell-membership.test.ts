@@ -34,8 +34,9 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     const lines: string[] = [];
     const member = cellMembership({ registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 }, heartbeatMs: 1_000, timers: cellTimers.timers, log: (l) => lines.push(l), error: (l) => lines.push(l) });
     const given: string[][] = [];
-    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: frontTimers.timers, log: (l) => lines.push(l), onLost: async (cells) => void given.push(cells) });
+    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: frontTimers.timers, now: () => time.now, log: (l) => lines.push(l), onLost: async (cells) => void given.push(cells) });
     expect(await member.start()).toBe('live');
+    await upkeep.expire(); // the front watches from here
     expect(cellTimers.count()).toBe(1);
 
     // Heartbeats keep it placeable; without them it is not placed on, then given up by a front.
@@ -43,8 +44,11 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     cellTimers.fire();
     await until(async () => (await registry.cells())[0]!.heartbeatAt === time.now);
     expect((await registry.place('lrn_1', 'lrn_1')).cellId).toBe('cell-a');
-    time.now += 10_000;
-    await upkeep.expire();
+    // The front's upkeep beats every second; the cell stays silent.
+    for (let i = 0; i < 10; i++) {
+      time.now += 1_000;
+      await upkeep.expire();
+    }
     expect((await registry.placementOf('lrn_1'))?.lost).toBe(true);
     expect(lines.join('\n')).toMatch(/cell-a stopped heartbeating.*1 learner placement/);
     // The front that gave the cell up is told which (it ends their drills), once.
@@ -195,5 +199,33 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     expect(hurried).toBe(1);
     await member.leave();
     await stillBusy.leave();
+  });
+
+  it('loses nothing to a database outage longer than the expiry window: silence counts only while a front could watch', async () => {
+    const store = await open(backend);
+    const time = { now: Date.parse('2026-12-07T10:00:00Z') };
+    const registry = cellRegistry({ store, clock: () => new Date(time.now), placeWithinMs: 3_000, expireAfterMs: 9_000 });
+    const lines: string[] = [];
+    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: handTimers().timers, now: () => time.now, log: (l) => lines.push(l) });
+    await registry.register({ id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 });
+    const placed = await registry.place('lrn_1', 'lrn_1');
+    await registry.register({ id: 'cell-dead', url: 'http://127.0.0.1:2', capacity: 2 });
+    await upkeep.expire();
+    // PostgreSQL is down for 30 s: no heartbeat and no upkeep reaches it (the front's beats fail).
+    time.now += 30_000;
+    // It is back: the front's first upkeep finds every cell silent for 30 s, and gives none up.
+    await upkeep.expire();
+    expect(await registry.expire({ watchedSince: time.now })).toEqual({ cells: [], lost: 0 });
+    expect(lines.join('\n')).toMatch(/out of sight for 30 s/);
+    expect((await registry.placementOf(placed.runId))?.lost).toBe(false);
+    // cell-a heartbeats again within the window; cell-dead never does and is given up after it.
+    for (let i = 0; i < 10; i++) {
+      time.now += 1_000;
+      await registry.heartbeat('cell-a');
+      await upkeep.expire();
+    }
+    expect(Object.fromEntries((await registry.cells()).map((c) => [c.id, c.state]))).toEqual({ 'cell-a': 'live', 'cell-dead': 'gone' });
+    expect(lines.join('\n')).toMatch(/cell\(s\) cell-dead stopped heartbeating/);
+    expect(await registry.placementOf(placed.runId)).toMatchObject({ cellId: 'cell-a', lost: false });
   });
 });

@@ -137,14 +137,31 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
   };
 }
 
-/** A front's share of the upkeep: cells silent past the expiry become gone, their placements lost. */
-export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = console.log, error = console.error, onLost }: { registry: CellRegistry; everyMs: number; timers?: Timers; log?: (line: string) => void; error?: (line: string) => void; /** After this front gave cells up (e.g. ending their drills). */ onLost?: (cells: string[]) => Promise<void> }): { stop(): void; expire(): Promise<void> } {
+/**
+ * A front's share of the upkeep: cells silent past the expiry become gone, their placements lost.
+ * Silence is judged only over time this front watched the registry without a gap (an upkeep that
+ * reached the database at most `gapMs` after the one before): after the front starts, or after a
+ * database outage (every cell's heartbeat failed too), each cell gets a whole expiry window to
+ * heartbeat again before it is judged, so a PostgreSQL restart loses no learner's cell. An upkeep
+ * that takes longer than `gapMs` every time would hold expiry off: give `gapMs` well above a beat
+ * (serve.ts: the expiry window less two heartbeats).
+ */
+export function frontUpkeep({ registry, everyMs, gapMs = 2 * everyMs, timers = nodeTimers, now = Date.now, log = console.log, error = console.error, onLost }: { registry: CellRegistry; everyMs: number; gapMs?: number; timers?: Timers; now?: () => number; log?: (line: string) => void; error?: (line: string) => void; /** After this front gave cells up (e.g. ending their drills). */ onLost?: (cells: string[]) => Promise<void> }): { stop(): void; expire(): Promise<void> } {
   let running = false;
+  /** When the last upkeep that reached the registry began (its judgement is as of then). */
+  let judgedAt: number | undefined;
+  let watchedSince = 0;
   const expire = async () => {
     if (running) return;
     running = true;
+    const at = now();
+    if (judgedAt === undefined || at - judgedAt > gapMs) {
+      if (judgedAt !== undefined) log(`irlab front: the registry was out of sight for ${Math.round((at - judgedAt) / 1000)} s; cells get a whole expiry window to heartbeat again before any is judged silent`);
+      watchedSince = at;
+    }
     try {
-      const { cells, lost } = await registry.expire();
+      const { cells, lost } = await registry.expire({ watchedSince });
+      judgedAt = at;
       if (cells.length) log(`irlab front: cell(s) ${cells.join(', ')} stopped heartbeating and were given up; ${lost} learner placement(s) marked lost (they start again on a live cell)`);
       if (cells.length) await onLost?.(cells);
     } catch (caught) {

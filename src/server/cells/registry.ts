@@ -273,12 +273,16 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
 
     /**
      * Cells whose heartbeat is older than `expireAfterMs` become gone and their placements lost.
-     * Any front may run it on a timer; two at once mark each cell once.
+     * Any front may run it on a timer; two at once mark each cell once. `watchedSince`: when the
+     * caller began watching the registry without a gap (frontUpkeep); a cell's silence counts only
+     * from then, since a cell that could not heartbeat while the database was down, or while no
+     * front was looking, was not seen to stop. The statement runs either way (a probe of the database).
      */
-    async expire(): Promise<{ cells: string[]; lost: number }> {
+    async expire({ watchedSince }: { watchedSince?: number } = {}): Promise<{ cells: string[]; lost: number }> {
       const at = now();
+      const cutoff = watchedSince !== undefined && watchedSince > at - expireAfterMs ? Number.MIN_SAFE_INTEGER : at - expireAfterMs;
       return atomically(async (tx) => {
-        const stale = await tx.all<{ id: string }>("UPDATE cells SET state = 'gone' WHERE state <> 'gone' AND heartbeat_at < ? RETURNING id", [at - expireAfterMs]);
+        const stale = await tx.all<{ id: string }>("UPDATE cells SET state = 'gone' WHERE state <> 'gone' AND heartbeat_at < ? RETURNING id", [cutoff]);
         let lost = 0;
         for (const { id } of stale) lost += await loseCell(tx, id, at);
         return { cells: stale.map((c) => c.id).sort(), lost };
