@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createIrlabServer, type AstroHandler } from './http-server.ts';
 import { buildServices } from './services.ts';
 import { cellMembership, frontUpkeep } from '../cells/cell-membership.ts';
+import { warmSizer } from '../cells/warm-sizer.ts';
 import { staticFiles } from './static-files.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -65,6 +66,23 @@ const idleHere = async (learnerIds: string[]) => {
   return new Set(learnerIds.filter((learnerId) => !going.has(learnerId) && !shells.has(learnerId)));
 };
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
+// Warm pools sized from the classes due (docs/deploy.md, "Warm pools sized from expected
+// attendance"): each cell (or the one process) resizes its own pool on a slow beat.
+const sizing = config.cells.role !== 'front' && config.warmPlan.fraction > 0;
+const sizer = sizing
+  ? warmSizer({
+      store: services.db,
+      ...(cells && config.cells.role === 'cell' ? { cell: { registry: cells, id: config.cells.id } } : {}),
+      settings: { floor: config.pool.size, ...config.warmPlan },
+      everyMs: 15_000,
+      resize: async (clusters) => {
+        const running = await services.runningPool()?.catch(() => undefined);
+        if (!running) return false;
+        await running.resize(clusters);
+        return true;
+      },
+    })
+  : undefined;
 const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
 
 server.listen(config.port, config.host, () => {
@@ -94,6 +112,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
   upkeep?.stop();
+  sizer?.stop();
   // A cell drains first (no new learners), waits for its learners to finish if it was given the
   // time (IRLAB_CELL_DRAIN_SECONDS; its routes keep serving them), then lets the rest go before
   // the store closes. Bounded: with the database unreachable the fronts expire this cell anyway.
