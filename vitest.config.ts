@@ -58,6 +58,7 @@ export default defineConfig({
             'src/server/cells/cell-gate.test.ts',
             'src/server/cells/cell-membership.test.ts',
             'src/server/cells/warm-sizer.test.ts',
+            'src/server/limits/shared-buckets.test.ts',
             'src/server/classes/classes.test.ts',
             'src/server/classes/dashboard.test.ts',
             'src/server/classes/schedule.test.ts',

@@ -163,7 +163,7 @@ async function learner(i: number, front: RealServer, cells: Map<string, RealServ
   const direct = new Terminal();
   direct.lastSeq = viaFront.lastSeq;
   const signer = forwardSigner({ key: KEY });
-  await direct.connect(`ws://127.0.0.1:${cell.port}${opened.body.socketPath}`, { [FORWARD_HEADER]: signer.sign({ method: 'GET', path: opened.body.socketPath, learnerId: me.body.id!, cellId: placed.cell_id }) });
+  await direct.connect(`ws://127.0.0.1:${cell.port}${opened.body.socketPath}`, { [FORWARD_HEADER]: signer.sign({ method: 'GET', path: opened.body.socketPath, learnerId: me.body.id!, cellId: placed.cell_id, address: '127.0.0.1' }) });
   for (let k = 0; k < KEYSTROKES; k++) figures.echoDirect.push(await direct.echo());
   direct.close();
   viaFront.close();

@@ -7,6 +7,8 @@ declare global {
   namespace App {
     interface Locals {
       services: Services;
+      /** The request's client address (src/server/http/client-address.ts), set by the HTTP server. */
+      clientAddress?: string | undefined;
     }
   }
 }

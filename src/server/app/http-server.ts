@@ -22,6 +22,7 @@ import { refuseUpgrade, safeWebSocketServer } from '../http/ws-safety.ts';
 import { cellGate } from '../cells/cell-gate.ts';
 import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { frontProxy } from '../front/front-proxy.ts';
+import { newDrillId } from '../drill/service.ts';
 import type { Locals, Services } from './services.ts';
 import type { StaticFiles } from './static-files.ts';
 
@@ -62,7 +63,9 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const relays = role === 'front' ? safeWebSocketServer(64 * 1024) : undefined;
-  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal }) : undefined;
+  // A drill lives on its cell: the front reads the database to find it (drill-front.ts).
+  const drillLookup = { newId: newDrillId, byCode: drills.idByCode, ofTerminalSession: drills.drillOfTerminal, stateOf: drills.stateOf, cellLost: drills.lostCell };
+  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal, drills: drillLookup }) : undefined;
   const trustProxy = services.config.trustProxy;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -76,6 +79,8 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (admitted && !admitted.ok) return sendJson(res, admitted.status, { error: admitted.error });
     // The endpoints read the learner through `learners.fromSession`: here it is the header's learner.
     if (admitted) requestLocals = { services: { ...services, learners: gate!.learnersFor(admitted.learnerId) } };
+    // After the gate: on a cell, a forwarded request's address is the browser's (client-address.ts).
+    requestLocals = { ...requestLocals, clientAddress: requestAddress(req) };
     if (handleHealth(req, res, manager, services.instructorToken, services.xapi)) return;
     if (engineRoutes.handle(req, res)) return;
     if (terminal?.handle(req, res)) return;

@@ -12,7 +12,8 @@ import { logUnexpected } from '../http/endpoint.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createIrlabServer, type AstroHandler } from './http-server.ts';
 import { buildServices } from './services.ts';
-import { cellMembership, frontUpkeep } from '../cells/cell-membership.ts';
+import { cellMembership, frontUpkeep, placementKey } from '../cells/cell-membership.ts';
+import type { Placement } from '../cells/registry.ts';
 import { warmSizer } from '../cells/warm-sizer.ts';
 import { staticFiles } from './static-files.ts';
 
@@ -60,10 +61,17 @@ const { server, closeRoutes } = createIrlabServer(services, astro, files);
 // silent cells on the same beat (docs/deploy.md, "Fronts and cells").
 const { cells } = services;
 // A learner's slot is given back once they hold nothing here: no lab run going, no shell.
-const idleHere = async (learnerIds: string[]) => {
-  const going = await services.labs.learnersWithGoingRun(learnerIds);
+// A drill's slot once the drill has ended (its cluster is deleted then). One query for the learners.
+const idleHere = async (placements: Placement[]) => {
+  const learners = placements.filter((placement) => placement.runKind === 'lab').map((placement) => placement.learnerId);
+  const going = learners.length ? await services.labs.learnersWithGoingRun(learners) : new Set<string>();
   const shells = new Set(services.terminals?.list().map((session) => session.owner) ?? []);
-  return new Set(learnerIds.filter((learnerId) => !going.has(learnerId) && !shells.has(learnerId)));
+  const idle = new Set<string>();
+  for (const placement of placements) {
+    const done = placement.runKind === 'drill' ? [undefined, 'ended'].includes(await services.drills.stateOf(placement.runId)) : !going.has(placement.learnerId) && !shells.has(placement.learnerId);
+    if (done) idle.add(placementKey(placement));
+  }
+  return idle;
 };
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
 // Warm pools sized from the classes due (docs/deploy.md, "Warm pools sized from expected
@@ -83,7 +91,12 @@ const sizer = sizing
       },
     })
   : undefined;
-const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs }) : undefined;
+// The drills of a cell this front gave up end at once (docs/drills.md, "Fronts and cells"), not
+// only when someone next opens them.
+const endLostDrills = async (lostCells: string[]) => {
+  for (const cellId of lostCells) for (const placement of await cells!.lostOn(cellId, 'drill')) await services.drills.lostCell(placement.runId).catch((error: unknown) => console.error(`irlab front: ending drill ${placement.runId} of the lost cell ${cellId} failed: ${String(error)}`));
+};
+const upkeep = cells && config.cells.role === 'front' ? frontUpkeep({ registry: cells, everyMs: config.cells.heartbeatMs, onLost: endLostDrills }) : undefined;
 
 server.listen(config.port, config.host, () => {
   membership?.start().catch((error: unknown) => {

@@ -32,6 +32,7 @@ import { learnerService, type LearnerService } from '../learners/learners.ts';
 import { LearningEvents } from '../learners/learning-events.ts';
 import { ltiTool, type LtiTool } from '../lti/lti-tool.ts';
 import { ServerLimits } from '../limits/server-limits.ts';
+import { sharedBuckets } from '../limits/shared-buckets.ts';
 import type { QueryAnswer, QueryJob } from '../query/query-job.ts';
 import { createQueryPool } from '../query/query-pool.ts';
 import type { WorkerPool } from '../query/worker-pool.ts';
@@ -104,6 +105,8 @@ export interface Services {
 /** What Astro's pages and endpoints get as `Astro.locals` (typed for them in src/env.d.ts). */
 export interface Locals {
   services: Services;
+  /** The request's client address (client-address.ts `requestAddress`), set by the HTTP server for endpointAddress. */
+  clientAddress?: string | undefined;
 }
 
 export interface BuildOptions {
@@ -164,7 +167,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const roles = roleService({ store: db });
   const signIn = config.oidc ? oidcClient({ settings: config.oidc, store: db, redirectUri: `${config.publicUrl}/auth/callback` }) : undefined;
   const instructorToken = ensureInstructorToken({ env, dir: config.dataDir, log }).token;
-  const limits = new ServerLimits(config.limits);
+  // On PostgreSQL (fronts and cells, several processes) the rate budgets are the database's, shared
+  // by every process; the embedded single process keeps them in memory (docs/security.md).
+  const limits = new ServerLimits(config.limits, Date.now, config.databaseUrl ? sharedBuckets(db) : undefined);
 
   // Looked at (and with IRLAB_ENGINE_BUILD=auto built) in the background: the site serves at once,
   // cluster-needing requests get a 503 with the progress until it is ready (http/engine-routes.ts).
@@ -287,6 +292,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         workspaceDir: (owner) => manager.workspaceDir(owner),
       }
     : undefined;
+  // The drills placed on this cell, each said once in the log when this cell first runs its timers.
+  const announcedDrills = new Set<string>();
+  const drillsOnThisCell = async (registry: CellRegistry): Promise<ReadonlySet<string>> => {
+    const here = new Set((await registry.placementsOn(config.cells.id)).filter((p) => p.runKind === 'drill').map((p) => p.runId));
+    for (const id of here) if (!announcedDrills.has(id)) log(`irlab drills: drill ${id} is placed on this cell (${config.cells.id}): its clock, injects and scoreboard run here`);
+    for (const id of announcedDrills) if (!here.has(id)) announcedDrills.delete(id);
+    for (const id of here) announcedDrills.add(id);
+    return here;
+  };
   const drillState = path.join(config.dataDir, 'drills');
   const emptyWorkspace = path.join(drillState, 'empty-workspace');
   mkdirSync(emptyWorkspace, { recursive: true, mode: 0o700 });
@@ -299,11 +313,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     engine: labEngineOn(clusters.provider.name, DRILL_SEAT),
     maxLive: config.drills.maxLive,
     ...(drillTerminals ? { terminals: drillTerminals } : {}),
+    // A cell runs the clocks, injects and scoreboards of the drills placed on it, no other's.
+    ...(cells && config.cells.role === 'cell' ? { hostedHere: () => drillsOnThisCell(cells) } : {}),
   });
   const timers: NodeJS.Timeout[] = [];
   // Runs past their deadline give their clusters back even when nobody looks at them.
   if (!front) timers.push(setInterval(() => void labs.sweepExpired().catch((caught: unknown) => error(`irlab labs: the expiry sweep failed: ${String(caught)}`)), 30_000).unref());
-  if (options.drillTimers !== false) {
+  // A front runs no drill timers: a drill's clock, injects and scoreboard are its cell's.
+  if (options.drillTimers !== false && !front) {
+    log(`irlab drills: this ${config.cells.role === 'cell' ? `cell (${config.cells.id}) runs the clocks, injects and scoreboards of the drills placed on it` : 'process runs every drill\'s clock, injects and scoreboard'}`);
     let scoring = false;
     timers.push(setInterval(() => void drills.tick(), 1000).unref());
     timers.push(

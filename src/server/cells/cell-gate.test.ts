@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { requestAddress } from '../http/client-address.ts';
 import { learnerService } from '../learners/learners.ts';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { cellGate } from './cell-gate.ts';
+import { NO_LEARNER } from './cluster-routes.ts';
 import { FORWARD_HEADER, forwardSigner, forwardVerifier } from './forward-auth.ts';
 
 const KEY = 'k'.repeat(48);
@@ -18,7 +20,7 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     const other = await learners.create('Mallory');
     const gate = cellGate({ verifier: forwardVerifier({ key: KEY, cellId: 'cell-a' }), db, learners });
     const signer = forwardSigner({ key: KEY });
-    const sign = (method: string, path: string, cellId = 'cell-a') => ({ [FORWARD_HEADER]: signer.sign({ method, path, learnerId: learner.id, cellId }) });
+    const sign = (method: string, path: string, cellId = 'cell-a') => ({ [FORWARD_HEADER]: signer.sign({ method, path, learnerId: learner.id, cellId, address: '203.0.113.7' }) });
 
     // Not cluster-bound: not the gate's business.
     expect(gate.admit(request('GET', '/labs/l18'), 'http')).toBeUndefined();
@@ -36,6 +38,9 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     expect(gate.admit(good, 'http')).toEqual({ ok: true, learnerId: learner.id });
     expect(good.headers.cookie).toBeUndefined();
     expect(gate.learnerOf(good)).toBe(learner.id);
+    // Its client is the browser the front saw, not the front's socket: per-address budgets charge the browser.
+    expect(requestAddress({ ...good, socket: { remoteAddress: '10.9.9.9' } } as unknown as IncomingMessage)).toBe('10.9.9.9');
+    expect(requestAddress(good)).toBe('203.0.113.7');
     expect(gate.admit(request('POST', '/api/labs/l18/check', headers), 'http')).toMatchObject({ ok: false, error: expect.stringMatching(/used before/) });
 
     // The endpoints' learner service answers the header's learner for any session token, and never creates one.
@@ -43,5 +48,23 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     expect((await forwarded.fromSession(other.token))?.id).toBe(learner.id);
     expect((await forwarded.fromSession(undefined))?.displayName).toBe('Ana');
     await expect(forwarded.create()).rejects.toThrow(/cannot create a learner/);
+  });
+
+  it('gates a drill\'s changes and its feed the same way; a facilitator with no learner session is nobody here', async () => {
+    const db = await open(backend);
+    const learners = learnerService({ store: db });
+    const gate = cellGate({ verifier: forwardVerifier({ key: KEY, cellId: 'cell-a' }), db, learners });
+    const signer = forwardSigner({ key: KEY });
+    expect(gate.admit(request('POST', '/api/drills/drl_abc/log'), 'http')).toMatchObject({ ok: false, status: 403 });
+    expect(gate.admit(request('POST', '/api/drills?drill=drl_abcdefghijkl'), 'http')).toMatchObject({ ok: false, status: 403 });
+    expect(gate.admit(request('GET', '/ws/drills/drl_abc'), 'upgrade')).toMatchObject({ ok: false, status: 403 });
+    // Reads of a drill are any server's (the database).
+    expect(gate.admit(request('GET', '/api/drills/drl_abc'), 'http')).toBeUndefined();
+    const path = '/api/drills/drl_abc/control';
+    const facilitator = request('POST', path, { [FORWARD_HEADER]: signer.sign({ method: 'POST', path, learnerId: NO_LEARNER, cellId: 'cell-a', address: '203.0.113.9' }), authorization: 'Bearer t' });
+    expect(gate.admit(facilitator, 'http')).toMatchObject({ ok: true });
+    expect(gate.learnerOf(facilitator)).toBeUndefined();
+    expect(facilitator.headers.authorization).toBe('Bearer t');
+    expect(await gate.learnersFor(NO_LEARNER).fromSession('anything')).toBeUndefined();
   });
 });

@@ -2,12 +2,15 @@
  * A cell's door: the cluster-bound routes (cluster-routes.ts) are served only for requests a front
  * proxied, proven by a valid `x-irlab-forward` header for this cell (forward-auth.ts). The learner
  * is the one the header names; any cookie is dropped, so a browser reaching a cell directly (or a
- * front's header replayed) gets a 403 and never acts as anyone.
+ * front's header replayed) gets a 403 and never acts as anyone. The client address is the one the
+ * header names too (the browser's, as its front saw it): per-address budgets charge the browser,
+ * not the front (client-address.ts).
  */
 import type { IncomingMessage } from 'node:http';
+import { trustForwardedAddress } from '../http/client-address.ts';
 import type { LearnerService } from '../learners/learners.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { clusterRoute, isClusterSocket } from './cluster-routes.ts';
+import { clusterRoute, drillRoute, drillSocket, isClusterSocket, NO_LEARNER } from './cluster-routes.ts';
 import { FORWARD_HEADER, type ForwardRefusal, type ForwardVerifier } from './forward-auth.ts';
 
 export type GateVerdict = { ok: true; learnerId: string } | { ok: false; status: 403; error: string };
@@ -36,13 +39,17 @@ export function cellGate({ verifier, db, learners }: { verifier: ForwardVerifier
   return {
     admit(req, kind) {
       const url = new URL(req.url ?? '/', 'http://cell');
-      const bound = kind === 'upgrade' ? isClusterSocket(url.pathname) : clusterRoute(req.method, url.pathname) !== undefined;
+      const bound = kind === 'upgrade'
+        ? isClusterSocket(url.pathname) || drillSocket(url.pathname) !== undefined
+        : clusterRoute(req.method, url.pathname) !== undefined || drillRoute(req.method, url.pathname) !== undefined;
       if (!bound) return undefined;
       const verdict = verifier.verify(req.headers[FORWARD_HEADER], { method: req.method ?? 'GET', path: req.url ?? '/' });
       // Identity comes from the header only.
       delete req.headers.cookie;
-      if (!verdict.ok) return { ok: false, status: 403, error: `This cell serves labs and terminals only through a front, and this request was refused: ${REASONS[verdict.reason]}. Open irlab at its public address.` };
-      admitted.set(req, verdict.learnerId);
+      if (!verdict.ok) return { ok: false, status: 403, error: `This cell serves labs, terminals and drills only through a front, and this request was refused: ${REASONS[verdict.reason]}. Open irlab at its public address.` };
+      // Admitted either way; a facilitator with no learner session is nobody here (their token is checked).
+      if (verdict.learnerId !== NO_LEARNER) admitted.set(req, verdict.learnerId);
+      trustForwardedAddress(req, verdict.address);
       return { ok: true, learnerId: verdict.learnerId };
     },
     learnerOf: (req) => admitted.get(req),
@@ -50,6 +57,7 @@ export function cellGate({ verifier, db, learners }: { verifier: ForwardVerifier
       return {
         ...learners,
         async fromSession() {
+          if (learnerId === NO_LEARNER) return undefined;
           const row = await db.get<{ id: string; display_name: string | null; created_at: string }>('SELECT id, display_name, created_at FROM learners WHERE id = ?', [learnerId]);
           return row ? { id: row.id, displayName: row.display_name ?? undefined, createdAt: row.created_at } : undefined;
         },

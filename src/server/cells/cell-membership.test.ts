@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
-import { cellMembership, frontUpkeep, type Timers } from './cell-membership.ts';
+import { cellMembership, frontUpkeep, placementKey, type Timers } from './cell-membership.ts';
 import { cellRegistry } from './registry.ts';
 
 const open = openedPerTest();
@@ -16,8 +16,12 @@ function handTimers() {
   return { timers, fire: () => [...live.values()].forEach((run) => run()), count: () => live.size };
 }
 
+/** Polls `probe` (store round trips settle in their own time) for up to 10 s. */
 const until = async (probe: () => Promise<boolean>) => {
-  for (let i = 0; i < 200 && !(await probe()); i++) await new Promise((resolve) => setImmediate(resolve));
+  for (const deadline = Date.now() + 10_000; !(await probe()); ) {
+    if (Date.now() > deadline) throw new Error(`not within 10 s: ${probe.toString()}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 };
 
 describe.each(testStores())('a cell\'s membership on $name', (backend: TestBackend) => {
@@ -29,7 +33,8 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     const frontTimers = handTimers();
     const lines: string[] = [];
     const member = cellMembership({ registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 }, heartbeatMs: 1_000, timers: cellTimers.timers, log: (l) => lines.push(l), error: (l) => lines.push(l) });
-    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: frontTimers.timers, log: (l) => lines.push(l) });
+    const given: string[][] = [];
+    const upkeep = frontUpkeep({ registry, everyMs: 1_000, timers: frontTimers.timers, log: (l) => lines.push(l), onLost: async (cells) => void given.push(cells) });
     expect(await member.start()).toBe('live');
     expect(cellTimers.count()).toBe(1);
 
@@ -42,6 +47,12 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     await upkeep.expire();
     expect((await registry.placementOf('lrn_1'))?.lost).toBe(true);
     expect(lines.join('\n')).toMatch(/cell-a stopped heartbeating.*1 learner placement/);
+    // The front that gave the cell up is told which (it ends their drills), once.
+    expect(given).toEqual([['cell-a']]);
+    expect((await registry.lostOn('cell-a', 'lab')).map((p) => p.runId)).toEqual(['lrn_1']);
+    expect(await registry.lostOn('cell-a', 'drill')).toEqual([]);
+    await upkeep.expire();
+    expect(given).toEqual([['cell-a']]);
     // Its next heartbeat finds it gone: it registers again, free.
     expect(await member.beat()).toBe('live');
     expect((await registry.cells())[0]).toMatchObject({ state: 'live', used: 0 });
@@ -65,7 +76,7 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     const asked: string[][] = [];
     const member = cellMembership({
       registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 2 }, heartbeatMs: 1_000, timers: handTimers().timers,
-      log: () => undefined, idle: async (learners) => (asked.push([...learners].sort()), new Set(learners.filter((learner) => !busy.has(learner)))), releaseAfterMs: 60_000, now: () => time.now,
+      log: () => undefined, idle: async (placements) => (asked.push(placements.map((p) => p.learnerId).sort()), new Set(placements.filter((p) => !busy.has(p.learnerId)).map(placementKey))), releaseAfterMs: 60_000, now: () => time.now,
     });
     await member.start();
     await registry.place('lrn_busy', 'lrn_busy');
@@ -95,6 +106,29 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     expect((await registry.place('lrn_new', 'lrn_new')).cellId).toBe('cell-a');
   });
 
+  it('asks about learners\' and drills\' placements in one call and gives back a drill\'s slot once it has ended', async () => {
+    const store = await open(backend);
+    const time = { now: Date.parse('2026-12-07T10:00:00Z') };
+    const registry = cellRegistry({ store, clock: () => new Date(time.now), placeWithinMs: 3_000, expireAfterMs: 9_000 });
+    const ended = new Set<string>();
+    const calls: string[][] = [];
+    const lines: string[] = [];
+    const member = cellMembership({
+      registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 3 }, heartbeatMs: 1_000, timers: handTimers().timers, log: (l) => lines.push(l), releaseAfterMs: 0, now: () => time.now,
+      idle: async (placements) => (calls.push(placements.map(placementKey).sort()), new Set(placements.filter((p) => p.runKind === 'drill' && ended.has(p.runId)).map(placementKey))),
+    });
+    await member.start();
+    await registry.place('lrn_a', 'lrn_a');
+    await registry.place('lrn_fac', 'drl_one', 'drill');
+    await member.beat();
+    expect(calls).toEqual([['drill:drl_one', 'lab:lrn_a']]);
+    ended.add('drl_one');
+    await member.beat();
+    expect((await registry.placementsOn('cell-a')).map(placementKey)).toEqual(['lab:lrn_a']);
+    expect(lines.join('\n')).toMatch(/gave back the slot of drill drl_one \(it has ended\)/);
+    await member.leave();
+  });
+
   it('waits after a drain until its learners finished, the time is up, or a second signal', async () => {
     const store = await open(backend);
     const time = { now: Date.parse('2026-12-07T10:00:00Z') };
@@ -104,7 +138,7 @@ describe.each(testStores())('a cell\'s membership on $name', (backend: TestBacke
     const lines: string[] = [];
     const member = cellMembership({
       registry, cell: { id: 'cell-a', url: 'http://127.0.0.1:1', capacity: 3 }, heartbeatMs: 1_000, timers: hand.timers,
-      log: (l) => lines.push(l), idle: async (learners) => new Set(learners.filter((learner) => !busy.has(learner))), releaseAfterMs: 0, now: () => time.now,
+      log: (l) => lines.push(l), idle: async (placements) => new Set(placements.filter((p) => !busy.has(p.learnerId)).map(placementKey)), releaseAfterMs: 0, now: () => time.now,
     });
     await member.start();
     await registry.place('lrn_a', 'lrn_a');

@@ -6,7 +6,10 @@
  * again, with every slot free. Fronts run `frontUpkeep`: expiring silent cells on the same beat.
  * Timers are injected so tests drive them.
  */
-import type { CellRegistry, CellState } from './registry.ts';
+import type { CellRegistry, CellState, Placement } from './registry.ts';
+
+/** A placement's name among a cell's: run ids are unique per kind. */
+export const placementKey = (placement: Pick<Placement, 'runKind' | 'runId'>): string => `${placement.runKind}:${placement.runId}`;
 
 export interface Timers {
   setInterval(run: () => void, ms: number): unknown;
@@ -26,12 +29,14 @@ export interface CellMembershipOptions {
   log?: (line: string) => void;
   error?: (line: string) => void;
   /**
-   * Which of these learners placed here hold nothing on this cell any more (no lab run going, no
-   * shell): their slots are given back on a heartbeat, once no front has placed them for
-   * `releaseAfterMs` (so a Start on its way to the cell is not raced). One call per beat for every such learner, so
-   * a full cell costs one query, not one per learner. Absent: slots are held until the cell leaves.
+   * Which of these placements hold nothing on this cell any more: a learner's (run kind 'lab')
+   * once they have no lab run going and no shell here, a drill's once the drill has ended. Their
+   * slots are given back on a heartbeat, once no front has placed them for `releaseAfterMs` (so a
+   * Start on its way to the cell is not raced). One call per beat for all of them, so a full cell
+   * costs a query, not one per learner; answers the idle ones' `placementKey`s. Absent: slots are
+   * held until the cell leaves.
    */
-  idle?: (learnerIds: string[]) => Promise<ReadonlySet<string>>;
+  idle?: (placements: Placement[]) => Promise<ReadonlySet<string>>;
   releaseAfterMs?: number;
   now?: () => number;
 }
@@ -60,11 +65,13 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
     if (!idle) return;
     const old = (await registry.placementsOn(cell.id)).filter((placement) => now() - placement.placedAt >= releaseAfterMs);
     if (!old.length) return;
-    const idleLearners = await idle(old.map((placement) => placement.learnerId));
+    const idlePlacements = await idle(old);
     for (const placement of old) {
-      if (!idleLearners.has(placement.learnerId)) continue;
+      if (!idlePlacements.has(placementKey(placement))) continue;
       // Only if no front placed them since (a Start on its way here keeps the slot).
-      if (await registry.release(placement.runId, placement.runKind, placement.placedAt)) log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
+      if (!(await registry.release(placement.runId, placement.runKind, placement.placedAt))) continue;
+      if (placement.runKind === 'drill') log(`irlab cell ${cell.id}: gave back the slot of drill ${placement.runId} (it has ended)`);
+      else log(`irlab cell ${cell.id}: gave back the slot of learner ${placement.learnerId} (no lab run, no shell here)`);
     }
   };
   const beat = async (): Promise<CellState> => {
@@ -131,7 +138,7 @@ export function cellMembership({ registry, cell, heartbeatMs, timers = nodeTimer
 }
 
 /** A front's share of the upkeep: cells silent past the expiry become gone, their placements lost. */
-export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = console.log, error = console.error }: { registry: CellRegistry; everyMs: number; timers?: Timers; log?: (line: string) => void; error?: (line: string) => void }): { stop(): void; expire(): Promise<void> } {
+export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = console.log, error = console.error, onLost }: { registry: CellRegistry; everyMs: number; timers?: Timers; log?: (line: string) => void; error?: (line: string) => void; /** After this front gave cells up (e.g. ending their drills). */ onLost?: (cells: string[]) => Promise<void> }): { stop(): void; expire(): Promise<void> } {
   let running = false;
   const expire = async () => {
     if (running) return;
@@ -139,6 +146,7 @@ export function frontUpkeep({ registry, everyMs, timers = nodeTimers, log = cons
     try {
       const { cells, lost } = await registry.expire();
       if (cells.length) log(`irlab front: cell(s) ${cells.join(', ')} stopped heartbeating and were given up; ${lost} learner placement(s) marked lost (they start again on a live cell)`);
+      if (cells.length) await onLost?.(cells);
     } catch (caught) {
       error(`irlab front: expiring silent cells failed: ${caught instanceof Error ? caught.message : String(caught)}`);
     } finally {

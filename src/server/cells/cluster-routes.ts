@@ -35,3 +35,41 @@ export const isClusterSocket = (pathname: string): boolean => /^\/ws\/terminal\/
 
 /** The placement key of a learner's cell (one per learner). */
 export const learnerPlacement = (learnerId: string): { runId: string; kind: 'lab' } => ({ runId: learnerId, kind: 'lab' });
+
+/**
+ * Drills (docs/drills.md, "Fronts and cells"): a drill is placed on a cell when it is created (run
+ * kind 'drill', run id the drill's id, which the front draws so the placement exists before the
+ * cell makes the drill); its cluster, clock, scoreboard, participants' terminals and live feed
+ * live there. Every request that changes a drill goes to that cell (the live feed announces what
+ * its own process appended); reads of a drill (view, report, scenarios) need only the database and
+ * stay on the front.
+ *
+ *   create  POST /api/drills: placed on a free cell, the drill id chosen by the front.
+ *   join    POST /api/drills/join: the drill is found by the code in the body.
+ *   drill   POST /api/drills/<id>/<action> (log, injects, control, answers, expectations/<e>, terminal).
+ */
+export type DrillRoute = { kind: 'create' } | { kind: 'join' } | { kind: 'drill'; drillId: string };
+
+export const DRILL_ID = /^drl_[A-Za-z0-9_-]{12}$/;
+const DRILL_ACTION = /^\/api\/drills\/([A-Za-z0-9_-]{1,64})\/(log|injects|control|answers|terminal|expectations\/[^/]+)$/;
+
+export function drillRoute(method: string | undefined, pathname: string): DrillRoute | undefined {
+  if (method !== 'POST') return undefined;
+  if (pathname === '/api/drills') return { kind: 'create' };
+  if (pathname === '/api/drills/join') return { kind: 'join' };
+  const drillId = DRILL_ACTION.exec(pathname)?.[1];
+  return drillId ? { kind: 'drill', drillId } : undefined;
+}
+
+/** The drill's live feed: relayed to the drill's cell. */
+export const drillSocket = (pathname: string): string | undefined => /^\/ws\/drills\/([A-Za-z0-9_-]{1,64})$/.exec(pathname)?.[1];
+
+/** The placement key of a drill's cell (one per drill). */
+export const drillPlacement = (drillId: string): { runId: string; kind: 'drill' } => ({ runId: drillId, kind: 'drill' });
+
+/**
+ * The forward header always names a learner; a request with none (a facilitator known only by the
+ * drill's bearer token) is signed for this name, which no learner has (learner ids are `lrn_...`):
+ * the cell then knows nobody by it and checks the token as one process would.
+ */
+export const NO_LEARNER = 'no-learner';

@@ -4,7 +4,7 @@ import { forwardKeyFrom, forwardSigner, forwardVerifier, type ForwardedRequest }
 
 const KEY = 'k'.repeat(16) + 'an-irlab-test-forward-key-0123456789';
 const T0 = Date.parse('2026-12-07T10:00:00Z');
-const request: ForwardedRequest = { method: 'GET', path: '/ws/terminal/abc?watch=1', learnerId: 'learner-1', cellId: 'cell-0' };
+const request: ForwardedRequest = { method: 'GET', path: '/ws/terminal/abc?watch=1', learnerId: 'learner-1', cellId: 'cell-0', address: '203.0.113.7' };
 
 function pair(options: { replayCapacity?: number } = {}) {
   const time = { now: T0 };
@@ -20,8 +20,8 @@ describe('the forwarded-request header', () => {
   it('is accepted once, for that request on that cell, until it expires', () => {
     const { signer, verifier, time } = pair();
     const header = signer.sign(request);
-    expect(header).toMatch(/^v1\.[\w-]+\.[\w-]+\.\d+\.[\w-]{22}\.[\w-]{43}$/);
-    expect(verifier.verify(header, request)).toEqual({ ok: true, learnerId: 'learner-1', cellId: 'cell-0', expiresAt: T0 + 30_000 });
+    expect(header).toMatch(/^v2\.[\w-]+\.[\w-]+\.[\w-]+\.\d+\.[\w-]{22}\.[\w-]{43}$/);
+    expect(verifier.verify(header, request)).toEqual({ ok: true, learnerId: 'learner-1', cellId: 'cell-0', address: '203.0.113.7', expiresAt: T0 + 30_000 });
     expect(verifier.verify(header, request)).toEqual({ ok: false, reason: 'replayed' });
 
     const other = signer.sign(request);
@@ -49,6 +49,19 @@ describe('the forwarded-request header', () => {
     expect(verifier.remembered()).toBe(1);
   });
 
+  it('carries the browser\'s address under the signature: another address in a header is refused', () => {
+    const { signer, verifier } = pair();
+    const header = signer.sign(request);
+    const parts = header.split('.');
+    // A browser (or anyone without the key) swapping in another address to spend someone else's budget.
+    parts[3] = Buffer.from('198.51.100.1').toString('base64url');
+    expect(verifier.verify(parts.join('.'), request)).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(verifier.verify(header, request)).toMatchObject({ ok: true, address: '203.0.113.7' });
+    // A v1 header (no address) is not accepted, even when its MAC would have been right.
+    expect(verifier.verify(['v1', ...parts.slice(1, 3), ...parts.slice(4)].join('.'), request)).toEqual({ ok: false, reason: 'malformed' });
+    expect(() => signer.sign({ ...request, address: 'not an address' })).toThrow(/normalised client address/);
+  });
+
   it('refuses a header that claims a long life, even one signed with the key', () => {
     const time = { now: T0 };
     const longLived = forwardSigner({ key: KEY, clock: () => new Date(time.now), ttlSeconds: 300 });
@@ -62,7 +75,7 @@ describe('the forwarded-request header', () => {
     expect(verifier.verify(undefined, request)).toEqual({ ok: false, reason: 'missing' });
     expect(verifier.verify('', request)).toEqual({ ok: false, reason: 'missing' });
     expect(verifier.verify([good, good], request)).toEqual({ ok: false, reason: 'malformed' });
-    for (const bad of ['v1', 'v2' + good.slice(2), `${good}.`, good.replace(/\.\d+\./, '.0123.'), good.replace(/\.\d+\./, '.1e9.'), 'x'.repeat(10_000)]) {
+    for (const bad of ['v1', 'v1' + good.slice(2), `${good}.`, good.replace(/\.\d+\./, '.0123.'), good.replace(/\.\d+\./, '.1e9.'), 'x'.repeat(10_000)]) {
       expect(verifier.verify(bad, request), bad.slice(0, 60)).toEqual({ ok: false, reason: 'malformed' });
     }
     expect(verifier.verify(good, request)).toMatchObject({ ok: true });
@@ -74,10 +87,10 @@ describe('the forwarded-request header', () => {
     const { signer } = pair();
     const header = signer.sign(request);
     const parts = header.split('.');
-    const last = parts[5]!.at(-1)!;
-    parts[5] = parts[5]!.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1]!;
+    const last = parts[6]!.at(-1)!;
+    parts[6] = parts[6]!.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1]!;
     const respelt = parts.join('.');
-    expect(Buffer.from(respelt.split('.')[5]!, 'base64url')).toEqual(Buffer.from(header.split('.')[5]!, 'base64url'));
+    expect(Buffer.from(respelt.split('.')[6]!, 'base64url')).toEqual(Buffer.from(header.split('.')[6]!, 'base64url'));
     expect(pair().verifier.verify(respelt, request)).toEqual({ ok: false, reason: 'malformed' });
     expect(pair().verifier.verify(header, request)).toMatchObject({ ok: true });
   });
@@ -98,7 +111,7 @@ describe('the forwarded-request header', () => {
     const id = fc.stringMatching(/^[\w.:-]{1,128}$/);
     fc.assert(
       fc.property(
-        fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT'), path: fc.string({ maxLength: 200 }), learnerId: id, cellId: fc.constant('cell-0') }),
+        fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT'), path: fc.string({ maxLength: 200 }), learnerId: id, cellId: fc.constant('cell-0'), address: fc.constantFrom('127.0.0.1', '2001:db8:0:1::/64', 'unknown') }),
         fc.nat(),
         fc.string({ minLength: 1, maxLength: 3 }),
         (req, at, replacement) => {
@@ -109,7 +122,7 @@ describe('the forwarded-request header', () => {
           fc.pre(changed !== header);
           expect(verifier.verify(changed, req).ok).toBe(false);
           expect(verifier.verify(header.slice(0, i), req).ok).toBe(false);
-          expect(verifier.verify(header, req)).toMatchObject({ ok: true, learnerId: req.learnerId });
+          expect(verifier.verify(header, req)).toMatchObject({ ok: true, learnerId: req.learnerId, address: req.address });
         },
       ),
       { numRuns: 1000 },

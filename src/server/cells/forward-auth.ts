@@ -3,8 +3,9 @@
  * drill) to the cell hosting their run, so the cell can trust who it is for without seeing the
  * browser's cookie. A cell accepts a proxied request only with a header that:
  *   - is signed with the key every front and cell share (IRLAB_CELL_FORWARD_KEY): HMAC-SHA256 over
- *     the method, the path (with query), the learner id, the cell id, the expiry and a nonce, so it
- *     is good for that one request to that one cell, compared in constant time;
+ *     the method, the path (with query), the learner id, the cell id, the browser's address, the
+ *     expiry and a nonce, so it is good for that one request to that one cell, compared in
+ *     constant time;
  *   - names this cell (a header made for another cell is refused there);
  *   - has not expired (seconds from now; the clock is injected) and does not claim a long life;
  *   - carries a nonce not seen before while it is valid (a replay is refused; the nonces remembered
@@ -12,16 +13,21 @@
  * Anything else (missing, repeated, too long, wrong shape, non-canonical base64) is refused with a
  * reason, never an exception: the header reaches the cell from the network.
  *
- *   x-irlab-forward: v1.<learner id>.<cell id>.<expiry>.<nonce>.<signature>
- * ids, nonce (16 bytes) and signature (32 bytes) in base64url without padding, expiry in Unix seconds.
+ *   x-irlab-forward: v2.<learner id>.<cell id>.<address>.<expiry>.<nonce>.<signature>
+ * ids, address, nonce (16 bytes) and signature (32 bytes) in base64url without padding, expiry in
+ * Unix seconds. The address is the browser's as the front saw it (client-address.ts): the cell
+ * charges per-address budgets to it, not to the front that connects (v1 had none; a v1 header is
+ * refused as malformed, so fronts and cells are upgraded together).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const FORWARD_HEADER = 'x-irlab-forward';
-const VERSION = 'v1';
-/** Longer than any header this module makes (ids of 128 characters included). */
-const MAX_HEADER = 512;
+const VERSION = 'v2';
+/** Longer than any header this module makes (ids of 128 characters and an address of 64 included). */
+const MAX_HEADER = 640;
 const ID = /^[\w.:-]{1,128}$/;
+/** A normalised client address (client-address.ts): IPv4, an IPv6 /64, or `unknown`. */
+const ADDRESS = /^[\w.:/-]{1,64}$/;
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const EXPIRY = /^[1-9][0-9]{0,11}$/;
 const NONCE_BYTES = 16;
@@ -36,10 +42,12 @@ export interface ForwardedRequest {
   path: string;
   learnerId: string;
   cellId: string;
+  /** The browser's address as the front saw it (client-address.ts `requestAddress`). */
+  address: string;
 }
 
 export type ForwardRefusal = 'missing' | 'malformed' | 'wrong-cell' | 'expired' | 'bad-signature' | 'replayed' | 'busy';
-export type ForwardVerdict = { ok: true; learnerId: string; cellId: string; expiresAt: number } | { ok: false; reason: ForwardRefusal };
+export type ForwardVerdict = { ok: true; learnerId: string; cellId: string; address: string; expiresAt: number } | { ok: false; reason: ForwardRefusal };
 
 /**
  * The shared key from its setting, or undefined when unset. Throws (a message for the settings
@@ -89,10 +97,11 @@ export function forwardSigner({ key, clock = () => new Date(), ttlSeconds = 30, 
   return {
     sign(request: ForwardedRequest): string {
       if (!ID.test(request.learnerId) || !ID.test(request.cellId)) throw new Error('forward-auth: the learner id and the cell id must be ids (1 to 128 letters, digits, "_", ".", ":" or "-")');
+      if (!ADDRESS.test(request.address)) throw new Error('forward-auth: the address must be a normalised client address (client-address.ts)');
       const expiry = String(Math.floor(clock().getTime() / 1000) + ttlSeconds);
       const nonce = random(NONCE_BYTES).toString('base64url');
-      const signature = mac(secret, [request.method.toUpperCase(), request.path, request.learnerId, request.cellId, expiry, nonce]).toString('base64url');
-      return [VERSION, b64(request.learnerId), b64(request.cellId), expiry, nonce, signature].join('.');
+      const signature = mac(secret, [request.method.toUpperCase(), request.path, request.learnerId, request.cellId, request.address, expiry, nonce]).toString('base64url');
+      return [VERSION, b64(request.learnerId), b64(request.cellId), b64(request.address), expiry, nonce, signature].join('.');
     },
   };
 }
@@ -129,23 +138,25 @@ export function forwardVerifier({ key, cellId, clock = () => new Date(), maxTtlS
       if (typeof header !== 'string' || header.length > MAX_HEADER) return refuse('malformed');
       if (typeof request?.method !== 'string' || typeof request.path !== 'string') return refuse('malformed');
       const parts = header.split('.');
-      if (parts.length !== 6 || parts[0] !== VERSION) return refuse('malformed');
-      const [, learner64, cell64, expiry, nonce, signature] = parts as [string, string, string, string, string, string];
+      if (parts.length !== 7 || parts[0] !== VERSION) return refuse('malformed');
+      const [, learner64, cell64, address64, expiry, nonce, signature] = parts as [string, string, string, string, string, string, string];
       const learnerBytes = canonical(learner64);
       const cellBytes = canonical(cell64);
+      const addressBytes = canonical(address64);
       const nonceBytes = canonical(nonce);
       const given = canonical(signature);
-      if (!learnerBytes || !cellBytes || !nonceBytes || !given || nonceBytes.length !== NONCE_BYTES || given.length !== MAC_BYTES || !EXPIRY.test(expiry)) return refuse('malformed');
+      if (!learnerBytes || !cellBytes || !addressBytes || !nonceBytes || !given || nonceBytes.length !== NONCE_BYTES || given.length !== MAC_BYTES || !EXPIRY.test(expiry)) return refuse('malformed');
       const learnerId = learnerBytes.toString('utf8');
       const forCell = cellBytes.toString('utf8');
-      // ids are ASCII: a decoding that does not round-trip was never made by a signer
-      if (!ID.test(learnerId) || !ID.test(forCell) || b64(learnerId) !== learner64 || b64(forCell) !== cell64) return refuse('malformed');
+      const address = addressBytes.toString('utf8');
+      // ids and addresses are ASCII: a decoding that does not round-trip was never made by a signer
+      if (!ID.test(learnerId) || !ID.test(forCell) || !ADDRESS.test(address) || b64(learnerId) !== learner64 || b64(forCell) !== cell64 || b64(address) !== address64) return refuse('malformed');
       if (forCell !== cellId) return refuse('wrong-cell');
       const now = clock().getTime();
       const expiresAt = Number(expiry) * 1000;
       if (expiresAt <= now) return refuse('expired');
       if (expiresAt > now + maxTtlSeconds * 1000) return refuse('malformed');
-      const expected = mac(secret, [request.method.toUpperCase(), request.path, learnerId, forCell, expiry, nonce]);
+      const expected = mac(secret, [request.method.toUpperCase(), request.path, learnerId, forCell, address, expiry, nonce]);
       if (!timingSafeEqual(expected, given)) return refuse('bad-signature');
       forgetExpired(now, false);
       if (seen.has(nonce)) return refuse('replayed');
@@ -154,7 +165,7 @@ export function forwardVerifier({ key, cellId, clock = () => new Date(), maxTtlS
         if (seen.size >= replayCapacity) return refuse('busy');
       }
       seen.set(nonce, expiresAt);
-      return { ok: true, learnerId, cellId: forCell, expiresAt };
+      return { ok: true, learnerId, cellId: forCell, address, expiresAt };
     },
     /** Nonces held now (for tests and the cell's health figures). */
     remembered: () => seen.size,

@@ -291,6 +291,11 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
       return row && toPlacement(row);
     },
 
+    /** The runs of a kind that were on the cell when it was lost (a front ends a lost cell's drills). */
+    async lostOn(cellId: string, runKind: RunKind): Promise<Placement[]> {
+      return (await store.all<PlacementRow>(`${PLACEMENT} WHERE p.cell_id = ? AND p.run_kind = ? AND p.lost = 1 ORDER BY p.slot`, [cellId, runKind])).map(toPlacement);
+    },
+
     /** What a cell should be hosting (not lost), so a returning cell reaps everything else. */
     async placementsOn(cellId: string): Promise<Placement[]> {
       return (await store.all<PlacementRow>(`${PLACEMENT} WHERE p.cell_id = ? AND p.lost = 0 ORDER BY p.slot`, [cellId])).map(toPlacement);

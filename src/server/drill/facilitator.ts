@@ -91,6 +91,32 @@ export function facilitatorActions(ctx: DrillContext) {
     emit(id, { type: 'state' });
   }
 
+  /**
+   * The cell that held the drill was lost (fronts and cells): its cluster, shells and timers are
+   * gone, so the drill ends here with a log entry saying so (once, whoever notices first) and its
+   * report is built from what the database holds. Nothing is moved to another cell: a fresh
+   * cluster would be a different incident than the one the team has been investigating.
+   */
+  async function lostCell(id: string): Promise<void> {
+    const first = await drillOf(id);
+    if (first.state === 'ended') return;
+    const entry = await retried(id, first, async (drill, tx) => {
+      if (drill.state === 'ended') return 'unchanged';
+      const stamps = { endedAt: iso(), ...(drill.startedAt ? {} : { startedAt: iso() }) };
+      if (!(await tx.setState(drill, 'ended', stopped(drill.clock, now()), stamps))) return null;
+      return tx.append(drill.id, { at: iso(), tMs: elapsedAt(drill.clock, now()), kind: 'system', author: null, title: 'Drill ended: its server stopped', body: 'The server that held the drill cluster, its clock and the terminals stopped, so the drill was ended. The log and scoreboard are kept and the after-action report is built from them; to go on, the facilitator creates a new drill.', detail: { control: 'end', reason: 'cell-lost' } });
+    }).catch((error: unknown) => {
+      // Ended by someone else meanwhile: nothing to do.
+      if (error instanceof DrillError) return null;
+      throw error;
+    });
+    if (!entry) return;
+    await repo.setCluster(id, 'failed', 'the server that held the drill cluster stopped');
+    announce(id, entry);
+    emit(id, { type: 'state' });
+    await report(id).catch((error: unknown) => console.error(`irlab drill ${id}: report failed:`, error));
+  }
+
   /** The report, built once (a second builder racing the first keeps the first's). */
   async function report(id: string): Promise<DrillReport> {
     const drill = await drillOf(id);
@@ -103,6 +129,7 @@ export function facilitatorActions(ctx: DrillContext) {
 
   return {
     report,
+    lostCell,
 
     async control(id: string, caller: Caller, action: string, minutes?: number): Promise<DrillView> {
       const first = await drillOf(id);

@@ -164,6 +164,10 @@ export function drillRepository(q: SqlQueries | SqlStore) {
       const row = await q.get<Raw>('SELECT * FROM drill_participants WHERE drill_id = ? AND learner_id = ?', [drillId, learnerId]);
       return row && participantOf(row);
     },
+    /** The drill a participant's terminal session belongs to (a front routes its socket to the drill's cell). */
+    async drillOfTerminal(sessionId: string): Promise<string | undefined> {
+      return (await q.get<{ drill_id: string }>('SELECT drill_id FROM drill_terminals WHERE session_id = ?', [sessionId]))?.drill_id;
+    },
     async setTerminal(drillId: string, participantId: string, sessionId: string, startedAt: number): Promise<void> {
       await atomically(q, async (tx) => {
         await tx.run('UPDATE drill_participants SET terminal_session_id = ? WHERE id = ?', [sessionId, participantId]);

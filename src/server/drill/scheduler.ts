@@ -19,6 +19,8 @@ import { terminalOwner, type DrillEvent, type DrillTerminals } from './types.ts'
 
 export interface SchedulerContext {
   repo: DrillRepository;
+  /** The live drills this process scores (a cell: its own). */
+  liveDrills: () => Promise<DrillRow[]>;
   runtime: DrillRuntime;
   now: () => number;
   append: (drill: DrillRow, entry: { kind: LogEntryKind; title: string; body: string; author?: LogEntry['author']; detail?: Record<string, unknown> }) => Promise<StoredEntry>;
@@ -172,7 +174,7 @@ export function drillScheduler(ctx: SchedulerContext) {
 
   /** Evaluates every live drill's scoreboard once; a first green is logged as a `check` entry. */
   async function score(): Promise<void> {
-    for (const drill of await repo.liveDrills()) {
+    for (const drill of await ctx.liveDrills()) {
       if (drill.clusterStatus !== 'ready' || !drill.clusterName || drill.state === 'lobby') continue;
       const loaded = await loadedOf(drill.scenario).catch(() => undefined);
       if (!loaded) continue;

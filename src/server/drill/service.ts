@@ -37,7 +37,16 @@ export interface DrillServiceOptions {
   renderMarkdown?: (markdown: string) => Promise<string>;
   /** The engine drills run on and each drill's fit (its lab's `engine`); default: the embedded pool's. */
   engine?: LabEngine;
+  /**
+   * The drills whose clock, injects and scoreboard this process runs (a cell: the drills placed on
+   * it); absent: every live drill (one process).
+   */
+  hostedHere?: () => Promise<ReadonlySet<string>>;
 }
+
+/** A new drill's id (a front draws it to place the drill before the cell makes it). */
+export const newDrillId = (): string => `drl_${randomBytes(9).toString('base64url')}`;
+const DRILL_ID = /^drl_[A-Za-z0-9_-]{12}$/;
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
@@ -122,8 +131,16 @@ export function drillService(options: DrillServiceOptions) {
     emit(id, { type: 'state' });
   }
 
+  /** The live drills this process looks after (tick, score, resume). */
+  async function liveHere(): Promise<DrillRow[]> {
+    const live = await repo.liveDrills();
+    if (!options.hostedHere) return live;
+    const here = await options.hostedHere();
+    return live.filter((drill) => here.has(drill.id));
+  }
+
   const renderMarkdown = options.renderMarkdown ?? (async (markdown: string) => marked.parse(markdown, { async: true }));
-  const scheduler = drillScheduler({ repo, runtime: options.runtime, now, append, emit, loadedOf, drillOf, terminals: () => terminals, renderMarkdown });
+  const scheduler = drillScheduler({ repo, liveDrills: liveHere, runtime: options.runtime, now, append, emit, loadedOf, drillOf, terminals: () => terminals, renderMarkdown });
   const context: DrillContext = { store, repo, runtime: options.runtime, terminals, now, iso, emit, append, drillOf, loadedOf, authorize, facilitatorOnly, view, scheduler };
   const facilitator = facilitatorActions(context);
 
@@ -132,7 +149,8 @@ export function drillService(options: DrillServiceOptions) {
       return (await options.drills()).map((d) => ({ slug: d.slug, title: d.drill.title, summary: d.drill.summary, defaultDurationMinutes: d.drill.defaultDurationMinutes, roles: d.drill.roles, engine: engine.fit(d.lab.lab.engine) }));
     },
 
-    async create(input: { scenario: string; title?: string; durationMinutes: number; roles: string[] }): Promise<{ drill: DrillView; facilitatorToken: string }> {
+    /** `id`: the one a front placed the drill under (else a fresh one). */
+    async create(input: { scenario: string; title?: string; durationMinutes: number; roles: string[]; id?: string }): Promise<{ drill: DrillView; facilitatorToken: string }> {
       const loaded = await loadedOf(input.scenario);
       // Before any cluster is claimed: a drill whose lab needs another engine (node-escape needs a real node).
       const { unavailable } = engine.fit(loaded.lab.lab.engine);
@@ -144,7 +162,8 @@ export function drillService(options: DrillServiceOptions) {
       if (roles.length === 0 || roles.length > 12 || roles.some((r) => r.length > 40)) throw new DrillError('give 1 to 12 roles of at most 40 characters each');
       const token = randomBytes(32).toString('base64url');
       const newCode = () => Array.from({ length: 6 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
-      const id = `drl_${randomBytes(9).toString('base64url')}`;
+      if (input.id !== undefined && !DRILL_ID.test(input.id)) throw new DrillError(`the drill id ${JSON.stringify(input.id.slice(0, 40))} is not one a front draws`);
+      const id = input.id ?? newDrillId();
       const row = {
         id, code: newCode(), title: (input.title ?? '').trim().slice(0, 120) || loaded.drill.title, scenario: loaded.slug, roles,
         durationMs: Math.round(input.durationMinutes * 60_000), facilitatorSha256: sha256(token), state: 'lobby' as const, createdAt: iso(),
@@ -309,9 +328,15 @@ export function drillService(options: DrillServiceOptions) {
 
     report: facilitator.report,
 
+    /** What a front reads to route a drill's requests to its cell. */
+    idByCode: async (code: string) => (await repo.drillByCode(code))?.id,
+    drillOfTerminal: (sessionId: string) => repo.drillOfTerminal(sessionId),
+    stateOf: async (id: string) => (await repo.drill(id))?.state,
+    lostCell: facilitator.lostCell,
+
     /** Fires what is due in every running drill (the server calls this every second). */
     async tick(): Promise<void> {
-      for (const drill of await repo.liveDrills()) if (drill.state === 'running') await scheduler.fireDue(drill.id);
+      for (const drill of await liveHere()) if (drill.state === 'running') await scheduler.fireDue(drill.id);
     },
 
     /** Evaluates every live drill's scoreboard once; a first green is logged as a `check` entry. */
@@ -322,7 +347,7 @@ export function drillService(options: DrillServiceOptions) {
      * whose preparation was cut short or whose cluster is gone say so, then due injects fire.
      */
     async resume(): Promise<void> {
-      for (const drill of await repo.liveDrills()) {
+      for (const drill of await liveHere()) {
         for (const injectId of await repo.interruptedInjects(drill.id)) {
           // Marked and logged together, once, however many resumes run.
           const logged = await store.transaction(async (tx) => {

@@ -12,7 +12,10 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { clusterRoute, isClusterSocket, learnerPlacement } from '../cells/cluster-routes.ts';
-import { FORWARD_HEADER } from '../cells/forward-auth.ts';
+import { drillFront, type DrillLookup } from './drill-front.ts';
+import { FORWARD_HEADER, type ForwardedRequest } from '../cells/forward-auth.ts';
+// The browser's address goes in the signed header: the cell charges per-address budgets to it.
+import { requestAddress } from '../http/client-address.ts';
 import { PlacementError, type CellRegistry, type Placement } from '../cells/registry.ts';
 import { MAX_BODY_BYTES, sendJson } from '../http/endpoint.ts';
 import type { Identify } from '../http/terminal-routes.ts';
@@ -23,7 +26,7 @@ import { sameOrigin } from '../http/same-origin.ts';
 
 export interface FrontProxyOptions {
   registry: CellRegistry;
-  signer: { sign(request: { method: string; path: string; learnerId: string; cellId: string }): string };
+  signer: { sign(request: ForwardedRequest): string };
   identify: Identify;
   /** Completes browsers' upgrades (a safeWebSocketServer). */
   wss: WebSocketServer;
@@ -33,6 +36,8 @@ export interface FrontProxyOptions {
   timeoutMs?: number;
   /** The front stopping: requests in flight are cut, relays closed with 1001. */
   signal?: AbortSignal;
+  /** Drills on their cells (drill-front.ts); absent: drill requests are the front's own. */
+  drills?: DrillLookup;
 }
 
 export interface FrontProxy {
@@ -59,15 +64,21 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
   const startTimeoutMs = options.startTimeoutMs ?? 300_000;
   const timeoutMs = options.timeoutMs ?? 120_000;
 
-  function proxyHttp(req: IncomingMessage, res: ServerResponse, placement: Placement, learnerId: string, setCookie: string | undefined, limitMs: number): Promise<void> {
+  /**
+   * Proxies one request to the placement's cell; resolves with the cell's status (0: no answer).
+   * `as` may give the path the cell gets (signed as such) and a body the front already read.
+   */
+  function proxyHttp(req: IncomingMessage, res: ServerResponse, placement: Placement, learnerId: string, setCookie: string | undefined, limitMs: number, as: { path?: string; body?: Buffer } = {}): Promise<number> {
     const target = new URL(placement.cellUrl);
-    const path = req.url ?? '/';
+    const path = as.path ?? req.url ?? '/';
     // Host stays the browser's: the cell's same-origin checks and the URLs it builds are the front's.
-    const headers = { ...forwardable(req.headers), [FORWARD_HEADER]: signer.sign({ method: req.method ?? 'GET', path, learnerId, cellId: placement.cellId }) };
-    return new Promise<void>((resolve) => {
+    const headers = { ...forwardable(req.headers), [FORWARD_HEADER]: signer.sign({ method: req.method ?? 'GET', path, learnerId, cellId: placement.cellId, address: requestAddress(req) }) };
+    return new Promise<number>((settle) => {
       let answered = false;
-      const fail = (status: number, error: string) => {
-        if (!answered && !res.headersSent) sendJson(res, status, { error }, setCookie ? { 'set-cookie': setCookie } : {});
+      let status = 0;
+      const resolve = () => settle(status);
+      const fail = (failed: number, error: string) => {
+        if (!answered && !res.headersSent) sendJson(res, failed, { error }, setCookie ? { 'set-cookie': setCookie } : {});
         else res.destroy();
         answered = true;
         resolve();
@@ -82,6 +93,7 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
       upstream.on('response', (answer) => {
         if (answered) return void answer.resume();
         answered = true;
+        status = answer.statusCode ?? 502;
         const back: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !DROPPED.has(name)) back[name] = value;
         if (setCookie) back['set-cookie'] = [...[answer.headers['set-cookie'] ?? []].flat(), setCookie];
@@ -94,6 +106,7 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
           resolve();
         });
       });
+      if (as.body) return void upstream.end(as.body);
       // The body, bounded as the front's own endpoints bound theirs.
       let size = 0;
       req.on('data', (chunk: Buffer) => {
@@ -113,9 +126,25 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
     });
   }
 
+  function relayTo(req: IncomingMessage, socket: Duplex, head: Buffer, placement: Placement, learnerId: string): void {
+    const cell = new URL(placement.cellUrl);
+    const path = req.url ?? '/';
+    relayUpgrade(req, socket, head, {
+      wss: options.wss,
+      target: { url: `${cell.protocol === 'https:' ? 'wss' : 'ws'}://${cell.host}${path}`, headers: { [FORWARD_HEADER]: signer.sign({ method: 'GET', path, learnerId, cellId: placement.cellId, address: requestAddress(req) }) } },
+      connectTimeoutMs: 10_000,
+      maxBufferedBytes: 1024 * 1024,
+      maxPayload: 1024 * 1024,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  const drills = options.drills ? drillFront({ registry, identify, lookup: options.drills, proxy: (req, res, placement, learnerId, setCookie, as) => proxyHttp(req, res, placement, learnerId, setCookie, timeoutMs, as), relay: relayTo }) : undefined;
+
   return {
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://front');
+      if (drills && (await drills.handle(req, res, url))) return true;
       const route = clusterRoute(req.method, url.pathname);
       if (!route) return false;
       const known = await identify(req, { create: false });
@@ -149,26 +178,21 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
 
     upgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://front');
-      if (!isClusterSocket(url.pathname)) return false;
+      const drillFeed = drills?.isSocket(url.pathname);
+      if (!drillFeed && !isClusterSocket(url.pathname)) return false;
       if (!sameOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden'), true;
       void (async () => {
+        if (drillFeed) return drills!.upgrade(req, socket, head, url);
         const learner = await identify(req, { create: false });
         if (!learner) return refuseUpgrade(socket, 403, 'Forbidden');
+        // A drill participant's shell (or one watched) lives on the drill's cell, not the learner's own.
+        if (drills && (await drills.terminalUpgrade(req, socket, head, url, learner.id))) return;
         const { runId, kind } = learnerPlacement(learner.id);
         const placement = await registry.placementOf(runId, kind);
         // The terminal client retries a failed connect; a lost cell's session is gone for good.
         if (!placement) return refuseUpgrade(socket, 404, 'Not Found');
         if (placement.lost) return refuseUpgrade(socket, 410, 'Gone');
-        const cell = new URL(placement.cellUrl);
-        const path = req.url ?? '/';
-        relayUpgrade(req, socket, head, {
-          wss: options.wss,
-          target: { url: `${cell.protocol === 'https:' ? 'wss' : 'ws'}://${cell.host}${path}`, headers: { [FORWARD_HEADER]: signer.sign({ method: 'GET', path, learnerId: learner.id, cellId: placement.cellId }) } },
-          connectTimeoutMs: 10_000,
-          maxBufferedBytes: 1024 * 1024,
-          maxPayload: 1024 * 1024,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
+        relayTo(req, socket, head, placement, learner.id);
       })().catch(() => refuseUpgrade(socket, 503, 'Service Unavailable'));
       return true;
     },

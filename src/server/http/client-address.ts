@@ -1,7 +1,9 @@
 /**
  * The client address that per-address budgets (src/server/limits) key on: the peer of the TCP
- * connection. Every caller goes through here, so trusting a reverse proxy's forwarded address
- * is one change in this file.
+ * connection, or on a cell, the browser's address its front signed into the forwarded request's
+ * header (cells/forward-auth.ts; the gate records it here once the header is verified, so a cell
+ * never charges a front's address). Every caller goes through here, so trusting a reverse proxy's
+ * forwarded address is one change in this file.
  *
  * IPv6 addresses are reduced to their /64: one host usually holds a whole /64, and keying on full
  * addresses would give it 2^64 budgets. IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is plain IPv4.
@@ -9,13 +11,26 @@
 import type { IncomingMessage } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** A raw route's client (serve.ts, terminal and drill routes). */
-export function requestAddress(req: IncomingMessage): string {
-  return normalizeAddress(req.socket.remoteAddress);
+/** Requests a cell admitted from a front → the browser's address in the front's verified header. */
+const forwarded = new WeakMap<IncomingMessage, string>();
+
+/** The cell's gate, once a front's signed header is verified: this request is the browser's at `address`. */
+export function trustForwardedAddress(req: IncomingMessage, address: string): void {
+  forwarded.set(req, address);
 }
 
-/** An Astro endpoint's client: `clientAddress` is the socket's peer unless Astro trusts a proxy (security.allowedDomains, unset). */
-export function endpointAddress(context: { clientAddress: string }): string {
+/** A raw route's client (serve.ts, terminal and drill routes). */
+export function requestAddress(req: IncomingMessage): string {
+  return forwarded.get(req) ?? normalizeAddress(req.socket.remoteAddress);
+}
+
+/**
+ * An Astro endpoint's client: the address the HTTP server put in `locals` (requestAddress of the
+ * request, so a cell's forwarded address too); else (the dev server) `clientAddress`, the
+ * socket's peer unless Astro trusts a proxy (security.allowedDomains, unset).
+ */
+export function endpointAddress(context: { clientAddress: string; locals?: { clientAddress?: string | undefined } }): string {
+  if (context.locals?.clientAddress) return context.locals.clientAddress;
   try {
     return normalizeAddress(context.clientAddress);
   } catch {

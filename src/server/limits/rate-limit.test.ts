@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAddress } from '../http/client-address.ts';
+import type { IncomingMessage } from 'node:http';
+import { endpointAddress, normalizeAddress, requestAddress, trustForwardedAddress } from '../http/client-address.ts';
+import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './rate-limit.ts';
 import { loadConfig } from '../app/config.ts';
 import { ServerLimits, tooManyRequests, type LimitsConfig } from './server-limits.ts';
@@ -82,24 +84,24 @@ describe('ConcurrencyLimiter', () => {
 const config: LimitsConfig = { ...loadConfig({}).limits, startsPerLearner: 2, startsPerAddress: 3, startsWindowSeconds: 600, queriesPerLearner: 1, queriesPerAddress: 2 };
 
 describe('ServerLimits', () => {
-  it('limits cluster starts per learner, then per address, and says when to retry', () => {
+  it('limits cluster starts per learner, then per address, and says when to retry', async () => {
     const t = clock();
     const limits = new ServerLimits(config, t.now);
-    expect(limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toEqual({ reason: 'too many cluster starts by you: at most 2 in 10 minutes; try again in 300 s', retryAfterSeconds: 300 });
+    expect(await limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.clusterStart({ learner: 'l1', address: '10.0.0.1' })).toEqual({ reason: 'too many cluster starts by you: at most 2 in 10 minutes; try again in 300 s', retryAfterSeconds: 300 });
     // A new learner (no cookie, or a fresh one) from the same address has the address's budget left: one.
-    expect(limits.clusterStart({ learner: 'l2', address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.clusterStart({ address: '10.0.0.1' })).toMatchObject({ reason: expect.stringContaining('from your address: at most 3 in 10 minutes'), retryAfterSeconds: 200 });
-    expect(limits.clusterStart({ learner: 'l3', address: '10.0.0.2' })).toBeUndefined();
+    expect(await limits.clusterStart({ learner: 'l2', address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.clusterStart({ address: '10.0.0.1' })).toMatchObject({ reason: expect.stringContaining('from your address: at most 3 in 10 minutes'), retryAfterSeconds: 200 });
+    expect(await limits.clusterStart({ learner: 'l3', address: '10.0.0.2' })).toBeUndefined();
   });
 
-  it('limits class join attempts (guessing join codes) per address, cookies or not', () => {
+  it('limits class join attempts (guessing join codes) per address, cookies or not', async () => {
     const t = clock();
     const limits = new ServerLimits({ ...config, joinsPerLearner: 10, joinsPerAddress: 3, joinsWindowSeconds: 600 }, t.now);
-    for (let i = 0; i < 3; i++) expect(limits.join({ address: '10.0.0.1' })).toBeUndefined();
-    expect(limits.join({ learner: 'fresh', address: '10.0.0.1' })).toEqual({ reason: 'too many attempts to join a class from your address: at most 3 in 10 minutes; try again in 200 s', retryAfterSeconds: 200 });
-    expect(limits.join({ address: '10.0.0.2' })).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect(await limits.join({ address: '10.0.0.1' })).toBeUndefined();
+    expect(await limits.join({ learner: 'fresh', address: '10.0.0.1' })).toEqual({ reason: 'too many attempts to join a class from your address: at most 3 in 10 minutes; try again in 200 s', retryAfterSeconds: 200 });
+    expect(await limits.join({ address: '10.0.0.2' })).toBeUndefined();
   });
 
   it('limits queries running at once per learner and per address', () => {
@@ -133,5 +135,26 @@ describe('client addresses', () => {
     [undefined, 'unknown'],
   ])('%s is keyed as %s', (peer, key) => {
     expect(normalizeAddress(peer)).toBe(key);
+  });
+
+  it('is the browser\'s on a cell, for raw routes and endpoints alike, once the gate trusts its front\'s header', () => {
+    const req = { socket: { remoteAddress: '::ffff:10.0.0.5' } } as unknown as IncomingMessage;
+    expect(requestAddress(req)).toBe('10.0.0.5');
+    trustForwardedAddress(req, '198.51.100.7');
+    expect(requestAddress(req)).toBe('198.51.100.7');
+    // The HTTP server hands endpoints requestAddress(req) in locals; Astro's clientAddress is the socket's peer.
+    expect(endpointAddress({ clientAddress: '10.0.0.5', locals: { clientAddress: requestAddress(req) } })).toBe('198.51.100.7');
+    expect(endpointAddress({ clientAddress: '::ffff:10.0.0.5', locals: {} })).toBe('10.0.0.5');
+  });
+
+  it('every kind of key a front can see fits the signed header', () => {
+    const key = 'k'.repeat(48);
+    const signer = forwardSigner({ key });
+    const verifier = forwardVerifier({ key, cellId: 'cell-a' });
+    for (const peer of ['127.0.0.1', '::ffff:10.1.2.3', '2001:db8:0:1:aaaa:bbbb:cccc:dddd', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', undefined]) {
+      const address = normalizeAddress(peer);
+      const request = { method: 'POST', path: '/api/labs/l18/start', learnerId: 'l1', cellId: 'cell-a', address };
+      expect(verifier.verify(signer.sign(request), request)).toMatchObject({ ok: true, address });
+    }
   });
 });

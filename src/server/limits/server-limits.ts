@@ -4,8 +4,14 @@
  * lab, a drill), lab checks, and queries running at once. Each is configurable through
  * IRLAB_LIMIT_* variables (src/server/app/config.ts); 0 turns a limit off. One ServerLimits per
  * process (services.ts), so terminal sessions, lab starts and drills spend the same budgets. A refusal says which budget, and when to retry.
+ *
+ * The rate budgets (starts, checks, joins) live where `buckets` keeps them: in memory for one
+ * process (the embedded default), or in the store (shared-buckets.ts) when fronts and cells share
+ * a PostgreSQL database, so every process spends one budget. Queries running at once are counted
+ * per process: a query runs in the process that admitted it.
  */
 import { ConcurrencyLimiter, RateLimiter, type Charge } from './rate-limit.ts';
+import type { RateBuckets } from './shared-buckets.ts';
 
 export interface LimitsConfig {
   startsPerLearner: number;
@@ -43,28 +49,29 @@ function describeWindow(seconds: number): string {
 
 export class ServerLimits {
   readonly config: LimitsConfig;
-  private readonly rates: RateLimiter;
+  private readonly rates: RateBuckets;
   private readonly running = new ConcurrencyLimiter();
 
-  constructor(config: LimitsConfig, now: () => number = Date.now) {
+  /** `buckets`: where the rate budgets are kept (default: this process's memory, on `now`). */
+  constructor(config: LimitsConfig, now: () => number = Date.now, buckets?: RateBuckets) {
     this.config = config;
-    this.rates = new RateLimiter(now);
+    this.rates = buckets ?? memoryBuckets(now);
   }
 
   /** One action that creates (or claims) a cluster. */
-  clusterStart(who: Requester, what = 'cluster starts'): Refusal | undefined {
+  clusterStart(who: Requester, what = 'cluster starts'): Promise<Refusal | undefined> {
     const c = this.config;
     return this.take('start', who, what, c.startsPerLearner, c.startsPerAddress, c.startsWindowSeconds);
   }
 
   /** One lab check (the checks read the cluster and its audit log). */
-  check(who: Requester): Refusal | undefined {
+  check(who: Requester): Promise<Refusal | undefined> {
     const c = this.config;
     return this.take('check', who, 'checks', c.checksPerLearner, c.checksPerAddress, c.checksWindowSeconds);
   }
 
   /** One attempt to join a class with a code (right or wrong: a guess costs the same). */
-  join(who: Requester): Refusal | undefined {
+  join(who: Requester): Promise<Refusal | undefined> {
     const c = this.config;
     return this.take('join', who, 'attempts to join a class', c.joinsPerLearner, c.joinsPerAddress, c.joinsWindowSeconds);
   }
@@ -84,11 +91,11 @@ export class ServerLimits {
     };
   }
 
-  private take(kind: string, who: Requester, what: string, perLearner: number, perAddress: number, windowSeconds: number): Refusal | undefined {
+  private async take(kind: string, who: Requester, what: string, perLearner: number, perAddress: number, windowSeconds: number): Promise<Refusal | undefined> {
     const windowMs = windowSeconds * 1000;
     const charges: Charge[] = [{ key: `${kind}:address:${who.address}`, rate: { limit: perAddress, windowMs } }];
     if (who.learner) charges.unshift({ key: `${kind}:learner:${who.learner}`, rate: { limit: perLearner, windowMs } });
-    const admission = this.rates.take(charges);
+    const admission = await this.rates.take(charges);
     if (admission.ok) return undefined;
     const learner = admission.key.startsWith(`${kind}:learner:`);
     const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
@@ -97,6 +104,12 @@ export class ServerLimits {
       retryAfterSeconds,
     };
   }
+}
+
+/** One process's buckets (RateLimiter), as RateBuckets. */
+export function memoryBuckets(now: () => number = Date.now): RateBuckets {
+  const limiter = new RateLimiter(now);
+  return { take: (charges) => Promise.resolve(limiter.take(charges)) };
 }
 
 /** The headers of a 429 answer. */

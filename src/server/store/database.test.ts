@@ -33,6 +33,7 @@ const everyMigration = [
   { module: 'cells', version: 1 },
   { module: 'cells', version: 2 },
   { module: 'cells', version: 3 },
+  { module: 'limits', version: 1 },
 ];
 const byKey = (a: { module: string; version: number }, b: { module: string; version: number }) => a.module.localeCompare(b.module) || a.version - b.version;
 

@@ -13,5 +13,6 @@ import { accountMigrations } from '../accounts/migrations.ts';
 import { classMigrations } from '../classes/migrations.ts';
 import { ltiMigrations } from '../lti/migrations.ts';
 import { cellMigrations } from '../cells/migrations.ts';
+import { rateBucketMigrations } from '../limits/shared-buckets.ts';
 
-export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations, ...ltiMigrations, ...cellMigrations];
+export const allMigrations: readonly Migration[] = [...learnerMigrations, ...quizMigrations, ...labMigrations, ...drillMigrations, ...xapiMigrations, ...instructorMigrations, ...accountMigrations, ...classMigrations, ...ltiMigrations, ...cellMigrations, ...rateBucketMigrations];

@@ -16,7 +16,7 @@ export const POST: APIRoute = (context) =>
   classRespond('POST /api/classes/join', async () => {
     const { request, cookies, locals, url } = context;
     const current = await locals.services.learners.fromSession(cookies.get(SESSION_COOKIE)?.value);
-    const refused = locals.services.limits.join({ learner: current?.id, address: endpointAddress(context) });
+    const refused = await locals.services.limits.join({ learner: current?.id, address: endpointAddress(context) });
     if (refused) return tooManyRequests(refused);
     const body = await readJsonObject(request);
     const joined = await locals.services.classes.join({ code: body.code, name: body.name, rejoinKey: body.rejoinKey, current: current?.id });
