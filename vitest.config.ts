@@ -57,9 +57,11 @@ export default defineConfig({
             'src/server/cells/registry.test.ts',
             'src/server/cells/cell-gate.test.ts',
             'src/server/cells/cell-membership.test.ts',
+            'src/server/cells/warm-sizer.test.ts',
             'src/server/limits/shared-buckets.test.ts',
             'src/server/classes/classes.test.ts',
             'src/server/classes/dashboard.test.ts',
+            'src/server/classes/schedule.test.ts',
             'src/server/lti/grade-passback.test.ts',
             'src/server/xapi/sender.test.ts',
             // Real server processes over the built site on one database (needs the engine and the build).

@@ -3,6 +3,7 @@ import { classApi } from '../lib/class-api.ts';
 import { DASHBOARD_POLL_MS, type DashboardLearner, type DashboardView } from '../lib/class-view.ts';
 import type { SessionSource } from '../lib/terminal-session.ts';
 import { Assignments, ClassHeader, MessageForm, type Activity } from './class/ClassControls.tsx';
+import { ClassSchedule } from './class/ClassSchedule.tsx';
 import { DashboardTable } from './class/DashboardTable.tsx';
 import '../styles/classes.css';
 
@@ -75,6 +76,7 @@ export default function ClassDashboard({ classId, activities }: { classId: strin
       <p role="status" className="visually-hidden">{announcement}</p>
       {problem && <p role="alert" className="class-error">{problem}</p>}
       <ClassHeader view={view} onChange={refresh} />
+      <ClassSchedule view={view} onChange={refresh} />
       <section aria-labelledby="class-learners-title">
         <h2 id="class-learners-title">
           Learners ({view.learners.length}){' '}

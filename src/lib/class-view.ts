@@ -58,7 +58,8 @@ export interface DashboardLearner {
 }
 
 export interface DashboardView {
-  class: { id: string; name: string; joinCode: string; joinUrl: string; closed: boolean; stuckAfterSeconds: number };
+  /** `schedule`: when it runs and how many to expect (warm pools are sized from it); absent until set. */
+  class: { id: string; name: string; joinCode: string; joinUrl: string; closed: boolean; stuckAfterSeconds: number; schedule?: { startsAt: string; endsAt: string; expectedLearners: number } };
   assignments: Array<{ kind: 'lab' | 'quiz'; slug: string; title: string; dueAt: string | undefined }>;
   learners: DashboardLearner[];
 }

@@ -101,6 +101,31 @@ describe('warm pool', () => {
     expect(await readdir(join(work, 'state-b'))).toEqual([]);
   }, 240_000);
 
+  it('resizes at run time: 0 -> 2 real clusters ready, then back to 0 with nothing left running', async () => {
+    const workDir = join(work, 'resize');
+    const provider = new RecordingProvider({ workDir });
+    const pool = await WarmPool.start({ provider, size: 0, idleTtlMs: 3_600_000, stateDir: join(work, 'state-resize') });
+    const ports: number[] = [];
+    try {
+      expect(await clusterDirs(workDir)).toEqual([]);
+      await pool.resize(2);
+      await pool.whenFull();
+      expect(pool.readyCount).toBe(2);
+      for (const name of pool.readyNames()) {
+        ports.push(...clusterPorts(join(workDir, 'clusters', name)));
+        const cluster = (await provider.list()).find((c) => c.name === name)!;
+        expect(await apiServerReady(loadKubeConfig(cluster.kubeconfigPath))).toBe(true);
+      }
+      await pool.resize(0);
+      expect(pool.readyCount).toBe(0);
+      // Deleted by the resize itself, before shutdown: processes, directories and ports.
+      await expectNothingLeft(workDir, ports);
+    } finally {
+      await pool.shutdown();
+    }
+    expect(provider.created).toHaveLength(2);
+  }, 240_000);
+
   it('reaps the clusters of an owner killed with SIGKILL, even one it was still creating', async () => {
     const workDir = join(work, 'c');
     const stateDir = join(work, 'state-c');

@@ -64,6 +64,10 @@ export const SETTINGS = {
   IRLAB_WARM_POOL_IDLE_TTL_SECONDS: { schema: whole(1800, 10, 7 * 24 * 3600), default: '1800', meaning: 'a ready cluster unclaimed this long is replaced' },
   IRLAB_WATCHDOG_SECONDS: { schema: whole(5, 0, 3600), default: '5', meaning: 'how often the pool\'s clusters\' processes are looked at (0: no watchdog, a dead component stays dead)' },
   IRLAB_WATCHDOG_READYZ_SECONDS: { schema: whole(30, 1, 3600), default: '30', meaning: 'how often each pool cluster\'s /readyz is asked' },
+  IRLAB_WARM_POOL_MAX: { schema: whole(20, 0, 1000), default: '20', meaning: 'the most ready clusters one warm pool (one cell, or the one process) holds when classes are due (docs/deploy.md, "Warm pools sized from expected attendance"); below IRLAB_WARM_POOL_SIZE counts as IRLAB_WARM_POOL_SIZE' },
+  IRLAB_WARM_FRACTION: { schema: whole(80, 0, 100), default: '80', meaning: 'percent of a due class\'s expected learners kept warm (ready clusters), less those already started; 0 turns sizing from classes off' },
+  IRLAB_WARM_LEAD_MINUTES: { schema: whole(20, 0, 240), default: '20', meaning: 'how long before a class starts its clusters are made ready (a 2-core cell makes about one every few seconds, one at a time)' },
+  IRLAB_CLASS_MAX_EXPECTED: { schema: whole(1000, 1, 10_000), default: '1000', meaning: 'the most learners an instructor may say a class expects' },
   IRLAB_LAB_PREPARED: { schema: whole(1, 0, 10), default: '1', meaning: 'incidents each lab keeps seeded ahead of time (0: off)' },
   IRLAB_LAB_ENGINE: { schema: oneOf(['embedded', 'kind'], 'embedded'), default: 'embedded', meaning: 'the engine labs run on: embedded (simulated pods, a warm pool) or kind (real containers and enforced NetworkPolicy; each learner gets a bounded credential of their own, never the cluster\'s admin; needs `irlab engine build --kind`)' },
   IRLAB_LAB_SESSION_MINUTES: { schema: whole(120, 1, 7 * 24 * 60), default: '120', meaning: 'a lab run ends this long after its start (its cluster given back, progress and notes kept) unless extended' },
@@ -144,6 +148,8 @@ export interface Config {
   drills: { scoreMs: number; maxLive: number };
   /** `watchdog` is absent when IRLAB_WATCHDOG_SECONDS=0. */
   pool: { size: number; idleTtlMs: number; stateDir: string; watchdog?: { intervalMs: number; readyzEveryMs: number } };
+  /** Warm pools sized from the classes due (cells/warm-plan.ts); fraction 0..1. */
+  warmPlan: { ceiling: number; fraction: number; leadMs: number; maxExpected: number };
   labs: { engine: 'embedded' | 'kind'; preparedPerLab: number; timeLimit: { sessionMinutes: number; extendMinutes: number; maxMinutes: number } };
   limits: LimitsConfig;
   query: { budgetSeconds: number; workers: number; queue: number; memoryMb: number; auditLog: string | undefined };
@@ -260,6 +266,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       stateDir: path.join(dataDir, 'cluster-pool'),
       ...(r.IRLAB_WATCHDOG_SECONDS === 0 ? {} : { watchdog: { intervalMs: r.IRLAB_WATCHDOG_SECONDS * 1000, readyzEveryMs: r.IRLAB_WATCHDOG_READYZ_SECONDS * 1000 } }),
     },
+    warmPlan: { ceiling: r.IRLAB_WARM_POOL_MAX, fraction: r.IRLAB_WARM_FRACTION / 100, leadMs: r.IRLAB_WARM_LEAD_MINUTES * 60_000, maxExpected: r.IRLAB_CLASS_MAX_EXPECTED },
     labs: {
       engine: r.IRLAB_LAB_ENGINE,
       preparedPerLab: r.IRLAB_LAB_PREPARED,

@@ -14,6 +14,7 @@ import { createIrlabServer, type AstroHandler } from './http-server.ts';
 import { buildServices } from './services.ts';
 import { cellMembership, frontUpkeep, placementKey } from '../cells/cell-membership.ts';
 import type { Placement } from '../cells/registry.ts';
+import { warmSizer } from '../cells/warm-sizer.ts';
 import { staticFiles } from './static-files.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -73,6 +74,23 @@ const idleHere = async (placements: Placement[]) => {
   return idle;
 };
 const membership = cells && config.cells.role === 'cell' && config.cells.url ? cellMembership({ registry: cells, cell: { id: config.cells.id, url: config.cells.url, capacity: config.cells.capacity }, heartbeatMs: config.cells.heartbeatMs, idle: idleHere }) : undefined;
+// Warm pools sized from the classes due (docs/deploy.md, "Warm pools sized from expected
+// attendance"): each cell (or the one process) resizes its own pool on a slow beat.
+const sizing = config.cells.role !== 'front' && config.warmPlan.fraction > 0;
+const sizer = sizing
+  ? warmSizer({
+      store: services.db,
+      ...(cells && config.cells.role === 'cell' ? { cell: { registry: cells, id: config.cells.id } } : {}),
+      settings: { floor: config.pool.size, ...config.warmPlan },
+      everyMs: 15_000,
+      resize: async (clusters) => {
+        const running = await services.runningPool()?.catch(() => undefined);
+        if (!running) return false;
+        await running.resize(clusters);
+        return true;
+      },
+    })
+  : undefined;
 // The drills of a cell this front gave up end at once (docs/drills.md, "Fronts and cells"), not
 // only when someone next opens them.
 const endLostDrills = async (lostCells: string[]) => {
@@ -111,6 +129,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   console.log(`irlab: ${signal}: closing terminal sessions and stopping`);
   upkeep?.stop();
+  sizer?.stop();
   // A cell drains first (no new learners), waits for its learners to finish if it was given the
   // time (IRLAB_CELL_DRAIN_SECONDS; its routes keep serving them), then lets the rest go before
   // the store closes. Bounded: with the database unreachable the fronts expire this cell anyway.

@@ -82,6 +82,8 @@ export interface Services {
   engine: EngineBuild;
   /** The warm pool, started on first use (a claim, or warm()). */
   pool(): Promise<WarmPool>;
+  /** The warm pool if something started it already (sizing it from the classes due never starts it). */
+  runningPool(): Promise<WarmPool> | undefined;
   limits: ServerLimits;
   /** Query workers, created on the first query. */
   queryPool(): WorkerPool<QueryJob, QueryAnswer>;
@@ -371,6 +373,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     terminalClusters,
     clusterPerSession,
     pool: startPool,
+    runningPool: () => pool,
     limits,
     queryPool: () => (queries ??= createQueryPool(config.query)),
     quizzes,

@@ -17,6 +17,7 @@ import type { LearnerService } from '../learners/learners.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { brandStatus } from '../../lib/error-status.ts';
 import { formatJoinCode, JOIN_CODE_HELP, newJoinCode, normaliseJoinCode } from './join-code.ts';
+import { parseSchedule, type ClassSchedule } from './schedule.ts';
 import { cleanMessage, cleanName, CLASS_NAME_MAX } from './untrusted-text.ts';
 
 export class ClassError extends Error {
@@ -35,6 +36,8 @@ export interface ClassRecord {
   createdAt: string;
   closedAt: string | undefined;
   stuckAfterSeconds: number;
+  /** When it runs and how many learners to expect (schedule.ts); undefined until the instructor says. */
+  schedule: ClassSchedule | undefined;
 }
 
 export type AssignmentKind = 'lab' | 'quiz';
@@ -68,6 +71,9 @@ interface ClassRow {
   created_at: string;
   closed_at: string | null;
   stuck_after_seconds: number;
+  starts_at: string | null;
+  ends_at: string | null;
+  expected_learners: number | null;
 }
 const toClass = (r: ClassRow): ClassRecord => ({
   id: r.id,
@@ -77,6 +83,7 @@ const toClass = (r: ClassRow): ClassRecord => ({
   createdAt: r.created_at,
   closedAt: r.closed_at ?? undefined,
   stuckAfterSeconds: r.stuck_after_seconds,
+  schedule: r.starts_at && r.ends_at && r.expected_learners ? { startsAt: r.starts_at, endsAt: r.ends_at, expectedLearners: Number(r.expected_learners) } : undefined,
 });
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -104,7 +111,7 @@ export interface Joined {
 
 export function classService({ store, learners, identities, clock = () => new Date(), random = randomBytes, pickCode }: ClassDeps) {
   const now = () => clock().toISOString();
-  const row = (id: string) => store.get<ClassRow>('SELECT id, name, join_code, created_by, created_at, closed_at, stuck_after_seconds FROM classes WHERE id = ?', [id]);
+  const row = (id: string) => store.get<ClassRow>('SELECT id, name, join_code, created_by, created_at, closed_at, stuck_after_seconds, starts_at, ends_at, expected_learners FROM classes WHERE id = ?', [id]);
   const found = async (id: string) => toClass((await row(id))!);
   async function must(id: string): Promise<ClassRow> {
     const klass = CLASS_ID_PATTERN.test(id) ? await row(id) : undefined;
@@ -144,7 +151,7 @@ export function classService({ store, learners, identities, clock = () => new Da
       return klass ? toClass(klass) : undefined;
     },
     list: async (): Promise<ClassRecord[]> =>
-      (await store.all<ClassRow>('SELECT id, name, join_code, created_by, created_at, closed_at, stuck_after_seconds FROM classes ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id')).map(toClass),
+      (await store.all<ClassRow>('SELECT id, name, join_code, created_by, created_at, closed_at, stuck_after_seconds, starts_at, ends_at, expected_learners FROM classes ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id')).map(toClass),
 
     /** A new code: the old one stops working at once (a code that leaked). */
     async rotate(id: string): Promise<ClassRecord> {
@@ -165,6 +172,19 @@ export function classService({ store, learners, identities, clock = () => new Da
         throw new ClassError(`the stuck threshold must be a whole number of seconds from 1 to ${STUCK_MAX_SECONDS} (a day); 600 is ten minutes`, 400);
       }
       await store.run('UPDATE classes SET stuck_after_seconds = ? WHERE id = ?', [seconds, id]);
+      return found(id);
+    },
+
+    /**
+     * When the class runs and how many to expect (null: no schedule). Warm pools are sized from it
+     * (cells/warm-plan.ts); `maxLearners` is the operator's bound on the number (IRLAB_CLASS_MAX_EXPECTED).
+     */
+    async setSchedule(id: string, input: unknown, maxLearners?: number): Promise<ClassRecord> {
+      await mustBeOpen(id);
+      const parsed = parseSchedule(input, clock(), maxLearners);
+      if (!parsed.ok) throw new ClassError(parsed.error, 400);
+      const s = parsed.value;
+      await store.run('UPDATE classes SET starts_at = ?, ends_at = ?, expected_learners = ? WHERE id = ?', [s?.startsAt ?? null, s?.endsAt ?? null, s?.expectedLearners ?? null, id]);
       return found(id);
     },
 
@@ -201,7 +221,7 @@ export function classService({ store, learners, identities, clock = () => new Da
     classesOf: async (learnerId: string): Promise<ClassRecord[]> =>
       (
         await store.all<ClassRow>(
-          'SELECT c.id, c.name, c.join_code, c.created_by, c.created_at, c.closed_at, c.stuck_after_seconds FROM classes c JOIN class_members m ON m.class_id = c.id WHERE m.learner_id = ? ORDER BY m.joined_at DESC, c.id',
+          'SELECT c.id, c.name, c.join_code, c.created_by, c.created_at, c.closed_at, c.stuck_after_seconds, c.starts_at, c.ends_at, c.expected_learners FROM classes c JOIN class_members m ON m.class_id = c.id WHERE m.learner_id = ? ORDER BY m.joined_at DESC, c.id',
           [learnerId],
         )
       ).map(toClass),
@@ -216,7 +236,7 @@ export function classService({ store, learners, identities, clock = () => new Da
       if (!code) throw new ClassError(`that is not a join code: ${JOIN_CODE_HELP}`, 400);
       const name = cleanName(input.name, 'your name');
       if (!name.ok) throw new ClassError(name.error, 400);
-      const klass = await store.get<ClassRow>('SELECT id, name, join_code, created_by, created_at, closed_at, stuck_after_seconds FROM classes WHERE join_code = ? AND closed_at IS NULL', [code]);
+      const klass = await store.get<ClassRow>('SELECT id, name, join_code, created_by, created_at, closed_at, stuck_after_seconds, starts_at, ends_at, expected_learners FROM classes WHERE join_code = ? AND closed_at IS NULL', [code]);
       if (!klass) throw new ClassError('no open class has this join code: check it with your instructor (codes change when an instructor rotates one)', 404);
       const sameName = await store.get<{ learner_id: string; rejoin_key_hash: string | null }>('SELECT learner_id, rejoin_key_hash FROM class_members WHERE class_id = ? AND lower(display_name) = lower(?)', [klass.id, name.value]);
 

@@ -129,6 +129,7 @@ export async function classDashboard(klass: ClassRecord, sources: DashboardSourc
       joinUrl: new URL(`/classes/join/${klass.joinCode}`, sources.publicUrl).href,
       closed: klass.closedAt !== undefined,
       stuckAfterSeconds: klass.stuckAfterSeconds,
+      ...(klass.schedule ? { schedule: klass.schedule } : {}),
     },
     assignments: assignments.map(({ kind, slug, title, dueAt }) => ({ kind, slug, title, dueAt })),
     learners,

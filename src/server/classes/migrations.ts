@@ -75,4 +75,16 @@ export const classMigrations: readonly Migration[] = [
       ALTER TABLE class_messages ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
     `,
   },
+  {
+    module: 'classes',
+    version: 3,
+    name: 'when a class runs and how many learners to expect (warm pools are sized from it)',
+    // ISO times like the other class columns; all three empty until the instructor says.
+    sql: `
+      ALTER TABLE classes ADD COLUMN starts_at TEXT;
+      ALTER TABLE classes ADD COLUMN ends_at TEXT;
+      ALTER TABLE classes ADD COLUMN expected_learners INTEGER;
+      CREATE INDEX classes_schedule ON classes (starts_at, ends_at) WHERE starts_at IS NOT NULL;
+    `,
+  },
 ];

@@ -91,3 +91,63 @@ describe('warm pool release', () => {
     expect(provider.deleted).toEqual(provider.created);
   });
 });
+
+describe('warm pool resize', () => {
+  it('grows in the background to a new size and shrinks by deleting the extra ready clusters, oldest first', async () => {
+    const provider = new DirectoryProvider({ workDir: join(work, 'kwok-resize'), env: {} });
+    const startRuntime = async () => ({ stop: async () => undefined }) as unknown as PodRuntime;
+    const pool = await WarmPool.start({ provider, size: 0, idleTtlMs: 3_600_000, stateDir: join(work, 'state-resize'), startRuntime, retryMs: 10 });
+    try {
+      expect(pool.readyCount).toBe(0);
+      await pool.resize(3);
+      expect(pool.size).toBe(3);
+      await pool.whenFull();
+      expect(pool.readyCount).toBe(3);
+      const [oldest] = pool.readyNames();
+      // A claimed cluster is its learner's: shrinking never touches it.
+      const claimed = await pool.claim();
+      expect(claimed.cluster.name).toBe(oldest);
+      await pool.whenFull();
+      const before = pool.readyNames();
+      await pool.resize(1);
+      // The newest one stays (the longest until its idle TTL replaces it).
+      expect(pool.readyNames()).toEqual([before[2]]);
+      expect(pool.holds(claimed.cluster.name)).toBe(true);
+      expect(provider.deleted).toHaveLength(2);
+      await pool.resize(0);
+      expect(pool.readyCount).toBe(0);
+      // Only the claimed one is left.
+      expect(provider.created.filter((n) => !provider.deleted.includes(n))).toEqual([claimed.cluster.name]);
+      await claimed.release();
+      await expect(pool.resize(-1)).rejects.toThrow(/whole number/);
+    } finally {
+      await pool.shutdown();
+    }
+    expect(provider.created.filter((n) => !provider.deleted.includes(n))).toEqual([]);
+  });
+
+  it('deletes a cluster that came ready after the pool was made smaller', async () => {
+    const provider = new DirectoryProvider({ workDir: join(work, 'kwok-resize-late'), env: {} });
+    let entered!: () => void;
+    const inRuntime = new Promise<void>((resolve) => (entered = resolve));
+    let finishRuntime!: () => void;
+    const runtimeGate = new Promise<void>((resolve) => (finishRuntime = resolve));
+    const startRuntime = async () => {
+      entered();
+      await runtimeGate;
+      return { stop: async () => undefined } as unknown as PodRuntime;
+    };
+    const pool = await WarmPool.start({ provider, size: 0, idleTtlMs: 3_600_000, stateDir: join(work, 'state-resize-late'), startRuntime, retryMs: 10 });
+    try {
+      await pool.resize(1);
+      await inRuntime; // one being created
+      await pool.resize(0);
+      finishRuntime();
+      await expect.poll(() => provider.deleted.length, { timeout: 10_000 }).toBe(1);
+      expect(pool.readyCount).toBe(0);
+      expect(provider.deleted).toEqual(provider.created);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+});

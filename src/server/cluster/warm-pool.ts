@@ -81,9 +81,12 @@ export class WarmPool {
   private readonly waiters: Array<() => void> = [];
   private readonly pending = new Set<Promise<unknown>>();
   private readonly watchdog: ClusterWatchdog | undefined;
+  /** Ready clusters to keep: `size` at start, then what resize() set. */
+  private target: number;
 
   private constructor(options: WarmPoolOptions) {
     this.options = options;
+    this.target = options.size;
     this.clock = options.clock ?? systemClock;
     this.owner = new OwnerFile(options.stateDir, options.provider.workDir);
     if (options.watchdog) {
@@ -129,9 +132,29 @@ export class WarmPool {
     return this.watchdog?.names() ?? [];
   }
 
+  /** Ready clusters the pool keeps now. */
+  get size(): number {
+    return this.target;
+  }
+
+  /**
+   * A new number of ready clusters to keep (a class is due: cells/warm-plan.ts). Growing creates in
+   * the background, one at a time as always; shrinking deletes the extra ready clusters, oldest
+   * first (claimed ones are their learners' and stay). Resolves once the extra ones are deleted.
+   */
+  async resize(size: number): Promise<void> {
+    if (!Number.isInteger(size) || size < 0) throw new Error(`warm pool: a size must be a whole number of 0 or more, not ${size}`);
+    if (this.stopped) return;
+    this.target = size;
+    for (const wake of this.waiters.splice(0)) wake();
+    const extra = this.ready.splice(0, Math.max(0, this.ready.length - size));
+    for (const pooled of extra) await this.destroy(pooled, 'deleted').catch((err: unknown) => this.emit({ type: 'error', message: (err as Error).message }));
+    this.refill();
+  }
+
   /** Resolves when `size` clusters are ready (for start-up and tests). */
   async whenFull(): Promise<void> {
-    while (!this.stopped && this.ready.length < this.options.size) {
+    while (!this.stopped && this.ready.length < this.target) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -202,12 +225,17 @@ export class WarmPool {
   private refill(): void {
     if (this.refilling || this.stopped) return;
     this.refilling = (async () => {
-      while (!this.stopped && this.ready.length + this.creating < this.options.size) {
+      while (!this.stopped && this.ready.length + this.creating < this.target) {
         try {
           const pooled = await this.createOne();
           if (this.stopped) {
             await this.destroy(pooled, 'deleted');
             break;
+          }
+          // The pool was made smaller while this one was being created.
+          if (this.ready.length >= this.target) {
+            await this.destroy(pooled, 'deleted');
+            continue;
           }
           this.ready.push(pooled);
           for (const wake of this.waiters.splice(0)) wake();

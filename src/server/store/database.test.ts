@@ -28,6 +28,7 @@ const everyMigration = [
   { module: 'accounts', version: 1 },
   { module: 'classes', version: 1 },
   { module: 'classes', version: 2 },
+  { module: 'classes', version: 3 },
   { module: 'lti', version: 1 },
   { module: 'cells', version: 1 },
   { module: 'cells', version: 2 },

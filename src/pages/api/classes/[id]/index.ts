@@ -25,7 +25,8 @@ export const GET: APIRoute = ({ params, request, cookies, locals }) =>
 
 /**
  * One change, by `action`: rotate (a new join code), close, assign {kind, slug, dueAt?},
- * unassign {kind, slug}, message {text, learner?} (no learner: the whole class), stuck {seconds}.
+ * unassign {kind, slug}, message {text, learner?} (no learner: the whole class), stuck {seconds},
+ * schedule {schedule: {startsAt, minutes, expectedLearners} | null} (warm pools are sized from it).
  */
 export const POST: APIRoute = ({ params, request, cookies, locals }) =>
   classRespond('POST /api/classes/<id>', async () => {
@@ -40,6 +41,8 @@ export const POST: APIRoute = ({ params, request, cookies, locals }) =>
         return json(await classes.close(klass.id));
       case 'stuck':
         return json(await classes.setStuckAfter(klass.id, body.seconds));
+      case 'schedule':
+        return json(await classes.setSchedule(klass.id, body.schedule, locals.services.config.warmPlan.maxExpected));
       case 'assign':
       case 'unassign': {
         const slug = typeof body.slug === 'string' ? body.slug : '';
@@ -59,6 +62,6 @@ export const POST: APIRoute = ({ params, request, cookies, locals }) =>
         return json(await classes.message(klass.id, body.learner, body.text), 201);
       }
       default:
-        throw new ClassError('"action" must be one of rotate, close, assign, unassign, message, stuck', 400);
+        throw new ClassError('"action" must be one of rotate, close, assign, unassign, message, stuck, schedule', 400);
     }
   });
