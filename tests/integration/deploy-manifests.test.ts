@@ -134,7 +134,7 @@ describe('deploy/kubernetes', () => {
       );
       expect(refused?.code, workload.metadata.name).toBe(1);
       for (const key of ['irlab-server/instructor-token', 'irlab-server/forward-key', 'irlab-database/url']) expect(refused?.stderr).toContain(key);
-      const own = new Map([
+      const own = new Map<string, Record<string, string>>([
         ['irlab-server', { 'instructor-token': 'an-instructor-token-of-our-own-0123456789', 'forward-key': 'a-forward-key-of-our-own-0123456789abcdef' }],
         ['irlab-database', { password: 'ours', url: 'postgres://irlab:ours@postgres-0.postgres:5432/irlab' }],
       ]);

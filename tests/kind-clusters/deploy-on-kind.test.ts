@@ -196,6 +196,15 @@ describe('irlab deployed on kind with deploy/kubernetes: fronts and cells', () =
         return state.trim() !== 'checking' ? state.trim() : undefined;
       }, 180_000);
     }
+    // The NetworkPolicy, enforced by the kind node's kube-router: a front reaches a cell, another pod does not.
+    const probeCell = (pod: string) =>
+      k(['-n', NS, 'exec', pod, '-c', pod === 'postgres-0' ? 'postgres' : 'irlab', '--', 'node', '-e', `fetch("http://cell-0.irlab-cells.${NS}.svc:4321/api/health", { signal: AbortSignal.timeout(5000) }).then((r) => console.log(r.status), (e) => console.log(e.cause?.code ?? e.name))`]);
+    expect((await probeCell(fronts[0]!)).trim()).toBe('200');
+    // (kube-router programs a new policy within seconds of the pods: poll, do not race it.)
+    expect(await until('the cell NetworkPolicy refusing another pod', async () => {
+      const answer = (await probeCell('postgres-0')).trim();
+      return answer === '200' ? undefined : answer;
+    }, 90_000)).toMatch(/TIMEOUT|TimeoutError|ECONNREFUSED|UND_ERR/);
     const idle = await Promise.all(fronts.map(frontMemory));
 
     const service = await portForward('svc/irlab');
