@@ -52,7 +52,7 @@ export const SETTINGS = {
   IRLAB_CELL_HEARTBEAT_SECONDS: { schema: whole(5, 1, 600), default: '5', meaning: 'a cell heartbeats this often; fronts place only on cells heard from within 3 heartbeats' },
   IRLAB_CELL_DRAIN_SECONDS: { schema: whole(0, 0, 86_400), default: '0', meaning: 'a cell told to stop (SIGTERM) takes no new learners and waits up to this long for its learners to finish (their lab runs end, their shells close) before it leaves and stops their clusters; 0 leaves at once (they start again on another cell, progress kept). A second signal cuts the wait short' },
   IRLAB_CELL_EXPIRE_SECONDS: { schema: whole(45, 3, 3600), default: '45', meaning: 'fronts mark a cell silent this long gone, its learners\' placements lost (they start again on another cell, progress kept); at least 3 heartbeats' },
-  IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: a reverse proxy terminating TLS sets X-Forwarded-Proto (and cookies get `Secure`)' },
+  IRLAB_TRUST_PROXY: { schema: flag, default: '0', meaning: '1: irlab is behind one reverse proxy it trusts (an Ingress terminating TLS): X-Forwarded-Proto says https (cookies get `Secure`) and the last X-Forwarded-For entry is the client address budgets charge' },
   IRLAB_TERMINAL_CLUSTER: { schema: oneOf(['engine', 'none'], 'engine'), default: 'engine', meaning: 'what a terminal without a lab gets: a cluster of its own (`engine`) or none' },
   IRLAB_TERMINAL_KUBECONFIG: { schema: text, default: 'unset', meaning: 'every terminal without a lab shares this kubeconfig (demos only, never untrusted learners)' },
   IRLAB_TERMINAL_GRACE_SECONDS: { schema: whole(600, 1, 7 * 24 * 3600), default: '600', meaning: 'a detached terminal session is kept this long' },

@@ -11,7 +11,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { instructorMayWatch } from '../classes/watch.ts';
 import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
-import { requestAddress } from '../http/client-address.ts';
+import { proxiedAddress, requestAddress, trustForwardedAddress } from '../http/client-address.ts';
 import { createDrillRoutes } from '../http/drill-routes.ts';
 import { internalError, logUnexpected, MAX_BODY_BYTES, refuseBody, sendJson } from '../http/endpoint.ts';
 import { createEngineRoutes } from '../http/engine-routes.ts';
@@ -67,12 +67,19 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
   const drillLookup = { newId: newDrillId, byCode: drills.idByCode, ofTerminalSession: drills.drillOfTerminal, stateOf: drills.stateOf, cellLost: drills.lostCell };
   const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal, drills: drillLookup }) : undefined;
   const trustProxy = services.config.trustProxy;
+  // Behind the proxy irlab trusts, budgets charge the address it saw, not its own (a whole class
+  // behind one Ingress would share one budget). A cell's client is its front's header's instead.
+  const trustProxiedAddress = (req: IncomingMessage) => {
+    const seen = trustProxy && role !== 'cell' ? proxiedAddress(req) : undefined;
+    if (seen) trustForwardedAddress(req, seen);
+  };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     applySecurityHeaders(req, res, { trustProxy });
     // Astro builds a URL from Host; one that is no host name would make that throw.
     if (!validHost(req.headers.host)) return sendJson(res, 400, { error: 'the Host header is not a host name (name or address, and an optional port)' }, { connection: 'close' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuseBody(req, res);
+    trustProxiedAddress(req);
     if (proxy && (await proxy.handle(req, res))) return;
     let requestLocals = locals;
     const admitted = gate?.admit(req, 'http');
@@ -106,6 +113,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     socket.on('error', () => socket.destroy());
     try {
       if (!validHost(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
+      trustProxiedAddress(req);
       if (proxy?.upgrade(req, socket, head)) return;
       const admitted = gate?.admit(req, 'upgrade');
       if (admitted && !admitted.ok) return refuseUpgrade(socket, 403, 'Forbidden');

@@ -2,14 +2,14 @@
  * The client address that per-address budgets (src/server/limits) key on: the peer of the TCP
  * connection, or on a cell, the browser's address its front signed into the forwarded request's
  * header (cells/forward-auth.ts; the gate records it here once the header is verified, so a cell
- * never charges a front's address). Every caller goes through here, so trusting a reverse proxy's
- * forwarded address is one change in this file.
+ * never charges a front's address); behind a trusted reverse proxy, the address that proxy saw
+ * (`proxiedAddress`, recorded by the HTTP server). Every caller goes through here.
  *
  * IPv6 addresses are reduced to their /64: one host usually holds a whole /64, and keying on full
  * addresses would give it 2^64 budgets. IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is plain IPv4.
  */
 import type { IncomingMessage } from 'node:http';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 /** Requests a cell admitted from a front → the browser's address in the front's verified header. */
 const forwarded = new WeakMap<IncomingMessage, string>();
@@ -17,6 +17,18 @@ const forwarded = new WeakMap<IncomingMessage, string>();
 /** The cell's gate, once a front's signed header is verified: this request is the browser's at `address`. */
 export function trustForwardedAddress(req: IncomingMessage, address: string): void {
   forwarded.set(req, address);
+}
+
+/**
+ * Behind a reverse proxy irlab trusts (IRLAB_TRUST_PROXY=1: one hop, the Ingress): the address
+ * that proxy saw, the last X-Forwarded-For entry (it appends its peer; entries before it are the
+ * client's own claims and forgeable). Undefined when there is none or it is not an address.
+ */
+export function proxiedAddress(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-forwarded-for'];
+  const entries = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
+  const last = entries.at(-1)?.trim().replace(/^\[(.*)\](?::\d+)?$/, '$1');
+  return last && last.length <= 64 && isIP(last) ? normalizeAddress(last) : undefined;
 }
 
 /** A raw route's client (serve.ts, terminal and drill routes). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { endpointAddress, normalizeAddress, requestAddress, trustForwardedAddress } from '../http/client-address.ts';
+import { endpointAddress, normalizeAddress, proxiedAddress, requestAddress, trustForwardedAddress } from '../http/client-address.ts';
 import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './rate-limit.ts';
 import { loadConfig } from '../app/config.ts';
@@ -135,6 +135,24 @@ describe('client addresses', () => {
     [undefined, 'unknown'],
   ])('%s is keyed as %s', (peer, key) => {
     expect(normalizeAddress(peer)).toBe(key);
+  });
+
+  it.each([
+    ['198.51.100.7', '198.51.100.7'],
+    // Entries before the last are the client's own claims: only the proxy's own is believed.
+    ['10.0.0.1, 203.0.113.9,198.51.100.7', '198.51.100.7'],
+    [['1.1.1.1', '198.51.100.7'], '198.51.100.7'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['[2001:db8::1]:443', '2001:db8:0:0::/64'],
+    ['::ffff:198.51.100.7', '198.51.100.7'],
+    [undefined, undefined],
+    ['', undefined],
+    ['198.51.100.7, not-an-address', undefined],
+    ['unknown', undefined],
+    [`${'1'.repeat(70)}`, undefined],
+  ])('behind a trusted proxy, X-Forwarded-For %j is the client %s', (header, address) => {
+    const req = { headers: header === undefined ? {} : { 'x-forwarded-for': header }, socket: { remoteAddress: '10.0.0.5' } } as unknown as IncomingMessage;
+    expect(proxiedAddress(req)).toBe(address);
   });
 
   it('is the browser\'s on a cell, for raw routes and endpoints alike, once the gate trusts its front\'s header', () => {
