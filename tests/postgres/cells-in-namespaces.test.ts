@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DrillView } from '../../src/lib/drill-view.ts';
 import { LOST_MESSAGE } from '../../src/server/front/front-proxy.ts';
 import { engineChecked, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 import { clusterPorts, makeCellNamespaces, postgresForwarder, probe, startNamespacedCell, type CellNamespaces, type Forwarder, type NamespacedCell } from './cell-namespaces.ts';
@@ -186,6 +187,41 @@ describe('two fronts and three cells, each cell in a network namespace of its ow
     terminal.ws!.close();
   }, 240_000);
 
+  it('runs a drill through either front on the namespaced cell it is placed on', async () => {
+    // The facilitator (no learner cookie) creates it through front 1; it is placed on a cell.
+    const created = await call<{ error?: string; drill: DrillView; facilitatorToken: string }>(fronts[0]!.base, '/api/drills', { body: { scenario: 'compromised-web-app', durationMinutes: 15, roles: ['Investigator', 'Scribe'] } });
+    expect(created.status, created.body.error).toBe(201);
+    const { drill, facilitatorToken } = created.body;
+    const bearer = { authorization: `Bearer ${facilitatorToken}` };
+    const [placed] = await sql<{ cell_id: string }>("SELECT cell_id FROM placements WHERE run_kind = 'drill' AND run_id = $1", [drill.id]);
+    expect(cells.map((c) => c.id)).toContain(placed?.cell_id);
+    await until('the drill cluster ready', async () => {
+      const view = await call<DrillView>(fronts[1]!.base, `/api/drills/${drill.id}`, { headers: bearer });
+      if (view.body.cluster.status === 'failed') throw new Error(`the drill cluster failed: ${view.body.cluster.message}`);
+      return view.body.cluster.status === 'ready' ? true : undefined;
+    }, 240_000);
+
+    // A participant joins through front 2, posts through front 1; the clock starts through front 2.
+    const joined = await call<{ error?: string }>(fronts[1]!.base, '/api/drills/join', { body: { code: drill.code, name: 'Noor', role: 'Investigator' } });
+    expect(joined.status, joined.body.error).toBe(200);
+    const started = await call<{ error?: string }>(fronts[1]!.base, `/api/drills/${drill.id}/control`, { body: { action: 'start' }, headers: bearer });
+    expect(started.status, started.body.error).toBe(200);
+    const posted = await call<{ error?: string }>(fronts[0]!.base, `/api/drills/${drill.id}/log`, { body: { kind: 'decision', text: 'Isolate the node' }, cookie: joined.cookie });
+    expect(posted.status, posted.body.error).toBe(201);
+    const log = (await call<DrillView>(fronts[1]!.base, `/api/drills/${drill.id}`, { headers: bearer })).body.log.map((entry) => entry.title);
+    expect(log).toEqual(expect.arrayContaining(['Noor joined', 'Drill started', 'Isolate the node']));
+
+    // Her drill terminal, opened through front 2 and relayed through front 1, on the drill's cluster in its cell's namespace.
+    const opened = await call<{ error?: string; sessionId: string }>(fronts[1]!.base, `/api/drills/${drill.id}/terminal`, { body: {}, cookie: joined.cookie });
+    expect(opened.status, opened.body.error).toBe(200);
+    const shell = new TerminalClient();
+    await shell.connect(`ws://127.0.0.1:${fronts[0]!.port}/ws/terminal/${opened.body.sessionId}`, { cookie: joined.cookie, origin: fronts[0]!.base });
+    expect(await shell.run('kubectl get ns')).toMatch(/kube-system/);
+    shell.ws!.close();
+    const ended = await call<{ error?: string }>(fronts[0]!.base, `/api/drills/${drill.id}/control`, { body: { action: 'end' }, headers: bearer });
+    expect(ended.status, ended.body.error).toBe(200);
+  }, 420_000);
+
   it('loses a killed cell\'s placement, starts the learner again on a live cell, and the cell reaps on its return', async () => {
     const learner = learners[0]!;
     const index = cells.findIndex((c) => c.id === learner.cellId);
@@ -203,7 +239,7 @@ describe('two fronts and three cells, each cell in a network namespace of its ow
       expect(lost.body.error).toBe(LOST_MESSAGE);
     }
     // The others' placements are untouched.
-    expect((await sql<{ cell_id: string }>('SELECT cell_id FROM placements WHERE lost = 1')).map((p) => p.cell_id)).toEqual([victim.id]);
+    expect((await sql<{ cell_id: string }>("SELECT cell_id FROM placements WHERE lost = 1 AND run_kind = 'lab'")).map((p) => p.cell_id)).toEqual([victim.id]);
 
     const again = await call<Started>(fronts[1]!.base, '/api/labs/l18/start', { body: {}, cookie: learner.cookie });
     expect(again.status, again.body.error).toBe(200);

@@ -107,4 +107,14 @@ describe('audit log sources of a query', () => {
     // A source that only looks like a drill is an unknown source, not a path.
     expect((await query(`drill:../${drillA.id}`, people.ada)).status).toBe(404);
   });
+
+  it('looks the learner\'s lab up only for a query of the lab: another source never recovers (or, on a front, asks for) a cluster', async () => {
+    labLookups.length = 0;
+    for (const source of ['file', 'nope', `drill:${drillB.id}`]) await query(source, people.bo);
+    expect(labLookups).toEqual([]);
+    const lab = await query('lab', people.bo);
+    expect(labLookups).toEqual([people.bo]);
+    // No lab running: the lab source is unknown, and the answer says how to get one.
+    expect(lab.status).toBe(404);
+  });
 });

@@ -43,6 +43,8 @@ export async function sourcesFor(body: unknown, learnerId: string | undefined, o
       return { refused: { status, body: { ok: false, error: { message: (error as Error).message, ...(hint ? { hint } : {}) } } } };
     }
   }
-  const lab = learnerId ? await owners.labAuditLog(learnerId) : undefined;
+  // The lab's log only when asked for: finding it may re-seed a cluster that went away (and a
+  // front has none to find), which a query of the server's own file must not set off.
+  const lab = learnerId && requested === 'lab' ? await owners.labAuditLog(learnerId) : undefined;
   return { sources: serverSources(owners.file, lab ? [new FileAuditLogSource(lab, 'lab', [PROBE_USER_AGENT])] : []) };
 }
