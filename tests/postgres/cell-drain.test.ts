@@ -3,25 +3,17 @@
 // keeps serving the learner it holds while it waits for her to finish; a second signal cuts the
 // wait short, and only then is her placement lost (her next check says so).
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOST_MESSAGE } from '../../src/server/front/front-proxy.ts';
 import { engineChecked, freePort, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 import { freshDatabase } from './fresh-database.ts';
+import { query as queryDatabase } from './lab-client.ts';
 
 let database: { url: string; drop(): Promise<void> } | undefined;
 const cells = new Map<string, RealServer>();
 let front: RealServer | undefined;
 
-async function select<T>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: database!.url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const select = <T>(sql: string) => queryDatabase<T>(database!.url, sql);
 const placements = () => select<{ cell_id: string; learner_id: string; lost: number }>('SELECT cell_id, learner_id, lost FROM placements ORDER BY created_at');
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {

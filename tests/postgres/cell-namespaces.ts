@@ -8,19 +8,17 @@
  * this module started can be in them), deletes the links and the namespaces, and checks that none
  * is left. Needs root (`ip netns`).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import type { RealServer } from '../integration/hostile/real-server.ts';
+import { startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 
 const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 const ip = async (...args: string[]) => (await run('ip', args, { timeout: 30_000 })).stdout;
 
 export interface CellNamespace {
@@ -189,58 +187,18 @@ export interface NamespacedCell extends RealServer {
  * one on the loopback): resolves once /api/health answers from the host namespace.
  */
 export async function startNamespacedCell(ns: CellNamespace, id: string, env: Record<string, string>, options: { root?: string; port?: number } = {}): Promise<NamespacedCell> {
-  if (!existsSync(path.join(root, 'dist/server/entry.mjs'))) throw new Error('the site is not built: run `npm run build` first');
   const dir = options.root ?? (await mkdtemp(path.join(tmpdir(), 'irlab-netns-cell-')));
-  const auditLog = path.join(dir, 'audit.log');
-  if (!existsSync(auditLog)) await writeFile(auditLog, '');
   // A new namespace has every port free.
   const port = options.port ?? 20_000 + Math.floor(Math.random() * 10_000);
   const base = `http://${ns.cellAddress}:${port}`;
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns.name, process.execPath, path.join(root, 'src/server/app/serve.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: ns.cellAddress,
-      IRLAB_DATA_DIR: path.join(dir, 'data'),
-      KWOK_WORKDIR: path.join(dir, 'kwok'),
-      IRLAB_WARM_POOL_SIZE: '0',
-      IRLAB_LAB_PREPARED: '0',
-      IRLAB_TERMINAL_CLUSTER: 'none',
-      IRLAB_AUDIT_LOG: auditLog,
-      IRLAB_INSTRUCTOR_TOKEN: 'netns-suite-instructor-token-0123456789',
-      IRLAB_ROLE: 'cell',
-      IRLAB_CELL_ID: id,
-      IRLAB_CELL_URL: base,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const gone = new Promise<void>((resolve) => child.once('exit', (code, signal) => ((exited = { code, signal }), resolve())));
+  const server = await startRealServer(
+    { PORT: String(port), IRLAB_ROLE: 'cell', IRLAB_CELL_ID: id, IRLAB_CELL_URL: base, ...env },
+    { root: dir, within: ['ip', 'netns', 'exec', ns.name], host: ns.cellAddress, startTimeoutMs: 90_000 },
+  );
+  // A directory made here goes with the cell; a caller's (a restart on it) stays.
   const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await server.stop();
     if (!options.root) await rm(dir, { recursive: true, force: true });
   };
-  for (const started = Date.now(); ; ) {
-    if (exited) throw new Error(`the cell ${id} exited while starting:\n${output.join('\n')}`);
-    try {
-      if ((await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > 90_000) {
-      await stop();
-      throw new Error(`the cell ${id} did not answer /api/health within 90 s:\n${output.join('\n')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { ns, id, root: dir, port, base, dataDir: path.join(dir, 'data'), instructorToken: '', child, output, exit: () => exited, exited: gone, stop };
+  return { ...server, stop, ns, id, root: dir };
 }

@@ -1,12 +1,11 @@
 // What the fronts-and-cells tests share: 2+ fronts and cells as real serve.ts processes on a
 // throwaway database, and (from lab-client.ts) polling, a fetch that keeps the cookie and the time,
 // and a browser-like terminal client that works through a front or straight to a cell.
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { engineChecked, freePort, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 
-import { until } from './lab-client.ts';
+import { freshDatabase } from './fresh-database.ts';
+import { query as queryDatabase, until } from './lab-client.ts';
 
 export { call, TerminalClient, until, type Answer } from './lab-client.ts';
 
@@ -31,38 +30,15 @@ export interface FrontsAndCells {
 
 /** A throwaway database on the postgres project's server, `cellIds` cells and `frontCount` fronts as real serve.ts processes. */
 export async function startFrontsAndCells(postgresUrl: string, { cellIds, frontCount, key, env = {} }: { cellIds: string[]; frontCount: number; key: string; env?: Record<string, string> }): Promise<FrontsAndCells> {
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  const name = `irlab_cells_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      return (await client.query(sql, params)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const database = await freshDatabase('irlab_cells', postgresUrl);
+  const databaseUrl = database.url;
+  const query = <T>(sql: string, params: unknown[] = []) => queryDatabase<T>(databaseUrl, sql, params);
   const shared = { IRLAB_DATABASE_URL: databaseUrl, IRLAB_CELL_FORWARD_KEY: key, IRLAB_CELL_HEARTBEAT_SECONDS: '1', IRLAB_CELL_EXPIRE_SECONDS: '4', ...env };
   const cells = new Map<string, RealServer>();
   const fronts: RealServer[] = [];
   const stop = async () => {
     for (const server of [...fronts, ...cells.values()]) await server.stop().catch((error: unknown) => console.error(`stopping a server: ${String(error)}`));
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
+    await database.drop();
   };
   try {
     // The first migrates; the others find the tables.

@@ -8,12 +8,13 @@
 // Not in this slice: a network namespace per cell (the cells are loopback ports of one host).
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardSigner, FORWARD_HEADER } from '../../src/server/cells/forward-auth.ts';
 import { engineChecked, freePort, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 import { call, stats, TerminalClient, until } from './cells-harness.ts';
+import { freshDatabase } from './fresh-database.ts';
+import { query as queryDatabase } from './lab-client.ts';
 
 const KEY = randomBytes(48).toString('base64');
 let databaseUrl = '';
@@ -22,15 +23,7 @@ const cells = new Map<string, RealServer>();
 const fronts: RealServer[] = [];
 let sharedEnv: Record<string, string> = {};
 
-async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const query = <T>(sql: string, params: unknown[] = []) => queryDatabase<T>(databaseUrl, sql, params);
 
 /** A cell killed by the test, until it has come back on its data directory to reap what it left. */
 let killed: { id: string; server: RealServer } | undefined;
@@ -47,26 +40,9 @@ async function returnKilledCell(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-  await admin.connect();
-  const name = `irlab_cells_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${name}`;
-  databaseUrl = url.toString();
-  dropDatabase = async () => {
-    const client = new pg.Client({ connectionString: inject('postgresUrl') });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-  };
+  const database = await freshDatabase('irlab_cells');
+  databaseUrl = database.url;
+  dropDatabase = database.drop;
   const shared = (sharedEnv = { IRLAB_DATABASE_URL: databaseUrl, IRLAB_CELL_FORWARD_KEY: KEY, IRLAB_CELL_HEARTBEAT_SECONDS: '1', IRLAB_CELL_EXPIRE_SECONDS: '4' });
   // The first migrates; the others find the tables.
   for (const id of ['cell-a', 'cell-b']) {

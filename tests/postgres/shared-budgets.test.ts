@@ -7,25 +7,17 @@
 // The Starts name a lab that does not exist: the budget is charged before the lab is looked up (a
 // refused request costs nothing), so the cell answers 404 and no cluster is made.
 import http from 'node:http';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRealServer, type RealServer } from '../integration/hostile/real-server.ts';
 import { freshDatabase } from './fresh-database.ts';
+import { query as queryDatabase } from './lab-client.ts';
 
 const KEY = 'shared-budgets-test-forward-key-0123456789abcdef';
 let database: { url: string; drop(): Promise<void> } | undefined;
 const servers: RealServer[] = [];
 const fronts: RealServer[] = [];
 
-async function query<T>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: database!.url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const query = <T>(sql: string) => queryDatabase<T>(database!.url, sql);
 
 /** A browser at `from` pressing Start (no cookie: a new learner each time). */
 function start(front: RealServer, from: string): Promise<{ status: number; body: { error?: string; retryAfterSeconds?: number }; retryAfter: string | undefined }> {

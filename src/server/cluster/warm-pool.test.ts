@@ -38,6 +38,20 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
+/** A pod runtime whose start waits for `finishRuntime()`; `inRuntime` resolves once a create reached it. */
+function heldRuntime() {
+  let entered!: () => void;
+  const inRuntime = new Promise<void>((resolve) => (entered = resolve));
+  let finishRuntime!: () => void;
+  const runtimeGate = new Promise<void>((resolve) => (finishRuntime = resolve));
+  const startRuntime = async () => {
+    entered();
+    await runtimeGate;
+    return { stop: async () => undefined } as unknown as PodRuntime;
+  };
+  return { inRuntime, finishRuntime, startRuntime };
+}
+
 describe('warm pool release', () => {
   it('deletes a released cluster and never hands its name out again', async () => {
     const provider = new DirectoryProvider({ workDir: join(work, 'kwok'), env: {} });
@@ -70,15 +84,7 @@ describe('warm pool release', () => {
 
   it('deletes a cluster whose cold create was still starting when the pool shut down', async () => {
     const provider = new DirectoryProvider({ workDir: join(work, 'kwok-shutdown'), env: {} });
-    let entered!: () => void;
-    const inRuntime = new Promise<void>((resolve) => (entered = resolve));
-    let finishRuntime!: () => void;
-    const runtimeGate = new Promise<void>((resolve) => (finishRuntime = resolve));
-    const startRuntime = async () => {
-      entered();
-      await runtimeGate;
-      return { stop: async () => undefined } as unknown as PodRuntime;
-    };
+    const { inRuntime, finishRuntime, startRuntime } = heldRuntime();
     const pool = await WarmPool.start({ provider, size: 0, idleTtlMs: 3_600_000, stateDir: join(work, 'state-shutdown'), startRuntime, retryMs: 10 });
     const claim = pool.claim();
     const claimed = claim.then(() => 'claimed', (error: unknown) => (error as Error).message);
@@ -128,15 +134,7 @@ describe('warm pool resize', () => {
 
   it('deletes a cluster that came ready after the pool was made smaller', async () => {
     const provider = new DirectoryProvider({ workDir: join(work, 'kwok-resize-late'), env: {} });
-    let entered!: () => void;
-    const inRuntime = new Promise<void>((resolve) => (entered = resolve));
-    let finishRuntime!: () => void;
-    const runtimeGate = new Promise<void>((resolve) => (finishRuntime = resolve));
-    const startRuntime = async () => {
-      entered();
-      await runtimeGate;
-      return { stop: async () => undefined } as unknown as PodRuntime;
-    };
+    const { inRuntime, finishRuntime, startRuntime } = heldRuntime();
     const pool = await WarmPool.start({ provider, size: 0, idleTtlMs: 3_600_000, stateDir: join(work, 'state-resize-late'), startRuntime, retryMs: 10 });
     try {
       await pool.resize(1);

@@ -49,9 +49,10 @@ const AUDIT_LOG = [
 
 /**
  * `options.root`: start on this directory (data, kwok work dir) instead of a new one, as a
- * restarted server does; the caller owns it, so stop() leaves it.
+ * restarted server does; the caller owns it, so stop() leaves it. `options.within`: a command the
+ * server runs under (`ip netns exec <ns>`), listening on `options.host` (default 127.0.0.1).
  */
-export async function startRealServer(env: Record<string, string> = {}, options: { root?: string } = {}): Promise<RealServer> {
+export async function startRealServer(env: Record<string, string> = {}, options: { root?: string; within?: string[]; host?: string; startTimeoutMs?: number } = {}): Promise<RealServer> {
   if (!existsSync(path.join(root, 'dist/server/entry.mjs'))) throw new Error('the site is not built: run `npm run build` first');
   const dataDir = options.root ?? (await mkdtemp(path.join(tmpdir(), 'irlab-hostile-')));
   const auditLog = path.join(dataDir, 'audit.log');
@@ -59,12 +60,14 @@ export async function startRealServer(env: Record<string, string> = {}, options:
   // A caller that must know the port before the start (a cell registers its URL) passes PORT.
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const instructorToken = 'hostile-suite-instructor-token-0123456789';
-  const child = spawn(process.execPath, [path.join(root, 'src/server/app/serve.ts')], {
+  const host = options.host ?? '127.0.0.1';
+  const [command, ...args] = [...(options.within ?? []), process.execPath, path.join(root, 'src/server/app/serve.ts')];
+  const child = spawn(command!, args, {
     cwd: root,
     env: {
       ...process.env,
       PORT: String(port),
-      HOST: '127.0.0.1',
+      HOST: host,
       IRLAB_DATA_DIR: path.join(dataDir, 'data'),
       KWOK_WORKDIR: path.join(dataDir, 'kwok'),
       IRLAB_WARM_POOL_SIZE: '0',
@@ -85,7 +88,7 @@ export async function startRealServer(env: Record<string, string> = {}, options:
       resolve();
     }),
   );
-  const base = `http://127.0.0.1:${port}`;
+  const base = `http://${host}:${port}`;
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
@@ -103,9 +106,9 @@ export async function startRealServer(env: Record<string, string> = {}, options:
     } catch {
       // not listening yet
     }
-    if (Date.now() - started > 60_000) {
+    if (Date.now() - started > (options.startTimeoutMs ?? 60_000)) {
       await stop();
-      throw new Error(`the server did not answer /api/health within 60 s:\n${output.join('\n')}`);
+      throw new Error(`the server did not answer /api/health within ${(options.startTimeoutMs ?? 60_000) / 1000} s:\n${output.join('\n')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
