@@ -159,6 +159,18 @@ export async function probe(ns: CellNamespace | undefined, host: string, port: n
   return (await run(command[0], [...command[1]], { timeout: 20_000 })).stdout.trim();
 }
 
+/**
+ * Whether something in `ns` (undefined: the host's namespace) listens on `port` itself. A loopback
+ * port is per namespace, so a connection there that succeeds while this is true reached that
+ * namespace's own process (another test's cluster on the host, another cell's on the same port),
+ * never the cell's being probed.
+ */
+export async function listensIn(ns: CellNamespace | undefined, port: number): Promise<boolean> {
+  const ss = ['ss', '-Hltn', `sport = :${port}`];
+  const [command, ...args] = ns ? ['ip', 'netns', 'exec', ns.name, ...ss] : ss;
+  return (await run(command!, args, { timeout: 20_000 })).stdout.trim() !== '';
+}
+
 /** The etcd and kube-apiserver ports of the clusters a cell made (from kwokctl's saved configuration). */
 export async function clusterPorts(kwokDir: string): Promise<Array<{ cluster: string; etcd: number; apiserver: number }>> {
   const clusters = path.join(kwokDir, 'clusters');
