@@ -80,3 +80,26 @@ export const drillPlacement = (drillId: string): { runId: string; kind: 'drill' 
  * the cell then knows nobody by it and checks the token as one process would.
  */
 export const NO_LEARNER = 'no-learner';
+
+/**
+ * An instructor watching a learner's lab shell (docs/classes.md, "Watching"): the class's watch
+ * endpoint `GET /api/classes/<class>/watch?learner=<L>` and the socket it names,
+ * `/ws/terminal/<session>?watch=1&learner=<L>`, go to L's cell. The front checks the instructor
+ * (it has their cookie or bearer; the cell gets neither) and that L is in a class they manage,
+ * then signs the request for this principal, which no learner has (learner ids are `lrn_...`):
+ * the cell lets it read L's lab endpoint and watch L's lab shell read-only, nothing else.
+ */
+const WATCHER_PREFIX = 'watcher-of:';
+export const watcherOf = (learnerId: string): string => `${WATCHER_PREFIX}${learnerId}`;
+/** The learner a watcher principal may watch, or undefined for any other principal. */
+export const watchedBy = (principal: string): string | undefined => (principal.startsWith(WATCHER_PREFIX) ? principal.slice(WATCHER_PREFIX.length) || undefined : undefined);
+
+const CLASS_WATCH = /^\/api\/classes\/([^/]+)\/watch$/;
+/** The class watch endpoint's class id (GET only). */
+export const classWatchRoute = (method: string | undefined, pathname: string): string | undefined => (method === 'GET' || method === 'HEAD' ? CLASS_WATCH.exec(pathname)?.[1] : undefined);
+
+/** The learner a request watches: the watch endpoint's or a watch socket's `learner` (undefined for anything else). */
+export function watchTarget(method: string | undefined, url: URL, kind: 'http' | 'upgrade'): string | undefined {
+  const bound = kind === 'http' ? classWatchRoute(method, url.pathname) !== undefined : isClusterSocket(url.pathname) && url.searchParams.get('watch') === '1';
+  return bound ? url.searchParams.get('learner') || undefined : undefined;
+}
