@@ -159,6 +159,9 @@ describe('two fronts and two cells on one database', () => {
     await watcher.connect(`ws://127.0.0.1:${front2.port}${watch.body.socketPath}`, { ...bearer, origin: front2.base });
     await client.run('echo watched-$((6*7))');
     await until('the watcher to see her output', async () => (watcher.output.includes('watched-42') ? true : undefined), 30_000);
+    // Her lab page, through either front, tells her she is watched (her cell has the shell).
+    const notices = await call<{ watched: boolean }>(front1.base, '/api/classes/notices', { cookie: ana });
+    expect(notices.body).toMatchObject({ watched: true });
     // Read-only: what the watcher types never reaches her shell.
     watcher.type('echo typed-by-watcher\r');
     expect(await client.run('echo after-watch')).toBe('after-watch\n');
@@ -166,6 +169,7 @@ describe('two fronts and two cells on one database', () => {
     // Ana naming herself as watched is no instructor: the front routes her as herself and the cell refuses the watch.
     await expect(new TerminalClient().connect(`ws://127.0.0.1:${front1.port}${watch.body.socketPath}`, { cookie: ana, origin: front1.base })).rejects.toThrow(/403/);
     watcher.ws!.close();
+    await until('her page to stop saying she is watched', async () => ((await call<{ watched: boolean }>(front2.base, '/api/classes/notices', { cookie: ana })).body.watched === false ? true : undefined), 30_000);
 
     // Front 1 dies; the browser reconnects through front 2, replaying from what it has.
     const seenBefore = client.lastSeq;

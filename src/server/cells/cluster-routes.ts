@@ -10,6 +10,8 @@
  *                   placed (or whose cell was lost) is answered by the front from the database (a front
  *                   holds no clusters, so it never re-seeds one).
  *
+ * (The learner's class notices are 'placed-or-here' too: whether her shell is watched is her cell's to say.)
+ *
  * The learner's placement is one per learner (run id = learner id): their labs and shells are on
  * one cell, as the terminal attaches to the learner's running lab's cluster.
  */
@@ -22,6 +24,8 @@ const FRONT_PARTS = new Set(['notes']);
 
 export function clusterRoute(method: string | undefined, pathname: string): ClusterRoute | undefined {
   if (pathname === '/api/terminal/session') return method === 'POST' ? 'place' : undefined;
+  // The learner's class notices say whether an instructor watches her shell: her cell knows.
+  if (pathname === '/api/classes/notices') return method === 'GET' || method === 'POST' ? 'placed-or-here' : undefined;
   if (LAB.test(pathname)) return method === 'GET' || method === 'HEAD' ? 'placed-or-here' : undefined;
   const part = LAB_PART.exec(pathname)?.[2];
   if (!part || FRONT_PARTS.has(part)) return undefined;
