@@ -148,6 +148,9 @@ describe('two fronts and two cells on one database', () => {
     expect(klass.status, klass.body.error).toBe(201);
     const joined = await call<{ error?: string }>(front1.base, '/api/classes/join', { body: { code: klass.body.joinCode, name: 'Ana' }, cookie: ana });
     expect(joined.status, joined.body.error).toBeLessThan(300);
+    // The dashboard on a front (no shells of its own) offers to watch her: she is placed on a live cell.
+    const dashboard = await call<{ learners: Array<{ id: string; watchable: boolean }> }>(front2.base, `/api/classes/${klass.body.id}/dashboard`, { headers: bearer });
+    expect(dashboard.body.learners).toEqual([expect.objectContaining({ id: placement!.run_id, watchable: true })]);
     const watchPath = `/api/classes/${klass.body.id}/watch?learner=${encodeURIComponent(placement!.run_id)}`;
     // Straight to the cell, even with the bearer: refused (a cell serves watches only through a front).
     expect((await call(home.base, watchPath, { headers: bearer })).status).toBe(403);
