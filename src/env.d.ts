@@ -9,6 +9,8 @@ declare global {
       services: Services;
       /** The request's client address (src/server/http/client-address.ts), set by the HTTP server. */
       clientAddress?: string | undefined;
+      /** On a cell: the learner a front's signed instructor watch is for (src/server/cells/cell-gate.ts). */
+      watching?: string | undefined;
     }
   }
 }

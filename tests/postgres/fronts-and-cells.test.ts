@@ -103,7 +103,7 @@ describe('two fronts and two cells on one database', () => {
     expect(queried.body.ok).toBe(true);
     expect(JSON.stringify(queried.body)).toMatch(/"(get|list)"/);
     const ownFile = await call<{ ok: boolean }>(front1.base, '/api/query', { body: { source: 'file', query: 'verb exists' }, cookie: ana });
-    expect(ownFile.body.ok).toBe(true);
+    expect(ownFile.body.ok, JSON.stringify(ownFile)).toBe(true);
 
     // The terminal through front 1, on the lab's cluster.
     const opened = await call<{ sessionId: string; socketPath: string; cluster: string | null; error?: string }>(front1.base, '/api/terminal/session', { body: { cols: 200, rows: 50 }, cookie: ana });
@@ -116,6 +116,39 @@ describe('two fronts and two cells on one database', () => {
     const shellPid = (await client.run('echo $$')).trim();
     const echoFront: number[] = [];
     for (let i = 0; i < 15; i++) echoFront.push(await client.echo());
+
+    // An instructor (the bearer token, no learner session) watches her shell through the OTHER
+    // front: the front checks the instructor and the class and routes the watch to her cell.
+    const bearer = { authorization: `Bearer ${front2.instructorToken}` };
+    const klass = await call<{ id: string; joinCode: string; error?: string }>(front2.base, '/api/classes', { body: { name: 'Watched class' }, headers: bearer });
+    expect(klass.status, klass.body.error).toBe(201);
+    const joined = await call<{ error?: string }>(front1.base, '/api/classes/join', { body: { code: klass.body.joinCode, name: 'Ana' }, cookie: ana });
+    expect(joined.status, joined.body.error).toBeLessThan(300);
+    // The dashboard on a front (no shells of its own) offers to watch her: she is placed on a live cell.
+    const dashboard = await call<{ learners: Array<{ id: string; watchable: boolean }> }>(front2.base, `/api/classes/${klass.body.id}/dashboard`, { headers: bearer });
+    expect(dashboard.body.learners).toEqual([expect.objectContaining({ id: placement!.run_id, watchable: true })]);
+    const watchPath = `/api/classes/${klass.body.id}/watch?learner=${encodeURIComponent(placement!.run_id)}`;
+    // Straight to the cell, even with the bearer: refused (a cell serves watches only through a front).
+    expect((await call(home.base, watchPath, { headers: bearer })).status).toBe(403);
+    expect((await call(front2.base, watchPath, { cookie: ana })).status).toBe(401);
+    const watch = await call<{ sessionId: string; socketPath: string; error?: string }>(front2.base, watchPath, { headers: bearer });
+    expect(watch.status, watch.body.error).toBe(200);
+    expect(watch.body.sessionId).toBe(opened.body.sessionId);
+    const watcher = new TerminalClient();
+    await watcher.connect(`ws://127.0.0.1:${front2.port}${watch.body.socketPath}`, { ...bearer, origin: front2.base });
+    await client.run('echo watched-$((6*7))');
+    await until('the watcher to see her output', async () => (watcher.output.includes('watched-42') ? true : undefined), 30_000);
+    // Her lab page, through either front, tells her she is watched (her cell has the shell).
+    const notices = await call<{ watched: boolean }>(front1.base, '/api/classes/notices', { cookie: ana });
+    expect(notices.body).toMatchObject({ watched: true });
+    // Read-only: what the watcher types never reaches her shell.
+    watcher.type('echo typed-by-watcher\r');
+    expect(await client.run('echo after-watch')).toBe('after-watch\n');
+    expect(client.output).not.toContain('typed-by-watcher');
+    // Ana naming herself as watched is no instructor: the front routes her as herself and the cell refuses the watch.
+    await expect(new TerminalClient().connect(`ws://127.0.0.1:${front1.port}${watch.body.socketPath}`, { cookie: ana, origin: front1.base })).rejects.toThrow(/403/);
+    watcher.ws!.close();
+    await until('her page to stop saying she is watched', async () => ((await call<{ watched: boolean }>(front2.base, '/api/classes/notices', { cookie: ana })).body.watched === false ? true : undefined), 30_000);
 
     // Front 1 dies; the browser reconnects through front 2, replaying from what it has.
     const seenBefore = client.lastSeq;

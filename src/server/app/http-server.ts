@@ -9,7 +9,7 @@
  * error listener, and a bad WebSocket frame closes only its socket (ws-safety.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { instructorMayWatch } from '../classes/watch.ts';
+import { forwardedWatchAllowed, instructorMayWatch, instructorMayWatchLearner } from '../classes/watch.ts';
 import { SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from '../learners/learners.ts';
 import { proxiedAddress, requestAddress, trustForwardedAddress } from '../http/client-address.ts';
 import { createDrillRoutes } from '../http/drill-routes.ts';
@@ -59,13 +59,13 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     if (!services.clusterPerSession || (learnerId && (await labs.clusterFor(learnerId)))) return undefined;
     return limits.clusterStart({ learner: learnerId, address: requestAddress(req) });
   };
-  const terminal = manager ? createTerminalRoutes(manager, identify, async (learnerId, session, req) => (await drills.canWatch(learnerId, session.group)) || (await instructorMayWatch(services, req, session)), admitNewSession) : null;
+  const terminal = manager ? createTerminalRoutes(manager, identify, async (learnerId, session, req) => forwardedWatchAllowed(learnerId, session) || (await drills.canWatch(learnerId, session.group)) || (await instructorMayWatch(services, req, session)), admitNewSession) : null;
   const engineRoutes = createEngineRoutes({ status: () => services.engine.status(), terminalNeedsEngine: () => services.clusterPerSession });
   const locals: Locals = { services };
   const relays = role === 'front' ? safeWebSocketServer(64 * 1024) : undefined;
   // A drill lives on its cell: the front reads the database to find it (drill-front.ts).
   const drillLookup = { newId: newDrillId, byCode: drills.idByCode, ofTerminalSession: drills.drillOfTerminal, stateOf: drills.stateOf, cellLost: drills.lostCell };
-  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal, drills: drillLookup }) : undefined;
+  const proxy = relays && services.cells && forwardKey ? frontProxy({ registry: services.cells, signer: forwardSigner({ key: forwardKey }), identify, wss: relays, signal: stopping.signal, drills: drillLookup, mayWatch: (req, learnerId, classId) => instructorMayWatchLearner(services, req, learnerId, classId) }) : undefined;
   const trustProxy = services.config.trustProxy;
   // Behind the proxy irlab trusts, budgets charge the address it saw, not its own (a whole class
   // behind one Ingress would share one budget). A cell's client is its front's header's instead.
@@ -85,7 +85,7 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
     const admitted = gate?.admit(req, 'http');
     if (admitted && !admitted.ok) return sendJson(res, admitted.status, { error: admitted.error });
     // The endpoints read the learner through `learners.fromSession`: here it is the header's learner.
-    if (admitted) requestLocals = { services: { ...services, learners: gate!.learnersFor(admitted.learnerId) } };
+    if (admitted?.ok) requestLocals = { services: { ...services, learners: gate!.learnersFor(admitted.learnerId) }, ...(admitted.watching !== undefined ? { watching: admitted.watching } : {}) };
     // After the gate: on a cell, a forwarded request's address is the browser's (client-address.ts).
     requestLocals = { ...requestLocals, clientAddress: requestAddress(req) };
     if (handleHealth(req, res, manager, services.instructorToken, services.xapi)) return;

@@ -107,6 +107,8 @@ export interface Locals {
   services: Services;
   /** The request's client address (client-address.ts `requestAddress`), set by the HTTP server for endpointAddress. */
   clientAddress?: string | undefined;
+  /** On a cell: the learner whose lab shell a front's signed watch is for (cell-gate.ts); the front checked the instructor. */
+  watching?: string | undefined;
 }
 
 export interface BuildOptions {

@@ -4,7 +4,7 @@ import { requestAddress } from '../http/client-address.ts';
 import { learnerService } from '../learners/learners.ts';
 import { openedPerTest, testStores, type TestBackend } from '../store/store-test-kit.ts';
 import { cellGate } from './cell-gate.ts';
-import { NO_LEARNER } from './cluster-routes.ts';
+import { NO_LEARNER, watcherOf } from './cluster-routes.ts';
 import { FORWARD_HEADER, forwardSigner, forwardVerifier } from './forward-auth.ts';
 
 const KEY = 'k'.repeat(48);
@@ -69,5 +69,36 @@ describe.each(testStores())('a cell\'s gate on $name', (backend: TestBackend) =>
     expect(gate.learnerOf(facilitator)).toBeUndefined();
     expect(facilitator.headers.authorization).toBe('Bearer t');
     expect(await gate.learnersFor(NO_LEARNER).fromSession('anything')).toBeUndefined();
+  });
+
+  it('admits an instructor\'s watch only through a front, and a watcher principal only to watch the learner it names', async () => {
+    const db = await open(backend);
+    const learners = learnerService({ store: db });
+    const gate = cellGate({ verifier: forwardVerifier({ key: KEY, cellId: 'cell-a' }), db, learners });
+    const signer = forwardSigner({ key: KEY });
+    const signed = (method: string, path: string, learnerId = watcherOf('lrn_ana'), headers: Record<string, string> = {}) =>
+      request(method, path, { ...headers, [FORWARD_HEADER]: signer.sign({ method, path, learnerId, cellId: 'cell-a', address: '203.0.113.7' }) });
+    const endpoint = '/api/classes/cls_1/watch?learner=lrn_ana';
+    // Straight to the cell, with the instructor's cookie or bearer: refused (the cell checks no instructor itself).
+    expect(gate.admit(request('GET', endpoint, { authorization: 'Bearer t', cookie: 'irlab_instructor=t' }), 'http')).toMatchObject({ ok: false, status: 403 });
+    expect(gate.admit(request('GET', '/ws/terminal/s1?watch=1&learner=lrn_ana'), 'upgrade')).toMatchObject({ ok: false, status: 403 });
+    // Through a front, signed as her watcher: the endpoint and the watch socket, for her only.
+    const watch = signed('GET', endpoint);
+    expect(gate.admit(watch, 'http')).toEqual({ ok: true, learnerId: watcherOf('lrn_ana'), watching: 'lrn_ana' });
+    expect(gate.learnerOf(watch)).toBe(watcherOf('lrn_ana'));
+    expect(await gate.learnersFor(watcherOf('lrn_ana')).fromSession(undefined)).toBeUndefined();
+    expect(gate.admit(signed('GET', '/ws/terminal/s1?watch=1&learner=lrn_ana'), 'upgrade')).toEqual({ ok: true, learnerId: watcherOf('lrn_ana'), watching: 'lrn_ana' });
+    // The principal for another learner, a socket that is not a watch, any other cluster-bound request: refused.
+    for (const [method, path, kind] of [
+      ['GET', '/api/classes/cls_1/watch?learner=lrn_bo', 'http'],
+      ['GET', '/api/classes/cls_1/watch', 'http'],
+      ['GET', '/ws/terminal/s1?watch=1&learner=lrn_bo', 'upgrade'],
+      ['GET', '/ws/terminal/s1?learner=lrn_ana', 'upgrade'],
+      ['POST', '/api/labs/l18/check', 'http'],
+      ['POST', '/api/terminal/session', 'http'],
+      ['POST', '/api/query', 'http'],
+    ] as const) expect(gate.admit(signed(method, path), kind), path).toMatchObject({ ok: false, status: 403, error: expect.stringMatching(/names/) });
+    // A learner's own header on the watch endpoint is no watch (the endpoint then asks for an instructor, whose cookie is gone).
+    expect(gate.admit(signed('GET', endpoint, 'lrn_bo'), 'http')).toEqual({ ok: true, learnerId: 'lrn_bo' });
   });
 });

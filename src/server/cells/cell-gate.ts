@@ -10,10 +10,11 @@ import type { IncomingMessage } from 'node:http';
 import { trustForwardedAddress } from '../http/client-address.ts';
 import type { LearnerService } from '../learners/learners.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { clusterRoute, drillRoute, drillSocket, isClusterSocket, isQueryRoute, NO_LEARNER } from './cluster-routes.ts';
+import { classWatchRoute, clusterRoute, drillRoute, drillSocket, isClusterSocket, isQueryRoute, NO_LEARNER, watchedBy, watchTarget } from './cluster-routes.ts';
 import { FORWARD_HEADER, type ForwardRefusal, type ForwardVerifier } from './forward-auth.ts';
 
-export type GateVerdict = { ok: true; learnerId: string } | { ok: false; status: 403; error: string };
+/** `watching`: the request is an instructor's watch of this learner's lab shell, checked by the front (cluster-routes.ts `watcherOf`). */
+export type GateVerdict = { ok: true; learnerId: string; watching?: string } | { ok: false; status: 403; error: string };
 
 export interface CellGate {
   /** Undefined: not a cluster-bound request (the cell serves it as any server). */
@@ -41,16 +42,20 @@ export function cellGate({ verifier, db, learners }: { verifier: ForwardVerifier
       const url = new URL(req.url ?? '/', 'http://cell');
       const bound = kind === 'upgrade'
         ? isClusterSocket(url.pathname) || drillSocket(url.pathname) !== undefined
-        : clusterRoute(req.method, url.pathname) !== undefined || drillRoute(req.method, url.pathname) !== undefined || isQueryRoute(req.method, url.pathname);
+        : clusterRoute(req.method, url.pathname) !== undefined || drillRoute(req.method, url.pathname) !== undefined || isQueryRoute(req.method, url.pathname) || classWatchRoute(req.method, url.pathname) !== undefined;
       if (!bound) return undefined;
       const verdict = verifier.verify(req.headers[FORWARD_HEADER], { method: req.method ?? 'GET', path: req.url ?? '/' });
       // Identity comes from the header only.
       delete req.headers.cookie;
       if (!verdict.ok) return { ok: false, status: 403, error: `This cell serves labs, terminals and drills only through a front, and this request was refused: ${REASONS[verdict.reason]}. Open irlab at its public address.` };
+      // A watcher principal watches the one learner it names, on the watch endpoint or a watch socket only
+      // (the path, `learner` included, is signed: it cannot be moved to another learner or request).
+      const watching = watchedBy(verdict.learnerId);
+      if (watching !== undefined && watchTarget(req.method, url, kind) !== watching) return { ok: false, status: 403, error: 'An instructor\'s forwarded watch may only read the lab terminal of the learner it names.' };
       // Admitted either way; a facilitator with no learner session is nobody here (their token is checked).
       if (verdict.learnerId !== NO_LEARNER) admitted.set(req, verdict.learnerId);
       trustForwardedAddress(req, verdict.address);
-      return { ok: true, learnerId: verdict.learnerId };
+      return { ok: true, learnerId: verdict.learnerId, ...(watching !== undefined ? { watching } : {}) };
     },
     learnerOf: (req) => admitted.get(req),
     learnersFor(learnerId) {

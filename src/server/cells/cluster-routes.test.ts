@@ -8,6 +8,10 @@ describe('which requests live on the learner\'s cell', () => {
     for (const action of ['check', 'hint', 'apply-policy', 'node-evidence', 'extend', 'reset', 'anything']) expect(clusterRoute('POST', `/api/labs/l18/${action}`)).toBe('placed');
     expect(clusterRoute('GET', '/api/labs/l18')).toBe('placed-or-here');
     expect(clusterRoute('GET', '/api/labs/l18/files')).toBe('placed-or-here');
+    // Whether her shell is watched is known on her cell (the messages are the database's).
+    expect(clusterRoute('GET', '/api/classes/notices')).toBe('placed-or-here');
+    expect(clusterRoute('POST', '/api/classes/notices')).toBe('placed-or-here');
+    expect(clusterRoute('DELETE', '/api/classes/notices')).toBeUndefined();
   });
 
   it('leaves the front everything that needs no cluster: notes, pages, quizzes, other methods', () => {

@@ -10,6 +10,8 @@
  *                   placed (or whose cell was lost) is answered by the front from the database (a front
  *                   holds no clusters, so it never re-seeds one).
  *
+ * (The learner's class notices are 'placed-or-here' too: whether her shell is watched is her cell's to say.)
+ *
  * The learner's placement is one per learner (run id = learner id): their labs and shells are on
  * one cell, as the terminal attaches to the learner's running lab's cluster.
  */
@@ -22,6 +24,8 @@ const FRONT_PARTS = new Set(['notes']);
 
 export function clusterRoute(method: string | undefined, pathname: string): ClusterRoute | undefined {
   if (pathname === '/api/terminal/session') return method === 'POST' ? 'place' : undefined;
+  // The learner's class notices say whether an instructor watches her shell: her cell knows.
+  if (pathname === '/api/classes/notices') return method === 'GET' || method === 'POST' ? 'placed-or-here' : undefined;
   if (LAB.test(pathname)) return method === 'GET' || method === 'HEAD' ? 'placed-or-here' : undefined;
   const part = LAB_PART.exec(pathname)?.[2];
   if (!part || FRONT_PARTS.has(part)) return undefined;
@@ -80,3 +84,26 @@ export const drillPlacement = (drillId: string): { runId: string; kind: 'drill' 
  * the cell then knows nobody by it and checks the token as one process would.
  */
 export const NO_LEARNER = 'no-learner';
+
+/**
+ * An instructor watching a learner's lab shell (docs/classes.md, "Watching"): the class's watch
+ * endpoint `GET /api/classes/<class>/watch?learner=<L>` and the socket it names,
+ * `/ws/terminal/<session>?watch=1&learner=<L>`, go to L's cell. The front checks the instructor
+ * (it has their cookie or bearer; the cell gets neither) and that L is in a class they manage,
+ * then signs the request for this principal, which no learner has (learner ids are `lrn_...`):
+ * the cell lets it read L's lab endpoint and watch L's lab shell read-only, nothing else.
+ */
+const WATCHER_PREFIX = 'watcher-of:';
+export const watcherOf = (learnerId: string): string => `${WATCHER_PREFIX}${learnerId}`;
+/** The learner a watcher principal may watch, or undefined for any other principal. */
+export const watchedBy = (principal: string): string | undefined => (principal.startsWith(WATCHER_PREFIX) ? principal.slice(WATCHER_PREFIX.length) || undefined : undefined);
+
+const CLASS_WATCH = /^\/api\/classes\/([^/]+)\/watch$/;
+/** The class watch endpoint's class id (GET only). */
+export const classWatchRoute = (method: string | undefined, pathname: string): string | undefined => (method === 'GET' || method === 'HEAD' ? CLASS_WATCH.exec(pathname)?.[1] : undefined);
+
+/** The learner a request watches: the watch endpoint's or a watch socket's `learner` (undefined for anything else). */
+export function watchTarget(method: string | undefined, url: URL, kind: 'http' | 'upgrade'): string | undefined {
+  const bound = kind === 'http' ? classWatchRoute(method, url.pathname) !== undefined : isClusterSocket(url.pathname) && url.searchParams.get('watch') === '1';
+  return bound ? url.searchParams.get('learner') || undefined : undefined;
+}

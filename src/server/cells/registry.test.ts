@@ -116,6 +116,13 @@ describe.each(testStores())('cell registry on $name', (backend: TestBackend) => 
     const moved = await registry.place(onA[0]!.learnerId, onA[0]!.runId);
     expect(moved).toMatchObject({ cellId: 'cell-b', fresh: true, lost: false });
     expect(await registry.placementOf(onA[0]!.runId)).toMatchObject({ cellId: 'cell-b', lost: false });
+    // The runs placed on a live cell, of those asked about.
+    const asked = [onA[0]!.runId, 'nobody', ...onA.slice(1).map((p) => p.runId)];
+    const placed = await registry.placedOf(asked);
+    expect(placed.has(onA[0]!.runId)).toBe(true);
+    expect(placed.has('nobody')).toBe(false);
+    for (const p of onA.slice(1)) expect(placed.has(p.runId), p.runId).toBe((await registry.placementOf(p.runId))?.lost === false);
+    expect(await registry.placedOf([])).toEqual(new Set());
 
     // The cell comes back: live again with every slot free, holding none of its old runs.
     expect(await registry.register({ id: 'cell-a', url: 'http://cell-a', capacity: 3 })).toBe('live');

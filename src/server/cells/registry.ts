@@ -295,6 +295,13 @@ export function cellRegistry({ store, clock = () => new Date(), placeWithinMs = 
       return row && toPlacement(row);
     },
 
+    /** Which of these runs are placed on a live cell (not lost): a front's class dashboard offers to watch those learners. */
+    async placedOf(runIds: readonly string[], runKind: RunKind = 'lab'): Promise<Set<string>> {
+      if (runIds.length === 0) return new Set();
+      const rows = await store.all<{ run_id: string }>(`SELECT run_id FROM placements WHERE run_kind = ? AND lost = 0 AND run_id IN (${runIds.map(() => '?').join(', ')})`, [runKind, ...runIds]);
+      return new Set(rows.map((row) => row.run_id));
+    },
+
     /** The runs of a kind that were on the cell when it was lost (a front ends a lost cell's drills). */
     async lostOn(cellId: string, runKind: RunKind): Promise<Placement[]> {
       return (await store.all<PlacementRow>(`${PLACEMENT} WHERE p.cell_id = ? AND p.run_kind = ? AND p.lost = 1 ORDER BY p.slot`, [cellId, runKind])).map(toPlacement);

@@ -20,7 +20,7 @@ import { stepStanding } from '../lab/step-view.ts';
 import { classDashboard, type StandingOf } from './dashboard.ts';
 import { instructorOf, manages, type ClassInstructor } from './instructor.ts';
 
-type ClassServices = Pick<Services, 'classes' | 'instructorToken' | 'learners' | 'roles' | 'db' | 'labContent' | 'catalog' | 'terminals' | 'config'>;
+type ClassServices = Pick<Services, 'classes' | 'instructorToken' | 'learners' | 'roles' | 'db' | 'labContent' | 'catalog' | 'terminals' | 'config'> & Partial<Pick<Services, 'cells'>>;
 
 /** A lab step's standing as the lab module computes it. */
 export const standingOf = (services: Pick<Services, 'db'>): StandingOf => (run, step) => stepStanding(services.db, run, step);
@@ -55,6 +55,8 @@ export function labShellOf(terminals: TerminalManager | null, learnerId: string)
 
 export async function dashboardOf(services: ClassServices, klass: ClassRecord, now = new Date()): Promise<DashboardView> {
   const [labs, catalog] = await Promise.all([services.labContent(), services.catalog()]);
+  // A front has no shells (its cells do): a learner placed on a live cell may have one to watch (the watch endpoint says if not).
+  const placed = !services.terminals && services.cells ? await services.cells.placedOf((await services.classes.members(klass.id)).map((m) => m.learnerId)) : undefined;
   return classDashboard(klass, {
     store: services.db,
     standing: standingOf(services),
@@ -63,7 +65,7 @@ export async function dashboardOf(services: ClassServices, klass: ClassRecord, n
     quizzes: catalog.all(),
     now,
     publicUrl: services.config.publicUrl,
-    liveTerminal: (learnerId) => labShellOf(services.terminals, learnerId) !== undefined,
+    liveTerminal: (learnerId) => (placed ? placed.has(learnerId) : labShellOf(services.terminals, learnerId) !== undefined),
   });
 }
 

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { NO_LEARNER } from '../cells/cluster-routes.ts';
+import { NO_LEARNER, watcherOf } from '../cells/cluster-routes.ts';
 import { FORWARD_HEADER, forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { cellRegistry } from '../cells/registry.ts';
 import type { Identify } from '../http/terminal-routes.ts';
@@ -87,7 +87,11 @@ async function setUp(backend: TestBackend, cellStatus = () => 201) {
     if (who) return { id: who };
     return options.create ? { id: `lrn_new${++made}`, setCookie: `who=lrn_new${made}` } : undefined;
   }) as Identify;
-  const proxy = frontProxy({ registry, signer: forwardSigner({ key: KEY }), identify, wss: safeWebSocketServer(64 * 1024), drills: lookup });
+  // The instructor holds the bearer `inst`; class cls_1 has lrn_ana and lrn_cy, class cls_2 lrn_bo.
+  const members: Record<string, string[]> = { cls_1: ['lrn_ana', 'lrn_cy'], cls_2: ['lrn_bo'] };
+  const mayWatch = async (req: IncomingMessage, learnerId: string, classId?: string) =>
+    req.headers.authorization === 'Bearer inst' && Object.entries(members).some(([id, ids]) => ids.includes(learnerId) && (classId === undefined || classId === id));
+  const proxy = frontProxy({ registry, signer: forwardSigner({ key: KEY }), identify, wss: safeWebSocketServer(64 * 1024), drills: lookup, mayWatch });
   const front = createServer((req, res) => {
     // What the front's own endpoints would get: a body the proxy read already is `req.body`.
     void proxy.handle(req, res).then((handled) => {
@@ -206,5 +210,47 @@ describe.each(testStores())('a front routes drills to their cell on $name', (bac
     const lost = await fetch(`${base}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: 'who=lrn_ana' }, body: JSON.stringify(LAB_QUERY) });
     expect(lost.status).toBe(503);
     expect(await lost.json()).toEqual({ ok: false, error: { message: LOST_MESSAGE }, lost: true });
+  });
+
+  it('routes an instructor\'s watch of a learner (endpoint and socket) to the learner\'s cell, signed as her watcher; anyone else\'s stays on the front', async () => {
+    const { registry, cells, base } = await setUp(backend);
+    const lab = await registry.place('lrn_ana', 'lrn_ana', 'lab');
+    // The instructor's own learner session is placed on the other cell (capacity 1 each).
+    const own = await registry.place('lrn_teacher', 'lrn_teacher', 'lab');
+    expect(own.cellId).not.toBe(lab.cellId);
+    const labCell = cells.find((c) => c.id === lab.cellId)!;
+    const get = async (path: string, headers: Record<string, string>) => (await fetch(`${base}${path}`, { headers })).text();
+    const instructor = { authorization: 'Bearer inst', cookie: 'who=lrn_teacher' };
+    const endpoint = '/api/classes/cls_1/watch?learner=lrn_ana';
+    expect(await get(endpoint, instructor)).toBe(JSON.stringify({ cell: lab.cellId }));
+    expect(labCell.seen.at(-1)).toEqual({ method: 'GET', path: endpoint, learnerId: watcherOf('lrn_ana'), cookie: undefined, authorization: 'Bearer inst', body: '' });
+    // Not an instructor, another class, a learner of another class, no learner, no placement: the front's own endpoint answers.
+    for (const [path, headers] of [
+      [endpoint, { cookie: 'who=lrn_bo' }],
+      ['/api/classes/cls_2/watch?learner=lrn_ana', instructor],
+      ['/api/classes/cls_1/watch?learner=lrn_bo', instructor],
+      ['/api/classes/cls_1/watch', instructor],
+      ['/api/classes/cls_1/watch?learner=lrn_cy', instructor],
+    ] as const) expect(await get(path, headers), path).toBe('served by the front');
+    expect(labCell.seen).toHaveLength(1);
+
+    const greeting = (path: string, headers: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = new WebSocket(`ws://${new URL(base).host}${path}`, { headers: { origin: base, ...headers } });
+        socket.once('message', (data: Buffer) => (resolve(data.toString()), socket.close()));
+        socket.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
+        socket.once('error', reject);
+      });
+    // The socket goes to her cell, not the instructor's own, signed for exactly this path.
+    const socketPath = '/ws/terminal/term-1?watch=1&learner=lrn_ana';
+    expect(await greeting(socketPath, instructor)).toBe(`hello from ${lab.cellId}`);
+    expect(labCell.seen.at(-1)).toMatchObject({ path: socketPath, learnerId: watcherOf('lrn_ana'), cookie: undefined });
+    // A learner naming another learner is routed as herself, by her own placement (lrn_bo has none): never as a watcher.
+    await expect(greeting(socketPath, { cookie: 'who=lrn_bo' })).rejects.toThrow(/404/);
+    expect(await greeting(socketPath, { cookie: 'who=lrn_teacher' })).toBe(`hello from ${own.cellId}`);
+    expect(cells.find((c) => c.id === own.cellId)!.seen.at(-1)).toMatchObject({ path: socketPath, learnerId: 'lrn_teacher' });
+    // Her cell lost: the watch is gone.
+    await registry.leave(lab.cellId);
+    await expect(greeting(socketPath, instructor)).rejects.toThrow(/410/);
   });
 });

@@ -11,7 +11,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
-import { clusterRoute, isClusterSocket, learnerPlacement } from '../cells/cluster-routes.ts';
+import { classWatchRoute, clusterRoute, isClusterSocket, learnerPlacement, watcherOf, watchTarget } from '../cells/cluster-routes.ts';
 import { drillFront, type DrillLookup } from './drill-front.ts';
 import { isQueryRoute, queryFront } from './query-front.ts';
 import { FORWARD_HEADER, type ForwardedRequest } from '../cells/forward-auth.ts';
@@ -39,6 +39,11 @@ export interface FrontProxyOptions {
   signal?: AbortSignal;
   /** Drills on their cells (drill-front.ts); absent: drill requests are the front's own. */
   drills?: DrillLookup;
+  /**
+   * Whether the request is an instructor's who may watch this learner's lab shell (of that class,
+   * when named): the front has their cookies and bearer, the cell neither. Absent: no watches routed.
+   */
+  mayWatch?: (req: IncomingMessage, learnerId: string, classId?: string) => Promise<boolean>;
 }
 
 export interface FrontProxy {
@@ -144,9 +149,28 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
 
   const queries = queryFront({ registry, identify, drills, lostMessage: LOST_MESSAGE, proxy: (req, res, placement, learnerId, body) => proxyHttp(req, res, placement, learnerId, undefined, timeoutMs, { body }) });
 
+  /**
+   * An instructor's watch of learner L goes to L's cell, signed as L's watcher (the path, with L,
+   * signed too). Undefined: not a watch this front routes (not an instructor of L, or L has no
+   * live placement): the front's own routes answer it (401, 404, or 409 "no lab terminal open").
+   */
+  async function watchPlacement(req: IncomingMessage, learnerId: string | undefined, classId?: string): Promise<Placement | undefined> {
+    if (!learnerId || !options.mayWatch || !(await options.mayWatch(req, learnerId, classId))) return undefined;
+    const { runId, kind } = learnerPlacement(learnerId);
+    return registry.placementOf(runId, kind);
+  }
+
   return {
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://front');
+      const watchClass = classWatchRoute(req.method, url.pathname);
+      if (watchClass !== undefined) {
+        const watched = watchTarget(req.method, url, 'http');
+        const placement = await watchPlacement(req, watched, watchClass);
+        if (!placement || placement.lost) return false;
+        await proxyHttp(req, res, placement, watcherOf(watched!), undefined, timeoutMs);
+        return true;
+      }
       if (drills && (await drills.handle(req, res, url))) return true;
       if (isQueryRoute(req.method, url.pathname)) return queries.handle(req, res);
       const route = clusterRoute(req.method, url.pathname);
@@ -187,6 +211,10 @@ export function frontProxy(options: FrontProxyOptions): FrontProxy {
       if (!sameOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden'), true;
       void (async () => {
         if (drillFeed) return drills!.upgrade(req, socket, head, url);
+        // An instructor watching a learner's lab shell: on that learner's cell, whoever the instructor is.
+        const watched = watchTarget('GET', url, 'upgrade');
+        const watching = await watchPlacement(req, watched);
+        if (watching) return watching.lost ? refuseUpgrade(socket, 410, 'Gone') : relayTo(req, socket, head, watching, watcherOf(watched!));
         const learner = await identify(req, { create: false });
         if (!learner) return refuseUpgrade(socket, 403, 'Forbidden');
         // A drill participant's shell (or one watched) lives on the drill's cell, not the learner's own.
