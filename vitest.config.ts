@@ -63,6 +63,7 @@ export default defineConfig({
             'src/server/classes/dashboard.test.ts',
             'src/server/classes/schedule.test.ts',
             'src/server/lti/grade-passback.test.ts',
+            'src/server/lti/tool-key.test.ts',
             'src/server/xapi/sender.test.ts',
             // Real server processes over the built site on one database (needs the engine and the build).
             'tests/postgres/*.test.ts',

@@ -30,6 +30,7 @@ import { validateProjectLabs, type LoadedLab } from '../lab/labs.ts';
 import { labService, workspaceUnder, type LabService } from '../lab/service.ts';
 import { learnerService, type LearnerService } from '../learners/learners.ts';
 import { LearningEvents } from '../learners/learning-events.ts';
+import { ensureToolKey, sharedToolKey } from '../lti/tool-key.ts';
 import { ltiTool, type LtiTool } from '../lti/lti-tool.ts';
 import { ServerLimits } from '../limits/server-limits.ts';
 import { sharedBuckets } from '../limits/shared-buckets.ts';
@@ -343,6 +344,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const lti = config.lti
     ? ltiTool({
         config,
+        // Several servers on one PostgreSQL database sign with one key (the platform caches one).
+        key: db.dialect.name === 'postgres' ? await sharedToolKey(db, config.dataDir) : ensureToolKey(config.dataDir),
         store: db,
         learners,
         identities,

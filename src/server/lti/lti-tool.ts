@@ -11,7 +11,7 @@ import type { SqlStore } from '../store/sql-store.ts';
 import { gradePassback, type GradePassback } from './grade-passback.ts';
 import { ltiService, type ActivityChoice, type LtiService } from './lti-service.ts';
 import { createLtiRoutes } from './routes.ts';
-import { ensureToolKey } from './tool-key.ts';
+import type { ToolKey } from './tool-key.ts';
 
 /** How often the score outbox is looked at (a failed post waits for its backoff as well). */
 const DRAIN_EVERY_MS = 5000;
@@ -31,10 +31,12 @@ export function ltiTool(deps: {
   events: LearningEvents;
   activities: () => Promise<ActivityChoice[]>;
   log: (line: string) => void;
+  /** The tool's key pair (tool-key.ts: the data directory's, or the database's on PostgreSQL). */
+  key: ToolKey;
 }): LtiTool {
   const { config, store } = deps;
   const platforms = config.lti?.platforms ?? [];
-  const key = ensureToolKey(config.dataDir);
+  const { key } = deps;
   const service = ltiService({ store, platforms, key, publicUrl: config.publicUrl, learners: deps.learners, identities: deps.identities, activities: deps.activities });
   const grades = gradePassback({ store, platforms, key, log: deps.log });
   const unsubscribe = deps.events.subscribe((event) => grades.listener(event));

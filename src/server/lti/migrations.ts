@@ -56,4 +56,17 @@ export const ltiMigrations: Migration[] = [
       CREATE INDEX lti_score_outbox_due ON lti_score_outbox(failed_at, next_at);
     `,
   },
+  {
+    module: 'lti',
+    version: 2,
+    name: 'the tool key shared by every server on one PostgreSQL database',
+    // One row. The private key of irlab as an LTI tool, PEM: as secret as the database's password.
+    sql: `
+      CREATE TABLE lti_tool_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pem TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

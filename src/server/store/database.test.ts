@@ -30,6 +30,7 @@ const everyMigration = [
   { module: 'classes', version: 2 },
   { module: 'classes', version: 3 },
   { module: 'lti', version: 1 },
+  { module: 'lti', version: 2 },
   { module: 'cells', version: 1 },
   { module: 'cells', version: 2 },
   { module: 'cells', version: 3 },
