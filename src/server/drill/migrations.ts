@@ -126,4 +126,11 @@ export const drillMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX drill_participants_name ON drill_participants (drill_id, lower(name));
     `,
   },
+  {
+    module: 'drills',
+    version: 4,
+    name: 'drill terminals found by their session',
+    // A front routes every terminal socket by asking whether its session is a drill's (front/drill-front.ts).
+    sql: 'CREATE INDEX drill_terminals_session ON drill_terminals (session_id)',
+  },
 ];

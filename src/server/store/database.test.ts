@@ -22,6 +22,7 @@ const everyMigration = [
   { module: 'drills', version: 1 },
   { module: 'drills', version: 2 },
   { module: 'drills', version: 3 },
+  { module: 'drills', version: 4 },
   { module: 'xapi', version: 1 },
   { module: 'xapi', version: 2 },
   { module: 'instructors', version: 1 },
@@ -166,6 +167,16 @@ describe('the synchronous SQLite API (modules not yet converted)', () => {
     expect((db.prepare('PRAGMA foreign_keys').get() as { foreign_keys: number }).foreign_keys).toBe(1);
     expect(db.prepare('SELECT module, version FROM migrations ORDER BY rowid').all()).toEqual(everyMigration);
     expect(migrate(db, allMigrations)).toEqual([]);
+    db.close();
+  });
+
+  it('finds the lookups fronts make on every request by an index, not a scan', async () => {
+    const db = openStore(await tempDb(), allMigrations);
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((row) => row.detail).join('; ');
+    // A terminal socket through a front: is its session a drill participant's? (front/drill-front.ts)
+    expect(plan("SELECT drill_id FROM drill_terminals WHERE session_id = 'x'")).toMatch(/USING INDEX drill_terminals_session/);
+    // A learner's placement (front-proxy.ts), by its primary key.
+    expect(plan("SELECT cell_id FROM placements WHERE run_kind = 'lab' AND run_id = 'x'")).toMatch(/USING INDEX sqlite_autoindex_placements_1/);
     db.close();
   });
 
