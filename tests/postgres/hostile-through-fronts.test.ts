@@ -78,6 +78,13 @@ describe('hostile input through a front to its cell', () => {
     );
   }, 600_000);
 
+  it('refuses, never fails on, join codes the front reads itself (found: NUL was a 500 from PostgreSQL)', async () => {
+    for (const code of ['\u0000', 'AB\u0000CD', 'x'.repeat(5000), '../../', '%00', 'ABC-234', null, 7, { $ne: '' }]) {
+      const answer = await send('POST', '/api/drills/join', { code, name: 'Ana', role: 'Investigator' });
+      expect(answer.status, `${JSON.stringify(code).slice(0, 40)}: ${answer.text.slice(0, 200)}`).toBe(404);
+    }
+  });
+
   it('routes any query body: every source, broken JSON, a body too large', async () => {
     const bodies = fc.oneof(
       fc.record({ source, query: text, limit: fc.oneof(fc.integer(), text) }).map((b) => JSON.stringify(b)),

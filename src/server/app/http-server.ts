@@ -19,6 +19,7 @@ import { handleHealth } from '../http/health.ts';
 import { applySecurityHeaders, validHost } from '../http/security-headers.ts';
 import { createTerminalRoutes, readCookie, type AdmitNewSession, type Identify } from '../http/terminal-routes.ts';
 import { refuseUpgrade, safeWebSocketServer } from '../http/ws-safety.ts';
+import { httpStatusOf } from '../../lib/error-status.ts';
 import { cellGate } from '../cells/cell-gate.ts';
 import { forwardSigner, forwardVerifier } from '../cells/forward-auth.ts';
 import { frontProxy } from '../front/front-proxy.ts';
@@ -105,7 +106,13 @@ export function createIrlabServer(services: Services, astro: AstroHandler, files
   };
 
   const server = http.createServer((req, res) => {
-    route(req, res).catch((error: unknown) => internalError(res, `${req.method} ${req.url?.slice(0, 200)}`, error));
+    route(req, res).catch((error: unknown) => {
+      // An error that carries a client status (bad input the store refused, a refusal of a
+      // service) is that answer, as Astro's endpoints give it; anything else is ours: a 500.
+      const status = httpStatusOf(error);
+      if (status !== undefined && status < 500 && !res.headersSent) return sendJson(res, status, { error: error instanceof Error ? error.message : String(error) });
+      internalError(res, `${req.method} ${req.url?.slice(0, 200)}`, error);
+    });
   });
   server.on('upgrade', (req, socket, head) => {
     // Until ws owns the socket, nobody listens for its errors: a reset would end the process.

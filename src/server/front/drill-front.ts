@@ -53,10 +53,15 @@ export function readBounded(req: IncomingMessage, limit: number): Promise<Buffer
   });
 }
 
+/** A join code as a drill's are drawn (letters and digits, short); anything else names no drill. */
+const JOIN_CODE = /^[A-Z0-9]{1,16}$/;
+
 function codeOf(body: Buffer): string | undefined {
   try {
     const code = (JSON.parse(body.toString('utf8')) as { code?: unknown } | null)?.code;
-    return typeof code === 'string' && code.length <= 64 ? code.trim().toUpperCase() : undefined;
+    const normal = typeof code === 'string' && code.length <= 64 ? code.trim().toUpperCase() : undefined;
+    // Never to the database otherwise: text with NUL is a statement PostgreSQL refuses.
+    return normal && JOIN_CODE.test(normal) ? normal : undefined;
   } catch {
     return undefined;
   }

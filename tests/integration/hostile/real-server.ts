@@ -92,8 +92,12 @@ export async function startRealServer(env: Record<string, string> = {}, options:
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      // A draining cell waits for its learners (IRLAB_CELL_DRAIN_SECONDS): a second signal stops
+      // it now, so it still stops its clusters before the SIGKILL that would leave them running.
+      const again = setTimeout(() => child.kill('SIGTERM'), 3_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await gone;
+      clearTimeout(again);
       clearTimeout(timer);
     }
     if (!options.root) await rm(dataDir, { recursive: true, force: true });
