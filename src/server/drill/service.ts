@@ -21,6 +21,7 @@ import type { DrillRuntime } from './runtime.ts';
 import { buildView, entryView, participantView, terminalsLock, type Viewer } from './views.ts';
 import { drillScheduler } from './scheduler.ts';
 import { groupOf, terminalOwner, type DrillEvent, type DrillTerminals } from './types.ts';
+import { DRILL_ID } from '../cells/cluster-routes.ts';
 
 export { DrillError, groupOf, sha256, terminalOwner, type Caller, type DrillEvent, type DrillTerminals };
 
@@ -46,9 +47,11 @@ export interface DrillServiceOptions {
 
 /** A new drill's id (a front draws it to place the drill before the cell makes it). */
 export const newDrillId = (): string => `drl_${randomBytes(9).toString('base64url')}`;
-const DRILL_ID = /^drl_[A-Za-z0-9_-]{12}$/;
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 6;
+/** What a join code can be (a front refuses others before they reach the database). */
+export const DRILL_CODE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
 
 export function drillService(options: DrillServiceOptions) {
@@ -161,7 +164,7 @@ export function drillService(options: DrillServiceOptions) {
       const roles = [...new Set(input.roles.map((r) => String(r).trim()).filter(Boolean))];
       if (roles.length === 0 || roles.length > 12 || roles.some((r) => r.length > 40)) throw new DrillError('give 1 to 12 roles of at most 40 characters each');
       const token = randomBytes(32).toString('base64url');
-      const newCode = () => Array.from({ length: 6 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+      const newCode = () => Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
       if (input.id !== undefined && !DRILL_ID.test(input.id)) throw new DrillError(`the drill id ${JSON.stringify(input.id.slice(0, 40))} is not one a front draws`);
       const id = input.id ?? newDrillId();
       const row = {

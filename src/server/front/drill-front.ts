@@ -12,9 +12,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { drillPlacement, drillRoute, drillSocket, NO_LEARNER } from '../cells/cluster-routes.ts';
 import { PlacementError, type CellRegistry, type Placement } from '../cells/registry.ts';
-import { sendJson } from '../http/endpoint.ts';
+import { readBoundedBody, sendJson } from '../http/endpoint.ts';
 import type { Identify } from '../http/terminal-routes.ts';
 import { refuseUpgrade } from '../http/ws-safety.ts';
+import { DRILL_CODE } from '../drill/service.ts';
 
 /** What the front reads about drills from the database. */
 export interface DrillLookup {
@@ -40,28 +41,12 @@ const SESSION_SOCKET = /^\/ws\/terminal\/([^/]+)$/;
 type Proxy = (req: IncomingMessage, res: ServerResponse, placement: Placement, learnerId: string, setCookie: string | undefined, as?: { path?: string; body?: Buffer }) => Promise<number>;
 type Relay = (req: IncomingMessage, socket: Duplex, head: Buffer, placement: Placement, learnerId: string) => void;
 
-export function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
-    req.on('error', reject);
-  });
-}
-
-/** A join code as a drill's are drawn (letters and digits, short); anything else names no drill. */
-const JOIN_CODE = /^[A-Z0-9]{1,16}$/;
-
 function codeOf(body: Buffer): string | undefined {
   try {
     const code = (JSON.parse(body.toString('utf8')) as { code?: unknown } | null)?.code;
     const normal = typeof code === 'string' && code.length <= 64 ? code.trim().toUpperCase() : undefined;
     // Never to the database otherwise: text with NUL is a statement PostgreSQL refuses.
-    return normal && JOIN_CODE.test(normal) ? normal : undefined;
+    return normal && DRILL_CODE.test(normal) ? normal : undefined;
   } catch {
     return undefined;
   }
@@ -109,7 +94,7 @@ export function drillFront({ registry, identify, lookup, proxy, relay }: { regis
         // Joining makes the learner session when there is none, as in one process.
         const learner = (await identify(req, { create: false })) ?? (await identify(req, { create: true }));
         const cookie: Record<string, string> = learner.setCookie ? { 'set-cookie': learner.setCookie } : {};
-        const body = await readBounded(req, JOIN_BODY_LIMIT);
+        const body = await readBoundedBody(req, JOIN_BODY_LIMIT);
         if (!body) return sendJson(res, 413, { error: `the request body is larger than ${JOIN_BODY_LIMIT} bytes` }, cookie), true;
         const code = codeOf(body);
         const drillId = code ? await lookup.byCode(code) : undefined;

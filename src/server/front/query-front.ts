@@ -10,10 +10,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { learnerPlacement } from '../cells/cluster-routes.ts';
 export { isQueryRoute } from '../cells/cluster-routes.ts';
 import type { CellRegistry, Placement } from '../cells/registry.ts';
-import { MAX_BODY_BYTES, sendJson } from '../http/endpoint.ts';
+import { MAX_BODY_BYTES, readBoundedBody, sendJson } from '../http/endpoint.ts';
 import type { Identify } from '../http/terminal-routes.ts';
 import { drillOfSource } from '../query/learner-sources.ts';
-import { readBounded, type DrillFront } from './drill-front.ts';
+import type { DrillFront } from './drill-front.ts';
 
 type Proxy = (req: IncomingMessage, res: ServerResponse, placement: Placement, learnerId: string, body: Buffer) => Promise<unknown>;
 
@@ -30,7 +30,7 @@ export function queryFront({ registry, identify, proxy, drills, lostMessage }: {
   return {
     /** True when answered here (sent to a cell, or refused); false: the front's endpoint answers, with `req.body` set. */
     async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-      const body = await readBounded(req, MAX_BODY_BYTES);
+      const body = await readBoundedBody(req, MAX_BODY_BYTES);
       if (!body) return sendJson(res, 413, { error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }), true;
       (req as IncomingMessage & { body?: Buffer }).body = body;
       const source = sourceOf(body);

@@ -111,6 +111,23 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** A 500 with a reason for a request whose handler threw; if an answer had started, the connection ends. */
+/**
+ * A raw route's whole body, or undefined past `limit` bytes (the rest is read and dropped, so the
+ * socket stays usable for the answer): for a front that must look into a body before it routes it.
+ */
+export function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
+    req.on('error', reject);
+  });
+}
+
 export function internalError(res: ServerResponse, where: string, error: unknown): void {
   logUnexpected(where, error);
   if (res.headersSent) return void res.destroy();
