@@ -78,6 +78,16 @@ describe('hostile input through a front to its cell', () => {
     );
   }, 600_000);
 
+  it('identifies nobody by a cookie that is no session, whatever its shape', async () => {
+    const cookies = ['irlab_session=', 'irlab_session=x', `irlab_session=${'A'.repeat(8000)}`, 'irlab_session=%00%zz', 'irlab_session=a; irlab_session=b', '=;;=;', `${learner}; ${learner}`, 'irlab_session="quoted"'];
+    for (const cookie of cookies) {
+      for (const target of ['/api/labs/l18/check', '/api/query', '/api/drills/drl_000000000000/log', '/api/terminal/session']) {
+        const answer = await send('POST', target, { step: 'audit-policy', source: 'lab', query: 'verb exists' }, { cookie });
+        expect(answer.status, `${target} with ${cookie.slice(0, 40)}: ${answer.text.slice(0, 200)}`).toBeLessThan(500);
+      }
+    }
+  });
+
   it('refuses, never fails on, join codes the front reads itself (found: NUL was a 500 from PostgreSQL)', async () => {
     for (const code of ['\u0000', 'AB\u0000CD', 'x'.repeat(5000), '../../', '%00', 'ABC-234', null, 7, { $ne: '' }]) {
       const answer = await send('POST', '/api/drills/join', { code, name: 'Ana', role: 'Investigator' });
